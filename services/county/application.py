@@ -1,0 +1,146 @@
+"""County tier application: commands of the civil-affairs bureau (民政局)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from shared.application import TierApplication
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, new_id
+from shared.jurisdiction import Tier
+from shared.projection.lookup import OrganisationLookup, OrgFacts
+from shared.usci import LegalForm, USCIError, civil_affairs_legal_form
+
+from services.county.domain import FundingAward, Registration
+
+GRADE_VALIDITY_YEARS = 5  # rule (evaluation): grades are valid 5 years
+
+
+class CountyApplication(TierApplication):
+    name = "county"
+    tier = Tier.COUNTY
+    published: ClassVar[dict[type, str]] = {
+        Registration.Registered: "sanji.county.organisation.registered.v1",
+        Registration.CharterApproved: "sanji.county.charter.approved.v1",
+        Registration.PartyOrganisationSetUp: "sanji.county.party_organisation.set_up.v1",
+        Registration.AnnualReportFiled: "sanji.county.annual_report.filed.v1",
+        Registration.Rated: "sanji.county.rating.recorded.v1",
+        Registration.Deregistered: "sanji.county.organisation.deregistered.v1",
+        Registration.Revoked: "sanji.county.organisation.revoked.v1",
+        FundingAward.Awarded: "sanji.county.funding.awarded.v1",
+    }
+
+    lookup: OrganisationLookup
+
+    def _facts(self, organisation_id: UUID, meta: Meta) -> OrgFacts:
+        facts = self.lookup.get(organisation_id)
+        if facts is None:
+            raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
+        self.check_jurisdiction(meta, facts.village_code)
+        return facts
+
+    def register(
+        self, usci: str, name: str, field: str, village_code: str | None,
+        organisation_id: UUID | None, meta: Meta,
+    ) -> CommandResult:
+        """Register an organisation: new, or the upgrade of a filed group (identities linked)."""
+        try:
+            legal_form = civil_affairs_legal_form(usci)
+        except USCIError as e:
+            raise InvalidInput(e.code, str(e)) from None
+        if organisation_id is not None:
+            facts = self._facts(organisation_id, meta)
+            village_code = facts.village_code
+            if not facts.filed_on_day(meta.effective_at.date()) and self.find(organisation_id) is None:
+                raise Conflict("not_filed", f"{organisation_id} is not an active filed group")
+        elif village_code is None or self.jurisdiction.get(village_code) is None or \
+                self.jurisdiction.get(village_code).tier is not Tier.VILLAGE:  # type: ignore[union-attr]
+            raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
+        self.check_jurisdiction(meta, village_code)
+        reg_id = organisation_id or new_id(meta)
+        existing = self.find(reg_id)
+        if existing is not None:
+            return self.replay(existing, meta) or _conflict("already_registered", str(reg_id))
+        if self.lookup.usci_holder(usci) is not None:
+            raise Conflict("usci_already_registered", f"{usci} is already registered")
+        reg = Registration.register(
+            reg_id, meta, village_code=village_code, usci=usci, name=name,
+            legal_form=str(legal_form), field=field, upgraded_from_filing=organisation_id is not None,
+        )
+        return self.commit(reg)
+
+    def _act(self, organisation_id: UUID, meta: Meta, method: str, **kwargs: Any) -> CommandResult:
+        """Load → jurisdiction → idempotent replay → command → save, for registered organisations."""
+        reg = self.load(Registration, organisation_id, "organisation")
+        self.check_jurisdiction(meta, reg.village_code)
+        if replayed := self.replay(reg, meta):
+            return replayed
+        getattr(reg, method)(meta=meta, **kwargs)
+        return self.commit(reg)
+
+    def approve_charter(
+        self, organisation_id: UUID, party_clause: bool, integrity_clause: bool, meta: Meta
+    ) -> CommandResult:
+        return self._act(organisation_id, meta, "approve_charter", party_clause=party_clause,
+                         integrity_clause=integrity_clause)
+
+    def set_up_party_organisation(self, organisation_id: UUID, kind: str, meta: Meta) -> CommandResult:
+        return self._act(organisation_id, meta, "set_up_party_organisation", kind=kind)
+
+    def file_annual_report(self, organisation_id: UUID, year: int, meta: Meta) -> CommandResult:
+        if year > self.clock().year:
+            raise InvalidInput("date_in_future", f"annual report year {year} is in the future")
+        return self._act(organisation_id, meta, "file_annual_report", year=year)
+
+    def rate(
+        self, organisation_id: UUID, credit: str | None, grade: int | None,
+        grade_valid_until: date | None, stars: int | None, meta: Meta,
+    ) -> CommandResult:
+        if grade is not None and grade_valid_until is None:
+            start = meta.effective_at.date()
+            grade_valid_until = start.replace(year=start.year + GRADE_VALIDITY_YEARS)
+        return self._act(organisation_id, meta, "rate", credit=credit, grade=grade,
+                         grade_valid_until=grade_valid_until, stars=stars)
+
+    def deregister(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
+        return self._act(organisation_id, meta, "deregister", reason=reason)
+
+    def revoke(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
+        return self._act(organisation_id, meta, "revoke", reason=reason)
+
+    def award_funding(
+        self, organisation_id: UUID, programme: str, round: str, project: str, amount: Decimal,
+        host_organisation_id: UUID | None, meta: Meta,
+    ) -> CommandResult:
+        """Award a project; one project per organisation per round; filed groups via a host."""
+        facts = self._facts(organisation_id, meta)
+        today = meta.effective_at.date()
+        if not facts.active_on(today):
+            raise Conflict("organisation_not_active", f"{organisation_id} is not active")
+        if not facts.registered_on_day(today):
+            host = self.lookup.get(host_organisation_id) if host_organisation_id else None
+            if host is None or not host.registered_on_day(today):
+                raise InvalidInput(
+                    "host_required", "a filed group is funded through an active registered host"
+                )
+        award_id = new_id(meta)
+        existing = self.find(award_id)
+        if existing is not None:
+            return self.replay(existing, meta, organisation_id) or _conflict("duplicate", "")
+        if self.lookup.funded_in_round(organisation_id, programme, round):
+            raise Conflict("already_funded_in_round", f"{organisation_id} has a project in {round}")
+        award = FundingAward.award(
+            award_id, meta, organisation_id=organisation_id, village_code=facts.village_code,
+            programme=programme, round=round, project=project, amount=amount,
+            host_organisation_id=host_organisation_id,
+        )
+        return self.commit(award, organisation_id)
+
+
+def _conflict(code: str, what: str) -> CommandResult:
+    raise Conflict(code, f"{code.replace('_', ' ')}: {what}")
+
+
+__all__ = ["CountyApplication", "LegalForm"]

@@ -1,0 +1,125 @@
+"""County tier domain: registration by the civil-affairs bureau, charter, party organisation,
+annual reports, ratings, funding awards, deregistration and revocation.
+
+Event class paths are a storage contract (ADR 0002): never rename, version with class_version.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from shared.domain import Conflict, Meta
+from shared.domain import SanjiAggregate as Agg
+
+
+class Registration(Agg):
+    """A registered organisation (legal person with a USCI); id = the organisation id, which for
+    an upgraded filed group is the id it had as a filed group (the two identities linked)."""
+
+    class Registered(Agg.Created):
+        village_code: str
+        usci: str
+        name: str
+        legal_form: str
+        field: str
+        upgraded_from_filing: bool
+
+        def apply(self, reg: Any) -> None:
+            reg.village_code = self.village_code
+            reg.usci = self.usci
+            reg.status = "registered"
+            reg.annual_reports = set()
+
+    class CharterApproved(Agg.Event):
+        village_code: str
+        party_clause: bool
+        integrity_clause: bool
+
+    class PartyOrganisationSetUp(Agg.Event):
+        village_code: str
+        kind: str
+
+    class AnnualReportFiled(Agg.Event):
+        village_code: str
+        year: int
+
+        def apply(self, reg: Any) -> None:
+            reg.annual_reports.add(self.year)
+
+    class Rated(Agg.Event):
+        village_code: str
+        credit: str | None
+        grade: int | None
+        grade_valid_until: date | None
+        stars: int | None
+
+    class Deregistered(Agg.Event):
+        village_code: str
+        reason: str
+
+        def apply(self, reg: Any) -> None:
+            reg.status = "deregistered"
+
+    class Revoked(Agg.Event):
+        village_code: str
+        reason: str
+
+        def apply(self, reg: Any) -> None:
+            reg.status = "revoked"
+
+    @classmethod
+    def register(cls, id: UUID, meta: Meta, **fields: Any) -> Registration:
+        return cls._create(cls.Registered, id=id, meta=meta, **fields)
+
+    def check_active(self) -> None:
+        if self.status != "registered":
+            raise Conflict("illegal_transition", f"organisation {self.id} is {self.status}")
+
+    def _trigger(self, event_class: type, meta: Meta, **fields: Any) -> None:
+        self.check_active()
+        self.trigger_event(event_class, village_code=self.village_code, meta=meta, **fields)
+
+    def approve_charter(self, party_clause: bool, integrity_clause: bool, meta: Meta) -> None:
+        self._trigger(
+            self.CharterApproved, meta, party_clause=party_clause, integrity_clause=integrity_clause
+        )
+
+    def set_up_party_organisation(self, kind: str, meta: Meta) -> None:
+        self._trigger(self.PartyOrganisationSetUp, meta, kind=kind)
+
+    def file_annual_report(self, year: int, meta: Meta) -> None:
+        if year in self.annual_reports:
+            raise Conflict("annual_report_already_filed", f"{self.id} already filed {year}")
+        self._trigger(self.AnnualReportFiled, meta, year=year)
+
+    def rate(self, meta: Meta, **rating: Any) -> None:
+        self._trigger(self.Rated, meta, **rating)
+
+    def deregister(self, reason: str, meta: Meta) -> None:
+        self._trigger(self.Deregistered, meta, reason=reason)
+
+    def revoke(self, reason: str, meta: Meta) -> None:
+        self._trigger(self.Revoked, meta, reason=reason)
+
+
+class FundingAward(Agg):
+    """A project award in a funding programme; filed groups are paid through a registered host."""
+
+    class Event(Agg.Event):
+        ID_NAME = "award_id"
+
+    class Awarded(Event, Agg.Created):
+        organisation_id: UUID
+        village_code: str
+        programme: str
+        round: str
+        project: str
+        amount: Decimal
+        host_organisation_id: UUID | None
+
+    @classmethod
+    def award(cls, id: UUID, meta: Meta, **fields: Any) -> FundingAward:
+        return cls._create(cls.Awarded, id=id, meta=meta, **fields)

@@ -1,0 +1,66 @@
+"""The embedded default: all three tiers in one process, sharing one in-process transport.
+
+Each tier still has its own event store, read model, relay and projector, exactly as in the
+production topology; only the transport and the process boundary differ (ADR 0001).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.jurisdiction import Jurisdiction, Tier, load
+from shared.runtime import AppSourceReader, TierRuntime
+from shared.settings import Settings
+from shared.transport.memory import MemoryTransport
+
+from services.county import bootstrap as county
+from services.township import bootstrap as township
+from services.village import bootstrap as village
+
+BOOTSTRAPS = {Tier.COUNTY: county, Tier.TOWNSHIP: township, Tier.VILLAGE: village}
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    jurisdiction: Jurisdiction
+    tiers: dict[Tier, TierRuntime]
+
+    @classmethod
+    def build(cls, settings: Settings) -> Platform:
+        jurisdiction = load(settings.jurisdiction_file)
+        transport = MemoryTransport()
+        sources = AppSourceReader({})
+        tiers = {
+            tier: boot.build_runtime(settings, jurisdiction, transport, sources)
+            for tier, boot in BOOTSTRAPS.items()
+        }
+        sources.apps.update({rt.app.name: rt.app for rt in tiers.values()})
+        return cls(settings, jurisdiction, tiers)
+
+    def start(self) -> None:
+        for rt in self.tiers.values():
+            rt.start()
+
+    def drain(self) -> None:
+        """Relay and project everything pending, in the caller's thread, until all are idle."""
+        while True:
+            before = self.positions()
+            for rt in self.tiers.values():
+                rt.drain()
+            if self.positions() == before:
+                return
+
+    def positions(self) -> list[dict[str, int]]:
+        return [rt.projector.positions() for rt in self.tiers.values()]
+
+    def wait_until_projected(self, timeout: float = 5.0) -> None:
+        """Block until every tier's projector has applied everything every store has recorded."""
+        for source in self.tiers.values():
+            head = source.app.recorder.max_notification_id() or 0
+            for rt in self.tiers.values():
+                rt.projector.wait_for(source.app.name, head, timeout)
+
+    def stop(self) -> None:
+        for rt in self.tiers.values():
+            rt.stop()

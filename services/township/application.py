@@ -1,0 +1,118 @@
+"""Township tier application: commands of township (乡镇/街道) operators."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from shared.application import TierApplication
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, new_id
+from shared.jurisdiction import Tier
+from shared.projection.lookup import OrganisationLookup, OrgFacts
+
+from services.township.domain import Filing, Inspection
+
+
+class TownshipApplication(TierApplication):
+    name = "township"
+    tier = Tier.TOWNSHIP
+    published: ClassVar[dict[type, str]] = {
+        Filing.Filed: "sanji.township.filing.filed.v1",
+        Filing.Rejected: "sanji.township.filing.rejected.v1",
+        Filing.CharterApproved: "sanji.township.charter.approved.v1",
+        Filing.Cancelled: "sanji.township.filing.cancelled.v1",
+        Inspection.Recorded: "sanji.township.inspection.recorded.v1",
+        Inspection.RectificationCompleted: "sanji.township.rectification.completed.v1",
+    }
+
+    lookup: OrganisationLookup
+
+    def _facts(self, organisation_id: UUID, meta: Meta) -> OrgFacts:
+        facts = self.lookup.get(organisation_id)
+        if facts is None:
+            raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
+        self.check_jurisdiction(meta, facts.village_code)
+        return facts
+
+    def decide_filing(
+        self, organisation_id: UUID, filed: bool, reason: str, meta: Meta
+    ) -> CommandResult:
+        """File (备案) a group that applied at its village, or reject it with a reason."""
+        facts = self._facts(organisation_id, meta)
+        existing = self.find(organisation_id)
+        if existing is not None:
+            replayed = self.replay(existing, meta)
+            if replayed:
+                return replayed
+            raise Conflict("already_decided", f"filing of {organisation_id} is already decided")
+        if facts.applied_on is None:
+            raise Conflict("no_application", f"{organisation_id} has no filing application")
+        if filed:
+            number = f"BA{facts.village_code}{organisation_id.hex[:6].upper()}"
+            name, field = self._profile(organisation_id)
+            filing = Filing.file(organisation_id, facts.village_code, number, name, field, meta)
+        else:
+            if not reason.strip():
+                raise InvalidInput("reason_required", "a rejection needs a reason")
+            filing = Filing.reject(organisation_id, facts.village_code, reason, meta)
+        return self.commit(filing)
+
+    def _profile(self, organisation_id: UUID) -> tuple[str, str]:
+        with self.lookup.db.transaction() as tx:
+            row = tx.one("SELECT name, field FROM org WHERE org_id = %s", (str(organisation_id),))
+        assert row is not None
+        return row["name"], row["field"]
+
+    def approve_charter(
+        self, organisation_id: UUID, party_clause: bool, integrity_clause: bool, meta: Meta
+    ) -> CommandResult:
+        """Approve the charter of a filed group (registered ones: the county)."""
+        facts = self._facts(organisation_id, meta)
+        filing = self.load(Filing, organisation_id, "filing")
+        if replayed := self.replay(filing, meta):
+            return replayed
+        if facts.ever_registered:
+            raise Conflict("registered_by_county", "the county approves registered charters")
+        filing.approve_charter(party_clause, integrity_clause, meta)
+        return self.commit(filing)
+
+    def cancel_filing(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
+        """Exit of a filed group: cancel its filing (注销备案)."""
+        facts = self._facts(organisation_id, meta)
+        filing = self.load(Filing, organisation_id, "filing")
+        if replayed := self.replay(filing, meta):
+            return replayed
+        if facts.registered_on_day(self.clock().date()):
+            raise Conflict("registered_by_county", "a registered organisation exits at the county")
+        filing.cancel(reason, meta)
+        return self.commit(filing)
+
+    def record_inspection(
+        self, organisation_id: UUID, result: str, findings: str, inspectors: list[str], meta: Meta
+    ) -> CommandResult:
+        """Record a spot check (抽查) of an active organisation in the township."""
+        facts = self._facts(organisation_id, meta)
+        if not facts.active_on(meta.effective_at.date()):
+            raise Conflict("organisation_not_active", f"{organisation_id} is not active")
+        inspection_id = new_id(meta)
+        existing = self.find(inspection_id)
+        if existing is not None:
+            return self.replay(existing, meta, organisation_id) or _reused()
+        inspection = Inspection.record(
+            inspection_id, meta, organisation_id=organisation_id, village_code=facts.village_code,
+            result=result, findings=findings, inspectors=inspectors,
+        )
+        return self.commit(inspection, organisation_id)
+
+    def complete_rectification(self, inspection_id: UUID, meta: Meta) -> CommandResult:
+        """The rectification an inspection ordered is complete (verified on site)."""
+        inspection = self.load(Inspection, inspection_id, "inspection")
+        self.check_jurisdiction(meta, inspection.village_code)
+        if replayed := self.replay(inspection, meta, inspection.organisation_id):
+            return replayed
+        inspection.complete_rectification(meta)
+        return self.commit(inspection, inspection.organisation_id)
+
+
+def _reused() -> CommandResult:
+    raise InvalidInput("idempotency_key_reused", "this Idempotency-Key was used for another request")

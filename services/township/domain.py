@@ -1,0 +1,113 @@
+"""Township tier domain: filing decisions (备案), charters of filed groups, inspections.
+
+Event class paths are a storage contract (ADR 0002): never rename, version with class_version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from shared.domain import Conflict, Meta
+from shared.domain import SanjiAggregate as Agg
+
+
+class Filing(Agg):
+    """The township's decision on a group's filing application; id = the organisation id."""
+
+    class Filed(Agg.Created):
+        village_code: str
+        filing_number: str
+        name: str
+        field: str
+
+        def apply(self, filing: Any) -> None:
+            filing.village_code = self.village_code
+            filing.status = "filed"
+
+    class Rejected(Agg.Created):
+        village_code: str
+        reason: str
+
+        def apply(self, filing: Any) -> None:
+            filing.village_code = self.village_code
+            filing.status = "rejected"
+
+    class CharterApproved(Agg.Event):
+        village_code: str
+        party_clause: bool
+        integrity_clause: bool
+
+    class Cancelled(Agg.Event):
+        village_code: str
+        reason: str
+
+        def apply(self, filing: Any) -> None:
+            filing.status = "cancelled"
+
+    @classmethod
+    def file(cls, id: UUID, village_code: str, number: str, name: str, field: str, meta: Meta) -> Filing:
+        return cls._create(
+            cls.Filed, id=id, village_code=village_code, filing_number=number, name=name,
+            field=field, meta=meta,
+        )
+
+    @classmethod
+    def reject(cls, id: UUID, village_code: str, reason: str, meta: Meta) -> Filing:
+        return cls._create(cls.Rejected, id=id, village_code=village_code, reason=reason, meta=meta)
+
+    def check_filed(self) -> None:
+        if self.status != "filed":
+            raise Conflict("illegal_transition", f"filing {self.id} is {self.status}, not filed")
+
+    def approve_charter(self, party_clause: bool, integrity_clause: bool, meta: Meta) -> None:
+        self.check_filed()
+        self.trigger_event(
+            self.CharterApproved, village_code=self.village_code, party_clause=party_clause,
+            integrity_clause=integrity_clause, meta=meta,
+        )
+
+    def cancel(self, reason: str, meta: Meta) -> None:
+        self.check_filed()
+        self.trigger_event(self.Cancelled, village_code=self.village_code, reason=reason, meta=meta)
+
+
+class Inspection(Agg):
+    """A spot check (抽查) of an organisation, and the rectification it may order."""
+
+    class Event(Agg.Event):
+        ID_NAME = "inspection_id"
+
+    class Recorded(Event, Agg.Created):
+        organisation_id: UUID
+        village_code: str
+        result: str
+        findings: str
+        inspectors: list[str]
+
+        def apply(self, inspection: Any) -> None:
+            inspection.organisation_id = self.organisation_id
+            inspection.village_code = self.village_code
+            inspection.result = self.result
+            inspection.rectified = False
+
+    class RectificationCompleted(Event):
+        organisation_id: UUID
+        village_code: str
+
+        def apply(self, inspection: Any) -> None:
+            inspection.rectified = True
+
+    @classmethod
+    def record(cls, id: UUID, meta: Meta, **fields: Any) -> Inspection:
+        return cls._create(cls.Recorded, id=id, meta=meta, **fields)
+
+    def complete_rectification(self, meta: Meta) -> None:
+        if self.result != "rectification_ordered":
+            raise Conflict("illegal_transition", f"inspection {self.id} ordered no rectification")
+        if self.rectified:
+            raise Conflict("illegal_transition", f"inspection {self.id} is already rectified")
+        self.trigger_event(
+            self.RectificationCompleted, organisation_id=self.organisation_id,
+            village_code=self.village_code, meta=meta,
+        )

@@ -1,0 +1,73 @@
+"""Village/community tier domain: a group's filing application, and its reported activities.
+
+Event classes are declared explicitly: their ``module:Class`` paths are a storage contract
+(ADR 0002); evolve them with ``class_version`` and ``upcast_vN_vN+1``, never by renaming.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from shared.domain import Meta
+from shared.domain import SanjiAggregate as Agg
+
+
+class GroupRecord(Agg):
+    """The village's record of a community group, from its filing application onwards."""
+
+    class Applied(Agg.Created):
+        village_code: str
+        name: str
+        field: str
+        founded_on: date
+
+        def apply(self, group: Any) -> None:
+            group.village_code = self.village_code
+            group.name = self.name
+            group.field = self.field
+            group.founded_on = self.founded_on
+
+    @classmethod
+    def apply_for_filing(
+        cls, id: UUID, village_code: str, name: str, field: str, founded_on: date, meta: Meta
+    ) -> GroupRecord:
+        return cls._create(
+            cls.Applied,
+            id=id,
+            village_code=village_code,
+            name=name,
+            field=field,
+            founded_on=founded_on,
+            meta=meta,
+        )
+
+
+class Activity(Agg):
+    """One activity of an organisation (its own aggregate, so concurrent reports never clash)."""
+
+    class Event(Agg.Event):
+        ID_NAME = "activity_id"
+
+    class Reported(Event, Agg.Created):
+        organisation_id: UUID
+        village_code: str
+        occurred_on: date
+        field: str
+        participants: int
+        volunteers: int
+        volunteer_services: int
+        volunteer_hours: Decimal
+        beneficiaries: int
+        money_spent: Decimal
+
+        def apply(self, activity: Any) -> None:
+            activity.organisation_id = self.organisation_id
+            activity.village_code = self.village_code
+            activity.occurred_on = self.occurred_on
+
+    @classmethod
+    def report(cls, id: UUID, meta: Meta, **figures: Any) -> Activity:
+        return cls._create(cls.Reported, id=id, meta=meta, **figures)

@@ -1,0 +1,141 @@
+"""Base class of the three tier applications, and the domain → integration event mapping.
+
+A tier application is a plain eventsourcing ``Application``: commands load aggregates, check
+guards (own state, plus the tier's read model for other tiers' facts, see ADR 0001), trigger
+events and ``save()``. Persistence comes from the environment (``PERSISTENCE_MODULE`` …), so
+the same class runs on POPO, SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, ClassVar, TypeVar
+from uuid import NAMESPACE_OID, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoder
+
+from shared.domain import CommandResult, Meta, NotFound, OutOfJurisdiction, register_transcodings
+from shared.domain import SanjiAggregate as Agg
+from shared.integration.envelope import ActorV1, Envelope
+from shared.integration.events import TYPES
+from shared.jurisdiction import Jurisdiction, Tier, contains
+
+A = TypeVar("A", bound=Agg)
+Clock = Callable[[], datetime]
+
+# Fields of every domain event that the envelope carries itself (or that are internal).
+_ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TierApplication(Application[UUID]):
+    """Shared behaviour of the county, township and village applications."""
+
+    tier: ClassVar[Tier]
+    # Domain event class → integration event type published for it (the outbound contract).
+    published: ClassVar[dict[type, str]] = {}
+
+    def __init__(
+        self,
+        jurisdiction: Jurisdiction,
+        env: dict[str, str] | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        super().__init__(env=env)
+        self.jurisdiction = jurisdiction
+        self.clock = clock
+        self._listeners: list[Callable[[], None]] = []
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = super().construct_transcoder()
+        if isinstance(transcoder, JSONTranscoder):
+            register_transcodings(transcoder)
+        return transcoder
+
+    # ------------------------------------------------------------ command helpers
+
+    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"unknown_{what}", f"no {what} {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"unknown_{what}", f"no {what} {aggregate_id}")
+        return aggregate
+
+    def find(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def check_jurisdiction(self, meta: Meta, division_code: str) -> None:
+        """403 unless the acting operator's division contains ``division_code``."""
+        if meta.actor.tier is not self.tier or not contains(meta.actor.division, division_code):
+            raise OutOfJurisdiction(
+                "out_of_jurisdiction",
+                f"operator {meta.actor.id} ({meta.actor.tier} {meta.actor.division}) "
+                f"may not act on division {division_code}",
+            )
+
+    def commit(self, aggregate: Agg, organisation_id: UUID | None = None) -> CommandResult:
+        self.save(aggregate)
+        return CommandResult(aggregate.id, aggregate.version, organisation_id or aggregate.id)
+
+    @staticmethod
+    def replay(aggregate: Agg, meta: Meta, organisation_id: UUID | None = None) -> CommandResult | None:
+        """The original result if this command (by idempotency key) was already applied."""
+        version = aggregate.replayed_version(meta)
+        if version is None:
+            return None
+        return CommandResult(aggregate.id, version, organisation_id or aggregate.id, replayed=True)
+
+    # ------------------------------------------------------------ notification hook
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Called after every save: wakes the relay instead of making it poll tightly."""
+        self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        for listener in self._listeners:
+            listener()
+
+    # ------------------------------------------------------------ outbound mapping
+
+    def to_envelope(self, notification: Notification, previous_position: int) -> Envelope:
+        """Map one stored notification to its integration event (used by relay and catch-up)."""
+        event = self.mapper.to_domain_event(notification)
+        type_name = self.published[type(event)]
+        fields = {k: v for k, v in event.__dict__.items() if k not in _ENVELOPE_FIELDS}
+        id_name = getattr(type(event), "ID_NAME", None)
+        if id_name:
+            fields[id_name] = event.originator_id
+        payload = TYPES[type_name].model_validate(fields)
+        meta: Meta = event.meta
+        return Envelope(
+            # Stable per stored event, so a re-published duplicate has the same id.
+            event_id=uuid5(NAMESPACE_OID, f"{event.originator_id}:{event.originator_version}"),
+            type=type_name,
+            source_tier=self.tier,
+            source=self.name,
+            position=notification.id,
+            previous_position=previous_position,
+            division_code=fields.get("village_code") or meta.actor.division,
+            organisation_id=fields.get("organisation_id") or event.originator_id,
+            recorded_at=event.timestamp,
+            effective_at=meta.effective_at,
+            actor=ActorV1(
+                id=meta.actor.id,
+                tier=meta.actor.tier,
+                division=meta.actor.division,
+                role=meta.actor.role,
+            ),
+            correlation_id=meta.correlation_id,
+            causation_id=meta.causation_id,
+            data=payload.model_dump(mode="json"),
+        )

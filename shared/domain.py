@@ -1,0 +1,207 @@
+"""What every tier's domain shares: event metadata, the aggregate base class, domain errors.
+
+Every domain event carries a :class:`Meta`: who acted (operator id, tier, division), when the
+act took legal effect (``effective_at``), the correlation/causation ids, and the client's
+idempotency key. When it was *recorded* is the event's own ``timestamp``, set by eventsourcing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from shared.jurisdiction import Tier
+
+# Clock skew allowed between an operator's device and the server before a date is "future".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class Field(StrEnum):
+    """Field of work of a community social organisation (domain.md §4.1)."""
+
+    SERVICES = "services"  # 为民服务
+    SELF_GOVERNANCE = "self_governance"  # 自治
+    CULTURE_SPORTS = "culture_sports"  # 文体
+    SAFETY = "safety"  # 平安
+    CHARITY = "charity"  # 公益慈善
+    MEDIATION = "mediation"  # 矛盾调处
+    RURAL_REVITALISATION = "rural_revitalisation"  # 乡村振兴
+    MUTUAL_AID = "mutual_aid"  # 邻里互助
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The operator who acted, and the tier and division their credential is bound to."""
+
+    id: str
+    tier: Tier
+    division: str
+    role: str = "operator"
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Metadata recorded on every domain event."""
+
+    actor: Actor
+    effective_at: datetime
+    correlation_id: str
+    causation_id: str | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["actor"]["tier"] = str(self.actor.tier)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Meta:
+        actor = Actor(**{**d["actor"], "tier": Tier(d["actor"]["tier"])})
+        return cls(**{**d, "actor": actor})
+
+
+# ---------------------------------------------------------------- errors (mapped to HTTP codes)
+
+
+class DomainError(Exception):
+    """Base of errors a command can raise; ``code`` is machine-readable, stable API contract."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    status = 422
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    """Illegal state transition, version clash or duplicate: the request fits, the state not."""
+
+    status = 409
+
+
+class OutOfJurisdiction(DomainError):
+    status = 403
+
+
+# ---------------------------------------------------------------- aggregate base
+
+
+class SanjiAggregate(Aggregate):
+    """Aggregate base: every event carries Meta; applied idempotency keys are remembered.
+
+    Keeping the keys in aggregate state makes a retried command safe atomically with the
+    event itself: the retry finds its key already applied and returns the original result.
+    """
+
+    class Event(Aggregate.Event):
+        meta: Meta
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            if self.meta.idempotency_key:
+                keys = aggregate.__dict__.setdefault("idempotency_keys", {})
+                keys[self.meta.idempotency_key] = (self.originator_version, self.meta.request_hash)
+            return aggregate
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def replayed_version(self, meta: Meta) -> int | None:
+        """The version at which this idempotency key was applied, or None if never."""
+        keys: dict[str, tuple[int, str | None]] = self.__dict__.get("idempotency_keys", {})
+        if meta.idempotency_key is None or meta.idempotency_key not in keys:
+            return None
+        version, request_hash = keys[meta.idempotency_key]
+        if request_hash != meta.request_hash:
+            raise InvalidInput(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different request",
+            )
+        return version
+
+
+def new_id(meta: Meta) -> UUID:
+    """Id for a created aggregate: derived from the idempotency key so a retried create collides."""
+    if meta.idempotency_key:
+        return uuid5(NAMESPACE_URL, f"sanji:{meta.actor.id}:{meta.idempotency_key}")
+    return uuid4()
+
+
+# ---------------------------------------------------------------- guards shared by every tier
+
+
+def check_not_future(name: str, value: date | datetime, now: datetime) -> None:
+    moment = value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time(), timezone.utc)
+    if moment > now + FUTURE_TOLERANCE:
+        raise InvalidInput("date_in_future", f"{name} {value.isoformat()} is in the future")
+
+
+def check_aware(name: str, value: datetime) -> None:
+    # Naive datetimes stay naive through the transcoder (platform notes): reject at the edge.
+    if value.tzinfo is None:
+        raise InvalidInput("naive_datetime", f"{name} must carry a time zone offset")
+
+
+# ---------------------------------------------------------------- transcodings
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class MetaAsDict(Transcoding):
+    type = Meta
+    name = "sanji_meta"
+
+    def encode(self, obj: Meta) -> dict[str, Any]:
+        d = obj.to_dict()
+        d["effective_at"] = obj.effective_at.isoformat()
+        return d
+
+    def decode(self, data: dict[str, Any]) -> Meta:
+        meta = Meta.from_dict(data)
+        return Meta(**{**meta.__dict__, "effective_at": datetime.fromisoformat(data["effective_at"])})
+
+
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    """Transcodings every tier needs on top of eventsourcing's defaults.
+
+    String enums need none: they are str subclasses, stored as their value and read back as str.
+    """
+    transcoder.register(DateAsISO())
+    transcoder.register(MetaAsDict())
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command returns: the aggregate touched, its version, and whether it was a retry."""
+
+    id: UUID
+    version: int
+    organisation_id: UUID | None = None
+    replayed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,70 @@
+"""The one envelope every integration event travels in.
+
+``source``/``position`` identify the notification in the source tier's event store;
+``previous_position`` is the position the same relay published just before, so a consumer can
+tell a real gap (something in between never arrived) from the harmless gaps in notification ids
+that rolled-back inserts leave (platform notes).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.integration.events import TYPES, Payload
+from shared.jurisdiction import Tier
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+class ActorV1(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    tier: Tier
+    division: str
+    role: str
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_id: UUID
+    type: str
+    source_tier: Tier
+    source: str
+    position: int
+    previous_position: int
+    division_code: str
+    organisation_id: UUID | None
+    recorded_at: datetime
+    effective_at: datetime
+    actor: ActorV1
+    correlation_id: str
+    causation_id: str | None
+    data: dict[str, Any]
+
+    def payload(self) -> Payload:
+        """The typed payload; raises UnknownEventType for a type this consumer does not know."""
+        try:
+            return TYPES[self.type].model_validate(self.data)
+        except KeyError:
+            raise UnknownEventType(self.type) from None
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        return cls.model_validate(json.loads(raw))
+
+
+def topic_for(tier: Tier) -> str:
+    """Kafka topic a tier's integration events are published to."""
+    return f"sanji.{tier}.events.v1"

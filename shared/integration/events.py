@@ -1,0 +1,173 @@
+"""Integration events: the public, versioned promise between tiers (ADR 0002).
+
+These are separate from each tier's domain events. Type names follow
+``sanji.<tier>.<subject>.<action>.v<major>``; a payload class is frozen once published. An
+incompatible change means a new major type (``…v2``) published beside the old one, never an
+edit: ``tests/unit/test_integration_schemas.py`` compares these models with the checked-in
+JSON schemas in ``schemas/`` and fails on removed fields, changed types or new required fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain import Field as OrgField
+
+NonNegative = Annotated[int, Field(ge=0)]
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
+
+
+class Payload(BaseModel):
+    # extra="ignore": a consumer on an older minor version still reads a newer producer's
+    # payload (new optional fields are the only allowed evolution within a major version).
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class InspectionResult(StrEnum):
+    COMPLIANT = "compliant"
+    RECTIFICATION_ORDERED = "rectification_ordered"
+    VIOLATION = "violation"
+
+
+class FundingProgramme(StrEnum):
+    MICRO_VENTURE = "micro_venture"  # 微公益创投
+    PURCHASE_OF_SERVICES = "purchase_of_services"  # 政府购买服务
+    SPECIAL_FUND = "special_fund"  # 专项资金
+
+
+class PartyOrganisationKind(StrEnum):
+    OWN = "own"  # 单独建立
+    JOINT = "joint"  # 联合党支部
+
+
+# ------------------------------------------------------------------ village
+
+
+class GroupAppliedV1(Payload):
+    """A resident group applied at its village station to be filed (备案申请)."""
+
+    name: str
+    field: OrgField
+    founded_on: date
+
+
+class ActivityReportedV1(Payload):
+    """An activity of an organisation, reported by its village station."""
+
+    activity_id: UUID
+    occurred_on: date
+    field: OrgField
+    participants: NonNegative
+    volunteers: NonNegative
+    volunteer_services: NonNegative
+    volunteer_hours: NonNegativeDecimal
+    beneficiaries: NonNegative
+    money_spent: NonNegativeDecimal
+
+
+# ------------------------------------------------------------------ township
+
+
+class FilingFiledV1(Payload):
+    """The township filed (备案) a group; the platform-issued filing number is its identity."""
+
+    filing_number: str
+    name: str
+    field: OrgField
+
+
+class FilingRejectedV1(Payload):
+    reason: str
+
+
+class FilingCancelledV1(Payload):
+    """Exit of a filed group: its filing is cancelled (注销备案)."""
+
+    reason: str
+
+
+class CharterApprovedV1(Payload):
+    """Charter approved, with or without the party-building (党建入章) and integrity (清廉入章) clauses."""
+
+    party_clause: bool
+    integrity_clause: bool
+
+
+class InspectionRecordedV1(Payload):
+    inspection_id: UUID
+    result: InspectionResult
+    findings: str
+    inspectors: list[str]
+
+
+class RectificationCompletedV1(Payload):
+    inspection_id: UUID
+
+
+# ------------------------------------------------------------------ county
+
+
+class OrganisationRegisteredV1(Payload):
+    """Registered by the civil-affairs bureau; ``upgraded_from_filing`` links the filed identity."""
+
+    usci: str
+    name: str
+    legal_form: str
+    field: OrgField
+    upgraded_from_filing: bool
+
+
+class PartyOrganisationSetUpV1(Payload):
+    kind: PartyOrganisationKind
+
+
+class AnnualReportFiledV1(Payload):
+    year: int
+
+
+class RatingRecordedV1(Payload):
+    credit: str | None = None
+    grade: Annotated[int, Field(ge=1, le=5)] | None = None
+    grade_valid_until: date | None = None
+    stars: Annotated[int, Field(ge=1, le=5)] | None = None
+
+
+class FundingAwardedV1(Payload):
+    award_id: UUID
+    programme: FundingProgramme
+    round: str
+    project: str
+    amount: Annotated[Decimal, Field(gt=0)]
+    host_organisation_id: UUID | None = None
+
+
+class OrganisationExitedV1(Payload):
+    """Deregistration (注销) or revocation (撤销) of a registered organisation."""
+
+    reason: str
+
+
+TYPES: dict[str, type[Payload]] = {
+    "sanji.village.group.applied.v1": GroupAppliedV1,
+    "sanji.village.activity.reported.v1": ActivityReportedV1,
+    "sanji.township.filing.filed.v1": FilingFiledV1,
+    "sanji.township.filing.rejected.v1": FilingRejectedV1,
+    "sanji.township.filing.cancelled.v1": FilingCancelledV1,
+    "sanji.township.charter.approved.v1": CharterApprovedV1,
+    "sanji.township.inspection.recorded.v1": InspectionRecordedV1,
+    "sanji.township.rectification.completed.v1": RectificationCompletedV1,
+    "sanji.county.organisation.registered.v1": OrganisationRegisteredV1,
+    "sanji.county.charter.approved.v1": CharterApprovedV1,
+    "sanji.county.party_organisation.set_up.v1": PartyOrganisationSetUpV1,
+    "sanji.county.annual_report.filed.v1": AnnualReportFiledV1,
+    "sanji.county.rating.recorded.v1": RatingRecordedV1,
+    "sanji.county.funding.awarded.v1": FundingAwardedV1,
+    "sanji.county.organisation.deregistered.v1": OrganisationExitedV1,
+    "sanji.county.organisation.revoked.v1": OrganisationExitedV1,
+}

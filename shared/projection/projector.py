@@ -1,0 +1,139 @@
+"""Projector: integration events → this tier's read model, exactly once per (source, position).
+
+Each event is applied in one database transaction together with the tracking row for its
+source and the consumer offset it came from, so a crash at any point leaves either all of it or
+none. A repeated or older position is a no-op; a position whose ``previous_position`` is not the
+tracked one is a gap, filled by reading the source store directly (ADR 0001).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Protocol
+
+from shared.integration.envelope import Envelope
+from shared.jurisdiction import contains
+from shared.projection import readmodel
+from shared.projection.store import Database, Tx
+from shared.transport.base import Consumer, Record
+
+log = logging.getLogger(__name__)
+
+
+class SourceReader(Protocol):
+    """Reads integration events straight from a source tier's event store."""
+
+    def read(self, source: str, after: int, limit: int) -> list[Envelope]: ...
+
+
+class Gap(Exception):
+    def __init__(self, source: str, tracked: int, previous: int) -> None:
+        super().__init__(f"gap in {source}: tracked {tracked}, event follows {previous}")
+        self.source = source
+
+
+class Projector:
+    def __init__(
+        self,
+        db: Database,
+        scope: str,
+        sources: SourceReader | None = None,
+        name: str = "projector",
+    ) -> None:
+        self.db = db
+        self.scope = scope
+        self.sources = sources
+        self.name = name
+        self._advanced = threading.Condition()
+        with db.transaction() as tx:
+            readmodel.create_schema(tx)
+
+    # ------------------------------------------------------------ one event
+
+    def process(self, env: Envelope, record: Record | None = None) -> bool:
+        """Apply one event; False if it was already applied (duplicate or replay)."""
+        with self.db.transaction() as tx:
+            if record is not None:
+                _save_offset(tx, record)
+            tracked = _tracked(tx, env.source)
+            if env.position <= tracked:
+                return False
+            if env.previous_position != tracked:
+                raise Gap(env.source, tracked, env.previous_position)
+            if contains(self.scope, env.division_code):
+                readmodel.apply(tx, env)
+            tx.execute(
+                "INSERT INTO tracking (source, position) VALUES (%s, %s) "
+                "ON CONFLICT (source) DO UPDATE SET position = excluded.position",
+                (env.source, env.position),
+            )
+        with self._advanced:
+            self._advanced.notify_all()
+        return True
+
+    def handle(self, env: Envelope, record: Record | None = None) -> None:
+        try:
+            self.process(env, record)
+        except Gap as gap:
+            log.warning("%s: %s; catching up from the source store", self.name, gap)
+            self.catch_up(gap.source)
+            self.process(env, record)
+
+    def catch_up(self, source: str, batch: int = 1000) -> int:
+        """Apply everything the source store has beyond our tracked position."""
+        if self.sources is None:
+            raise RuntimeError(f"{self.name}: gap in {source} and no source reader configured")
+        applied = 0
+        while True:
+            envelopes = self.sources.read(source, self.position(source), batch)
+            if not envelopes:
+                return applied
+            applied += sum(self.process(e) for e in envelopes)
+
+    # ------------------------------------------------------------ from the transport
+
+    def resume(self, consumer: Consumer) -> None:
+        """Point the consumer at the offsets stored with the read model."""
+        with self.db.transaction() as tx:
+            rows = tx.all("SELECT topic, part, next_offset FROM consumer_offset")
+        consumer.assign({(r["topic"], r["part"]): r["next_offset"] for r in rows})
+
+    def consume(self, records: Iterable[Record]) -> int:
+        n = 0
+        for record in records:
+            self.handle(Envelope.from_bytes(record.value), record)
+            n += 1
+        return n
+
+    # ------------------------------------------------------------ positions
+
+    def position(self, source: str) -> int:
+        with self.db.transaction() as tx:
+            return _tracked(tx, source)
+
+    def positions(self) -> dict[str, int]:
+        with self.db.transaction() as tx:
+            return {r["source"]: r["position"] for r in tx.all("SELECT source, position FROM tracking")}
+
+    def wait_for(self, source: str, position: int, timeout: float = 5.0) -> None:
+        """Block until ``source`` is applied up to ``position`` (tests wait on this, not sleep)."""
+        with self._advanced:
+            if not self._advanced.wait_for(lambda: self.position(source) >= position, timeout):
+                raise TimeoutError(
+                    f"{self.name}: {source} at {self.position(source)}, wanted {position}"
+                )
+
+
+def _tracked(tx: Tx, source: str) -> int:
+    row = tx.one("SELECT position FROM tracking WHERE source = %s", (source,))
+    return int(row["position"]) if row else 0
+
+
+def _save_offset(tx: Tx, record: Record) -> None:
+    tx.execute(
+        "INSERT INTO consumer_offset (topic, part, next_offset) VALUES (%s, %s, %s) "
+        "ON CONFLICT (topic, part) DO UPDATE SET next_offset = excluded.next_offset",
+        (record.topic, record.partition, record.offset + 1),
+    )

@@ -1,0 +1,286 @@
+"""The upward read model: integration events → rows, one handler per event type.
+
+Every tier projects the same events into the same tables, filtered to its scope (a village
+service sees its villages, a township its townships, the county everything). Events from
+different tiers arrive interleaved in any order (each source is ordered only within itself), so
+every handler writes only the columns its fact owns, and the few shared columns (name, field,
+charter) are last-writer-wins on the source's recorded time. That makes the result independent
+of cross-source arrival order, which the property test in tests/integration checks.
+
+Amounts are stored as integers (fen, hundredths of an hour) so sums are exact on both engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from shared.integration import events as ev
+from shared.integration.envelope import Envelope
+from shared.projection.store import Tx
+
+# Legal (effective) dates are dates in China Standard Time; China has no daylight saving.
+CST = timezone(timedelta(hours=8))
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS org (
+        org_id TEXT PRIMARY KEY,
+        village_code TEXT NOT NULL,
+        name TEXT, field TEXT, profile_at TEXT,
+        legal_form TEXT,
+        applied_on TEXT,
+        filing_number TEXT, filed_on TEXT, rejected_on TEXT, filing_ended_on TEXT,
+        usci TEXT, registered_on TEXT, registration_ended_on TEXT, exit_kind TEXT,
+        charter_at TEXT, party_clause INTEGER, integrity_clause INTEGER,
+        party_org TEXT,
+        grade INTEGER, grade_valid_until TEXT, credit TEXT, stars INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS org_village ON org (village_code)",
+    """CREATE TABLE IF NOT EXISTS activity (
+        activity_id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL, village_code TEXT NOT NULL, occurred_on TEXT NOT NULL,
+        field TEXT NOT NULL,
+        participants INTEGER NOT NULL, volunteers INTEGER NOT NULL,
+        volunteer_services INTEGER NOT NULL, volunteer_hours_centi INTEGER NOT NULL,
+        beneficiaries INTEGER NOT NULL, money_fen INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS activity_org ON activity (org_id, occurred_on)",
+    "CREATE INDEX IF NOT EXISTS activity_village ON activity (village_code, occurred_on)",
+    """CREATE TABLE IF NOT EXISTS inspection (
+        inspection_id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL, village_code TEXT NOT NULL,
+        inspected_on TEXT, result TEXT, rectified_on TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS annual_report (
+        org_id TEXT NOT NULL, year INTEGER NOT NULL, village_code TEXT NOT NULL,
+        filed_on TEXT NOT NULL, PRIMARY KEY (org_id, year)
+    )""",
+    """CREATE TABLE IF NOT EXISTS funding (
+        award_id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL, village_code TEXT NOT NULL, programme TEXT NOT NULL,
+        round TEXT NOT NULL, project TEXT NOT NULL, amount_fen INTEGER NOT NULL,
+        awarded_on TEXT NOT NULL, host_org_id TEXT
+    )""",
+    # Exactly-once bookkeeping, written in the same transaction as the rows above (ADR 0001).
+    "CREATE TABLE IF NOT EXISTS tracking (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS consumer_offset (
+        topic TEXT NOT NULL, part INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+        PRIMARY KEY (topic, part))""",
+    "CREATE TABLE IF NOT EXISTS relay_position (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+]
+
+# Tables compared by a canonical dump (rebuild-and-compare); bookkeeping tables excluded.
+READ_MODEL_TABLES = {
+    "org": "org_id",
+    "activity": "activity_id",
+    "inspection": "inspection_id",
+    "annual_report": "org_id, year",
+    "funding": "award_id",
+}
+
+
+def create_schema(tx: Tx) -> None:
+    for statement in SCHEMA:
+        tx.execute(statement)
+
+
+def effective_date(env: Envelope) -> str:
+    return env.effective_at.astimezone(CST).date().isoformat()
+
+
+def stamp(moment: datetime) -> str:
+    """Fixed-width UTC ISO text, so that string order is time order on both engines."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def centi(value: Decimal) -> int:
+    return int((value * 100).to_integral_value())
+
+
+# ------------------------------------------------------------------ handlers
+
+Handler = Callable[[Tx, Envelope, Any], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*types: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for t in types:
+            HANDLERS[t] = fn
+        return fn
+
+    return register
+
+
+def _org(tx: Tx, env: Envelope) -> str:
+    org_id = str(env.organisation_id)
+    tx.execute(
+        "INSERT INTO org (org_id, village_code) VALUES (%s, %s) ON CONFLICT (org_id) DO NOTHING",
+        (org_id, env.division_code),
+    )
+    return org_id
+
+
+def _set(tx: Tx, org_id: str, **columns: Any) -> None:
+    assignments = ", ".join(f"{c} = %s" for c in columns)
+    tx.execute(f"UPDATE org SET {assignments} WHERE org_id = %s", (*columns.values(), org_id))
+
+
+def _profile(tx: Tx, env: Envelope, name: str, field: str, legal_form: str | None) -> None:
+    """Name and field: the most recently recorded statement wins, whatever the arrival order."""
+    org_id = _org(tx, env)
+    tx.execute(
+        "UPDATE org SET name = %s, field = %s, profile_at = %s WHERE org_id = %s "
+        "AND (profile_at IS NULL OR profile_at < %s)",
+        (name, field, stamp(env.recorded_at), org_id, stamp(env.recorded_at)),
+    )
+    if legal_form is not None:
+        _set(tx, org_id, legal_form=legal_form)
+
+
+@handles("sanji.village.group.applied.v1")
+def group_applied(tx: Tx, env: Envelope, p: ev.GroupAppliedV1) -> None:
+    _profile(tx, env, p.name, p.field, None)
+    _set(tx, str(env.organisation_id), applied_on=effective_date(env))
+
+
+@handles("sanji.village.activity.reported.v1")
+def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
+    tx.execute(
+        "INSERT INTO activity (activity_id, org_id, village_code, occurred_on, field, participants,"
+        " volunteers, volunteer_services, volunteer_hours_centi, beneficiaries, money_fen)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (activity_id) DO NOTHING",
+        (
+            str(p.activity_id),
+            str(env.organisation_id),
+            env.division_code,
+            p.occurred_on.isoformat(),
+            p.field,
+            p.participants,
+            p.volunteers,
+            p.volunteer_services,
+            centi(p.volunteer_hours),
+            p.beneficiaries,
+            centi(p.money_spent),
+        ),
+    )
+
+
+@handles("sanji.township.filing.filed.v1")
+def filing_filed(tx: Tx, env: Envelope, p: ev.FilingFiledV1) -> None:
+    _profile(tx, env, p.name, p.field, None)
+    org_id = str(env.organisation_id)
+    _set(tx, org_id, filing_number=p.filing_number, filed_on=effective_date(env))
+    tx.execute(
+        "UPDATE org SET legal_form = 'filed_group' WHERE org_id = %s AND legal_form IS NULL",
+        (org_id,),
+    )
+
+
+@handles("sanji.township.filing.rejected.v1")
+def filing_rejected(tx: Tx, env: Envelope, p: ev.FilingRejectedV1) -> None:
+    _set(tx, _org(tx, env), rejected_on=effective_date(env))
+
+
+@handles("sanji.township.filing.cancelled.v1")
+def filing_cancelled(tx: Tx, env: Envelope, p: ev.FilingCancelledV1) -> None:
+    _set(tx, _org(tx, env), filing_ended_on=effective_date(env))
+
+
+@handles("sanji.township.charter.approved.v1", "sanji.county.charter.approved.v1")
+def charter_approved(tx: Tx, env: Envelope, p: ev.CharterApprovedV1) -> None:
+    org_id = _org(tx, env)
+    tx.execute(
+        "UPDATE org SET party_clause = %s, integrity_clause = %s, charter_at = %s "
+        "WHERE org_id = %s AND (charter_at IS NULL OR charter_at < %s)",
+        (int(p.party_clause), int(p.integrity_clause), stamp(env.recorded_at), org_id,
+         stamp(env.recorded_at)),
+    )
+
+
+@handles("sanji.township.inspection.recorded.v1")
+def inspection_recorded(tx: Tx, env: Envelope, p: ev.InspectionRecordedV1) -> None:
+    tx.execute(
+        "INSERT INTO inspection (inspection_id, org_id, village_code) VALUES (%s, %s, %s)"
+        " ON CONFLICT (inspection_id) DO NOTHING",
+        (str(p.inspection_id), str(env.organisation_id), env.division_code),
+    )
+    tx.execute(
+        "UPDATE inspection SET inspected_on = %s, result = %s WHERE inspection_id = %s",
+        (effective_date(env), p.result, str(p.inspection_id)),
+    )
+
+
+@handles("sanji.township.rectification.completed.v1")
+def rectification_completed(tx: Tx, env: Envelope, p: ev.RectificationCompletedV1) -> None:
+    tx.execute(
+        "INSERT INTO inspection (inspection_id, org_id, village_code) VALUES (%s, %s, %s)"
+        " ON CONFLICT (inspection_id) DO NOTHING",
+        (str(p.inspection_id), str(env.organisation_id), env.division_code),
+    )
+    tx.execute(
+        "UPDATE inspection SET rectified_on = %s WHERE inspection_id = %s",
+        (effective_date(env), str(p.inspection_id)),
+    )
+
+
+@handles("sanji.county.organisation.registered.v1")
+def organisation_registered(tx: Tx, env: Envelope, p: ev.OrganisationRegisteredV1) -> None:
+    _profile(tx, env, p.name, p.field, p.legal_form)
+    _set(tx, str(env.organisation_id), usci=p.usci, registered_on=effective_date(env))
+
+
+@handles("sanji.county.party_organisation.set_up.v1")
+def party_organisation_set_up(tx: Tx, env: Envelope, p: ev.PartyOrganisationSetUpV1) -> None:
+    _set(tx, _org(tx, env), party_org=p.kind)
+
+
+@handles("sanji.county.annual_report.filed.v1")
+def annual_report_filed(tx: Tx, env: Envelope, p: ev.AnnualReportFiledV1) -> None:
+    tx.execute(
+        "INSERT INTO annual_report (org_id, year, village_code, filed_on) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (org_id, year) DO NOTHING",
+        (str(env.organisation_id), p.year, env.division_code, effective_date(env)),
+    )
+
+
+@handles("sanji.county.rating.recorded.v1")
+def rating_recorded(tx: Tx, env: Envelope, p: ev.RatingRecordedV1) -> None:
+    org_id = _org(tx, env)
+    if p.grade is not None:
+        valid = p.grade_valid_until.isoformat() if p.grade_valid_until else None
+        _set(tx, org_id, grade=p.grade, grade_valid_until=valid)
+    if p.credit is not None:
+        _set(tx, org_id, credit=p.credit)
+    if p.stars is not None:
+        _set(tx, org_id, stars=p.stars)
+
+
+@handles("sanji.county.funding.awarded.v1")
+def funding_awarded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
+    host = str(p.host_organisation_id) if p.host_organisation_id else None
+    tx.execute(
+        "INSERT INTO funding (award_id, org_id, village_code, programme, round, project,"
+        " amount_fen, awarded_on, host_org_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (award_id) DO NOTHING",
+        (str(p.award_id), str(env.organisation_id), env.division_code, p.programme, p.round,
+         p.project, centi(p.amount), effective_date(env), host),
+    )
+
+
+@handles("sanji.county.organisation.deregistered.v1", "sanji.county.organisation.revoked.v1")
+def organisation_exited(tx: Tx, env: Envelope, p: ev.OrganisationExitedV1) -> None:
+    kind = env.type.split(".")[3]
+    _set(tx, _org(tx, env), registration_ended_on=effective_date(env), exit_kind=kind)
+
+
+def apply(tx: Tx, env: Envelope) -> None:
+    """Apply one integration event to the read model (tracking is the projector's job)."""
+    HANDLERS[env.type](tx, env, env.payload())
+
+
+def is_today_or_before(day: str, as_of: date) -> bool:
+    return day <= as_of.isoformat()

@@ -1,0 +1,143 @@
+"""The read-model database: one small interface over SQLite (embedded) and PostgreSQL.
+
+Projection and report code write SQL once, with ``%s`` placeholders and the subset of SQL both
+engines share (``INSERT … ON CONFLICT``, ``LIKE`` prefixes, integer sums). Which engine runs is
+configuration (``SANJI_READMODEL_URL``); nothing above this module knows.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+
+
+class Tx(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+
+class Database(Protocol):
+    def transaction(self) -> Any: ...  # context manager yielding Tx
+    def close(self) -> None: ...
+
+
+class IntegrityConflict(Exception):
+    """A unique/primary-key violation, whichever engine raised it."""
+
+
+class _SQLiteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return re.sub(r"%s", "?", sql)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            return self._conn.execute(self._sql(sql), tuple(params)).rowcount
+        except sqlite3.IntegrityError as e:
+            raise IntegrityConflict(str(e)) from e
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = self._conn.execute(self._sql(sql), tuple(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+
+class SQLiteDatabase:
+    """One connection behind a lock: the embedded default has one writer (the projector) and a
+    few readers (API threads), and SQLite serialises writers anyway."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SQLiteTx]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SQLiteTx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class _PostgresTx:
+    def __init__(self, cursor: Any) -> None:
+        self._cur = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        import psycopg
+
+        try:
+            self._cur.execute(sql, tuple(params))
+        except psycopg.errors.UniqueViolation as e:
+            raise IntegrityConflict(str(e)) from e
+        return int(self._cur.rowcount)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._cur.execute(sql, tuple(params))
+        return list(self._cur.fetchall())
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+
+class PostgresDatabase:
+    """A pooled psycopg connection per transaction; each tier uses its own schema."""
+
+    def __init__(self, conninfo: str, schema: str, pool_size: int = 5) -> None:
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        self.schema = schema
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            open=True,
+        )
+        with self._pool.connection() as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresTx]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield _PostgresTx(cur)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_database(url: str) -> Database:
+    """``sqlite://PATH`` (relative or absolute), ``sqlite://:memory:`` or ``postgresql://…?schema=NAME``."""
+    if url.startswith("sqlite://"):
+        return SQLiteDatabase(url.removeprefix("sqlite://"))
+    if url.startswith(("postgresql://", "postgres://")):
+        base, _, query = url.partition("?schema=")
+        return PostgresDatabase(base, query or "public")
+    raise ValueError(f"unsupported read-model URL {url!r} (sqlite:// or postgresql://)")

@@ -1,0 +1,58 @@
+"""Relay: a tier's notification log → integration events on the transport (transactional outbox).
+
+The event store is the outbox: the relay reads it from its own recorded position, publishes,
+waits for the broker's acknowledgement, and only then records the new position (ADR 0001).
+Killed between publish and record, it publishes the same events again on restart; consumers
+drop them by (source, position).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.application import TierApplication
+from shared.integration.envelope import topic_for
+from shared.projection.store import Database
+from shared.transport.base import Producer
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    def __init__(
+        self, app: TierApplication, db: Database, producer: Producer, batch_size: int = 500
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.producer = producer
+        self.batch_size = batch_size
+        self.topic = topic_for(app.tier)
+
+    def position(self) -> int:
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT position FROM relay_position WHERE source = %s", (self.app.name,))
+        return int(row["position"]) if row else 0
+
+    def run_once(self) -> int:
+        """Publish the next batch; returns how many events were published."""
+        start = self.position()
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False
+        )
+        previous = start
+        for notification in notifications:
+            envelope = self.app.to_envelope(notification, previous)
+            # Key by source: one partition per source keeps its order (gap detection needs it).
+            self.producer.publish(self.topic, self.app.name, envelope.to_bytes())
+            previous = notification.id
+        if not notifications:
+            return 0
+        self.producer.flush()
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO relay_position (source, position) VALUES (%s, %s) "
+                "ON CONFLICT (source) DO UPDATE SET position = excluded.position",
+                (self.app.name, previous),
+            )
+        log.debug("relay %s published %d up to %d", self.app.name, len(notifications), previous)
+        return len(notifications)

@@ -1,0 +1,129 @@
+"""One tier at run time: its application, read model, relay and projector, and their threads.
+
+Every tier is assembled the same way (``services/<tier>/bootstrap.py`` only names its parts),
+which is what lets a reader who knows one tier know all three.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shared.application import TierApplication
+from shared.integration.envelope import Envelope, topic_for
+from shared.jurisdiction import Jurisdiction, Tier
+from shared.projection.lookup import OrganisationLookup
+from shared.projection.projector import Projector, SourceReader
+from shared.projection.store import Database, open_database
+from shared.relay import Relay
+from shared.rules import Rules, load_rules
+from shared.settings import Settings
+from shared.transport.base import Consumer, Transport
+
+log = logging.getLogger(__name__)
+
+ALL_TOPICS = [topic_for(t) for t in Tier]
+IDLE_WAIT = 0.2  # seconds a relay or projector loop waits when there is nothing to do
+
+
+class AppSourceReader:
+    """Reads integration events straight from the tier applications' event stores (catch-up and
+    rebuilds; in production each projector gets read access to the upstream stores)."""
+
+    def __init__(self, apps: dict[str, TierApplication]) -> None:
+        self.apps = apps
+
+    def read(self, source: str, after: int, limit: int) -> list[Envelope]:
+        app = self.apps[source]
+        envelopes = []
+        previous = after
+        for n in app.recorder.select_notifications(after, limit, inclusive_of_start=False):
+            envelopes.append(app.to_envelope(n, previous))
+            previous = n.id
+        return envelopes
+
+
+@dataclass
+class TierRuntime:
+    tier: Tier
+    settings: Settings
+    jurisdiction: Jurisdiction
+    rules: Rules
+    app: TierApplication
+    db: Database
+    projector: Projector
+    relay: Relay
+    consumer: Consumer
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        app_class: type[TierApplication],
+        settings: Settings,
+        jurisdiction: Jurisdiction,
+        transport: Transport,
+        sources: SourceReader | None = None,
+    ) -> TierRuntime:
+        tier = app_class.tier
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = open_database(settings.readmodel_url(tier))
+        # Scope: the whole county here; a province-scale deployment would run one per county.
+        projector = Projector(db, jurisdiction.county.code, sources, name=f"{tier}-projector")
+        app = app_class(jurisdiction, env=settings.event_store_env(tier))
+        app.lookup = OrganisationLookup(db)  # type: ignore[attr-defined]
+        consumer = transport.consumer(ALL_TOPICS)
+        projector.resume(consumer)
+        runtime = cls(
+            tier, settings, jurisdiction, load_rules(settings.rules_file), app, db, projector,
+            Relay(app, db, transport.producer()), consumer,
+        )
+        app.add_listener(runtime._wake.set)
+        return runtime
+
+    # ------------------------------------------------------------ background loops
+
+    def start(self) -> None:
+        for name, step in (("relay", self._relay_step), ("projector", self._projector_step)):
+            t = threading.Thread(target=self._loop, args=(name, step), name=f"{self.tier}-{name}",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _relay_step(self) -> None:
+        if self.relay.run_once() == 0:
+            self._wake.wait(IDLE_WAIT)
+            self._wake.clear()
+
+    def _projector_step(self) -> None:
+        self.projector.consume(self.consumer.poll(IDLE_WAIT))
+
+    def _loop(self, name: str, step: Callable[[], None]) -> None:
+        while not self._stop.is_set():
+            try:
+                step()
+            except Exception:
+                # Never skip silently: log, back off, and retry from the stored positions.
+                log.exception("%s %s failed; retrying from stored position", self.tier, name)
+                time.sleep(1.0)
+                if name == "projector":
+                    self.projector.resume(self.consumer)
+
+    def drain(self) -> None:
+        """Run relay and projector in the caller's thread until both are idle (tests, demo load)."""
+        while self.relay.run_once() or self.projector.consume(self.consumer.poll(0)):
+            pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout=5)
+        self.consumer.close()
+        self.app.close()
+        self.db.close()

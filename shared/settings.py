@@ -1,0 +1,92 @@
+"""Configuration from environment variables: the one table in README.md "Configuration".
+
+The same code runs embedded (SQLite files, in-process transport) or production (PostgreSQL,
+Kafka) by these settings alone; nothing else reads os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from shared.jurisdiction import DEMO_COUNTY, Tier
+from shared.rules import DEFAULT_RULES
+
+PERSISTENCE = ("memory", "sqlite", "postgres")
+TRANSPORTS = ("memory", "kafka")
+
+
+@dataclass(frozen=True)
+class Settings:
+    persistence: str = "sqlite"
+    data_dir: Path = Path("var")
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/sanji"
+    transport: str = "memory"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    jurisdiction_file: Path = DEMO_COUNTY
+    rules_file: Path = DEFAULT_RULES
+    secret: str = "sanji-demo-secret-change-me"
+    host: str = "127.0.0.1"
+    ports: dict[Tier, int] = field(
+        default_factory=lambda: {Tier.COUNTY: 8101, Tier.TOWNSHIP: 8102, Tier.VILLAGE: 8103}
+    )
+    demo: bool = True
+    demo_seed: int = 20261122
+
+    def __post_init__(self) -> None:
+        if self.persistence not in PERSISTENCE:
+            raise ValueError(f"SANJI_PERSISTENCE must be one of {PERSISTENCE}, got {self.persistence!r}")
+        if self.transport not in TRANSPORTS:
+            raise ValueError(f"SANJI_TRANSPORT must be one of {TRANSPORTS}, got {self.transport!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        s = cls()
+        get = environ.get
+        ports = {t: int(get(f"SANJI_{t.upper()}_PORT", s.ports[t])) for t in Tier}
+        return replace(
+            s,
+            persistence=get("SANJI_PERSISTENCE", s.persistence),
+            data_dir=Path(get("SANJI_DATA_DIR", str(s.data_dir))),
+            postgres_url=get("SANJI_POSTGRES_URL", s.postgres_url),
+            transport=get("SANJI_TRANSPORT", s.transport),
+            kafka_bootstrap=get("SANJI_KAFKA_BOOTSTRAP", s.kafka_bootstrap),
+            jurisdiction_file=Path(get("SANJI_JURISDICTION_FILE", str(s.jurisdiction_file))),
+            rules_file=Path(get("SANJI_RULES_FILE", str(s.rules_file))),
+            secret=get("SANJI_SECRET", s.secret),
+            host=get("SANJI_HOST", s.host),
+            ports=ports,
+            demo=get("SANJI_DEMO", "y").lower() in ("y", "yes", "1", "true"),
+            demo_seed=int(get("SANJI_DEMO_SEED", s.demo_seed)),
+        )
+
+    def event_store_env(self, tier: Tier) -> dict[str, str]:
+        """eventsourcing settings for one tier's event store."""
+        if self.persistence == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.persistence == "sqlite":
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / f"{tier}-events.db"),
+            }
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(self.postgres_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(info.get("dbname", "sanji")),
+            "POSTGRES_HOST": str(info.get("host", "127.0.0.1")),
+            "POSTGRES_PORT": str(info.get("port", "5432")),
+            "POSTGRES_USER": str(info.get("user", "postgres")),
+            "POSTGRES_PASSWORD": str(info.get("password", "")),
+            "POSTGRES_SCHEMA": f"sanji_{tier}",
+        }
+
+    def readmodel_url(self, tier: Tier) -> str:
+        if self.persistence == "memory":
+            return "sqlite://:memory:"
+        if self.persistence == "sqlite":
+            return f"sqlite://{self.data_dir / f'{tier}-readmodel.db'}"
+        return f"{self.postgres_url}?schema=sanji_{tier}_read"

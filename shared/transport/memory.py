@@ -1,0 +1,84 @@
+"""In-process transport for the embedded default and tests: one partition per topic, in memory.
+
+It keeps Kafka's contract (ordered per key, replayable by offset, at-least-once) so that the
+relay and projectors run unchanged on either.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from shared.transport.base import Record
+
+
+class MemoryTransport:
+    def __init__(self) -> None:
+        self._topics: dict[str, list[Record]] = {}
+        self._changed = threading.Condition()
+
+    def producer(self) -> MemoryProducer:
+        return MemoryProducer(self)
+
+    def consumer(self, topics: list[str]) -> MemoryConsumer:
+        return MemoryConsumer(self, topics)
+
+    def append(self, topic: str, key: str, value: bytes) -> None:
+        with self._changed:
+            log = self._topics.setdefault(topic, [])
+            log.append(Record(topic, 0, len(log), key.encode(), value))
+            self._changed.notify_all()
+
+    def read(self, topic: str, offset: int, limit: int) -> list[Record]:
+        return self._topics.get(topic, [])[offset : offset + limit]
+
+    def wait(self, timeout: float) -> None:
+        with self._changed:
+            self._changed.wait(timeout)
+
+    def end_offset(self, topic: str) -> int:
+        return len(self._topics.get(topic, []))
+
+    def close(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+
+class MemoryProducer:
+    def __init__(self, transport: MemoryTransport) -> None:
+        self._transport = transport
+
+    def publish(self, topic: str, key: str, value: bytes) -> None:
+        self._transport.append(topic, key, value)
+
+    def flush(self) -> None:
+        """Appends are synchronous: nothing is ever pending."""
+
+
+class MemoryConsumer:
+    def __init__(self, transport: MemoryTransport, topics: list[str], batch: int = 500) -> None:
+        self._transport = transport
+        self._next = {(t, 0): 0 for t in topics}
+        self._batch = batch
+
+    def assign(self, starts: dict[tuple[str, int], int]) -> None:
+        for tp, offset in starts.items():
+            if tp in self._next:
+                self._next[tp] = offset
+
+    def _fetch(self) -> list[Record]:
+        records: list[Record] = []
+        for (topic, _), offset in self._next.items():
+            records.extend(self._transport.read(topic, offset, self._batch))
+        for r in records:
+            self._next[(r.topic, r.partition)] = r.offset + 1
+        return records
+
+    def poll(self, timeout: float) -> list[Record]:
+        records = self._fetch()
+        if not records and timeout > 0:
+            self._transport.wait(timeout)
+            records = self._fetch()
+        return records
+
+    def close(self) -> None:
+        pass

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.county import bootstrap as county
+from services.township import bootstrap as township
+from services.village import bootstrap as village
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.runtime import AppSourceReader, TierRuntime
 from shared.settings import Settings
 from shared.transport.memory import MemoryTransport
-
-from services.county import bootstrap as county
-from services.township import bootstrap as township
-from services.village import bootstrap as village
 
 BOOTSTRAPS = {Tier.COUNTY: county, Tier.TOWNSHIP: township, Tier.VILLAGE: village}
 

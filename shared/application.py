@@ -9,7 +9,7 @@ the same class runs on POPO, SQLite or PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_OID, UUID, uuid5
 
@@ -30,7 +30,7 @@ _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "origina
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TierApplication(Application[UUID]):
@@ -88,7 +88,9 @@ class TierApplication(Application[UUID]):
         return CommandResult(aggregate.id, aggregate.version, organisation_id or aggregate.id)
 
     @staticmethod
-    def replay(aggregate: Agg, meta: Meta, organisation_id: UUID | None = None) -> CommandResult | None:
+    def replay(
+        aggregate: Agg, meta: Meta, organisation_id: UUID | None = None
+    ) -> CommandResult | None:
         """The original result if this command (by idempotency key) was already applied."""
         version = aggregate.replayed_version(meta)
         if version is None:

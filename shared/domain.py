@@ -8,7 +8,7 @@ idempotency key. When it was *recorded* is the event's own ``timestamp``, set by
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -148,7 +148,9 @@ def new_id(meta: Meta) -> UUID:
 
 
 def check_not_future(name: str, value: date | datetime, now: datetime) -> None:
-    moment = value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time(), timezone.utc)
+    moment = (
+        value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time(), UTC)
+    )
     if moment > now + FUTURE_TOLERANCE:
         raise InvalidInput("date_in_future", f"{name} {value.isoformat()} is in the future")
 
@@ -184,7 +186,9 @@ class MetaAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Meta:
         meta = Meta.from_dict(data)
-        return Meta(**{**meta.__dict__, "effective_at": datetime.fromisoformat(data["effective_at"])})
+        return Meta(
+            **{**meta.__dict__, "effective_at": datetime.fromisoformat(data["effective_at"])}
+        )
 
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:

@@ -136,9 +136,11 @@ def _parse(path: Path, lineno: int, row: dict[str, str], seen: dict[str, Divisio
     name = (row.get("name") or "").strip()
     if not name:
         raise fail(f"division {code} has no name")
-    parent = {Tier.COUNTY: None, Tier.TOWNSHIP: code[:6] + "000000", Tier.VILLAGE: code[:9] + "000"}[
-        tier
-    ]
+    parent = {
+        Tier.COUNTY: None,
+        Tier.TOWNSHIP: code[:6] + "000000",
+        Tier.VILLAGE: code[:9] + "000",
+    }[tier]
     if parent is not None and parent not in seen:
         raise fail(f"parent {parent} of {code} is not defined above it (codes must nest)")
     if tier is not Tier.VILLAGE:

@@ -80,8 +80,15 @@ class TierRuntime:
         consumer = transport.consumer(ALL_TOPICS)
         projector.resume(consumer)
         runtime = cls(
-            tier, settings, jurisdiction, load_rules(settings.rules_file), app, db, projector,
-            Relay(app, db, transport.producer()), consumer,
+            tier,
+            settings,
+            jurisdiction,
+            load_rules(settings.rules_file),
+            app,
+            db,
+            projector,
+            Relay(app, db, transport.producer()),
+            consumer,
         )
         app.add_listener(runtime._wake.set)
         return runtime
@@ -90,8 +97,9 @@ class TierRuntime:
 
     def start(self) -> None:
         for name, step in (("relay", self._relay_step), ("projector", self._projector_step)):
-            t = threading.Thread(target=self._loop, args=(name, step), name=f"{self.tier}-{name}",
-                                 daemon=True)
+            t = threading.Thread(
+                target=self._loop, args=(name, step), name=f"{self.tier}-{name}", daemon=True
+            )
             t.start()
             self._threads.append(t)
 

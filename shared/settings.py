@@ -37,7 +37,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
-            raise ValueError(f"SANJI_PERSISTENCE must be one of {PERSISTENCE}, got {self.persistence!r}")
+            raise ValueError(
+                f"SANJI_PERSISTENCE must be one of {PERSISTENCE}, got {self.persistence!r}"
+            )
         if self.transport not in TRANSPORTS:
             raise ValueError(f"SANJI_TRANSPORT must be one of {TRANSPORTS}, got {self.transport!r}")
 

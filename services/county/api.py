@@ -1,1 +1,140 @@
-router = None
+"""County operator API (县/区 民政局): registration, charter, party organisation, annual
+reports, ratings, funding, deregistration and revocation."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from services.county.application import CountyApplication
+from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
+from shared.api.deps import CommandMeta, Runtime
+from shared.integration.events import FundingProgramme, PartyOrganisationKind
+
+
+def _app(runtime: Runtime) -> CountyApplication:
+    assert isinstance(runtime.app, CountyApplication)
+    return runtime.app
+
+
+App = Annotated[CountyApplication, Depends(_app)]
+router = APIRouter(prefix="/api/v1", tags=["county 县（区）"])
+
+
+class RegistrationIn(CommandIn):
+    usci: str = Field(description="统一社会信用代码 / unified social credit code (GB 32100)")
+    name: str = Field(min_length=1, max_length=200, description="名称 / name")
+    field: OrgField = Field(description="服务领域 / field of work")
+    village_code: str | None = Field(
+        None, pattern=r"^\d{12}$", description="所在村/社区（新登记必填）/ home village (new)"
+    )
+    organisation_id: UUID | None = Field(
+        None, description="备案组织升级登记 / filed group to upgrade"
+    )
+
+
+class PartyOrganisationIn(CommandIn):
+    kind: PartyOrganisationKind = Field(description="单独建立 own / 联合党支部 joint")
+
+
+class AnnualReportIn(CommandIn):
+    year: int = Field(ge=2000, description="年报年度 / report year")
+
+
+class RatingIn(CommandIn):
+    credit: str | None = Field(None, max_length=10, description="信用评价 / credit rating")
+    grade: int | None = Field(None, ge=1, le=5, description="评估等级 1A–5A / grade")
+    grade_valid_until: date | None = Field(None, description="等级有效期 / default +5 years")
+    stars: int | None = Field(None, ge=1, le=5, description="星级 / local star rating")
+
+
+class FundingIn(CommandIn):
+    programme: FundingProgramme = Field(description="资助项目类别 / programme")
+    round: str = Field(min_length=1, max_length=50, description="批次 / round, e.g. 2026")
+    project: str = Field(min_length=1, max_length=200, description="项目名称 / project")
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="金额（元）/ yuan")
+    host_organisation_id: UUID | None = Field(None, description="托管组织（备案组织必填）/ host")
+
+
+@router.post("/registrations", status_code=CREATED)
+def register(body: RegistrationIn, meta: CommandMeta, app: App) -> CommandOut:
+    """登记 / Register an organisation, new or upgraded from a filed group."""
+    return CommandOut.of(
+        app.register(
+            body.usci.strip().upper(),
+            body.name,
+            str(body.field),
+            body.village_code,
+            body.organisation_id,
+            meta,
+        )
+    )
+
+
+@router.post("/organisations/{organisation_id}/charter")
+def approve_charter(
+    organisation_id: UUID, body: Charter, meta: CommandMeta, app: App
+) -> CommandOut:
+    """章程核准 / Approve the charter of a registered organisation."""
+    return CommandOut.of(
+        app.approve_charter(organisation_id, body.party_clause, body.integrity_clause, meta)
+    )
+
+
+@router.post("/organisations/{organisation_id}/party-organisation")
+def set_up_party_organisation(
+    organisation_id: UUID, body: PartyOrganisationIn, meta: CommandMeta, app: App
+) -> CommandOut:
+    """党组织建立 / A party organisation is set up or joined."""
+    return CommandOut.of(app.set_up_party_organisation(organisation_id, str(body.kind), meta))
+
+
+@router.post("/organisations/{organisation_id}/annual-reports", status_code=CREATED)
+def file_annual_report(
+    organisation_id: UUID, body: AnnualReportIn, meta: CommandMeta, app: App
+) -> CommandOut:
+    """年报 / File the annual report for a year."""
+    return CommandOut.of(app.file_annual_report(organisation_id, body.year, meta))
+
+
+@router.post("/organisations/{organisation_id}/ratings")
+def rate(organisation_id: UUID, body: RatingIn, meta: CommandMeta, app: App) -> CommandOut:
+    """评价 / Record credit rating, evaluation grade and/or star rating."""
+    return CommandOut.of(
+        app.rate(organisation_id, body.credit, body.grade, body.grade_valid_until, body.stars, meta)
+    )
+
+
+@router.post("/organisations/{organisation_id}/funding-awards", status_code=CREATED)
+def award_funding(
+    organisation_id: UUID, body: FundingIn, meta: CommandMeta, app: App
+) -> CommandOut:
+    """资助 / Award a project in a funding programme."""
+    return CommandOut.of(
+        app.award_funding(
+            organisation_id,
+            str(body.programme),
+            body.round,
+            body.project,
+            body.amount,
+            body.host_organisation_id,
+            meta,
+        )
+    )
+
+
+@router.post("/organisations/{organisation_id}/deregistration")
+def deregister(organisation_id: UUID, body: Reason, meta: CommandMeta, app: App) -> CommandOut:
+    """注销登记 / Voluntary deregistration."""
+    return CommandOut.of(app.deregister(organisation_id, body.reason, meta))
+
+
+@router.post("/organisations/{organisation_id}/revocation")
+def revoke(organisation_id: UUID, body: Reason, meta: CommandMeta, app: App) -> CommandOut:
+    """撤销登记 / Revocation."""
+    return CommandOut.of(app.revoke(organisation_id, body.reason, meta))

@@ -7,13 +7,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
+from services.county.domain import FundingAward, Registration
 from shared.application import TierApplication
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, new_id
 from shared.jurisdiction import Tier
 from shared.projection.lookup import OrganisationLookup, OrgFacts
 from shared.usci import LegalForm, USCIError, civil_affairs_legal_form
-
-from services.county.domain import FundingAward, Registration
 
 GRADE_VALIDITY_YEARS = 5  # rule (evaluation): grades are valid 5 years
 
@@ -42,8 +41,13 @@ class CountyApplication(TierApplication):
         return facts
 
     def register(
-        self, usci: str, name: str, field: str, village_code: str | None,
-        organisation_id: UUID | None, meta: Meta,
+        self,
+        usci: str,
+        name: str,
+        field: str,
+        village_code: str | None,
+        organisation_id: UUID | None,
+        meta: Meta,
     ) -> CommandResult:
         """Register an organisation: new, or the upgrade of a filed group (identities linked)."""
         try:
@@ -53,10 +57,16 @@ class CountyApplication(TierApplication):
         if organisation_id is not None:
             facts = self._facts(organisation_id, meta)
             village_code = facts.village_code
-            if not facts.filed_on_day(meta.effective_at.date()) and self.find(organisation_id) is None:
+            if (
+                not facts.filed_on_day(meta.effective_at.date())
+                and self.find(organisation_id) is None
+            ):
                 raise Conflict("not_filed", f"{organisation_id} is not an active filed group")
-        elif village_code is None or self.jurisdiction.get(village_code) is None or \
-                self.jurisdiction.get(village_code).tier is not Tier.VILLAGE:  # type: ignore[union-attr]
+        elif (
+            village_code is None
+            or self.jurisdiction.get(village_code) is None
+            or self.jurisdiction.get(village_code).tier is not Tier.VILLAGE
+        ):  # type: ignore[union-attr]
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)
         reg_id = organisation_id or new_id(meta)
@@ -66,8 +76,14 @@ class CountyApplication(TierApplication):
         if self.lookup.usci_holder(usci) is not None:
             raise Conflict("usci_already_registered", f"{usci} is already registered")
         reg = Registration.register(
-            reg_id, meta, village_code=village_code, usci=usci, name=name,
-            legal_form=str(legal_form), field=field, upgraded_from_filing=organisation_id is not None,
+            reg_id,
+            meta,
+            village_code=village_code,
+            usci=usci,
+            name=name,
+            legal_form=str(legal_form),
+            field=field,
+            upgraded_from_filing=organisation_id is not None,
         )
         return self.commit(reg)
 
@@ -83,10 +99,17 @@ class CountyApplication(TierApplication):
     def approve_charter(
         self, organisation_id: UUID, party_clause: bool, integrity_clause: bool, meta: Meta
     ) -> CommandResult:
-        return self._act(organisation_id, meta, "approve_charter", party_clause=party_clause,
-                         integrity_clause=integrity_clause)
+        return self._act(
+            organisation_id,
+            meta,
+            "approve_charter",
+            party_clause=party_clause,
+            integrity_clause=integrity_clause,
+        )
 
-    def set_up_party_organisation(self, organisation_id: UUID, kind: str, meta: Meta) -> CommandResult:
+    def set_up_party_organisation(
+        self, organisation_id: UUID, kind: str, meta: Meta
+    ) -> CommandResult:
         return self._act(organisation_id, meta, "set_up_party_organisation", kind=kind)
 
     def file_annual_report(self, organisation_id: UUID, year: int, meta: Meta) -> CommandResult:
@@ -95,14 +118,26 @@ class CountyApplication(TierApplication):
         return self._act(organisation_id, meta, "file_annual_report", year=year)
 
     def rate(
-        self, organisation_id: UUID, credit: str | None, grade: int | None,
-        grade_valid_until: date | None, stars: int | None, meta: Meta,
+        self,
+        organisation_id: UUID,
+        credit: str | None,
+        grade: int | None,
+        grade_valid_until: date | None,
+        stars: int | None,
+        meta: Meta,
     ) -> CommandResult:
         if grade is not None and grade_valid_until is None:
             start = meta.effective_at.date()
             grade_valid_until = start.replace(year=start.year + GRADE_VALIDITY_YEARS)
-        return self._act(organisation_id, meta, "rate", credit=credit, grade=grade,
-                         grade_valid_until=grade_valid_until, stars=stars)
+        return self._act(
+            organisation_id,
+            meta,
+            "rate",
+            credit=credit,
+            grade=grade,
+            grade_valid_until=grade_valid_until,
+            stars=stars,
+        )
 
     def deregister(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
         return self._act(organisation_id, meta, "deregister", reason=reason)
@@ -111,8 +146,14 @@ class CountyApplication(TierApplication):
         return self._act(organisation_id, meta, "revoke", reason=reason)
 
     def award_funding(
-        self, organisation_id: UUID, programme: str, round: str, project: str, amount: Decimal,
-        host_organisation_id: UUID | None, meta: Meta,
+        self,
+        organisation_id: UUID,
+        programme: str,
+        round: str,
+        project: str,
+        amount: Decimal,
+        host_organisation_id: UUID | None,
+        meta: Meta,
     ) -> CommandResult:
         """Award a project; one project per organisation per round; filed groups via a host."""
         facts = self._facts(organisation_id, meta)
@@ -132,8 +173,14 @@ class CountyApplication(TierApplication):
         if self.lookup.funded_in_round(organisation_id, programme, round):
             raise Conflict("already_funded_in_round", f"{organisation_id} has a project in {round}")
         award = FundingAward.award(
-            award_id, meta, organisation_id=organisation_id, village_code=facts.village_code,
-            programme=programme, round=round, project=project, amount=amount,
+            award_id,
+            meta,
+            organisation_id=organisation_id,
+            village_code=facts.village_code,
+            programme=programme,
+            round=round,
+            project=project,
+            amount=amount,
             host_organisation_id=host_organisation_id,
         )
         return self.commit(award, organisation_id)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
+from services.township.domain import Filing, Inspection
 from shared.application import TierApplication
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, new_id
 from shared.jurisdiction import Tier
 from shared.projection.lookup import OrganisationLookup, OrgFacts
-
-from services.township.domain import Filing, Inspection
 
 
 class TownshipApplication(TierApplication):
@@ -99,8 +98,13 @@ class TownshipApplication(TierApplication):
         if existing is not None:
             return self.replay(existing, meta, organisation_id) or _reused()
         inspection = Inspection.record(
-            inspection_id, meta, organisation_id=organisation_id, village_code=facts.village_code,
-            result=result, findings=findings, inspectors=inspectors,
+            inspection_id,
+            meta,
+            organisation_id=organisation_id,
+            village_code=facts.village_code,
+            result=result,
+            findings=findings,
+            inspectors=inspectors,
         )
         return self.commit(inspection, organisation_id)
 
@@ -115,4 +119,6 @@ class TownshipApplication(TierApplication):
 
 
 def _reused() -> CommandResult:
-    raise InvalidInput("idempotency_key_reused", "this Idempotency-Key was used for another request")
+    raise InvalidInput(
+        "idempotency_key_reused", "this Idempotency-Key was used for another request"
+    )

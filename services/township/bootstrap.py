@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.township.api import router
+from services.township.application import TownshipApplication
 from shared.api.app import create_app
 from shared.jurisdiction import Jurisdiction
 from shared.projection.projector import SourceReader
 from shared.runtime import TierRuntime
 from shared.settings import Settings
 from shared.transport.base import Transport
-
-from services.township.api import router
-from services.township.application import TownshipApplication
 
 
 def build_runtime(

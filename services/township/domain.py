@@ -46,10 +46,17 @@ class Filing(Agg):
             filing.status = "cancelled"
 
     @classmethod
-    def file(cls, id: UUID, village_code: str, number: str, name: str, field: str, meta: Meta) -> Filing:
+    def file(
+        cls, id: UUID, village_code: str, number: str, name: str, field: str, meta: Meta
+    ) -> Filing:
         return cls._create(
-            cls.Filed, id=id, village_code=village_code, filing_number=number, name=name,
-            field=field, meta=meta,
+            cls.Filed,
+            id=id,
+            village_code=village_code,
+            filing_number=number,
+            name=name,
+            field=field,
+            meta=meta,
         )
 
     @classmethod
@@ -63,8 +70,11 @@ class Filing(Agg):
     def approve_charter(self, party_clause: bool, integrity_clause: bool, meta: Meta) -> None:
         self.check_filed()
         self.trigger_event(
-            self.CharterApproved, village_code=self.village_code, party_clause=party_clause,
-            integrity_clause=integrity_clause, meta=meta,
+            self.CharterApproved,
+            village_code=self.village_code,
+            party_clause=party_clause,
+            integrity_clause=integrity_clause,
+            meta=meta,
         )
 
     def cancel(self, reason: str, meta: Meta) -> None:
@@ -108,6 +118,8 @@ class Inspection(Agg):
         if self.rectified:
             raise Conflict("illegal_transition", f"inspection {self.id} is already rectified")
         self.trigger_event(
-            self.RectificationCompleted, organisation_id=self.organisation_id,
-            village_code=self.village_code, meta=meta,
+            self.RectificationCompleted,
+            organisation_id=self.organisation_id,
+            village_code=self.village_code,
+            meta=meta,
         )

@@ -1,1 +1,64 @@
-router = None
+"""Village/community operator API (村/社区): filing applications and activity reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from services.village.application import VillageApplication
+from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
+from shared.api.deps import CommandMeta, Runtime
+
+
+def _app(runtime: Runtime) -> VillageApplication:
+    assert isinstance(runtime.app, VillageApplication)
+    return runtime.app
+
+
+App = Annotated[VillageApplication, Depends(_app)]
+router = APIRouter(prefix="/api/v1", tags=["village 村（社区）"])
+
+
+class FilingApplication(CommandIn):
+    village_code: str = Field(pattern=r"^\d{12}$", description="村/社区区划代码 / 12-digit code")
+    name: str = Field(min_length=1, max_length=200, description="组织名称 / group name")
+    field: OrgField = Field(description="服务领域 / field of work")
+    founded_on: date = Field(description="成立日期 / founding date")
+
+
+class ActivityReport(BaseModel):
+    occurred_on: date = Field(description="活动日期 / date of the activity (its effective date)")
+    field: OrgField = Field(description="活动领域 / field")
+    participants: int = Field(ge=0, description="参与人数 / participants")
+    volunteers: int = Field(ge=0, description="志愿者人数 / volunteers")
+    volunteer_services: int = Field(ge=0, description="志愿服务人次 / volunteer services")
+    volunteer_hours: Decimal = Field(
+        ge=0, max_digits=10, decimal_places=2, description="志愿服务时长 / hours"
+    )
+    beneficiaries: int = Field(ge=0, description="受益人次 / beneficiaries")
+    money_spent: Decimal = Field(
+        ge=0, max_digits=14, decimal_places=2, description="支出金额（元）/ money spent (yuan)"
+    )
+
+
+@router.post("/filing-applications", status_code=CREATED)
+def apply_for_filing(body: FilingApplication, meta: CommandMeta, app: App) -> CommandOut:
+    """备案申请 / A resident group applies at its village station to be filed."""
+    return CommandOut.of(
+        app.apply_for_filing(body.village_code, body.name, str(body.field), body.founded_on, meta)
+    )
+
+
+@router.post("/organisations/{organisation_id}/activities", status_code=CREATED)
+def report_activity(
+    organisation_id: UUID, body: ActivityReport, meta: CommandMeta, app: App
+) -> CommandOut:
+    """活动记录 / Report an activity of an active organisation in the village."""
+    figures = body.model_dump()
+    figures["field"] = str(body.field)
+    return CommandOut.of(app.report_activity(organisation_id, meta=meta, **figures))

@@ -7,12 +7,19 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
+from services.village.domain import Activity, GroupRecord
 from shared.application import TierApplication
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, check_not_future, new_id
+from shared.domain import (
+    CommandResult,
+    Conflict,
+    InvalidInput,
+    Meta,
+    NotFound,
+    check_not_future,
+    new_id,
+)
 from shared.jurisdiction import Tier
 from shared.projection.lookup import OrganisationLookup
-
-from services.village.domain import Activity, GroupRecord
 
 
 class VillageApplication(TierApplication):
@@ -88,4 +95,6 @@ class VillageApplication(TierApplication):
 
 
 def _reused_key() -> CommandResult:
-    raise InvalidInput("idempotency_key_reused", "this Idempotency-Key was used for another request")
+    raise InvalidInput(
+        "idempotency_key_reused", "this Idempotency-Key was used for another request"
+    )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.village.api import router
+from services.village.application import VillageApplication
 from shared.api.app import create_app
 from shared.jurisdiction import Jurisdiction
 from shared.projection.projector import SourceReader
 from shared.runtime import TierRuntime
 from shared.settings import Settings
 from shared.transport.base import Transport
-
-from services.village.api import router
-from services.village.application import VillageApplication
 
 
 def build_runtime(

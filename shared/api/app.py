@@ -1,1 +1,61 @@
-def create_app(*a, **k): ...
+"""FastAPI app factory shared by the three tiers: same errors, auth, reports and health routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from shared.api import errors, reports
+from shared.api.deps import Runtime
+from shared.runtime import TierRuntime
+
+TITLES = {
+    "county": "Sanji 县级服务 / County service",
+    "township": "Sanji 乡镇级服务 / Township service",
+    "village": "Sanji 村（社区）级服务 / Village & community service",
+}
+
+
+def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
+    app = FastAPI(
+        title=TITLES[str(runtime.tier)],
+        version="1",
+        description=(
+            "三级社区社会组织平台的操作接口。每个请求携带绑定到（层级、区划、角色）的操作员令牌。\n\n"
+            "Operator API of the Sanji three-tier platform for community social organisations. "
+            "Every request carries an operator token bound to (tier, division, role). Errors are "
+            '`{"error": {"code", "message"}}`: 401 bad token, 403 outside jurisdiction, 404 '
+            "unknown, 409 illegal transition or concurrent change, 422 invalid input."
+        ),
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.include_router(commands)
+    app.include_router(reports.router)
+    app.include_router(_health)
+    return app
+
+
+_health = APIRouter(tags=["health 运行状态"])
+
+
+@_health.get("/health")
+def health(runtime: Runtime) -> dict[str, Any]:
+    """存活 / Liveness."""
+    return {"status": "ok", "tier": str(runtime.tier)}
+
+
+@_health.get("/ready")
+def ready(runtime: Runtime) -> dict[str, Any]:
+    """就绪与传输延迟 / Readiness, with relay lag of this tier's store and projector positions."""
+    head = runtime.app.recorder.max_notification_id() or 0
+    relayed = runtime.relay.position()
+    return {
+        "status": "ready",
+        "tier": str(runtime.tier),
+        "store_head": head,
+        "relay_position": relayed,
+        "relay_lag": head - relayed,
+        "projector_positions": runtime.projector.positions(),
+    }

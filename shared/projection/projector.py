@@ -115,7 +115,9 @@ class Projector:
 
     def positions(self) -> dict[str, int]:
         with self.db.transaction() as tx:
-            return {r["source"]: r["position"] for r in tx.all("SELECT source, position FROM tracking")}
+            return {
+                r["source"]: r["position"] for r in tx.all("SELECT source, position FROM tracking")
+            }
 
     def wait_for(self, source: str, position: int, timeout: float = 5.0) -> None:
         """Block until ``source`` is applied up to ``position`` (tests wait on this, not sleep)."""

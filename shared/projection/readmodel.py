@@ -13,7 +13,7 @@ Amounts are stored as integers (fen, hundredths of an hour) so sums are exact on
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -92,7 +92,7 @@ def effective_date(env: Envelope) -> str:
 
 def stamp(moment: datetime) -> str:
     """Fixed-width UTC ISO text, so that string order is time order on both engines."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def centi(value: Decimal) -> int:
@@ -196,8 +196,13 @@ def charter_approved(tx: Tx, env: Envelope, p: ev.CharterApprovedV1) -> None:
     tx.execute(
         "UPDATE org SET party_clause = %s, integrity_clause = %s, charter_at = %s "
         "WHERE org_id = %s AND (charter_at IS NULL OR charter_at < %s)",
-        (int(p.party_clause), int(p.integrity_clause), stamp(env.recorded_at), org_id,
-         stamp(env.recorded_at)),
+        (
+            int(p.party_clause),
+            int(p.integrity_clause),
+            stamp(env.recorded_at),
+            org_id,
+            stamp(env.recorded_at),
+        ),
     )
 
 
@@ -266,8 +271,17 @@ def funding_awarded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
         "INSERT INTO funding (award_id, org_id, village_code, programme, round, project,"
         " amount_fen, awarded_on, host_org_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (award_id) DO NOTHING",
-        (str(p.award_id), str(env.organisation_id), env.division_code, p.programme, p.round,
-         p.project, centi(p.amount), effective_date(env), host),
+        (
+            str(p.award_id),
+            str(env.organisation_id),
+            env.division_code,
+            p.programme,
+            p.round,
+            p.project,
+            centi(p.amount),
+            effective_date(env),
+            host,
+        ),
     )
 
 
@@ -282,5 +296,10 @@ def apply(tx: Tx, env: Envelope) -> None:
     HANDLERS[env.type](tx, env, env.payload())
 
 
-def is_today_or_before(day: str, as_of: date) -> bool:
-    return day <= as_of.isoformat()
+def canonical_dump(tx: Tx) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row in a stable order and type, for rebuild-and-compare and tests."""
+    dump = {}
+    for table, key in READ_MODEL_TABLES.items():
+        rows = tx.all(f"SELECT * FROM {table} ORDER BY {key}")
+        dump[table] = [tuple(str(v) if v is not None else None for v in r.values()) for r in rows]
+    return dump

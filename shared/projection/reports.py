@@ -16,6 +16,8 @@ from typing import Any
 
 from shared.domain import Field
 from shared.jurisdiction import Area, Division, Jurisdiction, Tier, prefix_of
+
+__all__ = ["prefix_of"]
 from shared.projection.store import Database, Tx
 from shared.rules import RuleSet
 
@@ -223,7 +225,12 @@ def fold(per_village: dict[str, Counters], division: Division) -> Counters:
 
 
 def division_report(
-    db: Database, j: Jurisdiction, code: str, as_of: date, period: Period, rules: RuleSet,
+    db: Database,
+    j: Jurisdiction,
+    code: str,
+    as_of: date,
+    period: Period,
+    rules: RuleSet,
     watermarks: dict[str, int],
 ) -> dict[str, Any]:
     """The report for one division, with one line per child division (drill-down)."""

@@ -1,0 +1,99 @@
+"""Dependencies every tier's routes use: the runtime, the operator, and command metadata."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel, Field
+
+from shared.api import auth
+from shared.domain import Actor, Meta, OutOfJurisdiction, check_not_future
+from shared.jurisdiction import contains
+from shared.projection.readmodel import CST
+from shared.runtime import TierRuntime
+
+
+def get_runtime(request: Request) -> TierRuntime:
+    runtime: TierRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[TierRuntime, Depends(get_runtime)]
+
+
+def current_operator(
+    runtime: Runtime,
+    authorization: Annotated[str | None, Header(description="Bearer <operator token>")] = None,
+) -> Actor:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise auth.Unauthenticated("missing_token", "send 'Authorization: Bearer <token>'")
+    actor = auth.verify(authorization.removeprefix("Bearer ").strip(), runtime.settings.secret)
+    if actor.tier is not runtime.tier:
+        raise OutOfJurisdiction(
+            "wrong_tier", f"a {actor.tier} operator cannot use the {runtime.tier} service"
+        )
+    return actor
+
+
+Operator = Annotated[Actor, Depends(current_operator)]
+
+
+class CommandIn(BaseModel):
+    """Fields every command accepts."""
+
+    effective_on: date | None = Field(
+        None, description="生效日期 / legal effective date (default: today, China time)"
+    )
+
+
+async def command_meta(
+    request: Request,
+    operator: Operator,
+    runtime: Runtime,
+    idempotency_key: Annotated[
+        str | None, Header(description="重试安全 / makes a retried command safe")
+    ] = None,
+    x_correlation_id: Annotated[str | None, Header()] = None,
+    x_causation_id: Annotated[str | None, Header()] = None,
+) -> Meta:
+    if operator.role != "operator":
+        raise OutOfJurisdiction("role_forbidden", f"role {operator.role} may not change records")
+    body = await request.body()
+    effective_on = _effective_on(body)
+    now = runtime.app.clock()
+    if effective_on is not None:
+        check_not_future("effective_on", effective_on, now)
+        effective_at = datetime.combine(effective_on, time(0), CST)
+    else:
+        effective_at = now
+    digest = hashlib.sha256(request.url.path.encode() + b"\0" + body).hexdigest()
+    return Meta(
+        actor=operator,
+        effective_at=effective_at,
+        correlation_id=x_correlation_id or str(uuid4()),
+        causation_id=x_causation_id,
+        idempotency_key=idempotency_key,
+        request_hash=digest if idempotency_key else None,
+    )
+
+
+def _effective_on(body: bytes) -> date | None:
+    # An invalid body is reported by the route's own validation (422); here it means "none".
+    try:
+        return CommandIn.model_validate_json(body).effective_on if body else None
+    except ValueError:
+        return None
+
+
+CommandMeta = Annotated[Meta, Depends(command_meta)]
+
+
+def check_reads(actor: Actor, code: str) -> None:
+    if not contains(actor.division, code):
+        raise OutOfJurisdiction(
+            "out_of_jurisdiction", f"{actor.id} ({actor.division}) may not read {code}"
+        )

@@ -1,0 +1,44 @@
+"""Every failure answers ``{"error": {"code", "message"}}`` with the status its kind implies:
+401 unauthenticated, 403 out of jurisdiction, 404 unknown, 409 conflict, 422 invalid input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shared.domain import DomainError
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, e: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(e.code, e.message), status_code=e.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"][1:]), "problem": err["msg"]}
+            for err in e.errors()
+        ]
+        return JSONResponse(
+            error_body("invalid_input", "the request is not valid", details=details),
+            status_code=422,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def concurrent(_: Request, e: IntegrityError) -> JSONResponse:
+        # Two commands on one aggregate raced; the loser's events were not stored.
+        return JSONResponse(
+            error_body(
+                "concurrent_change", "the record was changed concurrently; reload and retry"
+            ),
+            status_code=409,
+        )

@@ -10,17 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoder
 
-from shared.domain import CommandResult, Meta, NotFound, OutOfJurisdiction, register_transcodings
+from shared.domain import (
+    CommandResult,
+    Conflict,
+    Meta,
+    NotFound,
+    OutOfJurisdiction,
+    register_transcodings,
+)
 from shared.domain import SanjiAggregate as Agg
 from shared.integration.envelope import ActorV1, Envelope
 from shared.integration.events import TYPES
 from shared.jurisdiction import Jurisdiction, Tier, contains
+from shared.projection.lookup import OrganisationLookup, OrgFacts
 
 A = TypeVar("A", bound=Agg)
 Clock = Callable[[], datetime]
@@ -39,6 +47,8 @@ class TierApplication(Application[UUID]):
     tier: ClassVar[Tier]
     # Domain event class → integration event type published for it (the outbound contract).
     published: ClassVar[dict[type, str]] = {}
+    # The tier's own read model: other tiers' facts, as far as this tier has seen them.
+    lookup: OrganisationLookup
 
     def __init__(
         self,
@@ -61,7 +71,7 @@ class TierApplication(Application[UUID]):
 
     def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Agg = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"unknown_{what}", f"no {what} {aggregate_id}") from None
         if not isinstance(aggregate, cls):
@@ -82,6 +92,31 @@ class TierApplication(Application[UUID]):
                 f"operator {meta.actor.id} ({meta.actor.tier} {meta.actor.division}) "
                 f"may not act on division {division_code}",
             )
+
+    def facts(self, organisation_id: UUID, meta: Meta) -> OrgFacts:
+        """What this tier knows of an organisation; 404 if unknown, 403 if out of jurisdiction."""
+        facts = self.lookup.get(organisation_id)
+        if facts is None:
+            raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
+        self.check_jurisdiction(meta, facts.village_code)
+        return facts
+
+    def replay_create(
+        self,
+        aggregate_id: UUID,
+        meta: Meta,
+        conflict: str,
+        organisation_id: UUID | None = None,
+    ) -> CommandResult | None:
+        """None if ``aggregate_id`` is new; the original result if this very request created
+        it (idempotent retry); else 409 ``conflict``."""
+        existing = self.find(aggregate_id)
+        if existing is None:
+            return None
+        result = self.replay(existing, meta, organisation_id)
+        if result is None:
+            raise Conflict(conflict, f"{conflict.replace('_', ' ')}: {aggregate_id}")
+        return result
 
     def commit(self, aggregate: Agg, organisation_id: UUID | None = None) -> CommandResult:
         self.save(aggregate)
@@ -111,14 +146,15 @@ class TierApplication(Application[UUID]):
 
     def to_envelope(self, notification: Notification, previous_position: int) -> Envelope:
         """Map one stored notification to its integration event (used by relay and catch-up)."""
-        event = self.mapper.to_domain_event(notification)
+        # Every event a tier stores is a SanjiAggregate event (it carries meta and timestamp).
+        event = cast(Agg.Event, self.mapper.to_domain_event(notification))
         type_name = self.published[type(event)]
         fields = {k: v for k, v in event.__dict__.items() if k not in _ENVELOPE_FIELDS}
         id_name = getattr(type(event), "ID_NAME", None)
         if id_name:
             fields[id_name] = event.originator_id
         payload = TYPES[type_name].model_validate(fields)
-        meta: Meta = event.meta
+        meta = event.meta
         return Envelope(
             # Stable per stored event, so a re-published duplicate has the same id.
             event_id=uuid5(NAMESPACE_OID, f"{event.originator_id}:{event.originator_version}"),

@@ -76,7 +76,7 @@ class TierRuntime:
         # Scope: the whole county here; a province-scale deployment would run one per county.
         projector = Projector(db, jurisdiction.county.code, sources, name=f"{tier}-projector")
         app = app_class(jurisdiction, env=settings.event_store_env(tier))
-        app.lookup = OrganisationLookup(db)  # type: ignore[attr-defined]
+        app.lookup = OrganisationLookup(db)
         consumer = transport.consumer(ALL_TOPICS)
         projector.resume(consumer)
         runtime = cls(

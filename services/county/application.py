@@ -9,10 +9,9 @@ from uuid import UUID
 
 from services.county.domain import FundingAward, Registration
 from shared.application import TierApplication
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, new_id
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta, new_id
 from shared.jurisdiction import Tier
-from shared.projection.lookup import OrganisationLookup, OrgFacts
-from shared.usci import LegalForm, USCIError, civil_affairs_legal_form
+from shared.usci import USCIError, civil_affairs_legal_form
 
 GRADE_VALIDITY_YEARS = 5  # rule (evaluation): grades are valid 5 years
 
@@ -31,15 +30,6 @@ class CountyApplication(TierApplication):
         FundingAward.Awarded: "sanji.county.funding.awarded.v1",
     }
 
-    lookup: OrganisationLookup
-
-    def _facts(self, organisation_id: UUID, meta: Meta) -> OrgFacts:
-        facts = self.lookup.get(organisation_id)
-        if facts is None:
-            raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
-        self.check_jurisdiction(meta, facts.village_code)
-        return facts
-
     def register(
         self,
         usci: str,
@@ -55,7 +45,7 @@ class CountyApplication(TierApplication):
         except USCIError as e:
             raise InvalidInput(e.code, str(e)) from None
         if organisation_id is not None:
-            facts = self._facts(organisation_id, meta)
+            facts = self.facts(organisation_id, meta)
             village_code = facts.village_code
             if (
                 not facts.filed_on_day(meta.effective_at.date())
@@ -64,15 +54,14 @@ class CountyApplication(TierApplication):
                 raise Conflict("not_filed", f"{organisation_id} is not an active filed group")
         elif (
             village_code is None
-            or self.jurisdiction.get(village_code) is None
-            or self.jurisdiction.get(village_code).tier is not Tier.VILLAGE
-        ):  # type: ignore[union-attr]
+            or (division := self.jurisdiction.get(village_code)) is None
+            or division.tier is not Tier.VILLAGE
+        ):
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)
         reg_id = organisation_id or new_id(meta)
-        existing = self.find(reg_id)
-        if existing is not None:
-            return self.replay(existing, meta) or _conflict("already_registered", str(reg_id))
+        if replayed := self.replay_create(reg_id, meta, "already_registered"):
+            return replayed
         if self.lookup.usci_holder(usci) is not None:
             raise Conflict("usci_already_registered", f"{usci} is already registered")
         reg = Registration.register(
@@ -156,7 +145,7 @@ class CountyApplication(TierApplication):
         meta: Meta,
     ) -> CommandResult:
         """Award a project; one project per organisation per round; filed groups via a host."""
-        facts = self._facts(organisation_id, meta)
+        facts = self.facts(organisation_id, meta)
         today = meta.effective_at.date()
         if not facts.active_on(today):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
@@ -167,9 +156,9 @@ class CountyApplication(TierApplication):
                     "host_required", "a filed group is funded through an active registered host"
                 )
         award_id = new_id(meta)
-        existing = self.find(award_id)
-        if existing is not None:
-            return self.replay(existing, meta, organisation_id) or _conflict("duplicate", "")
+        replayed = self.replay_create(award_id, meta, "idempotency_key_reused", organisation_id)
+        if replayed:
+            return replayed
         if self.lookup.funded_in_round(organisation_id, programme, round):
             raise Conflict("already_funded_in_round", f"{organisation_id} has a project in {round}")
         award = FundingAward.award(
@@ -184,10 +173,3 @@ class CountyApplication(TierApplication):
             host_organisation_id=host_organisation_id,
         )
         return self.commit(award, organisation_id)
-
-
-def _conflict(code: str, what: str) -> CommandResult:
-    raise Conflict(code, f"{code.replace('_', ' ')}: {what}")
-
-
-__all__ = ["CountyApplication", "LegalForm"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.domain import Conflict, Meta
@@ -18,6 +18,14 @@ from shared.domain import SanjiAggregate as Agg
 class Registration(Agg):
     """A registered organisation (legal person with a USCI); id = the organisation id, which for
     an upgraded filed group is the id it had as a filed group (the two identities linked)."""
+
+    if TYPE_CHECKING:
+        # State set by the events' apply() methods, declared for mypy only: annotations in the
+        # class body itself would make eventsourcing treat the aggregate as a dataclass.
+        village_code: str
+        usci: str
+        status: str
+        annual_reports: set[int]
 
     class Registered(Agg.Created):
         village_code: str

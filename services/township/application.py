@@ -7,9 +7,8 @@ from uuid import UUID
 
 from services.township.domain import Filing, Inspection
 from shared.application import TierApplication
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, new_id
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta, new_id
 from shared.jurisdiction import Tier
-from shared.projection.lookup import OrganisationLookup, OrgFacts
 
 
 class TownshipApplication(TierApplication):
@@ -24,26 +23,13 @@ class TownshipApplication(TierApplication):
         Inspection.RectificationCompleted: "sanji.township.rectification.completed.v1",
     }
 
-    lookup: OrganisationLookup
-
-    def _facts(self, organisation_id: UUID, meta: Meta) -> OrgFacts:
-        facts = self.lookup.get(organisation_id)
-        if facts is None:
-            raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
-        self.check_jurisdiction(meta, facts.village_code)
-        return facts
-
     def decide_filing(
         self, organisation_id: UUID, filed: bool, reason: str, meta: Meta
     ) -> CommandResult:
         """File (备案) a group that applied at its village, or reject it with a reason."""
-        facts = self._facts(organisation_id, meta)
-        existing = self.find(organisation_id)
-        if existing is not None:
-            replayed = self.replay(existing, meta)
-            if replayed:
-                return replayed
-            raise Conflict("already_decided", f"filing of {organisation_id} is already decided")
+        facts = self.facts(organisation_id, meta)
+        if replayed := self.replay_create(organisation_id, meta, "already_decided"):
+            return replayed
         if facts.applied_on is None:
             raise Conflict("no_application", f"{organisation_id} has no filing application")
         if filed:
@@ -66,7 +52,7 @@ class TownshipApplication(TierApplication):
         self, organisation_id: UUID, party_clause: bool, integrity_clause: bool, meta: Meta
     ) -> CommandResult:
         """Approve the charter of a filed group (registered ones: the county)."""
-        facts = self._facts(organisation_id, meta)
+        facts = self.facts(organisation_id, meta)
         filing = self.load(Filing, organisation_id, "filing")
         if replayed := self.replay(filing, meta):
             return replayed
@@ -77,7 +63,7 @@ class TownshipApplication(TierApplication):
 
     def cancel_filing(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
         """Exit of a filed group: cancel its filing (注销备案)."""
-        facts = self._facts(organisation_id, meta)
+        facts = self.facts(organisation_id, meta)
         filing = self.load(Filing, organisation_id, "filing")
         if replayed := self.replay(filing, meta):
             return replayed
@@ -90,13 +76,15 @@ class TownshipApplication(TierApplication):
         self, organisation_id: UUID, result: str, findings: str, inspectors: list[str], meta: Meta
     ) -> CommandResult:
         """Record a spot check (抽查) of an active organisation in the township."""
-        facts = self._facts(organisation_id, meta)
+        facts = self.facts(organisation_id, meta)
         if not facts.active_on(meta.effective_at.date()):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
         inspection_id = new_id(meta)
-        existing = self.find(inspection_id)
-        if existing is not None:
-            return self.replay(existing, meta, organisation_id) or _reused()
+        replayed = self.replay_create(
+            inspection_id, meta, "idempotency_key_reused", organisation_id
+        )
+        if replayed:
+            return replayed
         inspection = Inspection.record(
             inspection_id,
             meta,
@@ -116,9 +104,3 @@ class TownshipApplication(TierApplication):
             return replayed
         inspection.complete_rectification(meta)
         return self.commit(inspection, inspection.organisation_id)
-
-
-def _reused() -> CommandResult:
-    raise InvalidInput(
-        "idempotency_key_reused", "this Idempotency-Key was used for another request"
-    )

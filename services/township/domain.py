@@ -5,7 +5,7 @@ Event class paths are a storage contract (ADR 0002): never rename, version with 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.domain import Conflict, Meta
@@ -14,6 +14,12 @@ from shared.domain import SanjiAggregate as Agg
 
 class Filing(Agg):
     """The township's decision on a group's filing application; id = the organisation id."""
+
+    if TYPE_CHECKING:
+        # State set by the events' apply() methods, declared for mypy only: annotations in the
+        # class body itself would make eventsourcing treat the aggregate as a dataclass.
+        village_code: str
+        status: str
 
     class Filed(Agg.Created):
         village_code: str
@@ -84,6 +90,14 @@ class Filing(Agg):
 
 class Inspection(Agg):
     """A spot check (抽查) of an organisation, and the rectification it may order."""
+
+    if TYPE_CHECKING:
+        # State set by the events' apply() methods, declared for mypy only: annotations in the
+        # class body itself would make eventsourcing treat the aggregate as a dataclass.
+        organisation_id: UUID
+        village_code: str
+        result: str
+        rectified: bool
 
     class Event(Agg.Event):
         ID_NAME = "inspection_id"

@@ -14,12 +14,10 @@ from shared.domain import (
     Conflict,
     InvalidInput,
     Meta,
-    NotFound,
     check_not_future,
     new_id,
 )
 from shared.jurisdiction import Tier
-from shared.projection.lookup import OrganisationLookup
 
 
 class VillageApplication(TierApplication):
@@ -29,8 +27,6 @@ class VillageApplication(TierApplication):
         GroupRecord.Applied: "sanji.village.group.applied.v1",
         Activity.Reported: "sanji.village.activity.reported.v1",
     }
-
-    lookup: OrganisationLookup
 
     def apply_for_filing(
         self, village_code: str, name: str, field: str, founded_on: date, meta: Meta
@@ -42,9 +38,8 @@ class VillageApplication(TierApplication):
         self.check_jurisdiction(meta, village_code)
         check_not_future("founded_on", founded_on, self.clock())
         group_id = new_id(meta)
-        existing = self.find(group_id)
-        if existing is not None:
-            return self.replay(existing, meta) or _reused_key()
+        if replayed := self.replay_create(group_id, meta, "idempotency_key_reused"):
+            return replayed
         group = GroupRecord.apply_for_filing(group_id, village_code, name, field, founded_on, meta)
         return self.commit(group)
 
@@ -62,10 +57,7 @@ class VillageApplication(TierApplication):
         meta: Meta,
     ) -> CommandResult:
         """The station records an activity of an active organisation in its village."""
-        org = self.lookup.get(organisation_id)
-        if org is None:
-            raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
-        self.check_jurisdiction(meta, org.village_code)
+        org = self.facts(organisation_id, meta)
         check_not_future("occurred_on", occurred_on, self.clock())
         if not org.active_on(occurred_on):
             raise Conflict(
@@ -74,9 +66,9 @@ class VillageApplication(TierApplication):
                 f"on {occurred_on.isoformat()}",
             )
         activity_id = new_id(meta)
-        existing = self.find(activity_id)
-        if existing is not None:
-            return self.replay(existing, meta, organisation_id) or _reused_key()
+        replayed = self.replay_create(activity_id, meta, "idempotency_key_reused", organisation_id)
+        if replayed:
+            return replayed
         activity = Activity.report(
             activity_id,
             meta,
@@ -92,9 +84,3 @@ class VillageApplication(TierApplication):
             money_spent=money_spent,
         )
         return self.commit(activity, organisation_id)
-
-
-def _reused_key() -> CommandResult:
-    raise InvalidInput(
-        "idempotency_key_reused", "this Idempotency-Key was used for another request"
-    )

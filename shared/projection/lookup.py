@@ -29,7 +29,9 @@ class OrgFacts:
         return self._within(self.registered_on, self.registration_ended_on, day.isoformat())
 
     def filed_on_day(self, day: date) -> bool:
-        return self._within(self.filed_on, self.filing_ended_on, day.isoformat())
+        """Filed and not superseded by a registration on that day (see reports._KIND)."""
+        superseded = self.registered_on is not None and self.registered_on <= day.isoformat()
+        return not superseded and self._within(self.filed_on, self.filing_ended_on, day.isoformat())
 
     def active_on(self, day: date) -> bool:
         return self.registered_on_day(day) or self.filed_on_day(day)

@@ -30,10 +30,12 @@ class Period:
     end: date
 
 
+# Kind of an organisation on a day: registered while its registration runs; filed while its
+# filing runs and it is not (yet) registered, since registration supersedes the filed identity.
 _KIND = (
     "CASE WHEN registered_on <= %s AND (registration_ended_on IS NULL OR registration_ended_on > %s)"
     " THEN 'registered' WHEN filed_on <= %s AND (filing_ended_on IS NULL OR filing_ended_on > %s)"
-    " THEN 'filed' END"
+    " AND (registered_on IS NULL OR registered_on > %s) THEN 'filed' END"
 )
 _ENTERED = (
     "CASE WHEN filed_on IS NULL THEN registered_on WHEN registered_on IS NULL THEN filed_on"
@@ -42,7 +44,7 @@ _ENTERED = (
 
 
 def _kind_params(as_of: date) -> tuple[str, ...]:
-    return (as_of.isoformat(),) * 4
+    return (as_of.isoformat(),) * 5
 
 
 def village_counters(

@@ -63,7 +63,9 @@ class MemoryConsumer:
     def assign(self, starts: dict[tuple[str, int], int]) -> None:
         for tp, offset in starts.items():
             if tp in self._next:
-                self._next[tp] = offset
+                # An offset past the end means the log was lost (process restart): start over;
+                # tracking makes the replays no-ops and catch-up fills what the log never had.
+                self._next[tp] = offset if offset <= self._transport.end_offset(tp[0]) else 0
 
     def _fetch(self) -> list[Record]:
         records: list[Record] = []

@@ -22,6 +22,7 @@ from shared.domain import (
     Meta,
     NotFound,
     OutOfJurisdiction,
+    new_id,
     register_transcodings,
 )
 from shared.domain import SanjiAggregate as Agg
@@ -117,6 +118,20 @@ class TierApplication(Application[UUID]):
         if result is None:
             raise Conflict(conflict, f"{conflict.replace('_', ' ')}: {aggregate_id}")
         return result
+
+    def create_id(
+        self, meta: Meta, organisation_id: UUID | None = None
+    ) -> tuple[UUID, CommandResult | None]:
+        """Id for a new aggregate, and the original result if this request already created it.
+
+        Without an Idempotency-Key the id is random and cannot exist yet: no read needed.
+        """
+        aggregate_id = new_id(meta)
+        if meta.idempotency_key is None:
+            return aggregate_id, None
+        return aggregate_id, self.replay_create(
+            aggregate_id, meta, "idempotency_key_reused", organisation_id
+        )
 
     def commit(self, aggregate: Agg, organisation_id: UUID | None = None) -> CommandResult:
         self.save(aggregate)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from services.county.domain import FundingAward, Registration
 from shared.application import TierApplication
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, new_id
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta
 from shared.jurisdiction import Tier
 from shared.usci import USCIError, civil_affairs_legal_form
 
@@ -59,8 +59,12 @@ class CountyApplication(TierApplication):
         ):
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)
-        reg_id = organisation_id or new_id(meta)
-        if replayed := self.replay_create(reg_id, meta, "already_registered"):
+        if organisation_id is not None:
+            reg_id = organisation_id
+            replayed = self.replay_create(reg_id, meta, "already_registered")
+        else:
+            reg_id, replayed = self.create_id(meta)
+        if replayed:
             return replayed
         if self.lookup.usci_holder(usci) is not None:
             raise Conflict("usci_already_registered", f"{usci} is already registered")
@@ -155,8 +159,7 @@ class CountyApplication(TierApplication):
                 raise InvalidInput(
                     "host_required", "a filed group is funded through an active registered host"
                 )
-        award_id = new_id(meta)
-        replayed = self.replay_create(award_id, meta, "idempotency_key_reused", organisation_id)
+        award_id, replayed = self.create_id(meta, organisation_id)
         if replayed:
             return replayed
         if self.lookup.funded_in_round(organisation_id, programme, round):

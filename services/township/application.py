@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.township.domain import Filing, Inspection
 from shared.application import TierApplication
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, new_id
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta
 from shared.jurisdiction import Tier
 
 
@@ -79,10 +79,7 @@ class TownshipApplication(TierApplication):
         facts = self.facts(organisation_id, meta)
         if not facts.active_on(meta.effective_at.date()):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
-        inspection_id = new_id(meta)
-        replayed = self.replay_create(
-            inspection_id, meta, "idempotency_key_reused", organisation_id
-        )
+        inspection_id, replayed = self.create_id(meta, organisation_id)
         if replayed:
             return replayed
         inspection = Inspection.record(

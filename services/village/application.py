@@ -15,7 +15,6 @@ from shared.domain import (
     InvalidInput,
     Meta,
     check_not_future,
-    new_id,
 )
 from shared.jurisdiction import Tier
 
@@ -37,8 +36,8 @@ class VillageApplication(TierApplication):
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)
         check_not_future("founded_on", founded_on, self.clock())
-        group_id = new_id(meta)
-        if replayed := self.replay_create(group_id, meta, "idempotency_key_reused"):
+        group_id, replayed = self.create_id(meta)
+        if replayed:
             return replayed
         group = GroupRecord.apply_for_filing(group_id, village_code, name, field, founded_on, meta)
         return self.commit(group)
@@ -65,8 +64,7 @@ class VillageApplication(TierApplication):
                 f"organisation {organisation_id} was not active (filed or registered) "
                 f"on {occurred_on.isoformat()}",
             )
-        activity_id = new_id(meta)
-        replayed = self.replay_create(activity_id, meta, "idempotency_key_reused", organisation_id)
+        activity_id, replayed = self.create_id(meta, organisation_id)
         if replayed:
             return replayed
         activity = Activity.report(

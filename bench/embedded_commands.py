@@ -13,16 +13,16 @@ import argparse
 import sqlite3
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from services.platform import Platform
 from shared.domain import Actor, Meta
 from shared.jurisdiction import Tier
 from shared.settings import Settings
-from services.platform import Platform
 
 
 class Plain(Aggregate):
@@ -58,7 +58,7 @@ def sanji_village(tmp: Path, n: int) -> float:
     village = platform.tiers[Tier.VILLAGE].app
     code = platform.jurisdiction.villages()[0].code
     actor = Actor("bench", Tier.VILLAGE, code)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def command(i: int) -> None:
         meta = Meta(actor, now, f"bench-{i}")

@@ -141,6 +141,9 @@ def _parse(path: Path, lineno: int, row: dict[str, str], seen: dict[str, Divisio
         Tier.TOWNSHIP: code[:6] + "000000",
         Tier.VILLAGE: code[:9] + "000",
     }[tier]
+    if tier is Tier.VILLAGE and code[6:9] == "000":
+        # Otherwise its parent would be the county and townships() would list a village.
+        raise fail(f"village {code} has no township (digits 7-9 are 000)")
     if parent is not None and parent not in seen:
         raise fail(f"parent {parent} of {code} is not defined above it (codes must nest)")
     if tier is not Tier.VILLAGE:

@@ -2,7 +2,7 @@
 
 Projection and report code write SQL once, with ``%s`` placeholders and the subset of SQL both
 engines share (``INSERT … ON CONFLICT``, ``LIKE`` prefixes, integer sums). Which engine runs is
-configuration (``SANJI_READMODEL_URL``); nothing above this module knows.
+configuration (``Settings.readmodel_url``); nothing above this module knows.
 """
 
 from __future__ import annotations

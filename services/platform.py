@@ -27,6 +27,11 @@ class Platform:
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
+        if settings.transport != "memory":
+            raise SystemExit(
+                f"SANJI_TRANSPORT={settings.transport!r}: only the in-process 'memory' transport "
+                "exists so far; the Kafka transport comes with the production path"
+            )
         jurisdiction = load(settings.jurisdiction_file)
         transport = MemoryTransport()
         sources = AppSourceReader({})

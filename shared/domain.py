@@ -8,7 +8,7 @@ idempotency key. When it was *recorded* is the event's own ``timestamp``, set by
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -18,6 +18,8 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from shared.jurisdiction import Tier
 
+# Legal dates are China dates (the read model's CST); China has no daylight saving.
+CHINA = timezone(timedelta(hours=8))
 # Clock skew allowed between an operator's device and the server before a date is "future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -148,9 +150,8 @@ def new_id(meta: Meta) -> UUID:
 
 
 def check_not_future(name: str, value: date | datetime, now: datetime) -> None:
-    moment = (
-        value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time(), UTC)
-    )
+    # A plain date is a legal date in China time (UTC+8): it has begun at 00:00 there.
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time.min, CHINA)
     if moment > now + FUTURE_TOLERANCE:
         raise InvalidInput("date_in_future", f"{name} {value.isoformat()} is in the future")
 

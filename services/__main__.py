@@ -1,0 +1,144 @@
+"""Command line: ``python -m services embedded`` (or ``sanji embedded``) runs all three tiers.
+
+``embedded`` builds the platform from the environment (SANJI_* settings), loads the demo county
+into empty stores, starts the relays and projectors, and serves the county, township and village
+APIs from one process on their own ports. ``tokens`` prints the demo operators' tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from services.demo import load_demo
+from services.platform import BOOTSTRAPS, Platform
+from shared.api.auth import demo_operators, issue
+from shared.jurisdiction import Area, Jurisdiction, Tier, load
+from shared.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sanji", description="Sanji: three-tier platform for community social organisations"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("embedded", help="run county, township and village services in one process")
+    sub.add_parser("tokens", help="print the demo operators' tokens (JSON)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if args.command == "tokens":
+        print(json.dumps(demo_tokens(settings), ensure_ascii=False, indent=2))
+        return 0
+    return embedded(settings)
+
+
+def demo_tokens(settings: Settings, jurisdiction: Jurisdiction | None = None) -> dict[str, Any]:
+    """One token per demo operator, keyed by operator id."""
+    j = jurisdiction or load(settings.jurisdiction_file)
+    return {
+        a.id: {
+            "tier": str(a.tier),
+            "division": a.division,
+            "name": j.divisions[a.division].name,
+            "token": issue(a, settings.secret),
+        }
+        for a in demo_operators(j)
+    }
+
+
+def embedded(settings: Settings) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    platform = Platform.build(settings)
+    try:
+        servers = _bind(settings, platform)  # first, so that a port in use fails fast
+        if settings.demo and platform.tiers[Tier.COUNTY].app.recorder.max_notification_id() is None:
+            load_demo(platform, settings.demo_seed)
+        platform.start()
+        tokens = demo_tokens(settings, platform.jurisdiction)
+        path = settings.data_dir / "demo-tokens.json"
+        path.write_text(json.dumps(tokens, ensure_ascii=False, indent=2), encoding="utf-8")
+        _banner(settings, platform.jurisdiction, tokens, str(path))
+        asyncio.run(_serve(servers))
+    finally:
+        platform.stop()
+    print("[sanji] stopped", flush=True)
+    return 0
+
+
+def _bind(settings: Settings, platform: Platform) -> list[tuple[_Server, socket.socket]]:
+    """One uvicorn server per tier, with its port already bound."""
+    servers = []
+    for tier, runtime in platform.tiers.items():
+        app = BOOTSTRAPS[tier].build_api(runtime)
+        config = uvicorn.Config(app, settings.host, settings.ports[tier], log_level="warning")
+        try:
+            sock = config.bind_socket()
+        except SystemExit:
+            where = f"{settings.host}:{settings.ports[tier]}"
+            raise SystemExit(
+                f"[sanji] the {tier} service cannot listen on {where}: "
+                f"stop what uses it, or set SANJI_{tier.upper()}_PORT"
+            ) from None
+        servers.append((_Server(config), sock))
+    return servers
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to :func:`_serve`, which stops all three."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve(servers: list[tuple[_Server, socket.socket]]) -> None:
+    def stop() -> None:
+        for server, _ in servers:
+            server.force_exit = server.should_exit  # a second Ctrl-C: do not wait for requests
+            server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop)
+    await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
+
+
+def _banner(settings: Settings, j: Jurisdiction, tokens: dict[str, Any], path: str) -> None:
+    def url(tier: Tier) -> str:
+        return f"http://{settings.host}:{settings.ports[tier]}"
+
+    print("\n[sanji] Sanji 三级社区社会组织平台 running (embedded, Ctrl-C stops):")
+    for tier in (Tier.COUNTY, Tier.TOWNSHIP, Tier.VILLAGE):
+        print(f"  {tier:<9} {url(tier)}/docs")
+    villages = j.villages()
+    shown = [
+        next(v for v in villages if v.area is Area.URBAN),
+        next(v for v in villages if v.area is Area.RURAL),
+        villages[-1],
+    ]
+    ids = ["county-admin"] + [f"township-{t.code}" for t in j.townships()]
+    ids += [f"village-{v.code}" for v in shown]
+    print("\n[sanji] demo operator tokens (header 'Authorization: Bearer <token>'):")
+    for operator in ids:
+        t = tokens[operator]
+        print(f"  {t['tier']:<9} {t['division']} {t['name']}\n    {t['token']}")
+    print(f"  all {len(tokens)} operators: {path}  (or: python -m services tokens)")
+    county = j.county.code
+    print("\n[sanji] try the county report:")
+    print(
+        f"  curl -s -H 'Authorization: Bearer {tokens['county-admin']['token']}' \\\n"
+        f"    {url(Tier.COUNTY)}/api/v1/reports/{county}\n",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

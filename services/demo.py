@@ -1,0 +1,363 @@
+"""A realistic demo county history, generated from a fixed seed through the tier applications.
+
+Every record goes through the same command methods operators use (guards included), with the
+demo operator of the acting division and a past effective date (China time), so the demo
+exercises the platform instead of writing rows behind its back. About 18 months ending today:
+village applications, township filing decisions and charters, county registrations (new and
+upgraded filed groups), annual reports, ratings, funding, inspections, exits, and activities,
+with about 15% of the groups silent for the last 12 months (the zombie list).
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from random import Random
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from shared.api.auth import demo_operators
+from shared.domain import Meta
+from shared.jurisdiction import Area, Division, Jurisdiction, Tier
+from shared.projection.readmodel import CST
+from shared.rules import months_before
+from shared.usci import CHARSET, check_character
+
+SPAN_DAYS = 540  # about a year and a half of history
+ZOMBIE_SHARE = 0.15
+GROUPS = {  # field → group name endings (名称后缀)
+    "services": [
+        "为老服务队",
+        "夕阳红志愿服务队",
+        "助残服务队",
+        "巾帼志愿服务队",
+        "青年志愿服务队",
+    ],
+    "self_governance": ["居民议事会", "乡贤参事会", "红白理事会", "楼道自治小组", "村民议事厅"],
+    "culture_sports": ["广场舞队", "越剧社", "太极拳队", "书画社", "腰鼓队", "合唱团", "读书会"],
+    "safety": ["平安巡防队", "义务消防队", "护河队", "交通劝导队", "红袖章巡逻队"],
+    "charity": ["慈善互助会", "爱心帮扶小组", "公益服务社", "微心愿工作室"],
+    "mediation": ["老娘舅调解室", "和事佬调解团", "矛盾调处工作室", "邻里调解小组"],
+    "rural_revitalisation": ["农技服务队", "乡村振兴促进会", "茶农互助社", "电商帮扶队"],
+    "mutual_aid": ["邻里互助会", "互助养老会", "银龄互助社", "四点半课堂志愿队"],
+    "other": ["环保志愿队", "垃圾分类督导队", "新时代文明实践队", "家长学校"],
+}
+WEIGHTS = {  # field weights for urban communities / rural villages
+    Area.URBAN: [20, 10, 25, 10, 8, 8, 0, 12, 7],
+    Area.RURAL: [15, 12, 18, 10, 6, 10, 16, 9, 4],
+}
+REGISTERED = {  # USCI category (社会团体, 民办非企业单位, 基金会) → name endings, field
+    "1": {"老年人协会": "services", "志愿者协会": "services", "文体协会": "culture_sports"},
+    "2": {
+        "居家养老服务中心": "services",
+        "社工服务中心": "mutual_aid",
+        "调解服务中心": "mediation",
+    },
+    "3": {"慈善基金会": "charity"},
+}
+REJECTIONS = ["材料不全，负责人信息缺失", "与已备案组织重复", "活动内容超出社区社会组织范围"]
+PARTY_KINDS = ["own", "joint", "joint"]  # 单独建立 / 联合党支部
+PROGRAMMES = ["micro_venture", "micro_venture", "special_fund"]
+PROJECTS = ["暖心", "邻里守望", "银龄关爱", "共富工坊", "一老一小"]
+INSPECTION_RESULTS = ["compliant", "rectification_ordered", "violation"]
+INSPECTORS = ["王建国", "李秀英", "张伟", "陈静", "刘洋", "赵敏", "周杰", "吴芳"]
+
+
+@dataclass
+class Org:
+    id: UUID
+    village: Division
+    name: str
+    field: str
+    applied: date | None = None  # filing application (None: registered directly)
+    entered: date | None = None  # filed or registered: active from this day
+    registered: date | None = None
+    ended: date | None = None  # filing cancelled or deregistered
+    zombie: bool = False
+
+
+class DemoHistory:
+    def __init__(self, platform: Any, seed: int) -> None:
+        self.platform, self.seed, self.rng = platform, seed, Random(seed)
+        self.j: Jurisdiction = platform.jurisdiction
+        self.village = platform.tiers[Tier.VILLAGE].app
+        self.township = platform.tiers[Tier.TOWNSHIP].app
+        self.county = platform.tiers[Tier.COUNTY].app
+        self.operators = {a.division: a for a in demo_operators(self.j)}
+        self.today = datetime.now(CST).date()
+        self.start = self.today - timedelta(days=SPAN_DAYS)
+        self.cutoff = months_before(self.today, 12)  # zombie window (rules: 12 months)
+        self.orgs: list[Org] = []
+        self.counts: Counter[str] = Counter()
+        self._n = 0
+
+    # ------------------------------------------------------------ helpers
+
+    def meta(
+        self, tier: Tier, day: date, where: Org | Division | None = None, keyed: bool = True
+    ) -> Meta:
+        """The demo operator of ``tier`` over ``where`` acting at 09:00 China time on ``day``.
+
+        The idempotency key makes ids the same for a seed and a re-run after a crash safe;
+        activities (thousands, never re-run) skip it and so the existence read it costs."""
+        village = where.village if isinstance(where, Org) else where
+        code = village.code if village else self.j.county.code
+        division = {Tier.VILLAGE: code, Tier.TOWNSHIP: code[:9] + "000"}.get(tier, code)
+        self._n += 1
+        key = f"demo-{self.seed}-{self._n}"
+        return Meta(
+            actor=self.operators[division],
+            effective_at=datetime.combine(day, time(9), CST),
+            correlation_id=str(uuid5(NAMESPACE_URL, f"sanji:{key}")),
+            idempotency_key=key if keyed else None,
+        )
+
+    def day_between(self, first: date, last: date) -> date:
+        return first + timedelta(days=self.rng.randint(0, max(0, (last - first).days)))
+
+    def last_day(self, org: Org) -> date:
+        """The last day ``org`` is active (up to today)."""
+        return org.ended - timedelta(days=1) if org.ended else self.today
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] += n
+
+    def progress(self, what: str, i: int, n: int, every: int = 100) -> None:
+        if i % every == 0 or i == n:
+            print(f"[demo] {what} {i}/{n}", flush=True)
+
+    # ------------------------------------------------------------ village and township
+
+    def applications(self) -> None:
+        plan = []
+        for v in self.j.villages():
+            low, high = (15, 25) if v.area is Area.URBAN else (6, 12)
+            plan += [v] * self.rng.randint(low, high)
+        for i, v in enumerate(plan, 1):
+            field = self.rng.choices(list(GROUPS), WEIGHTS[v.area or Area.RURAL])[0]
+            name = self.group_name(v, field)
+            # A filing campaign in the first four months, then a steady trickle.
+            until = self.start + timedelta(days=120) if self.rng.random() < 0.4 else self.today
+            applied = self.day_between(self.start, until)
+            founded = applied - timedelta(days=self.rng.randint(0, 900))
+            meta = self.meta(Tier.VILLAGE, applied, v)
+            result = self.village.apply_for_filing(v.code, name, field, founded, meta)
+            self.orgs.append(Org(result.id, v, name, field, applied=applied))
+            self.progress("village applications", i, len(plan))
+
+    def group_name(self, v: Division, field: str) -> str:
+        base, taken = v.name + self.rng.choice(GROUPS[field]), {o.name for o in self.orgs}
+        return next(
+            base + s for s in ["", "二队", "三队", "四队", "五队", "六队"] if base + s not in taken
+        )
+
+    def decisions(self) -> None:
+        for org in self.orgs:
+            assert org.applied is not None
+            day = org.applied + timedelta(days=self.rng.randint(1, 10))
+            if day > self.today:
+                self.count("pending_applications")
+                continue
+            meta = self.meta(Tier.TOWNSHIP, day, org)
+            if self.rng.random() < 0.04:
+                self.township.decide_filing(org.id, False, self.rng.choice(REJECTIONS), meta)
+                self.count("rejected")
+                continue
+            self.township.decide_filing(org.id, True, "", meta)
+            org.entered = day
+            self.count("filed")
+            if self.rng.random() < 0.88:  # the township approves a filed group's charter
+                charter = self.day_between(day, min(day + timedelta(days=45), self.today))
+                party, integrity = self.rng.random() < 0.94, self.rng.random() < 0.88
+                meta = self.meta(Tier.TOWNSHIP, charter, org)
+                self.township.approve_charter(org.id, party, integrity, meta)
+                self.count("charters")
+        print(f"[demo] township filing decisions: {self.counts['filed']} filed", flush=True)
+
+    # ------------------------------------------------------------ county
+
+    def registrations(self) -> None:
+        villages = self.j.villages()
+        weights = [3 if v.area is Area.URBAN else 1 for v in villages]
+        for _ in range(round(0.07 * len(self.orgs))):
+            v = self.rng.choices(villages, weights)[0]
+            kind = self.rng.choices("123", [5, 9, 1])[0]
+            ending, field = self.rng.choice(list(REGISTERED[kind].items()))
+            name = f"示范县{v.name}{ending}"
+            day = self.day_between(self.start, self.today - timedelta(days=7))
+            if any(o.name == name for o in self.orgs):
+                continue
+            meta = self.meta(Tier.COUNTY, day)
+            result = self.county.register(self.usci(kind), name, field, v.code, None, meta)
+            self.orgs.append(Org(result.id, v, name, field, entered=day, registered=day))
+            self.count("registered_new")
+        old = self.today - timedelta(days=150)
+        filed = [o for o in self.orgs if o.applied and o.entered and o.entered < old]
+        for org in self.rng.sample(filed, min(len(filed), round(0.04 * len(self.orgs)))):
+            assert org.entered is not None
+            day = self.day_between(org.entered + timedelta(days=90), self.today)
+            usci, meta = self.usci(self.rng.choice("12")), self.meta(Tier.COUNTY, day)
+            self.county.register(usci, org.name, org.field, None, org.id, meta)
+            org.registered = day
+            self.count("registered_upgraded")
+        new, upgraded = self.counts["registered_new"], self.counts["registered_upgraded"]
+        print(f"[demo] county registrations: {new} new, {upgraded} upgraded", flush=True)
+
+    def usci(self, kind: str) -> str:
+        """A valid civil-affairs code registered in this county: 5, category, 330699, MJ…"""
+        body = "5" + kind + self.j.county.code[:6] + "MJ"
+        body += "".join(self.rng.choice(CHARSET) for _ in range(7))
+        return body + check_character(body)
+
+    def choose_zombies(self) -> None:
+        """~15% of all groups: established before the window, then silent; a few of them exit."""
+        old = [o for o in self.orgs if o.entered and o.entered < self.cutoff - timedelta(days=30)]
+        for org in self.rng.sample(old, min(len(old), round(ZOMBIE_SHARE * len(self.orgs)))):
+            org.zombie = True
+        zombies = [o for o in old if o.zombie]
+        for org in self.rng.sample(zombies, min(len(zombies), 6)):
+            org.ended = self.today - timedelta(days=self.rng.randint(3, 60))
+
+    def county_follow_up(self) -> None:
+        for org in (o for o in self.orgs if o.registered):
+            reg, last, r = org.registered, self.last_day(org), self.rng
+            assert reg is not None
+            if r.random() < 0.9:
+                meta = self.meta(Tier.COUNTY, self.day_between(reg, last))
+                self.county.approve_charter(org.id, r.random() < 0.96, r.random() < 0.9, meta)
+                self.count("charters")
+            if r.random() < 0.7:
+                meta = self.meta(Tier.COUNTY, self.day_between(reg, last))
+                self.county.set_up_party_organisation(org.id, r.choice(PARTY_KINDS), meta)
+                self.count("party_organisations")
+            for year in range(reg.year, self.today.year):  # due by 31 May of the next year
+                if date(year + 1, 5, 31) <= last and r.random() < 0.85:
+                    day = self.day_between(date(year + 1, 3, 1), date(year + 1, 5, 31))
+                    self.county.file_annual_report(org.id, year, self.meta(Tier.COUNTY, day))
+                    self.count("annual_reports")
+            if r.random() < 0.5:
+                grade = r.choices([None, 2, 3, 4, 5], [4, 1, 3, 2, 1])[0]
+                meta = self.meta(Tier.COUNTY, self.day_between(reg, last))
+                self.county.rate(org.id, r.choice("AAABBC"), grade, None, r.randint(1, 5), meta)
+                self.count("ratings")
+
+    def funding(self) -> None:
+        """Up to 8 awards a round; filed groups are funded through a registered host."""
+        for year in (self.today.year - 1, self.today.year):
+            day = date(year, 6, 18)
+            if not self.start <= day <= self.today:
+                continue
+            live = [o for o in self.orgs if o.entered and o.entered <= day and not o.zombie]
+            hosts = [o.id for o in live if o.registered and o.registered <= day]
+            for org in self.rng.sample(live, min(len(live), 8)):
+                direct = org.registered is not None and org.registered <= day
+                if not direct and not hosts:
+                    continue
+                host = None if direct else self.rng.choice(hosts)
+                programme = "purchase_of_services" if direct else self.rng.choice(PROGRAMMES)
+                amount = Decimal(self.rng.randint(5, 30) * (5000 if direct else 1000))
+                project = f"{org.name}{self.rng.choice(PROJECTS)}项目"
+                meta = self.meta(Tier.COUNTY, day)
+                self.county.award_funding(org.id, programme, str(year), project, amount, host, meta)
+                self.count("funding_awards")
+
+    def inspections_and_exits(self) -> None:
+        seasoned = [
+            o for o in self.orgs if o.entered and o.entered < self.today - timedelta(days=30)
+        ]
+        for org in self.rng.sample(seasoned, min(len(seasoned), 30)):
+            assert org.entered is not None
+            day = self.day_between(org.entered + timedelta(days=30), self.last_day(org))
+            result = self.rng.choices(INSPECTION_RESULTS, [12, 6, 2])[0]
+            findings = "" if result == "compliant" else "台账不全，活动记录缺失"
+            inspectors, meta = self.rng.sample(INSPECTORS, 2), self.meta(Tier.TOWNSHIP, day, org)
+            done = self.township.record_inspection(org.id, result, findings, inspectors, meta)
+            self.count("inspections")
+            self.count(f"inspections_{result}")
+            fixed = day + timedelta(days=self.rng.randint(7, 30))
+            if result == "rectification_ordered" and fixed <= self.last_day(org):
+                meta = self.meta(Tier.TOWNSHIP, fixed, org)
+                self.township.complete_rectification(done.id, meta)
+                self.count("rectifications_completed")
+        for org in (o for o in self.orgs if o.ended):
+            assert org.ended is not None
+            if org.registered:
+                meta = self.meta(Tier.COUNTY, org.ended)
+                self.county.deregister(org.id, "长期未开展活动，自愿注销", meta)
+                self.count("deregistered")
+            else:
+                meta = self.meta(Tier.TOWNSHIP, org.ended, org)
+                self.township.cancel_filing(org.id, "僵尸组织清理，注销备案", meta)
+                self.count("filings_cancelled")
+
+    # ------------------------------------------------------------ activities
+
+    def activity_days(self, org: Org) -> list[date]:
+        assert org.entered is not None
+        last = self.last_day(org)
+        if org.zombie:  # set up for the assessment, then (almost) never active
+            last = min(last, self.cutoff)
+            n = self.rng.choice([0, 0, 1, 2, 3])
+            return sorted(self.day_between(org.entered, last) for _ in range(n))
+        per_month = min(5.0, self.rng.lognormvariate(0.0, 0.6))
+        n = max(1, round(per_month * ((last - org.entered).days + 1) / 30.4))
+        days = [self.day_between(org.entered, last) for _ in range(n)]
+        if org.entered <= self.cutoff and max(days) <= self.cutoff:  # active: recently too
+            days.append(self.day_between(self.cutoff + timedelta(days=1), last))
+        return sorted(days)
+
+    def activities(self) -> None:
+        plan = [(o, d) for o in self.orgs if o.entered for d in self.activity_days(o)]
+        for i, (org, day) in enumerate(plan, 1):
+            meta = self.meta(Tier.VILLAGE, day, org, keyed=False)
+            self.village.report_activity(org.id, day, meta=meta, **self.figures(org))
+            self.progress("village activities", i, len(plan), every=500)
+        self.count("activities", len(plan))
+
+    def figures(self, org: Org) -> dict[str, Any]:
+        r = self.rng
+        participants = r.randint(6, 80)
+        volunteers = r.randint(1, max(1, participants // 3))
+        services = volunteers * r.randint(1, 3)
+        return {
+            "field": org.field if r.random() < 0.85 else r.choice(list(GROUPS)),
+            "participants": participants,
+            "volunteers": volunteers,
+            "volunteer_services": services,
+            "volunteer_hours": Decimal(services * r.randint(2, 8)) / 2,
+            "beneficiaries": r.randint(0, 300),
+            "money_spent": Decimal(r.choice([0, 0, r.randint(50, 300000)])) / 100,
+        }
+
+    def run(self) -> dict[str, int]:
+        # Drain after a phase whose facts the next phase's commands consult (other tiers' facts
+        # reach a tier only through its read model).
+        for step, drain in [
+            (self.applications, True),
+            (self.decisions, True),
+            (self.registrations, True),
+            (self.choose_zombies, False),
+            (self.county_follow_up, False),
+            (self.funding, False),
+            (self.inspections_and_exits, True),
+            (self.activities, True),
+        ]:
+            step()
+            if drain:
+                self.platform.drain()
+        self.count("groups", len(self.orgs))
+        self.count("zombies", sum(o.zombie and not o.ended for o in self.orgs))
+        return dict(self.counts)
+
+
+def load_demo(platform: Any, seed: int) -> dict[str, float]:
+    """Generate the demo county's history into ``platform``; returns what was recorded."""
+    started = clock.perf_counter()
+    print(f"[demo] loading the demo county (seed {seed})", flush=True)
+    counts: dict[str, float] = dict(DemoHistory(platform, seed).run())
+    counts["seconds"] = round(clock.perf_counter() - started, 1)
+    print("[demo] done: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+    return counts

@@ -20,9 +20,8 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from shared.api.auth import demo_operators
-from shared.domain import Meta
+from shared.domain import CHINA, Meta
 from shared.jurisdiction import Area, Division, Jurisdiction, Tier
-from shared.projection.readmodel import CST
 from shared.rules import months_before
 from shared.usci import CHARSET, check_character
 
@@ -87,7 +86,7 @@ class DemoHistory:
         self.township = platform.tiers[Tier.TOWNSHIP].app
         self.county = platform.tiers[Tier.COUNTY].app
         self.operators = {a.division: a for a in demo_operators(self.j)}
-        self.today = datetime.now(CST).date()
+        self.today = datetime.now(CHINA).date()
         self.start = self.today - timedelta(days=SPAN_DAYS)
         self.cutoff = months_before(self.today, 12)  # zombie window (rules: 12 months)
         self.orgs: list[Org] = []
@@ -110,7 +109,7 @@ class DemoHistory:
         key = f"demo-{self.seed}-{self._n}"
         return Meta(
             actor=self.operators[division],
-            effective_at=datetime.combine(day, time(9), CST),
+            effective_at=datetime.combine(day, time(9), CHINA),
             correlation_id=str(uuid5(NAMESPACE_URL, f"sanji:{key}")),
             idempotency_key=key if keyed else None,
         )

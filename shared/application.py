@@ -171,8 +171,12 @@ class TierApplication(Application[UUID]):
         payload = TYPES[type_name].model_validate(fields)
         meta = event.meta
         return Envelope(
-            # Stable per stored event, so a re-published duplicate has the same id.
-            event_id=uuid5(NAMESPACE_OID, f"{event.originator_id}:{event.originator_version}"),
+            # Stable per stored event, so a re-published duplicate has the same id; the source
+            # is part of it because tiers share aggregate ids (an organisation's id is its
+            # village record's, filing's and registration's id alike).
+            event_id=uuid5(
+                NAMESPACE_OID, f"{self.name}:{event.originator_id}:{event.originator_version}"
+            ),
             type=type_name,
             source_tier=self.tier,
             source=self.name,

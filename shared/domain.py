@@ -149,6 +149,11 @@ def new_id(meta: Meta) -> UUID:
 # ---------------------------------------------------------------- guards shared by every tier
 
 
+def legal_date(moment: datetime) -> date:
+    """The legal (China) date of a moment: what the read model records as its effective date."""
+    return moment.astimezone(CHINA).date()
+
+
 def check_not_future(name: str, value: date | datetime, now: datetime) -> None:
     # A plain date is a legal date in China time (UTC+8): it has begun at 00:00 there.
     moment = value if isinstance(value, datetime) else datetime.combine(value, time.min, CHINA)

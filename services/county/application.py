@@ -9,7 +9,7 @@ from uuid import UUID
 
 from services.county.domain import FundingAward, Registration
 from shared.application import TierApplication
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.jurisdiction import Tier
 from shared.usci import USCIError, civil_affairs_legal_form
 
@@ -48,7 +48,7 @@ class CountyApplication(TierApplication):
             facts = self.facts(organisation_id, meta)
             village_code = facts.village_code
             if (
-                not facts.filed_on_day(meta.effective_at.date())
+                not facts.filed_on_day(legal_date(meta.effective_at))
                 and self.find(organisation_id) is None
             ):
                 raise Conflict("not_filed", f"{organisation_id} is not an active filed group")
@@ -106,7 +106,7 @@ class CountyApplication(TierApplication):
         return self._act(organisation_id, meta, "set_up_party_organisation", kind=kind)
 
     def file_annual_report(self, organisation_id: UUID, year: int, meta: Meta) -> CommandResult:
-        if year > self.clock().year:
+        if year > legal_date(self.clock()).year:
             raise InvalidInput("date_in_future", f"annual report year {year} is in the future")
         return self._act(organisation_id, meta, "file_annual_report", year=year)
 
@@ -120,8 +120,11 @@ class CountyApplication(TierApplication):
         meta: Meta,
     ) -> CommandResult:
         if grade is not None and grade_valid_until is None:
-            start = meta.effective_at.date()
-            grade_valid_until = start.replace(year=start.year + GRADE_VALIDITY_YEARS)
+            start = legal_date(meta.effective_at)
+            try:
+                grade_valid_until = start.replace(year=start.year + GRADE_VALIDITY_YEARS)
+            except ValueError:  # granted on 29 February: valid until 28 February
+                grade_valid_until = start.replace(year=start.year + GRADE_VALIDITY_YEARS, day=28)
         return self._act(
             organisation_id,
             meta,
@@ -150,7 +153,7 @@ class CountyApplication(TierApplication):
     ) -> CommandResult:
         """Award a project; one project per organisation per round; filed groups via a host."""
         facts = self.facts(organisation_id, meta)
-        today = meta.effective_at.date()
+        today = legal_date(meta.effective_at)
         if not facts.active_on(today):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
         if not facts.registered_on_day(today):

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.township.domain import Filing, Inspection
 from shared.application import TierApplication
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta
+from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.jurisdiction import Tier
 
 
@@ -67,7 +67,7 @@ class TownshipApplication(TierApplication):
         filing = self.load(Filing, organisation_id, "filing")
         if replayed := self.replay(filing, meta):
             return replayed
-        if facts.registered_on_day(self.clock().date()):
+        if facts.registered_on_day(legal_date(self.clock())):
             raise Conflict("registered_by_county", "a registered organisation exits at the county")
         filing.cancel(reason, meta)
         return self.commit(filing)
@@ -77,7 +77,7 @@ class TownshipApplication(TierApplication):
     ) -> CommandResult:
         """Record a spot check (抽查) of an active organisation in the township."""
         facts = self.facts(organisation_id, meta)
-        if not facts.active_on(meta.effective_at.date()):
+        if not facts.active_on(legal_date(meta.effective_at)):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
         inspection_id, replayed = self.create_id(meta, organisation_id)
         if replayed:

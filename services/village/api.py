@@ -31,16 +31,22 @@ class FilingApplication(CommandIn):
     founded_on: date = Field(description="成立日期 / founding date")
 
 
+# Far above any one activity; keeps sums inside the read model's integer columns.
+MAX_COUNT = 10_000_000
+
+
 class ActivityReport(BaseModel):
     occurred_on: date = Field(description="活动日期 / date of the activity (its effective date)")
     field: OrgField = Field(description="活动领域 / field")
-    participants: int = Field(ge=0, description="参与人数 / participants")
-    volunteers: int = Field(ge=0, description="志愿者人数 / volunteers")
-    volunteer_services: int = Field(ge=0, description="志愿服务人次 / volunteer services")
+    participants: int = Field(ge=0, le=MAX_COUNT, description="参与人数 / participants")
+    volunteers: int = Field(ge=0, le=MAX_COUNT, description="志愿者人数 / volunteers")
+    volunteer_services: int = Field(
+        ge=0, le=MAX_COUNT, description="志愿服务人次 / volunteer services"
+    )
     volunteer_hours: Decimal = Field(
         ge=0, max_digits=10, decimal_places=2, description="志愿服务时长 / hours"
     )
-    beneficiaries: int = Field(ge=0, description="受益人次 / beneficiaries")
+    beneficiaries: int = Field(ge=0, le=MAX_COUNT, description="受益人次 / beneficiaries")
     money_spent: Decimal = Field(
         ge=0, max_digits=14, decimal_places=2, description="支出金额（元）/ money spent (yuan)"
     )

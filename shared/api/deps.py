@@ -11,9 +11,8 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from shared.api import auth
-from shared.domain import Actor, Meta, OutOfJurisdiction, check_not_future
+from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.jurisdiction import contains
-from shared.projection.readmodel import CST
 from shared.runtime import TierRuntime
 
 
@@ -67,7 +66,7 @@ async def command_meta(
     now = runtime.app.clock()
     if effective_on is not None:
         check_not_future("effective_on", effective_on, now)
-        effective_at = datetime.combine(effective_on, time(0), CST)
+        effective_at = datetime.combine(effective_on, time(0), CHINA)
     else:
         effective_at = now
     digest = hashlib.sha256(request.url.path.encode() + b"\0" + body).hexdigest()

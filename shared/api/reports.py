@@ -8,9 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from shared.api.deps import Operator, Runtime, check_reads
-from shared.domain import InvalidInput, NotFound
+from shared.domain import CHINA, InvalidInput, NotFound
 from shared.projection import reports
-from shared.projection.readmodel import CST
 
 router = APIRouter(prefix="/api/v1", tags=["reports 报表"])
 
@@ -25,7 +24,7 @@ def _period(as_of: date, start: date | None, end: date | None) -> reports.Period
 
 
 def _today(runtime: Runtime) -> date:
-    return runtime.app.clock().astimezone(CST).date()
+    return runtime.app.clock().astimezone(CHINA).date()
 
 
 def _division(runtime: Runtime, operator: Operator, code: str) -> None:

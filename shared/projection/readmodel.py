@@ -7,22 +7,21 @@ every handler writes only the columns its fact owns, and the few shared columns 
 charter) are last-writer-wins on the source's recorded time. That makes the result independent
 of cross-source arrival order, which the property test in tests/integration checks.
 
-Amounts are stored as integers (fen, hundredths of an hour) so sums are exact on both engines.
+Amounts are stored as integers (fen, hundredths of an hour) so sums are exact on both engines;
+BIGINT, because the API accepts 14-digit yuan amounts (PostgreSQL INTEGER stops at 2^31).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from shared.domain import legal_date
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
 from shared.projection.store import Tx
-
-# Legal (effective) dates are dates in China Standard Time; China has no daylight saving.
-CST = timezone(timedelta(hours=8))
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS org (
@@ -43,8 +42,8 @@ SCHEMA = [
         org_id TEXT NOT NULL, village_code TEXT NOT NULL, occurred_on TEXT NOT NULL,
         field TEXT NOT NULL,
         participants INTEGER NOT NULL, volunteers INTEGER NOT NULL,
-        volunteer_services INTEGER NOT NULL, volunteer_hours_centi INTEGER NOT NULL,
-        beneficiaries INTEGER NOT NULL, money_fen INTEGER NOT NULL
+        volunteer_services INTEGER NOT NULL, volunteer_hours_centi BIGINT NOT NULL,
+        beneficiaries INTEGER NOT NULL, money_fen BIGINT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS activity_org ON activity (org_id, occurred_on)",
     "CREATE INDEX IF NOT EXISTS activity_village ON activity (village_code, occurred_on)",
@@ -60,7 +59,7 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS funding (
         award_id TEXT PRIMARY KEY,
         org_id TEXT NOT NULL, village_code TEXT NOT NULL, programme TEXT NOT NULL,
-        round TEXT NOT NULL, project TEXT NOT NULL, amount_fen INTEGER NOT NULL,
+        round TEXT NOT NULL, project TEXT NOT NULL, amount_fen BIGINT NOT NULL,
         awarded_on TEXT NOT NULL, host_org_id TEXT
     )""",
     # Exactly-once bookkeeping, written in the same transaction as the rows above (ADR 0001).
@@ -87,7 +86,7 @@ def create_schema(tx: Tx) -> None:
 
 
 def effective_date(env: Envelope) -> str:
-    return env.effective_at.astimezone(CST).date().isoformat()
+    return legal_date(env.effective_at).isoformat()
 
 
 def stamp(moment: datetime) -> str:

@@ -1,0 +1,289 @@
+"""Builders shared by the tests: operators, command metadata, valid codes, a seeded history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID, uuid4
+
+from services.county.application import CountyApplication
+from services.platform import BOOTSTRAPS, Platform
+from services.township.application import TownshipApplication
+from services.village.application import VillageApplication
+from shared.api.auth import issue
+from shared.domain import Actor, Meta
+from shared.integration.envelope import Envelope
+from shared.jurisdiction import Tier
+from shared.projection.lookup import OrgFacts
+from shared.projection.readmodel import canonical_dump
+from shared.projection.store import Database
+from shared.runtime import AppSourceReader
+from shared.settings import Settings
+from shared.usci import check_character
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+CST = timezone(timedelta(hours=8))
+
+COUNTY = "330699000000"
+TOWNSHIP = "330699001000"  # 城关街道, urban
+VILLAGE = "330699001001"  # 文昌社区
+VILLAGE_2 = "330699001002"  # 南门社区, same township
+RURAL_TOWNSHIP = "330699101000"  # 青溪镇
+RURAL_VILLAGE = "330699101001"  # 青溪村
+
+
+def today_cst() -> date:
+    """Legal dates are China Standard Time dates (readmodel.effective_date)."""
+    return datetime.now(CST).date()
+
+
+def village_op(code: str = VILLAGE, id: str | None = None) -> Actor:
+    return Actor(id or f"v-{code}", Tier.VILLAGE, code)
+
+
+def township_op(code: str = TOWNSHIP, id: str | None = None) -> Actor:
+    return Actor(id or f"t-{code}", Tier.TOWNSHIP, code)
+
+
+def county_op(id: str = "county-admin") -> Actor:
+    return Actor(id, Tier.COUNTY, COUNTY)
+
+
+def meta(
+    actor: Actor,
+    key: str | None = None,
+    request_hash: str | None = None,
+    at: datetime | None = None,
+) -> Meta:
+    return Meta(
+        actor=actor,
+        effective_at=at or datetime.now(UTC),
+        correlation_id=str(uuid4()),
+        idempotency_key=key,
+        request_hash=request_hash or (f"hash-{key}" if key else None),
+    )
+
+
+def usci(serial: int, form: str = "1", division: str = "330699") -> str:
+    """A valid civil-affairs USCI (5 + form + authority division + org code + check)."""
+    first17 = f"5{form}{division}MJ{serial:07d}"
+    return first17 + check_character(first17)
+
+
+def build_platform(data_dir: Path, clock: Callable[[], datetime] | None = None) -> Platform:
+    p = Platform.build(Settings(persistence="memory", data_dir=data_dir))
+    if clock is not None:
+        for rt in p.tiers.values():
+            rt.app.clock = clock
+    return p
+
+
+def facts(p: Platform, org: UUID, tier: Tier = Tier.COUNTY) -> OrgFacts:
+    """What ``tier``'s read model knows of an organisation (it must know it)."""
+    known = p.tiers[tier].app.lookup.get(org)
+    assert known is not None, f"{tier} does not know {org}"
+    return known
+
+
+def heads(p: Platform) -> dict[Tier, int]:
+    """Last notification id of every tier's event store (0 if empty)."""
+    return {t: rt.app.recorder.max_notification_id() or 0 for t, rt in p.tiers.items()}
+
+
+@contextmanager
+def stores_nothing(p: Platform) -> Iterator[None]:
+    """Asserts that no tier stored an event inside the block."""
+    before = heads(p)
+    yield
+    assert heads(p) == before, f"events were stored: {before} -> {heads(p)}"
+
+
+def apps(p: Platform) -> tuple[VillageApplication, TownshipApplication, CountyApplication]:
+    """The village, township and county applications."""
+    return (
+        cast(VillageApplication, p.tiers[Tier.VILLAGE].app),
+        cast(TownshipApplication, p.tiers[Tier.TOWNSHIP].app),
+        cast(CountyApplication, p.tiers[Tier.COUNTY].app),
+    )
+
+
+def source_reader(p: Platform) -> AppSourceReader:
+    return AppSourceReader({rt.app.name: rt.app for rt in p.tiers.values()})
+
+
+def envelopes_by_source(p: Platform) -> dict[str, list[Envelope]]:
+    """Every integration event each tier store holds, in store order, with the previous chain."""
+    reader = source_reader(p)
+    return {rt.app.name: reader.read(rt.app.name, 0, 1_000_000) for rt in p.tiers.values()}
+
+
+def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    with db.transaction() as tx:
+        return canonical_dump(tx)
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+@dataclass
+class Api:
+    platform: Platform
+    clients: dict[Tier, TestClient]
+    village: TestClient = field(init=False)
+    township: TestClient = field(init=False)
+    county: TestClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.village = self.clients[Tier.VILLAGE]
+        self.township = self.clients[Tier.TOWNSHIP]
+        self.county = self.clients[Tier.COUNTY]
+
+    @classmethod
+    def of(cls, p: Platform) -> Api:
+        from fastapi.testclient import TestClient  # imported late: it warns about httpx
+
+        clients = {t: TestClient(BOOTSTRAPS[t].build_api(rt)) for t, rt in p.tiers.items()}
+        return cls(p, clients)
+
+    def auth(self, actor: Actor, key: str | None = None) -> dict[str, str]:
+        headers = {"Authorization": "Bearer " + issue(actor, self.platform.settings.secret)}
+        if key:
+            headers["Idempotency-Key"] = key
+        return headers
+
+    def heads(self) -> dict[Tier, int]:
+        return heads(self.platform)
+
+    def settle(self) -> None:
+        """Wait until every tier has projected everything every store has recorded."""
+        self.platform.wait_until_projected(timeout=10)
+
+
+# ------------------------------------------------------------------ a seeded history
+
+
+@dataclass
+class History:
+    """Ids created by :func:`seed_history`, for tests that look at particular organisations."""
+
+    filed: UUID  # filed, charter by township, inspected with rectification, active
+    rejected: UUID
+    cancelled: UUID  # filed then cancelled
+    upgraded: UUID  # filed then registered (identities linked)
+    registered: UUID  # new registration, charter, party org, annual report, rating, funding
+    revoked: UUID
+    deregistered: UUID
+    pending: UUID  # applied, undecided
+
+
+def seed_history(p: Platform) -> History:
+    """A little of everything every tier can record, projected after each step."""
+    v, t, c = apps(p)
+    day = today_cst()
+    figures: dict[str, Any] = {
+        "occurred_on": day,
+        "field": "culture_sports",
+        "participants": 25,
+        "volunteers": 4,
+        "volunteer_services": 6,
+        "volunteer_hours": Decimal("12.25"),
+        "beneficiaries": 80,
+        "money_spent": Decimal("310.40"),
+    }
+
+    def step(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        p.drain()
+        return result
+
+    def apply(village: str, name: str) -> UUID:
+        r = step(
+            v.apply_for_filing,
+            village,
+            name,
+            "services",
+            date(2024, 5, 1),
+            meta(village_op(village)),
+        )
+        return r.id
+
+    def decide(org: UUID, village: str, filed: bool) -> None:
+        township = village[:9] + "000"
+        step(t.decide_filing, org, filed, "" if filed else "重复申请", meta(township_op(township)))
+
+    filed = apply(VILLAGE, "文昌舞蹈队")
+    rejected = apply(VILLAGE, "重复的舞蹈队")
+    cancelled = apply(VILLAGE_2, "南门巡逻队")
+    upgraded = apply(RURAL_VILLAGE, "青溪乡贤参事会")
+    pending = apply(RURAL_VILLAGE, "青溪读书会")
+    decide(filed, VILLAGE, True)
+    decide(rejected, VILLAGE, False)
+    decide(cancelled, VILLAGE_2, True)
+    decide(upgraded, RURAL_VILLAGE, True)
+    step(t.approve_charter, filed, True, False, meta(township_op()))
+    step(v.report_activity, filed, meta=meta(village_op()), **figures)
+    step(v.report_activity, upgraded, meta=meta(village_op(RURAL_VILLAGE)), **figures)
+    step(t.cancel_filing, cancelled, "停止活动", meta(township_op()))
+    inspection = step(
+        t.record_inspection,
+        filed,
+        "rectification_ordered",
+        "台账不全",
+        ["张", "李"],
+        meta(township_op()),
+    )
+    step(t.complete_rectification, inspection.id, meta(township_op()))
+
+    registered = step(
+        c.register, usci(1, "2"), "示范社工服务中心", "services", VILLAGE_2, None, meta(county_op())
+    ).id
+    step(
+        c.register,
+        usci(2, "1"),
+        "青溪乡贤参事会",
+        "rural_revitalisation",
+        None,
+        upgraded,
+        meta(county_op()),
+    )
+    revoked = step(
+        c.register, usci(3, "3"), "慈善基金会", "charity", RURAL_VILLAGE, None, meta(county_op())
+    ).id
+    step(c.approve_charter, registered, True, True, meta(county_op()))
+    step(c.set_up_party_organisation, registered, "joint", meta(county_op()))
+    step(c.file_annual_report, registered, day.year - 1, meta(county_op()))
+    step(c.rate, registered, "A", 4, None, 3, meta(county_op()))
+    step(
+        c.award_funding,
+        registered,
+        "micro_venture",
+        f"{day.year}",
+        "助老",
+        Decimal("20000"),
+        None,
+        meta(county_op()),
+    )
+    step(
+        c.award_funding,
+        filed,
+        "micro_venture",
+        f"{day.year}",
+        "舞蹈",
+        Decimal("5000.50"),
+        registered,
+        meta(county_op()),
+    )
+    step(v.report_activity, registered, meta=meta(village_op(VILLAGE_2)), **figures)
+    step(c.revoke, revoked, "僵尸组织", meta(county_op()))
+    deregistered = step(
+        c.register, usci(4, "9"), "老年协会", "mutual_aid", VILLAGE, None, meta(county_op())
+    ).id
+    step(c.deregister, deregistered, "自愿注销", meta(county_op()))
+    return History(filed, rejected, cancelled, upgraded, registered, revoked, deregistered, pending)

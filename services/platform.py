@@ -45,8 +45,7 @@ class Platform:
     def start(self) -> None:
         """Catch every projector up from the stores (the truth), then run the loops."""
         for rt in self.tiers.values():
-            for source in self.tiers.values():
-                rt.projector.catch_up(source.app.name)
+            rt.projector.heal()
             rt.start()
 
     def drain(self) -> None:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ALL_TOPICS = [topic_for(t) for t in Tier]
 IDLE_WAIT = 0.2  # seconds a relay or projector loop waits when there is nothing to do
+HEAL_EVERY = 2.0  # seconds between checks of the source stores' heads (ADR 0001)
 
 
 class AppSourceReader:
@@ -38,12 +39,18 @@ class AppSourceReader:
 
     def read(self, source: str, after: int, limit: int) -> list[Envelope]:
         app = self.apps[source]
-        envelopes = []
+        envelopes: list[Envelope] = []
         previous = after
         for n in app.recorder.select_notifications(after, limit, inclusive_of_start=False):
             envelopes.append(app.to_envelope(n, previous))
             previous = n.id
         return envelopes
+
+    def head(self, source: str) -> int:
+        return self.apps[source].recorder.max_notification_id() or 0
+
+    def names(self) -> list[str]:
+        return list(self.apps)
 
 
 @dataclass
@@ -56,7 +63,9 @@ class TierRuntime:
     db: Database
     projector: Projector
     relay: Relay
-    consumer: Consumer
+    transport: Transport
+    _consumer: Consumer | None = None
+    _last_heal: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -77,28 +86,27 @@ class TierRuntime:
         projector = Projector(db, jurisdiction.county.code, sources, name=f"{tier}-projector")
         app = app_class(jurisdiction, env=settings.event_store_env(tier))
         app.lookup = OrganisationLookup(db)
-        consumer = transport.consumer(ALL_TOPICS)
-        projector.resume(consumer)
-        runtime = cls(
-            tier,
-            settings,
-            jurisdiction,
-            load_rules(settings.rules_file),
-            app,
-            db,
-            projector,
-            Relay(app, db, transport.producer()),
-            consumer,
-        )
+        rules = load_rules(settings.rules_file)
+        relay = Relay(app, db, transport.producer())
+        runtime = cls(tier, settings, jurisdiction, rules, app, db, projector, relay, transport)
         app.add_listener(runtime._wake.set)
         return runtime
 
+    @property
+    def consumer(self) -> Consumer:
+        """Created on first use, so an API-only process never connects a consumer."""
+        if self._consumer is None:
+            self._consumer = self.transport.consumer(ALL_TOPICS)
+            self.projector.resume(self._consumer)
+        return self._consumer
+
     # ------------------------------------------------------------ background loops
 
-    def start(self) -> None:
-        for name, step in (("relay", self._relay_step), ("projector", self._projector_step)):
+    def start(self, roles: tuple[str, ...] = ("relay", "projector")) -> None:
+        steps = {"relay": self._relay_step, "projector": self._projector_step}
+        for name in roles:
             t = threading.Thread(
-                target=self._loop, args=(name, step), name=f"{self.tier}-{name}", daemon=True
+                target=self._loop, args=(name, steps[name]), name=f"{self.tier}-{name}", daemon=True
             )
             t.start()
             self._threads.append(t)
@@ -109,16 +117,22 @@ class TierRuntime:
             self._wake.clear()
 
     def _projector_step(self) -> None:
-        self.projector.consume(self.consumer.poll(IDLE_WAIT))
+        if self.projector.consume(self.consumer.poll(IDLE_WAIT)):
+            return
+        if time.monotonic() - self._last_heal >= HEAL_EVERY:
+            # Idle: make sure nothing the stores hold was lost on the way (ADR 0001).
+            self._last_heal = time.monotonic()
+            self.projector.heal()
 
     def _loop(self, name: str, step: Callable[[], None]) -> None:
         while not self._stop.is_set():
             try:
                 step()
             except Exception:
-                # Never skip silently: log, back off, and retry from the stored positions.
+                # Never skip silently: log, back off, and retry from the stored positions;
+                # the projector dead-letters an event after MAX_ATTEMPTS (ADR 0003).
                 log.exception("%s %s failed; retrying from stored position", self.tier, name)
-                time.sleep(1.0)
+                self._stop.wait(1.0)
                 if name == "projector":
                     self.projector.resume(self.consumer)
 
@@ -132,6 +146,7 @@ class TierRuntime:
         self._wake.set()
         for t in self._threads:
             t.join(timeout=5)
-        self.consumer.close()
+        if self._consumer is not None:
+            self._consumer.close()
         self.app.close()
         self.db.close()

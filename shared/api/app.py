@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 
 from shared.api import errors, reports
 from shared.api.deps import Runtime
@@ -47,15 +47,22 @@ def health(runtime: Runtime) -> dict[str, Any]:
 
 
 @_health.get("/ready")
-def ready(runtime: Runtime) -> dict[str, Any]:
-    """就绪与传输延迟 / Readiness, with relay lag of this tier's store and projector positions."""
+def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
+    """就绪与传输延迟 / Readiness: relay lag of this tier's store, projector lag per source, and
+    dead letters. 503 while a source is stopped on a dead letter (ADR 0003)."""
     head = runtime.app.recorder.max_notification_id() or 0
     relayed = runtime.relay.position()
+    blocked = sorted(runtime.projector.blocked)
+    if blocked:
+        response.status_code = 503
     return {
-        "status": "ready",
+        "status": "degraded" if blocked else "ready",
         "tier": str(runtime.tier),
         "store_head": head,
         "relay_position": relayed,
         "relay_lag": head - relayed,
         "projector_positions": runtime.projector.positions(),
+        "projector_lag": runtime.projector.lag(),
+        "blocked_sources": blocked,
+        "dead_letters": len(runtime.projector.dead_letters()),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from shared.integration.envelope import Envelope
@@ -26,6 +27,15 @@ class SourceReader(Protocol):
     """Reads integration events straight from a source tier's event store."""
 
     def read(self, source: str, after: int, limit: int) -> list[Envelope]: ...
+
+    def head(self, source: str) -> int:
+        """The source store's last notification id (0 if empty)."""
+        ...
+
+    def names(self) -> list[str]: ...
+
+
+MAX_ATTEMPTS = 3  # ADR 0003: tries of one event before it is dead-lettered
 
 
 class Gap(Exception):
@@ -47,8 +57,10 @@ class Projector:
         self.sources = sources
         self.name = name
         self._advanced = threading.Condition()
+        self._failures: dict[tuple[str, int], int] = {}
         with db.transaction() as tx:
             readmodel.create_schema(tx)
+        self.blocked = self._blocked_sources()
 
     # ------------------------------------------------------------ one event
 
@@ -74,17 +86,106 @@ class Projector:
         return True
 
     def handle(self, env: Envelope, record: Record | None = None) -> None:
+        """Apply one delivered event: fill gaps from the source; dead-letter a poison event
+        after MAX_ATTEMPTS and stop that source (ADR 0003); other sources go on."""
+        if env.source in self.blocked:
+            return  # its events come back by catch-up once the dead letter is replayed
         try:
-            self.process(env, record)
-        except Gap as gap:
-            log.warning("%s: %s; catching up from the source store", self.name, gap)
-            self.catch_up(gap.source)
-            self.process(env, record)
+            try:
+                self.process(env, record)
+            except Gap as gap:
+                log.warning("%s: %s; catching up from the source store", self.name, gap)
+                self.catch_up(gap.source)
+                self.process(env, record)
+        except Exception as error:
+            if not self.count_failure(env, error):
+                raise  # the loop backs off and retries from the stored position
+
+    def dead_letter(self, env: Envelope, error: Exception, attempts: int) -> None:
+        log.error(
+            "%s: dead-lettering %s@%d (%s) after %d attempts: %r; source stopped",
+            self.name,
+            env.source,
+            env.position,
+            env.type,
+            attempts,
+            error,
+        )
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO dead_letter (source, position, type, envelope, error, attempts,"
+                " failed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    env.source,
+                    env.position,
+                    env.type,
+                    env.model_dump_json(),
+                    repr(error),
+                    attempts,
+                    readmodel.stamp(datetime.now(UTC)),
+                ),
+            )
+        self.blocked = self._blocked_sources()
+
+    def dead_letters(self, include_resolved: bool = False) -> list[dict[str, object]]:
+        where = "" if include_resolved else " WHERE resolved_at IS NULL"
+        with self.db.transaction() as tx:
+            return tx.all(f"SELECT * FROM dead_letter{where} ORDER BY failed_at, source")
+
+    def replay_dead_letters(self, source: str) -> int:
+        """After a fix: mark the source's dead letters resolved (kept, never deleted) and
+        catch the source up from its store; a still-failing event is dead-lettered anew."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE dead_letter SET resolved_at = %s WHERE source = %s AND resolved_at IS NULL",
+                (readmodel.stamp(datetime.now(UTC)), source),
+            )
+        self.blocked = self._blocked_sources()
+        return self.heal([source])
+
+    def _blocked_sources(self) -> set[str]:
+        with self.db.transaction() as tx:
+            rows = tx.all("SELECT DISTINCT source FROM dead_letter WHERE resolved_at IS NULL")
+        return {r["source"] for r in rows}
+
+    def heal(self, sources: list[str] | None = None) -> int:
+        """Catch up every (or the given) unblocked source whose store is ahead of our position:
+        covers a broker that lost its log and a last record lost before a quiet period."""
+        if self.sources is None:
+            return 0
+        self.blocked = self._blocked_sources()
+        applied = 0
+        for source in sources or self.sources.names():
+            if source in self.blocked or self.sources.head(source) <= self.position(source):
+                continue
+            try:
+                applied += self.catch_up(source)
+            except Exception as error:
+                log.exception("%s: catch-up of %s failed", self.name, source)
+                self.count_failure(self.sources.read(source, self.position(source), 1)[0], error)
+        return applied
+
+    def count_failure(self, env: Envelope, error: Exception) -> bool:
+        """Count a failed attempt at ``env``; True once it has been dead-lettered."""
+        key = (env.source, env.position)
+        self._failures[key] = self._failures.get(key, 0) + 1
+        if self._failures[key] < MAX_ATTEMPTS:
+            return False
+        self.dead_letter(env, error, self._failures.pop(key))
+        return True
+
+    def lag(self) -> dict[str, int]:
+        """Per source: notifications in the source store not yet applied here."""
+        if self.sources is None:
+            return {}
+        return {s: max(0, self.sources.head(s) - self.position(s)) for s in self.sources.names()}
 
     def catch_up(self, source: str, batch: int = 1000) -> int:
         """Apply everything the source store has beyond our tracked position."""
         if self.sources is None:
             raise RuntimeError(f"{self.name}: gap in {source} and no source reader configured")
+        if source in self.blocked:
+            return 0
         applied = 0
         while True:
             envelopes = self.sources.read(source, self.position(source), batch)

@@ -68,6 +68,13 @@ SCHEMA = [
         topic TEXT NOT NULL, part INTEGER NOT NULL, next_offset INTEGER NOT NULL,
         PRIMARY KEY (topic, part))""",
     "CREATE TABLE IF NOT EXISTS relay_position (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+    # Poison events (ADR 0003): kept for good; resolved_at marks a replay.
+    """CREATE TABLE IF NOT EXISTS dead_letter (
+        source TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,
+        envelope TEXT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL,
+        failed_at TEXT NOT NULL, resolved_at TEXT,
+        PRIMARY KEY (source, position, failed_at)
+    )""",
 ]
 
 # Tables compared by a canonical dump (rebuild-and-compare); bookkeeping tables excluded.

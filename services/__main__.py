@@ -1,8 +1,10 @@
-"""Command line: ``python -m services embedded`` (or ``sanji embedded``) runs all three tiers.
+"""Command line (``python -m services …`` or ``sanji …``).
 
 ``embedded`` builds the platform from the environment (SANJI_* settings), loads the demo county
 into empty stores, starts the relays and projectors, and serves the county, township and village
-APIs from one process on their own ports. ``tokens`` prints the demo operators' tokens.
+APIs from one process on their own ports. ``init`` creates schemas, tables and topics;
+``run --tier T --role R`` runs one role of the production topology; ``dead-letters`` lists and
+replays a projector's poison events; ``tokens`` prints the demo operators' tokens.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 
 import uvicorn
 
+from services import roles
 from services.demo import load_demo
+from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
 from shared.api.auth import demo_operators, issue
 from shared.jurisdiction import Area, Jurisdiction, Tier, load
@@ -33,11 +37,25 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("embedded", help="run county, township and village services in one process")
     sub.add_parser("tokens", help="print the demo operators' tokens (JSON)")
+    sub.add_parser("init", help="create schemas, tables and topics (run once before the roles)")
+    run = sub.add_parser("run", help="run one role of one tier as its own process")
+    run.add_argument("--tier", required=True, choices=[str(t) for t in Tier])
+    run.add_argument("--role", required=True, choices=roles.ROLES)
+    dead = sub.add_parser("dead-letters", help="list a tier projector's dead letters")
+    dead.add_argument("--tier", required=True, choices=[str(t) for t in Tier])
+    dead.add_argument("--replay", metavar="SOURCE", help="resume SOURCE after a fix")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "tokens":
         print(json.dumps(demo_tokens(settings), ensure_ascii=False, indent=2))
         return 0
+    if args.command == "init":
+        initialise(settings)
+        return 0
+    if args.command == "run":
+        return roles.run(settings, Tier(args.tier), args.role)
+    if args.command == "dead-letters":
+        return roles.dead_letters(settings, Tier(args.tier), args.replay)
     return embedded(settings)
 
 
@@ -57,6 +75,8 @@ def demo_tokens(settings: Settings, jurisdiction: Jurisdiction | None = None) ->
 
 def embedded(settings: Settings) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if settings.persistence == "postgres" or settings.transport == "kafka":
+        initialise(settings)
     platform = Platform.build(settings)
     try:
         servers = _bind(settings, platform)  # first, so that a port in use fails fast

@@ -1,4 +1,5 @@
-"""The embedded default: all three tiers in one process, sharing one in-process transport.
+"""The embedded default: all three tiers in one process, sharing one transport (in-process by
+default; Kafka if configured).
 
 Each tier still has its own event store, read model, relay and projector, exactly as in the
 production topology; only the transport and the process boundary differ (ADR 0001).
@@ -14,7 +15,7 @@ from services.village import bootstrap as village
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.runtime import AppSourceReader, TierRuntime
 from shared.settings import Settings
-from shared.transport.memory import MemoryTransport
+from shared.transport import open_transport
 
 BOOTSTRAPS = {Tier.COUNTY: county, Tier.TOWNSHIP: township, Tier.VILLAGE: village}
 
@@ -27,13 +28,8 @@ class Platform:
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
-        if settings.transport != "memory":
-            raise SystemExit(
-                f"SANJI_TRANSPORT={settings.transport!r}: only the in-process 'memory' transport "
-                "exists so far; the Kafka transport comes with the production path"
-            )
         jurisdiction = load(settings.jurisdiction_file)
-        transport = MemoryTransport()
+        transport = open_transport(settings)
         sources = AppSourceReader({})
         tiers = {
             tier: boot.build_runtime(settings, jurisdiction, transport, sources)

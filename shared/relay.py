@@ -9,6 +9,7 @@ drop them by (source, position).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from shared.application import TierApplication
 from shared.integration.envelope import topic_for
@@ -20,13 +21,25 @@ log = logging.getLogger(__name__)
 
 class Relay:
     def __init__(
-        self, app: TierApplication, db: Database, producer: Producer, batch_size: int = 500
+        self,
+        app: TierApplication,
+        db: Database,
+        producer: Callable[[], Producer],
+        batch_size: int = 500,
     ) -> None:
         self.app = app
         self.db = db
-        self.producer = producer
+        self._make_producer = producer
+        self._producer: Producer | None = None
         self.batch_size = batch_size
         self.topic = topic_for(app.tier)
+
+    @property
+    def producer(self) -> Producer:
+        """Connected on first publish, so a process that never relays never connects."""
+        if self._producer is None:
+            self._producer = self._make_producer()
+        return self._producer
 
     def position(self) -> int:
         with self.db.transaction() as tx:

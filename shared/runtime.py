@@ -87,7 +87,7 @@ class TierRuntime:
         app = app_class(jurisdiction, env=settings.event_store_env(tier))
         app.lookup = OrganisationLookup(db)
         rules = load_rules(settings.rules_file)
-        relay = Relay(app, db, transport.producer())
+        relay = Relay(app, db, transport.producer)
         runtime = cls(tier, settings, jurisdiction, rules, app, db, projector, relay, transport)
         app.add_listener(runtime._wake.set)
         return runtime

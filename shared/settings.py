@@ -84,6 +84,9 @@ class Settings:
             "POSTGRES_USER": str(info.get("user", "postgres")),
             "POSTGRES_PASSWORD": str(info.get("password", "")),
             "POSTGRES_SCHEMA": f"sanji_{tier}",
+            # Tables are made once by `python -m services init`: processes creating them at
+            # the same moment fail intermittently (platform notes).
+            "CREATE_TABLE": "n",
         }
 
     def readmodel_url(self, tier: Tier) -> str:

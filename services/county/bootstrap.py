@@ -13,6 +13,8 @@ from shared.runtime import TierRuntime
 from shared.settings import Settings
 from shared.transport.base import Transport
 
+APPLICATION = CountyApplication
+
 
 def build_runtime(
     settings: Settings,

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from services.init import initialise
 from services.platform import Platform
 from shared.jurisdiction import Tier
 from shared.projection.projector import Projector
@@ -33,11 +34,10 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def settings(fresh_database: str, tmp_path: Path) -> Settings:
-    # eventsourcing does not create schemas (platform notes): an init step does, once.
-    with psycopg.connect(fresh_database, autocommit=True) as conn:
-        for tier in Tier:
-            conn.execute(f"CREATE SCHEMA sanji_{tier}")
-    return Settings(persistence="postgres", postgres_url=fresh_database, data_dir=tmp_path)
+    # eventsourcing does not create schemas or (with CREATE_TABLE=n) tables: the init step does.
+    settings = Settings(persistence="postgres", postgres_url=fresh_database, data_dir=tmp_path)
+    initialise(settings, say=False)
+    return settings
 
 
 def county_totals(p: Platform) -> dict[str, int]:
@@ -55,10 +55,7 @@ def county_totals(p: Platform) -> dict[str, int]:
     )
 
 
-def test_platform_on_postgres(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("CREATE_TABLE", "y")  # the init step creates the tables
+def test_platform_on_postgres(settings: Settings, tmp_path: Path) -> None:
     first = Platform.build(settings)
     rebuilt = open_database(f"sqlite://{tmp_path / 'rebuilt.db'}")
     try:
@@ -89,8 +86,7 @@ def test_platform_on_postgres(
         rebuilt.close()
         first.stop()
 
-    # Restarted as services start after the init step: tables exist, nothing is replayed twice.
-    monkeypatch.setenv("CREATE_TABLE", "n")
+    # Restarted (services run with CREATE_TABLE=n after the init step): nothing replayed twice.
     again = Platform.build(settings)
     try:
         assert heads(again) == stored

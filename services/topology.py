@@ -154,6 +154,10 @@ class LocalBroker:
         )
         return self
 
+    def _accepts(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), 0.5):
+            return True
+
     def stop(self) -> None:
         if self._proc is not None:
             self._proc.kill()

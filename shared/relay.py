@@ -41,6 +41,10 @@ class Relay:
             self._producer = self._make_producer()
         return self._producer
 
+    @producer.setter
+    def producer(self, producer: Producer) -> None:
+        self._producer = producer
+
     def position(self) -> int:
         with self.db.transaction() as tx:
             row = tx.one("SELECT position FROM relay_position WHERE source = %s", (self.app.name,))

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +33,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(check: object, timeout: float, what: str) -> None:
+def wait_until(check: Callable[[], object], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if check():  # type: ignore[operator]
+            if check():
                 return
         except Exception:
             pass
@@ -147,12 +148,12 @@ class LocalBroker:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        wait_until(
-            lambda: socket.create_connection(("127.0.0.1", self.port), 0.5).close() or True,
-            20,
-            "broker",
-        )
+        wait_until(self._accepts, 20, "broker")
         return self
+
+    def _accepts(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), 0.5):
+            return True
 
     def _accepts(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), 0.5):

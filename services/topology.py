@@ -155,10 +155,6 @@ class LocalBroker:
         with socket.create_connection(("127.0.0.1", self.port), 0.5):
             return True
 
-    def _accepts(self) -> bool:
-        with socket.create_connection(("127.0.0.1", self.port), 0.5):
-            return True
-
     def stop(self) -> None:
         if self._proc is not None:
             self._proc.kill()

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.county import bootstrap as county
-from services.township import bootstrap as township
-from services.village import bootstrap as village
+from services.county.bootstrap import BOOTSTRAP as COUNTY
+from services.township.bootstrap import BOOTSTRAP as TOWNSHIP
+from services.village.bootstrap import BOOTSTRAP as VILLAGE
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.runtime import AppSourceReader, TierRuntime
 from shared.settings import Settings
 from shared.transport import open_transport
 
-BOOTSTRAPS = {Tier.COUNTY: county, Tier.TOWNSHIP: township, Tier.VILLAGE: village}
+BOOTSTRAPS = {Tier.COUNTY: COUNTY, Tier.TOWNSHIP: TOWNSHIP, Tier.VILLAGE: VILLAGE}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """One tier at run time: its application, read model, relay and projector, and their threads.
 
-Every tier is assembled the same way (``services/<tier>/bootstrap.py`` only names its parts),
+Every tier is assembled the same way (``shared/bootstrap.py``; ``services/<tier>/bootstrap.py``
+only names its application and routes),
 which is what lets a reader who knows one tier know all three.
 """
 

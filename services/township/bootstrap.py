@@ -1,29 +1,9 @@
-"""Composition root of the township tier: builds its runtime and its API from settings."""
+"""Composition root of the township tier: its application and its command routes."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.township.api import router
 from services.township.application import TownshipApplication
-from shared.api.app import create_app
-from shared.jurisdiction import Jurisdiction
-from shared.projection.projector import SourceReader
-from shared.runtime import TierRuntime
-from shared.settings import Settings
-from shared.transport.base import Transport
+from shared.bootstrap import TierBootstrap
 
-APPLICATION = TownshipApplication
-
-
-def build_runtime(
-    settings: Settings,
-    jurisdiction: Jurisdiction,
-    transport: Transport,
-    sources: SourceReader | None = None,
-) -> TierRuntime:
-    return TierRuntime.build(TownshipApplication, settings, jurisdiction, transport, sources)
-
-
-def build_api(runtime: TierRuntime) -> FastAPI:
-    return create_app(runtime, router)
+BOOTSTRAP = TierBootstrap(TownshipApplication, router)

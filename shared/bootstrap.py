@@ -1,0 +1,37 @@
+"""How a tier is assembled: its application class and its command routes are all that differ.
+
+Each ``services/<tier>/bootstrap.py`` names those two parts; everything else (runtime, read
+model, relay, projector, reports, health) is built here the same way for every tier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+
+from shared.api.app import create_app
+from shared.application import TierApplication
+from shared.jurisdiction import Jurisdiction
+from shared.projection.projector import SourceReader
+from shared.runtime import TierRuntime
+from shared.settings import Settings
+from shared.transport.base import Transport
+
+
+@dataclass(frozen=True)
+class TierBootstrap:
+    APPLICATION: type[TierApplication]
+    router: APIRouter
+
+    def build_runtime(
+        self,
+        settings: Settings,
+        jurisdiction: Jurisdiction,
+        transport: Transport,
+        sources: SourceReader | None = None,
+    ) -> TierRuntime:
+        return TierRuntime.build(self.APPLICATION, settings, jurisdiction, transport, sources)
+
+    def build_api(self, runtime: TierRuntime) -> FastAPI:
+        return create_app(runtime, self.router)

@@ -1,8 +1,7 @@
 """One tier at run time: its application, read model, relay and projector, and their threads.
 
-Every tier is assembled the same way (``shared/bootstrap.py``; ``services/<tier>/bootstrap.py``
-only names its application and routes),
-which is what lets a reader who knows one tier know all three.
+Every tier is assembled the same way (``shared/bootstrap.py``; each ``services/<tier>/bootstrap.py``
+only names its application and routes), so a reader who knows one tier knows all three.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def dead_letters(settings: Settings, tier: Tier, replay: str | None) -> int:
                 f"{row['failed_at']} {row['source']}@{row['position']} {row['type']} "
                 f"attempts={row['attempts']}\n    {row['error']}"
             )
-        blocked = sorted(runtime.projector.blocked)
+        blocked = sorted(runtime.projector.blocked_sources())
         print(f"[sanji] {tier} projector: blocked sources: {', '.join(blocked) or 'none'}")
         return 1 if blocked else 0
     finally:

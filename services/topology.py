@@ -237,6 +237,7 @@ def main() -> int:
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="sanji-topology-"))
     work.mkdir(parents=True, exist_ok=True)
+    work.chmod(0o755)  # mkdtemp makes it 0700; initdb runs as the postgres user
     pg = LocalPostgres(work / "pg").start()
     broker = LocalBroker(log=work / "broker.log").start()
     topology = Topology(topology_env(pg, broker, work / "data"), work)

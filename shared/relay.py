@@ -8,6 +8,7 @@ drop them by (source, position).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -45,6 +46,16 @@ class Relay:
     def producer(self, producer: Producer) -> None:
         self._producer = producer
 
+    def _discard_producer(self) -> None:
+        """Drop a producer that failed; the next batch connects a new one. A failed producer
+        may stay failed: kafka-python's idempotent producer turns fatal when a broker that
+        restarted empty no longer knows its producer id, and would fail every retry."""
+        producer, self._producer = self._producer, None
+        close = getattr(producer, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+
     def position(self) -> int:
         with self.db.transaction() as tx:
             row = tx.one("SELECT position FROM relay_position WHERE source = %s", (self.app.name,))
@@ -57,14 +68,18 @@ class Relay:
             start=start, limit=self.batch_size, inclusive_of_start=False
         )
         previous = start
-        for notification in notifications:
-            envelope = self.app.to_envelope(notification, previous)
-            # Key by source: one partition per source keeps its order (gap detection needs it).
-            self.producer.publish(self.topic, self.app.name, envelope.to_bytes())
-            previous = notification.id
         if not notifications:
             return 0
-        self.producer.flush()
+        try:
+            for notification in notifications:
+                envelope = self.app.to_envelope(notification, previous)
+                # Key by source: one partition per source keeps its order (gap detection needs it).
+                self.producer.publish(self.topic, self.app.name, envelope.to_bytes())
+                previous = notification.id
+            self.producer.flush()
+        except Exception:
+            self._discard_producer()
+            raise
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO relay_position (source, position) VALUES (%s, %s) "

@@ -125,16 +125,21 @@ class TierRuntime:
             self.projector.heal()
 
     def _loop(self, name: str, step: Callable[[], None]) -> None:
+        resume = False
         while not self._stop.is_set():
             try:
+                if resume:
+                    # Re-read from the offsets stored with the read model: what failed comes again.
+                    self.projector.resume(self.consumer)
+                    resume = False
                 step()
             except Exception:
-                # Never skip silently: log, back off, and retry from the stored positions;
-                # the projector dead-letters an event after MAX_ATTEMPTS (ADR 0003).
+                # Never skip silently and never let the thread die (a dead thread in a live
+                # process is an outage no supervisor sees): log, back off, retry. The projector
+                # dead-letters an event after MAX_ATTEMPTS (ADR 0003).
                 log.exception("%s %s failed; retrying from stored position", self.tier, name)
+                resume = name == "projector"
                 self._stop.wait(1.0)
-                if name == "projector":
-                    self.projector.resume(self.consumer)
 
     def drain(self) -> None:
         """Run relay and projector in the caller's thread until both are idle (tests, demo load)."""

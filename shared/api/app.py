@@ -52,7 +52,7 @@ def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
     dead letters. 503 while a source is stopped on a dead letter (ADR 0003)."""
     head = runtime.app.recorder.max_notification_id() or 0
     relayed = runtime.relay.position()
-    blocked = sorted(runtime.projector.blocked)
+    blocked = sorted(runtime.projector.blocked_sources())
     if blocked:
         response.status_code = 503
     return {

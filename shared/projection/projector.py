@@ -60,7 +60,7 @@ class Projector:
         self._failures: dict[tuple[str, int], int] = {}
         with db.transaction() as tx:
             readmodel.create_schema(tx)
-        self.blocked = self._blocked_sources()
+        self.blocked = self.blocked_sources()
 
     # ------------------------------------------------------------ one event
 
@@ -94,8 +94,14 @@ class Projector:
             try:
                 self.process(env, record)
             except Gap as gap:
+                if self.sources is None:
+                    raise RuntimeError(
+                        f"{self.name}: {gap} and no source reader configured"
+                    ) from gap
                 log.warning("%s: %s; catching up from the source store", self.name, gap)
-                self.catch_up(gap.source)
+                self.heal([gap.source])  # counts a failure against the event that failed
+                if self.position(env.source) < env.previous_position:
+                    return  # still behind: this event comes back through catch-up
                 self.process(env, record)
         except Exception as error:
             if not self.count_failure(env, error):
@@ -125,7 +131,7 @@ class Projector:
                     readmodel.stamp(datetime.now(UTC)),
                 ),
             )
-        self.blocked = self._blocked_sources()
+        self.blocked = self.blocked_sources()
 
     def dead_letters(self, include_resolved: bool = False) -> list[dict[str, object]]:
         where = "" if include_resolved else " WHERE resolved_at IS NULL"
@@ -140,10 +146,12 @@ class Projector:
                 "UPDATE dead_letter SET resolved_at = %s WHERE source = %s AND resolved_at IS NULL",
                 (readmodel.stamp(datetime.now(UTC)), source),
             )
-        self.blocked = self._blocked_sources()
+        self.blocked = self.blocked_sources()
         return self.heal([source])
 
-    def _blocked_sources(self) -> set[str]:
+    def blocked_sources(self) -> set[str]:
+        """Sources stopped on an unresolved dead letter, read live (another process may have
+        recorded or replayed one)."""
         with self.db.transaction() as tx:
             rows = tx.all("SELECT DISTINCT source FROM dead_letter WHERE resolved_at IS NULL")
         return {r["source"] for r in rows}
@@ -153,7 +161,7 @@ class Projector:
         covers a broker that lost its log and a last record lost before a quiet period."""
         if self.sources is None:
             return 0
-        self.blocked = self._blocked_sources()
+        self.blocked = self.blocked_sources()
         applied = 0
         for source in sources or self.sources.names():
             if source in self.blocked or self.sources.head(source) <= self.position(source):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import zlib
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -70,7 +71,12 @@ class KafkaRecordProducer:
         self._pending: list[Any] = []
 
     def publish(self, topic: str, key: str, value: bytes) -> None:
-        self._pending.append(self._producer.send(topic, key=key.encode(), value=value))
+        # The partition is chosen here, among the PARTITIONS consumers are assigned: a topic
+        # auto-created by a broker that lost it (Tansu: 4 partitions) would otherwise get a
+        # source's records in a partition nobody reads.
+        raw = key.encode()
+        partition = zlib.crc32(raw) % PARTITIONS
+        self._pending.append(self._producer.send(topic, key=raw, value=value, partition=partition))
 
     def flush(self) -> None:
         self._producer.flush()
@@ -79,7 +85,7 @@ class KafkaRecordProducer:
             future.get(timeout=30)  # raises the broker's error if this record was not acked
 
     def close(self) -> None:
-        self._producer.close()
+        self._producer.close(timeout=5)  # bounded: records a dead broker never acked are lost
 
 
 class KafkaRecordConsumer:

@@ -85,7 +85,7 @@ class KafkaRecordProducer:
             future.get(timeout=30)  # raises the broker's error if this record was not acked
 
     def close(self) -> None:
-        self._producer.close(timeout=5)  # bounded: records a dead broker never acked are lost
+        self._producer.close(timeout=5)  # bounded; the relay republishes what was not acked
 
 
 class KafkaRecordConsumer:

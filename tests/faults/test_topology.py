@@ -1,0 +1,46 @@
+"""The production topology: every role of every tier in a process of its own, on PostgreSQL and
+a Kafka-protocol broker, driven over HTTP like operators drive it."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.jurisdiction import Tier
+from tests.faults.support import Deployment, reconcile, wait_for
+from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, village_op
+
+pytestmark = pytest.mark.postgres
+
+
+def test_village_to_township_to_county_across_processes(deployment: Deployment) -> None:
+    ops = deployment.ops
+    org = ops.apply(VILLAGE)  # village API process
+    ops.file(org)  # township API: waits (404) until the township projector has the application
+    ops.activity(org)  # village API: waits until the village projector has the filing
+    ops.activity(org)
+    ops.register()  # county API
+
+    expected = ops.ledger.totals()
+
+    def county_report_shows_it() -> bool:
+        figures = ops.report(COUNTY)["figures"]
+        return (
+            figures["organisations"]["active"] == expected["organisations.active"]
+            and figures["activity"]["activities"] == expected["activity.activities"]
+            and figures["activity"]["participants"] == expected["activity.participants"]
+        )
+
+    wait_for(county_report_shows_it, 30, lambda: f"county report {ops.report(COUNTY)['figures']}")
+    body = ops.report(COUNTY)
+    assert body["watermarks"] == {"village": 3, "township": 1, "county": 1}
+    assert body["figures"]["activity"]["money_spent_yuan"] == expected["activity.money_fen"] / 100
+    township = next(c for c in body["children"] if c["code"] == TOWNSHIP)["figures"]
+    assert township["activity"]["activities"] == 2
+    village = ops.get(Tier.VILLAGE, f"/api/v1/reports/{VILLAGE}", village_op())
+    assert village.status_code == 200
+    assert village.json()["figures"]["organisations"]["active"] == 1
+    for tier in Tier:
+        ready = ops.get(tier, "/ready", village_op())
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["relay_lag"] == 0
+    reconcile(deployment.settings, ops.ledger)

@@ -32,9 +32,13 @@ def build(settings: Settings, tier: Tier) -> TierRuntime:
     sources.apps[runtime.app.name] = runtime.app
     for other, boot in BOOTSTRAPS.items():
         if other is not tier:
-            sources.apps[str(other)] = boot.APPLICATION(
-                jurisdiction, env=settings.event_store_env(other)
-            )
+            # Read-only use (catch-up, lag): one pooled connection is plenty.
+            env = {
+                **settings.event_store_env(other),
+                "POSTGRES_POOL_SIZE": "1",
+                "POSTGRES_MAX_OVERFLOW": "2",
+            }
+            sources.apps[str(other)] = boot.APPLICATION(jurisdiction, env=env)
     return runtime
 
 

@@ -56,6 +56,9 @@ class Relay:
             with contextlib.suppress(Exception):
                 close()
 
+    def close(self) -> None:
+        self._discard_producer()
+
     def position(self) -> int:
         with self.db.transaction() as tx:
             row = tx.one("SELECT position FROM relay_position WHERE source = %s", (self.app.name,))

@@ -117,12 +117,12 @@ class TierRuntime:
             self._wake.clear()
 
     def _projector_step(self) -> None:
-        if self.projector.consume(self.consumer.poll(IDLE_WAIT)):
-            return
+        self.projector.consume(self.consumer.poll(IDLE_WAIT))
         if time.monotonic() - self._last_heal >= HEAL_EVERY:
-            # Idle: make sure nothing the stores hold was lost on the way (ADR 0001).
+            # On a timer, busy or idle: a source whose store is ahead and whose position has not
+            # moved for HEAL_EVERY seconds is caught up from its store directly (ADR 0001).
             self._last_heal = time.monotonic()
-            self.projector.heal()
+            self.projector.heal(stalled_only=True)
 
     def _loop(self, name: str, step: Callable[[], None]) -> None:
         resume = False
@@ -153,5 +153,6 @@ class TierRuntime:
             t.join(timeout=5)
         if self._consumer is not None:
             self._consumer.close()
+        self.relay.close()
         self.app.close()
         self.db.close()

@@ -38,6 +38,10 @@ class SourceReader(Protocol):
 MAX_ATTEMPTS = 3  # ADR 0003: tries of one event before it is dead-lettered
 
 
+class _Overtaken(Exception):
+    """Another writer advanced this source's position during our transaction."""
+
+
 class Gap(Exception):
     def __init__(self, source: str, tracked: int, previous: int) -> None:
         super().__init__(f"gap in {source}: tracked {tracked}, event follows {previous}")
@@ -58,6 +62,7 @@ class Projector:
         self.name = name
         self._advanced = threading.Condition()
         self._failures: dict[tuple[str, int], int] = {}
+        self._last_heal_positions: dict[str, int] = {}
         with db.transaction() as tx:
             readmodel.create_schema(tx)
         self.blocked = self.blocked_sources()
@@ -66,21 +71,28 @@ class Projector:
 
     def process(self, env: Envelope, record: Record | None = None) -> bool:
         """Apply one event; False if it was already applied (duplicate or replay)."""
-        with self.db.transaction() as tx:
-            if record is not None:
-                _save_offset(tx, record)
-            tracked = _tracked(tx, env.source)
-            if env.position <= tracked:
-                return False
-            if env.previous_position != tracked:
-                raise Gap(env.source, tracked, env.previous_position)
-            if contains(self.scope, env.division_code):
-                readmodel.apply(tx, env)
-            tx.execute(
-                "INSERT INTO tracking (source, position) VALUES (%s, %s) "
-                "ON CONFLICT (source) DO UPDATE SET position = excluded.position",
-                (env.source, env.position),
-            )
+        try:
+            with self.db.transaction() as tx:
+                if record is not None:
+                    _save_offset(tx, record)
+                tracked = _tracked(tx, env.source)
+                if env.position <= tracked:
+                    return False
+                if env.previous_position != tracked:
+                    raise Gap(env.source, tracked, env.previous_position)
+                if contains(self.scope, env.division_code):
+                    readmodel.apply(tx, env)
+                # Compare-and-set: if another writer (a catch-up in another process) moved the
+                # position meanwhile, roll our changes back; that writer applied this event.
+                if not tx.execute(
+                    "INSERT INTO tracking (source, position) VALUES (%s, %s) "
+                    "ON CONFLICT (source) DO UPDATE SET position = excluded.position "
+                    "WHERE tracking.position = %s",
+                    (env.source, env.position, tracked),
+                ):
+                    raise _Overtaken
+        except _Overtaken:
+            return False
         with self._advanced:
             self._advanced.notify_all()
         return True
@@ -156,15 +168,24 @@ class Projector:
             rows = tx.all("SELECT DISTINCT source FROM dead_letter WHERE resolved_at IS NULL")
         return {r["source"] for r in rows}
 
-    def heal(self, sources: list[str] | None = None) -> int:
+    def heal(self, sources: list[str] | None = None, stalled_only: bool = False) -> int:
         """Catch up every (or the given) unblocked source whose store is ahead of our position:
-        covers a broker that lost its log and a last record lost before a quiet period."""
+        covers a broker that lost its log and a last record lost before a quiet period. With
+        ``stalled_only``, only sources that made no progress since the previous call (events
+        merely in flight are left to the transport)."""
         if self.sources is None:
             return 0
         self.blocked = self.blocked_sources()
         applied = 0
         for source in sources or self.sources.names():
-            if source in self.blocked or self.sources.head(source) <= self.position(source):
+            position = self.position(source)
+            previous, self._last_heal_positions[source] = (
+                self._last_heal_positions.get(source),
+                position,
+            )
+            if source in self.blocked or self.sources.head(source) <= position:
+                continue
+            if stalled_only and previous != position:
                 continue
             try:
                 applied += self.catch_up(source)

@@ -165,17 +165,17 @@ class Sanji:
         and projected into the township read model straight from the village store; returns
         the projector's catch-up rate (events/s, one read-model transaction per event)."""
         today = date.today()
-        for start in range(0, count, 100):
+        for first in range(0, count, 100):
             groups = []
-            for i in range(start, min(count, start + 100)):
+            for i in range(first, min(count, first + 100)):
                 code = self.villages[i % len(self.villages)]
                 groups.append(
                     GroupRecord.apply_for_filing(
                         uuid4(), code, f"seed {i}", "services", today, meta(self.village_ops[code])
                     )
                 )
+                self.applications.append((groups[-1].id, code))
             self.village.save(*groups)
-            self.applications += [(g.id, g.village_code) for g in groups]
         start = time.perf_counter()
         applied = self.platform.tiers[Tier.TOWNSHIP].projector.catch_up("village")
         return applied / (time.perf_counter() - start)
@@ -286,11 +286,11 @@ def main() -> int:
     for key, label in ROWS:
         cells = []
         for c in client_counts:
-            r = best[(key, c)]
-            ratio = f"{r / best[('raw', c)]:.2f} raw"
+            value = best[(key, c)]
+            ratio = f"{value / best[('raw', c)]:.2f} raw"
             if key not in ("raw", "plain"):
-                ratio += f", {r / best[('plain', c)]:.2f} plain"
-            cells.append(f"{r:5.0f}/s ({min(results[(key, c)]):5.0f}) {ratio:>20}")
+                ratio += f", {value / best[('plain', c)]:.2f} plain"
+            cells.append(f"{value:5.0f}/s ({min(results[(key, c)]):5.0f}) {ratio:>20}")
         print(f"{label:34}" + "".join(f"{cell:>38}" for cell in cells))
     print(
         f"\nprojector, for reference: the township read model caught up the seeded applications "

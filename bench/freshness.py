@@ -92,7 +92,8 @@ class TrackingPoller:
         self._recv, send = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=_poll_tracking, args=(url, self._stop, send), daemon=True)
         self._proc.start()
-        self.pid = self._proc.pid
+        assert self._proc.pid is not None
+        self.pid: int = self._proc.pid
 
     def stop(self) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
         """(county tracking, village relay) transitions: (monotonic time, position)."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from shared.api.deps import Operator, Runtime, check_reads
 from shared.domain import CHINA, InvalidInput, NotFound
+from shared.jurisdiction import prefix_of
 from shared.projection import reports
 
 router = APIRouter(prefix="/api/v1", tags=["reports 报表"])
@@ -65,7 +66,7 @@ def zombies(
     day = as_of or _today(runtime)
     rules = runtime.rules.in_force(day)
     with runtime.db.transaction() as tx:
-        rows = reports.zombie_rows(tx, reports.prefix_of(division_code) + "%", day, rules)
+        rows = reports.zombie_rows(tx, prefix_of(division_code) + "%", day, rules)
     return {
         "division_code": division_code,
         "as_of": day.isoformat(),
@@ -90,7 +91,7 @@ def list_organisations(
         rows = tx.all(
             "SELECT * FROM org WHERE village_code LIKE %s ORDER BY village_code, org_id"
             " LIMIT %s OFFSET %s",
-            (reports.prefix_of(code) + "%", limit, offset),
+            (prefix_of(code) + "%", limit, offset),
         )
     return {"division_code": code, "organisations": rows}
 

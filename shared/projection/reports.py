@@ -16,8 +16,6 @@ from typing import Any
 
 from shared.domain import Field
 from shared.jurisdiction import Area, Division, Jurisdiction, Tier, prefix_of
-
-__all__ = ["prefix_of"]
 from shared.projection.store import Database, Tx
 from shared.rules import RuleSet
 

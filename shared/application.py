@@ -19,6 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, Notification, Recording, T
 from shared.domain import (
     CommandResult,
     Conflict,
+    InvalidInput,
     Meta,
     NotFound,
     OutOfJurisdiction,
@@ -27,8 +28,9 @@ from shared.domain import (
 )
 from shared.domain import SanjiAggregate as Agg
 from shared.integration.envelope import ActorV1, Envelope
-from shared.integration.events import TYPES
+from shared.integration.events import TYPES, PlatformKind
 from shared.jurisdiction import Jurisdiction, Tier, contains
+from shared.platforms import PLACEMENT, ServicePlatform
 from shared.projection.lookup import OrganisationLookup, OrgFacts
 
 A = TypeVar("A", bound=Agg)
@@ -50,6 +52,8 @@ class TierApplication(Application[UUID]):
     published: ClassVar[dict[type, str]] = {}
     # The tier's own read model: other tiers' facts, as far as this tier has seen them.
     lookup: OrganisationLookup
+    # Kinds of service platform this tier records (shared.platforms).
+    platform_kinds: ClassVar[frozenset[PlatformKind]] = frozenset()
 
     def __init__(
         self,
@@ -147,6 +151,42 @@ class TierApplication(Application[UUID]):
             return None
         return CommandResult(aggregate.id, version, organisation_id or aggregate.id, replayed=True)
 
+    # ------------------------------------------------------------ service platforms
+
+    def open_platform(
+        self, kind: PlatformKind, division_code: str, name: str, meta: Meta
+    ) -> CommandResult:
+        """Record a service platform (centre, platform, station or incubator) opening."""
+        division = self.jurisdiction.get(division_code)
+        if division is None:
+            raise InvalidInput("unknown_division", f"no division {division_code}")
+        if kind not in self.platform_kinds:
+            raise InvalidInput(
+                "platform_kind_not_here", f"a {self.tier} operator does not record {kind}s"
+            )
+        if division.tier not in PLACEMENT[kind]:
+            raise InvalidInput(
+                "platform_misplaced", f"a {kind} cannot sit in a {division.tier} division"
+            )
+        self.check_jurisdiction(meta, division_code)
+        platform_id, replayed = self.create_id(meta)
+        if replayed:
+            return replayed
+        platform = ServicePlatform.open_in(
+            platform_id, meta, division_code=division_code, kind=str(kind), name=name
+        )
+        self.save(platform)
+        return CommandResult(platform.id, platform.version, None)
+
+    def close_platform(self, platform_id: UUID, reason: str, meta: Meta) -> CommandResult:
+        platform = self.load(ServicePlatform, platform_id, "platform")
+        self.check_jurisdiction(meta, platform.division_code)
+        if (version := platform.replayed_version(meta)) is not None:
+            return CommandResult(platform.id, version, None, replayed=True)
+        platform.close(reason, meta)
+        self.save(platform)
+        return CommandResult(platform.id, platform.version, None)
+
     # ------------------------------------------------------------ notification hook
 
     def add_listener(self, listener: Callable[[], None]) -> None:
@@ -182,8 +222,14 @@ class TierApplication(Application[UUID]):
             source=self.name,
             position=notification.id,
             previous_position=previous_position,
-            division_code=fields.get("village_code") or meta.actor.division,
-            organisation_id=fields.get("organisation_id") or event.originator_id,
+            division_code=(
+                fields.get("village_code") or fields.get("division_code") or meta.actor.division
+            ),
+            organisation_id=(
+                fields.get("organisation_id") or event.originator_id
+                if getattr(type(event), "ABOUT_ORGANISATION", True)
+                else None
+            ),
             recorded_at=event.timestamp,
             effective_at=meta.effective_at,
             actor=ActorV1(

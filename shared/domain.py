@@ -38,6 +38,13 @@ class Field(StrEnum):
     OTHER = "other"
 
 
+class Category(StrEnum):
+    """What kind of group it is, where reports single a kind out (domain.md §4.10)."""
+
+    GENERAL = "general"
+    VILLAGE_SAGE_COUNCIL = "village_sage_council"  # 乡贤参事会/社
+
+
 @dataclass(frozen=True)
 class Actor:
     """The operator who acted, and the tier and division their credential is bound to."""

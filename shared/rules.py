@@ -1,52 +1,114 @@
 """Rules as versioned data (domain.md: "treat exact numbers in rules as configurable data").
 
-Each version has an effective date; a report asks for the version in force on its as-of date
-and names it, so a figure can be explained and reproduced later.
+Rules come in families (density standard, zombie window, ranking weights), each with its own
+versions and effective dates. A report asks for the rules in force on its as-of date and names
+the version of every family it used, so a figure can be explained and reproduced later.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "rules.json"
+FAMILIES = ("density", "zombie", "ranking")
+
+
+@dataclass(frozen=True)
+class RuleVersion:
+    family: str
+    version: str
+    effective_from: date
+    parameters: dict[str, Any]
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class RuleSet:
-    version: str
-    effective_from: date
-    urban_min_per_community: int
-    rural_min_per_village: int
-    zombie_window_months: int
-    source: str = ""
+    """The version of every family in force on one day."""
+
+    density: RuleVersion
+    zombie: RuleVersion
+    ranking: RuleVersion
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {f: getattr(self, f).version for f in FAMILIES}
+
+    @property
+    def version(self) -> str:
+        return " + ".join(self.versions.values())
+
+    @property
+    def urban_min_per_community(self) -> int:
+        return int(self.density.parameters["urban_min_per_community"])
+
+    @property
+    def rural_min_per_village(self) -> int:
+        return int(self.density.parameters["rural_min_per_village"])
+
+    @property
+    def zombie_window_months(self) -> int:
+        return int(self.zombie.parameters["window_months"])
 
     def zombie_cutoff(self, as_of: date) -> date:
         """The day before the trailing window starts: activity after it counts as recent."""
         return months_before(as_of, self.zombie_window_months)
 
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """What a report prints about its rules: version, start and parameters per family."""
+        return {
+            f: {
+                "version": v.version,
+                "effective_from": v.effective_from.isoformat(),
+                "parameters": v.parameters,
+            }
+            for f in FAMILIES
+            for v in (getattr(self, f),)
+        }
+
 
 @dataclass(frozen=True)
 class Rules:
-    versions: tuple[RuleSet, ...]
+    families: dict[str, tuple[RuleVersion, ...]] = field(default_factory=dict)
 
     def in_force(self, on: date) -> RuleSet:
-        candidates = [v for v in self.versions if v.effective_from <= on]
+        return RuleSet(**{f: self.version_on(f, on) for f in FAMILIES})
+
+    def version_on(self, family: str, on: date) -> RuleVersion:
+        candidates = [v for v in self.families.get(family, ()) if v.effective_from <= on]
         if not candidates:
-            raise LookupError(f"no rule version in force on {on.isoformat()}")
+            raise LookupError(f"no {family} rule version in force on {on.isoformat()}")
         return max(candidates, key=lambda v: v.effective_from)
 
 
 def load_rules(path: Path = DEFAULT_RULES) -> Rules:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    versions = []
-    for v in raw["versions"]:
-        fields = {k: v[k] for k in v if k in RuleSet.__dataclass_fields__}
-        fields["effective_from"] = date.fromisoformat(v["effective_from"])
-        versions.append(RuleSet(**fields))
-    return Rules(tuple(versions))
+    families: dict[str, tuple[RuleVersion, ...]] = {}
+    for family in FAMILIES:
+        versions = []
+        for v in raw.get(family, []):
+            params = {
+                k: val for k, val in v.items() if k not in ("version", "effective_from", "source")
+            }
+            versions.append(
+                RuleVersion(
+                    family,
+                    v["version"],
+                    date.fromisoformat(v["effective_from"]),
+                    params,
+                    v.get("source", ""),
+                )
+            )
+        if not versions:
+            raise ValueError(f"{path}: no versions for rule family {family!r}")
+        if len({v.version for v in versions}) != len(versions):
+            raise ValueError(f"{path}: duplicate version names in rule family {family!r}")
+        families[family] = tuple(versions)
+    return Rules(families)
 
 
 def months_before(day: date, months: int) -> date:

@@ -203,7 +203,7 @@ def seed_history(p: Platform) -> History:
         p.drain()
         return result
 
-    def apply(village: str, name: str) -> UUID:
+    def apply(village: str, name: str, category: str = "general") -> UUID:
         r = step(
             v.apply_for_filing,
             village,
@@ -211,6 +211,7 @@ def seed_history(p: Platform) -> History:
             "services",
             date(2024, 5, 1),
             meta(village_op(village)),
+            category=category,
         )
         return r.id
 
@@ -221,7 +222,7 @@ def seed_history(p: Platform) -> History:
     filed = apply(VILLAGE, "文昌舞蹈队")
     rejected = apply(VILLAGE, "重复的舞蹈队")
     cancelled = apply(VILLAGE_2, "南门巡逻队")
-    upgraded = apply(RURAL_VILLAGE, "青溪乡贤参事会")
+    upgraded = apply(RURAL_VILLAGE, "青溪乡贤参事会", "village_sage_council")
     pending = apply(RURAL_VILLAGE, "青溪读书会")
     decide(filed, VILLAGE, True)
     decide(rejected, VILLAGE, False)
@@ -252,6 +253,7 @@ def seed_history(p: Platform) -> History:
         None,
         upgraded,
         meta(county_op()),
+        category="village_sage_council",
     )
     revoked = step(
         c.register, usci(3, "3"), "慈善基金会", "charity", RURAL_VILLAGE, None, meta(county_op())
@@ -260,7 +262,7 @@ def seed_history(p: Platform) -> History:
     step(c.set_up_party_organisation, registered, "joint", meta(county_op()))
     step(c.file_annual_report, registered, day.year - 1, meta(county_op()))
     step(c.rate, registered, "A", 4, None, 3, meta(county_op()))
-    step(
+    award = step(
         c.award_funding,
         registered,
         "micro_venture",
@@ -270,6 +272,27 @@ def seed_history(p: Platform) -> History:
         None,
         meta(county_op()),
     )
+    step(c.disburse, award.id, "首期", Decimal("12000"), meta(county_op()))
+    step(c.enter_credit_list, registered, "abnormal", "未按时报送年报", meta(county_op()))
+    step(c.leave_credit_list, registered, "abnormal", "已整改", meta(county_op()))
+    step(c.enter_credit_list, upgraded, "abnormal", "无法取得联系", meta(county_op()))
+    step(c.open_platform, "county_centre", COUNTY, "县社会组织党群服务中心", meta(county_op()))
+    step(
+        t.open_platform,
+        "township_platform",
+        TOWNSHIP,
+        "城关街道社会组织服务平台",
+        meta(township_op()),
+    )
+    step(t.open_platform, "incubator", VILLAGE, "文昌社区孵化园", meta(township_op()))
+    step(v.open_platform, "village_station", VILLAGE, "文昌社区服务站", meta(village_op()))
+    for app, op, kind, code in (
+        (c, county_op(), "county_centre", COUNTY),
+        (t, township_op(), "incubator", TOWNSHIP),
+        (v, village_op(VILLAGE_2), "village_station", VILLAGE_2),
+    ):
+        closed = step(app.open_platform, kind, code, "临时站点", meta(op))
+        step(app.close_platform, closed.id, "合并", meta(op))
     step(
         c.award_funding,
         filed,

@@ -14,7 +14,8 @@ from pydantic import Field
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
 from shared.api.deps import CommandMeta, Runtime
-from shared.integration.events import FundingProgramme, PartyOrganisationKind
+from shared.domain import Category
+from shared.integration.events import CreditList, FundingProgramme, PartyOrganisationKind
 
 
 def _app(runtime: Runtime) -> CountyApplication:
@@ -36,6 +37,7 @@ class RegistrationIn(CommandIn):
     organisation_id: UUID | None = Field(
         None, description="备案组织升级登记 / filed group to upgrade"
     )
+    category: Category = Field(Category.GENERAL, description="类别 / e.g. 乡贤参事会")
 
 
 class PartyOrganisationIn(CommandIn):
@@ -51,6 +53,16 @@ class RatingIn(CommandIn):
     grade: int | None = Field(None, ge=1, le=5, description="评估等级 1A–5A / grade")
     grade_valid_until: date | None = Field(None, description="等级有效期 / default +5 years")
     stars: int | None = Field(None, ge=1, le=5, description="星级 / local star rating")
+
+
+class CreditListIn(CommandIn):
+    credit_list: CreditList = Field(description="abnormal 活动异常名录 / serious 严重违法失信名单")
+    reason: str = Field(min_length=1, max_length=2000, description="列入事由 / reason")
+
+
+class DisbursementIn(CommandIn):
+    tranche: str = Field(min_length=1, max_length=50, description="拨付批次 / tranche, e.g. 首期")
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="金额（元）/ yuan")
 
 
 class FundingIn(CommandIn):
@@ -72,6 +84,7 @@ def register(body: RegistrationIn, meta: CommandMeta, app: App) -> CommandOut:
             body.village_code,
             body.organisation_id,
             meta,
+            category=str(body.category),
         )
     )
 
@@ -138,3 +151,29 @@ def deregister(organisation_id: UUID, body: Reason, meta: CommandMeta, app: App)
 def revoke(organisation_id: UUID, body: Reason, meta: CommandMeta, app: App) -> CommandOut:
     """撤销登记 / Revocation."""
     return CommandOut.of(app.revoke(organisation_id, body.reason, meta))
+
+
+@router.post("/organisations/{organisation_id}/credit-lists", status_code=CREATED)
+def enter_credit_list(
+    organisation_id: UUID, body: CreditListIn, meta: CommandMeta, app: App
+) -> CommandOut:
+    """列入名录 / Put on the abnormal-activity or serious-violation list."""
+    return CommandOut.of(
+        app.enter_credit_list(organisation_id, str(body.credit_list), body.reason, meta)
+    )
+
+
+@router.post("/organisations/{organisation_id}/credit-lists/{credit_list}/removal")
+def leave_credit_list(
+    organisation_id: UUID, credit_list: CreditList, body: Reason, meta: CommandMeta, app: App
+) -> CommandOut:
+    """移出名录 / Remove from a credit list."""
+    return CommandOut.of(
+        app.leave_credit_list(organisation_id, str(credit_list), body.reason, meta)
+    )
+
+
+@router.post("/funding-awards/{award_id}/disbursements", status_code=CREATED)
+def disburse(award_id: UUID, body: DisbursementIn, meta: CommandMeta, app: App) -> CommandOut:
+    """拨付 / Pay a tranche of an award; never more than awarded in total."""
+    return CommandOut.of(app.disburse(award_id, body.tranche, body.amount, meta))

@@ -10,7 +10,9 @@ from uuid import UUID
 from services.county.domain import FundingAward, Registration
 from shared.application import TierApplication
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
+from shared.platforms import platform_events
 from shared.usci import USCIError, civil_affairs_legal_form
 
 GRADE_VALIDITY_YEARS = 5  # rule (evaluation): grades are valid 5 years
@@ -28,7 +30,12 @@ class CountyApplication(TierApplication):
         Registration.Deregistered: "sanji.county.organisation.deregistered.v1",
         Registration.Revoked: "sanji.county.organisation.revoked.v1",
         FundingAward.Awarded: "sanji.county.funding.awarded.v1",
+        FundingAward.Disbursed: "sanji.county.funding.disbursed.v1",
+        Registration.CreditListEntered: "sanji.county.credit_list.entered.v1",
+        Registration.CreditListLeft: "sanji.county.credit_list.left.v1",
+        **platform_events("county"),
     }
+    platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 
     def register(
         self,
@@ -38,6 +45,7 @@ class CountyApplication(TierApplication):
         village_code: str | None,
         organisation_id: UUID | None,
         meta: Meta,
+        category: str = "general",
     ) -> CommandResult:
         """Register an organisation: new, or the upgrade of a filed group (identities linked)."""
         try:
@@ -77,6 +85,7 @@ class CountyApplication(TierApplication):
             legal_form=str(legal_form),
             field=field,
             upgraded_from_filing=organisation_id is not None,
+            category=category,
         )
         return self.commit(reg)
 
@@ -140,6 +149,29 @@ class CountyApplication(TierApplication):
 
     def revoke(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
         return self._act(organisation_id, meta, "revoke", reason=reason)
+
+    def enter_credit_list(
+        self, organisation_id: UUID, credit_list: str, reason: str, meta: Meta
+    ) -> CommandResult:
+        return self._act(
+            organisation_id, meta, "enter_credit_list", credit_list=credit_list, reason=reason
+        )
+
+    def leave_credit_list(
+        self, organisation_id: UUID, credit_list: str, reason: str, meta: Meta
+    ) -> CommandResult:
+        return self._act(
+            organisation_id, meta, "leave_credit_list", credit_list=credit_list, reason=reason
+        )
+
+    def disburse(self, award_id: UUID, tranche: str, amount: Decimal, meta: Meta) -> CommandResult:
+        """Pay a tranche of an award (拨付)."""
+        award = self.load(FundingAward, award_id, "award")
+        self.check_jurisdiction(meta, award.village_code)
+        if replayed := self.replay(award, meta, award.organisation_id):
+            return replayed
+        award.disburse(tranche, amount, meta)
+        return self.commit(award, award.organisation_id)
 
     def award_funding(
         self,

@@ -26,20 +26,30 @@ class Registration(Agg):
         usci: str
         status: str
         annual_reports: set[int]
+        credit_lists: set[str]
 
     class Registered(Agg.Created):
+        # Version 2 added ``category``; organisations registered before it are general.
+        class_version = 2
+
         village_code: str
         usci: str
         name: str
         legal_form: str
         field: str
         upgraded_from_filing: bool
+        category: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["category"] = "general"
 
         def apply(self, reg: Any) -> None:
             reg.village_code = self.village_code
             reg.usci = self.usci
             reg.status = "registered"
             reg.annual_reports = set()
+            reg.credit_lists = set()
 
     class CharterApproved(Agg.Event):
         village_code: str
@@ -63,6 +73,22 @@ class Registration(Agg):
         grade: int | None
         grade_valid_until: date | None
         stars: int | None
+
+    class CreditListEntered(Agg.Event):
+        village_code: str
+        credit_list: str
+        reason: str
+
+        def apply(self, reg: Any) -> None:
+            reg.credit_lists.add(self.credit_list)
+
+    class CreditListLeft(Agg.Event):
+        village_code: str
+        credit_list: str
+        reason: str
+
+        def apply(self, reg: Any) -> None:
+            reg.credit_lists.discard(self.credit_list)
 
     class Deregistered(Agg.Event):
         village_code: str
@@ -106,6 +132,23 @@ class Registration(Agg):
     def rate(self, meta: Meta, **rating: Any) -> None:
         self._trigger(self.Rated, meta, **rating)
 
+    def enter_credit_list(self, credit_list: str, reason: str, meta: Meta) -> None:
+        if credit_list in self.credit_lists:
+            raise Conflict("already_on_list", f"{self.id} is already on the {credit_list} list")
+        self._trigger(self.CreditListEntered, meta, credit_list=credit_list, reason=reason)
+
+    def leave_credit_list(self, credit_list: str, reason: str, meta: Meta) -> None:
+        # Allowed after exit too: removal from a list is not an act of the organisation.
+        if credit_list not in self.credit_lists:
+            raise Conflict("not_on_list", f"{self.id} is not on the {credit_list} list")
+        self.trigger_event(
+            self.CreditListLeft,
+            village_code=self.village_code,
+            credit_list=credit_list,
+            reason=reason,
+            meta=meta,
+        )
+
     def deregister(self, reason: str, meta: Meta) -> None:
         self._trigger(self.Deregistered, meta, reason=reason)
 
@@ -115,6 +158,13 @@ class Registration(Agg):
 
 class FundingAward(Agg):
     """A project award in a funding programme; filed groups are paid through a registered host."""
+
+    if TYPE_CHECKING:
+        organisation_id: UUID
+        village_code: str
+        amount: Decimal
+        disbursed: Decimal
+        tranches: set[str]
 
     class Event(Agg.Event):
         ID_NAME = "award_id"
@@ -128,6 +178,41 @@ class FundingAward(Agg):
         amount: Decimal
         host_organisation_id: UUID | None
 
+        def apply(self, award: Any) -> None:
+            award.organisation_id = self.organisation_id
+            award.village_code = self.village_code
+            award.amount = self.amount
+            award.disbursed = Decimal(0)
+            award.tranches = set()
+
+    class Disbursed(Event):
+        organisation_id: UUID
+        village_code: str
+        tranche: str
+        amount: Decimal
+
+        def apply(self, award: Any) -> None:
+            award.disbursed += self.amount
+            award.tranches.add(self.tranche)
+
     @classmethod
     def award(cls, id: UUID, meta: Meta, **fields: Any) -> FundingAward:
         return cls._create(cls.Awarded, id=id, meta=meta, **fields)
+
+    def disburse(self, tranche: str, amount: Decimal, meta: Meta) -> None:
+        """Pay a tranche; never more in total than awarded, never one tranche twice."""
+        if tranche in self.tranches:
+            raise Conflict("tranche_already_disbursed", f"tranche {tranche!r} was already paid")
+        if self.disbursed + amount > self.amount:
+            raise Conflict(
+                "exceeds_award",
+                f"disbursing {amount} would exceed the award ({self.disbursed} of {self.amount} paid)",
+            )
+        self.trigger_event(
+            self.Disbursed,
+            organisation_id=self.organisation_id,
+            village_code=self.village_code,
+            tranche=tranche,
+            amount=amount,
+            meta=meta,
+        )

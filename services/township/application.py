@@ -8,7 +8,9 @@ from uuid import UUID
 from services.township.domain import Filing, Inspection
 from shared.application import TierApplication
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
+from shared.platforms import platform_events
 
 
 class TownshipApplication(TierApplication):
@@ -21,7 +23,9 @@ class TownshipApplication(TierApplication):
         Filing.Cancelled: "sanji.township.filing.cancelled.v1",
         Inspection.Recorded: "sanji.township.inspection.recorded.v1",
         Inspection.RectificationCompleted: "sanji.township.rectification.completed.v1",
+        **platform_events("township"),
     }
+    platform_kinds = frozenset({PlatformKind.TOWNSHIP_PLATFORM, PlatformKind.INCUBATOR})
 
     def decide_filing(
         self, organisation_id: UUID, filed: bool, reason: str, meta: Meta

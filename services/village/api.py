@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.village.application import VillageApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
 from shared.api.deps import CommandMeta, Runtime
+from shared.domain import Category
 
 
 def _app(runtime: Runtime) -> VillageApplication:
@@ -29,6 +30,7 @@ class FilingApplication(CommandIn):
     name: str = Field(min_length=1, max_length=200, description="组织名称 / group name")
     field: OrgField = Field(description="服务领域 / field of work")
     founded_on: date = Field(description="成立日期 / founding date")
+    category: Category = Field(Category.GENERAL, description="类别 / e.g. 乡贤参事会")
 
 
 # Far above any one activity; keeps sums inside the read model's integer columns.
@@ -56,7 +58,14 @@ class ActivityReport(BaseModel):
 def apply_for_filing(body: FilingApplication, meta: CommandMeta, app: App) -> CommandOut:
     """备案申请 / A resident group applies at its village station to be filed."""
     return CommandOut.of(
-        app.apply_for_filing(body.village_code, body.name, str(body.field), body.founded_on, meta)
+        app.apply_for_filing(
+            body.village_code,
+            body.name,
+            str(body.field),
+            body.founded_on,
+            meta,
+            category=str(body.category),
+        )
     )
 
 

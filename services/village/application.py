@@ -16,7 +16,9 @@ from shared.domain import (
     Meta,
     check_not_future,
 )
+from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
+from shared.platforms import platform_events
 
 
 class VillageApplication(TierApplication):
@@ -25,10 +27,18 @@ class VillageApplication(TierApplication):
     published: ClassVar[dict[type, str]] = {
         GroupRecord.Applied: "sanji.village.group.applied.v1",
         Activity.Reported: "sanji.village.activity.reported.v1",
+        **platform_events("village"),
     }
+    platform_kinds = frozenset({PlatformKind.VILLAGE_STATION})
 
     def apply_for_filing(
-        self, village_code: str, name: str, field: str, founded_on: date, meta: Meta
+        self,
+        village_code: str,
+        name: str,
+        field: str,
+        founded_on: date,
+        meta: Meta,
+        category: str = "general",
     ) -> CommandResult:
         """A resident group applies at its village station to be filed by the township."""
         division = self.jurisdiction.get(village_code)
@@ -39,7 +49,15 @@ class VillageApplication(TierApplication):
         group_id, replayed = self.create_id(meta)
         if replayed:
             return replayed
-        group = GroupRecord.apply_for_filing(group_id, village_code, name, field, founded_on, meta)
+        group = GroupRecord.apply_for_filing(
+            group_id,
+            meta,
+            village_code=village_code,
+            name=name,
+            field=field,
+            founded_on=founded_on,
+            category=category,
+        )
         return self.commit(group)
 
     def report_activity(

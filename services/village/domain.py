@@ -19,30 +19,29 @@ class GroupRecord(Agg):
     """The village's record of a community group, from its filing application onwards."""
 
     class Applied(Agg.Created):
+        # Version 2 added ``category``; groups applied before it are general groups.
+        class_version = 2
+
         village_code: str
         name: str
         field: str
         founded_on: date
+        category: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["category"] = "general"
 
         def apply(self, group: Any) -> None:
             group.village_code = self.village_code
             group.name = self.name
             group.field = self.field
             group.founded_on = self.founded_on
+            group.category = self.category
 
     @classmethod
-    def apply_for_filing(
-        cls, id: UUID, village_code: str, name: str, field: str, founded_on: date, meta: Meta
-    ) -> GroupRecord:
-        return cls._create(
-            cls.Applied,
-            id=id,
-            village_code=village_code,
-            name=name,
-            field=field,
-            founded_on=founded_on,
-            meta=meta,
-        )
+    def apply_for_filing(cls, id: UUID, meta: Meta, **fields: Any) -> GroupRecord:
+        return cls._create(cls.Applied, id=id, meta=meta, **fields)
 
 
 class Activity(Agg):

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 
-from shared.api import errors, reports
+from shared.api import errors, platforms, reports
 from shared.api.deps import Runtime
 from shared.runtime import TierRuntime
 
@@ -32,6 +32,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(commands)
+    app.include_router(platforms.router)
     app.include_router(reports.router)
     app.include_router(_health)
     return app

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain import Category
 from shared.domain import Field as OrgField
 
 NonNegative = Annotated[int, Field(ge=0)]
@@ -41,6 +42,20 @@ class FundingProgramme(StrEnum):
     SPECIAL_FUND = "special_fund"  # 专项资金
 
 
+class PlatformKind(StrEnum):
+    """Service platforms of the three tiers (domain.md §4.10)."""
+
+    COUNTY_CENTRE = "county_centre"  # 县级社会组织（党群）服务中心
+    TOWNSHIP_PLATFORM = "township_platform"  # 乡镇（街道）社会组织服务平台
+    INCUBATOR = "incubator"  # 孵化园（基地）
+    VILLAGE_STATION = "village_station"  # 村（社区）社会组织服务站
+
+
+class CreditList(StrEnum):
+    ABNORMAL = "abnormal"  # 活动异常名录
+    SERIOUS = "serious"  # 严重违法失信名单
+
+
 class PartyOrganisationKind(StrEnum):
     OWN = "own"  # 单独建立
     JOINT = "joint"  # 联合党支部
@@ -55,6 +70,7 @@ class GroupAppliedV1(Payload):
     name: str
     field: OrgField
     founded_on: date
+    category: Category | None = None  # added in domain event version 2; None from version 1
 
 
 class ActivityReportedV1(Payload):
@@ -121,6 +137,7 @@ class OrganisationRegisteredV1(Payload):
     legal_form: str
     field: OrgField
     upgraded_from_filing: bool
+    category: Category | None = None  # added in domain event version 2; None from version 1
 
 
 class PartyOrganisationSetUpV1(Payload):
@@ -147,6 +164,44 @@ class FundingAwardedV1(Payload):
     host_organisation_id: UUID | None = None
 
 
+class FundingDisbursedV1(Payload):
+    """A tranche of an award paid out (拨付)."""
+
+    award_id: UUID
+    tranche: str
+    amount: Annotated[Decimal, Field(gt=0)]
+
+
+class CreditListEnteredV1(Payload):
+    """Put on a credit list (列入): abnormal-activity list or serious-violation list."""
+
+    credit_list: CreditList
+    reason: str
+
+
+class CreditListLeftV1(Payload):
+    """Removed from a credit list (移出)."""
+
+    credit_list: CreditList
+    reason: str
+
+
+# ------------------------------------------------------------------ every tier
+
+
+class PlatformOpenedV1(Payload):
+    """A service platform opened in a division; the envelope's division is where it sits."""
+
+    platform_id: UUID
+    kind: PlatformKind
+    name: str
+
+
+class PlatformClosedV1(Payload):
+    platform_id: UUID
+    reason: str
+
+
 class OrganisationExitedV1(Payload):
     """Deregistration (注销) or revocation (撤销) of a registered organisation."""
 
@@ -170,4 +225,12 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.funding.awarded.v1": FundingAwardedV1,
     "sanji.county.organisation.deregistered.v1": OrganisationExitedV1,
     "sanji.county.organisation.revoked.v1": OrganisationExitedV1,
+    "sanji.county.funding.disbursed.v1": FundingDisbursedV1,
+    "sanji.county.credit_list.entered.v1": CreditListEnteredV1,
+    "sanji.county.credit_list.left.v1": CreditListLeftV1,
+    **{
+        f"sanji.{tier}.platform.{action}.v1": payload
+        for tier in ("village", "township", "county")
+        for action, payload in (("opened", PlatformOpenedV1), ("closed", PlatformClosedV1))
+    },
 }

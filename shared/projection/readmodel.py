@@ -28,7 +28,7 @@ SCHEMA = [
         org_id TEXT PRIMARY KEY,
         village_code TEXT NOT NULL,
         name TEXT, field TEXT, profile_at TEXT,
-        legal_form TEXT,
+        legal_form TEXT, category TEXT,
         applied_on TEXT,
         filing_number TEXT, filed_on TEXT, rejected_on TEXT, filing_ended_on TEXT,
         usci TEXT, registered_on TEXT, registration_ended_on TEXT, exit_kind TEXT,
@@ -62,6 +62,29 @@ SCHEMA = [
         round TEXT NOT NULL, project TEXT NOT NULL, amount_fen BIGINT NOT NULL,
         awarded_on TEXT NOT NULL, host_org_id TEXT
     )""",
+    """CREATE TABLE IF NOT EXISTS disbursement (
+        award_id TEXT NOT NULL, tranche TEXT NOT NULL,
+        org_id TEXT NOT NULL, village_code TEXT NOT NULL, programme TEXT NOT NULL,
+        amount_fen BIGINT NOT NULL, disbursed_on TEXT NOT NULL,
+        PRIMARY KEY (award_id, tranche)
+    )""",
+    # Rating history (the org row keeps only the latest): as-of reports need what held then.
+    """CREATE TABLE IF NOT EXISTS rating (
+        org_id TEXT NOT NULL, position INTEGER NOT NULL, village_code TEXT NOT NULL,
+        rated_on TEXT NOT NULL, credit TEXT, grade INTEGER, grade_valid_until TEXT,
+        stars INTEGER, PRIMARY KEY (org_id, position)
+    )""",
+    """CREATE TABLE IF NOT EXISTS credit_listing (
+        org_id TEXT NOT NULL, credit_list TEXT NOT NULL, position INTEGER NOT NULL,
+        village_code TEXT NOT NULL, entered_on TEXT NOT NULL, reason TEXT NOT NULL,
+        left_on TEXT, PRIMARY KEY (org_id, credit_list, position)
+    )""",
+    """CREATE TABLE IF NOT EXISTS platform (
+        platform_id TEXT PRIMARY KEY, division_code TEXT NOT NULL, source_tier TEXT NOT NULL,
+        kind TEXT NOT NULL, name TEXT NOT NULL, opened_on TEXT NOT NULL, closed_on TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS inspection_village ON inspection (village_code)",
+    "CREATE INDEX IF NOT EXISTS funding_village ON funding (village_code, awarded_on)",
     # Exactly-once bookkeeping, written in the same transaction as the rows above (ADR 0001).
     "CREATE TABLE IF NOT EXISTS tracking (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS consumer_offset (
@@ -84,6 +107,10 @@ READ_MODEL_TABLES = {
     "inspection": "inspection_id",
     "annual_report": "org_id, year",
     "funding": "award_id",
+    "disbursement": "award_id, tranche",
+    "rating": "org_id, position",
+    "credit_listing": "org_id, credit_list, position",
+    "platform": "platform_id",
 }
 
 
@@ -146,10 +173,22 @@ def _profile(tx: Tx, env: Envelope, name: str, field: str, legal_form: str | Non
         _set(tx, org_id, legal_form=legal_form)
 
 
+def _category(tx: Tx, org_id: str, category: str | None) -> None:
+    # Stated at application (village) or registration (county); either may arrive first, and
+    # a version-1 event states none (None), which never overwrites a stated one.
+    if category is not None:
+        tx.execute(
+            "UPDATE org SET category = %s WHERE org_id = %s AND (category IS NULL"
+            " OR category = 'general')",
+            (category, org_id),
+        )
+
+
 @handles("sanji.village.group.applied.v1")
 def group_applied(tx: Tx, env: Envelope, p: ev.GroupAppliedV1) -> None:
     _profile(tx, env, p.name, p.field, None)
     _set(tx, str(env.organisation_id), applied_on=effective_date(env))
+    _category(tx, str(env.organisation_id), p.category)
 
 
 @handles("sanji.village.activity.reported.v1")
@@ -242,6 +281,7 @@ def rectification_completed(tx: Tx, env: Envelope, p: ev.RectificationCompletedV
 def organisation_registered(tx: Tx, env: Envelope, p: ev.OrganisationRegisteredV1) -> None:
     _profile(tx, env, p.name, p.field, p.legal_form)
     _set(tx, str(env.organisation_id), usci=p.usci, registered_on=effective_date(env))
+    _category(tx, str(env.organisation_id), p.category)
 
 
 @handles("sanji.county.party_organisation.set_up.v1")
@@ -268,6 +308,21 @@ def rating_recorded(tx: Tx, env: Envelope, p: ev.RatingRecordedV1) -> None:
         _set(tx, org_id, credit=p.credit)
     if p.stars is not None:
         _set(tx, org_id, stars=p.stars)
+    tx.execute(
+        "INSERT INTO rating (org_id, position, village_code, rated_on, credit, grade,"
+        " grade_valid_until, stars) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (org_id, position) DO NOTHING",
+        (
+            org_id,
+            env.position,
+            env.division_code,
+            effective_date(env),
+            p.credit,
+            p.grade,
+            p.grade_valid_until.isoformat() if p.grade_valid_until else None,
+            p.stars,
+        ),
+    )
 
 
 @handles("sanji.county.funding.awarded.v1")
@@ -288,6 +343,75 @@ def funding_awarded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
             effective_date(env),
             host,
         ),
+    )
+
+
+@handles("sanji.county.funding.disbursed.v1")
+def funding_disbursed(tx: Tx, env: Envelope, p: ev.FundingDisbursedV1) -> None:
+    # The award comes first from the same (ordered) source, so its programme is known.
+    tx.execute(
+        "INSERT INTO disbursement (award_id, tranche, org_id, village_code, programme,"
+        " amount_fen, disbursed_on) SELECT %s, %s, %s, %s, programme, %s, %s FROM funding"
+        " WHERE award_id = %s ON CONFLICT (award_id, tranche) DO NOTHING",
+        (
+            str(p.award_id),
+            p.tranche,
+            str(env.organisation_id),
+            env.division_code,
+            centi(p.amount),
+            effective_date(env),
+            str(p.award_id),
+        ),
+    )
+
+
+@handles("sanji.county.credit_list.entered.v1")
+def credit_list_entered(tx: Tx, env: Envelope, p: ev.CreditListEnteredV1) -> None:
+    tx.execute(
+        "INSERT INTO credit_listing (org_id, credit_list, position, village_code, entered_on,"
+        " reason) VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (org_id, credit_list, position) DO NOTHING",
+        (
+            _org(tx, env),
+            str(p.credit_list),
+            env.position,
+            env.division_code,
+            effective_date(env),
+            p.reason,
+        ),
+    )
+
+
+@handles("sanji.county.credit_list.left.v1")
+def credit_list_left(tx: Tx, env: Envelope, p: ev.CreditListLeftV1) -> None:
+    tx.execute(
+        "UPDATE credit_listing SET left_on = %s WHERE org_id = %s AND credit_list = %s"
+        " AND left_on IS NULL",
+        (effective_date(env), str(env.organisation_id), str(p.credit_list)),
+    )
+
+
+@handles(*(f"sanji.{t}.platform.opened.v1" for t in ("village", "township", "county")))
+def platform_opened(tx: Tx, env: Envelope, p: ev.PlatformOpenedV1) -> None:
+    tx.execute(
+        "INSERT INTO platform (platform_id, division_code, source_tier, kind, name, opened_on)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (platform_id) DO NOTHING",
+        (
+            str(p.platform_id),
+            env.division_code,
+            str(env.source_tier),
+            str(p.kind),
+            p.name,
+            effective_date(env),
+        ),
+    )
+
+
+@handles(*(f"sanji.{t}.platform.closed.v1" for t in ("village", "township", "county")))
+def platform_closed(tx: Tx, env: Envelope, p: ev.PlatformClosedV1) -> None:
+    tx.execute(
+        "UPDATE platform SET closed_on = %s WHERE platform_id = %s",
+        (effective_date(env), str(p.platform_id)),
     )
 
 

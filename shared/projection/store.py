@@ -25,6 +25,7 @@ class Tx(Protocol):
 
 class Database(Protocol):
     def transaction(self) -> Any: ...  # context manager yielding Tx
+    def snapshot(self) -> Any: ...  # read-only Tx that sees one consistent state throughout
     def close(self) -> None: ...
 
 
@@ -79,6 +80,10 @@ class SQLiteDatabase:
                 raise
             self._conn.execute("COMMIT")
 
+    def snapshot(self) -> Any:
+        # Readers hold the connection lock, so nothing commits while a report reads.
+        return self.transaction()
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -127,6 +132,14 @@ class PostgresDatabase:
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTx]:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield _PostgresTx(cur)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[_PostgresTx]:
+        """REPEATABLE READ: every statement of a report sees the same commits (READ COMMITTED
+        would let the projector commit between two of them, and the watermarks would lie)."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield _PostgresTx(cur)
 
     def close(self) -> None:

@@ -131,12 +131,19 @@ def test_filed_group_to_registered_organisation_in_every_report(api: Api) -> Non
         "urban": 2,
         "rural": 0,
         "by_field": {f.value: int(f.value in ("culture_sports", "charity")) for f in Field},
-        "by_legal_form": {"private_non_enterprise": 1, "social_group": 1},
+        "by_legal_form": {
+            "social_group": 1,
+            "private_non_enterprise": 1,
+            "foundation": 0,
+            "other": 0,
+            "filed_group": 0,
+        },
         "new_in_period": 2,
         "exited_in_period": 0,
     }
     assert figures["activity"] == {
         "activities": 2,
+        "active_organisations": 1,
         "participants": 30,
         "volunteers": 5,
         "volunteer_services": 7,
@@ -149,6 +156,7 @@ def test_filed_group_to_registered_organisation_in_every_report(api: Api) -> Non
     assert county["as_of"] == today and county["period"] == {
         "from": today[:4] + "-01-01",
         "to": today,
+        "label": "YTD",
     }
     assert county["watermarks"] == {
         name: head for name, head in ((str(k), h) for k, h in api.heads().items())
@@ -164,12 +172,15 @@ def test_filed_group_to_registered_organisation_in_every_report(api: Api) -> Non
 
     village = report(api, api.village, v, VILLAGE)
     assert village["figures"] == child(township, VILLAGE)
-    assert village["children"] == []
+    (organisation,) = village["children"]
+    assert organisation["org_id"] == org and organisation["kind"] == "organisation"
+    assert organisation["figures"]["organisations"]["active"] == 1
     assert village["figures"]["organisations"]["active"] == 1
     assert village["figures"]["activity"]["activities"] == 2
     neighbour = report(api, api.village, village_op(VILLAGE_2), VILLAGE_2)
     assert neighbour["figures"] == child(township, VILLAGE_2)
-    assert neighbour["figures"]["organisations"]["by_legal_form"] == {"private_non_enterprise": 1}
+    assert neighbour["figures"]["organisations"]["by_legal_form"]["private_non_enterprise"] == 1
+    assert sum(neighbour["figures"]["organisations"]["by_legal_form"].values()) == 1
     assert neighbour["figures"]["activity"]["activities"] == 0
 
     detail = api.village.get(f"/api/v1/organisations/{org}", headers=api.auth(v))

@@ -13,8 +13,9 @@ from services.init import initialise
 from services.platform import Platform
 from shared.jurisdiction import Tier
 from shared.projection.projector import Projector
-from shared.projection.reports import Period, additive_totals
 from shared.projection.store import open_database
+from shared.reporting.periods import Period
+from shared.reporting.report import additive_totals
 from shared.settings import Settings
 from tests.helpers import (
     COUNTY,
@@ -70,7 +71,7 @@ def test_platform_on_postgres(settings: Settings, tmp_path: Path) -> None:
             assert (f"sanji_{tier}_read", "org") in tables
         history = seed_history(first)
         stored = heads(first)
-        assert stored == {Tier.VILLAGE: 8, Tier.TOWNSHIP: 8, Tier.COUNTY: 12}
+        assert stored == {Tier.VILLAGE: 11, Tier.TOWNSHIP: 12, Tier.COUNTY: 19}
         live = dump(first.tiers[Tier.COUNTY].db)
         assert all(dump(rt.db) == live for rt in first.tiers.values())
         totals = county_totals(first)

@@ -21,7 +21,9 @@ from shared.domain import DomainError, Field, Meta
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import load
 from shared.projection.projector import Projector
-from shared.projection.reports import Counters, Period, additive_totals
+from shared.reporting.figures import Counters
+from shared.reporting.periods import Period
+from shared.reporting.report import additive_totals
 from shared.rules import load_rules
 from tests.helpers import (
     COUNTY,

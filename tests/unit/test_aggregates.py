@@ -26,6 +26,7 @@ def registration() -> Registration:
         legal_form="social_group",
         field="services",
         upgraded_from_filing=False,
+        category="general",
     )
 
 

@@ -11,8 +11,11 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
+from shared.domain import NotFound
 from shared.jurisdiction import Tier
-from shared.projection.reports import Period, division_report, zombie_rows
+from shared.reporting.figures import zombie_candidates
+from shared.reporting.periods import Period
+from shared.reporting.report import division_report
 from tests.helpers import (
     COUNTY,
     CST,
@@ -68,7 +71,7 @@ def report(p: Platform, code: str, as_of: date, period: Period | None = None) ->
     rt = p.tiers[Tier.COUNTY]
     period = period or Period(as_of.replace(month=1, day=1), as_of)
     rules = rt.rules.in_force(as_of)
-    return division_report(rt.db, p.jurisdiction, code, as_of, period, rules, {})
+    return division_report(rt.db, p.jurisdiction, code, as_of, period, rules)
 
 
 def test_figures_on_the_as_of_date(county: tuple[Platform, dict[str, UUID]]) -> None:
@@ -79,14 +82,14 @@ def test_figures_on_the_as_of_date(county: tuple[Platform, dict[str, UUID]]) -> 
     assert figures["organisations"]["new_in_period"] == 1
     assert figures["organisations"]["exited_in_period"] == 1
     assert figures["activity"]["activities"] == 1  # 2025's activity is outside the period
-    assert figures["zombies"] == {"count": 2, "rate": 0.5, "window_months": 12}
+    assert figures["zombies"] == {"count": 2, "rate": 0.5}
 
 
 def test_zombie_list(county: tuple[Platform, dict[str, UUID]]) -> None:
     p, orgs = county
     rules = p.tiers[Tier.COUNTY].rules.in_force(AS_OF)
     with p.tiers[Tier.COUNTY].db.transaction() as tx:
-        rows = zombie_rows(tx, "330699%", AS_OF, rules)
+        rows = zombie_candidates(tx, "330699%", AS_OF, rules)
     by_name = {r["name"]: r for r in rows}
     assert set(by_name) == {"silent", "faded"}
     assert by_name["silent"]["last_activity_on"] is None
@@ -114,10 +117,12 @@ def test_drill_down_adds_up(county: tuple[Platform, dict[str, UUID]]) -> None:
     )
     assert sum(c["figures"]["zombies"]["count"] for c in township["children"]) == 2
     village = report(p, VILLAGE, AS_OF)
-    assert village["children"] == []
     assert village["figures"]["organisations"]["active"] == 3
+    organisations = village["children"]
+    assert {c["kind"] for c in organisations} == {"organisation"}
+    assert sum(c["figures"]["organisations"]["active"] for c in organisations) == 3
 
 
 def test_unknown_division(county: tuple[Platform, dict[str, UUID]]) -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(NotFound):
         report(county[0], "330699009000", AS_OF)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.rules import Rules, RuleSet, load_rules, months_before
+from shared.rules import DEFAULT_RULES, Rules, RuleVersion, load_rules, months_before
 
 
 @pytest.mark.parametrize(
@@ -28,43 +28,84 @@ def test_months_before(day: date, months: int, expected: date) -> None:
     assert months_before(day, months) == expected
 
 
-def version(name: str, start: date, window: int = 12) -> RuleSet:
-    return RuleSet(name, start, 10, 5, window)
+def version(family: str, name: str, start: date, **parameters: object) -> RuleVersion:
+    return RuleVersion(family, name, start, dict(parameters))
+
+
+def rules_with(*zombie: RuleVersion) -> Rules:
+    density = version(
+        "density", "d1", date(2017, 1, 1), urban_min_per_community=10, rural_min_per_village=5
+    )
+    ranking = version("ranking", "r1", date(2017, 1, 1))
+    return Rules({"density": (density,), "zombie": zombie, "ranking": (ranking,)})
 
 
 def test_in_force_picks_the_latest_version_started_on_or_before_the_day() -> None:
-    rules = Rules((version("b", date(2021, 1, 1), 24), version("a", date(2017, 12, 27))))
-    assert rules.in_force(date(2017, 12, 27)).version == "a"
-    assert rules.in_force(date(2020, 12, 31)).version == "a"
-    assert rules.in_force(date(2021, 1, 1)).version == "b"
+    rules = rules_with(
+        version("zombie", "b", date(2021, 1, 1), window_months=24),
+        version("zombie", "a", date(2017, 12, 27), window_months=12),
+    )
+    assert rules.in_force(date(2017, 12, 27)).zombie.version == "a"
+    assert rules.in_force(date(2020, 12, 31)).zombie.version == "a"
+    assert rules.in_force(date(2021, 1, 1)).zombie.version == "b"
     assert rules.in_force(date(2030, 1, 1)).zombie_window_months == 24
+    assert rules.in_force(date(2030, 1, 1)).versions == {
+        "density": "d1",
+        "zombie": "b",
+        "ranking": "r1",
+    }
     with pytest.raises(LookupError):
         rules.in_force(date(2017, 12, 26))
 
 
 def test_zombie_cutoff_uses_the_window_of_the_version() -> None:
-    assert version("a", date(2017, 1, 1)).zombie_cutoff(date(2026, 3, 31)) == date(2025, 3, 31)
-    assert version("b", date(2017, 1, 1), 1).zombie_cutoff(date(2026, 3, 31)) == date(2026, 2, 28)
+    a = rules_with(version("zombie", "a", date(2017, 1, 1), window_months=12)).in_force(
+        date(2026, 3, 31)
+    )
+    b = rules_with(version("zombie", "b", date(2017, 1, 1), window_months=1)).in_force(
+        date(2026, 3, 31)
+    )
+    assert a.zombie_cutoff(date(2026, 3, 31)) == date(2025, 3, 31)
+    assert b.zombie_cutoff(date(2026, 3, 31)) == date(2026, 2, 28)
 
 
 def test_default_rules_file() -> None:
-    rules = load_rules()
-    current = rules.in_force(date(2026, 1, 1))
-    assert current.version == "density-2017-national/zombie-12m/v1"
+    current = load_rules().in_force(date(2026, 1, 1))
+    assert current.versions == {
+        "density": "density/2017-national/v1",
+        "zombie": "zombie/12-months/v1",
+        "ranking": "ranking/four-dimensions/v1",
+    }
     assert (current.urban_min_per_community, current.rural_min_per_village) == (10, 5)
     assert current.zombie_window_months == 12
+    weights = current.ranking.parameters["weights"]
+    assert sum(weights.values()) == pytest.approx(1.0)
 
 
-def test_rules_file_with_two_versions(tmp_path: Path) -> None:
-    base = {"urban_min_per_community": 10, "rural_min_per_village": 5, "zombie_window_months": 12}
-    raw = {
-        "versions": [
-            {"version": "v1", "effective_from": "2017-12-27", **base, "ignored_note": "x"},
-            {"version": "v2", "effective_from": "2025-07-01", **base, "rural_min_per_village": 8},
-        ]
-    }
+def test_each_family_changes_on_its_own_date(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
+    raw["density"].append(
+        {
+            **raw["density"][0],
+            "version": "density/v2",
+            "effective_from": "2025-07-01",
+            "rural_min_per_village": 8,
+        }
+    )
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     rules = load_rules(path)
     assert rules.in_force(date(2025, 6, 30)).rural_min_per_village == 5
-    assert rules.in_force(date(2025, 7, 1)).rural_min_per_village == 8
+    july = rules.in_force(date(2025, 7, 1))
+    assert july.rural_min_per_village == 8
+    assert july.versions["density"] == "density/v2"
+    assert july.versions["zombie"] == "zombie/12-months/v1"
+
+
+def test_a_family_without_versions_is_refused(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
+    del raw["ranking"]
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ValueError, match="ranking"):
+        load_rules(path)

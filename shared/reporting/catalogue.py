@@ -1,0 +1,806 @@
+"""The metric catalogue: every figure a report serves, defined once (domain.md §4).
+
+Reports, exports and ``docs/metrics.md`` all read this list, so a figure's name, unit,
+definition, denominator and additivity cannot drift between code and documentation
+(``python -m shared.reporting.catalogue --write`` regenerates the document; a test checks it is
+current and that every figure a report emits is catalogued, and vice versa).
+
+Keys are ``group.metric`` (``organisations.active``); a ``*`` stands for an open-ended value
+(``ratings.by_credit.*``: one entry per credit rating in use). "Additive" means
+parent = Σ children for that figure at one consistent point; rates and averages are derived
+from additive counters after summing, never summed themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.domain import Category
+from shared.domain import Field as OrgField
+from shared.integration.events import FundingProgramme
+from shared.usci import LegalForm
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    number: int  # domain.md §4 numbering
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    zh: str
+    en: str
+    unit: str  # 个 / 人 / 人次 / 小时 / 元 / ratio (0–1) / score (0–100) / …
+    definition: str
+    additive: bool
+    denominator: str = ""  # for rates, averages and per-10,000 figures
+    rules: tuple[str, ...] = ()  # rule families (shared/data/rules.json) the figure depends on
+    period: bool = False  # True: counts events inside the period; False: state on the as-of date
+
+    @property
+    def group(self) -> str:
+        return self.key.split(".", 1)[0]
+
+
+GROUPS = [
+    Group("organisations", 1, "组织数量", "Organisations"),
+    Group("density", 2, "发展密度", "Density"),
+    Group("party_building", 3, "党建引领", "Party building"),
+    Group("activity", 4, "活动开展", "Activity"),
+    Group("zombies", 5, "僵尸组织", "Zombie organisations"),
+    Group("supervision", 6, "监督管理", "Supervision"),
+    Group("funding", 7, "资金扶持", "Funding"),
+    Group("ratings", 8, "评价评级", "Ratings"),
+    Group("ranking", 9, "四维排名", "Ranking"),
+    Group("platforms", 10, "服务平台", "Platforms"),
+]
+
+_ACTIVE = "active on the as-of date: registered and not deregistered/revoked, or filed, not cancelled and not yet registered"
+_FIELD_ZH = {
+    OrgField.SERVICES: "为民服务",
+    OrgField.SELF_GOVERNANCE: "自治",
+    OrgField.CULTURE_SPORTS: "文体活动",
+    OrgField.SAFETY: "平安建设",
+    OrgField.CHARITY: "公益慈善",
+    OrgField.MEDIATION: "矛盾调处",
+    OrgField.RURAL_REVITALISATION: "乡村振兴",
+    OrgField.MUTUAL_AID: "邻里互助",
+    OrgField.OTHER: "其他",
+}
+_FORM_ZH = {
+    LegalForm.SOCIAL_GROUP: "社会团体",
+    LegalForm.PRIVATE_NON_ENTERPRISE: "民办非企业单位",
+    LegalForm.FOUNDATION: "基金会",
+    LegalForm.OTHER: "其他登记组织",
+    LegalForm.FILED_GROUP: "备案组织",
+}
+_PROGRAMME_ZH = {
+    FundingProgramme.MICRO_VENTURE: "微公益创投",
+    FundingProgramme.PURCHASE_OF_SERVICES: "政府购买服务",
+    FundingProgramme.SPECIAL_FUND: "专项资金",
+}
+
+
+def _m(key: str, zh: str, en: str, unit: str, definition: str, **kw: object) -> Metric:
+    kw.setdefault("additive", unit not in ("ratio", "score", "average", "per 10,000"))
+    return Metric(key, zh, en, unit, definition, **kw)  # type: ignore[arg-type]
+
+
+METRICS: list[Metric] = [
+    # 1 ------------------------------------------------------------ organisations
+    _m("organisations.active", "组织总数", "Active organisations", "个", _ACTIVE),
+    _m(
+        "organisations.registered",
+        "登记",
+        "Registered",
+        "个",
+        "active and registered by the civil-affairs bureau (legal persons with a USCI)",
+    ),
+    _m(
+        "organisations.filed",
+        "备案",
+        "Filed",
+        "个",
+        "active and filed by a township (备案), not (yet) registered",
+    ),
+    _m(
+        "organisations.urban",
+        "城市社区社会组织",
+        "Urban",
+        "个",
+        "active organisations whose home division is an urban community",
+    ),
+    _m(
+        "organisations.rural",
+        "农村社区社会组织",
+        "Rural",
+        "个",
+        "active organisations whose home division is a rural village",
+    ),
+    *[
+        _m(
+            f"organisations.by_field.{f.value}",
+            f"领域：{_FIELD_ZH[f]}",
+            f"Field: {f.value}",
+            "个",
+            f"active organisations whose current field of work is {f.value}",
+        )
+        for f in OrgField
+    ],
+    *[
+        _m(
+            f"organisations.by_legal_form.{f.value}",
+            f"类型：{_FORM_ZH[f]}",
+            f"Legal form: {f.value}",
+            "个",
+            f"active organisations of legal form {f.value} (USCI position 2; filed groups have none)",
+        )
+        for f in LegalForm
+    ],
+    _m(
+        "organisations.new_in_period",
+        "本期新增",
+        "New in period",
+        "个",
+        "organisations first filed or registered (whichever came first) on a day in the period",
+        period=True,
+    ),
+    _m(
+        "organisations.exited_in_period",
+        "本期退出",
+        "Exited in period",
+        "个",
+        "registrations ended (deregistered/revoked) in the period, plus filings cancelled in the period of groups never registered",
+        period=True,
+    ),
+    # 2 ------------------------------------------------------------ density
+    _m(
+        "density.villages",
+        "村（社区）数",
+        "Villages and communities",
+        "个",
+        "villages and urban communities in the division",
+    ),
+    _m(
+        "density.urban_communities",
+        "城市社区数",
+        "Urban communities",
+        "个",
+        "urban communities in the division",
+    ),
+    _m(
+        "density.rural_villages",
+        "行政村数",
+        "Rural villages",
+        "个",
+        "rural (administrative) villages in the division",
+    ),
+    _m(
+        "density.avg_per_urban_community",
+        "平均每个社区",
+        "Average per urban community",
+        "average",
+        "organisations.urban ÷ density.urban_communities",
+        denominator="urban communities",
+    ),
+    _m(
+        "density.avg_per_rural_village",
+        "平均每个行政村",
+        "Average per rural village",
+        "average",
+        "organisations.rural ÷ density.rural_villages",
+        denominator="rural villages",
+    ),
+    _m(
+        "density.meeting_standard",
+        "达标村（社区）数",
+        "Villages meeting the standard",
+        "个",
+        "villages/communities whose active organisations reach the standard in force (urban: urban_min_per_community, rural: rural_min_per_village)",
+        rules=("density",),
+    ),
+    _m(
+        "density.share_meeting_standard",
+        "达标率",
+        "Share meeting the standard",
+        "ratio",
+        "density.meeting_standard ÷ density.villages",
+        denominator="villages and communities",
+        rules=("density",),
+    ),
+    _m(
+        "density.registered_population",
+        "户籍人口",
+        "Household-registered population",
+        "人",
+        "Σ 户籍 population of the villages/communities (jurisdiction file)",
+    ),
+    _m(
+        "density.resident_population",
+        "常住人口",
+        "Resident population",
+        "人",
+        "Σ 常住 population of the villages/communities (jurisdiction file)",
+    ),
+    _m(
+        "density.per_10k_registered_population",
+        "每万户籍人口组织数",
+        "Per 10,000 registered residents",
+        "per 10,000",
+        "organisations.active × 10,000 ÷ density.registered_population",
+        denominator="户籍 household-registered population",
+    ),
+    _m(
+        "density.per_10k_resident_population",
+        "每万常住人口组织数",
+        "Per 10,000 resident population",
+        "per 10,000",
+        "organisations.active × 10,000 ÷ density.resident_population",
+        denominator="常住 resident population",
+    ),
+    # 3 ------------------------------------------------------------ party building
+    _m(
+        "party_building.party_clause",
+        "党建入章数",
+        "Charters with the party clause",
+        "个",
+        "active organisations whose latest approved charter contains the party-building clause",
+    ),
+    _m(
+        "party_building.integrity_clause",
+        "清廉入章数",
+        "Charters with the integrity clause",
+        "个",
+        "active organisations whose latest approved charter contains the integrity clause",
+    ),
+    _m(
+        "party_building.party_organisation",
+        "党组织覆盖数",
+        "With a party organisation",
+        "个",
+        "active organisations with a party organisation set up or joined (own or joint branch)",
+    ),
+    _m(
+        "party_building.party_clause_rate",
+        "党建入章率",
+        "Party-clause charter rate",
+        "ratio",
+        "party_building.party_clause ÷ organisations.active",
+        denominator="active organisations",
+    ),
+    _m(
+        "party_building.integrity_clause_rate",
+        "清廉入章率",
+        "Integrity-clause charter rate",
+        "ratio",
+        "party_building.integrity_clause ÷ organisations.active",
+        denominator="active organisations",
+    ),
+    _m(
+        "party_building.party_organisation_coverage",
+        "党组织覆盖率",
+        "Party-organisation coverage",
+        "ratio",
+        "party_building.party_organisation ÷ organisations.active",
+        denominator="active organisations",
+    ),
+    # 4 ------------------------------------------------------------ activity
+    _m(
+        "activity.activities",
+        "活动次数",
+        "Activities",
+        "次",
+        "activities that took place on a day in the period",
+        period=True,
+    ),
+    _m(
+        "activity.active_organisations",
+        "开展活动的组织数",
+        "Organisations with activity",
+        "个",
+        "organisations with at least one activity in the period",
+        period=True,
+    ),
+    _m(
+        "activity.participants",
+        "参与人次",
+        "Participants",
+        "人次",
+        "Σ participants of activities in the period",
+        period=True,
+    ),
+    _m(
+        "activity.volunteers",
+        "志愿者人次",
+        "Volunteers",
+        "人次",
+        "Σ volunteers of activities in the period",
+        period=True,
+    ),
+    _m(
+        "activity.volunteer_services",
+        "志愿服务次数",
+        "Volunteer services",
+        "次",
+        "Σ volunteer services of activities in the period",
+        period=True,
+    ),
+    _m(
+        "activity.volunteer_hours",
+        "志愿服务时长",
+        "Volunteer hours",
+        "小时",
+        "Σ volunteer hours of activities in the period",
+        period=True,
+    ),
+    _m(
+        "activity.beneficiaries",
+        "受益人次",
+        "Beneficiaries",
+        "人次",
+        "Σ beneficiaries of activities in the period",
+        period=True,
+    ),
+    _m(
+        "activity.money_spent_yuan",
+        "活动支出",
+        "Money spent",
+        "元",
+        "Σ money spent on activities in the period",
+        period=True,
+    ),
+    # 5 ------------------------------------------------------------ zombies
+    _m(
+        "zombies.count",
+        "僵尸组织数",
+        "Zombie organisations",
+        "个",
+        "active organisations that entered before the window and had no activity in the trailing window ending on the as-of date",
+        rules=("zombie",),
+    ),
+    _m(
+        "zombies.rate",
+        "僵尸组织率",
+        "Zombie rate",
+        "ratio",
+        "zombies.count ÷ organisations.active",
+        denominator="active organisations",
+        rules=("zombie",),
+    ),
+    # 6 ------------------------------------------------------------ supervision
+    _m(
+        "supervision.inspections",
+        "抽查次数",
+        "Inspections",
+        "次",
+        "inspections carried out on a day in the period",
+        period=True,
+    ),
+    _m(
+        "supervision.compliant",
+        "抽查合规数",
+        "Compliant inspections",
+        "次",
+        "inspections in the period with result compliant",
+        period=True,
+    ),
+    _m(
+        "supervision.rectification_ordered",
+        "责令整改数",
+        "Rectification ordered",
+        "次",
+        "inspections in the period with result rectification ordered",
+        period=True,
+    ),
+    _m(
+        "supervision.violations",
+        "违规数",
+        "Violations found",
+        "次",
+        "inspections in the period with result violation",
+        period=True,
+    ),
+    _m(
+        "supervision.compliance_rate",
+        "抽查合规率",
+        "Compliance rate",
+        "ratio",
+        "supervision.compliant ÷ supervision.inspections",
+        denominator="inspections in the period",
+    ),
+    _m(
+        "supervision.open_rectifications",
+        "未完成整改",
+        "Open rectifications",
+        "个",
+        "inspections ordering rectification on or before the as-of date and not rectified by then",
+    ),
+    _m(
+        "supervision.annual_reports_due",
+        "应报年报数",
+        "Annual reports due",
+        "份",
+        "organisations registered on 31 December of the report year (the year before the as-of date), whatever happened to them since",
+    ),
+    _m(
+        "supervision.annual_reports_filed",
+        "已报年报数",
+        "Annual reports filed",
+        "份",
+        "of those due, annual reports for the report year filed on or before the as-of date",
+    ),
+    _m(
+        "supervision.annual_report_filing_rate",
+        "年报报送率",
+        "Annual-report filing rate",
+        "ratio",
+        "supervision.annual_reports_filed ÷ supervision.annual_reports_due",
+        denominator="annual reports due",
+    ),
+    _m(
+        "supervision.abnormal_list",
+        "活动异常名录",
+        "On the abnormal-activity list",
+        "个",
+        "organisations on the abnormal-activity list (活动异常名录) on the as-of date",
+    ),
+    _m(
+        "supervision.serious_list",
+        "严重违法失信名单",
+        "On the serious-violation list",
+        "个",
+        "organisations on the serious-violation list (严重违法失信名单) on the as-of date",
+    ),
+    # 7 ------------------------------------------------------------ funding
+    _m(
+        "funding.projects",
+        "资助项目数",
+        "Funded projects",
+        "个",
+        "projects awarded on a day in the period",
+        period=True,
+    ),
+    _m(
+        "funding.awarded_yuan",
+        "资助金额",
+        "Awarded",
+        "元",
+        "Σ amounts awarded in the period",
+        period=True,
+    ),
+    _m(
+        "funding.disbursed_yuan",
+        "拨付金额",
+        "Disbursed",
+        "元",
+        "Σ tranches disbursed in the period (whenever the award was made)",
+        period=True,
+    ),
+    _m(
+        "funding.disbursement_rate",
+        "拨付率",
+        "Disbursed ÷ awarded",
+        "ratio",
+        "funding.disbursed_yuan ÷ funding.awarded_yuan for the period",
+        denominator="amount awarded in the period",
+    ),
+    *[
+        m
+        for p in FundingProgramme
+        for m in (
+            _m(
+                f"funding.by_programme.{p.value}.projects",
+                f"{_PROGRAMME_ZH[p]}项目数",
+                f"{p.value}: projects",
+                "个",
+                f"projects awarded in programme {p.value} in the period",
+                period=True,
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.awarded_yuan",
+                f"{_PROGRAMME_ZH[p]}资助金额",
+                f"{p.value}: awarded",
+                "元",
+                f"Σ awarded in programme {p.value} in the period",
+                period=True,
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.disbursed_yuan",
+                f"{_PROGRAMME_ZH[p]}拨付金额",
+                f"{p.value}: disbursed",
+                "元",
+                f"Σ disbursed in programme {p.value} in the period",
+                period=True,
+            ),
+        )
+    ],
+    # 8 ------------------------------------------------------------ ratings
+    *[
+        _m(
+            f"ratings.grade.{g}",
+            f"{g}A级",
+            f"Grade {g}A",
+            "个",
+            f"active organisations holding a valid grade {g}A on the as-of date (latest grade, within its validity)",
+        )
+        for g in range(5, 0, -1)
+    ],
+    _m(
+        "ratings.graded",
+        "有效评估等级数",
+        "With a valid grade",
+        "个",
+        "active organisations holding a valid grade on the as-of date",
+    ),
+    _m(
+        "ratings.grade_3a_plus",
+        "3A及以上",
+        "Grade 3A or above",
+        "个",
+        "active organisations holding a valid grade of 3A or above (priority for purchased services)",
+    ),
+    _m(
+        "ratings.by_credit.*",
+        "信用评价：*",
+        "Credit rating: *",
+        "个",
+        "active organisations whose latest credit rating on or before the as-of date is *",
+    ),
+    *[
+        _m(
+            f"ratings.stars.{s}",
+            f"{s}星",
+            f"{s} stars",
+            "个",
+            f"active organisations whose latest star rating on or before the as-of date is {s}",
+        )
+        for s in range(5, 0, -1)
+    ],
+    # 9 ------------------------------------------------------------ ranking
+    _m(
+        "ranking.ranked",
+        "参与排名组织数",
+        "Organisations ranked",
+        "个",
+        "active organisations scored on the four dimensions",
+        rules=("ranking",),
+    ),
+    _m(
+        "ranking.avg_activity",
+        "活跃度均分",
+        "Average activity score",
+        "score",
+        "mean activity (活跃度) score of the organisations ranked",
+        denominator="organisations ranked",
+        rules=("ranking",),
+    ),
+    _m(
+        "ranking.avg_standardisation",
+        "规范化均分",
+        "Average standardisation score",
+        "score",
+        "mean standardisation (规范化) score",
+        denominator="organisations ranked",
+        rules=("ranking",),
+    ),
+    _m(
+        "ranking.avg_coverage",
+        "覆盖率均分",
+        "Average coverage score",
+        "score",
+        "mean coverage (覆盖率) score",
+        denominator="organisations ranked",
+        rules=("ranking",),
+    ),
+    _m(
+        "ranking.avg_influence",
+        "影响力均分",
+        "Average influence score",
+        "score",
+        "mean influence (影响力) score",
+        denominator="organisations ranked",
+        rules=("ranking",),
+    ),
+    _m(
+        "ranking.avg_total",
+        "综合均分",
+        "Average total score",
+        "score",
+        "mean weighted total score",
+        denominator="organisations ranked",
+        rules=("ranking",),
+    ),
+    # 10 ----------------------------------------------------------- platforms
+    _m(
+        "platforms.county_centres",
+        "县级社会组织服务中心",
+        "County service centres",
+        "个",
+        "county-level service centres open on the as-of date",
+    ),
+    _m(
+        "platforms.township_platforms",
+        "乡镇级服务平台",
+        "Township platforms",
+        "个",
+        "township-level service platforms open on the as-of date",
+    ),
+    _m(
+        "platforms.village_stations",
+        "村级服务站",
+        "Village stations",
+        "个",
+        "village/community service stations open on the as-of date",
+    ),
+    _m(
+        "platforms.incubators",
+        "孵化园（基地）",
+        "Incubators",
+        "个",
+        "incubators (孵化园) open on the as-of date",
+    ),
+    _m(
+        "platforms.villages_with_incubator",
+        "建有孵化园的村（社区）",
+        "Villages with an incubator",
+        "个",
+        "villages/communities with at least one incubator open on the as-of date",
+    ),
+    _m(
+        "platforms.incubator_coverage",
+        "孵化园覆盖率",
+        "Incubator coverage",
+        "ratio",
+        "platforms.villages_with_incubator ÷ density.villages",
+        denominator="villages and communities",
+    ),
+    _m(
+        "platforms.organisations_in_incubated_villages",
+        "孵化园服务组织数",
+        "Organisations served by incubators",
+        "个",
+        "active organisations whose home village/community has an incubator",
+    ),
+    _m(
+        "platforms.village_sage_councils",
+        "乡贤参事会",
+        "Village-sage councils",
+        "个",
+        f"active organisations of category {Category.VILLAGE_SAGE_COUNCIL.value} (乡贤参事会/社)",
+    ),
+    _m(
+        "platforms.villages_with_sage_council",
+        "建有乡贤参事会的行政村",
+        "Rural villages with a sage council",
+        "个",
+        "rural villages with at least one active village-sage council",
+    ),
+    _m(
+        "platforms.sage_council_coverage",
+        "乡贤参事会覆盖率",
+        "Sage-council coverage",
+        "ratio",
+        "platforms.villages_with_sage_council ÷ density.rural_villages",
+        denominator="rural villages",
+    ),
+]
+
+BY_KEY = {m.key: m for m in METRICS}
+
+
+def lookup(key: str) -> Metric:
+    """The metric for a concrete key, matching ``*`` families (``ratings.by_credit.A``)."""
+    if key in BY_KEY:
+        return BY_KEY[key]
+    head, _, value = key.rpartition(".")
+    family = BY_KEY.get(f"{head}.*")
+    if family is None:
+        raise KeyError(key)
+    return Metric(
+        key,
+        family.zh.replace("*", value),
+        family.en.replace("*", value),
+        family.unit,
+        family.definition.replace("*", value),
+        family.additive,
+        family.denominator,
+        family.rules,
+        family.period,
+    )
+
+
+def flatten(figures: dict[str, object], prefix: str = "") -> dict[str, object]:
+    """``{"organisations": {"active": 3}}`` → ``{"organisations.active": 3}``."""
+    out: dict[str, object] = {}
+    for k, v in figures.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def render_markdown(rules_path: Path | None = None) -> str:
+    """docs/metrics.md: groups, figures, and the rule versions on file."""
+    from shared.rules import DEFAULT_RULES, load_rules
+
+    rules = load_rules(rules_path or DEFAULT_RULES)
+    lines = [
+        "# Metric catalogue",
+        "",
+        "Generated from `shared/reporting/catalogue.py` by `python -m shared.reporting.catalogue"
+        " --write`; do not edit by hand (a test fails when this file is stale).",
+        "",
+        "Every figure is computed from the tier's read model for a division (county, township,"
+        " village/community or one organisation), an as-of date (state figures) and a period"
+        " (flow figures). **Additive** figures reconcile exactly: parent = Σ children at one"
+        " consistent point (see `python -m services reconcile`). Rates, averages and scores are"
+        " derived from additive counters after summing and are never summed.",
+        "",
+    ]
+    for group in GROUPS:
+        lines += [f"## {group.number}. {group.en} ({group.zh})", ""]
+        lines += [
+            "| key | 名称 | name | unit | additive | as-of / period | definition | denominator | rules |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for m in METRICS:
+            if m.group != group.key:
+                continue
+            lines.append(
+                f"| `{m.key}` | {m.zh} | {m.en} | {m.unit} | {'yes' if m.additive else 'no'} |"
+                f" {'period' if m.period else 'as-of'} | {m.definition} | {m.denominator} |"
+                f" {', '.join(m.rules)} |"
+            )
+        lines.append("")
+    lines += [
+        "## Rule versions",
+        "",
+        "Rules are versioned data (`shared/data/rules.json`);"
+        " a report names the version of each family it used.",
+        "",
+    ]
+    for family, versions in rules.families.items():
+        lines += [
+            f"### {family}",
+            "",
+            "| version | effective from | parameters | source |",
+            "|---|---|---|---|",
+        ]
+        for v in versions:
+            params = ", ".join(f"{k}={val}" for k, val in v.parameters.items())
+            lines.append(
+                f"| `{v.version}` | {v.effective_from.isoformat()} | {params} | {v.source} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write or check docs/metrics.md")
+    parser.add_argument("--write", action="store_true", help="rewrite docs/metrics.md")
+    args = parser.parse_args(argv)
+    text = render_markdown()
+    if args.write:
+        DOC.write_text(text, encoding="utf-8")
+        print(f"wrote {DOC}")
+        return 0
+    if not DOC.exists() or DOC.read_text(encoding="utf-8") != text:
+        print(f"{DOC} is stale: run python -m shared.reporting.catalogue --write", file=sys.stderr)
+        return 1
+    print(f"{DOC} is current")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,471 @@
+"""Report figures from the read model: additive counters per division, folded up the tree.
+
+SQL returns additive counters per village/community (or per organisation, for a village's
+drill-down, or per township/county for the platforms that sit there); Python folds them into
+each division's counters with the jurisdiction tree. Only additive counters are ever summed;
+rates, averages and scores are derived after summing (``derive``), so parent = Σ children holds
+for every additive figure by construction of the fold — and across tiers, because each tier's
+read model is built from the same events (``shared.reporting.reconcile`` checks both).
+
+State figures are taken on the as-of date; flow figures (``period=True`` in the catalogue)
+count what happened on a day inside the period. Dates are China legal dates throughout.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from shared.domain import Category, Field
+from shared.integration.events import CreditList, FundingProgramme, InspectionResult
+from shared.jurisdiction import Area, Division, Jurisdiction, Tier, prefix_of
+from shared.projection.store import Tx
+from shared.reporting.periods import Period
+from shared.rules import RuleSet
+from shared.usci import LegalForm
+
+Counters = Counter[str]
+
+# Kind of an organisation on a day: registered while its registration runs; filed while its
+# filing runs and it is not (yet) registered, since registration supersedes the filed identity.
+KIND = (
+    "CASE WHEN o.registered_on <= %s AND (o.registration_ended_on IS NULL"
+    " OR o.registration_ended_on > %s) THEN 'registered' WHEN o.filed_on <= %s"
+    " AND (o.filing_ended_on IS NULL OR o.filing_ended_on > %s)"
+    " AND (o.registered_on IS NULL OR o.registered_on > %s) THEN 'filed' END"
+)
+ENTERED = (
+    "CASE WHEN o.filed_on IS NULL THEN o.registered_on WHEN o.registered_on IS NULL"
+    " THEN o.filed_on WHEN o.filed_on < o.registered_on THEN o.filed_on ELSE o.registered_on END"
+)
+
+
+def kind_params(as_of: date) -> tuple[str, ...]:
+    return (as_of.isoformat(),) * 5
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to count: rows under ``like`` (a division-code prefix pattern), keyed by ``by``
+    (``village_code``, or ``org_id`` for one village's organisations)."""
+
+    like: str
+    by: str = "village_code"
+
+
+# ------------------------------------------------------------------ counters
+
+
+def collect(
+    tx: Tx, j: Jurisdiction, within: str, as_of: date, period: Period, rules: RuleSet
+) -> dict[str, Counters]:
+    """Additive counters for every division in ``within`` that holds anything: its villages
+    and communities, plus township/county divisions where platforms sit."""
+    scope = Scope(prefix_of(within) + "%")
+    out: dict[str, Counters] = defaultdict(Counter)
+    count_organisations(tx, out, scope, as_of, j)
+    count_flows(tx, out, scope, period)
+    count_activity(tx, out, scope, period)
+    count_zombies(tx, out, scope, as_of, rules)
+    count_supervision(tx, out, scope, as_of, period)
+    count_funding(tx, out, scope, period)
+    count_ratings(tx, out, scope, as_of)
+    count_platforms(tx, out, scope, as_of)
+    # Rows whose division is not in the tree stay in: they count in the parent's fold but in
+    # no child's, which is exactly the mismatch reconciliation reports.
+    for v in j.villages(within):
+        village_flags(out[v.code], v, rules)
+    return dict(out)
+
+
+def collect_organisations(
+    tx: Tx, j: Jurisdiction, village: str, as_of: date, period: Period, rules: RuleSet
+) -> dict[str, Counters]:
+    """The same counters per organisation of one village: the last step of the drill-down."""
+    scope = Scope(village, by="org_id")
+    out: dict[str, Counters] = defaultdict(Counter)
+    count_organisations(tx, out, scope, as_of, j)
+    count_flows(tx, out, scope, period)
+    count_activity(tx, out, scope, period)
+    count_zombies(tx, out, scope, as_of, rules)
+    count_supervision(tx, out, scope, as_of, period)
+    count_funding(tx, out, scope, period)
+    count_ratings(tx, out, scope, as_of)
+    return dict(out)
+
+
+def count_organisations(
+    tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, j: Jurisdiction
+) -> None:
+    for r in tx.all(
+        f"SELECT o.{s.by} AS k, o.village_code, {KIND} AS kind, o.field, o.legal_form,"
+        " o.category, COALESCE(o.party_clause, 0) AS pc, COALESCE(o.integrity_clause, 0) AS ic,"
+        " CASE WHEN o.party_org IS NULL THEN 0 ELSE 1 END AS po, COUNT(*) AS n"
+        " FROM org o WHERE o.village_code LIKE %s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+        (*kind_params(as_of), s.like),
+    ):
+        if r["kind"] is None:
+            continue  # not active on the as-of date
+        c, n = out[r["k"]], int(r["n"])
+        c["organisations.active"] += n
+        c[f"organisations.{r['kind']}"] += n
+        village = j.get(r["village_code"])
+        if village is not None and village.area is not None:
+            c[f"organisations.{village.area}"] += n
+        c[f"organisations.by_field.{r['field'] or Field.OTHER}"] += n
+        c[f"organisations.by_legal_form.{r['legal_form'] or LegalForm.FILED_GROUP}"] += n
+        c["party_building.party_clause"] += n * int(r["pc"])
+        c["party_building.integrity_clause"] += n * int(r["ic"])
+        c["party_building.party_organisation"] += n * int(r["po"])
+        if r["category"] == Category.VILLAGE_SAGE_COUNCIL:
+            c["platforms.village_sage_councils"] += n
+
+
+def count_flows(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -> None:
+    start, end = period.start.isoformat(), period.end.isoformat()
+    for r in tx.all(
+        f"SELECT o.{s.by} AS k, SUM(CASE WHEN {ENTERED} BETWEEN %s AND %s THEN 1 ELSE 0 END)"
+        " AS new, SUM(CASE WHEN o.registration_ended_on BETWEEN %s AND %s"
+        "  OR (o.registered_on IS NULL AND o.filing_ended_on BETWEEN %s AND %s) THEN 1 ELSE 0 END)"
+        " AS exited FROM org o WHERE o.village_code LIKE %s GROUP BY 1",
+        (start, end, start, end, start, end, s.like),
+    ):
+        if r["new"]:
+            out[r["k"]]["organisations.new_in_period"] += int(r["new"])
+        if r["exited"]:
+            out[r["k"]]["organisations.exited_in_period"] += int(r["exited"])
+
+
+# Activity columns summed as they are stored (hours in hundredths, money in fen).
+ACTIVITY_SUMS = (
+    "participants",
+    "volunteers",
+    "volunteer_services",
+    "volunteer_hours_centi",
+    "beneficiaries",
+    "money_fen",
+)
+
+
+def count_activity(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -> None:
+    sums = ", ".join(f"SUM({col}) AS {col}" for col in ACTIVITY_SUMS)
+    for r in tx.all(
+        f"SELECT {s.by} AS k, COUNT(*) AS activities, COUNT(DISTINCT org_id) AS orgs, {sums}"
+        " FROM activity WHERE village_code LIKE %s AND occurred_on BETWEEN %s AND %s"
+        " GROUP BY 1",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        c = out[r["k"]]
+        c["activity.activities"] += int(r["activities"])
+        c["activity.active_organisations"] += int(r["orgs"])
+        for col in ACTIVITY_SUMS:
+            c[f"activity.{col}"] += int(r[col] or 0)
+
+
+def zombie_candidates(tx: Tx, like: str, as_of: date, rules: RuleSet) -> list[dict[str, Any]]:
+    """Active organisations, entered before the window, with no activity inside it."""
+    day, cutoff = as_of.isoformat(), rules.zombie_cutoff(as_of).isoformat()
+    return tx.all(
+        f"SELECT o.org_id, o.village_code, o.name, o.field, {KIND} AS kind,"
+        f" {ENTERED} AS entered_on, o.registered_on,"
+        " (SELECT MAX(a.occurred_on) FROM activity a WHERE a.org_id = o.org_id"
+        "  AND a.occurred_on <= %s) AS last_activity_on"
+        f" FROM org o WHERE o.village_code LIKE %s AND {KIND} IS NOT NULL"
+        f" AND {ENTERED} <= %s AND NOT EXISTS (SELECT 1 FROM activity a WHERE"
+        " a.org_id = o.org_id AND a.occurred_on > %s AND a.occurred_on <= %s)"
+        " ORDER BY o.village_code, o.name, o.org_id",
+        (*kind_params(as_of), day, like, *kind_params(as_of), cutoff, cutoff, day),
+    )
+
+
+def count_zombies(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, r: RuleSet) -> None:
+    for row in zombie_candidates(tx, s.like, as_of, r):
+        out[row[s.by]]["zombies.count"] += 1
+
+
+def count_supervision(
+    tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, period: Period
+) -> None:
+    day = as_of.isoformat()
+    for r in tx.all(
+        f"SELECT {s.by} AS k, result, COUNT(*) AS n FROM inspection WHERE village_code LIKE %s"
+        " AND inspected_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        c, n = out[r["k"]], int(r["n"])
+        c["supervision.inspections"] += n
+        name = {
+            InspectionResult.COMPLIANT: "compliant",
+            InspectionResult.RECTIFICATION_ORDERED: "rectification_ordered",
+            InspectionResult.VIOLATION: "violations",
+        }[InspectionResult(r["result"])]
+        c[f"supervision.{name}"] += n
+    for r in tx.all(
+        f"SELECT {s.by} AS k, COUNT(*) AS n FROM inspection WHERE village_code LIKE %s"
+        " AND result = %s AND inspected_on <= %s AND (rectified_on IS NULL OR rectified_on > %s)"
+        " GROUP BY 1",
+        (s.like, InspectionResult.RECTIFICATION_ORDERED.value, day, day),
+    ):
+        out[r["k"]]["supervision.open_rectifications"] += int(r["n"])
+    # Annual reports for the year before the as-of date, due from everyone registered on its
+    # last day (domain.md §3: registered organisations file a yearly report).
+    year = as_of.year - 1
+    year_end = date(year, 12, 31).isoformat()
+    for r in tx.all(
+        f"SELECT o.{s.by} AS k, COUNT(*) AS due, SUM(CASE WHEN EXISTS (SELECT 1 FROM"
+        " annual_report a WHERE a.org_id = o.org_id AND a.year = %s AND a.filed_on <= %s)"
+        " THEN 1 ELSE 0 END) AS filed FROM org o WHERE o.village_code LIKE %s"
+        " AND o.registered_on <= %s AND (o.registration_ended_on IS NULL"
+        " OR o.registration_ended_on > %s) GROUP BY 1",
+        (year, day, s.like, year_end, year_end),
+    ):
+        out[r["k"]]["supervision.annual_reports_due"] += int(r["due"])
+        out[r["k"]]["supervision.annual_reports_filed"] += int(r["filed"] or 0)
+    for r in tx.all(
+        f"SELECT {s.by} AS k, credit_list, COUNT(DISTINCT org_id) AS n FROM credit_listing"
+        " WHERE village_code LIKE %s AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)"
+        " GROUP BY 1, 2",
+        (s.like, day, day),
+    ):
+        name = {CreditList.ABNORMAL: "abnormal_list", CreditList.SERIOUS: "serious_list"}[
+            CreditList(r["credit_list"])
+        ]
+        out[r["k"]][f"supervision.{name}"] += int(r["n"])
+
+
+def count_funding(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -> None:
+    start, end = period.start.isoformat(), period.end.isoformat()
+    for r in tx.all(
+        f"SELECT {s.by} AS k, programme, COUNT(*) AS n, SUM(amount_fen) AS fen FROM funding"
+        " WHERE village_code LIKE %s AND awarded_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (s.like, start, end),
+    ):
+        c = out[r["k"]]
+        c[f"funding.by_programme.{r['programme']}.projects"] += int(r["n"])
+        c[f"funding.by_programme.{r['programme']}.awarded_fen"] += int(r["fen"])
+    for r in tx.all(
+        f"SELECT {s.by} AS k, programme, SUM(amount_fen) AS fen FROM disbursement"
+        " WHERE village_code LIKE %s AND disbursed_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (s.like, start, end),
+    ):
+        out[r["k"]][f"funding.by_programme.{r['programme']}.disbursed_fen"] += int(r["fen"])
+
+
+def latest_ratings(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, Any]]:
+    """Per active organisation: its latest credit, stars and still-valid grade on the date."""
+    day = as_of.isoformat()
+    latest: dict[str, dict[str, Any]] = {}
+    for r in tx.all(
+        "SELECT r.org_id, r.village_code, r.rated_on, r.position, r.credit, r.grade,"
+        f" r.grade_valid_until, r.stars FROM rating r JOIN org o ON o.org_id = r.org_id"
+        f" WHERE r.village_code LIKE %s AND r.rated_on <= %s AND {KIND} IS NOT NULL"
+        " ORDER BY r.org_id, r.rated_on, r.position",
+        (like, day, *kind_params(as_of)),
+    ):
+        state = latest.setdefault(r["org_id"], {"village_code": r["village_code"]})
+        for column in ("credit", "grade", "stars"):
+            if r[column] is not None:
+                state[column] = r[column]
+                if column == "grade":
+                    state["grade_valid_until"] = r["grade_valid_until"]
+    for state in latest.values():
+        if state.get("grade") is not None and (state.get("grade_valid_until") or "") < day:
+            state["grade"] = None  # expired: the organisation holds no grade now
+    return latest
+
+
+def count_ratings(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date) -> None:
+    for org_id, state in latest_ratings(tx, s.like, as_of).items():
+        c = out[org_id if s.by == "org_id" else state["village_code"]]
+        if state.get("grade"):
+            c[f"ratings.grade.{state['grade']}"] += 1
+            c["ratings.graded"] += 1
+            c["ratings.grade_3a_plus"] += int(state["grade"] >= 3)
+        if state.get("credit"):
+            c[f"ratings.by_credit.{state['credit']}"] += 1
+        if state.get("stars"):
+            c[f"ratings.stars.{state['stars']}"] += 1
+
+
+_PLATFORM_KEYS = {
+    "county_centre": "platforms.county_centres",
+    "township_platform": "platforms.township_platforms",
+    "village_station": "platforms.village_stations",
+    "incubator": "platforms.incubators",
+}
+
+
+def count_platforms(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date) -> None:
+    day = as_of.isoformat()
+    for r in tx.all(
+        "SELECT division_code, kind, COUNT(*) AS n FROM platform WHERE division_code LIKE %s"
+        " AND opened_on <= %s AND (closed_on IS NULL OR closed_on > %s) GROUP BY 1, 2",
+        (s.like, day, day),
+    ):
+        out[r["division_code"]][_PLATFORM_KEYS[r["kind"]]] += int(r["n"])
+
+
+def village_flags(c: Counters, v: Division, rules: RuleSet) -> None:
+    """Counters a village contributes as a whole: itself, its population, its standards."""
+    c["density.villages"] += 1
+    c[f"density.{'urban_communities' if v.area is Area.URBAN else 'rural_villages'}"] += 1
+    minimum = rules.urban_min_per_community if v.area is Area.URBAN else rules.rural_min_per_village
+    c["density.meeting_standard"] += int(c["organisations.active"] >= minimum)
+    c["density.registered_population"] += v.registered_population
+    c["density.resident_population"] += v.resident_population
+    if c["platforms.incubators"]:
+        c["platforms.villages_with_incubator"] += 1
+        c["platforms.organisations_in_incubated_villages"] += c["organisations.active"]
+    if v.area is Area.RURAL and c["platforms.village_sage_councils"]:
+        c["platforms.villages_with_sage_council"] += 1
+
+
+def fold(counters: dict[str, Counters], division: Division) -> Counters:
+    prefix = prefix_of(division.code)
+    total: Counters = Counter()
+    for code, c in counters.items():
+        if code.startswith(prefix):
+            total.update(c)
+    return total
+
+
+# ------------------------------------------------------------------ presentation
+
+
+def _ratio(a: float, b: float, scale: float = 1.0) -> float | None:
+    return round(a / b * scale, 4) if b else None
+
+
+def derive(c: Counters, organisation: bool = False) -> dict[str, Any]:
+    """Figures from additive counters: nested by group, rates and averages computed here.
+
+    ``organisation``: figures for one organisation (no density or platform groups).
+    """
+    active = c["organisations.active"]
+    programmes = {
+        p.value: {
+            "projects": c[f"funding.by_programme.{p.value}.projects"],
+            "awarded_yuan": c[f"funding.by_programme.{p.value}.awarded_fen"] / 100,
+            "disbursed_yuan": c[f"funding.by_programme.{p.value}.disbursed_fen"] / 100,
+        }
+        for p in FundingProgramme
+    }
+    awarded = sum(p["awarded_yuan"] for p in programmes.values())
+    disbursed = sum(p["disbursed_yuan"] for p in programmes.values())
+    figures: dict[str, Any] = {
+        "organisations": {
+            "active": active,
+            "registered": c["organisations.registered"],
+            "filed": c["organisations.filed"],
+            "urban": c["organisations.urban"],
+            "rural": c["organisations.rural"],
+            "by_field": {f.value: c[f"organisations.by_field.{f.value}"] for f in Field},
+            "by_legal_form": {
+                f.value: c[f"organisations.by_legal_form.{f.value}"] for f in LegalForm
+            },
+            "new_in_period": c["organisations.new_in_period"],
+            "exited_in_period": c["organisations.exited_in_period"],
+        },
+        "density": {
+            "villages": c["density.villages"],
+            "urban_communities": c["density.urban_communities"],
+            "rural_villages": c["density.rural_villages"],
+            "avg_per_urban_community": _ratio(
+                c["organisations.urban"], c["density.urban_communities"]
+            ),
+            "avg_per_rural_village": _ratio(c["organisations.rural"], c["density.rural_villages"]),
+            "meeting_standard": c["density.meeting_standard"],
+            "share_meeting_standard": _ratio(c["density.meeting_standard"], c["density.villages"]),
+            "registered_population": c["density.registered_population"],
+            "resident_population": c["density.resident_population"],
+            "per_10k_registered_population": _ratio(
+                active, c["density.registered_population"], 10_000
+            ),
+            "per_10k_resident_population": _ratio(active, c["density.resident_population"], 10_000),
+        },
+        "party_building": {
+            "party_clause": c["party_building.party_clause"],
+            "integrity_clause": c["party_building.integrity_clause"],
+            "party_organisation": c["party_building.party_organisation"],
+            "party_clause_rate": _ratio(c["party_building.party_clause"], active),
+            "integrity_clause_rate": _ratio(c["party_building.integrity_clause"], active),
+            "party_organisation_coverage": _ratio(c["party_building.party_organisation"], active),
+        },
+        "activity": {
+            "activities": c["activity.activities"],
+            "active_organisations": c["activity.active_organisations"],
+            "participants": c["activity.participants"],
+            "volunteers": c["activity.volunteers"],
+            "volunteer_services": c["activity.volunteer_services"],
+            "volunteer_hours": c["activity.volunteer_hours_centi"] / 100,
+            "beneficiaries": c["activity.beneficiaries"],
+            "money_spent_yuan": c["activity.money_fen"] / 100,
+        },
+        "zombies": {"count": c["zombies.count"], "rate": _ratio(c["zombies.count"], active)},
+        "supervision": {
+            "inspections": c["supervision.inspections"],
+            "compliant": c["supervision.compliant"],
+            "rectification_ordered": c["supervision.rectification_ordered"],
+            "violations": c["supervision.violations"],
+            "compliance_rate": _ratio(c["supervision.compliant"], c["supervision.inspections"]),
+            "open_rectifications": c["supervision.open_rectifications"],
+            "annual_reports_due": c["supervision.annual_reports_due"],
+            "annual_reports_filed": c["supervision.annual_reports_filed"],
+            "annual_report_filing_rate": _ratio(
+                c["supervision.annual_reports_filed"], c["supervision.annual_reports_due"]
+            ),
+            "abnormal_list": c["supervision.abnormal_list"],
+            "serious_list": c["supervision.serious_list"],
+        },
+        "funding": {
+            "projects": sum(p["projects"] for p in programmes.values()),
+            "awarded_yuan": awarded,
+            "disbursed_yuan": disbursed,
+            "disbursement_rate": _ratio(disbursed, awarded),
+            "by_programme": programmes,
+        },
+        "ratings": {
+            "grade": {str(g): c[f"ratings.grade.{g}"] for g in range(5, 0, -1)},
+            "graded": c["ratings.graded"],
+            "grade_3a_plus": c["ratings.grade_3a_plus"],
+            "by_credit": {
+                k.removeprefix("ratings.by_credit."): v
+                for k, v in sorted(c.items())
+                if k.startswith("ratings.by_credit.") and v
+            },
+            "stars": {str(s): c[f"ratings.stars.{s}"] for s in range(5, 0, -1)},
+        },
+        "platforms": {
+            "county_centres": c["platforms.county_centres"],
+            "township_platforms": c["platforms.township_platforms"],
+            "village_stations": c["platforms.village_stations"],
+            "incubators": c["platforms.incubators"],
+            "villages_with_incubator": c["platforms.villages_with_incubator"],
+            "incubator_coverage": _ratio(
+                c["platforms.villages_with_incubator"], c["density.villages"]
+            ),
+            "organisations_in_incubated_villages": c[
+                "platforms.organisations_in_incubated_villages"
+            ],
+            "village_sage_councils": c["platforms.village_sage_councils"],
+            "villages_with_sage_council": c["platforms.villages_with_sage_council"],
+            "sage_council_coverage": _ratio(
+                c["platforms.villages_with_sage_council"], c["density.rural_villages"]
+            ),
+        },
+    }
+    if organisation:
+        del figures["density"], figures["platforms"]
+    return figures
+
+
+def describe(d: Division) -> dict[str, Any]:
+    return {"code": d.code, "name": d.name, "tier": str(d.tier), "area": d.area and str(d.area)}
+
+
+def children_of(j: Jurisdiction, division: Division) -> list[Division]:
+    return (
+        [] if division.tier is Tier.VILLAGE else [j.divisions[c] for c in j.children[division.code]]
+    )

@@ -1,0 +1,251 @@
+"""Four-dimension ranking of organisations (domain.md §4.9), with published, versioned weights.
+
+Activity (活跃度), standardisation (规范化), coverage (覆盖率) and influence (影响力) are each
+scored 0–100 from read-model facts over the trailing window of the ranking rule in force; the
+total is their weighted sum. Every score comes with the inputs and points that produced it, so
+an organisation (or a reviewer) can see why it ranks where it does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from shared.integration.events import InspectionResult
+from shared.jurisdiction import Jurisdiction, prefix_of
+from shared.projection.store import Tx
+from shared.reporting.figures import KIND, kind_params, latest_ratings
+from shared.rules import RuleSet, months_before
+
+DIMENSIONS = ("activity", "standardisation", "coverage", "influence")
+
+
+@dataclass
+class Inputs:
+    """What the ranking reads about one organisation."""
+
+    org_id: str
+    name: str
+    village_code: str
+    kind: str
+    activities: int = 0
+    beneficiaries: int = 0
+    volunteer_hours: float = 0.0
+    charter: bool = False
+    party_clause: bool = False
+    integrity_clause: bool = False
+    party_organisation: bool = False
+    annual_report_due: bool = False
+    annual_report_filed: bool = False
+    open_rectifications: int = 0
+    on_credit_list: bool = False
+    funded_projects: int = 0
+    grade: int | None = None
+    stars: int | None = None
+    resident_population: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def gather(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> list[Inputs]:
+    """Inputs for every organisation active on ``as_of`` in division ``within``."""
+    params = rules.ranking.parameters
+    like = prefix_of(within) + "%"
+    day = as_of.isoformat()
+    since = months_before(as_of, int(params["window_months"])).isoformat()
+    orgs: dict[str, Inputs] = {}
+    for r in tx.all(
+        f"SELECT o.org_id, o.name, o.village_code, {KIND} AS kind, o.charter_at,"
+        " o.party_clause, o.integrity_clause, o.party_org, o.registered_on,"
+        " o.registration_ended_on FROM org o WHERE o.village_code LIKE %s",
+        (*kind_params(as_of), like),
+    ):
+        if r["kind"] is None:
+            continue
+        village = j.get(r["village_code"])
+        year_end = date(as_of.year - 1, 12, 31).isoformat()
+        orgs[r["org_id"]] = Inputs(
+            org_id=r["org_id"],
+            name=r["name"] or "",
+            village_code=r["village_code"],
+            kind=r["kind"],
+            charter=r["charter_at"] is not None,
+            party_clause=bool(r["party_clause"]),
+            integrity_clause=bool(r["integrity_clause"]),
+            party_organisation=r["party_org"] is not None,
+            annual_report_due=(
+                r["registered_on"] is not None
+                and r["registered_on"] <= year_end
+                and (r["registration_ended_on"] is None or r["registration_ended_on"] > year_end)
+            ),
+            resident_population=village.resident_population if village else 0,
+        )
+    for r in tx.all(
+        "SELECT org_id, COUNT(*) AS n, SUM(beneficiaries) AS b, SUM(volunteer_hours_centi) AS h"
+        " FROM activity WHERE village_code LIKE %s AND occurred_on > %s AND occurred_on <= %s"
+        " GROUP BY org_id",
+        (like, since, day),
+    ):
+        if (o := orgs.get(r["org_id"])) is not None:
+            o.activities, o.beneficiaries = int(r["n"]), int(r["b"] or 0)
+            o.volunteer_hours = int(r["h"] or 0) / 100
+    for r in tx.all(
+        "SELECT DISTINCT org_id FROM annual_report WHERE village_code LIKE %s AND year = %s"
+        " AND filed_on <= %s",
+        (like, as_of.year - 1, day),
+    ):
+        if (o := orgs.get(r["org_id"])) is not None:
+            o.annual_report_filed = True
+    for r in tx.all(
+        "SELECT org_id, COUNT(*) AS n FROM inspection WHERE village_code LIKE %s AND result = %s"
+        " AND inspected_on <= %s AND (rectified_on IS NULL OR rectified_on > %s) GROUP BY org_id",
+        (like, InspectionResult.RECTIFICATION_ORDERED.value, day, day),
+    ):
+        if (o := orgs.get(r["org_id"])) is not None:
+            o.open_rectifications = int(r["n"])
+    for r in tx.all(
+        "SELECT DISTINCT org_id FROM credit_listing WHERE village_code LIKE %s"
+        " AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)",
+        (like, day, day),
+    ):
+        if (o := orgs.get(r["org_id"])) is not None:
+            o.on_credit_list = True
+    for r in tx.all(
+        "SELECT org_id, COUNT(*) AS n FROM funding WHERE village_code LIKE %s"
+        " AND awarded_on > %s AND awarded_on <= %s GROUP BY org_id",
+        (like, since, day),
+    ):
+        if (o := orgs.get(r["org_id"])) is not None:
+            o.funded_projects = int(r["n"])
+    for org_id, state in latest_ratings(tx, like, as_of).items():
+        if (o := orgs.get(org_id)) is not None:
+            o.grade, o.stars = state.get("grade"), state.get("stars")
+    return list(orgs.values())
+
+
+def score(o: Inputs, rules: RuleSet) -> dict[str, Any]:
+    """The four scores, the total and the explanation for one organisation."""
+    p = rules.ranking.parameters
+    activity = min(100.0, 100.0 * o.activities / p["activity_target"])
+
+    points = p["standardisation_points"]
+    items = {
+        "charter": o.charter,
+        "party_clause": o.party_clause,
+        "integrity_clause": o.integrity_clause,
+        "party_organisation": o.party_organisation,
+        "no_open_rectification": o.open_rectifications == 0,
+        "not_on_credit_list": not o.on_credit_list,
+    }
+    if o.annual_report_due:  # only registered organisations owe an annual report
+        items["annual_report"] = o.annual_report_filed
+    earned = {k: points[k] if met else 0 for k, met in items.items()}
+    standardisation = 100.0 * sum(earned.values()) / sum(points[k] for k in items)
+
+    reach = o.beneficiaries / o.resident_population if o.resident_population else 0.0
+    coverage = min(100.0, 100.0 * reach / p["coverage_target_share_of_residents"])
+
+    parts = p["influence_parts"]
+    hours_part = min(1.0, o.volunteer_hours / p["influence_volunteer_hours_target"])
+    funding_part = 1.0 if o.funded_projects else 0.0
+    rating_part = max(o.grade or 0, o.stars or 0) / 5
+    influence = 100.0 * (
+        parts["volunteer_hours"] * hours_part
+        + parts["funding"] * funding_part
+        + parts["rating"] * rating_part
+    )
+
+    scores = {
+        "activity": round(activity, 2),
+        "standardisation": round(standardisation, 2),
+        "coverage": round(coverage, 2),
+        "influence": round(influence, 2),
+    }
+    weights = p["weights"]
+    total = round(sum(weights[d] * scores[d] for d in DIMENSIONS), 2)
+    return {
+        "scores": scores,
+        "total": total,
+        "explanation": {
+            "activity": {
+                "activities_in_window": o.activities,
+                "target": p["activity_target"],
+                "rule": "min(100, 100 × activities ÷ target)",
+            },
+            "standardisation": {
+                "points": earned,
+                "possible": {k: points[k] for k in items},
+                "rule": "100 × points earned ÷ points possible (annual report only if due)",
+            },
+            "coverage": {
+                "beneficiaries_in_window": o.beneficiaries,
+                "village_resident_population": o.resident_population,
+                "target_share": p["coverage_target_share_of_residents"],
+                "rule": "min(100, 100 × beneficiaries ÷ (target share × residents))",
+            },
+            "influence": {
+                "volunteer_hours": o.volunteer_hours,
+                "hours_target": p["influence_volunteer_hours_target"],
+                "funded_projects_in_window": o.funded_projects,
+                "grade": o.grade,
+                "stars": o.stars,
+                "parts": parts,
+                "rule": "100 × (hours part × min(1, hours ÷ target) + funding part × funded"
+                " + rating part × max(grade, stars) ÷ 5)",
+            },
+            "weights": weights,
+        },
+    }
+
+
+def _ranks(entries: list[dict[str, Any]], key: str) -> None:
+    """Competition ranking (1, 2, 2, 4) by total, written to ``entry[key]``."""
+    previous, rank = None, 0
+    for i, e in enumerate(sorted(entries, key=lambda e: -e["total"]), 1):
+        if e["total"] != previous:
+            rank, previous = i, e["total"]
+        e[key] = rank
+
+
+def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> list[dict[str, Any]]:
+    """Organisations of ``within`` ranked, with their ranks within township and county.
+
+    Ranks are always taken over the whole township and county, whatever ``within`` is, so an
+    organisation's rank does not depend on which division's list one reads.
+    """
+    entries = []
+    for o in gather(tx, j, j.county.code, as_of, rules):
+        entries.append(
+            {
+                "org_id": o.org_id,
+                "name": o.name,
+                "village_code": o.village_code,
+                "township_code": j.township_of(o.village_code),
+                "kind": o.kind,
+                **score(o, rules),
+            }
+        )
+    _ranks(entries, "rank_in_county")
+    by_township: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in entries:
+        by_township[e["township_code"]].append(e)
+    for group in by_township.values():
+        _ranks(group, "rank_in_township")
+    prefix = prefix_of(within)
+    chosen = [e for e in entries if e["village_code"].startswith(prefix)]
+    return sorted(chosen, key=lambda e: (e["rank_in_county"], e["org_id"]))
+
+
+def summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ranking group of a division's figures: how many were ranked, mean scores."""
+    n = len(entries)
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / n, 2) if n else None
+
+    out: dict[str, Any] = {"ranked": n}
+    for d in DIMENSIONS:
+        out[f"avg_{d}"] = mean([e["scores"][d] for e in entries])
+    out["avg_total"] = mean([e["total"] for e in entries])
+    return out

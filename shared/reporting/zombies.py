@@ -1,0 +1,132 @@
+"""The zombie list (僵尸组织名单): who is on it, and why — the list the exit process starts from.
+
+An organisation is listed when it is active and had no activity in the trailing window of the
+zombie rule in force (domain.md §4.5). Each entry names every reason that applies, from the
+2021 campaign's criteria (domain.md §3), so a reviewer sees the grounds rather than a flag.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from shared.jurisdiction import prefix_of
+from shared.projection.store import Tx
+from shared.reporting.figures import zombie_candidates
+from shared.rules import RuleSet, months_before
+
+REASONS = {
+    "no_activity_in_window": "近{months}个月无活动",
+    "never_active": "成立以来从未开展活动",
+    "no_activity_in_first_year": "成立（登记/备案）后一年内未开展活动",
+    "annual_reports_missed": "连续两年未报送年报且未接受检查",
+    "on_abnormal_list": "已列入活动异常名录",
+}
+
+
+def _reason(code: str, detail: dict[str, Any], **fmt: Any) -> dict[str, Any]:
+    return {"code": code, "zh": REASONS[code].format(**fmt), "detail": detail}
+
+
+def zombie_list(tx: Tx, within: str, as_of: date, rules: RuleSet) -> list[dict[str, Any]]:
+    like = prefix_of(within) + "%"
+    rows = zombie_candidates(tx, like, as_of, rules)
+    if not rows:
+        return []
+    day = as_of.isoformat()
+    first_activity = _by_org(
+        tx,
+        "SELECT org_id, MIN(occurred_on) AS v FROM activity WHERE village_code LIKE %s"
+        " AND occurred_on <= %s GROUP BY org_id",
+        (like, day),
+    )
+    years = (as_of.year - 1, as_of.year - 2)
+    reports: dict[str, set[int]] = {}
+    for r in tx.all(
+        "SELECT org_id, year FROM annual_report WHERE village_code LIKE %s AND year IN (%s, %s)"
+        " AND filed_on <= %s",
+        (like, *years, day),
+    ):
+        reports.setdefault(r["org_id"], set()).add(int(r["year"]))
+    inspected = _by_org(
+        tx,
+        "SELECT org_id, MAX(inspected_on) AS v FROM inspection WHERE village_code LIKE %s"
+        " AND inspected_on <= %s GROUP BY org_id",
+        (like, day),
+    )
+    listed = _by_org(
+        tx,
+        "SELECT org_id, MAX(reason) AS v FROM credit_listing WHERE village_code LIKE %s"
+        " AND credit_list = 'abnormal' AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)"
+        " GROUP BY org_id",
+        (like, day, day),
+    )
+    two_years_ago = date(years[1], 1, 1).isoformat()
+    out = []
+    for r in rows:
+        org_id, entered = r["org_id"], date.fromisoformat(r["entered_on"])
+        reasons = [
+            _reason(
+                "no_activity_in_window",
+                {
+                    "window_months": rules.zombie_window_months,
+                    "last_activity_on": r["last_activity_on"],
+                },
+                months=rules.zombie_window_months,
+            )
+        ]
+        if r["last_activity_on"] is None:
+            reasons.append(_reason("never_active", {"entered_on": r["entered_on"]}))
+        first = first_activity.get(org_id)
+        one_year_in = _one_year_after(entered)
+        if one_year_in <= as_of and (first is None or first > one_year_in.isoformat()):
+            reasons.append(
+                _reason(
+                    "no_activity_in_first_year",
+                    {"entered_on": r["entered_on"], "first_activity_on": first},
+                )
+            )
+        registered = r["registered_on"]
+        if (
+            registered is not None
+            and registered <= date(years[1], 12, 31).isoformat()
+            and not reports.get(org_id)
+            and (inspected.get(org_id) or "") < two_years_ago
+        ):
+            reasons.append(
+                _reason(
+                    "annual_reports_missed",
+                    {"years": list(years), "last_inspected_on": inspected.get(org_id)},
+                )
+            )
+        if org_id in listed:
+            reasons.append(_reason("on_abnormal_list", {"listed_for": listed[org_id]}))
+        out.append(
+            {
+                "org_id": org_id,
+                "name": r["name"],
+                "village_code": r["village_code"],
+                "kind": r["kind"],
+                "field": r["field"],
+                "entered_on": r["entered_on"],
+                "last_activity_on": r["last_activity_on"],
+                "months_since_activity": _months_between(
+                    date.fromisoformat(r["last_activity_on"] or r["entered_on"]), as_of
+                ),
+                "reasons": reasons,
+            }
+        )
+    return out
+
+
+def _by_org(tx: Tx, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    return {r["org_id"]: r["v"] for r in tx.all(sql, params)}
+
+
+def _one_year_after(day: date) -> date:
+    return months_before(day, -12)  # a negative count moves forward; 29 Feb clamps to 28th
+
+
+def _months_between(start: date, end: date) -> int:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (1 if end.day < start.day else 0)

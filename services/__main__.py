@@ -4,7 +4,8 @@
 into empty stores, starts the relays and projectors, and serves the county, township and village
 APIs from one process on their own ports. ``init`` creates schemas, tables and topics;
 ``run --tier T --role R`` runs one role of the production topology; ``dead-letters`` lists and
-replays a projector's poison events; ``tokens`` prints the demo operators' tokens.
+replays a projector's poison events; ``reconcile`` proves parent = Σ children across the three
+read models; ``export`` writes a report file; ``tokens`` prints the demo operators' tokens.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import uvicorn
 
-from services import roles
+from services import reporting, roles
 from services.demo import load_demo
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
@@ -44,6 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     dead = sub.add_parser("dead-letters", help="list a tier projector's dead letters")
     dead.add_argument("--tier", required=True, choices=[str(t) for t in Tier])
     dead.add_argument("--replay", metavar="SOURCE", help="resume SOURCE after a fix")
+    rec = sub.add_parser(
+        "reconcile", help="prove county = Σ townships = Σ villages across the three read models"
+    )
+    reporting.add_arguments(rec)
+    rec.add_argument("--wait", type=float, default=10.0, help="seconds to wait for one point")
+    rec.add_argument("--json", action="store_true", help="print the full result as JSON")
+    exp = sub.add_parser("export", help="write a division's report as CSV, XLSX, JSON or HTML")
+    reporting.add_arguments(exp)
+    exp.add_argument("--format", choices=["csv", "xlsx", "json", "html"], default="html")
+    exp.add_argument("--tier", choices=[str(t) for t in Tier], default="county")
+    exp.add_argument("--out", help="output file (default: report-<division>-<date>.<format>)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "tokens":
@@ -56,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         return roles.run(settings, Tier(args.tier), args.role)
     if args.command == "dead-letters":
         return roles.dead_letters(settings, Tier(args.tier), args.replay)
+    if args.command == "reconcile":
+        return reporting.reconcile(settings, args)
+    if args.command == "export":
+        return reporting.export(settings, args)
     return embedded(settings)
 
 

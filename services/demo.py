@@ -4,7 +4,8 @@ Every record goes through the same command methods operators use (guards include
 demo operator of the acting division and a past effective date (China time), so the demo
 exercises the platform instead of writing rows behind its back. About 18 months ending today:
 village applications, township filing decisions and charters, county registrations (new and
-upgraded filed groups), annual reports, ratings, funding, inspections, exits, and activities,
+upgraded filed groups), annual reports, ratings, funding with disbursements, service platforms,
+abnormal-list entries, inspections, exits, and activities,
 with about 15% of the groups silent for the last 12 months (the zombie list).
 """
 
@@ -143,7 +144,10 @@ class DemoHistory:
             applied = self.day_between(self.start, until)
             founded = applied - timedelta(days=self.rng.randint(0, 900))
             meta = self.meta(Tier.VILLAGE, applied, v)
-            result = self.village.apply_for_filing(v.code, name, field, founded, meta)
+            category = "village_sage_council" if "乡贤参事" in name else "general"
+            result = self.village.apply_for_filing(
+                v.code, name, field, founded, meta, category=category
+            )
             self.orgs.append(Org(result.id, v, name, field, applied=applied))
             self.progress("village applications", i, len(plan))
 
@@ -260,8 +264,71 @@ class DemoHistory:
                 amount = Decimal(self.rng.randint(5, 30) * (5000 if direct else 1000))
                 project = f"{org.name}{self.rng.choice(PROJECTS)}项目"
                 meta = self.meta(Tier.COUNTY, day)
-                self.county.award_funding(org.id, programme, str(year), project, amount, host, meta)
+                award = self.county.award_funding(
+                    org.id, programme, str(year), project, amount, host, meta
+                )
                 self.count("funding_awards")
+                # 60% a month after the award, the rest after the final evaluation (~6 months).
+                for tranche, share, after in (
+                    ("首期", Decimal("0.6"), 30),
+                    ("尾款", Decimal("0.4"), 190),
+                ):
+                    paid = day + timedelta(days=after)
+                    if paid <= self.today:
+                        meta = self.meta(Tier.COUNTY, paid)
+                        self.county.disburse(award.id, tranche, amount * share, meta)
+                        self.count("disbursements")
+
+    def platforms(self) -> None:
+        """The three-tier platform system: a county centre, a platform per township, stations
+        in most villages, incubators in some urban communities."""
+        opened = self.start + timedelta(days=10)
+        county = self.j.county
+        meta = self.meta(Tier.COUNTY, opened, county)
+        self.county.open_platform(
+            "county_centre", county.code, f"{county.name}社会组织党群服务中心", meta
+        )
+        for t in self.j.townships():
+            meta = self.meta(Tier.TOWNSHIP, opened, t)
+            self.township.open_platform(
+                "township_platform", t.code, f"{t.name}社会组织服务平台", meta
+            )
+        for v in self.j.villages():
+            if self.rng.random() < 0.8:
+                day = self.day_between(opened, self.today)
+                meta = self.meta(Tier.VILLAGE, day, v)
+                self.village.open_platform(
+                    "village_station", v.code, f"{v.name}社会组织服务站", meta
+                )
+                self.count("village_stations")
+            if v.area is Area.URBAN and self.rng.random() < 0.4:
+                day = self.day_between(opened, self.today)
+                meta = self.meta(Tier.TOWNSHIP, day, v)
+                self.township.open_platform("incubator", v.code, f"{v.name}社会组织孵化园", meta)
+                self.count("incubators")
+
+    def credit_lists(self) -> None:
+        """Registered organisations that missed last year's annual report go on the abnormal
+        list on 1 July; about half rectify within two months and leave it."""
+        year = self.today.year - 1
+        listed_on = date(self.today.year, 7, 1)
+        if listed_on > self.today:
+            listed_on, year = date(self.today.year - 1, 7, 1), year - 1
+        for org in (o for o in self.orgs if o.registered):
+            assert org.registered is not None
+            if org.registered > date(year, 12, 31) or self.last_day(org) < listed_on:
+                continue
+            if self.county.find(org.id).annual_reports & {year} and not org.zombie:
+                continue
+            meta = self.meta(Tier.COUNTY, listed_on)
+            reason = "通过登记的住所无法联系" if org.zombie else f"未按时报送{year}年度年报"
+            self.county.enter_credit_list(org.id, "abnormal", reason, meta)
+            self.count("abnormal_listed")
+            left = listed_on + timedelta(days=self.rng.randint(20, 60))
+            if self.rng.random() < 0.5 and left <= self.last_day(org):
+                meta = self.meta(Tier.COUNTY, left)
+                self.county.leave_credit_list(org.id, "abnormal", "已补报年报，核实整改", meta)
+                self.count("abnormal_removed")
 
     def inspections_and_exits(self) -> None:
         seasoned = [
@@ -341,6 +408,8 @@ class DemoHistory:
             (self.choose_zombies, False),
             (self.county_follow_up, False),
             (self.funding, False),
+            (self.platforms, False),
+            (self.credit_lists, False),
             (self.inspections_and_exits, True),
             (self.activities, True),
         ]:

@@ -1,0 +1,492 @@
+"""Report exports: CSV and XLSX with Chinese headers, JSON, and generic list exports.
+
+A report (the dict ``shared.projection.reports.division_report`` builds and the API serves) is
+laid out "metrics down, divisions across": one row per catalogued figure, one column for the
+division itself and one per child division. Every label, unit, group name and definition comes
+from ``shared.reporting.catalogue``; nothing here names a figure on its own.
+
+Values are int, float or None. None is a rate whose denominator is zero: an empty cell in CSV
+and XLSX ("—" in HTML). Figures of unit ``ratio`` are 0–1 fractions, shown as percentages.
+Keys a report carries that the catalogue does not define (parameters echoed next to the
+figures, such as ``zombies.window_months``) are not figures and are left out of the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from shared.reporting.catalogue import GROUPS, METRICS, Group, Metric, flatten, lookup
+
+__all__ = [
+    "DIVISION_SUFFIX",
+    "display_unit",
+    "division_figures",
+    "division_name",
+    "division_text",
+    "divisions",
+    "format_value",
+    "metric_keys",
+    "period_text",
+    "report_csv",
+    "report_json",
+    "report_table",
+    "report_title",
+    "report_xlsx",
+    "rule_families",
+    "table_csv",
+    "table_xlsx",
+    "tier_text",
+    "watermark_text",
+    "zh_date",
+]
+
+BOM = "\ufeff"
+DIVISION_SUFFIX = "（本级合计）"
+LIST_SEPARATOR = "；"
+FIXED_HEADERS = ["分组 Group", "指标 Metric", "单位 Unit", "可加 Additive"]
+
+# Display forms of the catalogue's non-Chinese units (the catalogue keeps the canonical unit).
+_UNIT_DISPLAY = {"ratio": "%", "score": "分（0–100）", "average": "平均数", "per 10,000": "每万人"}
+_TIER_ZH = {"county": "县级", "township": "乡镇（街道）级", "village": "村（社区）级"}
+_PERCENT_FORMAT = "0.0%"
+_MONEY_FORMAT = "#,##0.00"
+_DECIMAL_FORMAT = "0.00"
+
+
+# ------------------------------------------------------------------ shared helpers
+
+
+def divisions(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The division itself, then its children, each a mapping with ``name`` and ``figures``."""
+    return [report, *report.get("children", [])]
+
+
+def division_name(d: Mapping[str, Any]) -> str:
+    """A child's name (a division, or an organisation of a village report: name or id);
+    the report's own division sits under ``division``."""
+    inner = d.get("division")
+    src = inner if isinstance(inner, Mapping) else d
+    return str(src.get("name") or src.get("code") or src.get("org_id") or "")
+
+
+def division_figures(d: Mapping[str, Any]) -> dict[str, object]:
+    figures = d.get("figures") or {}
+    return flatten(figures) if isinstance(figures, dict) else {}
+
+
+def _catalogued(key: str) -> Metric | None:
+    try:
+        return lookup(key)
+    except KeyError:
+        return None
+
+
+def _family_pattern(key: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(key).replace(r"\*", r"[^.]+") + "$")
+
+
+def metric_keys(report: Mapping[str, Any]) -> list[str]:
+    """Concrete keys present in the report (in any division), in catalogue order.
+
+    Groups in ``GROUPS`` order, figures in ``METRICS`` order; a ``*`` family expands to the
+    concrete keys the report carries, sorted.
+    """
+    present: set[str] = set()
+    for d in divisions(report):
+        present.update(division_figures(d))
+    keys: list[str] = []
+    for group in GROUPS:
+        for m in METRICS:
+            if m.group != group.key:
+                continue
+            if "*" in m.key:
+                pattern = _family_pattern(m.key)
+                keys += sorted(k for k in present if pattern.match(k))
+            elif m.key in present:
+                keys.append(m.key)
+    return keys
+
+
+def _group(key: str) -> Group:
+    head = key.split(".", 1)[0]
+    return next(g for g in GROUPS if g.key == head)
+
+
+def display_unit(unit: str) -> str:
+    return _UNIT_DISPLAY.get(unit, unit)
+
+
+def format_value(value: object, unit: str, *, blank: str = "", grouping: bool = False) -> str:
+    """A figure as text: ratios as percentages (1 decimal), money and decimals with 2 places."""
+    if value is None:
+        return blank
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float):
+        sep = "," if grouping else ""
+        if unit == "ratio":
+            return f"{value * 100:.1f}%"
+        if isinstance(value, int):
+            return f"{value:{sep}d}"
+        if value.is_integer() and unit not in _UNIT_DISPLAY and unit != "元":
+            return f"{int(value):{sep}d}"  # a count that arrived as a float
+        return f"{value:{sep}.2f}"
+    return str(value)
+
+
+def zh_date(text: object) -> str:
+    """ "2026-06-30" → "2026年6月30日" (other text unchanged)."""
+    try:
+        d = date.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def report_title(report: Mapping[str, Any]) -> str:
+    return f"{division_name(report)} 社区社会组织发展情况报告"
+
+
+def tier_text(tier: object) -> str:
+    return _TIER_ZH.get(str(tier), str(tier or ""))
+
+
+def period_text(report: Mapping[str, Any], *, chinese_dates: bool = False) -> str:
+    period = report.get("period") or {}
+    fmt = zh_date if chinese_dates else str
+    text = f"{fmt(period.get('from', ''))} 至 {fmt(period.get('to', ''))}"
+    label = period.get("label")
+    return f"{text}（{label}）" if label else text
+
+
+def _format_parameter(value: object) -> object:
+    if isinstance(value, int | float | str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return str(value)
+
+
+def rule_families(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each rule family the report used: key, Chinese name (from the catalogue), version, ….
+
+    The Chinese name is that of the group whose figures depend on the family. Reports that
+    only carry the combined ``rule_version`` string yield one entry for it.
+    """
+    rules = report.get("rules")
+    out: list[dict[str, Any]] = []
+    if isinstance(rules, Mapping):
+        for family, spec in rules.items():
+            spec = spec if isinstance(spec, Mapping) else {"version": spec}
+            group = next((_group(m.key) for m in METRICS if family in m.rules), None)
+            out.append(
+                {
+                    "family": family,
+                    "zh": group.zh if group else family,
+                    "version": str(spec.get("version", "")),
+                    "effective_from": str(spec.get("effective_from", "")),
+                    "parameters": dict(spec.get("parameters") or {}),
+                }
+            )
+    elif report.get("rule_version"):
+        out.append(
+            {
+                "family": "",
+                "zh": "",
+                "version": str(report["rule_version"]),
+                "effective_from": "",
+                "parameters": {},
+            }
+        )
+    return out
+
+
+def _rules_text(report: Mapping[str, Any]) -> str:
+    parts = []
+    for r in rule_families(report):
+        since = f"，{r['effective_from']}起" if r["effective_from"] else ""
+        name = f"{r['zh']}（{r['family']}）：" if r["family"] else ""
+        parts.append(f"{name}{r['version']}{since}")
+    return LIST_SEPARATOR.join(parts)
+
+
+def watermark_text(report: Mapping[str, Any]) -> str:
+    marks = report.get("watermarks") or {}
+    return LIST_SEPARATOR.join(f"{tier_text(t)} {v}" for t, v in marks.items())
+
+
+def division_text(report: Mapping[str, Any]) -> str:
+    d = report.get("division") or {}
+    extra = "，".join(x for x in (str(d.get("code") or ""), tier_text(d.get("tier"))) if x)
+    return f"{d.get('name', '')}（{extra}）" if extra else str(d.get("name", ""))
+
+
+def _preamble(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("报表", report_title(report)),
+        ("区划", division_text(report)),
+        ("截至日期", str(report.get("as_of", ""))),
+        ("统计期间", period_text(report)),
+        ("规则版本", _rules_text(report)),
+        ("数据水位", watermark_text(report)),
+    ]
+
+
+# ------------------------------------------------------------------ the report table
+
+
+def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object]]]:
+    """Headers and rows: metrics down, the division and its children across.
+
+    Columns: group, metric (Chinese name), unit, additive (是/否), the division itself
+    ("name（本级合计）") and one per child. Cells hold the raw values (None where a rate has a
+    zero denominator or a division lacks the figure).
+    """
+    divs = divisions(report)
+    headers = [
+        *FIXED_HEADERS,
+        division_name(report) + DIVISION_SUFFIX,
+        *(division_name(c) for c in divs[1:]),
+    ]
+    flat = [division_figures(d) for d in divs]
+    rows: list[list[object]] = []
+    for key in metric_keys(report):
+        m = lookup(key)
+        rows.append(
+            [
+                _group(key).zh,
+                m.zh,
+                display_unit(m.unit),
+                "是" if m.additive else "否",
+                *(f.get(key) for f in flat),
+            ]
+        )
+    return headers, rows
+
+
+def _table_units(report: Mapping[str, Any]) -> list[str]:
+    """The catalogue unit of each row of ``report_table``."""
+    return [lookup(k).unit for k in metric_keys(report)]
+
+
+def _csv_bytes(rows: Iterable[Sequence[object]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    for row in rows:
+        writer.writerow(row)
+    return (BOM + buf.getvalue()).encode("utf-8")
+
+
+def report_csv(report: Mapping[str, Any]) -> bytes:
+    """UTF-8 with BOM: a ``key,value`` preamble, a blank line, then the report table."""
+    headers, rows = report_table(report)
+    fixed = len(FIXED_HEADERS)
+    lines: list[Sequence[object]] = [list(p) for p in _preamble(report)]
+    lines.append([])
+    lines.append(headers)
+    for row, unit in zip(rows, _table_units(report), strict=True):
+        lines.append([*row[:fixed], *(format_value(v, unit) for v in row[fixed:])])
+    return _csv_bytes(lines)
+
+
+def report_json(report: Mapping[str, Any]) -> bytes:
+    return json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+# ------------------------------------------------------------------ XLSX
+
+
+def _display_width(text: object) -> int:
+    """Column width in Excel character units: CJK and full-width characters count double."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(text))
+
+
+def _number_format(unit: str, value: object) -> str | None:
+    if unit == "ratio":
+        return _PERCENT_FORMAT
+    if unit == "元":
+        return _MONEY_FORMAT
+    if isinstance(value, float) and not value.is_integer():
+        return _DECIMAL_FORMAT
+    return None
+
+
+def _cell_value(value: object) -> object:
+    """A value openpyxl can store: lists joined, mappings as JSON, other objects as text."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None or isinstance(value, int | float | str | date):
+        return value
+    if isinstance(value, list | tuple | set):
+        return LIST_SEPARATOR.join("" if v is None else str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        return float(value)  # type: ignore[arg-type]  # Decimal and friends
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _style_sheet(
+    ws: Any, widths: Sequence[int], *, freeze: str = "A2", max_width: int = 60
+) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    ws.freeze_panes = freeze
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(6, min(max_width, w + 2))
+
+
+def _workbook_bytes(wb: Any) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _safe_sheet_title(title: str) -> str:
+    cleaned = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'") or "Sheet"
+    return cleaned[:31]
+
+
+def report_xlsx(report: Mapping[str, Any]) -> bytes:
+    """A workbook with sheet "报表" (the report table) and sheet "说明" (context, definitions)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    headers, rows = report_table(report)
+    keys = metric_keys(report)
+    fixed = len(FIXED_HEADERS)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "报表"
+    ws.append(headers)
+    widths = [_display_width(h) for h in headers]
+    for key, row in zip(keys, rows, strict=True):
+        unit = lookup(key).unit
+        ws.append(row)
+        r = ws.max_row
+        for col, value in enumerate(row, start=1):
+            text = format_value(value, unit) if col > fixed else str(value)
+            widths[col - 1] = max(widths[col - 1], _display_width(text))
+            if col > fixed and (fmt := _number_format(unit, value)):
+                ws.cell(row=r, column=col).number_format = fmt
+    _style_sheet(ws, widths, freeze="C2", max_width=30)
+
+    notes = wb.create_sheet("说明")
+    bold = Font(bold=True)
+
+    def heading(text: str) -> None:
+        if notes.max_row > 1:
+            notes.append([])
+        notes.append([text])
+        notes.cell(row=notes.max_row, column=1).font = bold
+
+    notes.append(["项目", "内容"])
+    for k, v in _preamble(report):
+        if k != "规则版本":  # the rules section below lists them, with their parameters
+            notes.append([k, v])
+    heading("规则 Rules")
+    notes.append(["规则族", "名称", "版本", "生效日期", "参数", "取值"])
+    for r in rule_families(report):
+        params = r["parameters"] or {"": ""}
+        for name, value in params.items():
+            notes.append(
+                [
+                    r["family"],
+                    r["zh"],
+                    r["version"],
+                    r["effective_from"],
+                    name,
+                    _format_parameter(value),
+                ]
+            )
+    heading("数据水位 Watermarks")
+    notes.append(["层级", "层级名称", "位置"])
+    for tier, position in (report.get("watermarks") or {}).items():
+        notes.append([tier, tier_text(tier), position])
+    heading("指标说明 Metric definitions")
+    notes.append(
+        ["指标键 Key", "分组", "中文名", "英文名", "单位", "定义", "分母", "可加", "口径", "规则"]
+    )
+    for key in keys:
+        m = lookup(key)
+        notes.append(
+            [
+                key,
+                _group(key).zh,
+                m.zh,
+                m.en,
+                display_unit(m.unit),
+                m.definition,
+                m.denominator,
+                "是" if m.additive else "否",
+                "统计期间" if m.period else "截至日期",
+                "、".join(m.rules),
+            ]
+        )
+    note_widths = [0] * notes.max_column
+    for row in notes.iter_rows(values_only=True):
+        for i, v in enumerate(row):
+            if v is not None:
+                note_widths[i] = max(note_widths[i], _display_width(v))
+    _style_sheet(notes, note_widths, freeze="A2", max_width=70)
+    return _workbook_bytes(wb)
+
+
+# ------------------------------------------------------------------ generic list exports
+
+
+def _list_cell(value: object) -> str:
+    """A list cell as text: lists joined with "；", None empty, booleans 是/否."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | tuple | set):
+        return LIST_SEPARATOR.join(_list_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def table_csv(columns: Sequence[tuple[str, str]], rows: Iterable[Mapping[str, Any]]) -> bytes:
+    """A list (zombie organisations, a ranking) as CSV: UTF-8 with BOM, Chinese headers.
+
+    ``columns`` are (row key, Chinese header); list values are joined with "；".
+    """
+    lines: list[Sequence[object]] = [[header for _, header in columns]]
+    lines += [[_list_cell(row.get(key)) for key, _ in columns] for row in rows]
+    return _csv_bytes(lines)
+
+
+def table_xlsx(
+    title: str, columns: Sequence[tuple[str, str]], rows: Iterable[Mapping[str, Any]]
+) -> bytes:
+    """A list as a one-sheet workbook named ``title``; list values are joined with "；"."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _safe_sheet_title(title)
+    headers = [header for _, header in columns]
+    ws.append(headers)
+    widths = [_display_width(h) for h in headers]
+    for row in rows:
+        values = [_cell_value(row.get(key)) for key, _ in columns]
+        ws.append(values)
+        for i, v in enumerate(values):
+            if v is not None:
+                widths[i] = max(widths[i], _display_width(v))
+    _style_sheet(ws, widths)
+    return _workbook_bytes(wb)

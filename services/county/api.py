@@ -18,7 +18,7 @@ from shared.domain import Category
 from shared.integration.events import CreditList, FundingProgramme, PartyOrganisationKind
 
 
-def _app(runtime: Runtime) -> CountyApplication:
+async def _app(runtime: Runtime) -> CountyApplication:
     assert isinstance(runtime.app, CountyApplication)
     return runtime.app
 

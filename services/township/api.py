@@ -14,7 +14,7 @@ from shared.api.deps import CommandMeta, Runtime
 from shared.integration.events import InspectionResult
 
 
-def _app(runtime: Runtime) -> TownshipApplication:
+async def _app(runtime: Runtime) -> TownshipApplication:
     assert isinstance(runtime.app, TownshipApplication)
     return runtime.app
 

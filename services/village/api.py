@@ -16,7 +16,7 @@ from shared.api.deps import CommandMeta, Runtime
 from shared.domain import Category
 
 
-def _app(runtime: Runtime) -> VillageApplication:
+async def _app(runtime: Runtime) -> VillageApplication:
     assert isinstance(runtime.app, VillageApplication)
     return runtime.app
 

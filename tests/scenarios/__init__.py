@@ -1,0 +1,1 @@
+"""Scenario tests: counties built to match published figures, loaded through the operator APIs."""

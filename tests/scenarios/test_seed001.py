@@ -284,7 +284,7 @@ def test_the_three_read_models_reconcile_at_one_point(seeded: Seeded) -> None:
     from shared.reporting.reconcile import reconcile_tiers
 
     p = seeded.platform
-    as_of, period = resolve(AS_OF, period="2024")
+    as_of, period = resolve(AS_OF)
     rules = p.tiers[Tier.COUNTY].rules.in_force(as_of)
     result = reconcile_tiers(
         {t: rt.db for t, rt in p.tiers.items()}, p.jurisdiction, COUNTY, as_of, period, rules

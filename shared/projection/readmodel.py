@@ -91,6 +91,14 @@ SCHEMA = [
         topic TEXT NOT NULL, part INTEGER NOT NULL, next_offset INTEGER NOT NULL,
         PRIMARY KEY (topic, part))""",
     "CREATE TABLE IF NOT EXISTS relay_position (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+    # Report counter cache (shared.reporting.counters): a division's version moves with every
+    # event applied to it or below it, in the same transaction, so a cached entry computed at
+    # an older version is never used.
+    "CREATE TABLE IF NOT EXISTS division_version (code TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS counter_cache (
+        key TEXT NOT NULL, code TEXT NOT NULL, version BIGINT NOT NULL, counters TEXT NOT NULL,
+        PRIMARY KEY (key, code)
+    )""",
     # Poison events (ADR 0003): kept for good; resolved_at marks a replay.
     """CREATE TABLE IF NOT EXISTS dead_letter (
         source TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,
@@ -424,6 +432,17 @@ def organisation_exited(tx: Tx, env: Envelope, p: ev.OrganisationExitedV1) -> No
 def apply(tx: Tx, env: Envelope) -> None:
     """Apply one integration event to the read model (tracking is the projector's job)."""
     HANDLERS[env.type](tx, env, env.payload())
+    touch(tx, env.division_code)
+
+
+def touch(tx: Tx, code: str) -> None:
+    """Move the version of a division and of its ancestors: their cached counters are stale."""
+    for level in sorted({code, code[:9] + "000", code[:6] + "000000"}):  # one lock order
+        tx.execute(
+            "INSERT INTO division_version (code, version) VALUES (%s, 1) ON CONFLICT (code)"
+            " DO UPDATE SET version = division_version.version + 1",
+            (level,),
+        )
 
 
 def canonical_dump(tx: Tx) -> dict[str, list[tuple[Any, ...]]]:

@@ -13,7 +13,7 @@ count what happened on a day inside the period. Dates are China legal dates thro
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -56,44 +56,6 @@ class Scope:
 
 
 # ------------------------------------------------------------------ counters
-
-
-def collect(
-    tx: Tx, j: Jurisdiction, within: str, as_of: date, period: Period, rules: RuleSet
-) -> dict[str, Counters]:
-    """Additive counters for every division in ``within`` that holds anything: its villages
-    and communities, plus township/county divisions where platforms sit."""
-    scope = Scope(prefix_of(within) + "%")
-    out: dict[str, Counters] = defaultdict(Counter)
-    count_organisations(tx, out, scope, as_of, j)
-    count_flows(tx, out, scope, period)
-    count_activity(tx, out, scope, period)
-    count_zombies(tx, out, scope, as_of, rules)
-    count_supervision(tx, out, scope, as_of, period)
-    count_funding(tx, out, scope, period)
-    count_ratings(tx, out, scope, as_of)
-    count_platforms(tx, out, scope, as_of)
-    # Rows whose division is not in the tree stay in: they count in the parent's fold but in
-    # no child's, which is exactly the mismatch reconciliation reports.
-    for v in j.villages(within):
-        village_flags(out[v.code], v, rules)
-    return dict(out)
-
-
-def collect_organisations(
-    tx: Tx, j: Jurisdiction, village: str, as_of: date, period: Period, rules: RuleSet
-) -> dict[str, Counters]:
-    """The same counters per organisation of one village: the last step of the drill-down."""
-    scope = Scope(village, by="org_id")
-    out: dict[str, Counters] = defaultdict(Counter)
-    count_organisations(tx, out, scope, as_of, j)
-    count_flows(tx, out, scope, period)
-    count_activity(tx, out, scope, period)
-    count_zombies(tx, out, scope, as_of, rules)
-    count_supervision(tx, out, scope, as_of, period)
-    count_funding(tx, out, scope, period)
-    count_ratings(tx, out, scope, as_of)
-    return dict(out)
 
 
 def count_organisations(
@@ -456,9 +418,21 @@ def derive(c: Counters, organisation: bool = False) -> dict[str, Any]:
             ),
         },
     }
+    figures["ranking"] = ranking_summary(c)
     if organisation:
         del figures["density"], figures["platforms"]
     return figures
+
+
+def ranking_summary(c: Counters) -> dict[str, Any]:
+    """Organisations ranked and their mean scores, from the additive score sums."""
+    n = c["ranking.ranked"]
+
+    def mean(key: str) -> float | None:
+        return round(c[f"ranking.sum_{key}_centi"] / n / 100, 2) if n else None
+
+    keys = ("activity", "standardisation", "coverage", "influence", "total")
+    return {"ranked": n, **{f"avg_{k}": mean(k) for k in keys}}
 
 
 def describe(d: Division) -> dict[str, Any]:

@@ -8,7 +8,7 @@ an organisation (or a reviewer) can see why it ranks where it does.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -48,10 +48,9 @@ class Inputs:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def gather(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> list[Inputs]:
-    """Inputs for every organisation active on ``as_of`` in division ``within``."""
+def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> list[Inputs]:
+    """Inputs for every organisation active on ``as_of`` whose village code is ``LIKE like``."""
     params = rules.ranking.parameters
-    like = prefix_of(within) + "%"
     day = as_of.isoformat()
     since = months_before(as_of, int(params["window_months"])).isoformat()
     orgs: dict[str, Inputs] = {}
@@ -215,7 +214,7 @@ def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> l
     organisation's rank does not depend on which division's list one reads.
     """
     entries = []
-    for o in gather(tx, j, j.county.code, as_of, rules):
+    for o in gather(tx, j, prefix_of(j.county.code) + "%", as_of, rules):
         entries.append(
             {
                 "org_id": o.org_id,
@@ -237,15 +236,21 @@ def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> l
     return sorted(chosen, key=lambda e: (e["rank_in_county"], e["org_id"]))
 
 
-def summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ranking group of a division's figures: how many were ranked, mean scores."""
-    n = len(entries)
-
-    def mean(values: list[float]) -> float | None:
-        return round(sum(values) / n, 2) if n else None
-
-    out: dict[str, Any] = {"ranked": n}
-    for d in DIMENSIONS:
-        out[f"avg_{d}"] = mean([e["scores"][d] for e in entries])
-    out["avg_total"] = mean([e["total"] for e in entries])
-    return out
+def count_ranking(
+    tx: Tx,
+    out: dict[str, Counter[str]],
+    j: Jurisdiction,
+    like: str,
+    by: str,
+    as_of: date,
+    rules: RuleSet,
+) -> None:
+    """Additive ranking counters: organisations ranked and their score sums in hundredths
+    (exact integers), so a division's mean score is derived after summing its children."""
+    for o in gather(tx, j, like, as_of, rules):
+        scored = score(o, rules)
+        c = out[o.org_id if by == "org_id" else o.village_code]
+        c["ranking.ranked"] += 1
+        for d in DIMENSIONS:
+            c[f"ranking.sum_{d}_centi"] += round(scored["scores"][d] * 100)
+        c["ranking.sum_total_centi"] += round(scored["total"] * 100)

@@ -21,7 +21,8 @@ from typing import Any
 
 from shared.jurisdiction import Jurisdiction, Tier, prefix_of
 from shared.projection.store import Database
-from shared.reporting.figures import Counters, children_of, collect, fold
+from shared.reporting.counters import collect
+from shared.reporting.figures import Counters, children_of, fold
 from shared.reporting.periods import Period
 from shared.reporting.report import watermarks
 from shared.rules import RuleSet

@@ -12,18 +12,16 @@ from datetime import date
 from typing import Any
 
 from shared.domain import NotFound
-from shared.jurisdiction import Jurisdiction, Tier, prefix_of
+from shared.jurisdiction import Jurisdiction, Tier
 from shared.projection.store import Database, Tx
 from shared.reporting import ranking
-from shared.reporting.figures import (
-    Counters,
-    children_of,
+from shared.reporting.counters import (
+    CounterCache,
     collect,
     collect_organisations,
-    derive,
-    describe,
-    fold,
+    division_counters,
 )
+from shared.reporting.figures import Counters, children_of, derive, describe, fold
 from shared.reporting.periods import Period
 from shared.reporting.zombies import zombie_list
 from shared.rules import RuleSet
@@ -58,45 +56,36 @@ def division_report(
     q = _query(as_of, period)
     with db.snapshot() as tx:
         marks = watermarks(tx)
-        counters = collect(tx, j, code, as_of, period, rules)
-        scored = [
-            {**ranking.score(o, rules), "org_id": o.org_id, "village_code": o.village_code}
-            for o in ranking.gather(tx, j, code, as_of, rules)
-        ]
+        cache = CounterCache.load(tx, j, code, as_of, period, rules)
+        total = division_counters(tx, cache, j, division, as_of, period, rules)
         if division.tier is Tier.VILLAGE:
             per_org = collect_organisations(tx, j, code, as_of, period, rules)
             names = {
                 r["org_id"]: r["name"]
                 for r in tx.all("SELECT org_id, name FROM org WHERE village_code = %s", (code,))
             }
-
-    def figures_of(counters: Counters, scores: list[dict[str, Any]], org: bool = False) -> Any:
-        return {**derive(counters, organisation=org), "ranking": ranking.summary(scores)}
-
-    def scores_under(prefix: str) -> list[dict[str, Any]]:
-        return [e for e in scored if e["village_code"].startswith(prefix)]
-
-    figures = figures_of(fold(counters, division), scored)
-    if division.tier is Tier.VILLAGE:
-        children = [
-            {
-                "kind": "organisation",
-                "org_id": org_id,
-                "name": names.get(org_id),
-                "figures": figures_of(c, [e for e in scored if e["org_id"] == org_id], org=True),
-                "links": {"report": f"{API}/reports/organisations/{org_id}{q}"},
-            }
-            for org_id, c in sorted(per_org.items(), key=lambda kv: (names.get(kv[0]) or "", kv[0]))
-        ]
-    else:
-        children = [
-            {
-                **describe(child),
-                "figures": figures_of(fold(counters, child), scores_under(prefix_of(child.code))),
-                "links": {"report": f"{API}/reports/{child.code}{q}"},
-            }
-            for child in children_of(j, division)
-        ]
+            children = [
+                {
+                    "kind": "organisation",
+                    "org_id": org_id,
+                    "name": names.get(org_id),
+                    "figures": derive(c, organisation=True),
+                    "links": {"report": f"{API}/reports/organisations/{org_id}{q}"},
+                }
+                for org_id, c in sorted(
+                    per_org.items(), key=lambda kv: (names.get(kv[0]) or "", kv[0])
+                )
+            ]
+        else:
+            children = [
+                {
+                    **describe(child),
+                    "figures": derive(division_counters(tx, cache, j, child, as_of, period, rules)),
+                    "links": {"report": f"{API}/reports/{child.code}{q}"},
+                }
+                for child in children_of(j, division)
+            ]
+    cache.store(db)
     return {
         "division": describe(division),
         "as_of": as_of.isoformat(),
@@ -104,7 +93,7 @@ def division_report(
         "rules": rules.describe(),
         "rule_versions": rules.versions,
         "watermarks": marks,
-        "figures": figures,
+        "figures": derive(total),
         "children": children,
         "links": {
             "self": f"{API}/reports/{code}{q}",

@@ -1,0 +1,209 @@
+"""Additive counters per division: computed from the read model, and kept in an exact cache.
+
+``collect`` runs every group's SQL once over a division and returns counters per village
+(and per township/county code where platforms sit). That is exact, and it is what
+reconciliation uses, but at 300,000 organisations it reads millions of rows.
+
+``division_counters`` gives the same numbers for one division from a cache of per-division
+counters. The cache is exact, not approximate: the projector bumps a version for an event's
+division and its ancestors in the same transaction as the rows (``readmodel.touch``), and a
+cached entry is used only while the version it was computed at is still current. A county
+report then reads one entry per child; after writes, only the villages that changed are
+recomputed, and their township and county entries are re-summed from the children.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from shared.jurisdiction import Division, Jurisdiction, Tier, prefix_of
+from shared.projection.store import Database, Tx
+from shared.reporting import figures as f
+from shared.reporting.figures import Counters, Scope
+from shared.reporting.periods import Period
+from shared.reporting.ranking import count_ranking
+from shared.rules import RuleSet
+
+# Bump when what a counter means changes, so no entry computed by older code is ever used.
+COUNTERS_VERSION = "1"
+# A township with at least this many stale villages is recomputed in one pass over it.
+BATCH_FROM = 4
+
+
+def _count_all(
+    tx: Tx,
+    out: dict[str, Counters],
+    j: Jurisdiction,
+    s: Scope,
+    as_of: date,
+    period: Period,
+    rules: RuleSet,
+) -> None:
+    f.count_organisations(tx, out, s, as_of, j)
+    f.count_flows(tx, out, s, period)
+    f.count_activity(tx, out, s, period)
+    f.count_zombies(tx, out, s, as_of, rules)
+    f.count_supervision(tx, out, s, as_of, period)
+    f.count_funding(tx, out, s, period)
+    f.count_ratings(tx, out, s, as_of)
+    count_ranking(tx, out, j, s.like, s.by, as_of, rules)
+
+
+def collect(
+    tx: Tx, j: Jurisdiction, within: str, as_of: date, period: Period, rules: RuleSet
+) -> dict[str, Counters]:
+    """Additive counters for every division in ``within`` that holds anything: its villages
+    and communities, plus township/county divisions where platforms sit."""
+    scope = Scope(prefix_of(within) + "%")
+    out: dict[str, Counters] = defaultdict(Counter)
+    _count_all(tx, out, j, scope, as_of, period, rules)
+    f.count_platforms(tx, out, scope, as_of)
+    # Rows whose division is not in the tree stay in: they count in the parent's fold but in
+    # no child's, which is exactly the mismatch reconciliation reports.
+    for v in j.villages(within):
+        f.village_flags(out[v.code], v, rules)
+    return dict(out)
+
+
+def collect_organisations(
+    tx: Tx, j: Jurisdiction, village: str, as_of: date, period: Period, rules: RuleSet
+) -> dict[str, Counters]:
+    """The same counters per organisation of one village: the last step of the drill-down."""
+    out: dict[str, Counters] = defaultdict(Counter)
+    _count_all(tx, out, j, Scope(village, by="org_id"), as_of, period, rules)
+    return dict(out)
+
+
+def _own_level(tx: Tx, code: str, as_of: date) -> Counters:
+    """What sits at a township's or the county's own code (platforms), not in a village."""
+    out: dict[str, Counters] = defaultdict(Counter)
+    f.count_platforms(tx, out, Scope(code), as_of)
+    return out.get(code, Counter())
+
+
+# ------------------------------------------------------------------ the cache
+
+
+@dataclass
+class CounterCache:
+    """One report's view of the cache: entries valid at its snapshot, and what it computed."""
+
+    key: str
+    versions: dict[str, int]
+    entries: dict[str, Counters]
+    computed: dict[str, Counters] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls, tx: Tx, j: Jurisdiction, code: str, as_of: date, period: Period, rules: RuleSet
+    ) -> CounterCache:
+        key = cache_key(j, as_of, period, rules)
+        like = prefix_of(code) + "%"
+        versions = {
+            r["code"]: int(r["version"])
+            for r in tx.all(
+                "SELECT code, version FROM division_version WHERE code LIKE %s", (like,)
+            )
+        }
+        entries = {}
+        for r in tx.all(
+            "SELECT code, version, counters FROM counter_cache WHERE key = %s AND code LIKE %s",
+            (key, like),
+        ):
+            if int(r["version"]) == versions.get(r["code"], 0):
+                entries[r["code"]] = Counter(json.loads(r["counters"]))
+        return cls(key, versions, entries)
+
+    def store(self, db: Database) -> None:
+        """Write what this report computed; an entry whose division changed meanwhile carries
+        the older version and is simply never used."""
+        if not self.computed:
+            return
+        with db.transaction() as tx:
+            for code, c in self.computed.items():
+                tx.execute(
+                    "INSERT INTO counter_cache (key, code, version, counters) VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT (key, code) DO UPDATE SET version = excluded.version,"
+                    " counters = excluded.counters",
+                    (self.key, code, self.versions.get(code, 0), json.dumps(dict(c))),
+                )
+
+
+def cache_key(j: Jurisdiction, as_of: date, period: Period, rules: RuleSet) -> str:
+    """Everything besides the rows that a division's counters depend on."""
+    tree = hashlib.sha256(
+        repr(
+            sorted(
+                (d.code, d.area, d.registered_population, d.resident_population)
+                for d in j.divisions.values()
+            )
+        ).encode()
+    ).hexdigest()[:12]
+    return "|".join(
+        (
+            COUNTERS_VERSION,
+            as_of.isoformat(),
+            period.start.isoformat(),
+            period.end.isoformat(),
+            rules.version,
+            tree,
+        )
+    )
+
+
+def division_counters(
+    tx: Tx,
+    cache: CounterCache,
+    j: Jurisdiction,
+    division: Division,
+    as_of: date,
+    period: Period,
+    rules: RuleSet,
+) -> Counters:
+    """A division's additive counters: Σ its children + its own level, from the cache where
+    valid, recomputed (and remembered) where not."""
+    code = division.code
+    if code in cache.entries:
+        return cache.entries[code]
+    if division.tier is Tier.VILLAGE:
+        _compute_villages(tx, cache, j, j.divisions[division.parent or code], as_of, period, rules)
+        return cache.entries[code]
+    total = Counter(_own_level(tx, code, as_of))
+    children = [j.divisions[c] for c in j.children[code]]
+    stale = [c for c in children if c.tier is Tier.VILLAGE and c.code not in cache.entries]
+    if len(stale) >= BATCH_FROM:
+        _compute_villages(tx, cache, j, division, as_of, period, rules)
+    for child in children:
+        total.update(division_counters(tx, cache, j, child, as_of, period, rules))
+    cache.entries[code] = cache.computed[code] = total
+    return total
+
+
+def _compute_villages(
+    tx: Tx,
+    cache: CounterCache,
+    j: Jurisdiction,
+    township: Division,
+    as_of: date,
+    period: Period,
+    rules: RuleSet,
+) -> None:
+    """Recompute the stale villages of one township: one pass over the township when many are
+    stale, one small pass per village otherwise."""
+    stale = [v for v in j.villages(township.code) if v.code not in cache.entries]
+    if len(stale) >= BATCH_FROM:
+        scopes = [Scope(prefix_of(township.code) + "%")]
+    else:
+        scopes = [Scope(v.code) for v in stale]
+    out: dict[str, Counters] = defaultdict(Counter)
+    for scope in scopes:
+        _count_all(tx, out, j, scope, as_of, period, rules)
+        f.count_platforms(tx, out, scope, as_of)
+    for v in stale:
+        c = out.get(v.code, Counter())
+        f.village_flags(c, v, rules)
+        cache.entries[v.code] = cache.computed[v.code] = c

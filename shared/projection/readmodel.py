@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.domain import legal_date
+from shared.domain import Category, legal_date
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
 from shared.projection.store import Tx
@@ -33,10 +33,19 @@ SCHEMA = [
         filing_number TEXT, filed_on TEXT, rejected_on TEXT, filing_ended_on TEXT,
         usci TEXT, registered_on TEXT, registration_ended_on TEXT, exit_kind TEXT,
         charter_at TEXT, party_clause INTEGER, integrity_clause INTEGER,
-        party_org TEXT,
+        party_org TEXT, party_org_on TEXT, category_at TEXT,
         grade INTEGER, grade_valid_until TEXT, credit TEXT, stars INTEGER
     )""",
     "CREATE INDEX IF NOT EXISTS org_village ON org (village_code)",
+    # What an organisation's field, category and charter were on any day: every statement with
+    # its effective date. The org row holds the latest (by effective date, then recording), and
+    # a report as of a past day corrects the few organisations that changed after it.
+    """CREATE TABLE IF NOT EXISTS org_history (
+        org_id TEXT NOT NULL, fact TEXT NOT NULL, source TEXT NOT NULL, position INTEGER NOT NULL,
+        village_code TEXT NOT NULL, effective_on TEXT NOT NULL, stamp TEXT NOT NULL,
+        value TEXT NOT NULL, PRIMARY KEY (org_id, fact, source, position)
+    )""",
+    "CREATE INDEX IF NOT EXISTS org_history_village ON org_history (village_code, effective_on)",
     """CREATE TABLE IF NOT EXISTS activity (
         activity_id TEXT PRIMARY KEY,
         org_id TEXT NOT NULL, village_code TEXT NOT NULL, occurred_on TEXT NOT NULL,
@@ -114,6 +123,7 @@ READ_MODEL_TABLES = {
     "activity": "activity_id",
     "inspection": "inspection_id",
     "annual_report": "org_id, year",
+    "org_history": "org_id, fact, source, position",
     "funding": "award_id",
     "disbursement": "award_id, tranche",
     "rating": "org_id, position",
@@ -169,34 +179,62 @@ def _set(tx: Tx, org_id: str, **columns: Any) -> None:
     tx.execute(f"UPDATE org SET {assignments} WHERE org_id = %s", (*columns.values(), org_id))
 
 
+def version_stamp(env: Envelope) -> str:
+    """Order of statements about one fact: effective date first, then recording time."""
+    return f"{effective_date(env)}|{stamp(env.recorded_at)}"
+
+
+def _history(tx: Tx, env: Envelope, org_id: str, fact: str, value: str) -> None:
+    tx.execute(
+        "INSERT INTO org_history (org_id, fact, source, position, village_code, effective_on,"
+        " stamp, value) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (org_id, fact, source, position) DO NOTHING",
+        (
+            org_id,
+            fact,
+            env.source,
+            env.position,
+            env.division_code,
+            effective_date(env),
+            version_stamp(env),
+            value,
+        ),
+    )
+
+
 def _profile(tx: Tx, env: Envelope, name: str, field: str, legal_form: str | None) -> None:
-    """Name and field: the most recently recorded statement wins, whatever the arrival order."""
+    """Name and field: the latest statement (by effective date, then recording time) wins,
+    whatever the arrival order; every statement is kept for as-of reports."""
     org_id = _org(tx, env)
     tx.execute(
         "UPDATE org SET name = %s, field = %s, profile_at = %s WHERE org_id = %s "
         "AND (profile_at IS NULL OR profile_at < %s)",
-        (name, field, stamp(env.recorded_at), org_id, stamp(env.recorded_at)),
+        (name, field, version_stamp(env), org_id, version_stamp(env)),
     )
+    _history(tx, env, org_id, "field", field)
     if legal_form is not None:
         _set(tx, org_id, legal_form=legal_form)
 
 
-def _category(tx: Tx, org_id: str, category: str | None) -> None:
-    # Stated at application (village) or registration (county); either may arrive first, and
-    # a version-1 event states none (None), which never overwrites a stated one.
-    if category is not None:
-        tx.execute(
-            "UPDATE org SET category = %s WHERE org_id = %s AND (category IS NULL"
-            " OR category = 'general')",
-            (category, org_id),
-        )
+def _category(tx: Tx, env: Envelope, org_id: str, category: str | None) -> None:
+    # Stated at application (village) or registration (county); either may arrive first. A
+    # version-1 event states none (None) and "general" is the default: neither overrides a
+    # category stated earlier, so only the others are recorded.
+    if category is None or category == Category.GENERAL:
+        return
+    tx.execute(
+        "UPDATE org SET category = %s, category_at = %s WHERE org_id = %s"
+        " AND (category_at IS NULL OR category_at < %s)",
+        (category, version_stamp(env), org_id, version_stamp(env)),
+    )
+    _history(tx, env, org_id, "category", category)
 
 
 @handles("sanji.village.group.applied.v1")
 def group_applied(tx: Tx, env: Envelope, p: ev.GroupAppliedV1) -> None:
     _profile(tx, env, p.name, p.field, None)
     _set(tx, str(env.organisation_id), applied_on=effective_date(env))
-    _category(tx, str(env.organisation_id), p.category)
+    _category(tx, env, str(env.organisation_id), p.category)
 
 
 @handles("sanji.village.activity.reported.v1")
@@ -252,11 +290,12 @@ def charter_approved(tx: Tx, env: Envelope, p: ev.CharterApprovedV1) -> None:
         (
             int(p.party_clause),
             int(p.integrity_clause),
-            stamp(env.recorded_at),
+            version_stamp(env),
             org_id,
-            stamp(env.recorded_at),
+            version_stamp(env),
         ),
     )
+    _history(tx, env, org_id, "charter", f"{int(p.party_clause)}{int(p.integrity_clause)}")
 
 
 @handles("sanji.township.inspection.recorded.v1")
@@ -289,12 +328,18 @@ def rectification_completed(tx: Tx, env: Envelope, p: ev.RectificationCompletedV
 def organisation_registered(tx: Tx, env: Envelope, p: ev.OrganisationRegisteredV1) -> None:
     _profile(tx, env, p.name, p.field, p.legal_form)
     _set(tx, str(env.organisation_id), usci=p.usci, registered_on=effective_date(env))
-    _category(tx, str(env.organisation_id), p.category)
+    _category(tx, env, str(env.organisation_id), p.category)
 
 
 @handles("sanji.county.party_organisation.set_up.v1")
 def party_organisation_set_up(tx: Tx, env: Envelope, p: ev.PartyOrganisationSetUpV1) -> None:
-    _set(tx, _org(tx, env), party_org=p.kind)
+    org_id = _org(tx, env)
+    _set(tx, org_id, party_org=p.kind)
+    tx.execute(
+        "UPDATE org SET party_org_on = %s WHERE org_id = %s"
+        " AND (party_org_on IS NULL OR party_org_on > %s)",
+        (effective_date(env), org_id, effective_date(env)),
+    )
 
 
 @handles("sanji.county.annual_report.filed.v1")

@@ -132,7 +132,7 @@ METRICS: list[Metric] = [
             f"领域：{_FIELD_ZH[f]}",
             f"Field: {f.value}",
             "个",
-            f"active organisations whose current field of work is {f.value}",
+            f"active organisations whose field of work on the as-of date (latest statement in effect) is {f.value}",
         )
         for f in OrgField
     ],
@@ -142,7 +142,7 @@ METRICS: list[Metric] = [
             f"类型：{_FORM_ZH[f]}",
             f"Legal form: {f.value}",
             "个",
-            f"active organisations of legal form {f.value} (USCI position 2; filed groups have none)",
+            f"active organisations of legal form {f.value} on the as-of date (USCI position 2; a filed group not yet registered is filed_group)",
         )
         for f in LegalForm
     ],
@@ -253,21 +253,21 @@ METRICS: list[Metric] = [
         "党建入章数",
         "Charters with the party clause",
         "个",
-        "active organisations whose latest approved charter contains the party-building clause",
+        "active organisations whose charter in effect on the as-of date (latest approved by then, by effective date) contains the party-building clause",
     ),
     _m(
         "party_building.integrity_clause",
         "清廉入章数",
         "Charters with the integrity clause",
         "个",
-        "active organisations whose latest approved charter contains the integrity clause",
+        "active organisations whose charter in effect on the as-of date contains the integrity clause",
     ),
     _m(
         "party_building.party_organisation",
         "党组织覆盖数",
         "With a party organisation",
         "个",
-        "active organisations with a party organisation set up or joined (own or joint branch)",
+        "active organisations with a party organisation (own or joint branch) set up on or before the as-of date",
     ),
     _m(
         "party_building.party_clause_rate",
@@ -675,7 +675,7 @@ METRICS: list[Metric] = [
         "乡贤参事会",
         "Village-sage councils",
         "个",
-        f"active organisations of category {Category.VILLAGE_SAGE_COUNCIL.value} (乡贤参事会/社)",
+        f"active organisations of category {Category.VILLAGE_SAGE_COUNCIL.value} (乡贤参事会/社) on the as-of date",
     ),
     _m(
         "platforms.villages_with_sage_council",

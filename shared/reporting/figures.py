@@ -58,16 +58,57 @@ class Scope:
 # ------------------------------------------------------------------ counters
 
 
+# Organisations with a statement (field, category, charter) that took effect after the as-of
+# day: for them the org row's latest values are not yet true, and the history says what was.
+CHANGED_AFTER = "SELECT org_id FROM org_history WHERE village_code LIKE %s AND effective_on > %s"
+HISTORY_FACTS = ("field", "category", "charter")
+
+
+def history_as_of(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, str | None]]:
+    """For organisations changed after ``as_of``: each fact's value on that day (None if not
+    yet stated), by the latest statement by effective date then recording time."""
+    day = as_of.isoformat()
+    out: dict[str, dict[str, str | None]] = {}
+    for r in tx.all(
+        "SELECT org_id, fact, effective_on, value FROM org_history WHERE org_id IN"
+        f" ({CHANGED_AFTER}) ORDER BY org_id, fact, stamp",
+        (like, day),
+    ):
+        facts = out.setdefault(r["org_id"], dict.fromkeys(HISTORY_FACTS))
+        if r["effective_on"] <= day:
+            facts[r["fact"]] = r["value"]
+    return out
+
+
 def count_organisations(
     tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, j: Jurisdiction
 ) -> None:
-    for r in tx.all(
-        f"SELECT o.{s.by} AS k, o.village_code, {KIND} AS kind, o.field, o.legal_form,"
-        " o.category, COALESCE(o.party_clause, 0) AS pc, COALESCE(o.integrity_clause, 0) AS ic,"
-        " CASE WHEN o.party_org IS NULL THEN 0 ELSE 1 END AS po, COUNT(*) AS n"
-        " FROM org o WHERE o.village_code LIKE %s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
-        (*kind_params(as_of), s.like),
-    ):
+    day = as_of.isoformat()
+    columns = (
+        f"o.{s.by} AS k, o.village_code, {KIND} AS kind, o.field, o.legal_form, o.category,"
+        " COALESCE(o.party_clause, 0) AS pc, COALESCE(o.integrity_clause, 0) AS ic,"
+        " CASE WHEN o.party_org_on <= %s THEN 1 ELSE 0 END AS po"
+    )
+    params = (*kind_params(as_of), day, s.like, s.like, day)
+    rows = tx.all(
+        f"SELECT {columns}, COUNT(*) AS n FROM org o WHERE o.village_code LIKE %s"
+        f" AND o.org_id NOT IN ({CHANGED_AFTER}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+        params,
+    )
+    changed = tx.all(
+        f"SELECT o.org_id, {columns}, 1 AS n FROM org o WHERE o.village_code LIKE %s"
+        f" AND o.org_id IN ({CHANGED_AFTER})",
+        params,
+    )
+    if changed:
+        history = history_as_of(tx, s.like, as_of)
+        for r in changed:
+            facts = history.get(r["org_id"], dict.fromkeys(HISTORY_FACTS))
+            charter = facts["charter"] or "00"
+            r.update(field=facts["field"], category=facts["category"])
+            r.update(pc=int(charter[0]), ic=int(charter[1]))
+        rows += changed
+    for r in rows:
         if r["kind"] is None:
             continue  # not active on the as-of date
         c, n = out[r["k"]], int(r["n"])
@@ -77,7 +118,9 @@ def count_organisations(
         if village is not None and village.area is not None:
             c[f"organisations.{village.area}"] += n
         c[f"organisations.by_field.{r['field'] or Field.OTHER}"] += n
-        c[f"organisations.by_legal_form.{r['legal_form'] or LegalForm.FILED_GROUP}"] += n
+        # A filed group has no legal form of its own until (and unless) it registers.
+        form = LegalForm.FILED_GROUP if r["kind"] == "filed" else r["legal_form"]
+        c[f"organisations.by_legal_form.{form or LegalForm.OTHER}"] += n
         c["party_building.party_clause"] += n * int(r["pc"])
         c["party_building.integrity_clause"] += n * int(r["ic"])
         c["party_building.party_organisation"] += n * int(r["po"])

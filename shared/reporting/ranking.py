@@ -16,7 +16,7 @@ from typing import Any
 from shared.integration.events import InspectionResult
 from shared.jurisdiction import Jurisdiction, prefix_of
 from shared.projection.store import Tx
-from shared.reporting.figures import KIND, kind_params, latest_ratings
+from shared.reporting.figures import KIND, history_as_of, kind_params, latest_ratings
 from shared.rules import RuleSet, months_before
 
 DIMENSIONS = ("activity", "standardisation", "coverage", "influence")
@@ -54,14 +54,19 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
     day = as_of.isoformat()
     since = months_before(as_of, int(params["window_months"])).isoformat()
     orgs: dict[str, Inputs] = {}
+    history = history_as_of(tx, like, as_of)
     for r in tx.all(
         f"SELECT o.org_id, o.name, o.village_code, {KIND} AS kind, o.charter_at,"
-        " o.party_clause, o.integrity_clause, o.party_org, o.registered_on,"
+        " o.party_clause, o.integrity_clause, o.party_org_on, o.registered_on,"
         " o.registration_ended_on FROM org o WHERE o.village_code LIKE %s",
         (*kind_params(as_of), like),
     ):
         if r["kind"] is None:
             continue
+        if r["org_id"] in history:  # changed after the as-of day: its charter then
+            charter = history[r["org_id"]]["charter"]
+            r.update(charter_at=charter, party_clause=charter and charter[0] == "1")
+            r.update(integrity_clause=charter and charter[1] == "1")
         village = j.get(r["village_code"])
         year_end = date(as_of.year - 1, 12, 31).isoformat()
         orgs[r["org_id"]] = Inputs(
@@ -72,7 +77,7 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
             charter=r["charter_at"] is not None,
             party_clause=bool(r["party_clause"]),
             integrity_clause=bool(r["integrity_clause"]),
-            party_organisation=r["party_org"] is not None,
+            party_organisation=r["party_org_on"] is not None and r["party_org_on"] <= day,
             annual_report_due=(
                 r["registered_on"] is not None
                 and r["registered_on"] <= year_end

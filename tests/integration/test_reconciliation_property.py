@@ -1,6 +1,8 @@
 """Property: whatever the command history and whatever the cross-source arrival order, three
 independent read models agree row for row, and county = Σ townships = Σ villages for every
-additive counter (domain.md §4: "the additive ones must reconcile exactly")."""
+additive counter (domain.md §4: "the additive ones must reconcile exactly"), counting the
+platforms that sit at the county and township levels themselves; and the county's and every
+township's report equals the independent oracle (tests/oracle.py) on the same events."""
 
 from __future__ import annotations
 
@@ -17,13 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.platform import Platform
-from shared.domain import DomainError, Field, Meta
+from shared.domain import Category, DomainError, Field, Meta
 from shared.integration.envelope import Envelope
-from shared.jurisdiction import load
+from shared.integration.events import FundingProgramme, PlatformKind
+from shared.jurisdiction import Tier, load
 from shared.projection.projector import Projector
+from shared.reporting.catalogue import flatten
 from shared.reporting.figures import Counters
 from shared.reporting.periods import Period
-from shared.reporting.report import additive_totals
+from shared.reporting.reconcile import reconcile_division
+from shared.reporting.report import additive_totals, division_report
 from shared.rules import load_rules
 from tests.helpers import (
     COUNTY,
@@ -39,9 +44,20 @@ from tests.helpers import (
     village_op,
 )
 from tests.integration.conftest import NewStore
+from tests.oracle import figures_of, mismatches, replay
 
 JURISDICTION = load()
 VILLAGES = [v.code for v in JURISDICTION.villages()]
+TOWNSHIPS = [t.code for t in JURISDICTION.townships()]
+CATEGORIES = [str(c) for c in Category]
+# Where each kind of platform may be opened (shared.platforms.PLACEMENT), a few villages each.
+SITES = [
+    (PlatformKind.COUNTY_CENTRE, COUNTY),
+    *((PlatformKind.TOWNSHIP_PLATFORM, t) for t in TOWNSHIPS),
+    *((PlatformKind.INCUBATOR, t) for t in TOWNSHIPS),
+    *((PlatformKind.INCUBATOR, v) for v in VILLAGES[::3]),
+    *((PlatformKind.VILLAGE_STATION, v) for v in VILLAGES[::2]),
+]
 # The clock is pinned so histories can span past dates; noon in China keeps every command's
 # effective date the same in UTC and in China time.
 NOW = datetime(2026, 6, 30, 4, 0, tzinfo=UTC)
@@ -51,8 +67,20 @@ PERIOD = Period(START, AS_OF)
 RULES = load_rules().in_force(AS_OF)
 
 org = st.integers(0, 40)  # index into the organisations created so far (modulo their number)
+apply_command = st.tuples(
+    st.just("apply"),
+    st.sampled_from(VILLAGES),
+    st.sampled_from(list(Field)),
+    st.sampled_from(CATEGORIES),
+)
+register_command = st.tuples(
+    st.just("register"),
+    st.sampled_from(VILLAGES),
+    st.sampled_from("1239"),
+    st.sampled_from(CATEGORIES),
+)
 commands = st.one_of(
-    st.tuples(st.just("apply"), st.sampled_from(VILLAGES), st.sampled_from(list(Field))),
+    apply_command,
     st.tuples(st.just("decide"), org, st.booleans()),
     st.tuples(
         st.just("activity"),
@@ -62,8 +90,8 @@ commands = st.one_of(
         st.integers(0, 10_000),
         st.integers(0, 1_000_000),
     ),
-    st.tuples(st.just("register"), st.sampled_from(VILLAGES), st.sampled_from("1239")),
-    st.tuples(st.just("upgrade"), org, st.sampled_from("1239")),
+    register_command,
+    st.tuples(st.just("upgrade"), org, st.sampled_from("1239"), st.sampled_from(CATEGORIES)),
     st.tuples(st.just("charter"), org, st.booleans(), st.booleans()),
     st.tuples(st.just("party"), org, st.sampled_from(["own", "joint"])),
     st.tuples(st.just("annual"), org, st.sampled_from([2024, 2025])),
@@ -83,6 +111,10 @@ commands = st.one_of(
     st.tuples(st.just("rectify"), org),
     st.tuples(st.just("cancel"), org),
     st.tuples(st.just("exit"), org, st.sampled_from(["deregister", "revoke"])),
+    st.tuples(st.just("open"), st.sampled_from(SITES)),
+    st.tuples(st.just("close"), org),
+    st.tuples(st.just("listing"), org, st.sampled_from(["abnormal", "serious"]), st.booleans()),
+    st.tuples(st.just("disburse"), org, st.integers(1, 10_000_000)),
     st.tuples(st.just("advance"), st.integers(1, 90)),
 )
 
@@ -97,6 +129,13 @@ class Run:
     status: dict[UUID, str] = field(default_factory=dict)
     inspections: list[UUID] = field(default_factory=list)
     activities: Counter[str] = field(default_factory=Counter)
+    sage: set[UUID] = field(default_factory=set)  # organisations stated to be sage councils
+    platforms: dict[UUID, tuple[PlatformKind, str]] = field(default_factory=dict)  # open ones
+    listed: dict[str, set[UUID]] = field(
+        default_factory=lambda: {"abnormal": set(), "serious": set()}
+    )
+    awards: list[list[Any]] = field(default_factory=list)  # [award id, fen left to pay]
+    disbursed_fen: int = 0
     serial: int = 0
     accepted: int = 0  # commands that passed every guard
 
@@ -122,13 +161,24 @@ class Run:
 
     # ---------------------------------------------------------------- commands
 
-    def apply(self, village: str, f: Field) -> None:
+    def categorise(self, org: UUID, category: str) -> None:
+        # "general" is the commands' default: it never undoes a category stated before.
+        if category == Category.VILLAGE_SAGE_COUNCIL:
+            self.sage.add(org)
+
+    def apply(self, village: str, f: Field, category: str) -> None:
         v = apps(self.platform)[0]
         r = v.apply_for_filing(
-            village, f"组织{len(self.orgs)}", str(f), START, self.meta(village_op(village))
+            village,
+            f"组织{len(self.orgs)}",
+            str(f),
+            START,
+            self.meta(village_op(village)),
+            category=category,
         )
         self.orgs.append((r.id, village))
         self.status[r.id] = "applied"
+        self.categorise(r.id, category)
 
     def decide(self, i: int, filed: bool) -> bool | None:
         if (o := self.pick(i, "applied")) is None:
@@ -166,7 +216,7 @@ class Run:
         )
         return None
 
-    def register(self, village: str, form: str) -> None:
+    def register(self, village: str, form: str, category: str) -> None:
         self.serial += 1
         r = apps(self.platform)[2].register(
             usci(self.serial, form),
@@ -175,11 +225,13 @@ class Run:
             village,
             None,
             self.meta(county_op()),
+            category=category,
         )
         self.orgs.append((r.id, village))
         self.status[r.id] = "registered"
+        self.categorise(r.id, category)
 
-    def upgrade(self, i: int, form: str) -> bool | None:
+    def upgrade(self, i: int, form: str, category: str) -> bool | None:
         if (o := self.pick(i, "filed")) is None:
             return False
         self.serial += 1
@@ -190,8 +242,10 @@ class Run:
             None,
             o[0],
             self.meta(county_op()),
+            category=category,
         )
         self.status[o[0]] = "registered"
+        self.categorise(o[0], category)
         return None
 
     def charter(self, i: int, party: bool, integrity: bool) -> bool | None:
@@ -227,10 +281,62 @@ class Run:
         if (o := self.pick(i, "filed", "registered")) is None:
             return False
         host = next((x for x, _ in self.orgs if self.status[x] == "registered"), None)
-        apps(self.platform)[2].award_funding(
+        r = apps(self.platform)[2].award_funding(
             o[0], programme, round, "项目", Decimal(fen) / 100, host, self.meta(county_op())
         )
+        self.awards.append([r.id, fen])
         return None
+
+    def disburse(self, i: int, fen: int) -> bool | None:
+        unpaid = [a for a in self.awards if a[1] > 0]
+        if not unpaid:
+            return False
+        award = unpaid[i % len(unpaid)]
+        fen = min(fen, award[1])
+        apps(self.platform)[2].disburse(
+            award[0], f"第{self.accepted}期", Decimal(fen) / 100, self.meta(county_op())
+        )
+        award[1] -= fen
+        self.disbursed_fen += fen
+        return None
+
+    def listing(self, i: int, credit_list: str, enter: bool) -> bool | None:
+        if enter:
+            o = self.pick(i, "registered")
+        else:  # leaving is allowed after an exit too
+            on = [x for x in self.orgs if x[0] in self.listed[credit_list]]
+            o = on[i % len(on)] if on else None
+        if o is None:
+            return False
+        county = apps(self.platform)[2]
+        act = county.enter_credit_list if enter else county.leave_credit_list
+        act(o[0], credit_list, "核查", self.meta(county_op()))
+        (self.listed[credit_list].add if enter else self.listed[credit_list].discard)(o[0])
+        return None
+
+    def open(self, site: tuple[PlatformKind, str]) -> None:
+        kind, code = site
+        app, actor = self.platform_operator(kind, code)
+        r = app.open_platform(kind, code, f"{kind}@{code}", self.meta(actor))
+        self.platforms[r.id] = site
+
+    def close(self, i: int) -> bool | None:
+        if not self.platforms:
+            return False
+        platform_id = sorted(self.platforms)[i % len(self.platforms)]
+        app, actor = self.platform_operator(*self.platforms[platform_id])
+        app.close_platform(platform_id, "合并", self.meta(actor))
+        del self.platforms[platform_id]
+        return None
+
+    def platform_operator(self, kind: PlatformKind, code: str) -> tuple[Any, Any]:
+        """The tier that records this kind of platform, and an operator of that division."""
+        v, t, c = apps(self.platform)
+        if kind is PlatformKind.COUNTY_CENTRE:
+            return c, county_op()
+        if kind is PlatformKind.VILLAGE_STATION:
+            return v, village_op(code)
+        return t, township_op(code[:9] + "000")
 
     def inspect(self, i: int, result: str) -> bool | None:
         if (o := self.pick(i, "filed", "registered")) is None:
@@ -290,6 +396,11 @@ def totals(db: Any, codes: list[str]) -> Counters:
     return total
 
 
+def own_level(run: Run, codes: list[str]) -> Counters:
+    """What sits at these (county/township) divisions themselves: the platforms open there."""
+    return Counter(f"platforms.{kind}s" for kind, code in run.platforms.values() if code in codes)
+
+
 @settings(
     max_examples=25,
     deadline=None,
@@ -297,14 +408,7 @@ def totals(db: Any, codes: list[str]) -> Counters:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    founding=st.lists(
-        st.one_of(
-            st.tuples(st.just("apply"), st.sampled_from(VILLAGES), st.sampled_from(list(Field))),
-            st.tuples(st.just("register"), st.sampled_from(VILLAGES), st.sampled_from("1239")),
-        ),
-        min_size=3,
-        max_size=10,
-    ),
+    founding=st.lists(st.one_of(apply_command, register_command), min_size=3, max_size=10),
     history=st.lists(commands, min_size=10, max_size=40),
     rnd=st.randoms(use_true_random=False),
 )
@@ -331,10 +435,13 @@ def test_three_read_models_reconcile(
             assert sum(applied) == sum(len(es) for es in by_source.values())
 
         county = totals(stores[0], [COUNTY])
-        townships = totals(stores[1], [t.code for t in JURISDICTION.townships()])
-        villages = totals(stores[2], VILLAGES)
+        townships = totals(stores[1], TOWNSHIPS) + own_level(run, [COUNTY])
+        villages = totals(stores[2], VILLAGES) + own_level(run, [COUNTY, *TOWNSHIPS])
         for key in set(county) | set(townships) | set(villages):
             assert county[key] == townships[key] == villages[key], key
+        # At every level: total = Σ children + own level (one store: they are equal, below).
+        tree = reconcile_division(stores[0], JURISDICTION, COUNTY, AS_OF, PERIOD, RULES)
+        assert tree["ok"], tree["mismatches"]
 
         dumps = [dump(db) for db in stores]
         assert (
@@ -350,6 +457,25 @@ def test_three_read_models_reconcile(
         for name, value in run.activities.items():
             assert county[f"activity.{name}"] == value, name
         assert county["density.villages"] == len(VILLAGES)
+        open_kinds = Counter(kind for kind, _ in run.platforms.values())
+        for kind in PlatformKind:
+            assert county[f"platforms.{kind}s"] == open_kinds[kind], kind
+        assert county["supervision.abnormal_list"] == len(run.listed["abnormal"])
+        assert county["supervision.serious_list"] == len(run.listed["serious"])
+        assert run.disbursed_fen == sum(
+            county[f"funding.by_programme.{p}.disbursed_fen"] for p in FundingProgramme
+        )
+        assert county["platforms.village_sage_councils"] == sum(
+            o in run.sage for o, s in run.status.items() if s in ("filed", "registered")
+        )
+
+        # Every figure of the county's and the townships' reports, against the oracle.
+        world = replay(e for es in by_source.values() for e in es)
+        live = platform.tiers[Tier.COUNTY].db
+        for code in [COUNTY, *TOWNSHIPS]:
+            report = division_report(live, JURISDICTION, code, AS_OF, PERIOD, RULES)
+            want = figures_of(world, JURISDICTION, code, AS_OF, PERIOD, RULES)
+            assert mismatches(flatten(report["figures"]), want) == [], code
     finally:
         platform.stop()
         for db in stores:

@@ -3,11 +3,11 @@ zombie list, ranking, reconciliation, the metric catalogue, and organisations.""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from shared.api.deps import Operator, Runtime, check_reads
 from shared.domain import CHINA, NotFound
@@ -41,16 +41,38 @@ MEDIA = {
 }
 
 
+@dataclass(frozen=True)
+class Moment:
+    """What a report request is about in time: as-of day, period, and the rules then."""
+
+    as_of: date
+    period: Period
+    rules: RuleSet
+
+
 def _when(
     runtime: Runtime,
     as_of: date | None,
     period: str | None,
     start: date | None,
     end: date | None,
-) -> tuple[date, Period, RuleSet]:
+) -> Moment:
     today = runtime.app.clock().astimezone(CHINA).date()
     day, p = resolve(today, as_of, period, start, end)
-    return day, p, runtime.rules.in_force(day)
+    return Moment(day, p, runtime.rules.in_force(day))
+
+
+async def _moment(
+    runtime: Runtime,
+    as_of: AsOf = None,
+    period: PeriodName = None,
+    start: From = None,
+    end: To = None,
+) -> Moment:
+    return _when(runtime, as_of, period, start, end)
+
+
+When = Annotated[Moment, Depends(_moment)]
 
 
 def _division(runtime: Runtime, operator: Operator, code: str) -> None:
@@ -86,40 +108,32 @@ def metrics(operator: Operator) -> dict[str, Any]:
 
 @router.get("/reports/organisations/{organisation_id}")
 def organisation_report(
-    organisation_id: str,
-    runtime: Runtime,
-    operator: Operator,
-    as_of: AsOf = None,
-    period: PeriodName = None,
-    start: From = None,
-    end: To = None,
+    organisation_id: str, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
     """组织报表 / One organisation: figures, rank with explanation, zombie reasons."""
-    day, p, rules = _when(runtime, as_of, period, start, end)
     facts = runtime.app.lookup.get(organisation_id)
     if facts is None:
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
     check_reads(operator, facts.village_code)
     return report.organisation_report(
-        runtime.db, runtime.jurisdiction, organisation_id, day, p, rules
+        runtime.db, runtime.jurisdiction, organisation_id, when.as_of, when.period, when.rules
     )
 
 
 @router.get("/reports/{division_code}")
 def division_report(
-    division_code: Code,
-    runtime: Runtime,
-    operator: Operator,
-    as_of: AsOf = None,
-    period: PeriodName = None,
-    start: From = None,
-    end: To = None,
+    division_code: Code, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
     """区划报表 / All ten figure groups for a division, one line per child (drill-down:
     county → townships → villages → organisations), with watermarks and rule versions."""
     _division(runtime, operator, division_code)
-    day, p, rules = _when(runtime, as_of, period, start, end)
-    return report.division_report(runtime.db, runtime.jurisdiction, division_code, day, p, rules)
+    return _report(runtime, division_code, when)
+
+
+def _report(runtime: Runtime, code: str, when: Moment) -> dict[str, Any]:
+    return report.division_report(
+        runtime.db, runtime.jurisdiction, code, when.as_of, when.period, when.rules
+    )
 
 
 @router.get(
@@ -131,18 +145,15 @@ def export_report(
     fmt: Literal["csv", "xlsx", "json", "html"],
     runtime: Runtime,
     operator: Operator,
-    as_of: AsOf = None,
-    period: PeriodName = None,
-    start: From = None,
-    end: To = None,
+    when: When,
 ) -> Response:
     """报表导出 / The report as CSV or XLSX (Chinese headers), JSON, or a printable HTML page
     with charts (for a people's-congress review)."""
     from shared.reporting import export, html
 
     _division(runtime, operator, division_code)
-    day, p, rules = _when(runtime, as_of, period, start, end)
-    data = report.division_report(runtime.db, runtime.jurisdiction, division_code, day, p, rules)
+    data = _report(runtime, division_code, when)
+    day = when.as_of
     if fmt == "html":
         return Response(content=html.report_html(data), media_type=MEDIA["html"])
     render = {"csv": export.report_csv, "xlsx": export.report_xlsx, "json": export.report_json}
@@ -172,7 +183,8 @@ def zombies(
     """僵尸组织名单 / Active organisations with no activity in the trailing window, each with
     the reasons that apply — the list the exit process starts from."""
     _division(runtime, operator, division_code)
-    day, _, rules = _when(runtime, as_of, None, None, None)
+    moment = _when(runtime, as_of, None, None, None)
+    day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
         rows = zombie_list(tx, division_code, day, rules)
@@ -218,7 +230,8 @@ def ranking_list(
     """四维排名 / Organisations ranked on activity, standardisation, coverage and influence,
     with ranks within township and county, the weights used and an explanation each."""
     _division(runtime, operator, division_code)
-    day, _, rules = _when(runtime, as_of, None, None, None)
+    moment = _when(runtime, as_of, None, None, None)
+    day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
         entries = ranking.rank(tx, runtime.jurisdiction, division_code, day, rules)
@@ -240,20 +253,15 @@ def ranking_list(
 
 @router.get("/reconciliation/{division_code}")
 def reconciliation(
-    division_code: Code,
-    runtime: Runtime,
-    operator: Operator,
-    as_of: AsOf = None,
-    period: PeriodName = None,
-    start: From = None,
-    end: To = None,
+    division_code: Code, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
     """对账 / Proof that parent = Σ children for every additive figure at one snapshot of this
     tier's read model; any mismatch names the divisions involved. Across tiers: the CLI
     ``python -m services reconcile``."""
     _division(runtime, operator, division_code)
-    day, p, rules = _when(runtime, as_of, period, start, end)
-    return reconcile_division(runtime.db, runtime.jurisdiction, division_code, day, p, rules)
+    return reconcile_division(
+        runtime.db, runtime.jurisdiction, division_code, when.as_of, when.period, when.rules
+    )
 
 
 @router.get("/organisations")

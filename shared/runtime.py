@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.application import TierApplication
+from shared.domain import CHINA
 from shared.integration.envelope import Envelope, topic_for
 from shared.jurisdiction import Jurisdiction, Tier
 from shared.projection.lookup import OrganisationLookup
 from shared.projection.projector import Projector, SourceReader
 from shared.projection.store import Database, open_database
 from shared.relay import Relay
+from shared.reporting.periods import resolve
+from shared.reporting.report import division_report
 from shared.rules import Rules, load_rules
 from shared.settings import Settings
 from shared.transport.base import Consumer, Transport
@@ -103,7 +106,13 @@ class TierRuntime:
     # ------------------------------------------------------------ background loops
 
     def start(self, roles: tuple[str, ...] = ("relay", "projector")) -> None:
-        steps = {"relay": self._relay_step, "projector": self._projector_step}
+        steps = {
+            "relay": self._relay_step,
+            "projector": self._projector_step,
+            "warm": self._warm_step,
+        }
+        if "projector" in roles and self.settings.report_warm_seconds > 0:
+            roles = (*roles, "warm")
         for name in roles:
             t = threading.Thread(
                 target=self._loop, args=(name, steps[name]), name=f"{self.tier}-{name}", daemon=True
@@ -123,6 +132,16 @@ class TierRuntime:
             # moved for HEAL_EVERY seconds is caught up from its store directly (ADR 0001).
             self._last_heal = time.monotonic()
             self.projector.heal(stalled_only=True)
+
+    def _warm_step(self) -> None:
+        """Keep today's county report computed: after a quiet period this costs one cache read
+        per division; after writes, only the changed villages (ADR 0004)."""
+        today = self.app.clock().astimezone(CHINA).date()
+        as_of, period = resolve(today)
+        code = self.jurisdiction.county.code
+        rules = self.rules.in_force(as_of)
+        division_report(self.db, self.jurisdiction, code, as_of, period, rules)
+        self._stop.wait(self.settings.report_warm_seconds)
 
     def _loop(self, name: str, step: Callable[[], None]) -> None:
         resume = False

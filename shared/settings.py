@@ -34,6 +34,7 @@ class Settings:
     )
     demo: bool = True
     demo_seed: int = 20261122
+    report_warm_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -62,6 +63,7 @@ class Settings:
             ports=ports,
             demo=get("SANJI_DEMO", "y").lower() in ("y", "yes", "1", "true"),
             demo_seed=int(get("SANJI_DEMO_SEED", s.demo_seed)),
+            report_warm_seconds=float(get("SANJI_REPORT_WARM_SECONDS", s.report_warm_seconds)),
         )
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:

@@ -133,3 +133,29 @@ def test_an_entry_computed_before_a_change_is_never_used(
     cache.store(db)
     assert {VILLAGE, TOWNSHIP, COUNTY} <= recomputed(db)
     assert served(db, COUNTY) == exact(db, COUNTY)
+
+
+def test_the_projector_keeps_todays_county_report_warm(tmp_path: Path) -> None:
+    import time
+
+    from services.platform import Platform
+    from shared.jurisdiction import Tier
+    from shared.settings import Settings
+
+    p = Platform.build(Settings(persistence="memory", data_dir=tmp_path, report_warm_seconds=0.1))
+    p.start()
+    try:
+        v = apps(p)[0]
+        v.apply_for_filing(
+            VILLAGE, "读书会", "culture_sports", date(2025, 1, 1), meta(village_op())
+        )
+        db = p.tiers[Tier.COUNTY].db
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            p.wait_until_projected()
+            if recomputed(db) == set():  # the warm loop computed the current version
+                break
+            time.sleep(0.1)
+        assert recomputed(db) == set(), "today's county report was not kept warm"
+    finally:
+        p.stop()

@@ -1,6 +1,6 @@
 """Seed 001: the county of a published civil-affairs speech, rebuilt through the operator APIs.
 
-Source: ``/work/shared/seeds/001_586b06467a153587.txt`` (Xx县民政局, a speech at a city meeting on
+Source: ``../shared/seeds/001_586b06467a153587.txt`` (Xx县民政局, a speech at a city meeting on
 community social organisations). Its figures, which the county report must reproduce exactly:
 
 - 2,216 community social organisations: 156 registered (登记), 2,060 filed (备案);
@@ -49,7 +49,7 @@ from tests.helpers import usci
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
-SOURCE = Path("/work/shared/seeds/001_586b06467a153587.txt")
+# The speech these figures come from: ../shared/seeds/001_586b06467a153587.txt (beside the repo).
 JURISDICTION_FILE = Path(__file__).with_name("seed001_county.csv")
 COUNTY = "330681000000"
 AS_OF = date(2025, 6, 30)  # every effective date of the scenario lies before it

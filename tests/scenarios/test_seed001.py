@@ -1,6 +1,6 @@
 """Seed 001: the county report reproduces the figures of a published speech exactly.
 
-The county of ``/work/shared/seeds/001_586b06467a153587.txt`` is rebuilt through the three tiers'
+The county of ``../shared/seeds/001_586b06467a153587.txt`` is rebuilt through the three tiers'
 operator APIs (:mod:`tests.scenarios.seed001`) on an embedded platform (SQLite files in a
 temporary directory), once for the module. The county report must then say what the speech says
 (2,216 organisations, 156 registered, 2,060 filed, urban 1,030 ≈ 23 per community, rural 1,186

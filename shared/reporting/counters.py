@@ -90,33 +90,43 @@ def _own_level(tx: Tx, code: str, as_of: date) -> Counters:
 
 @dataclass
 class CounterCache:
-    """One report's view of the cache: entries valid at its snapshot, and what it computed."""
+    """One report's view of the cache: entries valid at its snapshot, and what it computed.
+
+    Entries are read on demand, a division and its children at a time, so a warm county
+    report reads one row per township rather than one per village."""
 
     key: str
-    versions: dict[str, int]
-    entries: dict[str, Counters]
+    versions: dict[str, int] = field(default_factory=dict)
+    entries: dict[str, Counters] = field(default_factory=dict)
     computed: dict[str, Counters] = field(default_factory=dict)
+    looked_up: set[str] = field(default_factory=set)
 
     @classmethod
     def load(
         cls, tx: Tx, j: Jurisdiction, code: str, as_of: date, period: Period, rules: RuleSet
     ) -> CounterCache:
-        key = cache_key(j, as_of, period, rules)
-        like = prefix_of(code) + "%"
-        versions = {
-            r["code"]: int(r["version"])
-            for r in tx.all(
-                "SELECT code, version FROM division_version WHERE code LIKE %s", (like,)
-            )
-        }
-        entries = {}
+        cache = cls(cache_key(j, as_of, period, rules))
+        cache.fetch(tx, [code])
+        return cache
+
+    def fetch(self, tx: Tx, codes: list[str]) -> None:
+        """Read the versions and valid entries of ``codes`` not read yet (in the snapshot)."""
+        wanted = [c for c in codes if c not in self.looked_up]
+        if not wanted:
+            return
+        self.looked_up.update(wanted)
+        marks = ", ".join(["%s"] * len(wanted))
         for r in tx.all(
-            "SELECT code, version, counters FROM counter_cache WHERE key = %s AND code LIKE %s",
-            (key, like),
+            f"SELECT code, version FROM division_version WHERE code IN ({marks})", wanted
         ):
-            if int(r["version"]) == versions.get(r["code"], 0):
-                entries[r["code"]] = Counter(json.loads(r["counters"]))
-        return cls(key, versions, entries)
+            self.versions[r["code"]] = int(r["version"])
+        for r in tx.all(
+            "SELECT code, version, counters FROM counter_cache WHERE key = %s"
+            f" AND code IN ({marks})",
+            (self.key, *wanted),
+        ):
+            if int(r["version"]) == self.versions.get(r["code"], 0):
+                self.entries[r["code"]] = Counter(json.loads(r["counters"]))
 
     def store(self, db: Database) -> None:
         """Write what this report computed; an entry whose division changed meanwhile carries
@@ -167,6 +177,7 @@ def division_counters(
     """A division's additive counters: Σ its children + its own level, from the cache where
     valid, recomputed (and remembered) where not."""
     code = division.code
+    cache.fetch(tx, [code])
     if code in cache.entries:
         return cache.entries[code]
     if division.tier is Tier.VILLAGE:
@@ -174,6 +185,7 @@ def division_counters(
         return cache.entries[code]
     total = Counter(_own_level(tx, code, as_of))
     children = [j.divisions[c] for c in j.children[code]]
+    cache.fetch(tx, [c.code for c in children])
     stale = [c for c in children if c.tier is Tier.VILLAGE and c.code not in cache.entries]
     if len(stale) >= BATCH_FROM:
         _compute_villages(tx, cache, j, division, as_of, period, rules)
@@ -194,7 +206,9 @@ def _compute_villages(
 ) -> None:
     """Recompute the stale villages of one township: one pass over the township when many are
     stale, one small pass per village otherwise."""
-    stale = [v for v in j.villages(township.code) if v.code not in cache.entries]
+    villages = j.villages(township.code)
+    cache.fetch(tx, [v.code for v in villages])
+    stale = [v for v in villages if v.code not in cache.entries]
     if len(stale) >= BATCH_FROM:
         scopes = [Scope(prefix_of(township.code) + "%")]
     else:

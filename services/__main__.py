@@ -5,7 +5,10 @@ into empty stores, starts the relays and projectors, and serves the county, town
 APIs from one process on their own ports. ``init`` creates schemas, tables and topics;
 ``run --tier T --role R`` runs one role of the production topology; ``dead-letters`` lists and
 replays a projector's poison events; ``reconcile`` proves parent = Σ children across the three
-read models; ``export`` writes a report file; ``tokens`` prints the demo operators' tokens.
+read models; ``export`` writes a report file; ``timeline`` writes one
+organisation's events from all three tiers in order; ``verify``, ``rebuild``, ``checkpoint`` and
+``reproduce`` check the logs' hash chains, rebuild and compare a read model, record chain heads
+and recompute an issued report (services/integrity.py); ``tokens`` prints the demo operators' tokens.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import uvicorn
 
-from services import reporting, roles
+from services import audit, integrity, reporting, roles
 from services.demo import load_demo
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
@@ -56,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--format", choices=["csv", "xlsx", "json", "html"], default="html")
     exp.add_argument("--tier", choices=[str(t) for t in Tier], default="county")
     exp.add_argument("--out", help="output file (default: report-<division>-<date>.<format>)")
+    tl = sub.add_parser(
+        "timeline", help="one organisation's events from all three tiers, in recorded order"
+    )
+    audit.add_arguments(tl)
+    integrity.add_arguments(sub)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "tokens":
@@ -72,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         return reporting.reconcile(settings, args)
     if args.command == "export":
         return reporting.export(settings, args)
+    if args.command == "timeline":
+        return audit.timeline(settings, args)
+    if args.command in ("verify", "rebuild", "checkpoint", "reproduce"):
+        return integrity.run(settings, args)
     return embedded(settings)
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from shared.application import utcnow
 from shared.domain import CHINA, DomainError
-from shared.jurisdiction import Tier, load
+from shared.hierarchy import tree_from
+from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.projection.store import open_database
 from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_tiers
@@ -32,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", help="YYYY, YYYY-Qn, YYYY-Hn or YYYY-MM (default: YTD)")
     parser.add_argument("--from", dest="start", help="custom period start YYYY-MM-DD")
     parser.add_argument("--to", dest="end", help="custom period end YYYY-MM-DD")
+    parser.add_argument(
+        "--tree",
+        choices=("as_of", "current"),
+        default="as_of",
+        help="division tree: as it was on the as-of date (default) or in force today",
+    )
 
 
 def _when(args: argparse.Namespace) -> tuple[date, Period]:
@@ -42,13 +49,23 @@ def _when(args: argparse.Namespace) -> tuple[date, Period]:
     return resolve(today, day(args.as_of), args.period, day(args.start), day(args.end))
 
 
+def _tree(settings: Settings, args: argparse.Namespace, as_of: date) -> Jurisdiction:
+    """The division tree the report uses, from the county read model's division changes."""
+    day = as_of if args.tree == "as_of" else utcnow().astimezone(CHINA).date()
+    db = open_database(settings.readmodel_url(Tier.COUNTY))
+    try:
+        return tree_from(db, load(settings.jurisdiction_file), day)
+    finally:
+        db.close()
+
+
 def reconcile(settings: Settings, args: argparse.Namespace) -> int:
-    j = load(settings.jurisdiction_file)
     try:
         as_of, period = _when(args)
     except DomainError as e:
         print(f"[sanji] {e.message}", file=sys.stderr)
         return 2
+    j = _tree(settings, args, as_of)
     code = args.division or j.county.code
     if j.get(code) is None:
         print(f"[sanji] no division {code} in {settings.jurisdiction_file}", file=sys.stderr)
@@ -60,7 +77,9 @@ def reconcile(settings: Settings, args: argparse.Namespace) -> int:
             f"[sanji] reconciling {code} as of {as_of}, period {period.describe()['label']} …",
             file=sys.stderr,
         )
-        result = reconcile_tiers(dbs, j, code, as_of, period, rules, wait_seconds=args.wait)
+        result = reconcile_tiers(
+            dbs, j, code, as_of, period, rules, wait_seconds=args.wait, tree=args.tree
+        )
     finally:
         for db in dbs.values():
             db.close()
@@ -73,6 +92,8 @@ def reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 def _summary(r: dict[str, Any]) -> None:
     print(f"division {r['division']}  as of {r['as_of']}  period {r['period']['label']}")
+    tree = r["tree"]
+    print(f"division tree: {tree['basis']}, in force on {tree['on']}")
     print(f"rule versions: {', '.join(r['rule_versions'].values())}")
     for tier, marks in r["watermarks"].items():
         print(f"  {tier:<9} read model at {json.dumps(marks, sort_keys=True)}")
@@ -103,13 +124,13 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
     from shared.reporting import export as formats
     from shared.reporting import html
 
-    j = load(settings.jurisdiction_file)
     as_of, period = _when(args)
+    j = _tree(settings, args, as_of)
     code = args.division or j.county.code
     rules = load_rules(settings.rules_file).in_force(as_of)
     db = open_database(settings.readmodel_url(Tier(args.tier)))
     try:
-        data = division_report(db, j, code, as_of, period, rules)
+        data = division_report(db, j, code, as_of, period, rules, args.tree)
     finally:
         db.close()
     body: bytes | str

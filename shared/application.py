@@ -8,13 +8,19 @@ the same class runs on POPO, SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Notification,
+    Recording,
+    Transcoder,
+)
 
 from shared.domain import (
     CommandResult,
@@ -27,9 +33,11 @@ from shared.domain import (
     register_transcodings,
 )
 from shared.domain import SanjiAggregate as Agg
+from shared.eventstore import ChainedRecorder
 from shared.integration.envelope import ActorV1, Envelope
 from shared.integration.events import TYPES, PlatformKind
 from shared.jurisdiction import Jurisdiction, Tier, contains
+from shared.ledger import ChainCheckpoint, IssuedReport, checkpoint_id, system_actor
 from shared.platforms import PLACEMENT, ServicePlatform
 from shared.projection.lookup import OrganisationLookup, OrgFacts
 
@@ -62,6 +70,8 @@ class TierApplication(Application[UUID]):
         clock: Clock = utcnow,
     ) -> None:
         super().__init__(env=env)
+        if isinstance(self.recorder, ChainedRecorder):
+            self.recorder.algorithm = self.env.get("CHAIN_HASH") or self.recorder.algorithm
         self.jurisdiction = jurisdiction
         self.clock = clock
         self._listeners: list[Callable[[], None]] = []
@@ -187,6 +197,52 @@ class TierApplication(Application[UUID]):
         self.save(platform)
         return CommandResult(platform.id, platform.version, None)
 
+    # ------------------------------------------------------------ audit records (shared/ledger.py)
+
+    def record_checkpoint(
+        self, day: date, held: dict[str, tuple[int, str]]
+    ) -> CommandResult | None:
+        """Record today's checkpoint of chain heads: this store's own head plus the heads of
+        the other sources this tier holds (``held``: source → (position, link)). None if the
+        day's checkpoint exists already (another process or an earlier run recorded it), or
+        if there is no head to pin yet."""
+        if not isinstance(self.recorder, ChainedRecorder):
+            return None
+        if self.find(checkpoint_id(self.tier, day)) is not None:
+            return None
+        own = self.recorder.chain_head()
+        heads = {s: h for s, h in held.items() if s != self.name}
+        if own is not None:
+            heads[self.name] = (own.position, own.link)
+        if not heads:
+            return None  # nothing recorded anywhere yet: nothing to pin
+        meta = Meta(
+            actor=system_actor(self.tier, self.jurisdiction.county.code),
+            effective_at=self.clock(),
+            correlation_id=f"checkpoint:{self.tier}:{day.isoformat()}",
+        )
+        checkpoint = ChainCheckpoint.record(
+            self.tier,
+            day,
+            [{"source": s, "position": p, "link": lk} for s, (p, lk) in sorted(heads.items())],
+            meta,
+        )
+        try:
+            self.save(checkpoint)
+        except IntegrityError:
+            return None  # recorded meanwhile by another process
+        return CommandResult(checkpoint.id, checkpoint.version, None)
+
+    def issue_report(self, meta: Meta, **fields: Any) -> CommandResult:
+        """Record that a report was issued, with what reproduces it (shared/audit/issued.py)."""
+        self.check_jurisdiction(meta, fields["division_code"])
+        report_id, replayed = self.create_id(meta)
+        if replayed:
+            return replayed
+        report = IssuedReport.issue(report_id, meta, **fields)
+        self.save(report)
+        return CommandResult(report.id, report.version, None)
+
     # ------------------------------------------------------------ notification hook
 
     def add_listener(self, listener: Callable[[], None]) -> None:
@@ -199,8 +255,18 @@ class TierApplication(Application[UUID]):
 
     # ------------------------------------------------------------ outbound mapping
 
-    def to_envelope(self, notification: Notification, previous_position: int) -> Envelope:
-        """Map one stored notification to its integration event (used by relay and catch-up)."""
+    def links(self, notifications: Sequence[Notification]) -> dict[int, str]:
+        """The hash-chain links of these notifications (empty for an unchained store)."""
+        if not notifications or not isinstance(self.recorder, ChainedRecorder):
+            return {}
+        chain = self.recorder.select_links(notifications[0].id, notifications[-1].id)
+        return {lk.position: lk.link for lk in chain}
+
+    def to_envelope(
+        self, notification: Notification, previous_position: int, chain: str | None = None
+    ) -> Envelope:
+        """Map one stored notification to its integration event (used by relay and catch-up);
+        ``chain`` is the notification's hash-chain link (shared/chain.py)."""
         # Every event a tier stores is a SanjiAggregate event (it carries meta and timestamp).
         event = cast(Agg.Event, self.mapper.to_domain_event(notification))
         type_name = self.published[type(event)]
@@ -241,4 +307,6 @@ class TierApplication(Application[UUID]):
             correlation_id=meta.correlation_id,
             causation_id=meta.causation_id,
             data=payload.model_dump(mode="json"),
+            rule_version=meta.rule_version,
+            chain=chain,
         )

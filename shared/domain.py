@@ -65,6 +65,8 @@ class Meta:
     causation_id: str | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # The versioned rule (shared/rules.py) that made an automated decision, if one did.
+    rule_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -67,10 +68,20 @@ class Division:
 
 @dataclass
 class Jurisdiction:
-    """One county's division tree, indexed by code."""
+    """One county's division tree, indexed by code.
+
+    A tree taken on a date after recorded division changes (``shared/hierarchy.py``) also
+    carries ``aliases``: each retired code → the division of this tree that took over its
+    records. Rows keep the code they were recorded under; reports map them with ``resolve``.
+    """
 
     divisions: dict[str, Division]
     children: dict[str, list[str]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    # The day this tree was in force, and how many recorded changes it reflects; None and 0
+    # for the tree of the jurisdiction file (before any recorded change).
+    in_force_on: date | None = None
+    changes_applied: int = 0
 
     def __post_init__(self) -> None:
         for d in self.divisions.values():
@@ -97,7 +108,29 @@ class Jurisdiction:
         ]
 
     def township_of(self, village_code: str) -> str:
-        return village_code[:9] + "000"
+        return self.resolve(village_code)[:9] + "000"
+
+    def resolve(self, code: str) -> str:
+        """The code of this tree that rows recorded under ``code`` count in."""
+        return self.aliases.get(code, code)
+
+    def located(self, code: str) -> Division | None:
+        """The division of this tree where rows recorded under ``code`` count."""
+        return self.divisions.get(self.resolve(code))
+
+    def aliased_into(self, code: str) -> list[str]:
+        """Retired codes whose rows count within division ``code`` of this tree, although
+        their own code lies outside its prefix (a ``LIKE`` on the prefix misses them)."""
+        return sorted(
+            old
+            for old, new in self.aliases.items()
+            if contains(code, new) and not contains(code, old)
+        )
+
+    def patterns(self, code: str) -> list[str]:
+        """``LIKE`` patterns that find every row counting within ``code`` in this tree (and
+        maybe rows of retired codes that moved out: filter those with ``resolve``)."""
+        return [prefix_of(code) + "%", *self.aliased_into(code)]
 
 
 def load(path: Path = DEMO_COUNTY) -> Jurisdiction:

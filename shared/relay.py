@@ -73,9 +73,10 @@ class Relay:
         previous = start
         if not notifications:
             return 0
+        links = self.app.links(notifications)
         try:
             for notification in notifications:
-                envelope = self.app.to_envelope(notification, previous)
+                envelope = self.app.to_envelope(notification, previous, links.get(notification.id))
                 # Key by source: one partition per source keeps its order (gap detection needs it).
                 self.producer.publish(self.topic, self.app.name, envelope.to_bytes())
                 previous = notification.id

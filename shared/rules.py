@@ -78,6 +78,19 @@ class Rules:
     def in_force(self, on: date) -> RuleSet:
         return RuleSet(**{f: self.version_on(f, on) for f in FAMILIES})
 
+    def by_versions(self, versions: dict[str, str]) -> RuleSet:
+        """The rule set a report named (``rule_versions``): to reproduce it exactly later,
+        even after newer versions came into force."""
+        chosen = {}
+        for f in FAMILIES:
+            match = [v for v in self.families.get(f, ()) if v.version == versions.get(f)]
+            if not match:
+                raise LookupError(
+                    f"rule version {versions.get(f)!r} of {f} is not in the rules file"
+                )
+            chosen[f] = match[0]
+        return RuleSet(**chosen)
+
     def version_on(self, family: str, on: date) -> RuleVersion:
         candidates = [v for v in self.families.get(family, ()) if v.effective_from <= on]
         if not candidates:

@@ -9,13 +9,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from shared.application import TierApplication
 from shared.domain import CHINA
+from shared.hierarchy import tree_from
 from shared.integration.envelope import Envelope, topic_for
 from shared.jurisdiction import Jurisdiction, Tier
+from shared.ledger import checkpoint_id
+from shared.projection import readmodel
 from shared.projection.lookup import OrganisationLookup
 from shared.projection.projector import Projector, SourceReader
 from shared.projection.store import Database, open_database
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ALL_TOPICS = [topic_for(t) for t in Tier]
 IDLE_WAIT = 0.2  # seconds a relay or projector loop waits when there is nothing to do
+CHECKPOINT_POLL = 60.0  # seconds between looks at the (China) date for the daily checkpoint
 HEAL_EVERY = 2.0  # seconds between checks of the source stores' heads (ADR 0001)
 
 
@@ -44,9 +49,29 @@ class AppSourceReader:
         app = self.apps[source]
         envelopes: list[Envelope] = []
         previous = after
-        for n in app.recorder.select_notifications(after, limit, inclusive_of_start=False):
-            envelopes.append(app.to_envelope(n, previous))
+        notifications = app.recorder.select_notifications(after, limit, inclusive_of_start=False)
+        links = app.links(notifications)
+        for n in notifications:
+            envelopes.append(app.to_envelope(n, previous, links.get(n.id)))
             previous = n.id
+        return envelopes
+
+    def read_at(self, source: str, positions: Iterable[int]) -> list[Envelope]:
+        """The events at these positions, in order; one read per contiguous run. Each carries
+        its hash-chain link when the recorder keeps a chain (shared/chain.py)."""
+        app = self.apps[source]
+        select_links = getattr(app.recorder, "select_links", None)
+        envelopes: list[Envelope] = []
+        for start, stop in _runs(positions):
+            links: dict[int, str] = {}
+            if select_links is not None:
+                links = {lk.position: lk.link for lk in select_links(start, stop)}
+            notifications = app.recorder.select_notifications(start, stop - start + 1, stop)
+            envelopes += [
+                app.to_envelope(n, n.id - 1, links.get(n.id))
+                for n in notifications
+                if start <= n.id <= stop
+            ]
         return envelopes
 
     def head(self, source: str) -> int:
@@ -54,6 +79,17 @@ class AppSourceReader:
 
     def names(self) -> list[str]:
         return list(self.apps)
+
+
+def _runs(positions: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted distinct positions as contiguous (first, last) runs: 3, 4, 5, 9 → (3, 5), (9, 9)."""
+    runs: list[tuple[int, int]] = []
+    for p in sorted(set(positions)):
+        if runs and runs[-1][1] == p - 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
 
 
 @dataclass
@@ -69,6 +105,7 @@ class TierRuntime:
     transport: Transport
     _consumer: Consumer | None = None
     _last_heal: float = 0.0
+    _checkpointed: date | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -110,9 +147,12 @@ class TierRuntime:
             "relay": self._relay_step,
             "projector": self._projector_step,
             "warm": self._warm_step,
+            "checkpoint": self._checkpoint_step,
         }
         if "projector" in roles and self.settings.report_warm_seconds > 0:
             roles = (*roles, "warm")
+        if "relay" in roles and self.settings.daily_checkpoint:
+            roles = (*roles, "checkpoint")  # one relay per tier: one writer of checkpoints
         for name in roles:
             t = threading.Thread(
                 target=self._loop, args=(name, steps[name]), name=f"{self.tier}-{name}", daemon=True
@@ -133,6 +173,19 @@ class TierRuntime:
             self._last_heal = time.monotonic()
             self.projector.heal(stalled_only=True)
 
+    def _checkpoint_step(self) -> None:
+        """Once a (China) day, record every chain head this tier holds (ADR 0006); the id is
+        the tier and the day, so a restart or a second process cannot record it twice."""
+        today = self.app.clock().astimezone(CHINA).date()
+        if today != self._checkpointed:
+            with self.db.transaction() as tx:
+                held = readmodel.chain_heads(tx)
+            if self.app.record_checkpoint(today, held) or self.app.find(
+                checkpoint_id(self.tier, today)
+            ):
+                self._checkpointed = today  # else: nothing to pin yet, look again later
+        self._stop.wait(CHECKPOINT_POLL)
+
     def _warm_step(self) -> None:
         """Keep today's county report computed: after a quiet period this costs one cache read
         per division; after writes, only the changed villages (ADR 0004)."""
@@ -140,7 +193,8 @@ class TierRuntime:
         as_of, period = resolve(today)
         code = self.jurisdiction.county.code
         rules = self.rules.in_force(as_of)
-        division_report(self.db, self.jurisdiction, code, as_of, period, rules)
+        tree = tree_from(self.db, self.jurisdiction, as_of)  # the tree reports use by default
+        division_report(self.db, tree, code, as_of, period, rules)
         self._stop.wait(self.settings.report_warm_seconds)
 
     def _loop(self, name: str, step: Callable[[], None]) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.chain import ALGORITHMS
+from shared.eventstore import MEMORY_FACTORY, RECORDERS
 from shared.jurisdiction import DEMO_COUNTY, Tier
 from shared.rules import DEFAULT_RULES
 
@@ -35,6 +37,8 @@ class Settings:
     demo: bool = True
     demo_seed: int = 20261122
     report_warm_seconds: float = 30.0
+    hash_algorithm: str = "sha256"
+    daily_checkpoint: bool = True
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -43,6 +47,8 @@ class Settings:
             )
         if self.transport not in TRANSPORTS:
             raise ValueError(f"SANJI_TRANSPORT must be one of {TRANSPORTS}, got {self.transport!r}")
+        if self.hash_algorithm not in ALGORITHMS:
+            raise ValueError(f"SANJI_HASH must be one of {ALGORITHMS}, got {self.hash_algorithm!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -64,22 +70,31 @@ class Settings:
             demo=get("SANJI_DEMO", "y").lower() in ("y", "yes", "1", "true"),
             demo_seed=int(get("SANJI_DEMO_SEED", s.demo_seed)),
             report_warm_seconds=float(get("SANJI_REPORT_WARM_SECONDS", s.report_warm_seconds)),
+            hash_algorithm=get("SANJI_HASH", s.hash_algorithm),
+            daily_checkpoint=get("SANJI_DAILY_CHECKPOINT", "y").lower()
+            in ("y", "yes", "1", "true"),
         )
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:
         """eventsourcing settings for one tier's event store."""
+        # Every store chains its events as it stores them (shared/eventstore.py).
+        chain = {"CHAIN_HASH": self.hash_algorithm}
         if self.persistence == "memory":
-            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+            return {**chain, "PERSISTENCE_MODULE": MEMORY_FACTORY}
         if self.persistence == "sqlite":
             return {
+                **chain,
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": RECORDERS["sqlite"],
                 "SQLITE_DBNAME": str(self.data_dir / f"{tier}-events.db"),
             }
         from psycopg.conninfo import conninfo_to_dict
 
         info = conninfo_to_dict(self.postgres_url)
         return {
+            **chain,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": RECORDERS["postgres"],
             "POSTGRES_DBNAME": str(info.get("dbname", "sanji")),
             "POSTGRES_HOST": str(info.get("host", "127.0.0.1")),
             "POSTGRES_PORT": str(info.get("port", "5432")),
@@ -90,6 +105,14 @@ class Settings:
             # the same moment fail intermittently (platform notes).
             "CREATE_TABLE": "n",
         }
+
+    def rebuild_readmodel_url(self, tier: Tier, suffix: str) -> str:
+        """A fresh read model beside the live one, for rebuild-and-compare."""
+        if self.persistence == "memory":
+            return "sqlite://:memory:"
+        if self.persistence == "sqlite":
+            return f"sqlite://{self.data_dir / f'{tier}-readmodel.rebuild-{suffix}.db'}"
+        return f"{self.postgres_url}?schema=sanji_{tier}_read_rebuild_{suffix}"
 
     def readmodel_url(self, tier: Tier) -> str:
         if self.persistence == "memory":

@@ -17,7 +17,9 @@ from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
 from shared.api.auth import issue
 from shared.domain import Actor, Meta
+from shared.hierarchy import Change
 from shared.integration.envelope import Envelope
+from shared.integration.events import DivisionChangeKind
 from shared.jurisdiction import Tier
 from shared.projection.lookup import OrgFacts
 from shared.projection.readmodel import canonical_dump
@@ -78,7 +80,8 @@ def usci(serial: int, form: str = "1", division: str = "330699") -> str:
 
 
 def build_platform(data_dir: Path, clock: Callable[[], datetime] | None = None) -> Platform:
-    p = Platform.build(Settings(persistence="memory", data_dir=data_dir))
+    # No daily checkpoint thread: tests that count stored events record checkpoints themselves.
+    p = Platform.build(Settings(persistence="memory", data_dir=data_dir, daily_checkpoint=False))
     if clock is not None:
         for rt in p.tiers.values():
             rt.app.clock = clock
@@ -309,4 +312,29 @@ def seed_history(p: Platform) -> History:
         c.register, usci(4, "9"), "老年协会", "mutual_aid", VILLAGE, None, meta(county_op())
     ).id
     step(c.deregister, deregistered, "自愿注销", meta(county_op()))
+    # A division change (ADR 0005) that moves no figure: a village without groups renamed.
+    rename = Change(DivisionChangeKind.RENAME, "330699201004", day, name="岭头新村")
+    step(c.change_division, rename, meta(county_op()))
+    # Audit records every tier keeps (shared/ledger.py): an issued report and a checkpoint.
+    for app, op, code in (
+        (v, village_op(), VILLAGE),
+        (t, township_op(), TOWNSHIP),
+        (c, county_op(), COUNTY),
+    ):
+        step(
+            app.issue_report,
+            meta(op),
+            title="测试报表",
+            division_code=code,
+            as_of=day,
+            period_from=day.replace(month=1, day=1),
+            period_to=day,
+            period_label="",
+            tree="as_of",
+            known_at=None,
+            watermarks={"county": 1},
+            rule_versions={"density": "density/v1"},
+            content_hash="sha256:" + "0" * 64,
+        )
+        step(app.record_checkpoint, day, {})
     return History(filed, rejected, cancelled, upgraded, registered, revoked, deregistered, pending)

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
-from pydantic import Field
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, Field
 
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
 from shared.api.deps import CommandMeta, Runtime
 from shared.domain import Category
-from shared.integration.events import CreditList, FundingProgramme, PartyOrganisationKind
+from shared.hierarchy import Change, NewDivision
+from shared.integration.events import (
+    CreditList,
+    DivisionChangeKind,
+    FundingProgramme,
+    PartyOrganisationKind,
+)
+from shared.jurisdiction import Area
 
 
 async def _app(runtime: Runtime) -> CountyApplication:
@@ -177,3 +184,115 @@ def leave_credit_list(
 def disburse(award_id: UUID, body: DisbursementIn, meta: CommandMeta, app: App) -> CommandOut:
     """拨付 / Pay a tranche of an award; never more than awarded in total."""
     return CommandOut.of(app.disburse(award_id, body.tranche, body.amount, meta))
+
+
+# ------------------------------------------------------------------ division changes (ADR 0005)
+
+DivisionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="区划代码 / division code")]
+Population = Annotated[int, Field(ge=0, description="人口 / population")]
+DivisionName = Annotated[str, Field(min_length=1, max_length=200, description="名称 / name")]
+
+
+class RenameIn(CommandIn):
+    kind: Literal["rename"]
+    code: DivisionCode
+    name: DivisionName
+
+
+class ReclassifyIn(CommandIn):
+    kind: Literal["reclassify"]
+    code: DivisionCode
+    area: Area = Field(description="urban 城市社区 / rural 农村")
+
+
+class RepopulateIn(CommandIn):
+    kind: Literal["repopulate"]
+    code: DivisionCode
+    registered_population: Population
+    resident_population: Population
+
+
+class NewDivisionIn(BaseModel):
+    code: DivisionCode
+    name: DivisionName
+    area: Area | None = Field(None, description="村/社区必填 / villages only")
+    registered_population: Population | None = None
+    resident_population: Population | None = None
+
+    def division(self) -> NewDivision:
+        area = str(self.area) if self.area else None
+        return NewDivision(
+            self.code, self.name, area, self.registered_population, self.resident_population
+        )
+
+
+class CreateIn(CommandIn, NewDivisionIn):
+    kind: Literal["create"]
+    parent: DivisionCode | None = Field(None, description="上级（由代码决定）/ implied by code")
+
+
+class MergeIn(CommandIn):
+    kind: Literal["merge"]
+    codes: list[DivisionCode] = Field(min_length=1, description="撤销的区划 / retired")
+    into: DivisionCode = Field(description="并入的区划（承继其记录）/ successor, in force")
+
+
+class SplitIn(CommandIn):
+    kind: Literal["split"]
+    code: DivisionCode
+    into: list[NewDivisionIn] = Field(min_length=1, description="新设区划 / new divisions")
+    retire: bool = Field(False, description="原区划撤销 / the old code is retired")
+    successor: DivisionCode | None = Field(
+        None, description="撤销时承继原记录的新区划 / takes the records if retired"
+    )
+
+
+DivisionChangeIn = Annotated[
+    RenameIn | ReclassifyIn | RepopulateIn | CreateIn | MergeIn | SplitIn,
+    Field(discriminator="kind"),
+]
+
+
+def _change(body: RenameIn | ReclassifyIn | RepopulateIn | CreateIn | MergeIn | SplitIn) -> Change:
+    kind = DivisionChangeKind(body.kind)
+    day = date.min  # the application sets the effective date from the command's metadata
+    if isinstance(body, MergeIn):
+        return Change(kind, body.into, day, merged=tuple(body.codes))
+    if isinstance(body, SplitIn):
+        created = tuple(n.division() for n in body.into)
+        return Change(
+            kind, body.code, day, created=created, successor=body.successor, retired=body.retire
+        )
+    if isinstance(body, CreateIn):
+        new = body.division()
+        return Change(
+            kind,
+            new.code,
+            day,
+            name=new.name,
+            parent=body.parent,
+            area=new.area,
+            registered_population=new.registered_population,
+            resident_population=new.resident_population,
+        )
+    if isinstance(body, RepopulateIn):
+        return Change(
+            kind,
+            body.code,
+            day,
+            registered_population=body.registered_population,
+            resident_population=body.resident_population,
+        )
+    if isinstance(body, ReclassifyIn):
+        return Change(kind, body.code, day, area=str(body.area))
+    return Change(kind, body.code, day, name=body.name)
+
+
+@router.post("/divisions/changes", status_code=CREATED)
+def change_division(
+    body: Annotated[DivisionChangeIn, Body()], meta: CommandMeta, app: App
+) -> CommandOut:
+    """区划调整 / Record a change of the division tree — rename, reclassify (urban ↔ rural),
+    create, merge, split or repopulate — in force from ``effective_on``; earlier reports on the
+    tree as it was stay unchanged."""
+    return CommandOut.of(app.change_division(_change(body), meta))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
-from services.county.domain import FundingAward, Registration
+from services.county.domain import DivisionHistory, FundingAward, Registration
 from shared.application import TierApplication
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.hierarchy import Change, check_next
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
+from shared.ledger import ledger_events
 from shared.platforms import platform_events
 from shared.usci import USCIError, civil_affairs_legal_form
 
@@ -33,7 +36,10 @@ class CountyApplication(TierApplication):
         FundingAward.Disbursed: "sanji.county.funding.disbursed.v1",
         Registration.CreditListEntered: "sanji.county.credit_list.entered.v1",
         Registration.CreditListLeft: "sanji.county.credit_list.left.v1",
+        DivisionHistory.Started: "sanji.county.division.changed.v1",
+        DivisionHistory.Changed: "sanji.county.division.changed.v1",
         **platform_events("county"),
+        **ledger_events("county"),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 
@@ -211,3 +217,41 @@ class CountyApplication(TierApplication):
             host_organisation_id=host_organisation_id,
         )
         return self.commit(award, organisation_id)
+
+    # ------------------------------------------------------------ division history
+
+    def division_history_id(self) -> UUID:
+        return uuid5(NAMESPACE_URL, f"sanji:division-history:{self.jurisdiction.county.code}")
+
+    def division_changes(self) -> list[Change]:
+        """The county's recorded division changes, in order (its own facts, not a read model)."""
+        history = self.find(self.division_history_id())
+        if history is None:
+            return []
+        return [
+            Change.of(c, date.fromisoformat(c["effective_on"]), c["sequence"])
+            for c in history.changes
+        ]
+
+    def change_division(self, change: Change, meta: Meta) -> CommandResult:
+        """Record one change of the division tree (ADR 0005), in force from ``effective_on``;
+        only a county operator of this county, and only a change the tree then allows."""
+        county = self.jurisdiction.county.code
+        self.check_jurisdiction(meta, county)  # the operator's division contains the county
+        for code in (change.code, *change.merged, *(n.code for n in change.created)):
+            self.check_jurisdiction(meta, code)
+        history = self.find(self.division_history_id())
+        if history is not None and (replayed := self.replay(history, meta)):
+            return CommandResult(replayed.id, replayed.version, None, replayed=True)
+        change = replace(change, effective_on=legal_date(meta.effective_at))
+        check_next(self.jurisdiction, self.division_changes(), change)
+        fields = change.fields()
+        if history is None:
+            history = DivisionHistory.start(
+                self.division_history_id(), meta, division_code=county, **fields
+            )
+        else:
+            assert isinstance(history, DivisionHistory)
+            history.record(meta, division_code=county, **fields)
+        self.save(history)
+        return CommandResult(history.id, history.version, None)

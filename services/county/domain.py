@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.domain import Conflict, Meta
+from shared.domain import Conflict, Meta, legal_date
 from shared.domain import SanjiAggregate as Agg
 
 
@@ -216,3 +216,60 @@ class FundingAward(Agg):
             amount=amount,
             meta=meta,
         )
+
+
+class DivisionHistory(Agg):
+    """The county's division changes (区划调整), one event per change, in the order recorded;
+    id derived from the county code (one history per county). ADR 0005."""
+
+    if TYPE_CHECKING:
+        changes: list[dict[str, Any]]
+
+    class Event(Agg.Event):
+        ABOUT_ORGANISATION = False  # the envelope carries no organisation for these
+
+    class Changed(Event):
+        """One change, in force from ``meta.effective_at``; fields as hierarchy.Change."""
+
+        division_code: str  # the county: the envelope's division
+        sequence: int
+        kind: str
+        code: str
+        name: str | None
+        parent: str | None
+        area: str | None
+        registered_population: int | None
+        resident_population: int | None
+        merged: list[str]
+        created: list[dict[str, Any]]
+        successor: str | None
+        retired: bool
+
+        def apply(self, history: Any) -> None:
+            fields = {k: v for k, v in self.__dict__.items() if k not in _NOT_CHANGE_FIELDS}
+            fields["effective_on"] = legal_date(self.meta.effective_at).isoformat()
+            history.changes.append(fields)
+
+    class Started(Changed, Agg.Created):
+        """The county's first recorded change, which starts its history."""
+
+        def apply(self, history: Any) -> None:
+            history.changes = []
+            super().apply(history)
+
+    @classmethod
+    def start(cls, id: UUID, meta: Meta, **change: Any) -> DivisionHistory:
+        return cls._create(cls.Started, id=id, meta=meta, sequence=1, **change)
+
+    def record(self, meta: Meta, **change: Any) -> None:
+        self.trigger_event(self.Changed, meta=meta, sequence=len(self.changes) + 1, **change)
+
+
+_NOT_CHANGE_FIELDS = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "meta",
+    "division_code",
+}

@@ -10,6 +10,7 @@ from shared.application import TierApplication
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
+from shared.ledger import ledger_events
 from shared.platforms import platform_events
 
 
@@ -24,6 +25,7 @@ class TownshipApplication(TierApplication):
         Inspection.Recorded: "sanji.township.inspection.recorded.v1",
         Inspection.RectificationCompleted: "sanji.township.rectification.completed.v1",
         **platform_events("township"),
+        **ledger_events("township"),
     }
     platform_kinds = frozenset({PlatformKind.TOWNSHIP_PLATFORM, PlatformKind.INCUBATOR})
 

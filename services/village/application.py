@@ -18,6 +18,7 @@ from shared.domain import (
 )
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
+from shared.ledger import ledger_events
 from shared.platforms import platform_events
 
 
@@ -28,6 +29,7 @@ class VillageApplication(TierApplication):
         GroupRecord.Applied: "sanji.village.group.applied.v1",
         Activity.Reported: "sanji.village.activity.reported.v1",
         **platform_events("village"),
+        **ledger_events("village"),
     }
     platform_kinds = frozenset({PlatformKind.VILLAGE_STATION})
 

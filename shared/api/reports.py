@@ -3,15 +3,18 @@ zombie list, ranking, reconciliation, the metric catalogue, and organisations.""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from shared.api.deps import Operator, Runtime, check_reads
-from shared.domain import CHINA, NotFound
-from shared.jurisdiction import prefix_of
+from shared.domain import CHINA, NotFound, check_aware, check_not_future
+from shared.hierarchy import check_division, moved_out, tree_from
+from shared.hierarchy import describe as describe_tree
+from shared.jurisdiction import Jurisdiction
+from shared.projection.projector import SourceReader
 from shared.reporting import catalogue, ranking, report
 from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_division
@@ -32,6 +35,20 @@ PeriodName = Annotated[
 ]
 From = Annotated[date | None, Query(alias="from", description="自定义期间起 / custom period start")]
 To = Annotated[date | None, Query(alias="to", description="自定义期间止 / custom period end")]
+TreeBasis = Annotated[
+    Literal["as_of", "current"],
+    Query(
+        description="区划树 / division tree: as_of = as it was on the as-of date (default),"
+        " current = in force today (retired divisions' records count under their successors)"
+    ),
+]
+KnownAt = Annotated[
+    datetime | None,
+    Query(
+        description="已知时点 / as known at this recorded instant (ISO 8601 with offset): the"
+        " report rebuilt from the events recorded up to then (bitemporal with as_of)"
+    ),
+]
 Format = Literal["json", "csv", "xlsx"]
 MEDIA = {
     "json": "application/json",
@@ -48,6 +65,9 @@ class Moment:
     as_of: date
     period: Period
     rules: RuleSet
+    tree: str = "as_of"  # which division tree: as on the as-of date, or the current one
+    today: date | None = None
+    known_at: datetime | None = None  # as known at a past recorded instant (issue 5)
 
 
 def _when(
@@ -56,10 +76,11 @@ def _when(
     period: str | None,
     start: date | None,
     end: date | None,
+    tree: str = "as_of",
 ) -> Moment:
     today = runtime.app.clock().astimezone(CHINA).date()
     day, p = resolve(today, as_of, period, start, end)
-    return Moment(day, p, runtime.rules.in_force(day))
+    return Moment(day, p, runtime.rules.in_force(day), tree, today)
 
 
 async def _moment(
@@ -68,16 +89,34 @@ async def _moment(
     period: PeriodName = None,
     start: From = None,
     end: To = None,
+    tree: TreeBasis = "as_of",
+    known_at: KnownAt = None,
 ) -> Moment:
-    return _when(runtime, as_of, period, start, end)
+    moment = _when(runtime, as_of, period, start, end, tree)
+    if known_at is None:
+        return moment
+    check_aware("known_at", known_at)
+    check_not_future("known_at", known_at, runtime.app.clock())
+    return replace(moment, known_at=known_at)
 
 
 When = Annotated[Moment, Depends(_moment)]
 
 
-def _division(runtime: Runtime, operator: Operator, code: str) -> None:
-    if runtime.jurisdiction.get(code) is None:
-        raise NotFound("unknown_division", f"no division {code}")
+def _tree(runtime: Runtime, when: Moment) -> Jurisdiction:
+    """The division tree a report uses (ADR 0005): in force on its as-of date, or today."""
+    day = when.as_of if when.tree == "as_of" or when.today is None else when.today
+    return tree_from(runtime.db, runtime.jurisdiction, day)
+
+
+def _sources(runtime: Runtime) -> SourceReader:
+    if runtime.projector.sources is None:
+        raise RuntimeError(f"the {runtime.tier} service has no read access to the event stores")
+    return runtime.projector.sources
+
+
+def _division(j: Jurisdiction, operator: Operator, code: str) -> None:
+    check_division(j, code)
     check_reads(operator, code)
 
 
@@ -115,8 +154,9 @@ def organisation_report(
     if facts is None:
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
     check_reads(operator, facts.village_code)
+    j = _tree(runtime, when)
     return report.organisation_report(
-        runtime.db, runtime.jurisdiction, organisation_id, when.as_of, when.period, when.rules
+        runtime.db, j, organisation_id, when.as_of, when.period, when.rules, when.tree
     )
 
 
@@ -125,14 +165,30 @@ def division_report(
     division_code: Code, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
     """区划报表 / All ten figure groups for a division, one line per child (drill-down:
-    county → townships → villages → organisations), with watermarks and rule versions."""
-    _division(runtime, operator, division_code)
-    return _report(runtime, division_code, when)
+    county → townships → villages → organisations), with watermarks, rule versions and the
+    division tree used (``tree``)."""
+    return _report(runtime, operator, division_code, when)
 
 
-def _report(runtime: Runtime, code: str, when: Moment) -> dict[str, Any]:
+def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> dict[str, Any]:
+    j = _tree(runtime, when)
+    _division(j, operator, code)
+    if when.known_at is not None:
+        # What the platform knew then: rebuilt from the stores (shared/audit/issued.py).
+        from shared.audit.issued import known_at_report, tree_label
+
+        return known_at_report(
+            _sources(runtime),
+            runtime.jurisdiction,
+            code,
+            when.as_of,
+            when.period,
+            when.rules,
+            tree_label(when.tree, when.today or when.as_of),
+            when.known_at,
+        )
     return report.division_report(
-        runtime.db, runtime.jurisdiction, code, when.as_of, when.period, when.rules
+        runtime.db, j, code, when.as_of, when.period, when.rules, when.tree
     )
 
 
@@ -151,8 +207,7 @@ def export_report(
     with charts (for a people's-congress review)."""
     from shared.reporting import export, html
 
-    _division(runtime, operator, division_code)
-    data = _report(runtime, division_code, when)
+    data = _report(runtime, operator, division_code, when)
     day = when.as_of
     if fmt == "html":
         return Response(content=html.report_html(data), media_type=MEDIA["html"])
@@ -164,6 +219,7 @@ ZOMBIE_COLUMNS = [
     ("org_id", "组织ID"),
     ("name", "组织名称"),
     ("village_code", "村（社区）代码"),
+    ("village_in_tree", "现属村（社区）"),
     ("kind", "登记/备案"),
     ("entered_on", "成立（登记/备案）日期"),
     ("last_activity_on", "最近活动日期"),
@@ -179,15 +235,17 @@ def zombies(
     operator: Operator,
     as_of: AsOf = None,
     format: Format = "json",
+    tree: TreeBasis = "as_of",
 ) -> Any:
     """僵尸组织名单 / Active organisations with no activity in the trailing window, each with
     the reasons that apply — the list the exit process starts from."""
-    _division(runtime, operator, division_code)
-    moment = _when(runtime, as_of, None, None, None)
+    moment = _when(runtime, as_of, None, None, None, tree)
+    j = _tree(runtime, moment)
+    _division(j, operator, division_code)
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
-        rows = zombie_list(tx, division_code, day, rules)
+        rows = zombie_list(tx, division_code, day, rules, j)
     if format != "json":
         flat = [{**r, "reason_text": [x["zh"] for x in r["reasons"]]} for r in rows]
         body = _table(format, "僵尸组织名单", ZOMBIE_COLUMNS, flat)
@@ -198,6 +256,7 @@ def zombies(
         "rule_versions": rules.versions,
         "window_months": rules.zombie_window_months,
         "watermarks": marks,
+        "tree": describe_tree(j, tree),
         "count": len(rows),
         "organisations": rows,
     }
@@ -208,6 +267,7 @@ RANKING_COLUMNS = [
     ("rank_in_township", "乡镇（街道）内排名"),
     ("name", "组织名称"),
     ("village_code", "村（社区）代码"),
+    ("village_in_tree", "现属村（社区）"),
     ("total", "综合得分"),
     ("activity", "活跃度"),
     ("standardisation", "规范化"),
@@ -226,15 +286,17 @@ def ranking_list(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     format: Format = "json",
+    tree: TreeBasis = "as_of",
 ) -> Any:
     """四维排名 / Organisations ranked on activity, standardisation, coverage and influence,
     with ranks within township and county, the weights used and an explanation each."""
-    _division(runtime, operator, division_code)
-    moment = _when(runtime, as_of, None, None, None)
+    moment = _when(runtime, as_of, None, None, None, tree)
+    j = _tree(runtime, moment)
+    _division(j, operator, division_code)
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
-        entries = ranking.rank(tx, runtime.jurisdiction, division_code, day, rules)
+        entries = ranking.rank(tx, j, division_code, day, rules)
     page = entries[offset : offset + limit]
     if format != "json":
         flat = [{**e, **e["scores"]} for e in page]
@@ -246,6 +308,7 @@ def ranking_list(
         "rule_versions": rules.versions,
         "weights": rules.ranking.parameters["weights"],
         "watermarks": marks,
+        "tree": describe_tree(j, tree),
         "total": len(entries),
         "organisations": page,
     }
@@ -258,9 +321,10 @@ def reconciliation(
     """对账 / Proof that parent = Σ children for every additive figure at one snapshot of this
     tier's read model; any mismatch names the divisions involved. Across tiers: the CLI
     ``python -m services reconcile``."""
-    _division(runtime, operator, division_code)
+    j = _tree(runtime, when)
+    _division(j, operator, division_code)
     return reconcile_division(
-        runtime.db, runtime.jurisdiction, division_code, when.as_of, when.period, when.rules
+        runtime.db, j, division_code, when.as_of, when.period, when.rules, when.tree
     )
 
 
@@ -271,17 +335,26 @@ def list_organisations(
     division: Annotated[str | None, Query(description="区划代码 / division code")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    tree: TreeBasis = "as_of",
 ) -> dict[str, Any]:
-    """组织列表 / Organisations known to this tier within a division."""
+    """组织列表 / Organisations known to this tier within a division (of the tree in force
+    today; ``as_of`` has no other meaning here), each with the village it counts in."""
     code = division or operator.division
-    _division(runtime, operator, code)
+    moment = _when(runtime, None, None, None, None, tree)
+    j = _tree(runtime, replace(moment, as_of=moment.today or moment.as_of))
+    _division(j, operator, code)
+    patterns, excluded = j.patterns(code), moved_out(j, code)
+    where = " OR ".join(["village_code LIKE %s"] * len(patterns))
+    if excluded:
+        where = f"({where}) AND village_code NOT IN ({', '.join(['%s'] * len(excluded))})"
     with runtime.db.snapshot() as tx:
         rows = tx.all(
-            "SELECT * FROM org WHERE village_code LIKE %s ORDER BY village_code, org_id"
-            " LIMIT %s OFFSET %s",
-            (prefix_of(code) + "%", limit, offset),
+            f"SELECT * FROM org WHERE {where} ORDER BY village_code, org_id LIMIT %s OFFSET %s",
+            (*patterns, *excluded, limit, offset),
         )
-    return {"division_code": code, "organisations": rows}
+    for row in rows:
+        row["village_in_tree"] = j.resolve(row["village_code"])
+    return {"division_code": code, "tree": describe_tree(j, tree), "organisations": rows}
 
 
 @router.get("/organisations/{organisation_id}")

@@ -49,6 +49,11 @@ class Envelope(BaseModel):
     correlation_id: str
     causation_id: str | None
     data: dict[str, Any]
+    # Added after v1 shipped, optional so older envelopes still parse (ADR 0002): the rule
+    # version an automated decision applied, and the hash-chain link of this event in its
+    # source store (shared/chain.py), which carries each tier's chain head upward.
+    rule_version: str | None = None
+    chain: str | None = None
 
     def payload(self) -> Payload:
         """The typed payload; raises UnknownEventType for a type this consumer does not know."""

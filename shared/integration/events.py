@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain import Category
 from shared.domain import Field as OrgField
+from shared.jurisdiction import Area
 
 NonNegative = Annotated[int, Field(ge=0)]
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
@@ -59,6 +60,17 @@ class CreditList(StrEnum):
 class PartyOrganisationKind(StrEnum):
     OWN = "own"  # 单独建立
     JOINT = "joint"  # 联合党支部
+
+
+class DivisionChangeKind(StrEnum):
+    """Changes of the division tree (shared/hierarchy.py, ADR 0005)."""
+
+    RENAME = "rename"  # 更名
+    RECLASSIFY = "reclassify"  # 城乡属性调整 (urban ↔ rural)
+    CREATE = "create"  # 新设
+    MERGE = "merge"  # 合并 (撤并)
+    SPLIT = "split"  # 拆分
+    REPOPULATE = "repopulate"  # 人口数调整
 
 
 # ------------------------------------------------------------------ village
@@ -202,6 +214,71 @@ class PlatformClosedV1(Payload):
     reason: str
 
 
+class ChainHeadV1(Payload):
+    """The last link of one source's hash chain (shared/chain.py) at a position."""
+
+    source: str
+    position: NonNegative
+    link: str
+
+
+class ChainCheckpointedV1(Payload):
+    """The daily checkpoint: every chain head this tier holds, its own included (ADR 0006)."""
+
+    checkpoint_id: UUID
+    day: date
+    heads: list[ChainHeadV1]
+
+
+class ReportIssuedV1(Payload):
+    """A report was issued (published): enough to reproduce it exactly and check its hash.
+    The envelope's division is the report's division."""
+
+    report_id: UUID
+    title: str
+    as_of: date
+    period_from: date
+    period_to: date
+    period_label: str
+    tree: str
+    known_at: str | None = None
+    watermarks: dict[str, NonNegative]
+    rule_versions: dict[str, str]
+    content_hash: str
+
+
+class NewDivisionV1(Payload):
+    """A division a split creates."""
+
+    code: Annotated[str, Field(pattern=r"^\d{12}$")]
+    name: str
+    area: Area | None = None  # villages/communities only
+    registered_population: NonNegative | None = None
+    resident_population: NonNegative | None = None
+
+
+class DivisionChangedV1(Payload):
+    """One change of the county's division tree, in force from the envelope's effective date.
+    The envelope's division is the county. ``sequence`` orders the county's changes; which
+    fields are set depends on ``kind``: rename (name), reclassify (area), create (name,
+    parent, area, populations), merge (``merged`` codes retired into ``code``), split
+    (``created`` divisions; ``successor`` takes the records of ``code`` if it is ``retired``),
+    repopulate (populations)."""
+
+    sequence: Annotated[int, Field(ge=1)]
+    kind: DivisionChangeKind
+    code: Annotated[str, Field(pattern=r"^\d{12}$")]
+    name: str | None = None
+    parent: str | None = None
+    area: Area | None = None
+    registered_population: NonNegative | None = None
+    resident_population: NonNegative | None = None
+    merged: list[str] = []
+    created: list[NewDivisionV1] = []
+    successor: str | None = None
+    retired: bool = False
+
+
 class OrganisationExitedV1(Payload):
     """Deregistration (注销) or revocation (撤销) of a registered organisation."""
 
@@ -228,9 +305,18 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.funding.disbursed.v1": FundingDisbursedV1,
     "sanji.county.credit_list.entered.v1": CreditListEnteredV1,
     "sanji.county.credit_list.left.v1": CreditListLeftV1,
+    "sanji.county.division.changed.v1": DivisionChangedV1,
     **{
         f"sanji.{tier}.platform.{action}.v1": payload
         for tier in ("village", "township", "county")
         for action, payload in (("opened", PlatformOpenedV1), ("closed", PlatformClosedV1))
+    },
+    **{
+        f"sanji.{tier}.{subject}.v1": payload
+        for tier in ("village", "township", "county")
+        for subject, payload in (
+            ("chain.checkpointed", ChainCheckpointedV1),
+            ("report.issued", ReportIssuedV1),
+        )
     },
 }

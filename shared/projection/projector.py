@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from shared.integration.envelope import Envelope
-from shared.jurisdiction import contains
 from shared.projection import readmodel
 from shared.projection.store import Database, Tx
 from shared.transport.base import Consumer, Record
@@ -27,6 +26,11 @@ class SourceReader(Protocol):
     """Reads integration events straight from a source tier's event store."""
 
     def read(self, source: str, after: int, limit: int) -> list[Envelope]: ...
+
+    def read_at(self, source: str, positions: Iterable[int]) -> list[Envelope]:
+        """The events at these notification positions, in position order (an organisation's
+        timeline reads them back from the store by its index, shared/audit/timeline.py)."""
+        ...
 
     def head(self, source: str) -> int:
         """The source store's last notification id (0 if empty)."""
@@ -80,8 +84,7 @@ class Projector:
                     return False
                 if env.previous_position != tracked:
                     raise Gap(env.source, tracked, env.previous_position)
-                if contains(self.scope, env.division_code):
-                    readmodel.apply(tx, env)
+                readmodel.project(tx, self.scope, env)
                 # Compare-and-set: if another writer (a catch-up in another process) moved the
                 # position meanwhile, roll our changes back; that writer applied this event.
                 if not tx.execute(

@@ -13,6 +13,7 @@ BIGINT, because the API accepts 14-digit yuan amounts (PostgreSQL INTEGER stops 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from typing import Any
 from shared.domain import Category, legal_date
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
+from shared.jurisdiction import contains
 from shared.projection.store import Tx
 
 SCHEMA = [
@@ -46,6 +48,14 @@ SCHEMA = [
         value TEXT NOT NULL, PRIMARY KEY (org_id, fact, source, position)
     )""",
     "CREATE INDEX IF NOT EXISTS org_history_village ON org_history (village_code, effective_on)",
+    # Index of every event about an organisation, from any tier (its audit timeline,
+    # shared/audit/timeline.py): where to find it, not the event itself — the event stores are
+    # the audit trail, read back by position.
+    """CREATE TABLE IF NOT EXISTS org_event (
+        organisation_id TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,
+        type TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_at TEXT NOT NULL,
+        PRIMARY KEY (organisation_id, source, position)
+    )""",
     """CREATE TABLE IF NOT EXISTS activity (
         activity_id TEXT PRIMARY KEY,
         org_id TEXT NOT NULL, village_code TEXT NOT NULL, occurred_on TEXT NOT NULL,
@@ -92,8 +102,29 @@ SCHEMA = [
         platform_id TEXT PRIMARY KEY, division_code TEXT NOT NULL, source_tier TEXT NOT NULL,
         kind TEXT NOT NULL, name TEXT NOT NULL, opened_on TEXT NOT NULL, closed_on TEXT
     )""",
+    # Division changes recorded by the county (shared/hierarchy.py, ADR 0005): one row per
+    # change, keyed by its place in the county's history, so replays and duplicates are no-ops.
+    """CREATE TABLE IF NOT EXISTS division_change (
+        county_code TEXT NOT NULL, sequence INTEGER NOT NULL, kind TEXT NOT NULL,
+        code TEXT NOT NULL, effective_on TEXT NOT NULL, recorded_at TEXT NOT NULL,
+        data TEXT NOT NULL, PRIMARY KEY (county_code, sequence)
+    )""",
     "CREATE INDEX IF NOT EXISTS inspection_village ON inspection (village_code)",
     "CREATE INDEX IF NOT EXISTS funding_village ON funding (village_code, awarded_on)",
+    # Audit (shared/chain.py, shared/ledger.py): the last chain link seen from every source,
+    # the heads recorded by every tier's daily checkpoint, and every issued report.
+    """CREATE TABLE IF NOT EXISTS chain_head (
+        source TEXT PRIMARY KEY, position BIGINT NOT NULL, link TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS chain_checkpoint (
+        source TEXT NOT NULL, day TEXT NOT NULL, head_source TEXT NOT NULL,
+        position BIGINT NOT NULL, link TEXT NOT NULL, recorded_at TEXT NOT NULL,
+        PRIMARY KEY (source, day, head_source))""",
+    """CREATE TABLE IF NOT EXISTS issued_report (
+        report_id TEXT PRIMARY KEY, source TEXT NOT NULL, division_code TEXT NOT NULL,
+        title TEXT NOT NULL, as_of TEXT NOT NULL, period_from TEXT NOT NULL,
+        period_to TEXT NOT NULL, period_label TEXT NOT NULL, tree TEXT NOT NULL, known_at TEXT,
+        watermarks TEXT NOT NULL, rule_versions TEXT NOT NULL, content_hash TEXT NOT NULL,
+        issued_at TEXT NOT NULL, actor TEXT NOT NULL)""",
     # Exactly-once bookkeeping, written in the same transaction as the rows above (ADR 0001).
     "CREATE TABLE IF NOT EXISTS tracking (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS consumer_offset (
@@ -124,11 +155,16 @@ READ_MODEL_TABLES = {
     "inspection": "inspection_id",
     "annual_report": "org_id, year",
     "org_history": "org_id, fact, source, position",
+    "org_event": "organisation_id, source, position",
     "funding": "award_id",
     "disbursement": "award_id, tranche",
     "rating": "org_id, position",
     "credit_listing": "org_id, credit_list, position",
     "platform": "platform_id",
+    "division_change": "county_code, sequence",
+    "chain_head": "source",
+    "chain_checkpoint": "source, day, head_source",
+    "issued_report": "report_id",
 }
 
 
@@ -468,16 +504,124 @@ def platform_closed(tx: Tx, env: Envelope, p: ev.PlatformClosedV1) -> None:
     )
 
 
+@handles("sanji.county.division.changed.v1")
+def division_changed(tx: Tx, env: Envelope, p: ev.DivisionChangedV1) -> None:
+    data = p.model_dump(mode="json", exclude={"sequence"})
+    tx.execute(
+        "INSERT INTO division_change (county_code, sequence, kind, code, effective_on,"
+        " recorded_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (county_code, sequence) DO NOTHING",
+        (
+            env.division_code,
+            p.sequence,
+            str(p.kind),
+            p.code,
+            effective_date(env),
+            stamp(env.recorded_at),
+            json.dumps(data, sort_keys=True, ensure_ascii=False),
+        ),
+    )
+
+
 @handles("sanji.county.organisation.deregistered.v1", "sanji.county.organisation.revoked.v1")
 def organisation_exited(tx: Tx, env: Envelope, p: ev.OrganisationExitedV1) -> None:
     kind = env.type.split(".")[3]
     _set(tx, _org(tx, env), registration_ended_on=effective_date(env), exit_kind=kind)
 
 
+@handles(*(f"sanji.{t}.chain.checkpointed.v1" for t in ("village", "township", "county")))
+def chain_checkpointed(tx: Tx, env: Envelope, p: ev.ChainCheckpointedV1) -> None:
+    for head in p.heads:
+        tx.execute(
+            "INSERT INTO chain_checkpoint (source, day, head_source, position, link, recorded_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (source, day, head_source) DO NOTHING",
+            (
+                env.source,
+                p.day.isoformat(),
+                head.source,
+                head.position,
+                head.link,
+                stamp(env.recorded_at),
+            ),
+        )
+
+
+@handles(*(f"sanji.{t}.report.issued.v1" for t in ("village", "township", "county")))
+def report_issued(tx: Tx, env: Envelope, p: ev.ReportIssuedV1) -> None:
+    tx.execute(
+        "INSERT INTO issued_report (report_id, source, division_code, title, as_of, period_from,"
+        " period_to, period_label, tree, known_at, watermarks, rule_versions, content_hash,"
+        " issued_at, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (report_id) DO NOTHING",
+        (
+            str(p.report_id),
+            env.source,
+            env.division_code,
+            p.title,
+            p.as_of.isoformat(),
+            p.period_from.isoformat(),
+            p.period_to.isoformat(),
+            p.period_label,
+            p.tree,
+            p.known_at,
+            json.dumps(p.watermarks, sort_keys=True),
+            json.dumps(p.rule_versions, sort_keys=True),
+            p.content_hash,
+            stamp(env.recorded_at),
+            env.actor.id,
+        ),
+    )
+
+
+def chain_heads(tx: Tx) -> dict[str, tuple[int, str]]:
+    """The last chain link this read model received from each source."""
+    rows = tx.all("SELECT source, position, link FROM chain_head")
+    return {r["source"]: (int(r["position"]), r["link"]) for r in rows}
+
+
+def note_chain_head(tx: Tx, env: Envelope) -> None:
+    """Keep the last link seen from each source: this tier's copy of every child's head."""
+    if env.chain is None:
+        return
+    tx.execute(
+        "INSERT INTO chain_head (source, position, link) VALUES (%s, %s, %s)"
+        " ON CONFLICT (source) DO UPDATE SET position = excluded.position, link = excluded.link"
+        " WHERE chain_head.position < excluded.position",
+        (env.source, env.position, env.chain),
+    )
+
+
+def project(tx: Tx, scope: str, env: Envelope) -> None:
+    """What one event does to a read model whose scope is ``scope`` (live projector and
+    rebuild alike; tracking is the caller's)."""
+    if contains(scope, env.division_code):
+        apply(tx, env)
+    note_chain_head(tx, env)
+
+
 def apply(tx: Tx, env: Envelope) -> None:
     """Apply one integration event to the read model (tracking is the projector's job)."""
     HANDLERS[env.type](tx, env, env.payload())
+    if env.organisation_id is not None:
+        index_event(tx, env)
     touch(tx, env.division_code)
+
+
+def index_event(tx: Tx, env: Envelope) -> None:
+    """Note where an event about an organisation is stored (idempotent, any arrival order)."""
+    tx.execute(
+        "INSERT INTO org_event (organisation_id, source, position, type, recorded_at,"
+        " effective_at) VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (organisation_id, source, position) DO NOTHING",
+        (
+            str(env.organisation_id),
+            env.source,
+            env.position,
+            env.type,
+            stamp(env.recorded_at),
+            stamp(env.effective_at),
+        ),
+    )
 
 
 def touch(tx: Tx, code: str) -> None:

@@ -10,6 +10,12 @@ division and its ancestors in the same transaction as the rows (``readmodel.touc
 cached entry is used only while the version it was computed at is still current. A county
 report then reads one entry per child; after writes, only the villages that changed are
 recomputed, and their township and county entries are re-summed from the children.
+
+On a tree with retired codes (``shared/hierarchy.py``, ADR 0005) rows recorded under a retired
+code count under its successor: they are fetched with one extra scope per retired code and
+their counters moved to the successor (``remap``). Their events move the versions of the
+retired code's own ancestors, not the successor's, so an entry of a division that receives
+such rows from outside its prefix is never cached (``volatile``): it is recomputed each time.
 """
 
 from __future__ import annotations
@@ -53,15 +59,25 @@ def _count_all(
     count_ranking(tx, out, j, s.like, s.by, as_of, rules)
 
 
+def remap(out: dict[str, Counters], j: Jurisdiction) -> None:
+    """Move the counters of retired codes to their successors in tree ``j``."""
+    for old in [code for code in out if code in j.aliases]:
+        moved = out.pop(old)
+        out.setdefault(j.aliases[old], Counter()).update(moved)
+
+
 def collect(
     tx: Tx, j: Jurisdiction, within: str, as_of: date, period: Period, rules: RuleSet
 ) -> dict[str, Counters]:
     """Additive counters for every division in ``within`` that holds anything: its villages
-    and communities, plus township/county divisions where platforms sit."""
-    scope = Scope(prefix_of(within) + "%")
+    and communities, plus township/county divisions where platforms sit (retired codes'
+    counters moved to their successors in ``j``)."""
     out: dict[str, Counters] = defaultdict(Counter)
-    _count_all(tx, out, j, scope, as_of, period, rules)
-    f.count_platforms(tx, out, scope, as_of)
+    for pattern in j.patterns(within):
+        scope = Scope(pattern)
+        _count_all(tx, out, j, scope, as_of, period, rules)
+        f.count_platforms(tx, out, scope, as_of)
+    remap(out, j)
     # Rows whose division is not in the tree stay in: they count in the parent's fold but in
     # no child's, which is exactly the mismatch reconciliation reports.
     for v in j.villages(within):
@@ -72,17 +88,34 @@ def collect(
 def collect_organisations(
     tx: Tx, j: Jurisdiction, village: str, as_of: date, period: Period, rules: RuleSet
 ) -> dict[str, Counters]:
-    """The same counters per organisation of one village: the last step of the drill-down."""
+    """The same counters per organisation of one village (and of the retired villages whose
+    records it took over in ``j``): the last step of the drill-down."""
     out: dict[str, Counters] = defaultdict(Counter)
-    _count_all(tx, out, j, Scope(village, by="org_id"), as_of, period, rules)
+    for code in (village, *j.aliased_into(village)):
+        _count_all(tx, out, j, Scope(code, by="org_id"), as_of, period, rules)
     return dict(out)
 
 
-def _own_level(tx: Tx, code: str, as_of: date) -> Counters:
-    """What sits at a township's or the county's own code (platforms), not in a village."""
+def _own_level(tx: Tx, j: Jurisdiction, code: str, as_of: date) -> Counters:
+    """What sits at a township's or the county's own code (platforms), not in a village,
+    including at retired codes it succeeded."""
     out: dict[str, Counters] = defaultdict(Counter)
-    f.count_platforms(tx, out, Scope(code), as_of)
+    for level in (code, *(old for old, new in j.aliases.items() if new == code)):
+        f.count_platforms(tx, out, Scope(level), as_of)
+    remap(out, j)
     return out.get(code, Counter())
+
+
+def volatile(j: Jurisdiction) -> frozenset[str]:
+    """Divisions of tree ``j`` that receive rows of a retired code from outside their prefix:
+    that code's events do not move their versions, so their entries are never cached."""
+    out: set[str] = set()
+    for old, new in j.aliases.items():
+        division = j.get(new)
+        while division is not None and not old.startswith(prefix_of(division.code)):
+            out.add(division.code)
+            division = j.get(division.parent) if division.parent else None
+    return frozenset(out)
 
 
 # ------------------------------------------------------------------ the cache
@@ -96,6 +129,7 @@ class CounterCache:
     report reads one row per township rather than one per village."""
 
     key: str
+    volatile: frozenset[str] = frozenset()
     versions: dict[str, int] = field(default_factory=dict)
     entries: dict[str, Counters] = field(default_factory=dict)
     computed: dict[str, Counters] = field(default_factory=dict)
@@ -105,7 +139,7 @@ class CounterCache:
     def load(
         cls, tx: Tx, j: Jurisdiction, code: str, as_of: date, period: Period, rules: RuleSet
     ) -> CounterCache:
-        cache = cls(cache_key(j, as_of, period, rules))
+        cache = cls(cache_key(j, as_of, period, rules), volatile(j))
         cache.fetch(tx, [code])
         return cache
 
@@ -125,8 +159,17 @@ class CounterCache:
             f" AND code IN ({marks})",
             (self.key, *wanted),
         ):
-            if int(r["version"]) == self.versions.get(r["code"], 0):
+            if (
+                int(r["version"]) == self.versions.get(r["code"], 0)
+                and r["code"] not in self.volatile
+            ):
                 self.entries[r["code"]] = Counter(json.loads(r["counters"]))
+
+    def remember(self, code: str, counters: Counters) -> None:
+        """Use ``counters`` for the rest of this report; keep them unless ``code`` is volatile."""
+        self.entries[code] = counters
+        if code not in self.volatile:
+            self.computed[code] = counters
 
     def store(self, db: Database) -> None:
         """Write what this report computed; an entry whose division changed meanwhile carries
@@ -144,15 +187,17 @@ class CounterCache:
 
 
 def cache_key(j: Jurisdiction, as_of: date, period: Period, rules: RuleSet) -> str:
-    """Everything besides the rows that a division's counters depend on."""
-    tree = hashlib.sha256(
-        repr(
-            sorted(
-                (d.code, d.area, d.registered_population, d.resident_population)
-                for d in j.divisions.values()
-            )
-        ).encode()
-    ).hexdigest()[:12]
+    """Everything besides the rows that a division's counters depend on: the tree's codes,
+    attributes and aliases among them (a tree without aliases keeps its old key)."""
+    shape: list[object] = [
+        *sorted(
+            (d.code, d.area, d.registered_population, d.resident_population)
+            for d in j.divisions.values()
+        )
+    ]
+    if j.aliases:
+        shape.append(sorted(j.aliases.items()))
+    tree = hashlib.sha256(repr(shape).encode()).hexdigest()[:12]
     return "|".join(
         (
             COUNTERS_VERSION,
@@ -183,7 +228,7 @@ def division_counters(
     if division.tier is Tier.VILLAGE:
         _compute_villages(tx, cache, j, j.divisions[division.parent or code], as_of, period, rules)
         return cache.entries[code]
-    total = Counter(_own_level(tx, code, as_of))
+    total = Counter(_own_level(tx, j, code, as_of))
     children = [j.divisions[c] for c in j.children[code]]
     cache.fetch(tx, [c.code for c in children])
     stale = [c for c in children if c.tier is Tier.VILLAGE and c.code not in cache.entries]
@@ -191,7 +236,7 @@ def division_counters(
         _compute_villages(tx, cache, j, division, as_of, period, rules)
     for child in children:
         total.update(division_counters(tx, cache, j, child, as_of, period, rules))
-    cache.entries[code] = cache.computed[code] = total
+    cache.remember(code, total)
     return total
 
 
@@ -210,14 +255,15 @@ def _compute_villages(
     cache.fetch(tx, [v.code for v in villages])
     stale = [v for v in villages if v.code not in cache.entries]
     if len(stale) >= BATCH_FROM:
-        scopes = [Scope(prefix_of(township.code) + "%")]
+        scopes = [Scope(p) for p in j.patterns(township.code)]
     else:
-        scopes = [Scope(v.code) for v in stale]
+        scopes = [Scope(p) for v in stale for p in j.patterns(v.code)]
     out: dict[str, Counters] = defaultdict(Counter)
     for scope in scopes:
         _count_all(tx, out, j, scope, as_of, period, rules)
         f.count_platforms(tx, out, scope, as_of)
+    remap(out, j)
     for v in stale:
         c = out.get(v.code, Counter())
         f.village_flags(c, v, rules)
-        cache.entries[v.code] = cache.computed[v.code] = c
+        cache.remember(v.code, c)

@@ -227,8 +227,19 @@ def division_text(report: Mapping[str, Any]) -> str:
     return f"{d.get('name', '')}（{extra}）" if extra else str(d.get("name", ""))
 
 
+def tree_text(report: Mapping[str, Any]) -> str:
+    """Which division tree the report used (ADR 0005), e.g. 截至日期时的区划（2026-06-30）."""
+    tree = report.get("tree")
+    if not tree:
+        return ""
+    basis = {"as_of": "截至日期时的区划", "current": "现行区划"}.get(tree["basis"], tree["basis"])
+    retired = "，".join(f"{old}→{new}" for old, new in (tree.get("retired") or {}).items())
+    on = f"（{tree['on']}" + (f"；已撤并：{retired}" if retired else "") + "）"
+    return basis + (on if tree.get("on") else "")
+
+
 def _preamble(report: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [
+    rows = [
         ("报表", report_title(report)),
         ("区划", division_text(report)),
         ("截至日期", str(report.get("as_of", ""))),
@@ -236,6 +247,9 @@ def _preamble(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("规则版本", _rules_text(report)),
         ("数据水位", watermark_text(report)),
     ]
+    if report.get("tree"):
+        rows.append(("区划树", tree_text(report)))
+    return rows
 
 
 # ------------------------------------------------------------------ the report table

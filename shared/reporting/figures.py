@@ -114,7 +114,7 @@ def count_organisations(
         c, n = out[r["k"]], int(r["n"])
         c["organisations.active"] += n
         c[f"organisations.{r['kind']}"] += n
-        village = j.get(r["village_code"])
+        village = j.located(r["village_code"])  # a retired village: its successor's area
         if village is not None and village.area is not None:
             c[f"organisations.{village.area}"] += n
         c[f"organisations.by_field.{r['field'] or Field.OTHER}"] += n

@@ -32,6 +32,7 @@ from shared.reporting.export import (
     report_title,
     rule_families,
     tier_text,
+    tree_text,
     zh_date,
 )
 
@@ -673,6 +674,8 @@ def _meta(report: Mapping[str, Any]) -> str:
         ("截至日期", escape(zh_date(report.get("as_of", "")))),
         ("统计期间", escape(period_text(report, chinese_dates=True))),
     ]
+    if report.get("tree"):
+        rows.append(("区划树", escape(tree_text(report))))
     rules = rule_families(report)
     if rules:
         items = []

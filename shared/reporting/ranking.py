@@ -67,7 +67,7 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
             charter = history[r["org_id"]]["charter"]
             r.update(charter_at=charter, party_clause=charter and charter[0] == "1")
             r.update(integrity_clause=charter and charter[1] == "1")
-        village = j.get(r["village_code"])
+        village = j.located(r["village_code"])
         year_end = date(as_of.year - 1, 12, 31).isoformat()
         orgs[r["org_id"]] = Inputs(
             org_id=r["org_id"],
@@ -216,7 +216,8 @@ def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> l
     """Organisations of ``within`` ranked, with their ranks within township and county.
 
     Ranks are always taken over the whole township and county, whatever ``within`` is, so an
-    organisation's rank does not depend on which division's list one reads.
+    organisation's rank does not depend on which division's list one reads. Townships and
+    villages are those of tree ``j``: a retired village's organisations rank in its successor's.
     """
     entries = []
     for o in gather(tx, j, prefix_of(j.county.code) + "%", as_of, rules):
@@ -224,7 +225,8 @@ def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> l
             {
                 "org_id": o.org_id,
                 "name": o.name,
-                "village_code": o.village_code,
+                "village_code": o.village_code,  # as recorded
+                "village_in_tree": j.resolve(o.village_code),
                 "township_code": j.township_of(o.village_code),
                 "kind": o.kind,
                 **score(o, rules),
@@ -237,7 +239,7 @@ def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> l
     for group in by_township.values():
         _ranks(group, "rank_in_township")
     prefix = prefix_of(within)
-    chosen = [e for e in entries if e["village_code"].startswith(prefix)]
+    chosen = [e for e in entries if e["village_in_tree"].startswith(prefix)]
     return sorted(chosen, key=lambda e: (e["rank_in_county"], e["org_id"]))
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from shared.hierarchy import describe as describe_tree
 from shared.jurisdiction import Jurisdiction, Tier, prefix_of
 from shared.projection.store import Database
 from shared.reporting.counters import collect
@@ -67,9 +68,16 @@ def check_tree(counters: dict[str, Counters], j: Jurisdiction, code: str) -> lis
 
 
 def reconcile_division(
-    db: Database, j: Jurisdiction, code: str, as_of: date, period: Period, rules: RuleSet
+    db: Database,
+    j: Jurisdiction,
+    code: str,
+    as_of: date,
+    period: Period,
+    rules: RuleSet,
+    tree: str = "as_of",
 ) -> dict[str, Any]:
-    """The within-read-model check for one tier's service (the API endpoint)."""
+    """The within-read-model check for one tier's service (the API endpoint), on tree ``j``
+    (retired codes' rows count under their successors)."""
     with db.snapshot() as tx:
         marks = watermarks(tx)
         counters = collect(tx, j, code, as_of, period, rules)
@@ -81,6 +89,7 @@ def reconcile_division(
         "period": period.describe(),
         "rule_versions": rules.versions,
         "watermarks": marks,
+        "tree": describe_tree(j, tree),
         "additive_figures_checked": len([k for k in total if total[k]]),
         "divisions_checked": 1 + sum(1 for _ in _descendants(j, code)),
         "ok": not mismatches,
@@ -104,8 +113,10 @@ def reconcile_tiers(
     period: Period,
     rules: RuleSet,
     wait_seconds: float = 10.0,
+    tree: str = "as_of",
 ) -> dict[str, Any]:
-    """Both checks over every tier's read model, at one point (equal watermarks)."""
+    """Both checks over every tier's read model, at one point (equal watermarks), on tree
+    ``j`` (taken on the basis ``tree`` names)."""
     deadline = time.monotonic() + wait_seconds
     while True:
         snapshots: dict[Tier, tuple[dict[str, int], dict[str, Counters]]] = {}
@@ -146,6 +157,7 @@ def reconcile_tiers(
         "period": period.describe(),
         "rule_versions": rules.versions,
         "watermarks": marks,
+        "tree": describe_tree(j, tree),
         "consistent_point": same_point,
         "ok": ok,
         "tiers": tiers,

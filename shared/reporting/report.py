@@ -2,7 +2,8 @@
 
 Everything in one report is read in one snapshot of the read model, together with the
 watermarks (the upstream positions the read model reflects), so a report describes one
-consistent point and says which.
+consistent point and says which. It also says which division tree it used (ADR 0005): the
+tree in force on its as-of date, or the current one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from datetime import date
 from typing import Any
 
 from shared.domain import NotFound
+from shared.hierarchy import check_division
+from shared.hierarchy import describe as describe_tree
 from shared.jurisdiction import Jurisdiction, Tier
 from shared.projection.store import Database, Tx
 from shared.reporting import ranking
@@ -36,8 +39,13 @@ def watermarks(tx: Tx) -> dict[str, int]:
     }
 
 
-def _query(as_of: date, period: Period) -> str:
-    return f"?as_of={as_of.isoformat()}&from={period.start.isoformat()}&to={period.end.isoformat()}"
+def _query(as_of: date, period: Period, tree: str = "as_of") -> str:
+    q = f"?as_of={as_of.isoformat()}&from={period.start.isoformat()}&to={period.end.isoformat()}"
+    return q + _tree_param(tree, "&")
+
+
+def _tree_param(tree: str, sep: str) -> str:
+    return "" if tree == "as_of" else f"{sep}tree={tree}"
 
 
 def division_report(
@@ -47,22 +55,28 @@ def division_report(
     as_of: date,
     period: Period,
     rules: RuleSet,
+    tree: str = "as_of",
 ) -> dict[str, Any]:
     """The report for one division, with one line per child (drill-down): townships of a
-    county, villages of a township, organisations of a village."""
-    division = j.get(code)
-    if division is None:
-        raise NotFound("unknown_division", f"no division {code}")
-    q = _query(as_of, period)
+    county, villages of a township, organisations of a village. ``j`` is the division tree
+    used, taken on the basis ``tree`` names (``as_of`` or ``current``)."""
+    check_division(j, code)
+    division = j.divisions[code]
+    q = _query(as_of, period, tree)
+    on = f"?as_of={as_of.isoformat()}{_tree_param(tree, '&')}"
     with db.snapshot() as tx:
         marks = watermarks(tx)
         cache = CounterCache.load(tx, j, code, as_of, period, rules)
         total = division_counters(tx, cache, j, division, as_of, period, rules)
         if division.tier is Tier.VILLAGE:
             per_org = collect_organisations(tx, j, code, as_of, period, rules)
+            recorded = [code, *j.aliased_into(code)]
+            marks_in = ", ".join(["%s"] * len(recorded))
             names = {
                 r["org_id"]: r["name"]
-                for r in tx.all("SELECT org_id, name FROM org WHERE village_code = %s", (code,))
+                for r in tx.all(
+                    f"SELECT org_id, name FROM org WHERE village_code IN ({marks_in})", recorded
+                )
             }
             children = [
                 {
@@ -93,13 +107,14 @@ def division_report(
         "rules": rules.describe(),
         "rule_versions": rules.versions,
         "watermarks": marks,
+        "tree": describe_tree(j, tree),
         "figures": derive(total),
         "children": children,
         "links": {
             "self": f"{API}/reports/{code}{q}",
             **({"parent": f"{API}/reports/{division.parent}{q}"} if division.parent else {}),
-            "zombies": f"{API}/reports/{code}/zombies?as_of={as_of.isoformat()}",
-            "ranking": f"{API}/reports/{code}/ranking?as_of={as_of.isoformat()}",
+            "zombies": f"{API}/reports/{code}/zombies{on}",
+            "ranking": f"{API}/reports/{code}/ranking{on}",
             "reconciliation": f"{API}/reconciliation/{code}{q}",
             **{
                 f"export_{fmt}": f"{API}/reports/{code}/export.{fmt}{q}"
@@ -119,22 +134,26 @@ def additive_totals(
 
 
 def organisation_report(
-    db: Database, j: Jurisdiction, org_id: str, as_of: date, period: Period, rules: RuleSet
+    db: Database,
+    j: Jurisdiction,
+    org_id: str,
+    as_of: date,
+    period: Period,
+    rules: RuleSet,
+    tree: str = "as_of",
 ) -> dict[str, Any]:
-    """One organisation: its profile, figures, rank with explanation, and zombie reasons."""
+    """One organisation: its profile, figures, rank with explanation, and zombie reasons; its
+    village is the one of tree ``j`` its records count in."""
     with db.snapshot() as tx:
         row = tx.one("SELECT * FROM org WHERE org_id = %s", (org_id,))
         if row is None:
             raise NotFound("unknown_organisation", f"no organisation {org_id}")
         marks = watermarks(tx)
+        village = j.resolve(row["village_code"])
         counters = collect_organisations(tx, j, row["village_code"], as_of, period, rules)
-        ranked = ranking.rank(tx, j, row["village_code"], as_of, rules)
+        ranked = ranking.rank(tx, j, village, as_of, rules)
         zombie = next(
-            (
-                z
-                for z in zombie_list(tx, row["village_code"], as_of, rules)
-                if z["org_id"] == org_id
-            ),
+            (z for z in zombie_list(tx, village, as_of, rules, j) if z["org_id"] == org_id),
             None,
         )
         ratings = tx.all(
@@ -147,9 +166,11 @@ def organisation_report(
             " WHERE org_id = %s ORDER BY entered_on, position",
             (org_id,),
         )
-    q = _query(as_of, period)
+    q = _query(as_of, period, tree)
     return {
         "organisation": row,
+        "village_in_tree": village,
+        "tree": describe_tree(j, tree),
         "as_of": as_of.isoformat(),
         "period": period.describe(),
         "rules": rules.describe(),
@@ -162,6 +183,6 @@ def organisation_report(
         "credit_listings": listings,
         "links": {
             "self": f"{API}/reports/organisations/{org_id}{q}",
-            "village": f"{API}/reports/{row['village_code']}{q}",
+            "village": f"{API}/reports/{village}{q}",
         },
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from shared.jurisdiction import prefix_of
+from shared.jurisdiction import Jurisdiction, contains, prefix_of
 from shared.projection.store import Tx
 from shared.reporting.figures import zombie_candidates
 from shared.rules import RuleSet, months_before
@@ -28,8 +28,27 @@ def _reason(code: str, detail: dict[str, Any], **fmt: Any) -> dict[str, Any]:
     return {"code": code, "zh": REASONS[code].format(**fmt), "detail": detail}
 
 
-def zombie_list(tx: Tx, within: str, as_of: date, rules: RuleSet) -> list[dict[str, Any]]:
-    like = prefix_of(within) + "%"
+def zombie_list(
+    tx: Tx, within: str, as_of: date, rules: RuleSet, j: Jurisdiction | None = None
+) -> list[dict[str, Any]]:
+    """The list for division ``within``; on tree ``j``, a retired village's organisations are
+    listed under its successor (each entry names the village it was recorded in and the one
+    of the tree it counts in)."""
+    if j is None or not j.aliases:
+        return _zombies(tx, prefix_of(within) + "%", as_of, rules, j)
+    out = []
+    for pattern in j.patterns(within):
+        out += [
+            z
+            for z in _zombies(tx, pattern, as_of, rules, j)
+            if contains(within, z["village_in_tree"])
+        ]
+    return sorted(out, key=lambda z: (z["village_code"], z["name"] or "", z["org_id"]))
+
+
+def _zombies(
+    tx: Tx, like: str, as_of: date, rules: RuleSet, j: Jurisdiction | None
+) -> list[dict[str, Any]]:
     rows = zombie_candidates(tx, like, as_of, rules)
     if not rows:
         return []
@@ -106,6 +125,7 @@ def zombie_list(tx: Tx, within: str, as_of: date, rules: RuleSet) -> list[dict[s
                 "org_id": org_id,
                 "name": r["name"],
                 "village_code": r["village_code"],
+                "village_in_tree": j.resolve(r["village_code"]) if j else r["village_code"],
                 "kind": r["kind"],
                 "field": r["field"],
                 "entered_on": r["entered_on"],

@@ -8,7 +8,11 @@ from uuid import uuid4
 
 import pytest
 
+from services.init import initialise
+from services.platform import Platform
 from shared.projection.store import Database, open_database
+from shared.settings import Settings
+from tests.helpers import History, seed_history
 
 NewStore = Callable[[], Database]
 
@@ -29,3 +33,22 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewSto
     yield open_store
     for db in opened:
         db.close()
+
+
+@pytest.fixture
+def pg_settings(fresh_database: str, tmp_path: Path) -> Settings:
+    """The platform on PostgreSQL (stores and read models) in a database of its own.
+    eventsourcing does not create schemas or (with CREATE_TABLE=n) tables: the init step does."""
+    settings = Settings(persistence="postgres", postgres_url=fresh_database, data_dir=tmp_path)
+    initialise(settings, say=False)
+    return settings
+
+
+@pytest.fixture
+def pg_seeded(pg_settings: Settings) -> Iterator[tuple[Platform, History]]:
+    """A platform on PostgreSQL holding :func:`seed_history`, all of it projected."""
+    platform = Platform.build(pg_settings)
+    try:
+        yield platform, seed_history(platform)
+    finally:
+        platform.stop()

@@ -9,7 +9,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.init import initialise
 from services.platform import Platform
 from shared.jurisdiction import Tier
 from shared.projection.projector import Projector
@@ -34,11 +33,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def settings(fresh_database: str, tmp_path: Path) -> Settings:
-    # eventsourcing does not create schemas or (with CREATE_TABLE=n) tables: the init step does.
-    settings = Settings(persistence="postgres", postgres_url=fresh_database, data_dir=tmp_path)
-    initialise(settings, say=False)
-    return settings
+def settings(pg_settings: Settings) -> Settings:
+    return pg_settings
 
 
 def county_totals(p: Platform) -> dict[str, int]:
@@ -68,10 +64,11 @@ def test_platform_on_postgres(settings: Settings, tmp_path: Path) -> None:
             )
         for tier in Tier:
             assert (f"sanji_{tier}", f"{tier}_events") in tables
+            assert (f"sanji_{tier}", f"{tier}_chain") in tables
             assert (f"sanji_{tier}_read", "org") in tables
         history = seed_history(first)
         stored = heads(first)
-        assert stored == {Tier.VILLAGE: 11, Tier.TOWNSHIP: 12, Tier.COUNTY: 19}
+        assert stored == {Tier.VILLAGE: 13, Tier.TOWNSHIP: 14, Tier.COUNTY: 22}
         live = dump(first.tiers[Tier.COUNTY].db)
         assert all(dump(rt.db) == live for rt in first.tiers.values())
         totals = county_totals(first)

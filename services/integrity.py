@@ -1,0 +1,234 @@
+"""Integrity commands for auditors and operators (ADR 0006).
+
+``verify`` checks the three event logs against their hash chains and against every chain
+head held elsewhere, and names each altered event; ``rebuild`` rebuilds one tier's read model
+from the stores into a fresh schema (or file) and compares it with the live one by canonical
+hash; ``checkpoint`` records today's chain heads now (the projector does it daily by itself);
+``reproduce`` recomputes an issued report from the stores and checks its content hash.
+Each exits 0 when all is well, 1 when something differs, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from services.platform import BOOTSTRAPS
+from shared.application import TierApplication, utcnow
+from shared.audit.issued import reproduce as reproduce_report
+from shared.audit.progress import Progress
+from shared.audit.rebuild import compare, digest_tables
+from shared.audit.rebuild import rebuild as rebuild_into
+from shared.audit.verify import verify_stores
+from shared.domain import CHINA
+from shared.jurisdiction import Jurisdiction, Tier, load
+from shared.projection.readmodel import chain_heads
+from shared.projection.store import Database, PostgresDatabase, open_database
+from shared.reporting.report import watermarks
+from shared.rules import load_rules
+from shared.runtime import AppSourceReader
+from shared.settings import Settings
+
+TIERS = [str(t) for t in Tier]
+
+
+def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    v = sub.add_parser("verify", help="check the event logs against their hash chains")
+    v.add_argument("--json", action="store_true", help="print the full result as JSON")
+    r = sub.add_parser(
+        "rebuild",
+        help="rebuild a tier's read model from the stores and compare it with the live one",
+    )
+    r.add_argument("--tier", choices=TIERS, default="county")
+    r.add_argument("--keep", action="store_true", help="keep the rebuilt schema/file")
+    r.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    c = sub.add_parser("checkpoint", help="record today's chain-head checkpoint in every tier")
+    c.add_argument("--tier", choices=TIERS, help="only this tier")
+    p = sub.add_parser("reproduce", help="recompute an issued report and check its content hash")
+    p.add_argument("report_id", metavar="REPORT_ID")
+    p.add_argument("--tier", choices=TIERS, default="county", help="read model that lists it")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    commands: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+        "verify": verify,
+        "rebuild": rebuild,
+        "checkpoint": checkpoint,
+        "reproduce": reproduce,
+    }
+    return commands[args.command](settings, args)
+
+
+@contextmanager
+def stores(settings: Settings, jurisdiction: Jurisdiction) -> Iterator[dict[str, TierApplication]]:
+    """The three tiers' event stores, opened for reading (one pooled connection each)."""
+    apps: dict[str, TierApplication] = {}
+    try:
+        for tier, boot in BOOTSTRAPS.items():
+            env = {
+                **settings.event_store_env(tier),
+                "POSTGRES_POOL_SIZE": "1",
+                "POSTGRES_MAX_OVERFLOW": "2",
+            }
+            apps[str(tier)] = boot.APPLICATION(jurisdiction, env=env)
+        yield apps
+    finally:
+        for app in apps.values():
+            app.close()
+
+
+def _progress(label: str, total: int) -> Callable[[int], None]:
+    return Progress(label, total).advance
+
+
+# ------------------------------------------------------------------ verify
+
+
+def verify(settings: Settings, args: argparse.Namespace) -> int:
+    j = load(settings.jurisdiction_file)
+    dbs = {str(t): open_database(settings.readmodel_url(t)) for t in Tier}
+    try:
+        with stores(settings, j) as apps:
+            audit = verify_stores(apps, dbs, _progress)
+    finally:
+        for db in dbs.values():
+            db.close()
+    if args.json:
+        print(json.dumps(audit.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for source, v in audit.verifications.items():
+            position, head = v.head
+            print(
+                f"[sanji] {source}: {v.events:,} events, {v.links:,} links, head @{position} {head}"
+            )
+        print(
+            f"[sanji] {audit.heads_checked} chain heads held by checkpoints and read models checked"
+        )
+        for finding in audit.findings:
+            print(f"[sanji] ALTERED {finding}")
+        print(
+            f"[sanji] {'OK: no event altered' if audit.ok else f'{len(audit.findings)} findings'}"
+        )
+    return 0 if audit.ok else 1
+
+
+# ------------------------------------------------------------------ rebuild
+
+
+def rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    tier = Tier(args.tier)
+    j = load(settings.jurisdiction_file)
+    stamp = utcnow().strftime("%Y%m%d%H%M%S")
+    live = open_database(settings.readmodel_url(tier))
+    target_url = settings.rebuild_readmodel_url(tier, stamp)
+    target = open_database(target_url)
+    try:
+        with live.snapshot() as tx:
+            # One snapshot: the live tables and the positions they reflect belong together.
+            marks = watermarks(tx)
+            live_tables = digest_tables(tx)
+        print(
+            f"[sanji] live {tier} read model at {marks}; rebuilding into {target_url}",
+            file=sys.stderr,
+        )
+        with stores(settings, j) as apps:
+            progress = Progress(f"rebuild {tier}", sum(marks.values()))
+            rebuild_into(
+                target, AppSourceReader(apps), j.county.code, until=marks, progress=progress.advance
+            )
+            rate = progress.finish()
+        with target.snapshot() as tx:
+            comparison = compare(live_tables, digest_tables(tx))
+    finally:
+        live.close()
+        _discard(target, target_url, keep=args.keep)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "equal": comparison.equal,
+                    "watermarks": marks,
+                    "events_per_second": round(rate),
+                    "tables": comparison.summary(),
+                    "differences": [d.__dict__ for d in comparison.differences[:1000]],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for t in comparison.summary():
+            mark = "=" if t["equal"] else "≠"
+            print(f"  {mark} {t['table']:<18} {t['rows_live']:>10,} rows  {t['sha256_live'][:16]}")
+        for d in comparison.differences[:50]:
+            print(
+                f"[sanji] DIFF {d.table} {d.key}\n    live:    {d.live}\n    rebuilt: {d.rebuilt}"
+            )
+        print(
+            f"[sanji] {'OK: rebuilt read model equals the live one' if comparison.equal else f'{len(comparison.differences)} rows differ'}"
+            f" ({rate:,.0f} events/s)"
+        )
+    return 0 if comparison.equal else 1
+
+
+def _discard(db: Database, url: str, keep: bool) -> None:
+    if not keep and isinstance(db, PostgresDatabase):
+        with db.transaction() as tx:
+            tx.execute(f'DROP SCHEMA "{db.schema}" CASCADE')
+    db.close()
+    if not keep and url.startswith("sqlite://"):
+        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
+    elif keep:
+        print(f"[sanji] kept the rebuilt read model: {url}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ checkpoint
+
+
+def checkpoint(settings: Settings, args: argparse.Namespace) -> int:
+    j = load(settings.jurisdiction_file)
+    day = datetime.now(CHINA).date()
+    with stores(settings, j) as apps:
+        for tier in [Tier(args.tier)] if args.tier else list(Tier):
+            db = open_database(settings.readmodel_url(tier))
+            try:
+                with db.transaction() as tx:
+                    held = chain_heads(tx)
+                result = apps[str(tier)].record_checkpoint(day, held)
+            finally:
+                db.close()
+            state = "recorded" if result else "already recorded"
+            print(f"[sanji] {tier} checkpoint of {day}: {state}")
+    return 0
+
+
+# ------------------------------------------------------------------ reproduce
+
+
+def reproduce(settings: Settings, args: argparse.Namespace) -> int:
+    j = load(settings.jurisdiction_file)
+    db = open_database(settings.readmodel_url(Tier(args.tier)))
+    try:
+        with db.transaction() as tx:
+            issued = tx.one("SELECT * FROM issued_report WHERE report_id = %s", (args.report_id,))
+    finally:
+        db.close()
+    if issued is None:
+        print(
+            f"[sanji] no issued report {args.report_id} in the {args.tier} read model",
+            file=sys.stderr,
+        )
+        return 2
+    with stores(settings, j) as apps:
+        result = reproduce_report(AppSourceReader(apps), j, load_rules(settings.rules_file), issued)
+    state = "REPRODUCED" if result["reproduced"] else "DIFFERS"
+    print(
+        f"[sanji] {state}: report {args.report_id} ({issued['title']}, {issued['division_code']})\n"
+        f"  recorded   {result['recorded_hash']}\n  recomputed {result['recomputed_hash']}"
+    )
+    return 0 if result["reproduced"] else 1

@@ -1,0 +1,82 @@
+"""Reading events back by position (the timeline's reads) and the org_event index behind it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.platform import Platform
+from shared.audit.timeline import LABELS, label
+from shared.integration.events import TYPES
+from shared.runtime import AppSourceReader
+from tests.helpers import envelopes_by_source, seed_history, source_reader
+
+SAME = {"previous_position", "chain"}  # what read_at may fill in differently from read
+
+
+def spy_reads(reader: AppSourceReader, source: str) -> list[tuple[Any, ...]]:
+    """Record every select_notifications call on ``source``'s recorder."""
+    recorder = reader.apps[source].recorder
+    calls: list[tuple[Any, ...]] = []
+    original = recorder.select_notifications
+
+    def select(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    recorder.select_notifications = select  # type: ignore[method-assign]
+    return calls
+
+
+def test_read_at_returns_exactly_those_positions_in_contiguous_reads(platform: Platform) -> None:
+    seed_history(platform)
+    reader = source_reader(platform)
+    stored = {e.position: e for e in envelopes_by_source(platform)["county"]}
+    assert len(stored) > 12
+    wanted = [9, 2, 3, 1, 12, 3, 10, len(stored) + 5]  # unsorted, repeated, one beyond the head
+    calls = spy_reads(reader, "county")
+    found = reader.read_at("county", wanted)
+    assert [e.position for e in found] == [1, 2, 3, 9, 10, 12]
+    assert len(calls) == 4  # runs 1–3, 9–10, 12 and the one beyond the head
+    for env in found:
+        assert env.model_dump(exclude=SAME) == stored[env.position].model_dump(exclude=SAME)
+    assert reader.read_at("county", []) == []
+
+
+def test_read_at_carries_the_chain_link_when_the_store_keeps_one(platform: Platform) -> None:
+    seed_history(platform)
+    reader = source_reader(platform)
+    for source, app in reader.apps.items():
+        found = reader.read_at(source, [1, 2])
+        select_links = getattr(app.recorder, "select_links", None)
+        if select_links is None:
+            assert [e.chain for e in found] == [None, None]
+        else:
+            assert [e.chain for e in found] == [lk.link for lk in select_links(1, 2)]
+
+
+def test_the_index_lists_every_event_about_an_organisation(platform: Platform) -> None:
+    history = seed_history(platform)
+    about = {
+        (e.source, e.position, e.type)
+        for envelopes in envelopes_by_source(platform).values()
+        for e in envelopes
+        if e.organisation_id == history.registered
+    }
+    assert {source for source, _, _ in about} == {"village", "county"}
+    for rt in platform.tiers.values():
+        with rt.db.transaction() as tx:
+            rows = tx.all(
+                "SELECT source, position, type FROM org_event WHERE organisation_id = %s",
+                (str(history.registered),),
+            )
+            platforms = tx.all("SELECT * FROM org_event WHERE type LIKE %s", ("%.platform.%",))
+        assert {(r["source"], r["position"], r["type"]) for r in rows} == about
+        assert platforms == []  # events about no organisation are not indexed
+
+
+def test_labels_name_real_event_types_and_fall_back_to_the_type() -> None:
+    subjects = {".".join(t.split(".")[2:-1]) for t in TYPES}
+    assert set(LABELS) <= subjects
+    assert label("sanji.township.filing.filed.v1") == "准予备案"
+    assert label("sanji.county.filing.filed.v2") == "准予备案"
+    assert label("sanji.county.something.new.v1") == "sanji.county.something.new.v1"

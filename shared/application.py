@@ -29,14 +29,16 @@ from shared.domain import (
     Meta,
     NotFound,
     OutOfJurisdiction,
+    legal_date,
     new_id,
     register_transcodings,
 )
 from shared.domain import SanjiAggregate as Agg
 from shared.eventstore import ChainedRecorder
+from shared.hierarchy import tree_from
 from shared.integration.envelope import ActorV1, Envelope
 from shared.integration.events import TYPES, PlatformKind
-from shared.jurisdiction import Jurisdiction, Tier, contains
+from shared.jurisdiction import Division, Jurisdiction, Tier, contains
 from shared.ledger import ChainCheckpoint, IssuedReport, checkpoint_id, system_actor
 from shared.platforms import PLACEMENT, ServicePlatform
 from shared.projection.lookup import OrganisationLookup, OrgFacts
@@ -98,6 +100,21 @@ class TierApplication(Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def division_in_force(self, code: str, meta: Meta) -> Division:
+        """The division a new record is placed in, as in force on the record's effective date:
+        the jurisdiction file plus the division changes this tier has seen (ADR 0005). A
+        division created by a change can take records from its effective date; a retired one
+        cannot (its successor does). 422 ``unknown_division`` otherwise."""
+        lookup = getattr(self, "lookup", None)
+        day = legal_date(meta.effective_at)
+        tree = tree_from(lookup.db, self.jurisdiction, day) if lookup else self.jurisdiction
+        division = tree.get(code)
+        if division is None:
+            successor = tree.aliases.get(code)
+            hint = f"; on {day} its records belong to {successor}" if successor else ""
+            raise InvalidInput("unknown_division", f"no division {code} on {day}{hint}")
+        return division
 
     def check_jurisdiction(self, meta: Meta, division_code: str) -> None:
         """403 unless the acting operator's division contains ``division_code``."""
@@ -167,9 +184,7 @@ class TierApplication(Application[UUID]):
         self, kind: PlatformKind, division_code: str, name: str, meta: Meta
     ) -> CommandResult:
         """Record a service platform (centre, platform, station or incubator) opening."""
-        division = self.jurisdiction.get(division_code)
-        if division is None:
-            raise InvalidInput("unknown_division", f"no division {division_code}")
+        division = self.division_in_force(division_code, meta)
         if kind not in self.platform_kinds:
             raise InvalidInput(
                 "platform_kind_not_here", f"a {self.tier} operator does not record {kind}s"

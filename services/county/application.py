@@ -68,8 +68,7 @@ class CountyApplication(TierApplication):
                 raise Conflict("not_filed", f"{organisation_id} is not an active filed group")
         elif (
             village_code is None
-            or (division := self.jurisdiction.get(village_code)) is None
-            or division.tier is not Tier.VILLAGE
+            or self.division_in_force(village_code, meta).tier is not Tier.VILLAGE
         ):
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)

@@ -43,8 +43,7 @@ class VillageApplication(TierApplication):
         category: str = "general",
     ) -> CommandResult:
         """A resident group applies at its village station to be filed by the township."""
-        division = self.jurisdiction.get(village_code)
-        if division is None or division.tier is not Tier.VILLAGE:
+        if self.division_in_force(village_code, meta).tier is not Tier.VILLAGE:
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)
         check_not_future("founded_on", founded_on, self.clock())

@@ -105,8 +105,11 @@ When = Annotated[Moment, Depends(_moment)]
 
 def _tree(runtime: Runtime, when: Moment) -> Jurisdiction:
     """The division tree a report uses (ADR 0005): in force on its as-of date, or today."""
-    day = when.as_of if when.tree == "as_of" or when.today is None else when.today
-    return tree_from(runtime.db, runtime.jurisdiction, day)
+    return tree_from(runtime.db, runtime.jurisdiction, _tree_day(when))
+
+
+def _tree_day(when: Moment) -> date:
+    return when.as_of if when.tree == "as_of" or when.today is None else when.today
 
 
 def _sources(runtime: Runtime) -> SourceReader:
@@ -154,6 +157,15 @@ def organisation_report(
     if facts is None:
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
     check_reads(operator, facts.village_code)
+    if when.known_at is not None:
+        from shared.audit.issued import replayed
+
+        with replayed(_sources(runtime), runtime.jurisdiction.county.code, when.known_at) as db:
+            j = tree_from(db, runtime.jurisdiction, _tree_day(when))
+            body = report.organisation_report(
+                db, j, organisation_id, when.as_of, when.period, when.rules, when.tree
+            )
+        return {**body, "known_at": when.known_at.isoformat()}
     j = _tree(runtime, when)
     return report.organisation_report(
         runtime.db, j, organisation_id, when.as_of, when.period, when.rules, when.tree

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -73,6 +74,16 @@ def replay(
     db = open_database("sqlite://:memory:")
     rebuild(db, sources, scope, until=until, known_at=known_at, progress=progress)
     return db
+
+
+@contextmanager
+def replayed(sources: SourceReader, scope: str, known_at: datetime) -> Iterator[Database]:
+    """A read model of what was recorded up to ``known_at``, for one request."""
+    db = replay(sources, scope, known_at=known_at)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _replayed_report(

@@ -86,6 +86,8 @@ def test_reports_as_known_at_past_moments_equal_what_was_recorded_then(api: Api)
     first = apply(api, "文昌舞蹈队", "2025-03-01")
     file(api, first, "2025-03-10")
     recorded.append((moment(api), reports(api)))
+    org_path = f"/api/v1/reports/organisations/{first}?{QUERY}"
+    org_then = ok(api.county.get(org_path, headers=api.auth(county_op())))
 
     second = apply(api, "文昌读书会", "2025-04-01")
     recorded.append((moment(api), reports(api)))
@@ -120,6 +122,15 @@ def test_reports_as_known_at_past_moments_equal_what_was_recorded_then(api: Api)
         replayed = known_at(api, at)
         for tier in ("county", "township"):
             assert without_known_at(replayed[tier]) == then[tier], (tier, at)
+    # One organisation's report too, though it has since been cancelled.
+    org_known = ok(
+        api.county.get(
+            f"{org_path}&known_at={recorded[0][0].isoformat().replace('+00:00', 'Z')}",
+            headers=api.auth(county_op()),
+        )
+    )
+    assert without_known_at(org_known) == org_then
+    assert ok(api.county.get(org_path, headers=api.auth(county_op()))) != org_then
     # The figures did move between the moments: the test is not comparing empty reports.
     active = [r["county"]["figures"]["organisations"]["active"] for _, r in recorded]
     assert active == sorted(active) and active[0] < active[-1]

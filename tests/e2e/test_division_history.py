@@ -284,3 +284,40 @@ def test_changes_are_idempotent_ordered_and_only_for_county_operators(api: Api) 
     assert {c["code"]: c["name"] for c in report(api, TOWNSHIP, BEFORE)["children"]}[
         VILLAGE
     ] == "文昌社区"
+
+
+def test_new_records_go_to_divisions_in_force_on_their_effective_date(api: Api) -> None:
+    """A created village takes records from its effective date; a merged one no longer does."""
+    new_village = "330699001090"
+    create = {
+        "kind": "create",
+        "code": new_village,
+        "name": "文昌新社区",
+        "area": "urban",
+        "registered_population": 900,
+        "resident_population": 1200,
+        "effective_on": str(CHANGED),
+    }
+    change(api, create)
+    change(
+        api,
+        {"kind": "merge", "codes": [VILLAGE], "into": RURAL_VILLAGE, "effective_on": str(TODAY)},
+    )
+
+    def apply(village: str, on: date) -> Any:
+        body = {
+            "village_code": village,
+            "name": "新组织",
+            "field": "services",
+            "founded_on": str(on - timedelta(days=1)),
+            "effective_on": str(on),
+        }
+        return post(api, api.village, "/api/v1/filing-applications", body, village_op(village))
+
+    assert apply(new_village, CHANGED).status_code == 201
+    before = apply(new_village, BEFORE)
+    assert before.status_code == 422 and before.json()["error"]["code"] == "unknown_division"
+    assert apply(VILLAGE, BEFORE).status_code == 201  # before the merge it still existed
+    retired = apply(VILLAGE, TODAY)
+    assert retired.status_code == 422, retired.text
+    assert RURAL_VILLAGE in retired.json()["error"]["message"]  # names the successor

@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
 )
 
 from shared.domain import (
+    Actor,
     CommandResult,
     Conflict,
     InvalidInput,
@@ -101,14 +102,27 @@ class TierApplication(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
+    def tree_on(self, day: date) -> Jurisdiction:
+        """The division tree in force on ``day``, as far as this tier has seen the changes."""
+        lookup = getattr(self, "lookup", None)
+        return tree_from(lookup.db, self.jurisdiction, day) if lookup else self.jurisdiction
+
+    def in_charge(self, actor: Actor, code: str, day: date) -> bool:
+        """True if ``actor``'s division holds ``code``: as recorded, or, for a division retired
+        by a merge or split, through its successor in force on ``day`` (whose station has taken
+        over its organisations, ADR 0005)."""
+        if contains(actor.division, code):
+            return True
+        successor = self.tree_on(day).aliases.get(code)  # only read when the plain check fails
+        return successor is not None and contains(actor.division, successor)
+
     def division_in_force(self, code: str, meta: Meta) -> Division:
         """The division a new record is placed in, as in force on the record's effective date:
         the jurisdiction file plus the division changes this tier has seen (ADR 0005). A
         division created by a change can take records from its effective date; a retired one
         cannot (its successor does). 422 ``unknown_division`` otherwise."""
-        lookup = getattr(self, "lookup", None)
         day = legal_date(meta.effective_at)
-        tree = tree_from(lookup.db, self.jurisdiction, day) if lookup else self.jurisdiction
+        tree = self.tree_on(day)
         division = tree.get(code)
         if division is None:
             successor = tree.aliases.get(code)
@@ -118,7 +132,8 @@ class TierApplication(Application[UUID]):
 
     def check_jurisdiction(self, meta: Meta, division_code: str) -> None:
         """403 unless the acting operator's division contains ``division_code``."""
-        if meta.actor.tier is not self.tier or not contains(meta.actor.division, division_code):
+        day = legal_date(meta.effective_at)
+        if meta.actor.tier is not self.tier or not self.in_charge(meta.actor, division_code, day):
             raise OutOfJurisdiction(
                 "out_of_jurisdiction",
                 f"operator {meta.actor.id} ({meta.actor.tier} {meta.actor.division}) "

@@ -25,7 +25,7 @@ def _timeline(runtime: Runtime, operator: Operator, organisation_id: str) -> dic
     facts = runtime.app.lookup.get(organisation_id)
     if facts is None:
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
-    check_reads(operator, facts.village_code)
+    check_reads(operator, facts.village_code, runtime)
     sources = runtime.projector.sources
     if sources is None:
         raise RuntimeError(f"the {runtime.tier} service has no read access to the event stores")

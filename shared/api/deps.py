@@ -93,8 +93,14 @@ def _effective_on(body: bytes) -> date | None:
 CommandMeta = Annotated[Meta, Depends(command_meta)]
 
 
-def check_reads(actor: Actor, code: str) -> None:
-    if not contains(actor.division, code):
+def check_reads(actor: Actor, code: str, runtime: TierRuntime | None = None) -> None:
+    """403 unless ``actor`` may read records of division ``code``; with ``runtime``, records
+    of a retired division are readable through its successor too (ADR 0005)."""
+    if contains(actor.division, code):
+        return
+    if runtime is None or not runtime.app.in_charge(
+        actor, code, runtime.app.clock().astimezone(CHINA).date()
+    ):
         raise OutOfJurisdiction(
             "out_of_jurisdiction", f"{actor.id} ({actor.division}) may not read {code}"
         )

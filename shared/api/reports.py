@@ -156,7 +156,7 @@ def organisation_report(
     facts = runtime.app.lookup.get(organisation_id)
     if facts is None:
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
-    check_reads(operator, facts.village_code)
+    check_reads(operator, facts.village_code, runtime)
     if when.known_at is not None:
         from shared.audit.issued import replayed
 
@@ -376,5 +376,5 @@ def get_organisation(organisation_id: str, runtime: Runtime, operator: Operator)
         row = tx.one("SELECT * FROM org WHERE org_id = %s", (organisation_id,))
     if row is None:
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
-    check_reads(operator, row["village_code"])
+    check_reads(operator, row["village_code"], runtime)
     return row

@@ -15,6 +15,7 @@ from tests.helpers import (
     RURAL_VILLAGE,
     TOWNSHIP,
     VILLAGE,
+    VILLAGE_2,
     Api,
     county_op,
     today_cst,
@@ -321,3 +322,35 @@ def test_new_records_go_to_divisions_in_force_on_their_effective_date(api: Api) 
     retired = apply(VILLAGE, TODAY)
     assert retired.status_code == 422, retired.text
     assert RURAL_VILLAGE in retired.json()["error"]["message"]  # names the successor
+
+
+def test_the_successor_takes_over_a_merged_villages_organisations(api: Api) -> None:
+    org = file_group(api, VILLAGE, "文昌合唱团")
+    successor = village_op(RURAL_VILLAGE)
+    activity = {
+        "occurred_on": str(TODAY),
+        "field": "culture_sports",
+        "participants": 8,
+        "volunteers": 1,
+        "volunteer_services": 1,
+        "volunteer_hours": "2",
+        "beneficiaries": 20,
+        "money_spent": "0",
+    }
+    path = f"/api/v1/organisations/{org}"
+    assert api.village.get(path, headers=api.auth(successor)).status_code == 403
+    refused = post(api, api.village, f"{path}/activities", activity, successor)
+    assert refused.status_code == 403
+    change(
+        api,
+        {"kind": "merge", "codes": [VILLAGE], "into": RURAL_VILLAGE, "effective_on": str(CHANGED)},
+    )
+    assert api.village.get(path, headers=api.auth(successor)).status_code == 200
+    reported = post(api, api.village, f"{path}/activities", activity, successor)
+    assert reported.status_code == 201, reported.text
+    # The record keeps its recorded village; reports on the current tree count it under the
+    # successor (history is not rewritten).
+    assert get(api, api.village, path, successor)["village_code"] == VILLAGE
+    # Another village's operator still may not.
+    other = village_op(VILLAGE_2)
+    assert api.village.get(path, headers=api.auth(other)).status_code == 403

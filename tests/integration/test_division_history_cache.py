@@ -4,11 +4,12 @@ current tree, also after new events recorded under a retired code."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from shared.domain import CHINA
 from shared.hierarchy import Change, tree_from
 from shared.integration.events import DivisionChangeKind
 from shared.jurisdiction import Jurisdiction, Tier
@@ -84,7 +85,9 @@ def test_cached_and_uncached_reports_agree_on_both_trees_after_a_merge(tmp_path:
         agree()
         # New facts recorded under the retired code (its version moves, not the successor's)
         # and in the successor: no stale entry may be served.
-        org = v.apply_for_filing(VILLAGE, "迟到的合唱团", "services", TODAY, meta(village_op()))
+        # (a backdated application: from the merge on, the retired code takes no new records)
+        late = meta(village_op(), at=datetime.combine(as_was_day, time(0), CHINA))
+        org = v.apply_for_filing(VILLAGE, "迟到的合唱团", "services", as_was_day, late)
         v.report_activity(
             _active(p, db),
             meta=meta(village_op(VILLAGE)),

@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
+from shared.calendar import WorkingCalendar, load_calendar
 from shared.domain import (
     Actor,
     CommandResult,
@@ -43,6 +44,7 @@ from shared.jurisdiction import Division, Jurisdiction, Tier, contains
 from shared.ledger import ChainCheckpoint, IssuedReport, checkpoint_id, system_actor
 from shared.platforms import PLACEMENT, ServicePlatform
 from shared.projection.lookup import OrganisationLookup, OrgFacts
+from shared.rules import Rules, load_rules
 
 A = TypeVar("A", bound=Agg)
 Clock = Callable[[], datetime]
@@ -77,6 +79,9 @@ class TierApplication(Application[UUID]):
             self.recorder.algorithm = self.env.get("CHAIN_HASH") or self.recorder.algorithm
         self.jurisdiction = jurisdiction
         self.clock = clock
+        # Versioned rules and the working-day calendar (the runtime sets them from settings).
+        self.rules: Rules = load_rules()
+        self.calendar: WorkingCalendar = load_calendar()
         self._listeners: list[Callable[[], None]] = []
 
     def construct_transcoder(self) -> Transcoder:

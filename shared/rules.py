@@ -1,7 +1,7 @@
 """Rules as versioned data (domain.md: "treat exact numbers in rules as configurable data").
 
-Rules come in families (density standard, zombie window, ranking weights), each with its own
-versions and effective dates. A report asks for the rules in force on its as-of date and names
+Rules come in families (density standard, zombie window, ranking weights, credit lists,
+evaluation grades), each with its own versions and effective dates. A report asks for the rules in force on its as-of date and names
 the version of every family it used, so a figure can be explained and reproduced later.
 """
 
@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "rules.json"
-FAMILIES = ("density", "zombie", "ranking")
+FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation")
+# Families every rules file has had since the start; the others were added later (issue 6) and
+# are optional in a ``Rules``, so a report issued before them names, and reproduces with, only
+# the families it used (ADR 0006).
+REQUIRED = ("density", "zombie", "ranking")
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,15 @@ class RuleSet:
     density: RuleVersion
     zombie: RuleVersion
     ranking: RuleVersion
+    credit: RuleVersion | None = None  # credit lists (MCA order 60, 2018), ADR 0007
+    evaluation: RuleVersion | None = None  # grades 1A–5A and local stars, ADR 0007
+
+    def present(self) -> list[RuleVersion]:
+        return [v for f in FAMILIES if (v := getattr(self, f)) is not None]
 
     @property
     def versions(self) -> dict[str, str]:
-        return {f: getattr(self, f).version for f in FAMILIES}
+        return {v.family: v.version for v in self.present()}
 
     @property
     def version(self) -> str:
@@ -61,13 +70,12 @@ class RuleSet:
     def describe(self) -> dict[str, dict[str, Any]]:
         """What a report prints about its rules: version, start and parameters per family."""
         return {
-            f: {
+            v.family: {
                 "version": v.version,
                 "effective_from": v.effective_from.isoformat(),
                 "parameters": v.parameters,
             }
-            for f in FAMILIES
-            for v in (getattr(self, f),)
+            for v in self.present()
         }
 
 
@@ -76,13 +84,19 @@ class Rules:
     families: dict[str, tuple[RuleVersion, ...]] = field(default_factory=dict)
 
     def in_force(self, on: date) -> RuleSet:
-        return RuleSet(**{f: self.version_on(f, on) for f in FAMILIES})
+        chosen = {f: self.version_on(f, on) for f in REQUIRED}
+        for f in FAMILIES:
+            if f not in REQUIRED and any(v.effective_from <= on for v in self.families.get(f, ())):
+                chosen[f] = self.version_on(f, on)  # a later family, once in force
+        return RuleSet(**chosen)
 
     def by_versions(self, versions: dict[str, str]) -> RuleSet:
         """The rule set a report named (``rule_versions``): to reproduce it exactly later,
         even after newer versions came into force."""
         chosen = {}
         for f in FAMILIES:
+            if f not in REQUIRED and f not in versions:
+                continue  # a family added after the report was issued
             match = [v for v in self.families.get(f, ()) if v.version == versions.get(f)]
             if not match:
                 raise LookupError(
@@ -116,6 +130,8 @@ def load_rules(path: Path = DEFAULT_RULES) -> Rules:
                     v.get("source", ""),
                 )
             )
+        if not versions and family not in REQUIRED:
+            continue  # a rules file from before the family existed
         if not versions:
             raise ValueError(f"{path}: no versions for rule family {family!r}")
         if len({v.version for v in versions}) != len(versions):

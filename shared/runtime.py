@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from shared.application import TierApplication
+from shared.calendar import load_calendar
 from shared.domain import CHINA
 from shared.hierarchy import tree_from
 from shared.integration.envelope import Envelope, topic_for
@@ -127,6 +128,7 @@ class TierRuntime:
         app = app_class(jurisdiction, env=settings.event_store_env(tier))
         app.lookup = OrganisationLookup(db)
         rules = load_rules(settings.rules_file)
+        app.rules, app.calendar = rules, load_calendar(settings.calendar_file)
         relay = Relay(app, db, transport.producer)
         runtime = cls(tier, settings, jurisdiction, rules, app, db, projector, relay, transport)
         app.add_listener(runtime._wake.set)
@@ -148,11 +150,18 @@ class TierRuntime:
             "projector": self._projector_step,
             "warm": self._warm_step,
             "checkpoint": self._checkpoint_step,
+            "supervision": self._supervision_step,
         }
         if "projector" in roles and self.settings.report_warm_seconds > 0:
             roles = (*roles, "warm")
         if "relay" in roles and self.settings.daily_checkpoint:
             roles = (*roles, "checkpoint")  # one relay per tier: one writer of checkpoints
+        if (
+            "relay" in roles
+            and self.settings.supervision_seconds > 0
+            and hasattr(self.app, "run_due")
+        ):
+            roles = (*roles, "supervision")  # the county's timers (ADR 0007), one writer too
         for name in roles:
             t = threading.Thread(
                 target=self._loop, args=(name, steps[name]), name=f"{self.tier}-{name}", daemon=True
@@ -185,6 +194,14 @@ class TierRuntime:
             ):
                 self._checkpointed = today  # else: nothing to pin yet, look again later
         self._stop.wait(CHECKPOINT_POLL)
+
+    def _supervision_step(self) -> None:
+        """Record what the credit and evaluation rules make due by now (ADR 0007); safe to
+        repeat (what is recorded is no longer due) and to race (the loser's save is refused)."""
+        run_due = getattr(self.app, "run_due", None)
+        if run_due is not None:
+            run_due()
+        self._stop.wait(self.settings.supervision_seconds)
 
     def _warm_step(self) -> None:
         """Keep today's county report computed: after a quiet period this costs one cache read

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.calendar import DEFAULT_CALENDAR
 from shared.chain import ALGORITHMS
 from shared.eventstore import MEMORY_FACTORY, RECORDERS
 from shared.jurisdiction import DEMO_COUNTY, Tier
@@ -29,6 +30,7 @@ class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"
     jurisdiction_file: Path = DEMO_COUNTY
     rules_file: Path = DEFAULT_RULES
+    calendar_file: Path = DEFAULT_CALENDAR
     secret: str = "sanji-demo-secret-change-me"
     host: str = "127.0.0.1"
     ports: dict[Tier, int] = field(
@@ -39,6 +41,7 @@ class Settings:
     report_warm_seconds: float = 30.0
     hash_algorithm: str = "sha256"
     daily_checkpoint: bool = True
+    supervision_seconds: float = 3600.0
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -64,6 +67,7 @@ class Settings:
             kafka_bootstrap=get("SANJI_KAFKA_BOOTSTRAP", s.kafka_bootstrap),
             jurisdiction_file=Path(get("SANJI_JURISDICTION_FILE", str(s.jurisdiction_file))),
             rules_file=Path(get("SANJI_RULES_FILE", str(s.rules_file))),
+            calendar_file=Path(get("SANJI_CALENDAR_FILE", str(s.calendar_file))),
             secret=get("SANJI_SECRET", s.secret),
             host=get("SANJI_HOST", s.host),
             ports=ports,
@@ -73,6 +77,7 @@ class Settings:
             hash_algorithm=get("SANJI_HASH", s.hash_algorithm),
             daily_checkpoint=get("SANJI_DAILY_CHECKPOINT", "y").lower()
             in ("y", "yes", "1", "true"),
+            supervision_seconds=float(get("SANJI_SUPERVISION_SECONDS", s.supervision_seconds)),
         )
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:

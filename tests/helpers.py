@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -16,7 +16,7 @@ from services.platform import BOOTSTRAPS, Platform
 from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
 from shared.api.auth import issue
-from shared.domain import Actor, Meta
+from shared.domain import CHINA, Actor, Meta
 from shared.hierarchy import Change
 from shared.integration.envelope import Envelope
 from shared.integration.events import DivisionChangeKind
@@ -77,6 +77,19 @@ def usci(serial: int, form: str = "1", division: str = "330699") -> str:
     """A valid civil-affairs USCI (5 + form + authority division + org code + check)."""
     first17 = f"5{form}{division}MJ{serial:07d}"
     return first17 + check_character(first17)
+
+
+class MovableClock:
+    """A clock tests move across rule boundaries (ADR 0007): 09:00 China time on a day."""
+
+    def __init__(self, start: date) -> None:
+        self.set(start)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, day: date) -> None:
+        self.now = datetime.combine(day, time(9), CHINA)
 
 
 def build_platform(data_dir: Path, clock: Callable[[], datetime] | None = None) -> Platform:
@@ -279,6 +292,27 @@ def seed_history(p: Platform) -> History:
     step(c.enter_credit_list, registered, "abnormal", "未按时报送年报", meta(county_op()))
     step(c.leave_credit_list, registered, "abnormal", "已整改", meta(county_op()))
     step(c.enter_credit_list, upgraded, "abnormal", "无法取得联系", meta(county_op()))
+
+    # The credit-list process (ADR 0007), on fixed past dates so the working-day calendar
+    # always covers them: a trigger, notice, objection, verified rectification, then the
+    # timer removes it; and a grade that has expired.
+    def at(d: date) -> Meta:
+        return meta(county_op(), at=datetime.combine(d, time(10), CHINA))
+
+    step(
+        c.record_credit_trigger,
+        registered,
+        "unfinished_rectification",
+        "整改未完成",
+        at(date(2025, 3, 3)),
+    )
+    step(c.notify_listing, registered, "abnormal", "告知书〔2025〕1号", at(date(2025, 3, 4)))
+    step(c.lodge_objection, registered, "abnormal", "已整改完毕", at(date(2025, 3, 10)))
+    step(c.decide_objection, registered, "abnormal", False, "尚未整改", at(date(2025, 3, 20)))
+    step(c.record_credit_trigger, registered, "unreachable", "无法取得联系", at(date(2025, 4, 1)))
+    step(c.verify_rectification, registered, at(date(2025, 6, 2)))
+    step(c.rate, revoked, None, 2, None, None, at(date(2020, 6, 1)))
+    step(c.run_due)
     step(c.open_platform, "county_centre", COUNTY, "县社会组织党群服务中心", meta(county_op()))
     step(
         t.open_platform,
@@ -337,4 +371,44 @@ def seed_history(p: Platform) -> History:
             content_hash="sha256:" + "0" * 64,
         )
         step(app.record_checkpoint, day, {})
+    seed_approvals(p, day.year - 1)
     return History(filed, rejected, cancelled, upgraded, registered, revoked, deregistered, pending)
+
+
+def seed_approvals(p: Platform, year: int) -> tuple[UUID, UUID]:
+    """Every step of the approval of periodic returns (ADR 0008), projected after each: an
+    annual return of 文昌社区 through every transition, ending returned; an activity return of
+    南门社区 submitted, approved and accepted."""
+    from shared import returns
+    from shared.approvals import Action, ReturnKind
+
+    v, t, c = apps(p)
+
+    def settle() -> None:
+        # Each step acts on what the next tier has seen: wait for it even when the platform's
+        # own threads are running (they may hold an event drain() does not see).
+        p.drain()
+        p.wait_until_projected(timeout=10)
+
+    def submit(code: str, kind: ReturnKind) -> UUID:
+        result = returns.submit(v, kind, code, str(year), meta(village_op(code)))
+        settle()
+        return cast(UUID, result.extra["return_id"])
+
+    def decide(app: Any, op: Actor, rid: UUID, action: Action, reason: str = "") -> None:
+        returns.decide(app, rid, action, reason, meta(op))
+        settle()
+
+    annual = submit(VILLAGE, ReturnKind.ANNUAL_STATISTICS)
+    decide(t, township_op(), annual, Action.RETURN, "数据不全")
+    submit(VILLAGE, ReturnKind.ANNUAL_STATISTICS)
+    decide(t, township_op(), annual, Action.APPROVE)
+    decide(c, county_op(), annual, Action.UNAPPROVE, "请乡镇复核")
+    decide(t, township_op(), annual, Action.APPROVE)
+    decide(c, county_op(), annual, Action.ACCEPT)
+    decide(c, county_op(), annual, Action.UNACCEPT, "发现错报")
+    decide(c, county_op(), annual, Action.RETURN, "请更正后重报")
+    activity = submit(VILLAGE_2, ReturnKind.ACTIVITY_RETURN)
+    decide(t, township_op(), activity, Action.APPROVE)
+    decide(c, county_op(), activity, Action.ACCEPT)
+    return annual, activity

@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.county.domain import DivisionHistory, FundingAward, Registration
+from services.county.supervision import Supervision
 from shared.application import TierApplication
+from shared.approvals import approval_events
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.hierarchy import Change, check_next
 from shared.integration.events import PlatformKind
@@ -18,10 +20,8 @@ from shared.ledger import ledger_events
 from shared.platforms import platform_events
 from shared.usci import USCIError, civil_affairs_legal_form
 
-GRADE_VALIDITY_YEARS = 5  # rule (evaluation): grades are valid 5 years
 
-
-class CountyApplication(TierApplication):
+class CountyApplication(Supervision, TierApplication):
     name = "county"
     tier = Tier.COUNTY
     published: ClassVar[dict[type, str]] = {
@@ -36,10 +36,17 @@ class CountyApplication(TierApplication):
         FundingAward.Disbursed: "sanji.county.funding.disbursed.v1",
         Registration.CreditListEntered: "sanji.county.credit_list.entered.v1",
         Registration.CreditListLeft: "sanji.county.credit_list.left.v1",
+        Registration.CreditListTriggered: "sanji.county.credit_list.triggered.v1",
+        Registration.CreditListNotified: "sanji.county.credit_list.notified.v1",
+        Registration.CreditObjectionLodged: "sanji.county.credit_list.objection_lodged.v1",
+        Registration.CreditObjectionDecided: "sanji.county.credit_list.objection_decided.v1",
+        Registration.RectificationVerified: "sanji.county.credit_list.rectification_verified.v1",
+        Registration.GradeExpired: "sanji.county.grade.expired.v1",
         DivisionHistory.Started: "sanji.county.division.changed.v1",
         DivisionHistory.Changed: "sanji.county.division.changed.v1",
         **platform_events("county"),
         **ledger_events("county"),
+        **approval_events(Tier.COUNTY),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 
@@ -124,31 +131,6 @@ class CountyApplication(TierApplication):
             raise InvalidInput("date_in_future", f"annual report year {year} is in the future")
         return self._act(organisation_id, meta, "file_annual_report", year=year)
 
-    def rate(
-        self,
-        organisation_id: UUID,
-        credit: str | None,
-        grade: int | None,
-        grade_valid_until: date | None,
-        stars: int | None,
-        meta: Meta,
-    ) -> CommandResult:
-        if grade is not None and grade_valid_until is None:
-            start = legal_date(meta.effective_at)
-            try:
-                grade_valid_until = start.replace(year=start.year + GRADE_VALIDITY_YEARS)
-            except ValueError:  # granted on 29 February: valid until 28 February
-                grade_valid_until = start.replace(year=start.year + GRADE_VALIDITY_YEARS, day=28)
-        return self._act(
-            organisation_id,
-            meta,
-            "rate",
-            credit=credit,
-            grade=grade,
-            grade_valid_until=grade_valid_until,
-            stars=stars,
-        )
-
     def deregister(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
         return self._act(organisation_id, meta, "deregister", reason=reason)
 
@@ -158,6 +140,7 @@ class CountyApplication(TierApplication):
     def enter_credit_list(
         self, organisation_id: UUID, credit_list: str, reason: str, meta: Meta
     ) -> CommandResult:
+        """Put on a list by decision (no reason code; for a trigger see record_credit_trigger)."""
         return self._act(
             organisation_id, meta, "enter_credit_list", credit_list=credit_list, reason=reason
         )

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from services.county.api import router
+from fastapi import APIRouter
+
+from services.county import api, supervision_api
 from services.county.application import CountyApplication
 from shared.bootstrap import TierBootstrap
+
+router = APIRouter()
+router.include_router(api.router)
+router.include_router(supervision_api.router)
 
 BOOTSTRAP = TierBootstrap(CountyApplication, router)

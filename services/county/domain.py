@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from services.county import credit
 from shared.domain import Conflict, Meta, legal_date
 from shared.domain import SanjiAggregate as Agg
 
@@ -27,6 +28,9 @@ class Registration(Agg):
         status: str
         annual_reports: set[int]
         credit_lists: set[str]
+        listings: dict[str, dict[str, Any]]  # credit list → its clocks (services/county/credit.py)
+        grade: int | None
+        grade_valid_until: date | None
 
     class Registered(Agg.Created):
         # Version 2 added ``category``; organisations registered before it are general.
@@ -50,6 +54,9 @@ class Registration(Agg):
             reg.status = "registered"
             reg.annual_reports = set()
             reg.credit_lists = set()
+            reg.listings = {}
+            reg.grade = None
+            reg.grade_valid_until = None
 
     class CharterApproved(Agg.Event):
         village_code: str
@@ -74,13 +81,97 @@ class Registration(Agg):
         grade_valid_until: date | None
         stars: int | None
 
+        def apply(self, reg: Any) -> None:
+            if self.grade is not None:
+                reg.grade, reg.grade_valid_until = self.grade, self.grade_valid_until
+
+    class GradeExpired(Agg.Event):
+        """The evaluation grade's validity ended (recorded by the timer, ADR 0007)."""
+
+        village_code: str
+        grade: int
+        valid_until: date
+
+        def apply(self, reg: Any) -> None:
+            reg.grade = reg.grade_valid_until = None
+
     class CreditListEntered(Agg.Event):
+        # Version 2 added ``trigger`` (the reason code, rules family "credit") and whether it
+        # needs a verified rectification. An entry from before reason codes is treated as
+        # needing one: it never leaves by the 6 months alone (ADR 0007).
+        class_version = 2
+
         village_code: str
         credit_list: str
         reason: str
+        trigger: str | None
+        rectification_required: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["trigger"] = None
+            state["rectification_required"] = True
 
         def apply(self, reg: Any) -> None:
             reg.credit_lists.add(self.credit_list)
+            credit.entered(
+                reg, self.credit_list, self.trigger, self.rectification_required, self.meta
+            )
+
+    class CreditListTriggered(Agg.Event):
+        """A new trigger while on the list: restarts its clock."""
+
+        village_code: str
+        credit_list: str
+        trigger: str
+        reason: str
+        rectification_required: bool
+
+        def apply(self, reg: Any) -> None:
+            credit.triggered(
+                reg, self.credit_list, self.trigger, self.rectification_required, self.meta
+            )
+
+    class CreditListNotified(Agg.Event):
+        """Written notice (告知书) served about a listing."""
+
+        village_code: str
+        credit_list: str
+        document: str
+
+    class CreditObjectionLodged(Agg.Event):
+        """The organisation objects (异议) to a listing."""
+
+        village_code: str
+        credit_list: str
+        grounds: str
+
+        def apply(self, reg: Any) -> None:
+            reg.listings[self.credit_list]["objection"] = True
+
+    class CreditObjectionDecided(Agg.Event):
+        """Upheld (removal follows as CreditListLeft) or rejected (the listing stands)."""
+
+        village_code: str
+        credit_list: str
+        upheld: bool
+        reason: str
+
+        def apply(self, reg: Any) -> None:
+            reg.listings[self.credit_list]["objection"] = False
+
+    class RectificationVerified(Agg.Event):
+        """Rectification verified (查实): removal due by ``removal_due`` (working days)."""
+
+        village_code: str
+        credit_list: str
+        removal_due: date
+        calendar_version: str
+
+        def apply(self, reg: Any) -> None:
+            listing = reg.listings[self.credit_list]
+            listing["open"] = []
+            listing["removal_due"] = self.removal_due
 
     class CreditListLeft(Agg.Event):
         village_code: str
@@ -89,6 +180,7 @@ class Registration(Agg):
 
         def apply(self, reg: Any) -> None:
             reg.credit_lists.discard(self.credit_list)
+            reg.listings.pop(self.credit_list, None)
 
     class Deregistered(Agg.Event):
         village_code: str
@@ -132,20 +224,103 @@ class Registration(Agg):
     def rate(self, meta: Meta, **rating: Any) -> None:
         self._trigger(self.Rated, meta, **rating)
 
-    def enter_credit_list(self, credit_list: str, reason: str, meta: Meta) -> None:
+    def enter_credit_list(
+        self,
+        credit_list: str,
+        reason: str,
+        meta: Meta,
+        trigger: str | None = None,
+        rectification_required: bool = True,
+    ) -> None:
         if credit_list in self.credit_lists:
             raise Conflict("already_on_list", f"{self.id} is already on the {credit_list} list")
-        self._trigger(self.CreditListEntered, meta, credit_list=credit_list, reason=reason)
+        self._trigger(
+            self.CreditListEntered,
+            meta,
+            credit_list=credit_list,
+            reason=reason,
+            trigger=trigger,
+            rectification_required=rectification_required,
+        )
 
-    def leave_credit_list(self, credit_list: str, reason: str, meta: Meta) -> None:
-        # Allowed after exit too: removal from a list is not an act of the organisation.
+    def record_trigger(self, trigger: str, reason: str, fix: bool, meta: Meta) -> None:
+        """A trigger (MCA order 60): onto the abnormal list, or its clock restarts there."""
+        if credit.ABNORMAL not in self.credit_lists:
+            self.enter_credit_list(credit.ABNORMAL, reason, meta, trigger, fix)
+            return
+        self._credit(
+            self.CreditListTriggered,
+            credit.ABNORMAL,
+            meta,
+            trigger=trigger,
+            reason=reason,
+            rectification_required=fix,
+        )
+
+    def _credit(self, event_class: type, credit_list: str, meta: Meta, **fields: Any) -> None:
+        # Allowed after exit too: lists, notices and objections are not acts of the organisation.
         if credit_list not in self.credit_lists:
             raise Conflict("not_on_list", f"{self.id} is not on the {credit_list} list")
         self.trigger_event(
-            self.CreditListLeft,
+            event_class,
             village_code=self.village_code,
             credit_list=credit_list,
-            reason=reason,
+            meta=meta,
+            **fields,
+        )
+
+    def leave_credit_list(self, credit_list: str, reason: str, meta: Meta) -> None:
+        self._credit(self.CreditListLeft, credit_list, meta, reason=reason)
+
+    def notify(self, credit_list: str, document: str, meta: Meta) -> None:
+        self._credit(self.CreditListNotified, credit_list, meta, document=document)
+
+    def lodge_objection(self, credit_list: str, grounds: str, meta: Meta) -> None:
+        if self.credit_lists >= {credit_list} and self.listings[credit_list]["objection"]:
+            raise Conflict("objection_pending", f"an objection to {credit_list} is undecided")
+        self._credit(self.CreditObjectionLodged, credit_list, meta, grounds=grounds)
+
+    def decide_objection(self, credit_list: str, upheld: bool, reason: str, meta: Meta) -> None:
+        """Upheld: the listing was wrong and ends now; rejected: it stands."""
+        if credit_list not in self.credit_lists or not self.listings[credit_list]["objection"]:
+            raise Conflict("no_objection_pending", f"no undecided objection to {credit_list}")
+        self._credit(self.CreditObjectionDecided, credit_list, meta, upheld=upheld, reason=reason)
+        if upheld:
+            self.leave_credit_list(credit_list, credit.OBJECTION_UPHELD, meta)
+
+    def verify_rectification(self, removal_due: date, calendar_version: str, meta: Meta) -> None:
+        listing = self.listings.get(credit.ABNORMAL)
+        if listing is not None and not listing["open"]:
+            code = "removal_already_due" if listing["removal_due"] else "nothing_to_rectify"
+            raise Conflict(code, f"{self.id} has no rectification to verify")
+        self._credit(
+            self.RectificationVerified,
+            credit.ABNORMAL,
+            meta,
+            removal_due=removal_due,
+            calendar_version=calendar_version,
+        )
+
+    def escalate(self, meta: Meta) -> None:
+        """2 years on the abnormal list: moved to the serious-violation list (history kept)."""
+        self.leave_credit_list(credit.ABNORMAL, credit.ESCALATED, meta)
+        self.trigger_event(
+            self.CreditListEntered,
+            village_code=self.village_code,
+            credit_list=credit.SERIOUS,
+            reason=credit.TWO_YEARS_ABNORMAL,
+            trigger=None,
+            rectification_required=False,
+            meta=meta,
+        )
+
+    def expire_grade(self, meta: Meta) -> None:
+        assert self.grade is not None and self.grade_valid_until is not None
+        self.trigger_event(
+            self.GradeExpired,
+            village_code=self.village_code,
+            grade=self.grade,
+            valid_until=self.grade_valid_until,
             meta=meta,
         )
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from services.township.domain import Filing, Inspection
 from shared.application import TierApplication
+from shared.approvals import approval_events
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
@@ -26,6 +27,7 @@ class TownshipApplication(TierApplication):
         Inspection.RectificationCompleted: "sanji.township.rectification.completed.v1",
         **platform_events("township"),
         **ledger_events("township"),
+        **approval_events(Tier.TOWNSHIP),
     }
     platform_kinds = frozenset({PlatformKind.TOWNSHIP_PLATFORM, PlatformKind.INCUBATOR})
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from services.village.domain import Activity, GroupRecord
 from shared.application import TierApplication
+from shared.approvals import approval_events
 from shared.domain import (
     CommandResult,
     Conflict,
@@ -20,6 +21,7 @@ from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
 from shared.ledger import ledger_events
 from shared.platforms import platform_events
+from shared.returns import check_unlocked
 
 
 class VillageApplication(TierApplication):
@@ -30,6 +32,7 @@ class VillageApplication(TierApplication):
         Activity.Reported: "sanji.village.activity.reported.v1",
         **platform_events("village"),
         **ledger_events("village"),
+        **approval_events(Tier.VILLAGE),
     }
     platform_kinds = frozenset({PlatformKind.VILLAGE_STATION})
 
@@ -77,6 +80,8 @@ class VillageApplication(TierApplication):
         """The station records an activity of an active organisation in its village."""
         org = self.facts(organisation_id, meta)
         check_not_future("occurred_on", occurred_on, self.clock())
+        # An approved period's figures must not change under it (ADR 0008).
+        check_unlocked(self, org.village_code, occurred_on)
         if not org.active_on(occurred_on):
             raise Conflict(
                 "organisation_not_active",

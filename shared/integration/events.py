@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -185,17 +185,71 @@ class FundingDisbursedV1(Payload):
 
 
 class CreditListEnteredV1(Payload):
-    """Put on a credit list (列入): abnormal-activity list or serious-violation list."""
+    """Put on a credit list (列入): abnormal-activity list or serious-violation list.
+    ``trigger`` is the reason code of the rules family "credit" (None: a decision without
+    one); ``rectification_required``: it leaves only after a verified rectification (or by
+    escalation), not by the months without a new trigger (ADR 0007)."""
 
     credit_list: CreditList
     reason: str
+    trigger: str | None = None
+    rectification_required: bool | None = None
 
 
 class CreditListLeftV1(Payload):
-    """Removed from a credit list (移出)."""
+    """Removed from a credit list (移出); a removal the rules made has a reason code and the
+    envelope's ``rule_version``."""
 
     credit_list: CreditList
     reason: str
+
+
+class CreditListTriggeredV1(Payload):
+    """A new trigger while on the list: its clock restarts (ADR 0007)."""
+
+    credit_list: CreditList
+    trigger: str
+    reason: str
+    rectification_required: bool
+
+
+class CreditListNotifiedV1(Payload):
+    """Written notice (告知书) served about a listing; ``document`` is its number or text."""
+
+    credit_list: CreditList
+    document: str
+
+
+class CreditObjectionLodgedV1(Payload):
+    """The organisation objects (异议) to a listing."""
+
+    credit_list: CreditList
+    grounds: str
+
+
+class CreditObjectionDecidedV1(Payload):
+    """An objection decided: upheld (a removal follows) or rejected (the listing stands)."""
+
+    credit_list: CreditList
+    upheld: bool
+    reason: str
+
+
+class RectificationVerifiedV1(Payload):
+    """Rectification verified (查实): removal falls due on ``removal_due``, the rule's number
+    of working days later by the working-day calendar ``calendar_version``."""
+
+    credit_list: CreditList
+    removal_due: date
+    calendar_version: str
+
+
+class GradeExpiredV1(Payload):
+    """An evaluation grade's validity ended; in force from the envelope's effective date (the
+    day after ``valid_until``)."""
+
+    grade: Annotated[int, Field(ge=1, le=5)]
+    valid_until: date
 
 
 # ------------------------------------------------------------------ every tier
@@ -285,6 +339,31 @@ class OrganisationExitedV1(Payload):
     reason: str
 
 
+class ReturnStepV1(Payload):
+    """A step in the approval of a periodic return (ADR 0008): the envelope's division is the
+    return's village; ``step`` numbers the return's history (one line across the tiers) and
+    ``state`` is where the step leaves it. Returns and reversals carry a ``reason``."""
+
+    return_id: UUID
+    kind: Literal["activity_return", "annual_statistics"]
+    period: str
+    period_from: date
+    period_to: date
+    step: Annotated[int, Field(ge=1)]
+    state: Literal["submitted", "approved", "accepted", "returned"]
+    reason: str = ""
+
+
+class ReturnSubmittedV1(ReturnStepV1):
+    """The village submitted a return with its figures as its read model held them then
+    (``watermarks``) and their ``content_hash``; ``cycle`` counts the submissions."""
+
+    cycle: Annotated[int, Field(ge=1)]
+    figures: dict[str, NonNegative]
+    content_hash: str
+    watermarks: dict[str, NonNegative]
+
+
 TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
@@ -305,6 +384,12 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.funding.disbursed.v1": FundingDisbursedV1,
     "sanji.county.credit_list.entered.v1": CreditListEnteredV1,
     "sanji.county.credit_list.left.v1": CreditListLeftV1,
+    "sanji.county.credit_list.triggered.v1": CreditListTriggeredV1,
+    "sanji.county.credit_list.notified.v1": CreditListNotifiedV1,
+    "sanji.county.credit_list.objection_lodged.v1": CreditObjectionLodgedV1,
+    "sanji.county.credit_list.objection_decided.v1": CreditObjectionDecidedV1,
+    "sanji.county.credit_list.rectification_verified.v1": RectificationVerifiedV1,
+    "sanji.county.grade.expired.v1": GradeExpiredV1,
     "sanji.county.division.changed.v1": DivisionChangedV1,
     **{
         f"sanji.{tier}.platform.{action}.v1": payload
@@ -318,5 +403,12 @@ TYPES: dict[str, type[Payload]] = {
             ("chain.checkpointed", ChainCheckpointedV1),
             ("report.issued", ReportIssuedV1),
         )
+    },
+    # Approval of periodic returns (ADR 0008): each tier publishes the steps it takes.
+    "sanji.village.return.submitted.v1": ReturnSubmittedV1,
+    **{f"sanji.township.return.{a}.v1": ReturnStepV1 for a in ("approved", "returned")},
+    **{
+        f"sanji.county.return.{a}.v1": ReturnStepV1
+        for a in ("accepted", "returned", "unapproved", "unaccepted")
     },
 }

@@ -23,6 +23,7 @@ from shared.domain import Category, legal_date
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import contains
+from shared.projection import approvals
 from shared.projection.store import Tx
 
 SCHEMA = [
@@ -125,6 +126,8 @@ SCHEMA = [
         period_to TEXT NOT NULL, period_label TEXT NOT NULL, tree TEXT NOT NULL, known_at TEXT,
         watermarks TEXT NOT NULL, rule_versions TEXT NOT NULL, content_hash TEXT NOT NULL,
         issued_at TEXT NOT NULL, actor TEXT NOT NULL)""",
+    # Periodic returns and their approval steps (ADR 0008).
+    *approvals.SCHEMA,
     # Exactly-once bookkeeping, written in the same transaction as the rows above (ADR 0001).
     "CREATE TABLE IF NOT EXISTS tracking (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS consumer_offset (
@@ -165,6 +168,7 @@ READ_MODEL_TABLES = {
     "chain_head": "source",
     "chain_checkpoint": "source, day, head_source",
     "issued_report": "report_id",
+    **approvals.TABLES,
 }
 
 
@@ -189,7 +193,7 @@ def centi(value: Decimal) -> int:
 # ------------------------------------------------------------------ handlers
 
 Handler = Callable[[Tx, Envelope, Any], None]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {**approvals.HANDLERS}
 
 
 def handles(*types: str) -> Callable[[Handler], Handler]:
@@ -477,6 +481,29 @@ def credit_list_left(tx: Tx, env: Envelope, p: ev.CreditListLeftV1) -> None:
         "UPDATE credit_listing SET left_on = %s WHERE org_id = %s AND credit_list = %s"
         " AND left_on IS NULL",
         (effective_date(env), str(env.organisation_id), str(p.credit_list)),
+    )
+
+
+@handles(
+    "sanji.county.credit_list.triggered.v1",
+    "sanji.county.credit_list.notified.v1",
+    "sanji.county.credit_list.objection_lodged.v1",
+    "sanji.county.credit_list.objection_decided.v1",
+    "sanji.county.credit_list.rectification_verified.v1",
+)
+def credit_procedure(tx: Tx, env: Envelope, p: ev.Payload) -> None:
+    """Steps of a listing's procedure: no figure counts them; the organisation's timeline
+    (org_event, written for every event) shows them, read back from the county's store."""
+
+
+@handles("sanji.county.grade.expired.v1")
+def grade_expired(tx: Tx, env: Envelope, p: ev.GradeExpiredV1) -> None:
+    # Figures already stop counting a grade after its last valid day (rating table); the org
+    # row's latest grade is cleared unless a newer grade replaced it meanwhile.
+    tx.execute(
+        "UPDATE org SET grade = NULL, grade_valid_until = NULL WHERE org_id = %s"
+        " AND grade_valid_until = %s",
+        (str(env.organisation_id), p.valid_until.isoformat()),
     )
 
 

@@ -451,14 +451,16 @@ METRICS: list[Metric] = [
         "活动异常名录",
         "On the abnormal-activity list",
         "个",
-        "organisations on the abnormal-activity list (活动异常名录) on the as-of date",
+        "organisations on the abnormal-activity list (活动异常名录) on the as-of date; entries and removals as recorded, the timed ones by the credit rules (ADR 0007)",
+        rules=("credit",),
     ),
     _m(
         "supervision.serious_list",
         "严重违法失信名单",
         "On the serious-violation list",
         "个",
-        "organisations on the serious-violation list (严重违法失信名单) on the as-of date",
+        "organisations on the serious-violation list (严重违法失信名单) on the as-of date; entries and removals as recorded, the timed ones by the credit rules (ADR 0007)",
+        rules=("credit",),
     ),
     # 7 ------------------------------------------------------------ funding
     _m(
@@ -531,6 +533,7 @@ METRICS: list[Metric] = [
             f"Grade {g}A",
             "个",
             f"active organisations holding a valid grade {g}A on the as-of date (latest grade, within its validity)",
+            rules=("evaluation",),
         )
         for g in range(5, 0, -1)
     ],
@@ -540,6 +543,7 @@ METRICS: list[Metric] = [
         "With a valid grade",
         "个",
         "active organisations holding a valid grade on the as-of date",
+        rules=("evaluation",),
     ),
     _m(
         "ratings.grade_3a_plus",
@@ -547,6 +551,7 @@ METRICS: list[Metric] = [
         "Grade 3A or above",
         "个",
         "active organisations holding a valid grade of 3A or above (priority for purchased services)",
+        rules=("evaluation",),
     ),
     _m(
         "ratings.by_credit.*",

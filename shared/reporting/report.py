@@ -26,6 +26,7 @@ from shared.reporting.counters import (
 )
 from shared.reporting.figures import Counters, children_of, derive, describe, fold
 from shared.reporting.periods import Period
+from shared.reporting.returns import approvals
 from shared.reporting.zombies import zombie_list
 from shared.rules import RuleSet
 
@@ -99,6 +100,10 @@ def division_report(
                 }
                 for child in children_of(j, division)
             ]
+        lines = {str(c["code"]): c for c in children if "code" in c}
+        summary, per_child = approvals(tx, j, code, period, list(lines))
+        for child_code, line in lines.items():
+            line["approvals"] = per_child[child_code]
     cache.store(db)
     return {
         "division": describe(division),
@@ -109,6 +114,7 @@ def division_report(
         "watermarks": marks,
         "tree": describe_tree(j, tree),
         "figures": derive(total),
+        "approvals": summary,
         "children": children,
         "links": {
             "self": f"{API}/reports/{code}{q}",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.rules import DEFAULT_RULES, Rules, RuleVersion, load_rules, months_before
+from shared.rules import DEFAULT_RULES, REQUIRED, Rules, RuleVersion, load_rules, months_before
 
 
 @pytest.mark.parametrize(
@@ -75,6 +75,8 @@ def test_default_rules_file() -> None:
         "density": "density/2017-national/v1",
         "zombie": "zombie/12-months/v1",
         "ranking": "ranking/four-dimensions/v1",
+        "credit": "credit/mca-60-2018/v1",
+        "evaluation": "evaluation/grades-5y/v1",
     }
     assert (current.urban_min_per_community, current.rural_min_per_village) == (10, 5)
     assert current.zombie_window_months == 12
@@ -109,3 +111,21 @@ def test_a_family_without_versions_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(ValueError, match="ranking"):
         load_rules(path)
+
+
+def test_families_added_later_are_named_once_in_force_and_optional_when_reproducing() -> None:
+    rules = load_rules()
+    # The credit rule (MCA order 60) came into force on 2018-03-01: a report before names none.
+    assert "credit" not in rules.in_force(date(2018, 2, 28)).versions
+    assert rules.in_force(date(2018, 3, 1)).versions["credit"] == "credit/mca-60-2018/v1"
+    # A report issued before the families existed named three: it reproduces with three.
+    old = {f: v for f, v in rules.in_force(date(2026, 1, 1)).versions.items() if f in REQUIRED}
+    assert rules.by_versions(old).versions == old
+
+
+def test_a_rules_file_from_before_the_later_families_still_loads(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
+    del raw["credit"], raw["evaluation"]
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert set(load_rules(path).in_force(date(2026, 1, 1)).versions) == set(REQUIRED)

@@ -19,6 +19,8 @@ FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation")
 # are optional in a ``Rules``, so a report issued before them names, and reproduces with, only
 # the families it used (ADR 0006).
 REQUIRED = ("density", "zombie", "ranking")
+# Families only decisions use (each decision records its version, ADR 0009); reports name none.
+DECISION_FAMILIES = ("zombie_exit", "sampling", "funding")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class Rules:
 def load_rules(path: Path = DEFAULT_RULES) -> Rules:
     raw = json.loads(path.read_text(encoding="utf-8"))
     families: dict[str, tuple[RuleVersion, ...]] = {}
-    for family in FAMILIES:
+    for family in (*FAMILIES, *DECISION_FAMILIES):
         versions = []
         for v in raw.get(family, []):
             params = {

@@ -159,7 +159,7 @@ class TierRuntime:
         if (
             "relay" in roles
             and self.settings.supervision_seconds > 0
-            and hasattr(self.app, "run_due")
+            and (hasattr(self.app, "run_due") or hasattr(self.app, "run_due_exits"))
         ):
             roles = (*roles, "supervision")  # the county's timers (ADR 0007), one writer too
         for name in roles:
@@ -198,9 +198,10 @@ class TierRuntime:
     def _supervision_step(self) -> None:
         """Record what the credit and evaluation rules make due by now (ADR 0007); safe to
         repeat (what is recorded is no longer due) and to race (the loser's save is refused)."""
-        run_due = getattr(self.app, "run_due", None)
-        if run_due is not None:
-            run_due()
+        for step in ("run_due", "run_due_exits"):  # credit and grades; zombie exit (ADR 0009)
+            run_due = getattr(self.app, step, None)
+            if run_due is not None:
+                run_due()
         self._stop.wait(self.settings.supervision_seconds)
 
     def _warm_step(self) -> None:

@@ -94,7 +94,12 @@ class MovableClock:
 
 def build_platform(data_dir: Path, clock: Callable[[], datetime] | None = None) -> Platform:
     # No daily checkpoint thread: tests that count stored events record checkpoints themselves.
-    p = Platform.build(Settings(persistence="memory", data_dir=data_dir, daily_checkpoint=False))
+    # Nor rule timers (ADR 0007): tests that need them move a clock and call run_due.
+    p = Platform.build(
+        Settings(
+            persistence="memory", data_dir=data_dir, daily_checkpoint=False, supervision_seconds=0
+        )
+    )
     if clock is not None:
         for rt in p.tiers.values():
             rt.app.clock = clock
@@ -412,3 +417,103 @@ def seed_approvals(p: Platform, year: int) -> tuple[UUID, UUID]:
     decide(t, township_op(), activity, Action.APPROVE)
     decide(c, county_op(), activity, Action.ACCEPT)
     return annual, activity
+
+
+def seed_supervision(p: Platform, h: History) -> None:
+    """After :func:`seed_history`: every supervision process once more (issue 6, ADRs 0009–0011),
+    on fixed past dates: a funding call through to a closed award, sampling draws at county and
+    township, and zombie-exit proceedings that exit, are reversed, and are stopped."""
+    from shared.draws import draw
+
+    v, t, c = apps(p)
+    year = today_cst().year
+
+    def step(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        p.drain()
+        return result
+
+    def on(actor: Actor, d: date) -> Meta:
+        return meta(actor, at=datetime.combine(d, time(10), CHINA))
+
+    # Funding: call → applications (one approved, one rejected) → evaluation → close.
+    newcomer = step(
+        c.register, usci(21, "1"), "新桥志愿者协会", "services", VILLAGE, None, meta(county_op())
+    ).id
+    call = step(
+        c.open_call,
+        "purchase_of_services",
+        str(year),
+        "政府购买服务",
+        Decimal("50000"),
+        today_cst(),
+        meta(county_op()),
+    ).id
+    approved = step(
+        c.apply_for_funding,
+        call,
+        h.registered,
+        "助老",
+        Decimal("20000"),
+        None,
+        False,
+        meta(county_op()),
+    )
+    rejected = step(
+        c.apply_for_funding, call, newcomer, "读书", Decimal("5000"), None, False, meta(county_op())
+    )
+    award = step(c.review_application, approved.id, True, Decimal("18000"), "", meta(county_op()))
+    step(c.review_application, rejected.id, False, None, "预算不足", meta(county_op()))
+    award_id = award.extra["award_id"]
+    step(c.evaluate_award, award_id, "final", Decimal("88"), "", meta(county_op()))
+    step(c.close_award, award_id, "结项", meta(county_op()))
+    step(c.close_call, call, "征集结束", meta(county_op()))
+    # Sampling: a county draw of registered organisations, a township draw of filed groups.
+    step(draw, c, None, year, "county-seed", None, meta(county_op()))
+    step(draw, t, None, year, "township-seed", None, meta(township_op()))
+    # Zombie exit, at both tiers: exited then reversed; noticed then stopped by an activity.
+    start, active_on = date(2025, 1, 6), date(2025, 1, 20)
+    for app, op, make in (
+        (c, county_op(), "registered"),
+        (t, township_op(), "filed"),
+    ):
+        orgs = []
+        for n in range(2):
+            if make == "registered":
+                org = step(
+                    c.register,
+                    usci(30 + n, "2"),
+                    f"沉睡组织{n}",
+                    "services",
+                    VILLAGE,
+                    None,
+                    on(county_op(), date(2023, 6, 1)),
+                ).id
+            else:
+                org = step(
+                    v.apply_for_filing,
+                    VILLAGE,
+                    f"沉睡小组{n}",
+                    "services",
+                    date(2023, 5, 1),
+                    on(village_op(), date(2023, 5, 2)),
+                ).id
+                step(t.decide_filing, org, True, "", on(township_op(), date(2023, 6, 1)))
+            orgs.append(org)
+        exiting = step(app.notice_exit, orgs[0], None, on(op, start))
+        step(app.notice_exit, orgs[1], None, on(op, start))
+        step(
+            v.report_activity,
+            orgs[1],
+            meta=on(village_op(), active_on),
+            occurred_on=active_on,
+            field="services",
+            participants=5,
+            volunteers=1,
+            volunteer_services=1,
+            volunteer_hours=Decimal("1"),
+            beneficiaries=5,
+            money_spent=Decimal("0"),
+        )
+        step(app.run_due_exits)
+        step(app.reverse_exit, exiting.id, "复议撤销", on(op, date(2025, 3, 1)))

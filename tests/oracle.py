@@ -149,6 +149,7 @@ class Inspection:
     on: date
     result: str
     rectified_on: date | None = None
+    draw_id: str | None = None  # the draw it fulfils (ADR 0010)
 
 
 @dataclass
@@ -179,6 +180,8 @@ class World:
     awards: dict[str, Award] = field(default_factory=dict)
     disbursements: list[tuple[str, Decimal, date]] = field(default_factory=list)
     platforms: dict[str, Platform] = field(default_factory=dict)
+    # Drawn organisations: (draw id, org id) → (village when drawn, draw date), ADR 0010.
+    drawn: dict[tuple[str, str], tuple[str, date]] = field(default_factory=dict)
 
 
 def replay(envelopes: Iterable[Envelope]) -> World:
@@ -251,8 +254,11 @@ def replay(envelopes: Iterable[Envelope]) -> World:
             )
         elif kind == "inspection.recorded":
             w.inspections[d["inspection_id"]] = Inspection(
-                str(e.organisation_id), e.division_code, day, d["result"]
+                str(e.organisation_id), e.division_code, day, d["result"], None, d.get("draw_id")
             )
+        elif kind == "sample.drawn":
+            for s in d["selected"]:
+                w.drawn[(d["draw_id"], s["organisation_id"])] = (s["village_code"], day)
         elif kind == "rectification.completed":
             w.inspections[d["inspection_id"]].rectified_on = day
         elif kind == "funding.awarded":
@@ -265,6 +271,11 @@ def replay(envelopes: Iterable[Envelope]) -> World:
             )
         elif kind == "funding.disbursed":
             w.disbursements.append((d["award_id"], Decimal(str(d["amount"])), day))
+        elif kind.startswith(("funding_call.", "funding_application.")) or kind in (
+            "funding.evaluated",
+            "funding.closed",
+        ):
+            pass  # the funding lifecycle (ADR 0011): no division figure of its own
         elif kind == "platform.opened":
             w.platforms[d["platform_id"]] = Platform(e.division_code, d["kind"], day)
         elif kind == "platform.closed":
@@ -419,6 +430,26 @@ def figures_of(
     f["supervision.annual_report_filing_rate"] = _ratio(len(filed), len(due))
     f["supervision.abnormal_list"] = sum(o.on_list(CreditList.ABNORMAL.value, as_of) for o in mine)
     f["supervision.serious_list"] = sum(o.on_list(CreditList.SERIOUS.value, as_of) for o in mine)
+    drawn = {
+        key: village
+        for key, (village, on) in w.drawn.items()
+        if inside(village) and in_period(on) and on <= as_of
+    }
+    fulfilling = [
+        i
+        for i in w.inspections.values()
+        if i.draw_id and (i.draw_id, i.org_id) in drawn and i.on <= as_of
+    ]
+    inspected = {(i.draw_id, i.org_id) for i in fulfilling}
+    outcomes = Counter(i.result for i in fulfilling)
+    f["supervision.sampled"] = len(drawn)
+    f["supervision.sampled_inspected"] = len(inspected)
+    f["supervision.sampling_completion_rate"] = _ratio(len(inspected), len(drawn))
+    f["supervision.sampled_compliant"] = outcomes[InspectionResult.COMPLIANT.value]
+    f["supervision.sampled_rectification_ordered"] = outcomes[
+        InspectionResult.RECTIFICATION_ORDERED.value
+    ]
+    f["supervision.sampled_violations"] = outcomes[InspectionResult.VIOLATION.value]
 
     # ---------------------------------------------------------------- 7 funding
     awards = {k: a for k, a in w.awards.items() if inside(a.village)}

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.county.domain import DivisionHistory, FundingAward, Registration
+from services.county.exits import CountyExit
+from services.county.funding_app import Funding, funding_events
 from services.county.supervision import Supervision
 from shared.application import TierApplication
 from shared.approvals import approval_events
@@ -18,10 +20,12 @@ from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
 from shared.ledger import ledger_events
 from shared.platforms import platform_events
+from shared.sampling import sampling_events
 from shared.usci import USCIError, civil_affairs_legal_form
+from shared.zombie_exit import exit_events
 
 
-class CountyApplication(Supervision, TierApplication):
+class CountyApplication(Supervision, CountyExit, Funding, TierApplication):
     name = "county"
     tier = Tier.COUNTY
     published: ClassVar[dict[type, str]] = {
@@ -44,9 +48,13 @@ class CountyApplication(Supervision, TierApplication):
         Registration.GradeExpired: "sanji.county.grade.expired.v1",
         DivisionHistory.Started: "sanji.county.division.changed.v1",
         DivisionHistory.Changed: "sanji.county.division.changed.v1",
+        **funding_events(),
         **platform_events("county"),
         **ledger_events("county"),
         **approval_events(Tier.COUNTY),
+        Registration.Reinstated: "sanji.county.organisation.reinstated.v1",
+        **exit_events("county"),
+        **sampling_events("county"),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 

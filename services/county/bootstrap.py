@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.county import api, supervision_api
+from services.county import api, funding_api, supervision_api
 from services.county.application import CountyApplication
+from shared.api import zombie_exit
 from shared.bootstrap import TierBootstrap
 
 router = APIRouter()
 router.include_router(api.router)
 router.include_router(supervision_api.router)
+router.include_router(zombie_exit.router)
+router.include_router(funding_api.router)
 
 BOOTSTRAP = TierBootstrap(CountyApplication, router)

@@ -196,6 +196,15 @@ class Registration(Agg):
         def apply(self, reg: Any) -> None:
             reg.status = "revoked"
 
+    class Reinstated(Agg.Event):
+        """A zombie exit reversed (ADR 0009): registered again, the exit kept in history."""
+
+        village_code: str
+        reason: str
+
+        def apply(self, reg: Any) -> None:
+            reg.status = "registered"
+
     @classmethod
     def register(cls, id: UUID, meta: Meta, **fields: Any) -> Registration:
         return cls._create(cls.Registered, id=id, meta=meta, **fields)
@@ -330,9 +339,19 @@ class Registration(Agg):
     def revoke(self, reason: str, meta: Meta) -> None:
         self._trigger(self.Revoked, meta, reason=reason)
 
+    def reinstate(self, reason: str, meta: Meta) -> None:
+        if self.status not in ("revoked", "deregistered"):
+            raise Conflict("illegal_transition", f"organisation {self.id} is {self.status}")
+        self.trigger_event(
+            self.Reinstated, village_code=self.village_code, reason=reason, meta=meta
+        )
+
 
 class FundingAward(Agg):
-    """A project award in a funding programme; filed groups are paid through a registered host."""
+    """A project award in a funding programme; filed groups are paid through a registered host.
+    Made directly, or by an approved application to a call (services/county/funding.py);
+    evaluated mid-term and finally (grade A/B/C by the ``funding`` rule), then closed (ADR 0011).
+    """
 
     if TYPE_CHECKING:
         organisation_id: UUID
@@ -340,6 +359,8 @@ class FundingAward(Agg):
         amount: Decimal
         disbursed: Decimal
         tranches: set[str]
+        evaluations: dict[str, str]  # stage → grade
+        closed: bool
 
     class Event(Agg.Event):
         ID_NAME = "award_id"
@@ -352,6 +373,17 @@ class FundingAward(Agg):
         project: str
         amount: Decimal
         host_organisation_id: UUID | None
+        # Version 2 (ADR 0011): the call and application an award came from, and what the
+        # county knew of the organisation at the decision (status, credit, grade, lists).
+        # Direct awards, and all awards before version 2, have none.
+        class_version = 2
+        call_id: UUID | None
+        application_id: UUID | None
+        snapshot: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["call_id"] = state["application_id"] = state["snapshot"] = None
 
         def apply(self, award: Any) -> None:
             award.organisation_id = self.organisation_id
@@ -359,6 +391,8 @@ class FundingAward(Agg):
             award.amount = self.amount
             award.disbursed = Decimal(0)
             award.tranches = set()
+            award.evaluations = {}
+            award.closed = False
 
     class Disbursed(Event):
         organisation_id: UUID
@@ -370,12 +404,77 @@ class FundingAward(Agg):
             award.disbursed += self.amount
             award.tranches.add(self.tranche)
 
+    class Evaluated(Event):
+        """Mid-term or final evaluation: the score and the grade the ``funding`` rule gives it
+        (the rule version is in ``meta``)."""
+
+        organisation_id: UUID
+        village_code: str
+        stage: str
+        score: Decimal
+        grade: str
+        comment: str
+
+        def apply(self, award: Any) -> None:
+            award.evaluations[self.stage] = self.grade
+
+    class Closed(Event):
+        """The project is closed (结项): no more tranches; ``released`` is what was never paid."""
+
+        organisation_id: UUID
+        village_code: str
+        final_grade: str
+        released: Decimal
+        reason: str
+
+        def apply(self, award: Any) -> None:
+            award.closed = True
+
     @classmethod
     def award(cls, id: UUID, meta: Meta, **fields: Any) -> FundingAward:
+        for name in ("call_id", "application_id", "snapshot"):
+            fields.setdefault(name, None)
         return cls._create(cls.Awarded, id=id, meta=meta, **fields)
 
+    def _record(self, event_class: type, meta: Meta, **fields: Any) -> None:
+        self.trigger_event(
+            event_class,
+            organisation_id=self.organisation_id,
+            village_code=self.village_code,
+            meta=meta,
+            **fields,
+        )
+
+    def check_not_closed(self) -> None:
+        if self.closed:
+            raise Conflict("award_closed", f"award {self.id} is closed")
+
+    def evaluate(self, stage: str, score: Decimal, grade: str, comment: str, meta: Meta) -> None:
+        """Each stage once; no mid-term evaluation after the final one."""
+        self.check_not_closed()
+        if stage in self.evaluations:
+            raise Conflict("already_evaluated", f"the {stage} evaluation is recorded")
+        if stage == "mid_term" and "final" in self.evaluations:
+            raise Conflict("final_already_evaluated", "the final evaluation is recorded")
+        self._record(self.Evaluated, meta, stage=stage, score=score, grade=grade, comment=comment)
+
+    def close(self, reason: str, meta: Meta) -> None:
+        """Close the project: only after its final evaluation; what was not paid is released."""
+        self.check_not_closed()
+        if "final" not in self.evaluations:
+            raise Conflict("final_evaluation_required", "evaluate the project finally first")
+        self._record(
+            self.Closed,
+            meta,
+            final_grade=self.evaluations["final"],
+            released=self.amount - self.disbursed,
+            reason=reason,
+        )
+
     def disburse(self, tranche: str, amount: Decimal, meta: Meta) -> None:
-        """Pay a tranche; never more in total than awarded, never one tranche twice."""
+        """Pay a tranche; never more in total than awarded, never one tranche twice, never
+        after the project is closed."""
+        self.check_not_closed()
         if tranche in self.tranches:
             raise Conflict("tranche_already_disbursed", f"tranche {tranche!r} was already paid")
         if self.disbursed + amount > self.amount:

@@ -33,7 +33,15 @@ class InspectionIn(CommandIn):
         description="检查结果 / compliant, rectification ordered, violation"
     )
     findings: str = Field("", max_length=5000, description="检查发现 / findings")
-    inspectors: list[str] = Field(min_length=1, description="检查人员 / inspectors on site")
+    inspectors: list[str] = Field(
+        min_length=1,
+        description="检查人员 / inspectors on site: at least the sampling rule's minimum (2)"
+        " distinct names, else 422 too_few_inspectors",
+    )
+    draw_id: UUID | None = Field(
+        None,
+        description="抽查抽签 / the draw this inspection fulfils (the organisation drawn in it)",
+    )
 
 
 @router.post("/organisations/{organisation_id}/filing-decision", status_code=CREATED)
@@ -69,7 +77,7 @@ def record_inspection(
     """检查记录 / Record a spot check of an organisation."""
     return CommandOut.of(
         app.record_inspection(
-            organisation_id, str(body.result), body.findings, body.inspectors, meta
+            organisation_id, str(body.result), body.findings, body.inspectors, meta, body.draw_id
         )
     )
 

@@ -6,16 +6,20 @@ from typing import ClassVar
 from uuid import UUID
 
 from services.township.domain import Filing, Inspection
+from services.township.exits import TownshipExit
 from shared.application import TierApplication
 from shared.approvals import approval_events
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.draws import check_inspection
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
 from shared.ledger import ledger_events
 from shared.platforms import platform_events
+from shared.sampling import sampling_events
+from shared.zombie_exit import exit_events
 
 
-class TownshipApplication(TierApplication):
+class TownshipApplication(TownshipExit, TierApplication):
     name = "township"
     tier = Tier.TOWNSHIP
     published: ClassVar[dict[type, str]] = {
@@ -28,6 +32,9 @@ class TownshipApplication(TierApplication):
         **platform_events("township"),
         **ledger_events("township"),
         **approval_events(Tier.TOWNSHIP),
+        Filing.Reinstated: "sanji.township.filing.reinstated.v1",
+        **exit_events("township"),
+        **sampling_events("township"),
     }
     platform_kinds = frozenset({PlatformKind.TOWNSHIP_PLATFORM, PlatformKind.INCUBATOR})
 
@@ -81,15 +88,23 @@ class TownshipApplication(TierApplication):
         return self.commit(filing)
 
     def record_inspection(
-        self, organisation_id: UUID, result: str, findings: str, inspectors: list[str], meta: Meta
+        self,
+        organisation_id: UUID,
+        result: str,
+        findings: str,
+        inspectors: list[str],
+        meta: Meta,
+        draw_id: UUID | None = None,
     ) -> CommandResult:
-        """Record a spot check (抽查) of an active organisation in the township."""
+        """Record a spot check (抽查) of an active organisation in the township, by at least
+        the sampling rule's number of inspectors, fulfilling ``draw_id`` if given (ADR 0010)."""
         facts = self.facts(organisation_id, meta)
         if not facts.active_on(legal_date(meta.effective_at)):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
         inspection_id, replayed = self.create_id(meta, organisation_id)
         if replayed:
             return replayed
+        meta = check_inspection(self, organisation_id, inspectors, draw_id, meta)
         inspection = Inspection.record(
             inspection_id,
             meta,
@@ -98,6 +113,7 @@ class TownshipApplication(TierApplication):
             result=result,
             findings=findings,
             inspectors=inspectors,
+            draw_id=draw_id,
         )
         return self.commit(inspection, organisation_id)
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from services.township.api import router
+from fastapi import APIRouter
+
+from services.township import api
 from services.township.application import TownshipApplication
+from shared.api import zombie_exit
 from shared.bootstrap import TierBootstrap
+
+router = APIRouter()
+router.include_router(api.router)
+router.include_router(zombie_exit.router)
 
 BOOTSTRAP = TierBootstrap(TownshipApplication, router)

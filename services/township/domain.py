@@ -51,6 +51,15 @@ class Filing(Agg):
         def apply(self, filing: Any) -> None:
             filing.status = "cancelled"
 
+    class Reinstated(Agg.Event):
+        """A zombie exit reversed (ADR 0009): filed again, the cancellation kept in history."""
+
+        village_code: str
+        reason: str
+
+        def apply(self, filing: Any) -> None:
+            filing.status = "filed"
+
     @classmethod
     def file(
         cls, id: UUID, village_code: str, number: str, name: str, field: str, meta: Meta
@@ -87,6 +96,13 @@ class Filing(Agg):
         self.check_filed()
         self.trigger_event(self.Cancelled, village_code=self.village_code, reason=reason, meta=meta)
 
+    def reinstate(self, reason: str, meta: Meta) -> None:
+        if self.status != "cancelled":
+            raise Conflict("illegal_transition", f"filing {self.id} is {self.status}")
+        self.trigger_event(
+            self.Reinstated, village_code=self.village_code, reason=reason, meta=meta
+        )
+
 
 class Inspection(Agg):
     """A spot check (抽查) of an organisation, and the rectification it may order."""
@@ -103,11 +119,19 @@ class Inspection(Agg):
         ID_NAME = "inspection_id"
 
     class Recorded(Event, Agg.Created):
+        # Version 2 added ``draw_id``, the draw it fulfils (ADR 0010); earlier ones had none.
+        class_version = 2
+
         organisation_id: UUID
         village_code: str
         result: str
         findings: str
         inspectors: list[str]
+        draw_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["draw_id"] = None
 
         def apply(self, inspection: Any) -> None:
             inspection.organisation_id = self.organisation_id
@@ -124,6 +148,7 @@ class Inspection(Agg):
 
     @classmethod
     def record(cls, id: UUID, meta: Meta, **fields: Any) -> Inspection:
+        fields.setdefault("draw_id", None)
         return cls._create(cls.Recorded, id=id, meta=meta, **fields)
 
     def complete_rectification(self, meta: Meta) -> None:

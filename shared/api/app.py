@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 
-from shared.api import audit, divisions, errors, platforms, reports, returns
+from shared.api import audit, divisions, errors, platforms, reports, returns, sampling
 from shared.api.deps import Runtime
 from shared.runtime import TierRuntime
 
@@ -34,6 +34,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(commands)
     app.include_router(platforms.router)
     app.include_router(returns.router)
+    app.include_router(sampling.router)
     app.include_router(reports.router)
     app.include_router(divisions.router)
     app.include_router(audit.router)

@@ -132,10 +132,37 @@ class InspectionRecordedV1(Payload):
     result: InspectionResult
     findings: str
     inspectors: list[str]
+    # The draw this inspection fulfils (ADR 0010); None: not from a draw, or recorded before.
+    draw_id: UUID | None = None
 
 
 class RectificationCompletedV1(Payload):
     inspection_id: UUID
+
+
+class SampledOrganisationV1(Payload):
+    organisation_id: UUID
+    village_code: Annotated[str, Field(pattern=r"^\d{12}$")]
+
+
+class SampleDrawnV1(Payload):
+    """A random inspection draw (抽查抽签, ADR 0010) by the county (registered organisations) or
+    a township (its filed groups); the envelope's division is the division drawn for and its
+    ``rule_version`` the sampling rule. ``population``: the eligible ids on the draw date,
+    sorted; ``selected``: in rank order, by ``algorithm`` (shared/sampling.py) from ``seed``."""
+
+    draw_id: UUID
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    population_kind: Literal["registered", "filed"]
+    population: list[UUID]
+    population_hash: str
+    seed: str
+    rate: str
+    quota: NonNegative
+    algorithm: str
+    selected: list[SampledOrganisationV1]
+    supplementary: bool
+    minimum_inspectors: Annotated[int, Field(ge=1)]
 
 
 # ------------------------------------------------------------------ county
@@ -167,13 +194,30 @@ class RatingRecordedV1(Payload):
     stars: Annotated[int, Field(ge=1, le=5)] | None = None
 
 
+class FundingSnapshotV1(Payload):
+    """What the county knew of an organisation when it decided an award (ADR 0011)."""
+
+    status: str  # registered / filed
+    credit: str | None = None
+    grade: Annotated[int, Field(ge=1, le=5)] | None = None  # a grade still valid that day
+    grade_valid_until: date | None = None
+    credit_lists: list[CreditList] = []
+    host_status: str | None = None  # the host's status, for a filed group
+
+
 class FundingAwardedV1(Payload):
+    """An award; through a call (``call_id``, ``application_id``) it also records the
+    organisation's ``snapshot`` at the decision, and the envelope the ``funding`` rule."""
+
     award_id: UUID
     programme: FundingProgramme
     round: str
     project: str
     amount: Annotated[Decimal, Field(gt=0)]
     host_organisation_id: UUID | None = None
+    call_id: UUID | None = None
+    application_id: UUID | None = None
+    snapshot: FundingSnapshotV1 | None = None
 
 
 class FundingDisbursedV1(Payload):
@@ -182,6 +226,78 @@ class FundingDisbursedV1(Payload):
     award_id: UUID
     tranche: str
     amount: Annotated[Decimal, Field(gt=0)]
+
+
+class FundingEvaluatedV1(Payload):
+    """Mid-term or final evaluation of an award: score and grade A/B/C (rules "funding")."""
+
+    award_id: UUID
+    stage: Literal["mid_term", "final"]
+    score: Annotated[Decimal, Field(ge=0)]
+    grade: str
+    comment: str = ""
+
+
+class FundingClosedV1(Payload):
+    """The project is closed (结项); ``released`` was awarded but never paid."""
+
+    award_id: UUID
+    final_grade: str
+    released: NonNegativeDecimal
+    reason: str
+
+
+class FundingCallOpenedV1(Payload):
+    """A call for projects (征集) in a programme and round, with its budget and deadline."""
+
+    call_id: UUID
+    programme: FundingProgramme
+    round: str
+    title: str
+    budget: Annotated[Decimal, Field(gt=0)]
+    deadline: date
+
+
+class FundingCallCommittedV1(Payload):
+    """Part of a call's budget committed to an approved application's award."""
+
+    call_id: UUID
+    application_id: UUID
+    award_id: UUID
+    amount: Annotated[Decimal, Field(gt=0)]
+
+
+class FundingCallClosedV1(Payload):
+    """A call closed: no more applications."""
+
+    call_id: UUID
+    reason: str
+
+
+class FundingApplicationSubmittedV1(Payload):
+    """An organisation applied to a call (申报); a filed group names its registered host."""
+
+    application_id: UUID
+    call_id: UUID
+    programme: FundingProgramme
+    round: str
+    project: str
+    requested: Annotated[Decimal, Field(gt=0)]
+    host_organisation_id: UUID | None = None
+    other_government_funding: bool
+
+
+class FundingApplicationApprovedV1(Payload):
+    application_id: UUID
+    call_id: UUID
+    award_id: UUID
+    amount: Annotated[Decimal, Field(gt=0)]
+
+
+class FundingApplicationRejectedV1(Payload):
+    application_id: UUID
+    call_id: UUID
+    reason: str
 
 
 class CreditListEnteredV1(Payload):
@@ -364,6 +480,51 @@ class ReturnSubmittedV1(ReturnStepV1):
     watermarks: dict[str, NonNegative]
 
 
+class ZombieExitNoticedV1(Payload):
+    """Zombie-exit notice served (ADR 0009): no exit before ``due_on``; the rule version is on
+    the envelope. ``outcome`` revoke / deregister / cancel_filing / rectify; ``exit_outcome``
+    what follows unless stopped."""
+
+    proceeding_id: UUID
+    number: int
+    outcome: str
+    exit_outcome: str
+    reasons: list[str]
+    criteria: list[str]
+    notice_ends_on: date
+    due_on: date
+
+
+class ZombieExitStoppedV1(Payload):
+    """A proceeding ended without exit: ``reason`` active_since_notice, guarded,
+    no_longer_candidate, not_active or withdrawn; ``detail`` the particulars."""
+
+    proceeding_id: UUID
+    reason: str
+    detail: str
+
+
+class ZombieExitExitedV1(Payload):
+    """The exit a proceeding made (the organisation's own exit event comes with it)."""
+
+    proceeding_id: UUID
+    outcome: str
+
+
+class ZombieExitReversedV1(Payload):
+    """An exit undone by a compensating decision (the organisation's reinstatement comes with
+    it)."""
+
+    proceeding_id: UUID
+    reason: str
+
+
+class OrganisationReinstatedV1(Payload):
+    """A registration or filing restored after a reversed exit (ADR 0009)."""
+
+    reason: str
+
+
 TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
@@ -373,6 +534,8 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.township.charter.approved.v1": CharterApprovedV1,
     "sanji.township.inspection.recorded.v1": InspectionRecordedV1,
     "sanji.township.rectification.completed.v1": RectificationCompletedV1,
+    "sanji.township.sample.drawn.v1": SampleDrawnV1,
+    "sanji.county.sample.drawn.v1": SampleDrawnV1,
     "sanji.county.organisation.registered.v1": OrganisationRegisteredV1,
     "sanji.county.charter.approved.v1": CharterApprovedV1,
     "sanji.county.party_organisation.set_up.v1": PartyOrganisationSetUpV1,
@@ -382,6 +545,15 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.organisation.deregistered.v1": OrganisationExitedV1,
     "sanji.county.organisation.revoked.v1": OrganisationExitedV1,
     "sanji.county.funding.disbursed.v1": FundingDisbursedV1,
+    # Funding lifecycle (ADR 0011).
+    "sanji.county.funding.evaluated.v1": FundingEvaluatedV1,
+    "sanji.county.funding.closed.v1": FundingClosedV1,
+    "sanji.county.funding_call.opened.v1": FundingCallOpenedV1,
+    "sanji.county.funding_call.committed.v1": FundingCallCommittedV1,
+    "sanji.county.funding_call.closed.v1": FundingCallClosedV1,
+    "sanji.county.funding_application.submitted.v1": FundingApplicationSubmittedV1,
+    "sanji.county.funding_application.approved.v1": FundingApplicationApprovedV1,
+    "sanji.county.funding_application.rejected.v1": FundingApplicationRejectedV1,
     "sanji.county.credit_list.entered.v1": CreditListEnteredV1,
     "sanji.county.credit_list.left.v1": CreditListLeftV1,
     "sanji.county.credit_list.triggered.v1": CreditListTriggeredV1,
@@ -410,5 +582,19 @@ TYPES: dict[str, type[Payload]] = {
     **{
         f"sanji.county.return.{a}.v1": ReturnStepV1
         for a in ("accepted", "returned", "unapproved", "unaccepted")
+    },
+    # Zombie exit (ADR 0009): the county for registered organisations, the township for filed
+    # groups.
+    "sanji.county.organisation.reinstated.v1": OrganisationReinstatedV1,
+    "sanji.township.filing.reinstated.v1": OrganisationReinstatedV1,
+    **{
+        f"sanji.{tier}.zombie_exit.{action}.v1": payload
+        for tier in ("township", "county")
+        for action, payload in (
+            ("noticed", ZombieExitNoticedV1),
+            ("stopped", ZombieExitStoppedV1),
+            ("exited", ZombieExitExitedV1),
+            ("reversed", ZombieExitReversedV1),
+        )
     },
 }

@@ -23,7 +23,7 @@ from shared.domain import Category, legal_date
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import contains
-from shared.projection import approvals
+from shared.projection import approvals, funding_lifecycle, sampling, zombie_exit
 from shared.projection.store import Tx
 
 SCHEMA = [
@@ -128,6 +128,12 @@ SCHEMA = [
         issued_at TEXT NOT NULL, actor TEXT NOT NULL)""",
     # Periodic returns and their approval steps (ADR 0008).
     *approvals.SCHEMA,
+    # Zombie-exit proceedings (ADR 0009).
+    *zombie_exit.SCHEMA,
+    # Inspection draws (ADR 0010).
+    *sampling.SCHEMA,
+    # Funding calls, applications, evaluations and closures (ADR 0011).
+    *funding_lifecycle.SCHEMA,
     # Exactly-once bookkeeping, written in the same transaction as the rows above (ADR 0001).
     "CREATE TABLE IF NOT EXISTS tracking (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS consumer_offset (
@@ -169,6 +175,9 @@ READ_MODEL_TABLES = {
     "chain_checkpoint": "source, day, head_source",
     "issued_report": "report_id",
     **approvals.TABLES,
+    **zombie_exit.TABLES,
+    **sampling.TABLES,
+    **funding_lifecycle.TABLES,
 }
 
 
@@ -193,7 +202,12 @@ def centi(value: Decimal) -> int:
 # ------------------------------------------------------------------ handlers
 
 Handler = Callable[[Tx, Envelope, Any], None]
-HANDLERS: dict[str, Handler] = {**approvals.HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **approvals.HANDLERS,
+    **zombie_exit.HANDLERS,
+    **sampling.HANDLERS,
+    **funding_lifecycle.HANDLERS,
+}
 
 
 def handles(*types: str) -> Callable[[Handler], Handler]:
@@ -349,6 +363,8 @@ def inspection_recorded(tx: Tx, env: Envelope, p: ev.InspectionRecordedV1) -> No
         "UPDATE inspection SET inspected_on = %s, result = %s WHERE inspection_id = %s",
         (effective_date(env), p.result, str(p.inspection_id)),
     )
+    if p.draw_id is not None:
+        sampling.inspection_linked(tx, env, p)
 
 
 @handles("sanji.township.rectification.completed.v1")
@@ -437,6 +453,7 @@ def funding_awarded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
             host,
         ),
     )
+    funding_lifecycle.award_recorded(tx, env, p)
 
 
 @handles("sanji.county.funding.disbursed.v1")
@@ -554,6 +571,18 @@ def division_changed(tx: Tx, env: Envelope, p: ev.DivisionChangedV1) -> None:
 def organisation_exited(tx: Tx, env: Envelope, p: ev.OrganisationExitedV1) -> None:
     kind = env.type.split(".")[3]
     _set(tx, _org(tx, env), registration_ended_on=effective_date(env), exit_kind=kind)
+
+
+@handles("sanji.county.organisation.reinstated.v1")
+def organisation_reinstated(tx: Tx, env: Envelope, p: ev.OrganisationReinstatedV1) -> None:
+    # A reversed exit is annulled (ADR 0009): figures count the organisation as never having
+    # left; the exit and its reversal stay in the events, the timeline and zombie_exit.
+    _set(tx, _org(tx, env), registration_ended_on=None, exit_kind=None)
+
+
+@handles("sanji.township.filing.reinstated.v1")
+def filing_reinstated(tx: Tx, env: Envelope, p: ev.OrganisationReinstatedV1) -> None:
+    _set(tx, _org(tx, env), filing_ended_on=None)
 
 
 @handles(*(f"sanji.{t}.chain.checkpointed.v1" for t in ("village", "township", "county")))

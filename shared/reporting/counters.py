@@ -32,10 +32,11 @@ from shared.reporting import figures as f
 from shared.reporting.figures import Counters, Scope
 from shared.reporting.periods import Period
 from shared.reporting.ranking import count_ranking
+from shared.reporting.sampling import count_sampling
 from shared.rules import RuleSet
 
 # Bump when what a counter means changes, so no entry computed by older code is ever used.
-COUNTERS_VERSION = "1"
+COUNTERS_VERSION = "2"  # 2: inspection sampling (ADR 0010)
 # A township with at least this many stale villages is recomputed in one pass over it.
 BATCH_FROM = 4
 
@@ -54,6 +55,7 @@ def _count_all(
     f.count_activity(tx, out, s, period)
     f.count_zombies(tx, out, s, as_of, rules)
     f.count_supervision(tx, out, s, as_of, period)
+    count_sampling(tx, out, s, as_of, period)
     f.count_funding(tx, out, s, period)
     f.count_ratings(tx, out, s, as_of)
     count_ranking(tx, out, j, s.like, s.by, as_of, rules)

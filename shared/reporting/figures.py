@@ -423,6 +423,15 @@ def derive(c: Counters, organisation: bool = False) -> dict[str, Any]:
             ),
             "abnormal_list": c["supervision.abnormal_list"],
             "serious_list": c["supervision.serious_list"],
+            # Random inspection sampling (ADR 0010; shared/reporting/sampling.py).
+            "sampled": c["supervision.sampled"],
+            "sampled_inspected": c["supervision.sampled_inspected"],
+            "sampling_completion_rate": _ratio(
+                c["supervision.sampled_inspected"], c["supervision.sampled"]
+            ),
+            "sampled_compliant": c["supervision.sampled_compliant"],
+            "sampled_rectification_ordered": c["supervision.sampled_rectification_ordered"],
+            "sampled_violations": c["supervision.sampled_violations"],
         },
         "funding": {
             "projects": sum(p["projects"] for p in programmes.values()),

@@ -461,6 +461,7 @@ class Deployment:
             "SANJI_PERSISTENCE": "postgres",
             # Delivery is what these tests count; the daily checkpoint is tested on its own.
             "SANJI_DAILY_CHECKPOINT": "n",
+            "SANJI_SUPERVISION_SECONDS": "0",  # no rule timers either (ADR 0007)
             "SANJI_POSTGRES_URL": postgres_url,
             "SANJI_TRANSPORT": "kafka",
             "SANJI_KAFKA_BOOTSTRAP": broker.bootstrap,
@@ -508,6 +509,7 @@ def in_process_platform(postgres_url: str, broker: LocalBroker, data_dir: Path) 
         kafka_bootstrap=broker.bootstrap,
         data_dir=data_dir,
         daily_checkpoint=False,  # delivery is what these tests count
+        supervision_seconds=0,
     )
     initialise(settings, say=False)
     return Platform.build(settings)

@@ -82,7 +82,7 @@ def test_poison_event_stops_its_source_until_replayed(
     poison = report(p, org, POISON)
     later = report(p, org, 8)  # same source, after the poison: must wait
     c.register(usci(1, "2"), "示范社工服务中心", "charity", VILLAGE_2, None, meta(county_op()))
-    t.record_inspection(org, "compliant", "", ["张"], meta(township_op()))
+    t.record_inspection(org, "compliant", "", ["张", "李"], meta(township_op()))
     heads = {rt.app.name: rt.app.recorder.max_notification_id() or 0 for rt in p.tiers.values()}
 
     def everyone_dead_lettered() -> bool:

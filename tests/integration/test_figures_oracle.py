@@ -54,6 +54,7 @@ import pytest
 
 from services.platform import Platform
 from shared.domain import legal_date
+from shared.draws import draw
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.reporting.catalogue import flatten, lookup
@@ -298,6 +299,24 @@ def script(p: Platform) -> dict[str, UUID]:
     county("rate", "白石平安队", None, 3, date(2025, 12, 31), None, day=at(2025, 1, 10))
     platform(t, township_op("330699101000"), "township_platform", "330699101000", at(2025, 1, 15))
     platform(t, township_op("330699101000"), "incubator", "330699101000", at(2025, 2, 1))
+    # Random inspection sampling (ADR 0010): the county's 2025 draw, a supplementary draw, and
+    # an inspection for three of the drawn organisations, one of each result.
+    regular = run(draw, c, None, 2025, "oracle-2025", None, meta(county_op(), at=at(2025, 1, 20)))
+    extra = run(draw, c, None, 2025, "oracle-2025b", 3, meta(county_op(), at=at(2025, 1, 21)))
+    drawn = [(d.id, UUID(o)) for d in (regular, extra) for o in d.extra["selected"]]
+    results = ("compliant", "rectification_ordered", "violation")
+    for (draw_id, org), result in zip(drawn, results, strict=False):
+        village = p.tiers[Tier.TOWNSHIP].app.lookup.get(org).village_code  # type: ignore[union-attr]
+        op = township_op(township_of(village))
+        run(
+            t.record_inspection,
+            org,
+            result,
+            "抽查",
+            ["张", "李"],
+            meta(op, at=at(2025, 4, 10)),
+            draw_id,
+        )
     inspect("慈善基金会", "rectification_ordered", at(2025, 2, 1))  # never rectified
     decide("竹园4队", True, at(2025, 2, 1))
     activity("文昌舞蹈队", date(2025, 2, 14), 50, 10, "30.5", "880.80")

@@ -1,0 +1,218 @@
+"""County funding lifecycle routes (ADR 0011): calls, applications, review, evaluation,
+closure, one award as recorded, and the totals of a programme and round reconciled with the
+event store."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from services.county.application import CountyApplication
+from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
+from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.domain import InvalidInput, NotFound
+from shared.integration.events import FundingProgramme
+from shared.projection import funding_lifecycle
+
+
+async def _app(runtime: Runtime) -> CountyApplication:
+    assert isinstance(runtime.app, CountyApplication)
+    return runtime.app
+
+
+App = Annotated[CountyApplication, Depends(_app)]
+router = APIRouter(prefix="/api/v1", tags=["county funding 资金扶持"])
+
+Yuan = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, description="元 / yuan")]
+Round = Annotated[str, Field(min_length=1, max_length=50, description="批次 / round, e.g. 2026")]
+
+
+class CallIn(CommandIn):
+    programme: FundingProgramme = Field(description="资助项目类别 / programme")
+    round: Round
+    title: str = Field(min_length=1, max_length=200, description="征集公告标题 / title")
+    budget: Yuan = Field(description="预算（元）/ budget, yuan")
+    deadline: date = Field(description="申报截止日 / last day to apply")
+
+
+class ApplicationIn(CommandIn):
+    organisation_id: UUID = Field(description="申报组织 / applicant")
+    project: str = Field(min_length=1, max_length=200, description="项目名称 / project")
+    requested: Yuan = Field(description="申请金额（元）/ amount requested")
+    host_organisation_id: UUID | None = Field(
+        None, description="托管组织（备案组织必填，须为登记组织）/ registered host of a filed group"
+    )
+    other_government_funding: bool = Field(
+        description="项目是否已获其他财政资金 / the project already has government money"
+    )
+
+
+class ReviewIn(CommandIn):
+    decision: Literal["approve", "reject"] = Field(description="评审结论 / decision")
+    amount: Yuan | None = Field(None, description="核定金额（批准必填）/ amount awarded")
+    reason: str = Field("", max_length=2000, description="理由（驳回必填）/ reason")
+
+
+class ReviewOut(CommandOut):
+    award_id: UUID | None = Field(None, description="资助项目 / the award an approval created")
+
+
+class EvaluationIn(CommandIn):
+    stage: Literal["mid_term", "final"] = Field(description="中期 / 结项评估")
+    score: Decimal = Field(ge=0, max_digits=5, decimal_places=2, description="得分 / score")
+    comment: str = Field("", max_length=2000, description="评估意见 / comment")
+
+
+class ProgrammeTotalsOut(BaseModel):
+    """一个项目类别一个批次的资金汇总 / Totals of a programme and round (yuan)."""
+
+    programme: str
+    round: str
+    call: dict[str, Any] | None
+    applications: dict[str, int] = Field(description="按状态 / by state")
+    awards: int
+    budget_yuan: float | None
+    awarded_yuan: float = Field(description="Σ 资助金额（含直接资助）/ Σ awards")
+    awarded_through_call_yuan: float
+    disbursed_yuan: float = Field(description="Σ 拨付 / Σ tranches paid")
+    released_yuan: float = Field(description="结项未拨付 / never paid, on closed projects")
+    outstanding_yuan: float = Field(description="待拨付 / awarded − disbursed − released")
+    remaining_budget_yuan: float | None = Field(description="预算余额 / budget − Σ via the call")
+    tranches: int
+    closed: int
+    grades: dict[str, dict[str, int]] = Field(description="评估等级计数 / stage → grade → n")
+    reconciliation: dict[str, Any] = Field(
+        description="事件库与读模型核对 / event store (aggregates) vs read model"
+    )
+
+
+@router.post("/funding-calls", status_code=CREATED)
+def open_call(body: CallIn, meta: CommandMeta, app: App) -> CommandOut:
+    """项目征集 / Open the call of a programme and round (409 ``call_exists``)."""
+    return CommandOut.of(
+        app.open_call(str(body.programme), body.round, body.title, body.budget, body.deadline, meta)
+    )
+
+
+@router.post("/funding-calls/{call_id}/closure")
+def close_call(call_id: UUID, body: Reason, meta: CommandMeta, app: App) -> CommandOut:
+    """截止征集 / Close a call: no more applications (409 ``call_closed``)."""
+    return CommandOut.of(app.close_call(call_id, body.reason, meta))
+
+
+@router.post("/funding-calls/{call_id}/applications", status_code=CREATED)
+def apply(call_id: UUID, body: ApplicationIn, meta: CommandMeta, app: App) -> CommandOut:
+    """项目申报 / Apply: 409 ``double_funding``, ``already_applied_in_round``,
+    ``already_funded_in_round``, ``host_not_registered``, ``call_closed``,
+    ``call_deadline_passed``; 422 ``host_required``."""
+    return CommandOut.of(
+        app.apply_for_funding(
+            call_id,
+            body.organisation_id,
+            body.project,
+            body.requested,
+            body.host_organisation_id,
+            body.other_government_funding,
+            meta,
+        )
+    )
+
+
+@router.post("/funding-applications/{application_id}/review")
+def review(application_id: UUID, body: ReviewIn, meta: CommandMeta, app: App) -> ReviewOut:
+    """评审 / Approve (an award recording the organisation's status, credit and grade now;
+    409 ``over_budget``, ``exceeds_requested``, ``ineligible_credit_list``) or reject."""
+    if body.decision == "reject" and not body.reason.strip():
+        raise InvalidInput("reason_required", "a rejection states its reason")
+    result = app.review_application(
+        application_id, body.decision == "approve", body.amount, body.reason, meta
+    )
+    return ReviewOut(**CommandOut.of(result).model_dump(), award_id=result.extra.get("award_id"))
+
+
+@router.post("/funding-awards/{award_id}/evaluations", status_code=CREATED)
+def evaluate(award_id: UUID, body: EvaluationIn, meta: CommandMeta, app: App) -> CommandOut:
+    """中期/结项评估 / Evaluate: grade A (≥85) / B (60–84) / C (<60) by the funding rule."""
+    return CommandOut.of(app.evaluate_award(award_id, body.stage, body.score, body.comment, meta))
+
+
+@router.post("/funding-awards/{award_id}/closure")
+def close_award(award_id: UUID, body: Reason, meta: CommandMeta, app: App) -> CommandOut:
+    """结项 / Close a project after its final evaluation (409 ``final_evaluation_required``);
+    no tranche after it (409 ``award_closed``)."""
+    return CommandOut.of(app.close_award(award_id, body.reason, meta))
+
+
+@router.get("/funding-awards/{award_id}")
+def award(award_id: UUID, operator: Operator, runtime: Runtime, app: App) -> dict[str, Any]:
+    """资助项目 / One award as recorded: amount, tranches, the organisation's status, credit
+    and grade at the decision with the rule version, evaluations and closure."""
+    with app.lookup.db.transaction() as tx:
+        view = funding_lifecycle.award_view(tx, str(award_id))
+    if view is None:
+        raise NotFound("unknown_award", f"no award {award_id}")
+    check_reads(operator, view["village_code"], runtime)
+    return view
+
+
+@router.get("/funding/programmes/{programme}/rounds/{round}")
+def programme_totals(
+    programme: FundingProgramme, round: str, operator: Operator, app: App
+) -> ProgrammeTotalsOut:
+    """资金汇总 / Budget, awarded, disbursed, remaining and grades of a programme and round,
+    with Σ tranches of the awards (event store) reconciled with Σ disbursements (read model);
+    county-wide operators."""
+    check_reads(operator, app.jurisdiction.county.code)
+    with app.lookup.db.transaction() as tx:
+        t = funding_lifecycle.programme_totals(tx, str(programme), round)
+    ledger = app.funding_ledger(str(programme), round, t["award_ids"])
+    call = t["call"]
+    budget = int(call["budget_fen"]) if call else None
+    grades: dict[str, dict[str, int]] = {}
+    for stage, grade, n in t["grades"]:
+        grades.setdefault(stage, {})[grade] = n
+    yuan = _yuan
+    return ProgrammeTotalsOut(
+        programme=str(programme),
+        round=round,
+        call=call,
+        applications=t["applications"],
+        awards=len(t["award_ids"]),
+        budget_yuan=yuan(budget) if budget is not None else None,
+        awarded_yuan=yuan(t["awarded_fen"]),
+        awarded_through_call_yuan=yuan(t["through_call_fen"]),
+        disbursed_yuan=yuan(t["disbursed_fen"]),
+        released_yuan=yuan(t["released_fen"]),
+        outstanding_yuan=yuan(t["awarded_fen"] - t["disbursed_fen"] - t["released_fen"]),
+        remaining_budget_yuan=yuan(budget - t["through_call_fen"]) if budget is not None else None,
+        tranches=t["tranches"],
+        closed=t["closed"],
+        grades=grades,
+        reconciliation=_reconcile(t, ledger),
+    )
+
+
+def _yuan(fen: int) -> float:
+    return fen / 100
+
+
+def _reconcile(t: dict[str, Any], ledger: dict[str, Any]) -> dict[str, Any]:
+    """Σ awards' tranches in the event store = Σ disbursements in the read model; Σ awards
+    alike; and the call's committed budget = Σ awards made through it."""
+    store_awarded, store_paid = int(ledger["awarded"] * 100), int(ledger["disbursed"] * 100)
+    checks = {
+        "awards": (ledger["awards"], len(t["award_ids"])),
+        "awarded_fen": (store_awarded, t["awarded_fen"]),
+        "disbursed_fen": (store_paid, t["disbursed_fen"]),
+    }
+    if ledger["committed"] is not None:
+        checks["committed_fen"] = (int(ledger["committed"] * 100), t["through_call_fen"])
+    return {
+        "reconciled": all(a == b for a, b in checks.values()),
+        "checks": {k: {"event_store": a, "read_model": b} for k, (a, b) in checks.items()},
+    }

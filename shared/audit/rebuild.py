@@ -76,9 +76,11 @@ def rebuild(
 
     def flush() -> None:
         with target.transaction() as tx:
+            touched: set[str] = set()
             for env in chunk:
-                readmodel.project(tx, scope, env)
+                readmodel.project(tx, scope, env, touched)
                 applied[env.source] = max(applied.get(env.source, 0), env.position)
+            readmodel.touch(tx, *touched)  # once per division per batch, not per event
             _set_tracking(tx, applied)
         if progress is not None:
             progress(len(chunk))

@@ -647,20 +647,25 @@ def note_chain_head(tx: Tx, env: Envelope) -> None:
     )
 
 
-def project(tx: Tx, scope: str, env: Envelope) -> None:
+def project(tx: Tx, scope: str, env: Envelope, touched: set[str] | None = None) -> None:
     """What one event does to a read model whose scope is ``scope`` (live projector and
-    rebuild alike; tracking is the caller's)."""
+    rebuild alike; tracking is the caller's). With ``touched``, the event's division is
+    collected there instead of touched now: a rebuild touches each division once per batch
+    (``touch(tx, *touched)``), which moves the same versions with far fewer statements."""
     if contains(scope, env.division_code):
-        apply(tx, env)
+        apply(tx, env, touched)
     note_chain_head(tx, env)
 
 
-def apply(tx: Tx, env: Envelope) -> None:
+def apply(tx: Tx, env: Envelope, touched: set[str] | None = None) -> None:
     """Apply one integration event to the read model (tracking is the projector's job)."""
     HANDLERS[env.type](tx, env, env.payload())
     if env.organisation_id is not None:
         index_event(tx, env)
-    touch(tx, env.division_code)
+    if touched is None:
+        touch(tx, env.division_code)
+    else:
+        touched.add(env.division_code)
 
 
 def index_event(tx: Tx, env: Envelope) -> None:
@@ -680,9 +685,10 @@ def index_event(tx: Tx, env: Envelope) -> None:
     )
 
 
-def touch(tx: Tx, code: str) -> None:
-    """Move the version of a division and of its ancestors: their cached counters are stale."""
-    for level in sorted({code, code[:9] + "000", code[:6] + "000000"}):  # one lock order
+def touch(tx: Tx, *codes: str) -> None:
+    """Move the version of divisions and of their ancestors: their cached counters are stale."""
+    levels = {c for code in codes for c in (code, code[:9] + "000", code[:6] + "000000")}
+    for level in sorted(levels):  # one lock order
         tx.execute(
             "INSERT INTO division_version (code, version) VALUES (%s, 1) ON CONFLICT (code)"
             " DO UPDATE SET version = division_version.version + 1",

@@ -653,7 +653,10 @@ def project(tx: Tx, scope: str, env: Envelope, touched: set[str] | None = None) 
     collected there instead of touched now: a rebuild touches each division once per batch
     (``touch(tx, *touched)``), which moves the same versions with far fewer statements."""
     if contains(scope, env.division_code):
-        apply(tx, env, touched)
+        if touched is None:
+            apply(tx, env)
+        else:
+            apply(tx, env, touched)
     note_chain_head(tx, env)
 
 

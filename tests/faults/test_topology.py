@@ -12,6 +12,9 @@ from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, village_op
 pytestmark = pytest.mark.postgres
 
 
+CAUGHT_UP = {"county": 0, "township": 0, "village": 0}
+
+
 def test_village_to_township_to_county_across_processes(deployment: Deployment) -> None:
     ops = deployment.ops
     org = ops.apply(VILLAGE)  # village API process
@@ -43,9 +46,8 @@ def test_village_to_township_to_county_across_processes(deployment: Deployment) 
         # The county may have applied an event (healed from the store) a moment before the
         # relay recorded publishing it: wait for the relay, do not race it.
         # Likewise its projector may hold an event in flight a moment longer: wait, do not race.
-        caught_up = {"county": 0, "township": 0, "village": 0}
         ready = wait_for(
-            lambda tier=tier: (
+            lambda tier=tier, caught_up=CAUGHT_UP: (
                 (r := ops.get(tier, "/ready", village_op())).json()["relay_lag"] == 0
                 and r.json()["projector_lag"] == caught_up
                 and r

@@ -22,7 +22,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.helpers import Api, build_platform
+from tests.helpers import Api, MovableClock, build_platform
 
 PG_BIN = Path(os.environ.get("SANJI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_DATABASE = "sanji"
@@ -102,9 +102,15 @@ def platform(tmp_path: Path) -> Iterator:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
+def clock() -> MovableClock | None:
+    """The platform's clock: real time, unless a module moves its own (ADR 0007)."""
+    return None
+
+
+@pytest.fixture
+def api(tmp_path: Path, clock: MovableClock | None) -> Iterator[Api]:
     """HTTP clients for the three tiers over a running platform, and operator tokens."""
-    p = build_platform(tmp_path)
+    p = build_platform(tmp_path, clock)
     p.start()
     yield Api.of(p)
     p.stop()

@@ -4,9 +4,7 @@ moved clock, the supervision figures before and after, and the refusals' codes."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +14,6 @@ from tests.helpers import (
     VILLAGE,
     Api,
     MovableClock,
-    build_platform,
     county_op,
     township_op,
     usci,
@@ -26,14 +23,6 @@ from tests.helpers import (
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(date(2026, 1, 5))
-
-
-@pytest.fixture
-def api(tmp_path: Path, clock: MovableClock) -> Iterator[Api]:
-    p = build_platform(tmp_path, clock)
-    p.start()
-    yield Api.of(p)
-    p.stop()
 
 
 def post(api: Api, path: str, body: dict[str, Any] | None = None, status: int = 200) -> Any:

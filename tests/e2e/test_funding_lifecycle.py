@@ -5,9 +5,7 @@ disbursements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,6 @@ from tests.helpers import (
     VILLAGE,
     Api,
     MovableClock,
-    build_platform,
     county_op,
     township_op,
     usci,
@@ -31,14 +28,6 @@ TOTALS = "/api/v1/funding/programmes/micro_venture/rounds/2026"
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(date(2026, 3, 2))
-
-
-@pytest.fixture
-def api(tmp_path: Path, clock: MovableClock) -> Iterator[Api]:
-    p = build_platform(tmp_path, clock)
-    p.start()
-    yield Api.of(p)
-    p.stop()
 
 
 def post(api: Api, path: str, body: dict[str, Any] | None = None, status: int = 200) -> Any:

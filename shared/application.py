@@ -338,6 +338,7 @@ class TierApplication(Application[UUID]):
                 tier=meta.actor.tier,
                 division=meta.actor.division,
                 role=meta.actor.role,
+                name=meta.actor.name or None,
             ),
             correlation_id=meta.correlation_id,
             causation_id=meta.causation_id,

@@ -7,7 +7,7 @@ idempotency key. When it was *recorded* is the event's own ``timestamp``, set by
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -47,12 +47,50 @@ class Category(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """The operator who acted, and the tier and division their credential is bound to."""
+    """The person (or the platform itself) who acted, and the tier and division their account
+    is bound to (ADR 0012).
+
+    ``id`` is the account id, ``name`` the person's name. ``role`` is the role the act was done
+    in (the only field events stored before accounts existed carry besides id, tier and
+    division); ``roles`` are all the account's roles when the act was done.
+    """
 
     id: str
     tier: Tier
     division: str
     role: str = "operator"
+    name: str = ""
+    roles: tuple[str, ...] = ()
+
+    def has(self, role: str) -> bool:
+        """True if the account held ``role`` (an actor without ``roles`` holds only ``role``)."""
+        return role == self.role or role in self.roles
+
+    def to_dict(self) -> dict[str, Any]:
+        # Fields added after events were first stored are written only when set, so an actor
+        # without them stores exactly as before (ADR 0002).
+        d: dict[str, Any] = {
+            "id": self.id,
+            "tier": str(self.tier),
+            "division": self.division,
+            "role": self.role,
+        }
+        if self.name:
+            d["name"] = self.name
+        if self.roles:
+            d["roles"] = list(self.roles)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Actor:
+        return cls(
+            id=d["id"],
+            tier=Tier(d["tier"]),
+            division=d["division"],
+            role=d.get("role", "operator"),
+            name=d.get("name", ""),
+            roles=tuple(d.get("roles", ())),
+        )
 
 
 @dataclass(frozen=True)
@@ -67,16 +105,38 @@ class Meta:
     request_hash: str | None = None
     # The versioned rule (shared/rules.py) that made an automated decision, if one did.
     rule_version: str | None = None
+    # Why the act takes effect earlier than the backdating window allows (ADR 0012).
+    backdate_reason: str | None = None
+    # Who asked for an on-demand run of a timer whose decisions the system actor records.
+    triggered_by: Actor | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["actor"]["tier"] = str(self.actor.tier)
+        d: dict[str, Any] = {
+            "actor": self.actor.to_dict(),
+            "effective_at": self.effective_at,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "idempotency_key": self.idempotency_key,
+            "request_hash": self.request_hash,
+            "rule_version": self.rule_version,
+        }
+        # Added later: written only when set, so other events store exactly as before.
+        if self.backdate_reason is not None:
+            d["backdate_reason"] = self.backdate_reason
+        if self.triggered_by is not None:
+            d["triggered_by"] = self.triggered_by.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Meta:
-        actor = Actor(**{**d["actor"], "tier": Tier(d["actor"]["tier"])})
-        return cls(**{**d, "actor": actor})
+        triggered = d.get("triggered_by")
+        return cls(
+            **{
+                **d,
+                "actor": Actor.from_dict(d["actor"]),
+                "triggered_by": Actor.from_dict(triggered) if triggered else None,
+            }
+        )
 
 
 # ---------------------------------------------------------------- errors (mapped to HTTP codes)

@@ -30,6 +30,8 @@ class ActorV1(BaseModel):
     tier: Tier
     division: str
     role: str
+    # Added after v1 shipped (optional, ADR 0002): the person's name on the acting account.
+    name: str | None = None
 
 
 class Envelope(BaseModel):

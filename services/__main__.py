@@ -20,17 +20,18 @@ import json
 import logging
 import signal
 import socket
+import sys
 from collections.abc import Iterator
-from typing import Any
 
 import uvicorn
 
 from services import audit, integrity, reporting, roles
 from services.demo import load_demo
+from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
-from shared.api.auth import demo_operators, issue
-from shared.jurisdiction import Area, Jurisdiction, Tier, load
+from shared.identity.secrets import InsecureSecret
+from shared.jurisdiction import Area, Jurisdiction, Tier
 from shared.settings import Settings
 
 
@@ -40,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("embedded", help="run county, township and village services in one process")
-    sub.add_parser("tokens", help="print the demo operators' tokens (JSON)")
+    sub.add_parser(
+        "tokens", help="print short-lived tokens for the demo accounts (JSON, for scripts)"
+    )
     sub.add_parser("init", help="create schemas, tables and topics (run once before the roles)")
     run = sub.add_parser("run", help="run one role of one tier as its own process")
     run.add_argument("--tier", required=True, choices=[str(t) for t in Tier])
@@ -66,9 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     integrity.add_arguments(sub)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    try:
+        return _dispatch(args, settings)
+    except InsecureSecret as e:
+        print(e, file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "tokens":
-        print(json.dumps(demo_tokens(settings), ensure_ascii=False, indent=2))
-        return 0
+        return tokens(settings)
     if args.command == "init":
         initialise(settings)
         return 0
@@ -87,18 +97,20 @@ def main(argv: list[str] | None = None) -> int:
     return embedded(settings)
 
 
-def demo_tokens(settings: Settings, jurisdiction: Jurisdiction | None = None) -> dict[str, Any]:
-    """One token per demo operator, keyed by operator id."""
-    j = jurisdiction or load(settings.jurisdiction_file)
-    return {
-        a.id: {
-            "tier": str(a.tier),
-            "division": a.division,
-            "name": j.divisions[a.division].name,
-            "token": issue(a, settings.secret),
-        }
-        for a in demo_operators(j)
-    }
+def tokens(settings: Settings) -> int:
+    """Short-lived tokens for the demo accounts, read from the stores (for scripts)."""
+    platform = Platform.build(settings)
+    try:
+        found = demo_tokens(platform)
+    finally:
+        platform.stop()
+    if not found:
+        print(
+            "[sanji] no demo accounts yet: start the platform once (scripts/run)", file=sys.stderr
+        )
+        return 1
+    print(json.dumps(found, ensure_ascii=False, indent=2))
+    return 0
 
 
 def embedded(settings: Settings) -> int:
@@ -108,13 +120,16 @@ def embedded(settings: Settings) -> int:
     platform = Platform.build(settings)
     try:
         servers = _bind(settings, platform)  # first, so that a port in use fails fast
-        if settings.demo and platform.tiers[Tier.COUNTY].app.recorder.max_notification_id() is None:
-            load_demo(platform, settings.demo_seed)
+        accounts: list[dict[str, str]] = []
+        if settings.demo:
+            fresh = all(
+                rt.app.recorder.max_notification_id() is None for rt in platform.tiers.values()
+            )
+            accounts = provision(platform)  # first: the demo's acts are its operators'
+            if fresh:
+                load_demo(platform, settings.demo_seed)
         platform.start()
-        tokens = demo_tokens(settings, platform.jurisdiction)
-        path = settings.data_dir / "demo-tokens.json"
-        path.write_text(json.dumps(tokens, ensure_ascii=False, indent=2), encoding="utf-8")
-        _banner(settings, platform.jurisdiction, tokens, str(path))
+        _banner(settings, platform.jurisdiction, accounts)
         asyncio.run(_serve(servers))
     finally:
         platform.stop()
@@ -159,31 +174,42 @@ async def _serve(servers: list[tuple[_Server, socket.socket]]) -> None:
     await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
 
 
-def _banner(settings: Settings, j: Jurisdiction, tokens: dict[str, Any], path: str) -> None:
+def _banner(settings: Settings, j: Jurisdiction, accounts: list[dict[str, str]]) -> None:
     def url(tier: Tier) -> str:
         return f"http://{settings.host}:{settings.ports[tier]}"
 
     print("\n[sanji] Sanji 三级社区社会组织平台 running (embedded, Ctrl-C stops):")
     for tier in (Tier.COUNTY, Tier.TOWNSHIP, Tier.VILLAGE):
         print(f"  {tier:<9} {url(tier)}/docs")
-    villages = j.villages()
+    if not accounts:
+        print("\n[sanji] no demo accounts (SANJI_DEMO=n): open accounts as an admin", flush=True)
+        return
+    by_name = {a["username"]: a for a in accounts}
+    village = next(v for v in j.villages() if v.area is Area.URBAN)
+    township = j.townships()[0]
     shown = [
-        next(v for v in villages if v.area is Area.URBAN),
-        next(v for v in villages if v.area is Area.RURAL),
-        villages[-1],
+        "county-operator",
+        "county-admin",
+        "county-auditor",
+        f"township-{township.code}-operator",
+        f"village-{village.code}-operator",
     ]
-    ids = ["county-admin"] + [f"township-{t.code}" for t in j.townships()]
-    ids += [f"village-{v.code}" for v in shown]
-    print("\n[sanji] demo operator tokens (header 'Authorization: Bearer <token>'):")
-    for operator in ids:
-        t = tokens[operator]
-        print(f"  {t['tier']:<9} {t['division']} {t['name']}\n    {t['token']}")
-    print(f"  all {len(tokens)} operators: {path}  (or: python -m services tokens)")
-    county = j.county.code
-    print("\n[sanji] try the county report:")
+    print("\n[sanji] demo accounts: log in with a username and password (登录名 / 密码):")
+    for username in shown:
+        a = by_name[username]
+        print(f"  {a['tier']:<9} {a['role']:<9} {username:<32} {a['password']}")
+    path = settings.data_dir / "demo-accounts.json"
+    print(f"  all {len(accounts)} accounts (one per division and role): {path}")
+    print("\n[sanji] log in and read the county report:")
+    county = by_name["county-operator"]
     print(
-        f"  curl -s -H 'Authorization: Bearer {tokens['county-admin']['token']}' \\\n"
-        f"    {url(Tier.COUNTY)}/api/v1/reports/{county}\n",
+        f"  TOKEN=$(curl -s -d username=county-operator -d password='{county['password']}' \\\n"
+        f"    {url(Tier.COUNTY)}/api/v1/auth/token | python3 -c "
+        "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {url(Tier.COUNTY)}/api/v1/reports/{j.county.code}'
+    )
+    print(
+        "  (scripts: python -m services tokens prints short-lived tokens for every account)\n",
         flush=True,
     )
 

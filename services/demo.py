@@ -20,7 +20,7 @@ from random import Random
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.api.auth import demo_operators
+from services.demo_accounts import demo_operators
 from shared.domain import CHINA, Meta
 from shared.jurisdiction import Area, Division, Jurisdiction, Tier
 from shared.rules import months_before

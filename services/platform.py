@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from services.county.bootstrap import BOOTSTRAP as COUNTY
 from services.township.bootstrap import BOOTSTRAP as TOWNSHIP
 from services.village.bootstrap import BOOTSTRAP as VILLAGE
+from shared.identity import secrets
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.runtime import AppSourceReader, TierRuntime
 from shared.settings import Settings
@@ -29,6 +30,7 @@ class Platform:
     @classmethod
     def build(cls, settings: Settings) -> Platform:
         jurisdiction = load(settings.jurisdiction_file)
+        settings = secrets.resolve(settings)  # one secret for the three tiers (ADR 0012)
         transport = open_transport(settings)
         sources = AppSourceReader({})
         tiers = {

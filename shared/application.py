@@ -38,6 +38,7 @@ from shared.domain import (
 from shared.domain import SanjiAggregate as Agg
 from shared.eventstore import ChainedRecorder
 from shared.hierarchy import tree_from
+from shared.identity.commands import AccountCommands
 from shared.integration.envelope import ActorV1, Envelope
 from shared.integration.events import TYPES, PlatformKind
 from shared.jurisdiction import Division, Jurisdiction, Tier, contains
@@ -57,7 +58,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class TierApplication(Application[UUID]):
+class TierApplication(AccountCommands, Application[UUID]):
     """Shared behaviour of the county, township and village applications."""
 
     tier: ClassVar[Tier]

@@ -11,12 +11,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from shared.application import TierApplication
 from shared.calendar import load_calendar
 from shared.domain import CHINA
 from shared.hierarchy import tree_from
+from shared.identity import secrets
+from shared.identity.directory import Directory
+from shared.identity.tokens import Keyring
 from shared.integration.envelope import Envelope, topic_for
 from shared.jurisdiction import Jurisdiction, Tier
 from shared.ledger import checkpoint_id
@@ -104,6 +107,8 @@ class TierRuntime:
     projector: Projector
     relay: Relay
     transport: Transport
+    keyring: Keyring = field(default_factory=lambda: Keyring(""))
+    directory: Directory = field(default_factory=lambda: Directory(lambda _: None, 0))
     _consumer: Consumer | None = None
     _last_heal: float = 0.0
     _checkpointed: date | None = None
@@ -122,6 +127,7 @@ class TierRuntime:
     ) -> TierRuntime:
         tier = app_class.tier
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings = secrets.resolve(settings)  # refuses a weak secret in production (ADR 0012)
         db = open_database(settings.readmodel_url(tier))
         # Scope: the whole county here; a province-scale deployment would run one per county.
         projector = Projector(db, jurisdiction.county.code, sources, name=f"{tier}-projector")
@@ -131,8 +137,21 @@ class TierRuntime:
         app.rules, app.calendar = rules, load_calendar(settings.calendar_file)
         relay = Relay(app, db, transport.producer)
         runtime = cls(tier, settings, jurisdiction, rules, app, db, projector, relay, transport)
+        runtime.keyring = Keyring(
+            settings.secret, settings.secret_previous, timedelta(minutes=settings.token_minutes)
+        )
+        runtime.directory = Directory(runtime.store_of, settings.account_refresh_seconds)
         app.add_listener(runtime._wake.set)
         return runtime
+
+    def store_of(self, tier: Tier) -> TierApplication | None:
+        """The application of ``tier``'s store: this tier's own, or another tier's opened for
+        reading (catch-up, accounts of other tiers; ADR 0001, 0012)."""
+        if tier is self.tier:
+            return self.app
+        apps = getattr(self.projector.sources, "apps", {})
+        found: TierApplication | None = apps.get(str(tier))
+        return found
 
     @property
     def consumer(self) -> Consumer:

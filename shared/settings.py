@@ -31,7 +31,8 @@ class Settings:
     jurisdiction_file: Path = DEMO_COUNTY
     rules_file: Path = DEFAULT_RULES
     calendar_file: Path = DEFAULT_CALENDAR
-    secret: str = "sanji-demo-secret-change-me"
+    # Signs access tokens; "" = generated once per install (embedded only; ADR 0012).
+    secret: str = ""
     host: str = "127.0.0.1"
     ports: dict[Tier, int] = field(
         default_factory=lambda: {Tier.COUNTY: 8101, Tier.TOWNSHIP: 8102, Tier.VILLAGE: 8103}
@@ -42,6 +43,12 @@ class Settings:
     hash_algorithm: str = "sha256"
     daily_checkpoint: bool = True
     supervision_seconds: float = 3600.0
+    # Identity (ADR 0012).
+    secret_previous: tuple[str, ...] = ()  # rotated-out keys still accepted for verification
+    token_minutes: float = 480.0
+    account_refresh_seconds: float = 30.0
+    login_max_failures: int = 5
+    login_lock_minutes: float = 15.0
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -50,6 +57,9 @@ class Settings:
             )
         if self.transport not in TRANSPORTS:
             raise ValueError(f"SANJI_TRANSPORT must be one of {TRANSPORTS}, got {self.transport!r}")
+        if not 0 <= self.account_refresh_seconds <= 60:
+            # The stated bound on how late a disabled account is refused (ADR 0012).
+            raise ValueError("SANJI_ACCOUNT_REFRESH_SECONDS must be between 0 and 60")
         if self.hash_algorithm not in ALGORITHMS:
             raise ValueError(f"SANJI_HASH must be one of {ALGORITHMS}, got {self.hash_algorithm!r}")
 
@@ -78,6 +88,15 @@ class Settings:
             daily_checkpoint=get("SANJI_DAILY_CHECKPOINT", "y").lower()
             in ("y", "yes", "1", "true"),
             supervision_seconds=float(get("SANJI_SUPERVISION_SECONDS", s.supervision_seconds)),
+            secret_previous=tuple(
+                k.strip() for k in get("SANJI_SECRET_PREVIOUS", "").split(",") if k.strip()
+            ),
+            token_minutes=float(get("SANJI_TOKEN_MINUTES", s.token_minutes)),
+            account_refresh_seconds=float(
+                get("SANJI_ACCOUNT_REFRESH_SECONDS", s.account_refresh_seconds)
+            ),
+            login_max_failures=int(get("SANJI_LOGIN_MAX_FAILURES", s.login_max_failures)),
+            login_lock_minutes=float(get("SANJI_LOGIN_LOCK_MINUTES", s.login_lock_minutes)),
         )
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:

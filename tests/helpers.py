@@ -15,9 +15,12 @@ from services.county.application import CountyApplication
 from services.platform import BOOTSTRAPS, Platform
 from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
-from shared.api.auth import issue
 from shared.domain import CHINA, Actor, Meta
 from shared.hierarchy import Change
+from shared.identity.accounts import Account, account_id
+from shared.identity.passwords import hash_password
+from shared.identity.provision import ensure_account, token_for
+from shared.identity.tokens import Keyring
 from shared.integration.envelope import Envelope
 from shared.integration.events import DivisionChangeKind
 from shared.jurisdiction import Tier
@@ -56,6 +59,79 @@ def township_op(code: str = TOWNSHIP, id: str | None = None) -> Actor:
 
 def county_op(id: str = "county-admin") -> Actor:
     return Actor(id, Tier.COUNTY, COUNTY)
+
+
+# Every test account has this password (hashed once: Argon2 is slow on purpose).
+TEST_PASSWORD = "Test-password-1"
+_TEST_HASH: list[str] = []
+# Test tokens outlive the clocks tests move forward (expiry is tested on its own).
+TEST_TOKEN_LIFETIME = timedelta(days=3650)
+
+
+def test_password_hash() -> str:
+    if not _TEST_HASH:
+        _TEST_HASH.append(hash_password(TEST_PASSWORD))
+    return _TEST_HASH[0]
+
+
+def test_account(app: Any, actor: Actor) -> Account:
+    """The account behind a test actor (username = its id), opened or updated as needed."""
+    roles = actor.roles or (actor.role,)
+    name = actor.name or actor.id
+    return ensure_account(app, actor.id.lower(), name, actor.division, roles, test_password_hash())
+
+
+def account_of(actor: Actor) -> str:
+    """The account id a test actor's acts are recorded under."""
+    return str(account_id(actor.tier, actor.id.lower()))
+
+
+def bearer(app: Any, keyring: Keyring, actor: Actor) -> dict[str, str]:
+    """Authorization header for ``actor``: its account opened in ``app``'s store on first use,
+    a token minted with the signing key (as ``python -m services tokens`` does)."""
+    account = test_account(app, actor)
+    token = token_for(keyring, account, app.clock(), TEST_TOKEN_LIFETIME)
+    return {"Authorization": "Bearer " + token}
+
+
+def seed_accounts(p: Platform) -> None:
+    """Every account event on every tier: an admin opens, changes, disables and re-enables an
+    account; its holder fails to log in until locked, logs in, changes the password, logs out."""
+    j = p.jurisdiction
+    for tier, division in (
+        (Tier.COUNTY, COUNTY),
+        (Tier.TOWNSHIP, TOWNSHIP),
+        (Tier.VILLAGE, VILLAGE),
+    ):
+        app = p.tiers[tier].app
+        admin = Actor("seed-admin", Tier.COUNTY, j.county.code, "admin", "管理员", ("admin",))
+        act = meta(admin)
+        created = app.create_account(
+            f"{tier}-clerk", "张三", division, ["operator"], test_password_hash(), act
+        )
+        app.change_account(created.id, "张三", ["operator", "viewer"], meta(admin))
+        app.disable_account(created.id, "离职", meta(admin))
+        app.enable_account(created.id, "返岗", meta(admin))
+        app.reset_password(created.id, test_password_hash(), meta(admin))
+        account = app.account(created.id)
+        clerk = Actor(str(created.id), tier, division, "operator", "张三", ("operator",))
+        for _ in range(3):
+            app.record_failed_login(account, "10.0.0.1", 3, timedelta(minutes=15), meta(clerk))
+        now = datetime.now(UTC)
+        app.record_login(account, "session-1", now + timedelta(hours=8), "10.0.0.1", meta(clerk))
+        app.change_own_password(account, test_password_hash(), meta(clerk))
+        app.record_logout(account.id, "session-1", now + timedelta(hours=8), meta(clerk))
+    p.drain()
+
+
+def usual_operators(p: Platform) -> list[Actor]:
+    """The default operator of every division (``village_op(code)`` …)."""
+    j = p.jurisdiction
+    return [
+        county_op(),
+        *(township_op(t.code) for t in j.townships()),
+        *(village_op(v.code) for v in j.villages()),
+    ]
 
 
 def meta(
@@ -171,10 +247,15 @@ class Api:
         from fastapi.testclient import TestClient  # imported late: it warns about httpx
 
         clients = {t: TestClient(BOOTSTRAPS[t].build_api(rt)) for t, rt in p.tiers.items()}
+        # The usual operators' accounts exist before a test counts stored events.
+        for actor in usual_operators(p):
+            test_account(p.tiers[actor.tier].app, actor)
         return cls(p, clients)
 
     def auth(self, actor: Actor, key: str | None = None) -> dict[str, str]:
-        headers = {"Authorization": "Bearer " + issue(actor, self.platform.settings.secret)}
+        """Bearer header of ``actor``'s account (opened on first use, see :func:`bearer`)."""
+        runtime = self.platform.tiers[actor.tier]
+        headers = bearer(runtime.app, runtime.keyring, actor)
         if key:
             headers["Idempotency-Key"] = key
         return headers

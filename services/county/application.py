@@ -16,6 +16,7 @@ from shared.application import TierApplication
 from shared.approvals import approval_events
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.hierarchy import Change, check_next
+from shared.identity.accounts import account_events
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
 from shared.ledger import ledger_events
@@ -51,6 +52,7 @@ class CountyApplication(Supervision, CountyExit, Funding, TierApplication):
         **funding_events(),
         **platform_events("county"),
         **ledger_events("county"),
+        **account_events("county"),
         **approval_events(Tier.COUNTY),
         Registration.Reinstated: "sanji.county.organisation.reinstated.v1",
         **exit_events("county"),

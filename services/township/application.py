@@ -11,6 +11,7 @@ from shared.application import TierApplication
 from shared.approvals import approval_events
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.draws import check_inspection
+from shared.identity.accounts import account_events
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
 from shared.ledger import ledger_events
@@ -31,6 +32,7 @@ class TownshipApplication(TownshipExit, TierApplication):
         Inspection.RectificationCompleted: "sanji.township.rectification.completed.v1",
         **platform_events("township"),
         **ledger_events("township"),
+        **account_events("township"),
         **approval_events(Tier.TOWNSHIP),
         Filing.Reinstated: "sanji.township.filing.reinstated.v1",
         **exit_events("township"),

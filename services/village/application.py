@@ -17,6 +17,7 @@ from shared.domain import (
     Meta,
     check_not_future,
 )
+from shared.identity.accounts import account_events
 from shared.integration.events import PlatformKind
 from shared.jurisdiction import Tier
 from shared.ledger import ledger_events
@@ -32,6 +33,7 @@ class VillageApplication(TierApplication):
         Activity.Reported: "sanji.village.activity.reported.v1",
         **platform_events("village"),
         **ledger_events("village"),
+        **account_events("village"),
         **approval_events(Tier.VILLAGE),
     }
     platform_kinds = frozenset({PlatformKind.VILLAGE_STATION})

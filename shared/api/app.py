@@ -6,7 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 
-from shared.api import audit, divisions, errors, platforms, reports, returns, sampling
+from shared.api import (
+    accounts,
+    audit,
+    auth,
+    divisions,
+    errors,
+    platforms,
+    reports,
+    returns,
+    sampling,
+)
 from shared.api.deps import Runtime
 from shared.runtime import TierRuntime
 
@@ -22,15 +32,20 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
         title=TITLES[str(runtime.tier)],
         version="1",
         description=(
-            "三级社区社会组织平台的操作接口。每个请求携带绑定到（层级、区划、角色）的操作员令牌。\n\n"
+            "三级社区社会组织平台的操作接口。先用账号登录（POST /api/v1/auth/token）取得令牌，"
+            "每个请求携带该令牌。\n\n"
             "Operator API of the Sanji three-tier platform for community social organisations. "
-            "Every request carries an operator token bound to (tier, division, role). Errors are "
+            "Log in with an account (POST /api/v1/auth/token, or Swagger's Authorize button); every "
+            "request carries the bearer token, bound to a person, a tier, a division and roles "
+            "(ADR 0012). Errors are "
             '`{"error": {"code", "message"}}`: 401 bad token, 403 outside jurisdiction, 404 '
             "unknown, 409 illegal transition or concurrent change, 422 invalid input."
         ),
     )
     app.state.runtime = runtime
     errors.install(app)
+    app.include_router(auth.router)
+    app.include_router(accounts.router)
     app.include_router(commands)
     app.include_router(platforms.router)
     app.include_router(returns.router)

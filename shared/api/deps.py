@@ -7,12 +7,15 @@ from datetime import date, datetime, time
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from shared.api import auth
 from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
-from shared.jurisdiction import contains
+from shared.identity.directory import AccountView
+from shared.identity.tokens import Unauthenticated
+from shared.jurisdiction import Tier, contains
 from shared.runtime import TierRuntime
 
 
@@ -26,18 +29,67 @@ async def get_runtime(request: Request) -> TierRuntime:
 Runtime = Annotated[TierRuntime, Depends(get_runtime)]
 
 
-async def current_operator(
+# Both schemes read the same header; declaring both lets Swagger's Authorize button log in
+# with a username and password (OAuth2 password flow) or take a pasted token (ADR 0012).
+oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="登录获取令牌 / log in with an account's username and password",
+)
+bearer = HTTPBearer(
+    auto_error=False, description="访问令牌 / an access token from POST /api/v1/auth/token"
+)
+
+
+async def authenticated(
+    request: Request,
     runtime: Runtime,
-    authorization: Annotated[str | None, Header(description="Bearer <operator token>")] = None,
-) -> Actor:
-    if not authorization or not authorization.startswith("Bearer "):
-        raise auth.Unauthenticated("missing_token", "send 'Authorization: Bearer <token>'")
-    actor = auth.verify(authorization.removeprefix("Bearer ").strip(), runtime.settings.secret)
-    if actor.tier is not runtime.tier:
-        raise OutOfJurisdiction(
-            "wrong_tier", f"a {actor.tier} operator cannot use the {runtime.tier} service"
+    token: Annotated[str | None, Security(oauth2)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> AccountView:
+    """The account behind the request's bearer token, if it may still act (any tier)."""
+    raw = token or (credentials.credentials if credentials else None)
+    if not raw:
+        raise Unauthenticated(
+            "missing_token", "请先登录 / log in first: send 'Authorization: Bearer <token>'"
         )
+    claims = runtime.keyring.read(raw, runtime.app.clock())
+    view = runtime.directory.cached(claims.account_id)
+    if view is None:  # not read within the refresh bound: the store read runs off the loop
+        view = await run_in_threadpool(runtime.directory.get, Tier(claims.tier), claims.account_id)
+    view = runtime.directory.authenticate(claims, view)
+    request.state.claims = claims
+    request.state.actor = view.actor()
+    return view
+
+
+Account = Annotated[AccountView, Depends(authenticated)]
+
+
+async def current_person(request: Request, account: Account) -> Actor:
+    """The person acting at any tier's service (account management: ADR 0012); their first
+    password must have been changed."""
+    if account.must_change_password:
+        raise OutOfJurisdiction(
+            "password_change_required",
+            "首次登录须先修改密码 / change your password first: POST /api/v1/auth/password",
+        )
+    actor: Actor = request.state.actor
     return actor
+
+
+Person = Annotated[Actor, Depends(current_person)]
+
+
+async def current_operator(runtime: Runtime, person: Person) -> Actor:
+    """The person acting at this service: their account must be of this service's tier."""
+    if person.tier is not runtime.tier:
+        raise OutOfJurisdiction(
+            "wrong_tier",
+            f"{person.tier} 账号不能使用 {runtime.tier} 服务 / a {person.tier} account cannot "
+            f"use the {runtime.tier} service",
+        )
+    return person
 
 
 Operator = Annotated[Actor, Depends(current_operator)]
@@ -61,8 +113,12 @@ async def command_meta(
     x_correlation_id: Annotated[str | None, Header()] = None,
     x_causation_id: Annotated[str | None, Header()] = None,
 ) -> Meta:
-    if operator.role != "operator":
-        raise OutOfJurisdiction("role_forbidden", f"role {operator.role} may not change records")
+    if not operator.has("operator"):
+        raise OutOfJurisdiction(
+            "role_forbidden",
+            "该账号没有经办权限，不能变更记录 / this account has no operator role: it may not "
+            "change records",
+        )
     body = await request.body()
     effective_on = _effective_on(body)
     now = runtime.app.clock()

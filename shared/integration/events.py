@@ -9,7 +9,7 @@ JSON schemas in ``schemas/`` and fails on removed fields, changed types or new r
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -525,6 +525,61 @@ class OrganisationReinstatedV1(Payload):
     reason: str
 
 
+# ------------------------------------------------------------------ accounts (ADR 0012)
+# What every tier learns of an account: never its password hash, which stays in its own store.
+
+
+class AccountCreatedV1(Payload):
+    """An operator account was created (by an admin, the demo or the command line)."""
+
+    account_id: UUID
+    username: str
+    name: str
+    tier: str
+    division_code: str
+    roles: list[str]
+    must_change_password: bool
+
+
+class AccountChangedV1(Payload):
+    """An account's person name or roles changed; its sessions end."""
+
+    account_id: UUID
+    name: str
+    roles: list[str]
+
+
+class AccountStatusV1(Payload):
+    """An account was disabled or re-enabled, with the reason; its sessions end."""
+
+    account_id: UUID
+    reason: str
+
+
+class AccountPasswordChangedV1(Payload):
+    """A new password (set by its owner, or reset by an admin: must change at next login)."""
+
+    account_id: UUID
+    must_change_password: bool
+
+
+class AccountLoginV1(Payload):
+    """A login, a failed login or a logout (``token_id`` names the session)."""
+
+    account_id: UUID
+    token_id: str | None = None
+    expires_at: datetime | None = None
+    address: str | None = None
+
+
+class AccountLockedV1(Payload):
+    """Repeated failed logins locked the account until ``until``."""
+
+    account_id: UUID
+    until: datetime
+    failures: int
+
+
 TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
@@ -595,6 +650,22 @@ TYPES: dict[str, type[Payload]] = {
             ("stopped", ZombieExitStoppedV1),
             ("exited", ZombieExitExitedV1),
             ("reversed", ZombieExitReversedV1),
+        )
+    },
+    # Operator accounts (ADR 0012): every tier keeps its own.
+    **{
+        f"sanji.{tier}.account.{action}.v1": payload
+        for tier in ("village", "township", "county")
+        for action, payload in (
+            ("created", AccountCreatedV1),
+            ("changed", AccountChangedV1),
+            ("disabled", AccountStatusV1),
+            ("enabled", AccountStatusV1),
+            ("password_changed", AccountPasswordChangedV1),
+            ("login_failed", AccountLoginV1),
+            ("locked", AccountLockedV1),
+            ("logged_in", AccountLoginV1),
+            ("logged_out", AccountLoginV1),
         )
     },
 }

@@ -23,7 +23,7 @@ from shared.domain import Category, legal_date
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import contains
-from shared.projection import approvals, funding_lifecycle, sampling, zombie_exit
+from shared.projection import accounts, approvals, funding_lifecycle, sampling, zombie_exit
 from shared.projection.store import Tx
 
 SCHEMA = [
@@ -134,6 +134,16 @@ SCHEMA = [
     *sampling.SCHEMA,
     # Funding calls, applications, evaluations and closures (ADR 0011).
     *funding_lifecycle.SCHEMA,
+    # Operator accounts of every tier (ADR 0012).
+    *accounts.SCHEMA,
+    # Reads of one organisation's record (ADR 0012): written by the API, not by events, so
+    # a rebuild neither makes nor compares it.
+    """CREATE TABLE IF NOT EXISTS access_log (
+        id TEXT PRIMARY KEY, at TEXT NOT NULL, account_id TEXT NOT NULL, name TEXT NOT NULL,
+        tier TEXT NOT NULL, division_code TEXT NOT NULL, method TEXT NOT NULL,
+        path TEXT NOT NULL, organisation_id TEXT, address TEXT, status INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS access_log_at ON access_log (at)",
+    "CREATE INDEX IF NOT EXISTS access_log_org ON access_log (organisation_id)",
     # Exactly-once bookkeeping, written in the same transaction as the rows above (ADR 0001).
     "CREATE TABLE IF NOT EXISTS tracking (source TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS consumer_offset (
@@ -178,6 +188,7 @@ READ_MODEL_TABLES = {
     **zombie_exit.TABLES,
     **sampling.TABLES,
     **funding_lifecycle.TABLES,
+    **accounts.TABLES,
 }
 
 
@@ -207,6 +218,7 @@ HANDLERS: dict[str, Handler] = {
     **zombie_exit.HANDLERS,
     **sampling.HANDLERS,
     **funding_lifecycle.HANDLERS,
+    **accounts.HANDLERS,
 }
 
 
@@ -665,6 +677,8 @@ def apply(tx: Tx, env: Envelope, touched: set[str] | None = None) -> None:
     HANDLERS[env.type](tx, env, env.payload())
     if env.organisation_id is not None:
         index_event(tx, env)
+    if accounts.is_account_event(env.type):
+        return
     if touched is None:
         touch(tx, env.division_code)
     else:

@@ -18,7 +18,17 @@ from shared.domain import CHINA
 from shared.jurisdiction import Tier
 from shared.ledger import checkpoint_id
 from shared.settings import Settings
-from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, Api, county_op, township_op, usci, village_op
+from tests.helpers import (
+    COUNTY,
+    TOWNSHIP,
+    VILLAGE,
+    Api,
+    account_of,
+    county_op,
+    township_op,
+    usci,
+    village_op,
+)
 
 AS_OF = date(2025, 6, 30)
 QUERY = "as_of=2025-06-30&from=2025-01-01&to=2025-06-30"
@@ -174,7 +184,7 @@ def test_an_issued_report_is_reproduced_exactly_later(api: Api) -> None:
     report_id = issued["report_id"]
     record = ok(api.county.get(f"/api/v1/issued-reports/{report_id}", headers=headers))
     assert record["content_hash"] == issued["content_hash"]
-    assert record["actor"] == county_op().id and record["title"] == "2025年上半年报表"
+    assert record["actor"] == account_of(county_op()) and record["title"] == "2025年上半年报表"
     check = ok(api.county.get(f"/api/v1/issued-reports/{report_id}/reproduction", headers=headers))
     assert check["reproduced"] is True
     assert check["recomputed_hash"] == issued["content_hash"]

@@ -7,16 +7,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
 
-from shared.api.auth import issue
 from shared.domain import Actor
+from shared.identity.tokens import Keyring
 from shared.jurisdiction import Tier
 from tests.helpers import (
     RURAL_TOWNSHIP,
     VILLAGE,
     VILLAGE_2,
     Api,
+    bearer,
     county_op,
     today_cst,
     township_op,
@@ -171,7 +173,7 @@ def test_unknown_division(api: Api) -> None:
         lambda: api.village.post(
             "/api/v1/filing-applications",
             json=APPLICATION | {"village_code": "330699009001"},
-            headers=api.auth(village_op("330699009001")),
+            headers=api.auth(village_op()),
         ),
         422,
         "unknown_division",
@@ -230,15 +232,29 @@ def test_missing_or_invalid_token(api: Api) -> None:
     refused(api, lambda: post({}), 401, "missing_token")
     refused(api, lambda: post({"Authorization": "Token abc"}), 401, "missing_token")
     refused(api, lambda: post({"Authorization": "Bearer not-a-token"}), 401, "invalid_token")
-    forged = issue(village_op(), "another-secret")
+    # Signed with a key the platform does not hold, claiming its key id: refused.
+    runtime = api.platform.tiers[Tier.VILLAGE]
+    stranger = Keyring("another-secret-another-secret-another", lifetime=timedelta(hours=1))
+    forged = bearer(runtime.app, stranger, village_op())["Authorization"].split()[1]
+    header, claims, signature = forged.split(".")
+    ours = bearer(runtime.app, runtime.keyring, village_op())["Authorization"].split()[1]
+    stolen_kid = ours.split(".")[0]
     refused(api, lambda: post({"Authorization": f"Bearer {forged}"}), 401, "invalid_token")
-    # Claims edited after signing (another village) no longer match the signature.
-    body, signature = issue(village_op(VILLAGE_2), api.platform.settings.secret).split(".")
-    mine = issue(village_op(), api.platform.settings.secret).split(".")[0]
-    assert mine != body
     refused(
-        api, lambda: post({"Authorization": f"Bearer {mine}.{signature}"}), 401, "invalid_token"
+        api,
+        lambda: post({"Authorization": f"Bearer {stolen_kid}.{claims}.{signature}"}),
+        401,
+        "invalid_token",
     )
+    # Claims edited after signing (another village) no longer match the signature.
+    other = bearer(runtime.app, runtime.keyring, village_op(VILLAGE_2))["Authorization"]
+    theirs = other.split()[1].split(".")[1]
+    assert theirs != ours.split(".")[1]
+    edited = ".".join([ours.split(".")[0], theirs, ours.split(".")[2]])
+    refused(api, lambda: post({"Authorization": f"Bearer {edited}"}), 401, "invalid_token")
+    # A token whose algorithm is "none" is not a token.
+    unsigned = jwt.encode(jwt.decode(ours, options={"verify_signature": False}), None, "none")
+    refused(api, lambda: post({"Authorization": f"Bearer {unsigned}"}), 401, "invalid_token")
     refused(api, lambda: api.county.get("/api/v1/reports/330699000000"), 401, "missing_token")
 
 
@@ -299,17 +315,16 @@ def test_wrong_tier_and_viewer_role(api: Api) -> None:
         "wrong_tier",
     )
     viewer = Actor("viewer-1", Tier.VILLAGE, VILLAGE, role="viewer")
+    as_viewer = api.auth(viewer)
     refused(
         api,
         lambda: api.village.post(
-            "/api/v1/filing-applications", json=APPLICATION, headers=api.auth(viewer)
+            "/api/v1/filing-applications", json=APPLICATION, headers=as_viewer
         ),
         403,
         "role_forbidden",
     )
-    assert (
-        api.village.get(f"/api/v1/reports/{VILLAGE}", headers=api.auth(viewer)).status_code == 200
-    )
+    assert api.village.get(f"/api/v1/reports/{VILLAGE}", headers=as_viewer).status_code == 200
 
 
 def test_unknown_organisation(api: Api) -> None:
@@ -355,12 +370,14 @@ def test_activity_of_a_group_not_yet_filed(api: Api) -> None:
 
 def test_second_township_operator_gets_already_decided(api: Api) -> None:
     org = apply(api)
+    # Two officers of the same township, each with an account of their own.
+    headers = {o: api.auth(township_op(id=o)) for o in ("operator-a", "operator-b")}
 
     def decide(operator: str, decision: str) -> Any:
         return api.township.post(
             f"/api/v1/organisations/{org}/filing-decision",
             json={"decision": decision, "reason": "材料不全"},
-            headers=api.auth(township_op(id=operator)),
+            headers=headers[operator],
         )
 
     before = api.heads()
@@ -389,10 +406,11 @@ def race(requests: list[Callable[[], Any]]) -> list[Any]:
 
 
 def decide_request(api: Api, org: str, operator: str) -> Callable[[], Any]:
+    headers = api.auth(township_op(id=operator))  # the account exists before the race
     return lambda: api.township.post(
         f"/api/v1/organisations/{org}/filing-decision",
         json={"decision": "filed"},
-        headers=api.auth(township_op(id=operator)),
+        headers=headers,
     )
 
 
@@ -425,21 +443,24 @@ def test_concurrent_decisions_both_pass_the_checks(
         both_checked.wait()
         return found
 
+    requests = [decide_request(api, org, "operator-a"), decide_request(api, org, "operator-b")]
+    for operator in ("operator-a", "operator-b"):  # their accounts are read before the race
+        assert api.township.get("/api/v1/auth/me", headers=api.auth(township_op(id=operator)))
     monkeypatch.setattr(app, "find", find_then_wait)
     before = api.heads()
-    responses = race(
-        [decide_request(api, org, "operator-a"), decide_request(api, org, "operator-b")]
-    )
+    responses = race(requests)
     assert_one_winner(api, responses, before, {"concurrent_change"})
 
 
 def test_concurrent_decisions_race_freely(api: Api) -> None:
     for _ in range(3):
         org = apply(api)
+        requests = [
+            decide_request(api, org, "operator-a"),
+            decide_request(api, org, "operator-b"),
+        ]
         before = api.heads()
-        responses = race(
-            [decide_request(api, org, "operator-a"), decide_request(api, org, "operator-b")]
-        )
+        responses = race(requests)
         assert_one_winner(api, responses, before, {"concurrent_change", "already_decided"})
 
 

@@ -23,6 +23,7 @@ from tests.helpers import (
     VILLAGE,
     VILLAGE_2,
     Api,
+    account_of,
     county_op,
     seed_history,
     today_cst,
@@ -143,10 +144,11 @@ def test_timeline_merges_the_three_tiers_in_recorded_order(lived: tuple[Api, str
             label,
         )
         assert event["actor"] == {
-            "id": actor.id,
+            "id": account_of(actor),  # the person's account, and their name (ADR 0012)
             "tier": str(actor.tier),
             "division": actor.division,
             "role": "operator",
+            "name": actor.id,
         }
         assert event["effective_on"] == effective_on
         if type_name.endswith("activity.reported.v1"):
@@ -194,7 +196,11 @@ def test_exports_have_chinese_headers_and_one_row_per_event(lived: tuple[Api, st
     assert len(lines) == 1 + len(EXPECTED)
     first = dict(zip(HEADERS, lines[1], strict=True))
     assert (first["序号"], first["层级"], first["事项"]) == ("1", "村（社区）级", "提交备案申请")
-    assert (first["操作员"], first["生效日期"]) == (village_op().id, "2025-03-01")
+    assert (first["操作员"], first["操作员姓名"], first["生效日期"]) == (
+        account_of(village_op()),
+        village_op().id,
+        "2025-03-01",
+    )
     assert [dict(zip(HEADERS, line, strict=True))["层级"] for line in lines[1:]] == [
         {"village": "村（社区）级", "township": "乡镇（街道）级", "county": "县级"}[e[0]]
         for e in EXPECTED

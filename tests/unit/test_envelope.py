@@ -10,11 +10,18 @@ from shared.domain import SanjiAggregate
 from shared.integration.envelope import Envelope
 from shared.integration.events import TYPES
 from shared.jurisdiction import contains
-from tests.helpers import COUNTY, envelopes_by_source, seed_history, seed_supervision
+from tests.helpers import (
+    COUNTY,
+    envelopes_by_source,
+    seed_accounts,
+    seed_history,
+    seed_supervision,
+)
 
 
 def test_every_published_type_maps_with_a_previous_position_chain(platform: Platform) -> None:
     seed_supervision(platform, seed_history(platform))
+    seed_accounts(platform)
     for rt in platform.tiers.values():
         app = rt.app
         notifications = app.recorder.select_notifications(0, 1000)

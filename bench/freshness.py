@@ -48,9 +48,12 @@ from typing import Any
 import psycopg
 
 from bench.machine import IRQ, MACHINE, STEAL, SYSTEM, CpuMeter, other_work, postmaster_pid
+from services.platform import BOOTSTRAPS
 from services.topology import LocalBroker, LocalPostgres, Topology, free_port, topology_env
-from shared.api.auth import issue
 from shared.domain import CHINA, Actor
+from shared.identity.passwords import hash_password
+from shared.identity.provision import ensure_account, token_for
+from shared.identity.tokens import Keyring
 from shared.jurisdiction import Tier, load
 from shared.settings import Settings
 
@@ -136,6 +139,8 @@ class Client:
         return response.status, json.loads(data) if data else {}
 
 
+PASSWORD = "Bench-password-1"
+
 # ------------------------------------------------------------------ the platform
 
 
@@ -149,8 +154,20 @@ class Bench:
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, actor: Actor) -> str:
+        """A token of ``actor``'s account, opened in its tier's store on first use (ADR 0012)."""
         if actor.id not in self.tokens:
-            self.tokens[actor.id] = issue(actor, self.settings.secret)
+            j = load(self.settings.jurisdiction_file)
+            app = BOOTSTRAPS[actor.tier].APPLICATION(
+                j, env=self.settings.event_store_env(actor.tier)
+            )
+            try:
+                account = ensure_account(
+                    app, actor.id, actor.id, actor.division, (actor.role,), hash_password(PASSWORD)
+                )
+                keyring = Keyring(self.settings.secret)
+                self.tokens[actor.id] = token_for(keyring, account, app.clock())
+            finally:
+                app.close()
         return self.tokens[actor.id]
 
     def client(self, tier: Tier) -> Client:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from services import audit, integrity, reporting, roles
+from services import accounts_cli, audit, integrity, reporting, roles
 from services.demo import load_demo
 from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     audit.add_arguments(tl)
     integrity.add_arguments(sub)
+    accounts_cli.add_arguments(sub)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     try:
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "tokens":
         return tokens(settings)
+    if args.command in ("account-add", "demo-accounts"):
+        return accounts_cli.run(settings, args)
     if args.command == "init":
         initialise(settings)
         return 0

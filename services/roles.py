@@ -14,6 +14,7 @@ import threading
 import uvicorn
 
 from services.platform import BOOTSTRAPS
+from shared.identity import secrets
 from shared.jurisdiction import Tier, load
 from shared.runtime import AppSourceReader, TierRuntime
 from shared.settings import Settings
@@ -24,6 +25,7 @@ log = logging.getLogger("sanji")
 
 
 def build(settings: Settings, tier: Tier) -> TierRuntime:
+    settings = secrets.resolve(settings)  # before connecting anywhere (ADR 0012)
     jurisdiction = load(settings.jurisdiction_file)
     sources = AppSourceReader({})
     runtime = BOOTSTRAPS[tier].build_runtime(

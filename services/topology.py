@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.identity.secrets import generated_secret
 from shared.jurisdiction import Tier
 from shared.settings import Settings
 
@@ -228,6 +229,9 @@ def topology_env(
         "SANJI_TRANSPORT": "kafka",
         "SANJI_KAFKA_BOOTSTRAP": broker.bootstrap,
         "SANJI_DATA_DIR": str(data_dir),
+        # A production topology refuses a missing or weak key (ADR 0012): one per work
+        # directory, made once, unless the environment brings its own.
+        "SANJI_SECRET": os.environ.get("SANJI_SECRET") or generated_secret(data_dir / "secret"),
     }
 
 
@@ -251,6 +255,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         topology.init()
+        subprocess.run(
+            [sys.executable, "-m", "services", "demo-accounts"], env=topology.env, check=True
+        )
         topology.start_all()
         print(f"[topology] PostgreSQL {pg.url()}  broker {broker.bootstrap}  logs {work}")
         for tier in Tier:
@@ -259,7 +266,9 @@ def main() -> int:
                 f"(api, relay, projector: 3 processes)"
             )
         print(
-            "[topology] demo tokens: python -m services tokens; Ctrl-C stops everything", flush=True
+            f"[topology] demo accounts and passwords: {work / 'data' / 'demo-accounts.json'};"
+            " Ctrl-C stops everything",
+            flush=True,
         )
         while not stop:
             time.sleep(0.5)

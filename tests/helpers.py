@@ -23,7 +23,7 @@ from shared.identity.provision import ensure_account, token_for
 from shared.identity.tokens import Keyring
 from shared.integration.envelope import Envelope
 from shared.integration.events import DivisionChangeKind
-from shared.jurisdiction import Tier
+from shared.jurisdiction import Jurisdiction, Tier
 from shared.projection.lookup import OrgFacts
 from shared.projection.readmodel import canonical_dump
 from shared.projection.store import Database
@@ -124,11 +124,10 @@ def seed_accounts(p: Platform) -> None:
     p.drain()
 
 
-def usual_operators(p: Platform) -> list[Actor]:
+def usual_operators(j: Jurisdiction) -> list[Actor]:
     """The default operator of every division (``village_op(code)`` …)."""
-    j = p.jurisdiction
     return [
-        county_op(),
+        Actor(county_op().id, Tier.COUNTY, j.county.code),
         *(township_op(t.code) for t in j.townships()),
         *(village_op(v.code) for v in j.villages()),
     ]
@@ -248,7 +247,7 @@ class Api:
 
         clients = {t: TestClient(BOOTSTRAPS[t].build_api(rt)) for t, rt in p.tiers.items()}
         # The usual operators' accounts exist before a test counts stored events.
-        for actor in usual_operators(p):
+        for actor in usual_operators(p.jurisdiction):
             test_account(p.tiers[actor.tier].app, actor)
         return cls(p, clients)
 

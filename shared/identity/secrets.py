@@ -51,10 +51,10 @@ def resolve(settings: Settings) -> Settings:
         return settings
     if settings.secret:
         return settings
-    return replace(settings, secret=_generated(settings.data_dir / SECRET_FILE))
+    return replace(settings, secret=generated_secret(settings.data_dir / SECRET_FILE))
 
 
-def _generated(path: Path) -> str:
+def generated_secret(path: Path) -> str:
     """The install's own secret: read, or made once (readable by the owner only). Written to a
     temporary file and linked into place, so a concurrent reader never sees it half written."""
     if path.exists():

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.api.auth import issue
 from shared.domain import Actor, Category
 from shared.domain import Field as OrgField
 from shared.integration.events import PlatformKind
@@ -329,20 +328,20 @@ class Loaded:
 class _Operators:
     """Bearer headers of one operator per division, bound to that division's tier."""
 
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
+    def __init__(self, auth: Callable[[Actor], dict[str, str]]) -> None:
+        self.auth = auth
         self.headers: dict[str, dict[str, str]] = {}
 
     def __call__(self, tier: Tier, division: str) -> dict[str, str]:
         if division not in self.headers:
             actor = Actor(f"seed001-{tier}-{division}", tier, division)
-            self.headers[division] = {"Authorization": "Bearer " + issue(actor, self.secret)}
+            self.headers[division] = self.auth(actor)
         return self.headers[division]
 
 
 def load_seed001(
     clients: Mapping[Tier, TestClient],
-    secret: str,
+    auth: Callable[[Actor], dict[str, str]],
     jurisdiction: Jurisdiction,
     settle: Callable[[], None],
     plan: Plan | None = None,
@@ -353,7 +352,7 @@ def load_seed001(
     between the village and township phases, and once at the end."""
     plan = plan or plan_seed001(jurisdiction)
     loaded = Loaded(plan)
-    op = _Operators(secret)
+    op = _Operators(auth)
     village, township, county = clients[Tier.VILLAGE], clients[Tier.TOWNSHIP], clients[Tier.COUNTY]
 
     def post(
@@ -466,7 +465,7 @@ if __name__ == "__main__":  # python -m tests.scenarios.seed001: load once and p
         )
         platform = Platform.build(settings)
         api = Api.of(platform)
-        result = load_seed001(api.clients, settings.secret, platform.jurisdiction, platform.drain)
+        result = load_seed001(api.clients, api.auth, platform.jurisdiction, platform.drain)
         platform.stop()
     print(f"{result.commands} commands in {result.total_seconds:.1f} s")
     for name, seconds in result.seconds.items():

@@ -61,6 +61,8 @@ def county_op(id: str = "county-admin") -> Actor:
     return Actor(id, Tier.COUNTY, COUNTY)
 
 
+# Signs tokens in tests that run as production does (PostgreSQL, Kafka): long enough to start.
+TEST_SECRET = "sanji-test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 # Every test account has this password (hashed once: Argon2 is slow on purpose).
 TEST_PASSWORD = "Test-password-1"
 _TEST_HASH: list[str] = []

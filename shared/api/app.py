@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Response
 
 from shared.api import (
+    access_log,
     accounts,
     audit,
     auth,
@@ -53,7 +54,12 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(divisions.router)
     app.include_router(audit.router)
+    app.include_router(access_log.router)
     app.include_router(_health)
+    # Outermost: logs reads of one organisation's record with the status actually answered.
+    app.add_middleware(
+        access_log.AccessLog, db=runtime.db, tier=str(runtime.tier), clock=runtime.app.clock
+    )
     return app
 
 

@@ -20,7 +20,9 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, e: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(e.code, e.message), status_code=e.status)
+        # RFC 6750: a 401 names the scheme the client must use.
+        headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        return JSONResponse(error_body(e.code, e.message), status_code=e.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, e: RequestValidationError) -> JSONResponse:

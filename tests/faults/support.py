@@ -531,6 +531,7 @@ def in_process_platform(postgres_url: str, broker: LocalBroker, data_dir: Path) 
         transport="kafka",
         kafka_bootstrap=broker.bootstrap,
         data_dir=data_dir,
+        secret=SECRET,
         daily_checkpoint=False,  # delivery is what these tests count
         supervision_seconds=0,
     )

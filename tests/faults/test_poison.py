@@ -165,4 +165,5 @@ def environment(p: Platform) -> dict[str, str]:
         "SANJI_TRANSPORT": s.transport,
         "SANJI_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
         "SANJI_DATA_DIR": str(s.data_dir),
+        "SANJI_SECRET": s.secret,
     }

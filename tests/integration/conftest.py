@@ -12,7 +12,7 @@ from services.init import initialise
 from services.platform import Platform
 from shared.projection.store import Database, open_database
 from shared.settings import Settings
-from tests.helpers import History, seed_history
+from tests.helpers import TEST_SECRET, History, seed_history
 
 NewStore = Callable[[], Database]
 
@@ -39,7 +39,12 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewSto
 def pg_settings(fresh_database: str, tmp_path: Path) -> Settings:
     """The platform on PostgreSQL (stores and read models) in a database of its own.
     eventsourcing does not create schemas or (with CREATE_TABLE=n) tables: the init step does."""
-    settings = Settings(persistence="postgres", postgres_url=fresh_database, data_dir=tmp_path)
+    settings = Settings(
+        persistence="postgres",
+        postgres_url=fresh_database,
+        data_dir=tmp_path,
+        secret=TEST_SECRET,
+    )
     initialise(settings, say=False)
     return settings
 

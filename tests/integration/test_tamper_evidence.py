@@ -18,7 +18,7 @@ from shared.audit.verify import verify_stores
 from shared.chain import StoredRow, chain_rows
 from shared.jurisdiction import Tier
 from shared.settings import Settings
-from tests.helpers import History, seed_history
+from tests.helpers import TEST_SECRET, History, seed_history
 
 pytestmark = pytest.mark.postgres
 
@@ -181,7 +181,11 @@ def test_the_verify_command_exits_1_and_names_the_event(
 
 def test_sm3_chains_verify_too(fresh_database: str, tmp_path: Path) -> None:
     pg_settings = Settings(
-        persistence="postgres", postgres_url=fresh_database, data_dir=tmp_path, hash_algorithm="sm3"
+        persistence="postgres",
+        postgres_url=fresh_database,
+        data_dir=tmp_path,
+        hash_algorithm="sm3",
+        secret=TEST_SECRET,
     )
     initialise(pg_settings, say=False)
     p = Platform.build(pg_settings)

@@ -239,10 +239,11 @@ def test_raw_events_agree(seeded: Seeded) -> None:
     """Independently of the read models: count the integration events in the three stores."""
     stores = envelopes_by_source(seeded.platform)
     # The operators' accounts (ADR 0012) are opened by the test setup, not by the scenario.
-    types = {
-        name: Counter(e.type for e in envelopes if ".account." not in e.type)
+    stores = {
+        name: [e for e in envelopes if ".account." not in e.type]
         for name, envelopes in stores.items()
     }
+    types = {name: Counter(e.type for e in envelopes) for name, envelopes in stores.items()}
     assert types["village"] == {
         "sanji.village.group.applied.v1": PUBLISHED.filed,
         "sanji.village.platform.opened.v1": PUBLISHED.village_stations,

@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from services.county import credit
 from services.county.domain import Registration
 from shared.calendar import CalendarNotCovered
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.domain import Actor, CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.ledger import system_actor
 from shared.rules import RuleVersion, months_before
 
@@ -176,18 +176,24 @@ class Supervision(_Base):
 
     # ------------------------------------------------------------ the timer step
 
-    def run_due(self, now: datetime | None = None) -> list[Recorded]:
+    def run_due(
+        self, now: datetime | None = None, triggered_by: Actor | None = None
+    ) -> list[Recorded]:
         """Record everything the credit and evaluation rules make due by ``now`` (default: the
         application's clock), each effective on the day it fell due, by the system actor with
         the rule version. Idempotent: what is recorded is no longer due, so a second run at
         the same moment records nothing. Candidates come from the county's read model; the
-        aggregates decide."""
+        aggregates decide. ``triggered_by``: the operator who asked for the run now; only
+        organisations in that operator's division are decided, and the events record who
+        triggered them (None: the background timer, the whole county)."""
         today = legal_date(now or self.clock())
         recorded: list[Recorded] = []
         for org_id in self._candidates(today):
             reg = self.find(UUID(org_id))
-            if isinstance(reg, Registration):
-                recorded += self._run_due_for(reg, today)
+            if isinstance(reg, Registration) and self.in_run_scope(
+                triggered_by, reg.village_code, today
+            ):
+                recorded += self._run_due_for(reg, today, triggered_by)
         return recorded
 
     def _candidates(self, today: date) -> list[str]:
@@ -199,13 +205,15 @@ class Supervision(_Base):
             )
         return sorted({r["org_id"] for r in rows})
 
-    def _run_due_for(self, reg: Registration, today: date) -> list[Recorded]:
+    def _run_due_for(
+        self, reg: Registration, today: date, triggered_by: Actor | None
+    ) -> list[Recorded]:
         rules = self.credit_rules(today)
         done: list[Recorded] = []
         for _ in range(MAX_STEPS):
             if (due := credit.due(reg, today, rules)) is None:
                 break
-            meta = self._system_meta(reg, due.effective_at, due.reason, rules.version)
+            meta = self._system_meta(reg, due.effective_at, due.reason, rules.version, triggered_by)
             if due.action == "escalate":
                 reg.escalate(meta)
             else:
@@ -216,7 +224,9 @@ class Supervision(_Base):
         if (first_day := credit.grade_expiry(reg, today)) is not None:
             rule = self.evaluation_rule(today)
             at = credit.start_of(first_day)
-            reg.expire_grade(self._system_meta(reg, at, "grade_expired", rule.version))
+            reg.expire_grade(
+                self._system_meta(reg, at, "grade_expired", rule.version, triggered_by)
+            )
             done.append(Recorded(reg.id, "grade_expired", None, None, first_day, rule.version))
         if done:
             try:
@@ -225,12 +235,15 @@ class Supervision(_Base):
                 return []  # recorded meanwhile by another run: nothing more is due
         return done
 
-    def _system_meta(self, reg: Registration, at: datetime, what: str, version: str) -> Meta:
+    def _system_meta(
+        self, reg: Registration, at: datetime, what: str, version: str, by: Actor | None
+    ) -> Meta:
         return Meta(
             actor=system_actor(self.tier, self.jurisdiction.county.code),
             effective_at=at,
             correlation_id=f"timer:{reg.id}:{what}:{legal_date(at).isoformat()}",
             rule_version=version,
+            triggered_by=by,
         )
 
 

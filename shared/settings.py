@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.backdating import parse_window
 from shared.calendar import DEFAULT_CALENDAR
 from shared.chain import ALGORITHMS
 from shared.eventstore import MEMORY_FACTORY, RECORDERS
@@ -42,6 +43,8 @@ class Settings:
     hash_algorithm: str = "sha256"
     daily_checkpoint: bool = True
     supervision_seconds: float = 3600.0
+    # Backdating (ADR 0013): effective dates further back need a reason and the admin role.
+    backdate_days: int = 30
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -78,6 +81,7 @@ class Settings:
             daily_checkpoint=get("SANJI_DAILY_CHECKPOINT", "y").lower()
             in ("y", "yes", "1", "true"),
             supervision_seconds=float(get("SANJI_SUPERVISION_SECONDS", s.supervision_seconds)),
+            backdate_days=parse_window(get("SANJI_BACKDATE_DAYS", str(s.backdate_days))),
         )
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from shared.backdating import period_start
 from shared.domain import (
     CHINA,
     Actor,
@@ -131,7 +132,9 @@ class ZombieExit(_Base):
         if entry["guards"]:
             codes = ", ".join(g["code"] for g in entry["guards"])
             raise Conflict("zombie_exit_guarded", f"{organisation_id} is guarded: {codes}")
-        ends = rule.period_end(day, outcome)
+        # The notice period protects the organisation: it runs from the day the notice is
+        # recorded when the notice is dated back, never from the earlier date (ADR 0013).
+        ends = rule.period_end(period_start(day, legal_date(self.clock())), outcome)
         proceeding = ExitProceeding.notice(
             organisation_id,
             number + 1,

@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.county import credit
 from services.county.domain import Registration
+from shared.backdating import period_start
 from shared.calendar import CalendarNotCovered
 from shared.domain import Actor, CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.ledger import system_actor
@@ -116,8 +117,12 @@ class Supervision(_Base):
         reg, replayed = self._act_on(organisation_id, meta)
         if replayed:
             return replayed
+        # Counted from the day it is recorded when the verification is dated back: backdating
+        # never makes a rule's deadline fall due sooner than recording on the day would
+        # (ADR 0013; the manual removal route is there for an earlier removal, with a reason).
+        start = period_start(day, legal_date(self.clock()))
         try:
-            removal_due = self.calendar.add_working_days(day, rules.removal_working_days)
+            removal_due = self.calendar.add_working_days(start, rules.removal_working_days)
         except CalendarNotCovered as e:
             raise Conflict("calendar_not_covered", str(e)) from None
         reg.verify_rectification(

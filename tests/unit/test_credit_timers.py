@@ -368,3 +368,20 @@ def test_no_grade_while_listed_with_a_violation_or_under_investigation(p: Platfo
     c.rate(listed, "B", None, None, 2, op(date(2025, 3, 1)))
     # The violation looks back 24 months: a grade is possible again after them.
     c.rate(violated, None, 3, None, None, op(date(2027, 2, 2)))
+
+
+def test_a_backdated_verification_counts_its_working_days_from_the_recording(
+    p: Platform, clock: MovableClock
+) -> None:
+    """ADR 0013: a deadline an act starts runs from the day it is recorded when the act is
+    dated back, so the removal a rectification makes due is not due at once."""
+    org = registered(p)
+    trigger(p, org, "unfinished_rectification", date(2026, 1, 5))
+    clock.set(date(2026, 3, 2))  # a Monday: recorded today, dated back to Monday 2 February
+    done = county(p).verify_rectification(org, op(date(2026, 2, 2)))
+    p.drain()
+    assert done.extra["removal_due"] == "2026-03-09"  # 5 working days after 2 March
+    assert run(p, clock, date(2026, 3, 6)) == []
+    assert summary(run(p, clock, date(2026, 3, 9))) == [
+        ("credit_list.left.v1", "abnormal", credit.RECTIFIED, "2026-03-09", CREDIT_RULE)
+    ]

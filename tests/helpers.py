@@ -332,17 +332,15 @@ def seed_history(p: Platform) -> History:
     def at(d: date) -> Meta:
         return meta(county_op(), at=datetime.combine(d, time(10), CHINA))
 
-    step(
-        c.record_credit_trigger,
-        registered,
-        "unfinished_rectification",
-        "整改未完成",
-        at(date(2025, 3, 3)),
-    )
+    with recorded_on(p, triggered := at(date(2025, 3, 3))):
+        step(
+            c.record_credit_trigger, registered, "unfinished_rectification", "整改未完成", triggered
+        )
     step(c.notify_listing, registered, "abnormal", "告知书〔2025〕1号", at(date(2025, 3, 4)))
     step(c.lodge_objection, registered, "abnormal", "已整改完毕", at(date(2025, 3, 10)))
     step(c.decide_objection, registered, "abnormal", False, "尚未整改", at(date(2025, 3, 20)))
-    step(c.record_credit_trigger, registered, "unreachable", "无法取得联系", at(date(2025, 4, 1)))
+    with recorded_on(p, retriggered := at(date(2025, 4, 1))):
+        step(c.record_credit_trigger, registered, "unreachable", "无法取得联系", retriggered)
     with recorded_on(p, verified := at(date(2025, 6, 2))):
         step(c.verify_rectification, registered, verified)
     step(c.rate, revoked, None, 2, None, None, at(date(2020, 6, 1)))

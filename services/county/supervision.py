@@ -80,9 +80,19 @@ class Supervision(_Base):
         if replayed:
             return replayed
         reg.record_trigger(
-            trigger, reason, rules.triggers[trigger], replace(meta, rule_version=rules.version)
+            trigger,
+            reason,
+            rules.triggers[trigger],
+            replace(meta, rule_version=rules.version),
+            self.clock_from(meta),
         )
         return self.commit(reg)
+
+    def clock_from(self, meta: Meta) -> date | None:
+        """The recording day, for an act dated back: where the credit lists' clocks then run
+        from (ADR 0013); None when the act is not dated back (its effective date is)."""
+        day, recorded = legal_date(meta.effective_at), legal_date(self.clock())
+        return recorded if period_start(day, recorded) != day else None
 
     def notify_listing(
         self, organisation_id: UUID, credit_list: str, document: str, meta: Meta

@@ -385,3 +385,38 @@ def test_a_backdated_verification_counts_its_working_days_from_the_recording(
     assert summary(run(p, clock, date(2026, 3, 9))) == [
         ("credit_list.left.v1", "abnormal", credit.RECTIFIED, "2026-03-09", CREDIT_RULE)
     ]
+
+
+def test_a_backdated_entry_escalates_and_leaves_no_sooner_than_recorded_on_the_day(
+    p: Platform, clock: MovableClock
+) -> None:
+    """ADR 0013: an entry dated two years back would move to the serious list at the next
+    run; its clocks run from the day it was recorded instead, while it keeps its date."""
+    org = registered(p)
+    clock.set(date(2025, 3, 10))
+    trigger(p, org, "missed_annual_report", date(2023, 3, 10))
+    entered = county_events(p)[-1]
+    assert entered.effective_at.astimezone(CHINA).date() == date(2023, 3, 10)  # as dated
+    assert entered.data["trigger"] == "missed_annual_report"
+    assert run(p, clock, date(2025, 3, 10)) == []  # not escalated at once
+    before, day, _ = boundary(date(2027, 3, 10))  # two years after the recording
+    assert run(p, clock, before) == []
+    assert [s[:3] for s in summary(run(p, clock, day))] == [
+        ("credit_list.left.v1", "abnormal", credit.ESCALATED),
+        ("credit_list.entered.v1", "serious", credit.TWO_YEARS_ABNORMAL),
+    ]
+
+
+def test_a_backdated_trigger_restarts_the_six_months_from_the_recording(
+    p: Platform, clock: MovableClock
+) -> None:
+    org = registered(p)
+    trigger(p, org, "unreachable", date(2025, 3, 10))
+    clock.set(date(2025, 8, 1))
+    trigger(p, org, "unreachable", date(2025, 6, 1))  # dated two months back
+    before, day, _ = boundary(date(2026, 2, 1))  # six months after 1 August, not 1 June
+    assert run(p, clock, date(2025, 12, 1)) == []
+    assert run(p, clock, before) == []
+    assert summary(run(p, clock, day)) == [
+        ("credit_list.left.v1", "abnormal", credit.SIX_MONTHS, "2026-02-01", CREDIT_RULE)
+    ]

@@ -343,7 +343,8 @@ def seed_history(p: Platform) -> History:
         step(c.record_credit_trigger, registered, "unreachable", "无法取得联系", retriggered)
     with recorded_on(p, verified := at(date(2025, 6, 2))):
         step(c.verify_rectification, registered, verified)
-    step(c.rate, revoked, None, 2, None, None, at(date(2020, 6, 1)))
+    with recorded_on(p, rated := at(date(2020, 6, 1))):
+        step(c.rate, revoked, None, 2, None, None, rated)
     step(c.run_due)
     step(c.open_platform, "county_centre", COUNTY, "县社会组织党群服务中心", meta(county_op()))
     step(

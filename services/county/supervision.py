@@ -185,7 +185,9 @@ class Supervision(_Base):
             meta = replace(meta, rule_version=rule.version)
             if grade_valid_until is None:
                 years = int(rule.parameters["grade_validity_years"])
-                grade_valid_until = _plus_months(day, 12 * years)
+                # A rating dated back keeps its full validity from the recording (ADR 0013).
+                start = period_start(day, legal_date(self.clock()))
+                grade_valid_until = _plus_months(start, 12 * years)
         reg.rate(meta, credit=credit, grade=grade, grade_valid_until=grade_valid_until, stars=stars)
         return self.commit(reg)
 

@@ -312,6 +312,7 @@ def test_unknown_trigger_and_steps_off_the_list_are_refused(p: Platform) -> None
 
 def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: MovableClock) -> None:
     org = registered(p)
+    clock.set(date(2021, 3, 1))  # rated on the day (dated back, it would run from the recording)
     county(p).rate(org, None, 4, None, 3, op(date(2021, 3, 1)))
     p.drain()
     rated = county_events(p)[-1]
@@ -334,7 +335,9 @@ def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: Movabl
 
 def test_a_new_grade_before_expiry_replaces_the_old_one(p: Platform, clock: MovableClock) -> None:
     org = registered(p)
+    clock.set(date(2021, 3, 1))
     county(p).rate(org, None, 3, None, None, op(date(2021, 3, 1)))
+    clock.set(date(2026, 2, 1))
     county(p).rate(org, None, 5, None, None, op(date(2026, 2, 1)))
     p.drain()
     assert run(p, clock, date(2026, 3, 2)) == []
@@ -420,3 +423,13 @@ def test_a_backdated_trigger_restarts_the_six_months_from_the_recording(
     assert summary(run(p, clock, day)) == [
         ("credit_list.left.v1", "abnormal", credit.SIX_MONTHS, "2026-02-01", CREDIT_RULE)
     ]
+
+
+def test_a_backdated_rating_keeps_its_full_validity_from_the_recording(
+    p: Platform, clock: MovableClock
+) -> None:
+    org = registered(p)
+    clock.set(date(2026, 3, 1))
+    county(p).rate(org, None, 4, None, None, op(date(2026, 1, 5)))  # dated two months back
+    p.drain()
+    assert county_events(p)[-1].data["grade_valid_until"] == "2031-03-01"

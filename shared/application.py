@@ -122,6 +122,14 @@ class TierApplication(AccountCommands, Application[UUID]):
         successor = self.tree_on(day).aliases.get(code)  # only read when the plain check fails
         return successor is not None and contains(actor.division, successor)
 
+    def in_run_scope(self, triggered_by: Actor | None, code: str, day: date) -> bool:
+        """Whether a timer run decides what lies in division ``code``: a background run (no
+        operator) decides the whole county; a run an operator asked for only what that
+        operator may act on, so an on-demand run cannot reach past the caller (issue 11)."""
+        if triggered_by is None:
+            return True
+        return triggered_by.tier is self.tier and self.in_charge(triggered_by, code, day)
+
     def division_in_force(self, code: str, meta: Meta) -> Division:
         """The division a new record is placed in, as in force on the record's effective date:
         the jurisdiction file plus the division changes this tier has seen (ADR 0005). A

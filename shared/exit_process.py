@@ -15,8 +15,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from shared.backdating import period_start
 from shared.domain import (
     CHINA,
+    Actor,
     CommandResult,
     Conflict,
     DomainError,
@@ -130,7 +132,9 @@ class ZombieExit(_Base):
         if entry["guards"]:
             codes = ", ".join(g["code"] for g in entry["guards"])
             raise Conflict("zombie_exit_guarded", f"{organisation_id} is guarded: {codes}")
-        ends = rule.period_end(day, outcome)
+        # The notice period protects the organisation: it runs from the day the notice is
+        # recorded when the notice is dated back, never from the earlier date (ADR 0013).
+        ends = rule.period_end(period_start(day, legal_date(self.clock())), outcome)
         proceeding = ExitProceeding.notice(
             organisation_id,
             number + 1,
@@ -213,11 +217,18 @@ class ZombieExit(_Base):
 
     # ------------------------------------------------------------ the timer step
 
-    def run_due_exits(self, now: datetime | None = None) -> list[ExitRecorded]:
+    def run_due_exits(
+        self, now: datetime | None = None, triggered_by: Actor | None = None
+    ) -> list[ExitRecorded]:
         """Decide every proceeding whose period is over by ``now``: stop it (with the reason)
         if the organisation is no longer active, was active since the notice, left the list
         or is guarded; else exit it, effective 00:00 of its due day. Idempotent: a decided
-        proceeding is not due any more."""
+        proceeding is not due any more.
+
+        ``triggered_by``: the operator who asked for this run now. Only proceedings in that
+        operator's division are decided (an on-demand run must not reach past the caller's
+        jurisdiction, issue 11), and the decisions, still the system actor's, record who
+        triggered them. The background timer passes None: the whole county."""
         today = legal_date(now or self.clock())
         with self.lookup.db.transaction() as tx:
             ids = rm.due(tx, today.isoformat())
@@ -226,11 +237,15 @@ class ZombieExit(_Base):
             p = self.find(UUID(pid))
             if not isinstance(p, ExitProceeding) or p.state != "noticed" or p.due_on > today:
                 continue  # decided meanwhile, or the read model is ahead of nothing
-            if (done := self._decide(p, today)) is not None:
+            if not self.in_run_scope(triggered_by, p.village_code, today):
+                continue
+            if (done := self._decide(p, today, triggered_by)) is not None:
                 recorded.append(done)
         return recorded
 
-    def _decide(self, p: ExitProceeding, today: date) -> ExitRecorded | None:
+    def _decide(
+        self, p: ExitProceeding, today: date, triggered_by: Actor | None
+    ) -> ExitRecorded | None:
         rule = self.exit_rule(today)
         target = self.find(p.organisation_id)
         why = self._stop_reason(p, target, today, rule)
@@ -240,6 +255,7 @@ class ZombieExit(_Base):
             effective_at=at,
             correlation_id=f"timer:zombie-exit:{p.id}",
             rule_version=rule.version,
+            triggered_by=triggered_by,
         )
         if why is not None:
             p.stop(why[0], why[1], meta)

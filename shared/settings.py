@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.backdating import parse_window
 from shared.calendar import DEFAULT_CALENDAR
 from shared.chain import ALGORITHMS
 from shared.eventstore import MEMORY_FACTORY, RECORDERS
@@ -49,6 +50,8 @@ class Settings:
     account_refresh_seconds: float = 30.0
     login_max_failures: int = 5
     login_lock_minutes: float = 15.0
+    # Backdating (ADR 0013): effective dates further back need a reason and the admin role.
+    backdate_days: int = 30
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -97,6 +100,7 @@ class Settings:
             ),
             login_max_failures=int(get("SANJI_LOGIN_MAX_FAILURES", s.login_max_failures)),
             login_lock_minutes=float(get("SANJI_LOGIN_LOCK_MINUTES", s.login_lock_minutes)),
+            backdate_days=parse_window(get("SANJI_BACKDATE_DAYS", str(s.backdate_days))),
         )
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:

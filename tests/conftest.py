@@ -22,6 +22,7 @@ from uuid import uuid4
 
 import pytest
 
+from shared.settings import Settings
 from tests.helpers import Api, MovableClock, build_platform
 
 PG_BIN = Path(os.environ.get("SANJI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -108,9 +109,16 @@ def clock() -> MovableClock | None:
 
 
 @pytest.fixture
-def api(tmp_path: Path, clock: MovableClock | None) -> Iterator[Api]:
+def backdate_days() -> int:
+    """The backdating window (ADR 0013): the default, unless a module loads older history
+    through the API (``HISTORY_BACKDATE_DAYS``)."""
+    return Settings.backdate_days
+
+
+@pytest.fixture
+def api(tmp_path: Path, clock: MovableClock | None, backdate_days: int) -> Iterator[Api]:
     """HTTP clients for the three tiers over a running platform, and operator tokens."""
-    p = build_platform(tmp_path, clock)
+    p = build_platform(tmp_path, clock, backdate_days)
     p.start()
     yield Api.of(p)
     p.stop()

@@ -152,7 +152,12 @@ class CountyApplication(Supervision, CountyExit, Funding, TierApplication):
     ) -> CommandResult:
         """Put on a list by decision (no reason code; for a trigger see record_credit_trigger)."""
         return self._act(
-            organisation_id, meta, "enter_credit_list", credit_list=credit_list, reason=reason
+            organisation_id,
+            meta,
+            "enter_credit_list",
+            credit_list=credit_list,
+            reason=reason,
+            clock_from=self.clock_from(meta),  # backdated: its clocks run from today (ADR 0013)
         )
 
     def leave_credit_list(

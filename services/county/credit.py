@@ -36,8 +36,17 @@ OBJECTION_UPHELD = "objection_upheld"
 # ------------------------------------------------------------------ state (events' apply)
 
 
-def entered(reg: Any, credit_list: str, trigger: str | None, fix: bool, meta: Meta) -> None:
-    day = legal_date(meta.effective_at)
+def entered(
+    reg: Any,
+    credit_list: str,
+    trigger: str | None,
+    fix: bool,
+    meta: Meta,
+    clock_from: date | None = None,
+) -> None:
+    # ``clock_from``: the recording day of an entry dated back (ADR 0013); the clocks run
+    # from it so that backdating makes nothing fall due sooner.
+    day = clock_from or legal_date(meta.effective_at)
     listing: dict[str, Any] = {"since": day, "objection": False}
     if credit_list == ABNORMAL:
         listing.update(clock_from=day, open=[], removal_due=None)
@@ -48,8 +57,15 @@ def entered(reg: Any, credit_list: str, trigger: str | None, fix: bool, meta: Me
     reg.listings[credit_list] = listing
 
 
-def triggered(reg: Any, credit_list: str, trigger: str, fix: bool, meta: Meta) -> None:
-    day = legal_date(meta.effective_at)
+def triggered(
+    reg: Any,
+    credit_list: str,
+    trigger: str,
+    fix: bool,
+    meta: Meta,
+    clock_from: date | None = None,
+) -> None:
+    day = clock_from or legal_date(meta.effective_at)
     listing = reg.listings[credit_list]
     listing.update(clock_from=day, removal_due=None)
     _open(listing, trigger, fix)

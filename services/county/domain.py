@@ -98,38 +98,64 @@ class Registration(Agg):
     class CreditListEntered(Agg.Event):
         # Version 2 added ``trigger`` (the reason code, rules family "credit") and whether it
         # needs a verified rectification. An entry from before reason codes is treated as
-        # needing one: it never leaves by the 6 months alone (ADR 0007).
-        class_version = 2
+        # needing one: it never leaves by the 6 months alone (ADR 0007). Version 3 added
+        # ``clock_from``: set when the entry is dated back, the day it was recorded, from which
+        # the list's clocks run so that backdating shortens none of them (ADR 0013); None
+        # (every entry before version 3): from the effective date.
+        class_version = 3
 
         village_code: str
         credit_list: str
         reason: str
         trigger: str | None
         rectification_required: bool
+        clock_from: date | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["trigger"] = None
             state["rectification_required"] = True
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["clock_from"] = None
+
         def apply(self, reg: Any) -> None:
             reg.credit_lists.add(self.credit_list)
             credit.entered(
-                reg, self.credit_list, self.trigger, self.rectification_required, self.meta
+                reg,
+                self.credit_list,
+                self.trigger,
+                self.rectification_required,
+                self.meta,
+                self.clock_from,
             )
 
     class CreditListTriggered(Agg.Event):
         """A new trigger while on the list: restarts its clock."""
+
+        # Version 2 added ``clock_from`` (as CreditListEntered version 3, ADR 0013).
+        class_version = 2
 
         village_code: str
         credit_list: str
         trigger: str
         reason: str
         rectification_required: bool
+        clock_from: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["clock_from"] = None
 
         def apply(self, reg: Any) -> None:
             credit.triggered(
-                reg, self.credit_list, self.trigger, self.rectification_required, self.meta
+                reg,
+                self.credit_list,
+                self.trigger,
+                self.rectification_required,
+                self.meta,
+                self.clock_from,
             )
 
     class CreditListNotified(Agg.Event):
@@ -240,6 +266,7 @@ class Registration(Agg):
         meta: Meta,
         trigger: str | None = None,
         rectification_required: bool = True,
+        clock_from: date | None = None,
     ) -> None:
         if credit_list in self.credit_lists:
             raise Conflict("already_on_list", f"{self.id} is already on the {credit_list} list")
@@ -250,12 +277,15 @@ class Registration(Agg):
             reason=reason,
             trigger=trigger,
             rectification_required=rectification_required,
+            clock_from=clock_from,
         )
 
-    def record_trigger(self, trigger: str, reason: str, fix: bool, meta: Meta) -> None:
+    def record_trigger(
+        self, trigger: str, reason: str, fix: bool, meta: Meta, clock_from: date | None = None
+    ) -> None:
         """A trigger (MCA order 60): onto the abnormal list, or its clock restarts there."""
         if credit.ABNORMAL not in self.credit_lists:
-            self.enter_credit_list(credit.ABNORMAL, reason, meta, trigger, fix)
+            self.enter_credit_list(credit.ABNORMAL, reason, meta, trigger, fix, clock_from)
             return
         self._credit(
             self.CreditListTriggered,
@@ -264,6 +294,7 @@ class Registration(Agg):
             trigger=trigger,
             reason=reason,
             rectification_required=fix,
+            clock_from=clock_from,
         )
 
     def _credit(self, event_class: type, credit_list: str, meta: Meta, **fields: Any) -> None:
@@ -320,6 +351,7 @@ class Registration(Agg):
             reason=credit.TWO_YEARS_ABNORMAL,
             trigger=None,
             rectification_required=False,
+            clock_from=None,  # the rule's own due day: not backdating
             meta=meta,
         )
 

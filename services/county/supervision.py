@@ -13,8 +13,9 @@ from eventsourcing.persistence import IntegrityError
 
 from services.county import credit
 from services.county.domain import Registration
+from shared.backdating import period_start
 from shared.calendar import CalendarNotCovered
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.domain import Actor, CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.ledger import system_actor
 from shared.rules import RuleVersion, months_before
 
@@ -79,9 +80,19 @@ class Supervision(_Base):
         if replayed:
             return replayed
         reg.record_trigger(
-            trigger, reason, rules.triggers[trigger], replace(meta, rule_version=rules.version)
+            trigger,
+            reason,
+            rules.triggers[trigger],
+            replace(meta, rule_version=rules.version),
+            self.clock_from(meta),
         )
         return self.commit(reg)
+
+    def clock_from(self, meta: Meta) -> date | None:
+        """The recording day, for an act dated back: where the credit lists' clocks then run
+        from (ADR 0013); None when the act is not dated back (its effective date is)."""
+        day, recorded = legal_date(meta.effective_at), legal_date(self.clock())
+        return recorded if period_start(day, recorded) != day else None
 
     def notify_listing(
         self, organisation_id: UUID, credit_list: str, document: str, meta: Meta
@@ -116,8 +127,12 @@ class Supervision(_Base):
         reg, replayed = self._act_on(organisation_id, meta)
         if replayed:
             return replayed
+        # Counted from the day it is recorded when the verification is dated back: backdating
+        # never makes a rule's deadline fall due sooner than recording on the day would
+        # (ADR 0013; the manual removal route is there for an earlier removal, with a reason).
+        start = period_start(day, legal_date(self.clock()))
         try:
-            removal_due = self.calendar.add_working_days(day, rules.removal_working_days)
+            removal_due = self.calendar.add_working_days(start, rules.removal_working_days)
         except CalendarNotCovered as e:
             raise Conflict("calendar_not_covered", str(e)) from None
         reg.verify_rectification(
@@ -170,24 +185,32 @@ class Supervision(_Base):
             meta = replace(meta, rule_version=rule.version)
             if grade_valid_until is None:
                 years = int(rule.parameters["grade_validity_years"])
-                grade_valid_until = _plus_months(day, 12 * years)
+                # A rating dated back keeps its full validity from the recording (ADR 0013).
+                start = period_start(day, legal_date(self.clock()))
+                grade_valid_until = _plus_months(start, 12 * years)
         reg.rate(meta, credit=credit, grade=grade, grade_valid_until=grade_valid_until, stars=stars)
         return self.commit(reg)
 
     # ------------------------------------------------------------ the timer step
 
-    def run_due(self, now: datetime | None = None) -> list[Recorded]:
+    def run_due(
+        self, now: datetime | None = None, triggered_by: Actor | None = None
+    ) -> list[Recorded]:
         """Record everything the credit and evaluation rules make due by ``now`` (default: the
         application's clock), each effective on the day it fell due, by the system actor with
         the rule version. Idempotent: what is recorded is no longer due, so a second run at
         the same moment records nothing. Candidates come from the county's read model; the
-        aggregates decide."""
+        aggregates decide. ``triggered_by``: the operator who asked for the run now; only
+        organisations in that operator's division are decided, and the events record who
+        triggered them (None: the background timer, the whole county)."""
         today = legal_date(now or self.clock())
         recorded: list[Recorded] = []
         for org_id in self._candidates(today):
             reg = self.find(UUID(org_id))
-            if isinstance(reg, Registration):
-                recorded += self._run_due_for(reg, today)
+            if isinstance(reg, Registration) and self.in_run_scope(
+                triggered_by, reg.village_code, today
+            ):
+                recorded += self._run_due_for(reg, today, triggered_by)
         return recorded
 
     def _candidates(self, today: date) -> list[str]:
@@ -199,13 +222,15 @@ class Supervision(_Base):
             )
         return sorted({r["org_id"] for r in rows})
 
-    def _run_due_for(self, reg: Registration, today: date) -> list[Recorded]:
+    def _run_due_for(
+        self, reg: Registration, today: date, triggered_by: Actor | None
+    ) -> list[Recorded]:
         rules = self.credit_rules(today)
         done: list[Recorded] = []
         for _ in range(MAX_STEPS):
             if (due := credit.due(reg, today, rules)) is None:
                 break
-            meta = self._system_meta(reg, due.effective_at, due.reason, rules.version)
+            meta = self._system_meta(reg, due.effective_at, due.reason, rules.version, triggered_by)
             if due.action == "escalate":
                 reg.escalate(meta)
             else:
@@ -216,7 +241,9 @@ class Supervision(_Base):
         if (first_day := credit.grade_expiry(reg, today)) is not None:
             rule = self.evaluation_rule(today)
             at = credit.start_of(first_day)
-            reg.expire_grade(self._system_meta(reg, at, "grade_expired", rule.version))
+            reg.expire_grade(
+                self._system_meta(reg, at, "grade_expired", rule.version, triggered_by)
+            )
             done.append(Recorded(reg.id, "grade_expired", None, None, first_day, rule.version))
         if done:
             try:
@@ -225,12 +252,15 @@ class Supervision(_Base):
                 return []  # recorded meanwhile by another run: nothing more is due
         return done
 
-    def _system_meta(self, reg: Registration, at: datetime, what: str, version: str) -> Meta:
+    def _system_meta(
+        self, reg: Registration, at: datetime, what: str, version: str, by: Actor | None
+    ) -> Meta:
         return Meta(
             actor=system_actor(self.tier, self.jurisdiction.county.code),
             effective_at=at,
             correlation_id=f"timer:{reg.id}:{what}:{legal_date(at).isoformat()}",
             rule_version=version,
+            triggered_by=by,
         )
 
 

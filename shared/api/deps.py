@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from shared import backdating
 from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.identity.directory import AccountView
 from shared.identity.tokens import Unauthenticated
@@ -101,6 +102,12 @@ class CommandIn(BaseModel):
     effective_on: date | None = Field(
         None, description="生效日期 / legal effective date (default: today, China time)"
     )
+    backdate_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="补录原因 / why effective_on lies before the backdating window (ADR 0013);"
+        " needed then, with the admin or backdate role",
+    )
 
 
 async def command_meta(
@@ -120,13 +127,18 @@ async def command_meta(
             "change records",
         )
     body = await request.body()
-    effective_on = _effective_on(body)
+    fields = _command_fields(body)
+    effective_on = fields.effective_on
     now = runtime.app.clock()
     if effective_on is not None:
         check_not_future("effective_on", effective_on, now)
         effective_at = datetime.combine(effective_on, time(0), CHINA)
     else:
         effective_at = now
+    window = runtime.settings.backdate_days
+    reason = backdating.check(
+        effective_on, fields.backdate_reason, operator, now.astimezone(CHINA).date(), window
+    )
     digest = hashlib.sha256(request.url.path.encode() + b"\0" + body).hexdigest()
     return Meta(
         actor=operator,
@@ -135,15 +147,16 @@ async def command_meta(
         causation_id=x_causation_id,
         idempotency_key=idempotency_key,
         request_hash=digest if idempotency_key else None,
+        backdate_reason=reason,
     )
 
 
-def _effective_on(body: bytes) -> date | None:
+def _command_fields(body: bytes) -> CommandIn:
     # An invalid body is reported by the route's own validation (422); here it means "none".
     try:
-        return CommandIn.model_validate_json(body).effective_on if body else None
+        return CommandIn.model_validate_json(body or b"{}")
     except ValueError:
-        return None
+        return CommandIn.model_validate({})
 
 
 CommandMeta = Annotated[Meta, Depends(command_meta)]

@@ -117,9 +117,9 @@ class RunOut(BaseModel):
 
 @router.post("/run-due")
 def run_due(meta: CommandMeta, app: App) -> RunOut:
-    """到期处理 / Decide every proceeding whose notice period is over (the relay does it
-    periodically); running it again records nothing new."""
-    if app.exit_kind == "registered":  # county-wide operators only, as supervision/run-due
-        app.check_jurisdiction(meta, app.jurisdiction.county.code)
+    """到期处理 / Decide the proceedings in the caller's division whose notice period is over
+    (the relay does it periodically for the whole county); the decisions are the system's,
+    recording who triggered them; running it again records nothing new."""
     now = app.clock()
-    return RunOut(as_of=legal_date(now), recorded=[r.__dict__ for r in app.run_due_exits(now)])
+    recorded = app.run_due_exits(now, triggered_by=meta.actor)
+    return RunOut(as_of=legal_date(now), recorded=[r.__dict__ for r in recorded])

@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import (
     COUNTY,
+    HISTORY_BACKDATE_DAYS,
     RURAL_TOWNSHIP,
     TOWNSHIP,
     VILLAGE,
@@ -21,6 +22,12 @@ from tests.helpers import (
     township_op,
     village_op,
 )
+
+
+@pytest.fixture
+def backdate_days() -> int:
+    return HISTORY_BACKDATE_DAYS  # this module loads history years back through the API
+
 
 ACTIVITY = {
     "field": "culture_sports",

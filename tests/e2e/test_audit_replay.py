@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from services.platform import Platform
 from shared.application import utcnow
 from shared.domain import CHINA
@@ -20,6 +22,7 @@ from shared.ledger import checkpoint_id
 from shared.settings import Settings
 from tests.helpers import (
     COUNTY,
+    HISTORY_BACKDATE_DAYS,
     TOWNSHIP,
     VILLAGE,
     Api,
@@ -29,6 +32,12 @@ from tests.helpers import (
     usci,
     village_op,
 )
+
+
+@pytest.fixture
+def backdate_days() -> int:
+    return HISTORY_BACKDATE_DAYS  # this module loads history years back through the API
+
 
 AS_OF = date(2025, 6, 30)
 QUERY = "as_of=2025-06-30&from=2025-01-01&to=2025-06-30"
@@ -251,7 +260,9 @@ def test_integrity_route_reports_every_log_intact(api: Api) -> None:
 
 
 def test_each_tier_records_one_checkpoint_a_day_of_the_heads_it_holds(tmp_path: Path) -> None:
-    p = Platform.build(Settings(persistence="memory", data_dir=tmp_path))  # daily checkpoint on
+    p = Platform.build(  # daily checkpoint on
+        Settings(persistence="memory", data_dir=tmp_path, backdate_days=HISTORY_BACKDATE_DAYS)
+    )
     try:
         api = Api.of(p)
         apply(api, "文昌舞蹈队", "2025-03-01")

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from shared.jurisdiction import Tier
+from shared.ledger import SYSTEM_ROLE
 from tests.helpers import (
     COUNTY,
     VILLAGE,
     Api,
     MovableClock,
+    as_recorded,
     county_op,
     township_op,
     usci,
@@ -99,6 +103,16 @@ def test_listing_objection_rectification_and_timer_through_the_api(
     ).json()
     removal = [e for e in timeline["events"] if e["type"].endswith("credit_list.left.v1")]
     assert removal[0]["rule_version"] == "credit/mca-60-2018/v1"
+    # Recorded by the system under the rule, and the store keeps who asked for the run.
+    county = api.platform.tiers[Tier.COUNTY].app
+    [left] = [
+        e
+        for e in county.repository.event_store.get(UUID(org))
+        if type(e).__name__ == "CreditListLeft"
+    ]
+    assert left.meta.actor.role == SYSTEM_ROLE and left.meta.triggered_by == as_recorded(
+        county_op()
+    )
 
 
 def test_refusals(api: Api) -> None:

@@ -11,6 +11,7 @@ import pytest
 from shared.domain import Actor
 from tests.helpers import (
     COUNTY,
+    HISTORY_BACKDATE_DAYS,
     RURAL_TOWNSHIP,
     RURAL_VILLAGE,
     TOWNSHIP,
@@ -22,6 +23,12 @@ from tests.helpers import (
     township_op,
     village_op,
 )
+
+
+@pytest.fixture
+def backdate_days() -> int:
+    return HISTORY_BACKDATE_DAYS  # this module loads history years back through the API
+
 
 TODAY = today_cst()
 EARLY = TODAY - timedelta(days=200)  # organisations filed

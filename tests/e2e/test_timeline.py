@@ -19,6 +19,7 @@ from shared.audit.timeline import COLUMNS
 from shared.jurisdiction import Tier
 from shared.settings import Settings
 from tests.helpers import (
+    HISTORY_BACKDATE_DAYS,
     RURAL_TOWNSHIP,
     VILLAGE,
     VILLAGE_2,
@@ -31,6 +32,12 @@ from tests.helpers import (
     usci,
     village_op,
 )
+
+
+@pytest.fixture
+def backdate_days() -> int:
+    return HISTORY_BACKDATE_DAYS  # this module loads history years back through the API
+
 
 HEADERS = [header for _, header in COLUMNS]
 # An activity report takes effect when recorded (the day it happened is in its payload).

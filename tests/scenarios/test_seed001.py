@@ -22,7 +22,7 @@ from shared.domain import Actor
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import Area, Tier, contains
 from shared.settings import Settings
-from tests.helpers import Api, envelopes_by_source
+from tests.helpers import HISTORY_BACKDATE_DAYS, Api, envelopes_by_source
 from tests.scenarios.seed001 import (
     AS_OF,
     COUNTY,
@@ -80,6 +80,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         data_dir=tmp_path_factory.mktemp("seed001"),
         jurisdiction_file=JURISDICTION_FILE,
         demo=False,
+        backdate_days=HISTORY_BACKDATE_DAYS,  # years of history loaded through the API
     )
     platform = Platform.build(settings)
     api = Api.of(platform)

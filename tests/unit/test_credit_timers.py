@@ -312,6 +312,7 @@ def test_unknown_trigger_and_steps_off_the_list_are_refused(p: Platform) -> None
 
 def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: MovableClock) -> None:
     org = registered(p)
+    clock.set(date(2021, 3, 1))  # rated on the day (dated back, it would run from the recording)
     county(p).rate(org, None, 4, None, 3, op(date(2021, 3, 1)))
     p.drain()
     rated = county_events(p)[-1]
@@ -334,7 +335,9 @@ def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: Movabl
 
 def test_a_new_grade_before_expiry_replaces_the_old_one(p: Platform, clock: MovableClock) -> None:
     org = registered(p)
+    clock.set(date(2021, 3, 1))
     county(p).rate(org, None, 3, None, None, op(date(2021, 3, 1)))
+    clock.set(date(2026, 2, 1))
     county(p).rate(org, None, 5, None, None, op(date(2026, 2, 1)))
     p.drain()
     assert run(p, clock, date(2026, 3, 2)) == []
@@ -368,3 +371,65 @@ def test_no_grade_while_listed_with_a_violation_or_under_investigation(p: Platfo
     c.rate(listed, "B", None, None, 2, op(date(2025, 3, 1)))
     # The violation looks back 24 months: a grade is possible again after them.
     c.rate(violated, None, 3, None, None, op(date(2027, 2, 2)))
+
+
+def test_a_backdated_verification_counts_its_working_days_from_the_recording(
+    p: Platform, clock: MovableClock
+) -> None:
+    """ADR 0013: a deadline an act starts runs from the day it is recorded when the act is
+    dated back, so the removal a rectification makes due is not due at once."""
+    org = registered(p)
+    trigger(p, org, "unfinished_rectification", date(2026, 1, 5))
+    clock.set(date(2026, 3, 2))  # a Monday: recorded today, dated back to Monday 2 February
+    done = county(p).verify_rectification(org, op(date(2026, 2, 2)))
+    p.drain()
+    assert done.extra["removal_due"] == "2026-03-09"  # 5 working days after 2 March
+    assert run(p, clock, date(2026, 3, 6)) == []
+    assert summary(run(p, clock, date(2026, 3, 9))) == [
+        ("credit_list.left.v1", "abnormal", credit.RECTIFIED, "2026-03-09", CREDIT_RULE)
+    ]
+
+
+def test_a_backdated_entry_escalates_and_leaves_no_sooner_than_recorded_on_the_day(
+    p: Platform, clock: MovableClock
+) -> None:
+    """ADR 0013: an entry dated two years back would move to the serious list at the next
+    run; its clocks run from the day it was recorded instead, while it keeps its date."""
+    org = registered(p)
+    clock.set(date(2025, 3, 10))
+    trigger(p, org, "missed_annual_report", date(2023, 3, 10))
+    entered = county_events(p)[-1]
+    assert entered.effective_at.astimezone(CHINA).date() == date(2023, 3, 10)  # as dated
+    assert entered.data["trigger"] == "missed_annual_report"
+    assert run(p, clock, date(2025, 3, 10)) == []  # not escalated at once
+    before, day, _ = boundary(date(2027, 3, 10))  # two years after the recording
+    assert run(p, clock, before) == []
+    assert [s[:3] for s in summary(run(p, clock, day))] == [
+        ("credit_list.left.v1", "abnormal", credit.ESCALATED),
+        ("credit_list.entered.v1", "serious", credit.TWO_YEARS_ABNORMAL),
+    ]
+
+
+def test_a_backdated_trigger_restarts_the_six_months_from_the_recording(
+    p: Platform, clock: MovableClock
+) -> None:
+    org = registered(p)
+    trigger(p, org, "unreachable", date(2025, 3, 10))
+    clock.set(date(2025, 8, 1))
+    trigger(p, org, "unreachable", date(2025, 6, 1))  # dated two months back
+    before, day, _ = boundary(date(2026, 2, 1))  # six months after 1 August, not 1 June
+    assert run(p, clock, date(2025, 12, 1)) == []
+    assert run(p, clock, before) == []
+    assert summary(run(p, clock, day)) == [
+        ("credit_list.left.v1", "abnormal", credit.SIX_MONTHS, "2026-02-01", CREDIT_RULE)
+    ]
+
+
+def test_a_backdated_rating_keeps_its_full_validity_from_the_recording(
+    p: Platform, clock: MovableClock
+) -> None:
+    org = registered(p)
+    clock.set(date(2026, 3, 1))
+    county(p).rate(org, None, 4, None, None, op(date(2026, 1, 5)))  # dated two months back
+    p.drain()
+    assert county_events(p)[-1].data["grade_valid_until"] == "2031-03-01"

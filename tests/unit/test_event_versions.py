@@ -4,12 +4,13 @@ application and of a registration had no ``category``; the upcasters make them g
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
 from services.platform import Platform
+from shared.domain import CHINA
 from shared.jurisdiction import Tier
 from tests.helpers import VILLAGE, apps, county_op, meta, usci, village_op
 
@@ -57,3 +58,51 @@ def test_a_version_1_registration_loads_as_a_general_organisation(platform: Plat
     app, stored = first_stored_event(platform, Tier.COUNTY)
     old = app.mapper.to_domain_event(as_version_1(stored))
     assert old.category == "general" and old.usci == usci(1)
+
+
+def without(stored: StoredEvent, version: int, *fields: str) -> StoredEvent:
+    """``stored`` as an older class version wrote it: without ``fields``, marked ``version``
+    (version 1 carried no marker)."""
+    state: dict[str, Any] = json.loads(stored.state)
+    for name in fields:
+        del state[name]
+    if version == 1:
+        del state["class_version"]
+    else:
+        state["class_version"] = version
+    return StoredEvent(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=json.dumps(state).encode(),
+    )
+
+
+def test_credit_list_events_before_clock_from_load_with_clocks_from_their_dates(
+    platform: Platform,
+) -> None:
+    """CreditListEntered v3 and CreditListTriggered v2 added ``clock_from`` (ADR 0013): older
+    events load with None, so their clocks run from their effective dates as before."""
+    c = apps(platform)[2]
+    org = c.register(usci(1), "社工站", "services", VILLAGE, None, meta(county_op())).id
+    on = [datetime(2025, 3, 3, 10, tzinfo=CHINA), datetime(2025, 4, 1, 10, tzinfo=CHINA)]
+    for reason, at in zip(("missed_annual_report", "unreachable"), on, strict=True):
+        c.record_credit_trigger(org, reason, "x", meta(county_op(), at=at))
+    app = platform.tiers[Tier.COUNTY].app
+    registered, entered, triggered = app.recorder.select_notifications(0, 3)
+    assert json.loads(entered.state)["class_version"] == 3
+    assert json.loads(triggered.state)["class_version"] == 2
+    assert json.loads(entered.state)["clock_from"] is not None  # dated back: recorded today
+    for old in (
+        [without(entered, 2, "clock_from"), without(triggered, 1, "clock_from")],
+        [without(entered, 1, "clock_from", "trigger", "rectification_required")],
+    ):
+        events = [app.mapper.to_domain_event(s) for s in (registered, *old)]
+        assert all(getattr(e, "clock_from", None) is None for e in events)
+        reg = None
+        for event in events:
+            reg = event.mutate(reg)
+        listing = reg.listings["abnormal"]  # type: ignore[union-attr]
+        assert listing["since"] == date(2025, 3, 3)
+        restarted = date(2025, 4, 1) if len(old) == 2 else date(2025, 3, 3)
+        assert listing["clock_from"] == restarted  # the trigger's effective date, as before

@@ -25,6 +25,7 @@ from tests.helpers import (
     VILLAGE_2,
     MovableClock,
     apps,
+    as_recorded,
     build_platform,
     county_op,
     envelopes_by_source,
@@ -303,3 +304,57 @@ def test_routes(p: Platform, clock: MovableClock) -> None:
         f"/api/v1/zombie-exit/proceedings/{pid}/withdrawal", json={"reason": "x"}, headers=county
     )
     assert (gone.status_code, gone.json()["error"]["code"]) == (409, "exit_reversed")
+
+
+def test_on_demand_run_decides_only_the_callers_division(p: Platform, clock: MovableClock) -> None:
+    """Issue 11: a township operator's run-due left a sibling township's due proceeding alone
+    only by luck; now the run is scoped to the caller, and the system's decisions record who
+    triggered them. The background timer (no caller) still decides the rest."""
+    from tests.helpers import RURAL_TOWNSHIP, TOWNSHIP, Api
+
+    v, t, _ = apps(p)
+
+    def filed_in(village: str, township: str, name: str) -> UUID:
+        op = village_op(village)
+        org = step(
+            p,
+            v.apply_for_filing,
+            village,
+            name,
+            "services",
+            date(2023, 5, 1),
+            meta(op, at=at(date(2023, 5, 2))),
+        ).id
+        step(
+            p, t.decide_filing, org, True, "", meta(township_op(township), at=at(date(2023, 6, 1)))
+        )
+        return UUID(str(org))
+
+    ours = filed_in(VILLAGE_2, TOWNSHIP, "南门读书会")
+    sibling = filed_in(RURAL_VILLAGE, RURAL_TOWNSHIP, "青溪读书会")
+    mine = step(p, t.notice_exit, ours, None, meta(township_op(TOWNSHIP), at=at(START))).id
+    theirs = step(
+        p, t.notice_exit, sibling, None, meta(township_op(RURAL_TOWNSHIP), at=at(START))
+    ).id
+    clock.set(DUE)
+    operator = township_op(TOWNSHIP)
+    api = Api.of(p)
+    ran = api.township.post("/api/v1/zombie-exit/run-due", json={}, headers=api.auth(operator))
+    assert ran.status_code == 200
+    assert [r["proceeding_id"] for r in ran.json()["recorded"]] == [str(mine)]
+    p.drain()
+    states = {r["proceeding_id"]: r["state"] for r in t.exit_proceedings("330699000000")}
+    assert states == {str(mine): "exited", str(theirs): "noticed"}
+
+    decided = t.repository.event_store.get(mine)
+    [exited] = [e for e in decided if type(e).__name__ == "Exited"]
+    assert exited.meta.actor.role == SYSTEM_ROLE and exited.meta.rule_version == RULE
+    assert exited.meta.triggered_by == as_recorded(operator)
+    cancelled = [e for e in t.repository.event_store.get(ours) if type(e).__name__ == "Cancelled"]
+    assert cancelled and cancelled[-1].meta.triggered_by == as_recorded(operator)
+
+    [background] = step(p, t.run_due_exits)  # the relay's timer: the rest, nobody triggered it
+    assert background.proceeding_id == theirs
+    later = [e for e in t.repository.event_store.get(theirs) if type(e).__name__ == "Exited"]
+    assert later[0].meta.triggered_by is None
+    assert "triggered_by" not in later[0].meta.to_dict()  # stored exactly as before

@@ -71,6 +71,14 @@ NOT_CALLED = {
     ("POST", "/api/v1/auth/logout"),  # revokes the caller's own token (would end the sweep)
 }
 
+# Where the first enum value would make a body invalid at that tier (so that the application
+# would answer 422 before it looks at scope), the value that tier's own operator would send.
+BODIES: dict[tuple[Tier, str], dict[str, Any]] = {
+    (Tier.VILLAGE, "/api/v1/platforms"): {"kind": "village_station"},
+    (Tier.TOWNSHIP, "/api/v1/platforms"): {"kind": "township_platform"},
+    (Tier.TOWNSHIP, "/api/v1/returns"): {"division_code": VILLAGE},  # villages' returns
+}
+
 # The other division's records, per tier service (filled by _seed).
 Victims = dict[Tier, dict[str, str]]
 
@@ -288,6 +296,7 @@ def _requests(
             content = op.get("requestBody", {}).get("content", {})
             if "application/json" in content:
                 body = _example(content["application/json"]["schema"], spec, names)
+                body |= BODIES.get((tier, route), {})
                 naming |= any(k in scope.RESOLVERS for k in body)
             assert "{" not in path, path
             out.append((method, route, path, body, query, naming))
@@ -303,20 +312,22 @@ def _victim_ids(victims: Victims) -> set[str]:
     }
 
 
-def test_every_route_refuses_a_sibling_division(api: Api, clock: MovableClock) -> None:
-    tokens = _headers(api)
-    victims, _ = _seed(api, clock, tokens)
+def _sweep(
+    api: Api, tokens: dict[Actor, dict[str, str]], victims: Victims, body_only: bool = False
+) -> tuple[int, set[tuple[Tier, str, str]], list[str]]:
+    """Every route as the sibling operator and viewer: (requests made, routes called, failures).
+    ``body_only``: just the routes that name the other division's records in their body only."""
     secret = _victim_ids(victims)
-    started, count = time.monotonic(), 0
+    count = 0
     covered: set[tuple[Tier, str, str]] = set()
     failures: list[str] = []
     for tier, client in api.clients.items():
         spec = client.app.openapi()
-        everything = {(tier, m.upper(), r) for r, ops in spec["paths"].items() for m in ops}
         for role in ("operator", "viewer"):
-            actor = _sibling(tier, role)
-            headers = tokens[actor]
+            headers = tokens[_sibling(tier, role)]
             for method, route, url, body, query, naming in _requests(tier, spec, victims[tier]):
+                if body_only and not (naming and url == route and not query and body):
+                    continue
                 before = api.heads()
                 r = client.request(method, url, json=body, params=query, headers=headers)
                 count += 1
@@ -348,10 +359,62 @@ def test_every_route_refuses_a_sibling_division(api: Api, clock: MovableClock) -
                             failures.append(
                                 f"unknown id not 403: {unknown} {r.status_code} {r.text[:200]}"
                             )
-        assert covered >= everything - {(tier, m, r) for m, r in NOT_CALLED}
+    return count, covered, failures
+
+
+def test_every_route_refuses_a_sibling_division(api: Api, clock: MovableClock) -> None:
+    tokens = _headers(api)
+    victims, _ = _seed(api, clock, tokens)
+    started = time.monotonic()
+    count, covered, failures = _sweep(api, tokens, victims)
     elapsed = time.monotonic() - started
     print(f"\njurisdiction sweep: {count} requests in {elapsed:.1f} s, {len(covered)} routes")
+    for tier, client in api.clients.items():
+        spec = client.app.openapi()
+        everything = {(m.upper(), r) for r, ops in spec["paths"].items() for m in ops}
+        called = {(m, r) for t, m, r in covered if t is tier}
+        # Every route of the OpenAPI is called, but for the commented few in NOT_CALLED.
+        assert called == everything - NOT_CALLED, (tier, everything - NOT_CALLED - called)
     assert not failures, "\n".join(failures)
+
+
+def test_bodies_naming_another_division_are_refused_by_the_applications_too(
+    api: Api, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the central look at JSON bodies, the commands' own checks (``village_code``,
+    ``organisation_id``, ``division_code`` … in the body) still refuse every one with 403."""
+    tokens = _headers(api)
+    victims, _ = _seed(api, clock, tokens)
+    monkeypatch.setattr(scope, "_body_names", _names_nothing)
+    count, covered, failures = _sweep(api, tokens, victims, body_only=True)
+    print(f"\nbody sweep without the central body check: {count} requests, {len(covered)} routes")
+    assert count >= 20
+    assert not failures, "\n".join(failures)
+
+
+async def _names_nothing(_: Any) -> list[tuple[str, str]]:
+    return []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="run-due's own scope is being fixed separately (issue 11 item 5, other engineer); "
+    "strict: remove this mark when that lands",
+)
+def test_run_due_of_a_sibling_township_leaves_the_others_due_exits_alone(
+    api: Api, clock: MovableClock
+) -> None:
+    tokens = _headers(api)
+    victims, proceeding = _seed(api, clock, tokens)
+    clock.set(START + timedelta(days=400 + 60))  # the notice period is over
+    r = api.township.post(
+        "/api/v1/zombie-exit/run-due", headers=tokens[_sibling(Tier.TOWNSHIP, "operator")]
+    )
+    assert r.status_code < 500, r.text
+    api.settle()
+    with api.platform.tiers[Tier.TOWNSHIP].db.transaction() as tx:
+        row = tx.one("SELECT state FROM zombie_exit WHERE proceeding_id = %s", (proceeding,))
+    assert row is not None and row["state"] == "noticed", row
 
 
 def test_unknown_ids_still_404_for_the_whole_county(api: Api) -> None:

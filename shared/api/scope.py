@@ -123,10 +123,12 @@ HARMLESS = frozenset(
 def classify_routes(app: FastAPI) -> None:
     """Refuse to build an app whose routes take a path or query parameter this module does not
     classify: a new record id must get a resolver (or be declared harmless) before it ships."""
+    routes = list(_api_routes(app.routes))
+    if not routes:  # a FastAPI that hides its routes from us would make this guard vacuous
+        raise RuntimeError("no API routes found to classify")
     unknown = sorted(
         f"{sorted(route.methods or ())} {route.path}: {p.alias}"
-        for route in app.routes
-        if isinstance(route, APIRoute)
+        for route in routes
         for p in _parameters(route)
         if p.alias not in RESOLVERS and p.alias not in HARMLESS
     )
@@ -135,6 +137,15 @@ def classify_routes(app: FastAPI) -> None:
             "parameters without a jurisdiction rule (add them to shared/api/scope.py): "
             + "; ".join(unknown)
         )
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterable[APIRoute]:
+    # Recent FastAPI keeps an included router as one lazy entry holding the original router.
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (included := getattr(route, "original_router", None)) is not None:
+            yield from _api_routes(included.routes)
 
 
 def _parameters(route: APIRoute) -> Iterable[Any]:

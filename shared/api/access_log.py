@@ -111,7 +111,7 @@ def access_log(
     runtime: Runtime,
     operator: Operator,
     organisation_id: UUID | None = None,
-    account_id: str | None = Query(None, max_length=64),
+    reader: str | None = Query(None, max_length=64, description="读者账号 / reader's account id"),
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(200, ge=1, le=5000),
@@ -125,7 +125,7 @@ def access_log(
     params: list[Any] = [prefix, prefix]
     for clause, value in (
         ("l.organisation_id = %s", str(organisation_id) if organisation_id else None),
-        ("l.account_id = %s", account_id),
+        ("l.account_id = %s", reader),
         ("l.at >= %s", since.isoformat() if since else None),
         ("l.at <= %s", until.isoformat() if until else None),
     ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 
 from shared.api import (
     access_log,
@@ -17,6 +17,7 @@ from shared.api import (
     reports,
     returns,
     sampling,
+    scope,
 )
 from shared.api.deps import Runtime
 from shared.runtime import TierRuntime
@@ -42,6 +43,8 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
             '`{"error": {"code", "message"}}`: 401 bad token, 403 outside jurisdiction, 404 '
             "unknown, 409 illegal transition or concurrent change, 422 invalid input."
         ),
+        # Scope is checked here, for every route, before the route runs (ADR 0014).
+        dependencies=[Depends(scope.in_scope)],
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -56,6 +59,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(access_log.router)
     app.include_router(_health)
+    scope.classify_routes(app)  # a parameter without a jurisdiction rule stops the build
     # Outermost: logs reads of one organisation's record with the status actually answered.
     app.add_middleware(
         access_log.AccessLog, db=runtime.db, tier=str(runtime.tier), clock=runtime.app.clock

@@ -131,9 +131,12 @@ def get_return(return_id: UUID, runtime: Runtime, operator: Operator) -> dict[st
     when, why)."""
     with runtime.db.snapshot() as tx:
         row = rm.positions(tx, [str(return_id)]).get(str(return_id))
-        if row is None:
-            raise NotFound("unknown_return", f"no return {return_id}")
-        check_reads(operator, row["division_code"], runtime)
+    if row is None:
+        raise NotFound("unknown_return", f"no return {return_id}")
+    # Outside the read: for a retired division the check reads the division tree in a
+    # transaction of its own, which SQLite cannot nest (ADR 0005).
+    check_reads(operator, row["division_code"], runtime)
+    with runtime.db.snapshot() as tx:
         steps = rm.history(tx, str(return_id))
     return {
         **row,

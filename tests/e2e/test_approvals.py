@@ -236,6 +236,10 @@ def test_jurisdiction_state_and_input_errors(api: Api, group: str) -> None:
     outsider = township_op(RURAL_TOWNSHIP)
     assert error(step(api, api.township, outsider, rid, "approval"), 403) == "out_of_jurisdiction"
     unknown = "00000000-0000-0000-0000-000000000000"
+    # Below the county an unknown id is refused like another division's (ADR 0014): a 404
+    # would tell which ids exist; the county, which may see them all, gets the 404.
     assert (
-        error(step(api, api.township, township_op(), unknown, "approval"), 404) == "unknown_return"
+        error(step(api, api.township, township_op(), unknown, "approval"), 403)
+        == "out_of_jurisdiction"
     )
+    assert error(step(api, api.county, county_op(), unknown, "acceptance"), 404) == "unknown_return"

@@ -361,3 +361,33 @@ def test_the_successor_takes_over_a_merged_villages_organisations(api: Api) -> N
     # Another village's operator still may not.
     other = village_op(VILLAGE_2)
     assert api.village.get(path, headers=api.auth(other)).status_code == 403
+
+
+def test_the_successor_reads_a_retired_villages_records_and_a_sibling_does_not(
+    merged: tuple[Api, list[str]],
+) -> None:
+    """ADR 0005 through the one scope check (ADR 0014): after 文昌社区 is merged into 青溪村,
+    青溪村's operator reads 文昌社区's organisation and return (once a 500: the route's own
+    check read the division tree inside its read transaction); 南门社区's is refused."""
+    api, orgs = merged
+    period = (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    submitted = post(
+        api,
+        api.village,
+        "/api/v1/returns",
+        {"kind": "activity_return", "division_code": VILLAGE, "period": period},
+        village_op(),
+    )
+    assert submitted.status_code == 201, submitted.text
+    change(api, {"kind": "merge", "codes": [VILLAGE], "into": RURAL_VILLAGE})
+    paths = [
+        f"/api/v1/organisations/{orgs[0]}",
+        f"/api/v1/organisations/{orgs[0]}/timeline",
+        f"/api/v1/reports/organisations/{orgs[0]}",
+        f"/api/v1/returns/{submitted.json()['return_id']}",
+    ]
+    for path in paths:
+        get(api, api.village, path, village_op(RURAL_VILLAGE))
+        refused = api.village.get(path, headers=api.auth(village_op(VILLAGE_2)))
+        assert refused.status_code == 403, (path, refused.text)
+        assert refused.json()["error"]["code"] == "out_of_jurisdiction"

@@ -168,6 +168,8 @@ def test_dates_in_the_future(api: Api) -> None:
 
 
 def test_unknown_division(api: Api) -> None:
+    # Below the county a division outside the account's own is refused before it is looked up
+    # (ADR 0014); the county, which holds every code, learns that it does not exist.
     refused(
         api,
         lambda: api.village.post(
@@ -175,8 +177,8 @@ def test_unknown_division(api: Api) -> None:
             json=APPLICATION | {"village_code": "330699009001"},
             headers=api.auth(village_op()),
         ),
-        422,
-        "unknown_division",
+        403,
+        "out_of_jurisdiction",
     )
     refused(
         api,
@@ -329,6 +331,8 @@ def test_wrong_tier_and_viewer_role(api: Api) -> None:
 
 def test_unknown_organisation(api: Api) -> None:
     unknown = "00000000-0000-4000-8000-000000000000"
+    # Below the county an unknown id is refused like another division's, so that nobody can
+    # probe which ids exist (ADR 0014); the county gets the 404.
     refused(
         api,
         lambda: api.village.post(
@@ -336,8 +340,8 @@ def test_unknown_organisation(api: Api) -> None:
             json=ACTIVITY | {"occurred_on": today_cst().isoformat()},
             headers=api.auth(village_op()),
         ),
-        404,
-        "unknown_organisation",
+        403,
+        "out_of_jurisdiction",
     )
     refused(
         api,

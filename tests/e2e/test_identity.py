@@ -195,10 +195,13 @@ def test_admins_manage_accounts_of_their_division_and_below_only(api: Api) -> No
     headers = {a.id: api.auth(a) for a in (township_admin, other_admin)}
     operator = api.auth(village_op())
     with stores_nothing(api.platform):
-        for who, code in ((other_admin.id, "not_account_admin"),):
-            r = api.village.post("/api/v1/accounts", json=body, headers=headers[who])
-            assert (r.status_code, error(r)) == (403, code)
-        r = api.village.post("/api/v1/accounts", json=body, headers=operator)
+        # Another township's admin: outside its jurisdiction (the central check, ADR 0014).
+        r = api.village.post("/api/v1/accounts", json=body, headers=headers[other_admin.id])
+        assert (r.status_code, error(r)) == (403, "out_of_jurisdiction")
+        # An operator in its own village is no admin.
+        r = api.village.post(
+            "/api/v1/accounts", json=body | {"division": VILLAGE}, headers=operator
+        )
         assert (r.status_code, error(r)) == (403, "not_account_admin")
         # An account of the service's tier only: a township division is not a village's.
         r = api.village.post(
@@ -211,7 +214,7 @@ def test_admins_manage_accounts_of_their_division_and_below_only(api: Api) -> No
             json=body | {"division": COUNTY, "username": "boss"},
             headers=headers["t-admin"],
         )
-        assert (r.status_code, error(r)) == (403, "not_account_admin")
+        assert (r.status_code, error(r)) == (403, "out_of_jurisdiction")
     created = api.village.post("/api/v1/accounts", json=body, headers=headers["t-admin"])
     assert created.status_code == 201, created.text
     again = api.village.post("/api/v1/accounts", json=body, headers=headers["t-admin"])
@@ -221,7 +224,7 @@ def test_admins_manage_accounts_of_their_division_and_below_only(api: Api) -> No
         r = api.village.post(
             f"/api/v1/accounts/{target}/disable", json={"reason": "x"}, headers=headers["r-admin"]
         )
-        assert (r.status_code, error(r)) == (403, "not_account_admin")
+        assert (r.status_code, error(r)) == (403, "out_of_jurisdiction")
         unknown = "00000000-0000-4000-8000-000000000000"
         r = api.village.post(
             f"/api/v1/accounts/{unknown}/disable", json={"reason": "x"}, headers=headers["t-admin"]

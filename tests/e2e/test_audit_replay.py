@@ -7,6 +7,7 @@ was recorded, even after backdated corrections changed what is now known about t
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from shared.application import utcnow
 from shared.domain import CHINA
 from shared.jurisdiction import Tier
 from shared.ledger import checkpoint_id
+from shared.runtime import period_start
 from shared.settings import Settings
 from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, Api, county_op, township_op, usci, village_op
 
@@ -240,19 +242,20 @@ def test_integrity_route_reports_every_log_intact(api: Api) -> None:
     assert denied.status_code == 403
 
 
-def test_each_tier_records_one_checkpoint_a_day_of_the_heads_it_holds(tmp_path: Path) -> None:
-    p = Platform.build(Settings(persistence="memory", data_dir=tmp_path))  # daily checkpoint on
+def test_each_tier_records_one_signed_checkpoint_a_period_and_exports_it(tmp_path: Path) -> None:
+    p = Platform.build(Settings(persistence="memory", data_dir=tmp_path))  # checkpoints on
     try:
         api = Api.of(p)
         apply(api, "文昌舞蹈队", "2025-03-01")
         p.drain()
         p.start()
-        today = utcnow().astimezone(CHINA).date()
+        start = period_start(utcnow(), p.settings.checkpoint_seconds)
+        day = start.astimezone(CHINA).date()
         deadline = time.monotonic() + 10
         found = {}
         while time.monotonic() < deadline and len(found) < 3:
             for tier, rt in p.tiers.items():
-                checkpoint = rt.app.find(checkpoint_id(tier, today))
+                checkpoint = rt.app.find(checkpoint_id(tier, day, start))
                 if checkpoint is not None:
                     found[tier] = checkpoint
             time.sleep(0.05)
@@ -260,7 +263,13 @@ def test_each_tier_records_one_checkpoint_a_day_of_the_heads_it_holds(tmp_path: 
         village_head = found[Tier.VILLAGE].heads
         assert {h["source"] for h in village_head} >= {"village"}
         assert all(h["link"].startswith("sha256:") for h in village_head)
-        # A second attempt the same day (a restart, a second relay) records nothing.
-        assert p.tiers[Tier.COUNTY].app.record_checkpoint(today, {}) is None
+        # A second attempt for the same period (a restart, a second relay) records nothing.
+        assert p.tiers[Tier.COUNTY].app.record_checkpoint(day, {}, at=start) is None
+        # Each is signed and appended to its tier's anchor file outside the database.
+        for tier in Tier:
+            lines = (tmp_path / "anchors" / f"{tier}.jsonl").read_text().splitlines()
+            (anchor,) = [json.loads(line) for line in lines]
+            assert anchor["statement"]["checkpoint_id"] == str(found[tier].id)
+            assert p.tiers[tier].app.signer.check_anchor(anchor["statement"], anchor["signature"])
     finally:
         p.stop()

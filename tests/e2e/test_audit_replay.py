@@ -273,3 +273,39 @@ def test_each_tier_records_one_signed_checkpoint_a_period_and_exports_it(tmp_pat
             assert p.tiers[tier].app.signer.check_anchor(anchor["statement"], anchor["signature"])
     finally:
         p.stop()
+
+
+def test_a_province_polls_the_anchors_and_checks_them_with_the_public_key(api: Api) -> None:
+    """Auditors and admins only; each anchor checks against the published key, and ``after``
+    returns only what the province has not kept yet."""
+    from shared.audit.signing import Verifier
+    from shared.domain import Actor
+
+    apply(api, "文昌舞蹈队", "2025-03-01")
+    api.platform.wait_until_projected()
+    auditor = api.auth(Actor("county-auditor", Tier.COUNTY, COUNTY, role="auditor"))
+    clerk = api.auth(county_op())
+    for route in ("/api/v1/audit/anchors", "/api/v1/audit/public-key"):
+        refused = api.county.get(route, headers=clerk)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "role_forbidden"
+    key = api.county.get("/api/v1/audit/public-key", headers=auditor).json()
+    province = Verifier.from_pem(key["public_key_pem"])
+    county = api.platform.tiers[Tier.COUNTY].app
+    village = api.platform.tiers[Tier.VILLAGE].app.recorder.chain_head()
+    held = {"village": (village.position, village.link)}  # the county store is still empty
+    first = county.record_checkpoint(date(2026, 12, 5), held, at=datetime(2026, 12, 5, tzinfo=UTC))
+    assert first is not None
+    kept = api.county.get("/api/v1/audit/anchors", headers=auditor).json()
+    assert [a["statement"]["checkpoint_id"] for a in kept["anchors"]] == [str(first.id)]
+    assert all(province.check_anchor(a["statement"], a["signature"]) for a in kept["anchors"])
+    second = county.record_checkpoint(
+        date(2026, 12, 5), {}, at=datetime(2026, 12, 5, 1, tzinfo=UTC)
+    )
+    assert second is not None
+    admin = api.auth(Actor("county-root", Tier.COUNTY, COUNTY, role="admin"))
+    more = api.county.get(
+        "/api/v1/audit/anchors", params={"after": kept["next_after"]}, headers=admin
+    ).json()
+    assert [a["statement"]["checkpoint_id"] for a in more["anchors"]] == [str(second.id)]
+    assert more["anchors"][0]["position"] > kept["next_after"]

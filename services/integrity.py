@@ -27,8 +27,9 @@ from shared.audit.progress import Progress
 from shared.audit.rebuild import compare, digest_tables
 from shared.audit.rebuild import rebuild as rebuild_into
 from shared.audit.signing import read_anchors
-from shared.audit.verify import verify_stores
+from shared.audit.verify import PAGE, verify_stores
 from shared.domain import CHINA
+from shared.eventstore import ChainedRecorder
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.projection.readmodel import chain_heads
 from shared.projection.store import Database, PostgresDatabase, open_database
@@ -61,6 +62,11 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "checkpoint", help="record and export a signed chain-head checkpoint in every tier now"
     )
     c.add_argument("--tier", choices=TIERS, help="only this tier")
+    c.add_argument(
+        "--sign-legacy-links",
+        action="store_true",
+        help="upgrade step, once: first sign the links written before links were signed",
+    )
     p = sub.add_parser("reproduce", help="recompute an issued report and check its content hash")
     p.add_argument("report_id", metavar="REPORT_ID")
     p.add_argument("--tier", choices=TIERS, default="county", help="read model that lists it")
@@ -214,6 +220,10 @@ def checkpoint(settings: Settings, args: argparse.Namespace) -> int:
     day = at.astimezone(CHINA).date()
     with stores(settings, j) as apps:
         for tier in [Tier(args.tier)] if args.tier else list(Tier):
+            if getattr(args, "sign_legacy_links", False) and not _sign_legacy(
+                settings, apps[str(tier)]
+            ):
+                return 1
             db = open_database(settings.readmodel_url(tier))
             try:
                 with db.transaction() as tx:
@@ -224,6 +234,39 @@ def checkpoint(settings: Settings, args: argparse.Namespace) -> int:
             state = "recorded, signed and exported" if result else "nothing to record"
             print(f"[sanji] {tier} checkpoint of {at.isoformat()}: {state}")
     return 0
+
+
+def _sign_legacy(settings: Settings, app: TierApplication) -> bool:
+    """Sign a store's pre-signing links, once, after upgrading: the unsigned links before the
+    first correctly signed one. A forger who rewrites from some event on leaves no correctly
+    signed link after it, so this never signs over a rewrite. A store with no correctly signed
+    link at all is signed whole only if this tier never exported a signed anchor: otherwise
+    signing was on, and its unsigned links are a forger's, not history. (The write path never
+    signs what it finds unsigned, for the same reason.)"""
+    recorder = app.recorder
+    if not isinstance(recorder, ChainedRecorder) or recorder.signer is None:
+        return True
+    first_signed, after = None, 0
+    while first_signed is None:
+        page = recorder.select_links(after + 1, after + PAGE)
+        if not page and after >= (recorder.max_notification_id() or 0):
+            break
+        for lk in page:
+            if recorder.signer.check_link(lk.link, lk.signature):
+                first_signed = lk.position
+                break
+        after += PAGE
+    sink = settings.anchor_path() / f"{app.tier}.jsonl"
+    if first_signed is None and any(a.get("signature") for a in read_anchors([sink])):
+        print(
+            f"[sanji] 拒绝 / refused: no link of {app.tier} is signed, yet {sink} holds signed "
+            "anchors: its signatures were removed; run `verify`, do not sign over it",
+            file=sys.stderr,
+        )
+        return False
+    signed = recorder.sign_legacy_links(first_signed)
+    print(f"[sanji] {app.tier}: signed {signed:,} links written before links were signed")
+    return True
 
 
 # ------------------------------------------------------------------ reproduce

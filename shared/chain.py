@@ -225,7 +225,8 @@ def verify_log(
                     detail=(
                         "its chain link is not signed with the install's key: this event was "
                         "written or rewritten together with its link by someone without the key "
-                        "(a forged append, or a rewrite of the log and its chain)"
+                        "(a forged append, or a rewrite of the log and its chain; or a link from "
+                        "before signing, if `checkpoint --sign-legacy-links` was never run)"
                         + (f"; so are the {length - 1} links after it" if length > 1 else "")
                     ),
                 )

@@ -10,9 +10,10 @@ Chosen per application with ``APPLICATION_RECORDER_TOPIC`` (PostgreSQL, SQLite) 
 two reads: ``select_links`` and ``chain_head``.
 
 With a signer (the install's Ed25519 key, shared/audit/signing.py) every link is signed as it
-is written, in the same transaction; a store whose links predate signing has them signed once,
-at the first signed insert (as a store that predates the chain is chained once). So ``verify``
-can ask every link for a valid signature.
+is written, in the same transaction, so ``verify`` can ask every link for a valid signature.
+Links written before signing was on are signed only by an explicit, operator-run upgrade step
+(``sign_legacy_links``), never by the write path: a write path that signed whatever it found
+unsigned would sign a forger's unsigned links too.
 
 eventsourcing's stored-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``) bypasses the
 transaction these hooks run in and would store events with no link at all: the PostgreSQL
@@ -88,6 +89,9 @@ class ChainedRecorder:
     def chain_head(self) -> Link | None:
         raise NotImplementedError
 
+    def sign_legacy_links(self, before: int | None = None) -> int:
+        return 0  # only the durable stores can predate signing
+
 
 # ------------------------------------------------------------------ PostgreSQL
 
@@ -128,7 +132,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "INSERT INTO {0}.{1} ({2}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         ).format(schema, chain, columns)
         self._sql_unsigned = SQL(
-            "SELECT position, link FROM {0}.{1} WHERE signature IS NULL ORDER BY position"
+            "SELECT position, link FROM {0}.{1} WHERE signature IS NULL AND position < %s "
+            "ORDER BY position"
         ).format(schema, chain)
         self._sql_sign = SQL("UPDATE {0}.{1} SET signature = %s WHERE position = %s").format(
             schema, chain
@@ -148,13 +153,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         curs.execute(self._sql_head)
         head = curs.fetchone()
         previous = head["link"] if head else GENESIS
-        if head is not None and head["signature"] is None and self.signer is not None:
-            # Links written before signing was on: sign them once, now, under the same lock.
-            curs.execute(self._sql_unsigned)
-            curs.executemany(
-                self._sql_sign,
-                [(self.signer.sign_link(r["link"]), r["position"]) for r in curs.fetchall()],
-            )
         rows = [
             StoredRow(i, s.originator_id, s.originator_version, s.topic, s.state)
             for i, s in zip(ids, stored_events, strict=True)
@@ -175,6 +173,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         links = list(chain_rows(self.algorithm, previous, rows, self._sign()))
         curs.executemany(self._sql_insert_links, [_params(lk) for lk in links])
         return ids
+
+    def sign_legacy_links(self, before: int | None = None) -> int:
+        """Sign the unsigned links (before position ``before``, if given) written before
+        signing was on: the upgrade step (services/integrity.py). How many."""
+        assert self.signer is not None
+        before = before if before is not None else 2**62
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql_unsigned, (before,))
+            unsigned = [(self.signer.sign_link(r["link"]), r["position"]) for r in curs.fetchall()]
+            curs.executemany(self._sql_sign, unsigned)
+        return len(unsigned)
 
     def select_links(self, start: int, stop: int) -> list[Link]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -223,13 +232,6 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             f"SELECT {LINK_COLUMNS} FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1"
         )
         head = c.fetchone()
-        if head is not None and head[6] is None and self.signer is not None:
-            # Links written before signing was on: sign them once, now, in this transaction.
-            c.execute(f"SELECT position, link FROM {self.chain_table_name} WHERE signature IS NULL")
-            c.executemany(
-                f"UPDATE {self.chain_table_name} SET signature = ? WHERE position = ?",
-                [(self.signer.sign_link(r[1]), r[0]) for r in c.fetchall()],
-            )
         rows = [
             StoredRow(i, s.originator_id, s.originator_version, s.topic, s.state)
             for i, s in zip(ids, stored_events, strict=True)
@@ -258,6 +260,23 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             ],
         )
         return ids
+
+    def sign_legacy_links(self, before: int | None = None) -> int:
+        """Sign the unsigned links (before position ``before``, if given) written before
+        signing was on: the upgrade step (services/integrity.py). How many."""
+        assert self.signer is not None
+        before = before if before is not None else 2**62
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"SELECT position, link FROM {self.chain_table_name} "
+                "WHERE signature IS NULL AND position < ?",
+                (before,),
+            )
+            unsigned = [(self.signer.sign_link(r[1]), r[0]) for r in c.fetchall()]
+            c.executemany(
+                f"UPDATE {self.chain_table_name} SET signature = ? WHERE position = ?", unsigned
+            )
+        return len(unsigned)
 
     def select_links(self, start: int, stop: int) -> list[Link]:
         with self.datastore.transaction(commit=False) as c:

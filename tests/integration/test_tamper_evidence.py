@@ -429,3 +429,21 @@ def test_sm3_chains_verify_too(fresh_database: str, tmp_path: Path) -> None:
         assert audit(p) == []
     finally:
         p.stop()
+
+
+def test_the_upgrade_step_signs_legacy_links_but_never_over_removed_signatures(
+    pg_settings: Settings, pg_seeded: tuple[Platform, History], capsys: pytest.CaptureFixture[str]
+) -> None:
+    p, _ = pg_seeded
+    # A store upgraded from before issue 11: its first links were written unsigned.
+    sql(pg_settings, "UPDATE sanji_county.county_chain SET signature = NULL WHERE position <= 5")
+    assert [f[1:3] for f in audit(p)] == [("forged", 1)]
+    args = argparse.Namespace(command="checkpoint", tier="county", sign_legacy_links=True)
+    assert integrity.run(pg_settings, args) == 0
+    assert "signed 5 links" in capsys.readouterr().out
+    assert audit(p) == []
+    # Every signature removed after signed anchors were exported: refused, not laundered.
+    sql(pg_settings, "UPDATE sanji_county.county_chain SET signature = NULL")
+    assert integrity.run(pg_settings, args) == 1
+    assert "refused" in capsys.readouterr().err
+    assert [f[1:3] for f in audit(p) if f[1] == "forged"] == [("forged", 1)]

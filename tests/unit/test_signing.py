@@ -117,7 +117,7 @@ def test_the_memory_recorder_signs_what_it_chains(tmp_path: Path) -> None:
     assert all(recorder.signer.check_link(lk.link, lk.signature) for lk in links)
 
 
-def test_a_sqlite_store_chained_before_signing_is_migrated_and_signed_once(
+def test_a_sqlite_store_chained_before_signing_is_migrated_and_signed_by_the_upgrade_step_only(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "county-events.db"
@@ -128,14 +128,44 @@ def test_a_sqlite_store_chained_before_signing_is_migrated_and_signed_once(
             " link TEXT NOT NULL)"
         )
     recorder = ChainedSQLiteApplicationRecorder(SQLiteDatastore(str(path)), "county_events")
-    recorder.create_table()
+    recorder.create_table()  # adds the signature column
     recorder.insert_events([StoredEvent(uuid4(), 1, TOPIC, b"{}") for _ in range(3)])
-    assert [lk.signature for lk in recorder.select_links(1, 3)] == [None] * 3
-    recorder.signer = load_signer(tmp_path / "k.pem", create=True)
+    signer = recorder.signer = load_signer(tmp_path / "k.pem", create=True)
     recorder.insert_events([StoredEvent(uuid4(), 1, TOPIC, b"{}")])
-    links = recorder.select_links(1, 4)
-    assert len(links) == 4
-    assert all(recorder.signer.check_link(lk.link, lk.signature) for lk in links)
+
+    def findings() -> list[tuple[str, int]]:
+        rows = [
+            StoredRow(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            for n in recorder.select_notifications(0, 100)
+        ]
+        links = recorder.select_links(1, 100)
+        return [
+            (f.kind, f.position) for f in verify_log("c", rows, links, signer.check_link).findings
+        ]
+
+    # The write path signs new links only: the three legacy ones stay unsigned until the
+    # operator's upgrade step signs those before the first signed link.
+    assert findings() == [("forged", 1)]
+    assert recorder.sign_legacy_links(before=4) == 3
+    assert findings() == []
+    # A forger's unsigned append is not signed by the next legitimate write either.
+    head = recorder.chain_head()
+    assert head is not None
+    forged = uuid4()
+    with sqlite3.connect(path) as conn:
+        cur = conn.execute(
+            "INSERT INTO county_events (originator_id, originator_version, topic, state)"
+            " VALUES (?, 1, ?, ?)",
+            (forged.hex, TOPIC, b"{}"),
+        )
+        row = StoredRow(int(cur.lastrowid or 0), forged, 1, TOPIC, b"{}")
+        (lk,) = chain_rows("sha256", head.link, [row])
+        conn.execute(
+            "INSERT INTO county_chain VALUES (?, ?, 1, ?, ?, ?, NULL)",
+            (lk.position, lk.originator_id.hex, lk.topic, lk.digest, lk.link),
+        )
+    recorder.insert_events([StoredEvent(uuid4(), 1, TOPIC, b"{}")])
+    assert findings() == [("forged", row.position)]
 
 
 def test_checkpoint_periods_start_at_china_midnight() -> None:

@@ -5,6 +5,7 @@ the same moment fail intermittently). Safe to run again: everything is "if not e
 from __future__ import annotations
 
 from services.platform import BOOTSTRAPS
+from shared.audit.signing import load_signer
 from shared.jurisdiction import Tier, load
 from shared.projection import readmodel
 from shared.projection.store import open_database
@@ -19,6 +20,13 @@ def initialise(settings: Settings, say: bool = True) -> None:
 
     jurisdiction = load(settings.jurisdiction_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Made once per install, before any store opens: every process of every tier signs with it
+    # (ADR 0006); the roles themselves never make one, so two hosts cannot make two.
+    signer = load_signer(settings.signing_key_path(), create=True)
+    note(
+        f"signing key {settings.signing_key_path()} (key id {signer.key_id}); the province "
+        "keeps its public key (GET /api/v1/audit/public-key)"
+    )
     if settings.persistence == "postgres":
         import psycopg
 

@@ -1,9 +1,11 @@
 """Integrity commands for auditors and operators (ADR 0006).
 
-``verify`` checks the three event logs against their hash chains and against every chain
-head held elsewhere, and names each altered event; ``rebuild`` rebuilds one tier's read model
+``verify`` checks the three event logs against their hash chains, their links' signatures and
+every chain head held elsewhere (checkpoints, read models, the exported anchors), and names
+each altered event; ``rebuild`` rebuilds one tier's read model
 from the stores into a fresh schema (or file) and compares it with the live one by canonical
-hash; ``checkpoint`` records today's chain heads now (the projector does it daily by itself);
+hash; ``checkpoint`` records and exports a signed checkpoint of the chain heads now (each relay does
+it every SANJI_CHECKPOINT_SECONDS by itself);
 ``reproduce`` recomputes an issued report from the stores and checks its content hash.
 Each exits 0 when all is well, 1 when something differs, 2 on bad input.
 """
@@ -15,7 +17,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from services.platform import BOOTSTRAPS
@@ -24,8 +26,10 @@ from shared.audit.issued import reproduce as reproduce_report
 from shared.audit.progress import Progress
 from shared.audit.rebuild import compare, digest_tables
 from shared.audit.rebuild import rebuild as rebuild_into
-from shared.audit.verify import verify_stores
+from shared.audit.signing import read_anchors
+from shared.audit.verify import PAGE, verify_stores
 from shared.domain import CHINA
+from shared.eventstore import ChainedRecorder
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.projection.readmodel import chain_heads
 from shared.projection.store import Database, PostgresDatabase, open_database
@@ -40,6 +44,13 @@ TIERS = [str(t) for t in Tier]
 def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = sub.add_parser("verify", help="check the event logs against their hash chains")
     v.add_argument("--json", action="store_true", help="print the full result as JSON")
+    v.add_argument(
+        "--anchors",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="also check against these anchor files (JSON lines, e.g. the copy a province kept)",
+    )
     r = sub.add_parser(
         "rebuild",
         help="rebuild a tier's read model from the stores and compare it with the live one",
@@ -47,8 +58,15 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     r.add_argument("--tier", choices=TIERS, default="county")
     r.add_argument("--keep", action="store_true", help="keep the rebuilt schema/file")
     r.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    c = sub.add_parser("checkpoint", help="record today's chain-head checkpoint in every tier")
+    c = sub.add_parser(
+        "checkpoint", help="record and export a signed chain-head checkpoint in every tier now"
+    )
     c.add_argument("--tier", choices=TIERS, help="only this tier")
+    c.add_argument(
+        "--sign-legacy-links",
+        action="store_true",
+        help="upgrade step, once: first sign the links written before links were signed",
+    )
     p = sub.add_parser("reproduce", help="recompute an issued report and check its content hash")
     p.add_argument("report_id", metavar="REPORT_ID")
     p.add_argument("--tier", choices=TIERS, default="county", help="read model that lists it")
@@ -92,9 +110,12 @@ def _progress(label: str, total: int) -> Callable[[int], None]:
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     j = load(settings.jurisdiction_file)
     dbs = {str(t): open_database(settings.readmodel_url(t)) for t in Tier}
+    files = sorted(settings.anchor_path().glob("*.jsonl")) + [
+        Path(f) for f in getattr(args, "anchors", [])
+    ]
     try:
         with stores(settings, j) as apps:
-            audit = verify_stores(apps, dbs, _progress)
+            audit = verify_stores(apps, dbs, _progress, anchors=read_anchors(files))
     finally:
         for db in dbs.values():
             db.close()
@@ -107,7 +128,9 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
                 f"[sanji] {source}: {v.events:,} events, {v.links:,} links, head @{position} {head}"
             )
         print(
-            f"[sanji] {audit.heads_checked} chain heads held by checkpoints and read models checked"
+            f"[sanji] {audit.heads_checked} chain heads held by checkpoints, anchors and read "
+            f"models checked ({audit.anchors_checked} exported anchors read); link signatures "
+            + ("checked" if audit.signatures_checked else "NOT checked: no signing key")
         )
         for finding in audit.findings:
             print(f"[sanji] ALTERED {finding}")
@@ -192,19 +215,58 @@ def _discard(db: Database, url: str, keep: bool) -> None:
 
 def checkpoint(settings: Settings, args: argparse.Namespace) -> int:
     j = load(settings.jurisdiction_file)
-    day = datetime.now(CHINA).date()
+    # On demand: its own instant, so it never collides with the periodic ones.
+    at = datetime.now(UTC)
+    day = at.astimezone(CHINA).date()
     with stores(settings, j) as apps:
         for tier in [Tier(args.tier)] if args.tier else list(Tier):
+            if getattr(args, "sign_legacy_links", False) and not _sign_legacy(
+                settings, apps[str(tier)]
+            ):
+                return 1
             db = open_database(settings.readmodel_url(tier))
             try:
                 with db.transaction() as tx:
                     held = chain_heads(tx)
-                result = apps[str(tier)].record_checkpoint(day, held)
+                result = apps[str(tier)].record_checkpoint(day, held, at=at)
             finally:
                 db.close()
-            state = "recorded" if result else "already recorded"
-            print(f"[sanji] {tier} checkpoint of {day}: {state}")
+            state = "recorded, signed and exported" if result else "nothing to record"
+            print(f"[sanji] {tier} checkpoint of {at.isoformat()}: {state}")
     return 0
+
+
+def _sign_legacy(settings: Settings, app: TierApplication) -> bool:
+    """Sign a store's pre-signing links, once, after upgrading: the unsigned links before the
+    first correctly signed one. A forger who rewrites from some event on leaves no correctly
+    signed link after it, so this never signs over a rewrite. A store with no correctly signed
+    link at all is signed whole only if this tier never exported a signed anchor: otherwise
+    signing was on, and its unsigned links are a forger's, not history. (The write path never
+    signs what it finds unsigned, for the same reason.)"""
+    recorder = app.recorder
+    if not isinstance(recorder, ChainedRecorder) or recorder.signer is None:
+        return True
+    first_signed, after = None, 0
+    while first_signed is None:
+        page = recorder.select_links(after + 1, after + PAGE)
+        if not page and after >= (recorder.max_notification_id() or 0):
+            break
+        for lk in page:
+            if recorder.signer.check_link(lk.link, lk.signature):
+                first_signed = lk.position
+                break
+        after += PAGE
+    sink = settings.anchor_path() / f"{app.tier}.jsonl"
+    if first_signed is None and any(a.get("signature") for a in read_anchors([sink])):
+        print(
+            f"[sanji] 拒绝 / refused: no link of {app.tier} is signed, yet {sink} holds signed "
+            "anchors: its signatures were removed; run `verify`, do not sign over it",
+            file=sys.stderr,
+        )
+        return False
+    signed = recorder.sign_legacy_links(first_signed)
+    print(f"[sanji] {app.tier}: signed {signed:,} links written before links were signed")
+    return True
 
 
 # ------------------------------------------------------------------ reproduce

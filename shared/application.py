@@ -8,8 +8,10 @@ the same class runs on POPO, SQLite or PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_OID, UUID, uuid5
 
@@ -21,7 +23,9 @@ from eventsourcing.persistence import (
     Recording,
     Transcoder,
 )
+from eventsourcing.utils import get_topic
 
+from shared.audit.signing import AnchorSink, Signer, load_signer
 from shared.calendar import WorkingCalendar, load_calendar
 from shared.domain import (
     Actor,
@@ -42,13 +46,20 @@ from shared.identity.commands import AccountCommands
 from shared.integration.envelope import ActorV1, Envelope
 from shared.integration.events import TYPES, PlatformKind
 from shared.jurisdiction import Division, Jurisdiction, Tier, contains
-from shared.ledger import ChainCheckpoint, IssuedReport, checkpoint_id, system_actor
+from shared.ledger import (
+    ChainCheckpoint,
+    IssuedReport,
+    anchor_statement,
+    checkpoint_id,
+    system_actor,
+)
 from shared.platforms import PLACEMENT, ServicePlatform
 from shared.projection.lookup import OrganisationLookup, OrgFacts
 from shared.rules import Rules, load_rules
 
 A = TypeVar("A", bound=Agg)
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 # Fields of every domain event that the envelope carries itself (or that are internal).
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
@@ -78,6 +89,19 @@ class TierApplication(AccountCommands, Application[UUID]):
         super().__init__(env=env)
         if isinstance(self.recorder, ChainedRecorder):
             self.recorder.algorithm = self.env.get("CHAIN_HASH") or self.recorder.algorithm
+        # The install's Ed25519 key signs every link and checkpoint (ADR 0006); anchors are
+        # also appended to a file outside the database.
+        self.signer: Signer | None = None
+        self.anchor_sink: AnchorSink | None = None
+        key_file = self.env.get("CHAIN_KEY_FILE")
+        if key_file:
+            create = (self.env.get("CHAIN_KEY_CREATE") or "n").lower() in ("y", "yes", "1", "true")
+            self.signer = load_signer(Path(key_file), create)
+            if isinstance(self.recorder, ChainedRecorder):
+                self.recorder.signer = self.signer
+        anchor_dir = self.env.get("CHAIN_ANCHOR_DIR")
+        if anchor_dir:
+            self.anchor_sink = AnchorSink(Path(anchor_dir), str(self.tier))
         self.jurisdiction = jurisdiction
         self.clock = clock
         # Versioned rules and the working-day calendar (the runtime sets them from settings).
@@ -244,15 +268,16 @@ class TierApplication(AccountCommands, Application[UUID]):
     # ------------------------------------------------------------ audit records (shared/ledger.py)
 
     def record_checkpoint(
-        self, day: date, held: dict[str, tuple[int, str]]
+        self, day: date, held: dict[str, tuple[int, str]], at: datetime | None = None
     ) -> CommandResult | None:
-        """Record today's checkpoint of chain heads: this store's own head plus the heads of
-        the other sources this tier holds (``held``: source → (position, link)). None if the
-        day's checkpoint exists already (another process or an earlier run recorded it), or
-        if there is no head to pin yet."""
+        """Record a checkpoint of chain heads: this store's own head plus the heads of the
+        other sources this tier holds (``held``: source → (position, link)), for the period
+        starting ``at`` (None: the whole ``day``). Signed with the install's key and appended
+        to the anchor file, if configured. None if the period's checkpoint exists already
+        (another process or an earlier run recorded it), or if there is no head to pin yet."""
         if not isinstance(self.recorder, ChainedRecorder):
             return None
-        if self.find(checkpoint_id(self.tier, day)) is not None:
+        if self.find(checkpoint_id(self.tier, day, at)) is not None:
             return None
         own = self.recorder.chain_head()
         heads = {s: h for s, h in held.items() if s != self.name}
@@ -270,12 +295,46 @@ class TierApplication(AccountCommands, Application[UUID]):
             day,
             [{"source": s, "position": p, "link": lk} for s, (p, lk) in sorted(heads.items())],
             meta,
+            at=at,
+            sign=self.signer.sign_anchor if self.signer is not None else None,
         )
         try:
-            self.save(checkpoint)
+            recordings = self.save(checkpoint)
         except IntegrityError:
             return None  # recorded meanwhile by another process
+        if self.anchor_sink is not None:
+            try:
+                self.anchor_sink.append(self.anchor_of(recordings[0].notification))
+            except OSError:
+                # The checkpoint is recorded and signed in the log, and served to the province
+                # from there; a full or unwritable disk must not stop the platform recording.
+                log.exception(
+                    "%s: could not append the anchor to %s", self.tier, self.anchor_sink.path
+                )
         return CommandResult(checkpoint.id, checkpoint.version, None)
+
+    CHECKPOINT_TOPIC = get_topic(ChainCheckpoint.Recorded)
+
+    def anchor_of(self, notification: Notification) -> dict[str, Any]:
+        """A stored checkpoint as an exported anchor: the signed statement, its signature and
+        where the checkpoint sits in this tier's log (``position``, for polling)."""
+        event = cast(ChainCheckpoint.Recorded, self.mapper.to_domain_event(notification))
+        return {
+            "tier": str(self.tier),
+            "position": notification.id,
+            "recorded_at": event.timestamp.isoformat(),
+            "statement": anchor_statement(
+                str(self.tier), event.originator_id, event.day, event.at, event.heads
+            ),
+            "signature": event.signature,
+        }
+
+    def anchors(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Checkpoints recorded in this tier's log after position ``after``, as anchors."""
+        notifications = self.recorder.select_notifications(
+            after, limit, inclusive_of_start=False, topics=[self.CHECKPOINT_TOPIC]
+        )
+        return [self.anchor_of(n) for n in notifications]
 
     def issue_report(self, meta: Meta, **fields: Any) -> CommandResult:
         """Record that a report was issued, with what reproduces it (shared/audit/issued.py)."""

@@ -19,8 +19,8 @@ SHA-256 by default, SM3 (GB/T 32905) as the option Chinese government systems ma
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -94,6 +94,9 @@ class Link:
     topic: str
     digest: str
     link: str
+    # Ed25519 signature of ``link`` by the install's key (shared/audit/signing.py); None in a
+    # store written before links were signed, or by a recorder without a key.
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,25 @@ class StoredRow:
     state: bytes
 
 
-def chain_rows(algorithm: str, previous: str, rows: Iterable[StoredRow]) -> Iterator[Link]:
-    """Links for consecutive stored rows following ``previous`` (recorders and backfill)."""
+def chain_rows(
+    algorithm: str,
+    previous: str,
+    rows: Iterable[StoredRow],
+    sign: Callable[[str], str] | None = None,
+) -> Iterator[Link]:
+    """Links for consecutive stored rows following ``previous`` (recorders and backfill),
+    each signed with ``sign`` when given."""
     for r in rows:
         d = digest(algorithm, r.originator_id, r.originator_version, r.topic, r.state)
         previous = link(algorithm, previous, r.position, d)
         yield Link(
-            r.position, UUID(str(r.originator_id)), r.originator_version, r.topic, d, previous
+            r.position,
+            UUID(str(r.originator_id)),
+            r.originator_version,
+            r.topic,
+            d,
+            previous,
+            sign(previous) if sign is not None else None,
         )
 
 
@@ -125,7 +140,8 @@ class Finding:
     """Something wrong in one tier's log, named so an auditor can find the event."""
 
     source: str
-    kind: str  # edited | deleted | inserted | reordered | chain_altered | head_mismatch
+    # edited | deleted | inserted | reordered | chain_altered | forged | truncated | head_mismatch
+    kind: str
     position: int
     event: str  # "<topic> of <aggregate id> v<version>"
     detail: str
@@ -157,13 +173,24 @@ class Verification:
         return position, self.recomputed[position]
 
 
-def verify_log(source: str, rows: Iterable[StoredRow], links: Iterable[Link]) -> Verification:
+def verify_log(
+    source: str,
+    rows: Iterable[StoredRow],
+    links: Iterable[Link],
+    signed: Callable[[str, str | None], bool] | None = None,
+) -> Verification:
     """Compare a log with its chain table; every difference becomes a Finding naming the event.
 
     Each recorded link is checked against the recorded link before it (so one edit does not
     cascade into a finding per later event), and each event's digest against the one recorded
     for its position. The links are also recomputed from the events alone, for the comparison
     with heads held elsewhere (checkpoints, other tiers' read models).
+
+    With ``signed(link, signature)`` (the install's public key), every link must carry a valid
+    signature. A forger with the database credentials but without the key can rewrite events
+    together with their links, or append an event with a correctly computed link, but cannot
+    sign: the first link without a valid signature is the first event altered that way. A run
+    of such links is one finding (at its first position), not one per event.
     """
     events = {r.position: r for r in rows}
     recorded = {lk.position: lk for lk in links}
@@ -172,8 +199,37 @@ def verify_log(source: str, rows: Iterable[StoredRow], links: Iterable[Link]) ->
     previous = GENESIS
     recomputed: dict[int, str] = {}
     running = GENESIS
+    unsigned_run: list[int] = []  # [index of its finding in ``findings``, length]
     for position in sorted(set(events) | set(recorded)):
         row, lk = events.get(position), recorded.get(position)
+        if lk is not None and signed is not None:
+            if signed(lk.link, lk.signature):
+                unsigned_run = []
+            elif unsigned_run:
+                unsigned_run[1] += 1
+            else:
+                unsigned_run = [len(findings), 1]
+                findings.append(
+                    Finding(
+                        source,
+                        "forged",
+                        position,
+                        describe_event(lk.topic, lk.originator_id, lk.originator_version),
+                        "",  # filled in below, once the run's length is known
+                    )
+                )
+            if unsigned_run:
+                index, length = unsigned_run
+                findings[index] = replace(
+                    findings[index],
+                    detail=(
+                        "its chain link is not signed with the install's key: this event was "
+                        "written or rewritten together with its link by someone without the key "
+                        "(a forged append, or a rewrite of the log and its chain; or a link from "
+                        "before signing, if `checkpoint --sign-legacy-links` was never run)"
+                        + (f"; so are the {length - 1} links after it" if length > 1 else "")
+                    ),
+                )
         if lk is not None:
             algorithm = algorithm_of(lk.link)
             if link(algorithm, previous, position, lk.digest) != lk.link:
@@ -245,11 +301,24 @@ def check_heads(verification: Verification, heads: Iterable[tuple[str, int, str]
     from the log: a mismatch means the log up to that position was changed after the holder
     saw it, even if the chain table was rewritten to match."""
     findings = []
+    last = verification.head[0]
     for holder, position, held in heads:
         if position == 0:
             continue
         actual = verification.recomputed.get(position)
-        if actual != held:
+        if actual is None and position > last:
+            # The tail is gone (rows and links alike, so the rest still hangs together and
+            # is signed): only a head kept elsewhere knows the log was longer.
+            findings.append(
+                Finding(
+                    verification.source,
+                    "truncated",
+                    last + 1,
+                    f"the events after position {last}, up to {position}",
+                    f"{holder} holds the head at position {position}; the log now ends at {last}",
+                )
+            )
+        elif actual != held:
             findings.append(
                 Finding(
                     verification.source,

@@ -8,11 +8,21 @@ A row that reaches the events table any other way has no link, and ``verify`` na
 Chosen per application with ``APPLICATION_RECORDER_TOPIC`` (PostgreSQL, SQLite) or
 ``PERSISTENCE_MODULE`` (memory); see ``Settings.event_store_env``. All three offer the same
 two reads: ``select_links`` and ``chain_head``.
+
+With a signer (the install's Ed25519 key, shared/audit/signing.py) every link is signed as it
+is written, in the same transaction, so ``verify`` can ask every link for a valid signature.
+Links written before signing was on are signed only by an explicit, operator-run upgrade step
+(``sign_legacy_links``), never by the write path: a write path that signed whatever it found
+unsigned would sign a forger's unsigned links too.
+
+eventsourcing's stored-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``) bypasses the
+transaction these hooks run in and would store events with no link at all: the PostgreSQL
+recorder refuses to start with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -24,9 +34,15 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from shared.audit.signing import Signer
 from shared.chain import GENESIS, Link, StoredRow, chain_rows
 
 DEFAULT_ALGORITHM = "sha256"
+LINK_COLUMNS = "position, originator_id, originator_version, topic, digest, link, signature"
+
+
+class UnsafeStoreSetting(SystemExit):
+    """Start refuses (one line on stderr, exit status 1) rather than store unchained events."""
 
 
 def chain_table_for(events_table_name: str) -> str:
@@ -41,6 +57,19 @@ def _link_from(row: Any) -> Link:
         topic=row[3],
         digest=row[4],
         link=row[5],
+        signature=row[6] if len(row) > 6 else None,
+    )
+
+
+def _params(lk: Link) -> tuple[object, ...]:
+    return (
+        lk.position,
+        lk.originator_id,
+        lk.originator_version,
+        lk.topic,
+        lk.digest,
+        lk.link,
+        lk.signature,
     )
 
 
@@ -48,6 +77,10 @@ class ChainedRecorder:
     """What the relay, catch-up and ``verify`` need from a chained store."""
 
     algorithm: str = DEFAULT_ALGORITHM
+    signer: Signer | None = None  # set from CHAIN_KEY_FILE by TierApplication
+
+    def _sign(self) -> Callable[[str], str] | None:
+        return self.signer.sign_link if self.signer is not None else None
 
     def select_links(self, start: int, stop: int) -> list[Link]:
         """Links of positions ``start`` … ``stop`` (inclusive), in order."""
@@ -56,6 +89,9 @@ class ChainedRecorder:
     def chain_head(self) -> Link | None:
         raise NotImplementedError
 
+    def sign_legacy_links(self, before: int | None = None) -> int:
+        return 0  # only the durable stores can predate signing
+
 
 # ------------------------------------------------------------------ PostgreSQL
 
@@ -63,6 +99,14 @@ class ChainedRecorder:
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRecorder):
     def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        if datastore.enable_db_functions:
+            # The stored function inserts outside the transaction our link insert runs in: the
+            # events would be stored unchained (seen: 10,000 events, 0 links), unlocked and
+            # untracked (platform notes). Refuse rather than store what verify cannot vouch for.
+            raise UnsafeStoreSetting(
+                "[sanji] 拒绝启动 / refusing to start: POSTGRES_ENABLE_DB_FUNCTIONS is enabled; "
+                "its insert path stores events without their hash-chain links (ADR 0006): unset it"
+            )
         schema = Identifier(self.datastore.schema)
         chain = Identifier(chain_table_for(events_table_name))
         self.sql_create_statements.append(
@@ -70,21 +114,30 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 "CREATE TABLE IF NOT EXISTS {0}.{1} ("
                 "position bigint PRIMARY KEY, originator_id uuid NOT NULL, "
                 "originator_version bigint NOT NULL, topic text NOT NULL, "
-                "digest text NOT NULL, link text NOT NULL)"
+                "digest text NOT NULL, link text NOT NULL, signature text)"
             ).format(schema, chain)
         )
-        self._sql_head = SQL(
-            "SELECT position, originator_id, originator_version, topic, digest, link "
-            "FROM {0}.{1} ORDER BY position DESC LIMIT 1"
-        ).format(schema, chain)
+        # Chain tables made before links were signed (run by the init step, like the rest).
+        self.sql_create_statements.append(
+            SQL("ALTER TABLE {0}.{1} ADD COLUMN IF NOT EXISTS signature text").format(schema, chain)
+        )
+        columns = SQL(LINK_COLUMNS)
+        self._sql_head = SQL("SELECT {2} FROM {0}.{1} ORDER BY position DESC LIMIT 1").format(
+            schema, chain, columns
+        )
         self._sql_links = SQL(
-            "SELECT position, originator_id, originator_version, topic, digest, link "
-            "FROM {0}.{1} WHERE position BETWEEN %s AND %s ORDER BY position"
-        ).format(schema, chain)
+            "SELECT {2} FROM {0}.{1} WHERE position BETWEEN %s AND %s ORDER BY position"
+        ).format(schema, chain, columns)
         self._sql_insert_links = SQL(
-            "INSERT INTO {0}.{1} (position, originator_id, originator_version, topic, digest, "
-            "link) VALUES (%s, %s, %s, %s, %s, %s)"
+            "INSERT INTO {0}.{1} ({2}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        ).format(schema, chain, columns)
+        self._sql_unsigned = SQL(
+            "SELECT position, link FROM {0}.{1} WHERE signature IS NULL AND position < %s "
+            "ORDER BY position"
         ).format(schema, chain)
+        self._sql_sign = SQL("UPDATE {0}.{1} SET signature = %s WHERE position = %s").format(
+            schema, chain
+        )
         self._sql_unchained = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id < %s ORDER BY notification_id"
@@ -117,15 +170,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 )
                 for r in curs.fetchall()
             ] + rows
-        links = list(chain_rows(self.algorithm, previous, rows))
-        curs.executemany(
-            self._sql_insert_links,
-            [
-                (lk.position, lk.originator_id, lk.originator_version, lk.topic, lk.digest, lk.link)
-                for lk in links
-            ],
-        )
+        links = list(chain_rows(self.algorithm, previous, rows, self._sign()))
+        curs.executemany(self._sql_insert_links, [_params(lk) for lk in links])
         return ids
+
+    def sign_legacy_links(self, before: int | None = None) -> int:
+        """Sign the unsigned links (before position ``before``, if given) written before
+        signing was on: the upgrade step (services/integrity.py). How many."""
+        assert self.signer is not None
+        before = before if before is not None else 2**62
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql_unsigned, (before,))
+            unsigned = [(self.signer.sign_link(r["link"]), r["position"]) for r in curs.fetchall()]
+            curs.executemany(self._sql_sign, unsigned)
+        return len(unsigned)
 
     def select_links(self, start: int, stop: int) -> list[Link]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -154,8 +212,15 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} ("
             "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL, topic TEXT NOT NULL, "
-            "digest TEXT NOT NULL, link TEXT NOT NULL)",
+            "digest TEXT NOT NULL, link TEXT NOT NULL, signature TEXT)",
         ]
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        # A chain table made before links were signed (SQLite has no ADD COLUMN IF NOT EXISTS).
+        c.execute(f"PRAGMA table_info({self.chain_table_name})")
+        if "signature" not in {r[1] for r in c.fetchall()}:
+            c.execute(f"ALTER TABLE {self.chain_table_name} ADD COLUMN signature TEXT")
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -163,7 +228,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         ids = super()._insert_events(c, stored_events, **kwargs)
         if not ids:
             return ids
-        c.execute(f"SELECT * FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1")
+        c.execute(
+            f"SELECT {LINK_COLUMNS} FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1"
+        )
         head = c.fetchone()
         rows = [
             StoredRow(i, s.originator_id, s.originator_version, s.topic, s.state)
@@ -176,9 +243,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 (min(i for i in ids if i is not None),),
             )
             rows = [StoredRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in c.fetchall()] + rows
-        links = list(chain_rows(self.algorithm, head[5] if head else GENESIS, rows))
+        links = list(chain_rows(self.algorithm, head[5] if head else GENESIS, rows, self._sign()))
         c.executemany(
-            f"INSERT INTO {self.chain_table_name} VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {self.chain_table_name} ({LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     lk.position,
@@ -187,16 +254,35 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                     lk.topic,
                     lk.digest,
                     lk.link,
+                    lk.signature,
                 )
                 for lk in links
             ],
         )
         return ids
 
+    def sign_legacy_links(self, before: int | None = None) -> int:
+        """Sign the unsigned links (before position ``before``, if given) written before
+        signing was on: the upgrade step (services/integrity.py). How many."""
+        assert self.signer is not None
+        before = before if before is not None else 2**62
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"SELECT position, link FROM {self.chain_table_name} "
+                "WHERE signature IS NULL AND position < ?",
+                (before,),
+            )
+            unsigned = [(self.signer.sign_link(r[1]), r[0]) for r in c.fetchall()]
+            c.executemany(
+                f"UPDATE {self.chain_table_name} SET signature = ? WHERE position = ?", unsigned
+            )
+        return len(unsigned)
+
     def select_links(self, start: int, stop: int) -> list[Link]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT * FROM {self.chain_table_name} WHERE position BETWEEN ? AND ? "
+                f"SELECT {LINK_COLUMNS} FROM {self.chain_table_name} "
+                "WHERE position BETWEEN ? AND ? "
                 "ORDER BY position",
                 (start, stop),
             )
@@ -204,7 +290,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
 
     def chain_head(self) -> Link | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT * FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1")
+            c.execute(
+                f"SELECT {LINK_COLUMNS} FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1"
+            )
             row = c.fetchone()
         return _link_from(tuple(row)) if row else None
 
@@ -227,7 +315,7 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder, ChainedRecorder):
                 for i, s in zip(ids, stored_events, strict=True)
             ]
             previous = self._links[-1].link if self._links else GENESIS
-            self._links.extend(chain_rows(self.algorithm, previous, rows))
+            self._links.extend(chain_rows(self.algorithm, previous, rows, self._sign()))
             return ids
 
     def select_links(self, start: int, stop: int) -> list[Link]:

@@ -10,7 +10,8 @@ hash of the content. The class paths below are a storage contract in all three s
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -26,9 +27,28 @@ def system_actor(tier: Tier, county_code: str) -> Actor:
     return Actor(id=f"sanji-{tier}", tier=tier, division=county_code, role=SYSTEM_ROLE)
 
 
-def checkpoint_id(tier: Tier, day: date) -> UUID:
-    """One checkpoint per tier and day: a second attempt the same day collides (409)."""
-    return uuid5(NAMESPACE_URL, f"sanji:checkpoint:{tier}:{day.isoformat()}")
+def checkpoint_id(tier: Tier, day: date, at: datetime | None = None) -> UUID:
+    """One checkpoint per tier and period: a second attempt for the same day (``at`` None, as
+    the daily checkpoints before issue 11) or the same period start ``at`` collides (409)."""
+    if at is None:
+        return uuid5(NAMESPACE_URL, f"sanji:checkpoint:{tier}:{day.isoformat()}")
+    return uuid5(NAMESPACE_URL, f"sanji:checkpoint:{tier}:{at.astimezone(UTC).isoformat()}")
+
+
+def anchor_statement(
+    tier: str, checkpoint: UUID, day: date, at: datetime | None, heads: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What a checkpoint's signature covers (shared/audit/signing.py ``canonical``)."""
+    return {
+        "tier": tier,
+        "checkpoint_id": str(checkpoint),
+        "day": day.isoformat(),
+        "at": at.astimezone(UTC).isoformat() if at is not None else None,
+        "heads": [
+            {"source": h["source"], "position": int(h["position"]), "link": h["link"]}
+            for h in heads
+        ],
+    }
 
 
 class ChainCheckpoint(Agg):
@@ -41,8 +61,19 @@ class ChainCheckpoint(Agg):
         ABOUT_ORGANISATION = False
 
     class Recorded(Event, Agg.Created):
+        # Version 2 (issue 11) added the period start and the Ed25519 signature of the
+        # anchor statement; daily checkpoints recorded before it load unsigned.
+        class_version = 2
+
         day: date
         heads: list[dict[str, Any]]  # [{source, position, link}]
+        at: datetime | None  # start of the period (hourly by default); None: a whole day
+        signature: str | None  # over anchor_statement(...), "ed25519:<key id>:<base64>"
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["at"] = None
+            state["signature"] = None
 
         def apply(self, checkpoint: Any) -> None:
             checkpoint.day = self.day
@@ -50,10 +81,18 @@ class ChainCheckpoint(Agg):
 
     @classmethod
     def record(
-        cls, tier: Tier, day: date, heads: list[dict[str, Any]], meta: Meta
+        cls,
+        tier: Tier,
+        day: date,
+        heads: list[dict[str, Any]],
+        meta: Meta,
+        at: datetime | None = None,
+        sign: Callable[[dict[str, Any]], str] | None = None,
     ) -> ChainCheckpoint:
+        id = checkpoint_id(tier, day, at)
+        signature = sign(anchor_statement(tier, id, day, at, heads)) if sign else None
         return cls._create(
-            cls.Recorded, id=checkpoint_id(tier, day), meta=meta, day=day, heads=heads
+            cls.Recorded, id=id, meta=meta, day=day, heads=heads, at=at, signature=signature
         )
 
 

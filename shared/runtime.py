@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from shared.application import TierApplication
 from shared.calendar import load_calendar
@@ -85,6 +85,14 @@ class AppSourceReader:
         return list(self.apps)
 
 
+def period_start(now: datetime, seconds: float) -> datetime:
+    """Start of the checkpoint period holding ``now``: periods of ``seconds`` counted from
+    China midnight (UTC+8, no daylight saving)."""
+    offset = 8 * 3600
+    start = (now.timestamp() + offset) // seconds * seconds - offset
+    return datetime.fromtimestamp(start, UTC)
+
+
 def _runs(positions: Iterable[int]) -> list[tuple[int, int]]:
     """Sorted distinct positions as contiguous (first, last) runs: 3, 4, 5, 9 → (3, 5), (9, 9)."""
     runs: list[tuple[int, int]] = []
@@ -111,7 +119,7 @@ class TierRuntime:
     directory: Directory = field(default_factory=lambda: Directory(lambda _: None, 0))
     _consumer: Consumer | None = None
     _last_heal: float = 0.0
-    _checkpointed: date | None = None
+    _checkpointed: datetime | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -202,17 +210,21 @@ class TierRuntime:
             self.projector.heal(stalled_only=True)
 
     def _checkpoint_step(self) -> None:
-        """Once a (China) day, record every chain head this tier holds (ADR 0006); the id is
-        the tier and the day, so a restart or a second process cannot record it twice."""
-        today = self.app.clock().astimezone(CHINA).date()
-        if today != self._checkpointed:
+        """Once a checkpoint period (SANJI_CHECKPOINT_SECONDS, hourly by default), record every
+        chain head this tier holds, signed, and export it as an anchor (ADR 0006). The id is
+        the tier and the period's start, so a restart or a second process cannot record it
+        twice. Periods are aligned to China midnight, so a 86400 s period is the China day."""
+        period = self.settings.checkpoint_seconds
+        start = period_start(self.app.clock(), period)
+        if start != self._checkpointed:
             with self.db.transaction() as tx:
                 held = readmodel.chain_heads(tx)
-            if self.app.record_checkpoint(today, held) or self.app.find(
-                checkpoint_id(self.tier, today)
+            day = start.astimezone(CHINA).date()
+            if self.app.record_checkpoint(day, held, at=start) or self.app.find(
+                checkpoint_id(self.tier, day, start)
             ):
-                self._checkpointed = today  # else: nothing to pin yet, look again later
-        self._stop.wait(CHECKPOINT_POLL)
+                self._checkpointed = start  # else: nothing to pin yet, look again later
+        self._stop.wait(min(CHECKPOINT_POLL, period))
 
     def _supervision_step(self) -> None:
         """Record what the credit and evaluation rules make due by now (ADR 0007); safe to

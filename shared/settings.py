@@ -52,6 +52,10 @@ class Settings:
     login_lock_minutes: float = 15.0
     # Backdating (ADR 0013): effective dates further back need a reason and the admin role.
     backdate_days: int = 30
+    # Tamper evidence anchored outside the database (ADR 0006, issue 11).
+    checkpoint_seconds: float = 3600.0  # signed checkpoint (anchor) period; daily ones as before
+    signing_key_file: Path | None = None  # None: <data dir>/signing-key.pem, made once
+    anchor_dir: Path | None = None  # None: <data dir>/anchors/, one <tier>.jsonl each
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -101,12 +105,23 @@ class Settings:
             login_max_failures=int(get("SANJI_LOGIN_MAX_FAILURES", s.login_max_failures)),
             login_lock_minutes=float(get("SANJI_LOGIN_LOCK_MINUTES", s.login_lock_minutes)),
             backdate_days=parse_window(get("SANJI_BACKDATE_DAYS", str(s.backdate_days))),
+            checkpoint_seconds=float(get("SANJI_CHECKPOINT_SECONDS", s.checkpoint_seconds)),
+            signing_key_file=Path(k) if (k := get("SANJI_SIGNING_KEY_FILE")) else None,
+            anchor_dir=Path(a) if (a := get("SANJI_ANCHOR_DIR")) else None,
         )
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:
         """eventsourcing settings for one tier's event store."""
         # Every store chains its events as it stores them (shared/eventstore.py).
-        chain = {"CHAIN_HASH": self.hash_algorithm}
+        chain = {
+            "CHAIN_HASH": self.hash_algorithm,
+            # Links and checkpoints are signed (shared/audit/signing.py). The embedded default
+            # makes its key once in the data directory; PostgreSQL roles expect `init` (or the
+            # operator) to have put it in place, so separate processes never make two keys.
+            "CHAIN_KEY_FILE": str(self.signing_key_path()),
+            "CHAIN_KEY_CREATE": "n" if self.persistence == "postgres" else "y",
+            "CHAIN_ANCHOR_DIR": str(self.anchor_path()),
+        }
         if self.persistence == "memory":
             return {**chain, "PERSISTENCE_MODULE": MEMORY_FACTORY}
         if self.persistence == "sqlite":
@@ -148,3 +163,9 @@ class Settings:
         if self.persistence == "sqlite":
             return f"sqlite://{self.data_dir / f'{tier}-readmodel.db'}"
         return f"{self.postgres_url}?schema=sanji_{tier}_read"
+
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.data_dir / "signing-key.pem"
+
+    def anchor_path(self) -> Path:
+        return self.anchor_dir or self.data_dir / "anchors"

@@ -1,20 +1,22 @@
 """Audit routes every tier serves: an organisation's timeline across the three tiers, issued
-reports (record, list, reproduce) and the integrity of the event logs."""
+reports (record, list, reproduce), the integrity of the event logs, and the signed checkpoints
+(anchors) a higher authority polls and keeps, with the public key that checks them."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.reports import MEDIA, Code, When, _report, _sources
 from shared.audit import timeline
 from shared.audit.issued import content_hash, reproduce, tree_label
+from shared.audit.signing import read_anchors
 from shared.audit.verify import verify_stores
-from shared.domain import NotFound
+from shared.domain import Actor, NotFound, OutOfJurisdiction
 from shared.jurisdiction import contains
 
 router = APIRouter(prefix="/api/v1", tags=["audit 审计"])
@@ -157,4 +159,54 @@ def integrity(runtime: Runtime, operator: Operator) -> dict[str, Any]:
     check_reads(operator, runtime.jurisdiction.county.code)
     sources = _sources(runtime)
     apps = getattr(sources, "apps", {})
-    return verify_stores(apps, {str(runtime.tier): runtime.db}).to_dict()
+    anchors = read_anchors(sorted(runtime.settings.anchor_path().glob("*.jsonl")))
+    return verify_stores(apps, {str(runtime.tier): runtime.db}, anchors=anchors).to_dict()
+
+
+# ------------------------------------------------------------------ anchors (ADR 0006)
+
+
+def _auditor(operator: Actor) -> None:
+    # Anchors reveal nothing about organisations, but polling them is the province's audit
+    # duty, not a clerk's: auditors and admins only.
+    if not (operator.has("auditor") or operator.has("admin")):
+        raise OutOfJurisdiction(
+            "role_forbidden",
+            f"需要审计员或管理员角色 / the auditor or admin role is required ({operator.id})",
+        )
+
+
+@router.get("/audit/anchors")
+def anchors(
+    runtime: Runtime,
+    operator: Operator,
+    after: Annotated[
+        int, Query(ge=0, description="只取此位置之后 / only anchors after this log position")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> dict[str, Any]:
+    """签名检查点 / This tier's signed checkpoints (anchors), oldest first, after log position
+    ``after``. Each lists the chain heads the tier held then, signed with the install's Ed25519
+    key over the canonical JSON of ``statement``. A province polls with ``after`` = the last
+    ``position`` it kept and keeps every anchor: a later rewrite of the logs, even by someone
+    with every database credential, disagrees with what it kept (``python -m services verify
+    --anchors FILE``)."""
+    _auditor(operator)
+    found = runtime.app.anchors(after, limit)
+    return {
+        "tier": str(runtime.tier),
+        "key_id": runtime.app.signer.key_id if runtime.app.signer else None,
+        "anchors": found,
+        "next_after": found[-1]["position"] if found else after,
+    }
+
+
+@router.get("/audit/public-key")
+def public_key(runtime: Runtime, operator: Operator) -> dict[str, Any]:
+    """验签公钥 / The Ed25519 public key that checks this install's link and anchor signatures.
+    A province fetches it once, over a channel it trusts, and pins it."""
+    _auditor(operator)
+    signer = runtime.app.signer
+    if signer is None:
+        raise NotFound("no_signing_key", "本服务未配置签名密钥 / this service signs nothing")
+    return {"algorithm": "Ed25519", "key_id": signer.key_id, "public_key_pem": signer.public_pem}

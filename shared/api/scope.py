@@ -119,6 +119,7 @@ HARMLESS = frozenset(
         "since",
         "until",
         "reader",
+        "after",  # a position in the anchors list (shared/api/audit.py)
     }
 )
 

@@ -7,6 +7,7 @@ was recorded, even after backdated corrections changed what is now known about t
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from shared.application import utcnow
 from shared.domain import CHINA
 from shared.jurisdiction import Tier
 from shared.ledger import checkpoint_id
+from shared.runtime import period_start
 from shared.settings import Settings
 from tests.helpers import (
     COUNTY,
@@ -259,21 +261,22 @@ def test_integrity_route_reports_every_log_intact(api: Api) -> None:
     assert denied.status_code == 403
 
 
-def test_each_tier_records_one_checkpoint_a_day_of_the_heads_it_holds(tmp_path: Path) -> None:
-    p = Platform.build(  # daily checkpoint on
+def test_each_tier_records_one_signed_checkpoint_a_period_and_exports_it(tmp_path: Path) -> None:
+    p = Platform.build(
         Settings(persistence="memory", data_dir=tmp_path, backdate_days=HISTORY_BACKDATE_DAYS)
-    )
+    )  # checkpoints on
     try:
         api = Api.of(p)
         apply(api, "文昌舞蹈队", "2025-03-01")
         p.drain()
         p.start()
-        today = utcnow().astimezone(CHINA).date()
+        start = period_start(utcnow(), p.settings.checkpoint_seconds)
+        day = start.astimezone(CHINA).date()
         deadline = time.monotonic() + 10
         found = {}
         while time.monotonic() < deadline and len(found) < 3:
             for tier, rt in p.tiers.items():
-                checkpoint = rt.app.find(checkpoint_id(tier, today))
+                checkpoint = rt.app.find(checkpoint_id(tier, day, start))
                 if checkpoint is not None:
                     found[tier] = checkpoint
             time.sleep(0.05)
@@ -281,7 +284,49 @@ def test_each_tier_records_one_checkpoint_a_day_of_the_heads_it_holds(tmp_path: 
         village_head = found[Tier.VILLAGE].heads
         assert {h["source"] for h in village_head} >= {"village"}
         assert all(h["link"].startswith("sha256:") for h in village_head)
-        # A second attempt the same day (a restart, a second relay) records nothing.
-        assert p.tiers[Tier.COUNTY].app.record_checkpoint(today, {}) is None
+        # A second attempt for the same period (a restart, a second relay) records nothing.
+        assert p.tiers[Tier.COUNTY].app.record_checkpoint(day, {}, at=start) is None
+        # Each is signed and appended to its tier's anchor file outside the database.
+        for tier in Tier:
+            lines = (tmp_path / "anchors" / f"{tier}.jsonl").read_text().splitlines()
+            (anchor,) = [json.loads(line) for line in lines]
+            assert anchor["statement"]["checkpoint_id"] == str(found[tier].id)
+            assert p.tiers[tier].app.signer.check_anchor(anchor["statement"], anchor["signature"])
     finally:
         p.stop()
+
+
+def test_a_province_polls_the_anchors_and_checks_them_with_the_public_key(api: Api) -> None:
+    """Auditors and admins only; each anchor checks against the published key, and ``after``
+    returns only what the province has not kept yet."""
+    from shared.audit.signing import Verifier
+    from shared.domain import Actor
+
+    apply(api, "文昌舞蹈队", "2025-03-01")
+    api.platform.wait_until_projected()
+    auditor = api.auth(Actor("county-auditor", Tier.COUNTY, COUNTY, role="auditor"))
+    clerk = api.auth(county_op())
+    for route in ("/api/v1/audit/anchors", "/api/v1/audit/public-key"):
+        refused = api.county.get(route, headers=clerk)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "role_forbidden"
+    key = api.county.get("/api/v1/audit/public-key", headers=auditor).json()
+    province = Verifier.from_pem(key["public_key_pem"])
+    county = api.platform.tiers[Tier.COUNTY].app
+    village = api.platform.tiers[Tier.VILLAGE].app.recorder.chain_head()
+    held = {"village": (village.position, village.link)}  # the county store is still empty
+    first = county.record_checkpoint(date(2026, 12, 5), held, at=datetime(2026, 12, 5, tzinfo=UTC))
+    assert first is not None
+    kept = api.county.get("/api/v1/audit/anchors", headers=auditor).json()
+    assert [a["statement"]["checkpoint_id"] for a in kept["anchors"]] == [str(first.id)]
+    assert all(province.check_anchor(a["statement"], a["signature"]) for a in kept["anchors"])
+    second = county.record_checkpoint(
+        date(2026, 12, 5), {}, at=datetime(2026, 12, 5, 1, tzinfo=UTC)
+    )
+    assert second is not None
+    admin = api.auth(Actor("county-root", Tier.COUNTY, COUNTY, role="admin"))
+    more = api.county.get(
+        "/api/v1/audit/anchors", params={"after": kept["next_after"]}, headers=admin
+    ).json()
+    assert [a["statement"]["checkpoint_id"] for a in more["anchors"]] == [str(second.id)]
+    assert more["anchors"][0]["position"] > kept["next_after"]

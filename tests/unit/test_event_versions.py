@@ -106,3 +106,34 @@ def test_credit_list_events_before_clock_from_load_with_clocks_from_their_dates(
         assert listing["since"] == date(2025, 3, 3)
         restarted = date(2025, 4, 1) if len(old) == 2 else date(2025, 3, 3)
         assert listing["clock_from"] == restarted  # the trigger's effective date, as before
+
+
+def test_a_version_1_daily_checkpoint_loads_unsigned(platform: Platform) -> None:
+    """Checkpoints recorded before issue 11 had no period start and no signature."""
+    from shared.ledger import ChainCheckpoint, anchor_statement
+
+    county = platform.tiers[Tier.COUNTY].app
+    c = apps(platform)[2]
+    c.register(usci(1), "社工站", "services", VILLAGE, None, meta(county_op()))
+    day = date(2026, 12, 5)
+    assert county.record_checkpoint(day, {}) is not None
+    stored = county.recorder.select_notifications(0, 10, topics=[county.CHECKPOINT_TOPIC])[0]
+    new = county.mapper.to_domain_event(stored)
+    assert new.signature is not None and new.at is None
+    statement = anchor_statement("county", new.originator_id, day, None, new.heads)
+    assert county.signer.check_anchor(statement, new.signature)
+    state: dict[str, Any] = json.loads(stored.state)
+    assert state.pop("class_version") == 2
+    del state["at"], state["signature"]
+    old = county.mapper.to_domain_event(
+        StoredEvent(
+            stored.originator_id,
+            stored.originator_version,
+            stored.topic,
+            json.dumps(state).encode(),
+        )
+    )
+    assert isinstance(old, ChainCheckpoint.Recorded)
+    assert old.at is None and old.signature is None and old.heads == new.heads
+    # Exported as an anchor under its own id (what the province keeps).
+    assert county.anchor_of(stored)["statement"]["checkpoint_id"] == str(new.originator_id)

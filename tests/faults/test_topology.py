@@ -3,11 +3,13 @@ a Kafka-protocol broker, driven over HTTP like operators drive it."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
-from shared.jurisdiction import Tier
+from shared.jurisdiction import Tier, load
 from tests.faults.support import Deployment, reconcile, wait_for
-from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, village_op
+from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, usual_operators, village_op
 
 pytestmark = pytest.mark.postgres
 
@@ -35,7 +37,12 @@ def test_village_to_township_to_county_across_processes(deployment: Deployment) 
 
     wait_for(county_report_shows_it, 30, lambda: f"county report {ops.report(COUNTY)['figures']}")
     body = ops.report(COUNTY)
-    assert body["watermarks"] == {"village": 3, "township": 1, "county": 1}
+    # Each store: the operators' accounts opened at set-up (ADR 0012), then what was commanded.
+    opened = Counter(
+        str(a.tier) for a in usual_operators(load(deployment.settings.jurisdiction_file))
+    )
+    commanded = {"village": 3, "township": 1, "county": 1}
+    assert body["watermarks"] == {t: opened[t] + n for t, n in commanded.items()}
     assert body["figures"]["activity"]["money_spent_yuan"] == expected["activity.money_fen"] / 100
     township = next(c for c in body["children"] if c["code"] == TOWNSHIP)["figures"]
     assert township["activity"]["activities"] == 2

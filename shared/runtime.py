@@ -19,6 +19,7 @@ from shared.domain import CHINA
 from shared.hierarchy import tree_from
 from shared.identity import secrets
 from shared.identity.directory import Directory
+from shared.identity.oidc import OidcIssuer
 from shared.identity.tokens import Keyring
 from shared.integration.envelope import Envelope, topic_for
 from shared.jurisdiction import Jurisdiction, Tier
@@ -117,6 +118,7 @@ class TierRuntime:
     transport: Transport
     keyring: Keyring = field(default_factory=lambda: Keyring(""))
     directory: Directory = field(default_factory=lambda: Directory(lambda _: None, 0))
+    oidc: OidcIssuer | None = None  # a county's identity provider, if configured (ADR 0012)
     _consumer: Consumer | None = None
     _last_heal: float = 0.0
     _checkpointed: datetime | None = None
@@ -149,6 +151,13 @@ class TierRuntime:
             settings.secret, settings.secret_previous, timedelta(minutes=settings.token_minutes)
         )
         runtime.directory = Directory(runtime.store_of, settings.account_refresh_seconds)
+        if settings.oidc_issuer:
+            runtime.oidc = OidcIssuer(
+                settings.oidc_issuer,
+                settings.oidc_jwks_url,
+                settings.oidc_audience,
+                settings.oidc_claim,
+            )
         app.add_listener(runtime._wake.set)
         return runtime
 

@@ -50,6 +50,11 @@ class Settings:
     account_refresh_seconds: float = 30.0
     login_max_failures: int = 5
     login_lock_minutes: float = 15.0
+    # A county's OIDC identity provider (ADR 0012): issuer URL, JWKS URL, audience, claim.
+    oidc_issuer: str = ""
+    oidc_jwks_url: str = ""
+    oidc_audience: str = "sanji"
+    oidc_claim: str = "preferred_username"
     # Backdating (ADR 0013): effective dates further back need a reason and the admin role.
     backdate_days: int = 30
     # Tamper evidence anchored outside the database (ADR 0006, issue 11).
@@ -67,6 +72,8 @@ class Settings:
         if not 0 <= self.account_refresh_seconds <= 60:
             # The stated bound on how late a disabled account is refused (ADR 0012).
             raise ValueError("SANJI_ACCOUNT_REFRESH_SECONDS must be between 0 and 60")
+        if bool(self.oidc_issuer) != bool(self.oidc_jwks_url):
+            raise ValueError("SANJI_OIDC_ISSUER and SANJI_OIDC_JWKS_URL go together")
         if self.hash_algorithm not in ALGORITHMS:
             raise ValueError(f"SANJI_HASH must be one of {ALGORITHMS}, got {self.hash_algorithm!r}")
 
@@ -104,6 +111,10 @@ class Settings:
             ),
             login_max_failures=int(get("SANJI_LOGIN_MAX_FAILURES", s.login_max_failures)),
             login_lock_minutes=float(get("SANJI_LOGIN_LOCK_MINUTES", s.login_lock_minutes)),
+            oidc_issuer=get("SANJI_OIDC_ISSUER", s.oidc_issuer),
+            oidc_jwks_url=get("SANJI_OIDC_JWKS_URL", s.oidc_jwks_url),
+            oidc_audience=get("SANJI_OIDC_AUDIENCE", s.oidc_audience),
+            oidc_claim=get("SANJI_OIDC_CLAIM", s.oidc_claim),
             backdate_days=parse_window(get("SANJI_BACKDATE_DAYS", str(s.backdate_days))),
             checkpoint_seconds=float(get("SANJI_CHECKPOINT_SECONDS", s.checkpoint_seconds)),
             signing_key_file=Path(k) if (k := get("SANJI_SIGNING_KEY_FILE")) else None,

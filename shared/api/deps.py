@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Annotated
 from uuid import uuid4
@@ -14,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from shared import backdating
 from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
+from shared.identity.accounts import account_id
 from shared.identity.directory import AccountView
-from shared.identity.tokens import Unauthenticated
+from shared.identity.tokens import Claims, Unauthenticated
 from shared.jurisdiction import Tier, contains
 from shared.runtime import TierRuntime
 
@@ -54,14 +56,47 @@ async def authenticated(
         raise Unauthenticated(
             "missing_token", "请先登录 / log in first: send 'Authorization: Bearer <token>'"
         )
-    claims = runtime.keyring.read(raw, runtime.app.clock())
-    view = runtime.directory.cached(claims.account_id)
-    if view is None:  # not read within the refresh bound: the store read runs off the loop
-        view = await run_in_threadpool(runtime.directory.get, Tier(claims.tier), claims.account_id)
+    if runtime.oidc is not None and runtime.oidc.issued(raw):
+        claims, view = await run_in_threadpool(_from_issuer, runtime, raw)
+    else:
+        claims = runtime.keyring.read(raw, runtime.app.clock())
+        view = runtime.directory.cached(claims.account_id)
+        if view is None:  # not read within the refresh bound: the store read runs off the loop
+            view = await run_in_threadpool(
+                runtime.directory.get, Tier(claims.tier), claims.account_id
+            )
     view = runtime.directory.authenticate(claims, view)
     request.state.claims = claims
     request.state.actor = view.actor()
     return view
+
+
+def _from_issuer(runtime: TierRuntime, token: str) -> tuple[Claims, AccountView | None]:
+    """Claims of a token from the county's identity provider, for the account of this tier
+    its mapping claim names (ADR 0012). The password and the security version are the
+    provider's business: a first-login password change does not apply."""
+    assert runtime.oidc is not None
+    now = runtime.app.clock()
+    username, session, expires = runtime.oidc.username(token, now)
+    id = str(account_id(runtime.tier, username))
+    view = runtime.directory.cached(id) or runtime.directory.get(runtime.tier, id)
+    if view is None:
+        raise Unauthenticated(
+            "account_unknown", f"没有与统一身份 {username} 对应的账号 / no account {username}"
+        )
+    view = replace(view, must_change_password=False)
+    claims = Claims(
+        id,
+        str(runtime.tier),
+        view.division,
+        view.roles,
+        view.name,
+        view.security_version,
+        session,
+        now,
+        expires,
+    )
+    return claims, view
 
 
 Account = Annotated[AccountView, Depends(authenticated)]

@@ -185,7 +185,9 @@ def build_platform(
     data_dir: Path,
     clock: Callable[[], datetime] | None = None,
     backdate_days: int = Settings.backdate_days,
+    **settings: Any,
 ) -> Platform:
+    """The three tiers in memory; ``settings`` override the tests' defaults."""
     # No daily checkpoint thread: tests that count stored events record checkpoints themselves.
     # Nor rule timers (ADR 0007): tests that need them move a clock and call run_due.
     p = Platform.build(
@@ -195,6 +197,7 @@ def build_platform(
             daily_checkpoint=False,
             supervision_seconds=0,
             backdate_days=backdate_days,
+            **settings,
         )
     )
     if clock is not None:

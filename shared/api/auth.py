@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared.api.deps import Account, Runtime
-from shared.domain import CHINA, Actor, InvalidInput, Meta
+from shared.domain import CHINA, InvalidInput, Meta
 from shared.identity import passwords
 from shared.identity.accounts import Account as AccountRecord
 from shared.identity.directory import AccountView
@@ -75,14 +75,7 @@ class AccountOut(BaseModel):
 
 def self_meta(account: AccountRecord, runtime: TierRuntime, correlation: str) -> Meta:
     """Meta of what a person records about their own account (logins, their password)."""
-    actor = Actor(
-        str(account.id),
-        runtime.tier,
-        account.division,
-        "operator" if "operator" in account.roles else account.roles[0],
-        account.name,
-        tuple(account.roles),
-    )
+    actor = AccountView.of(account).actor()
     return Meta(actor=actor, effective_at=runtime.app.clock(), correlation_id=correlation)
 
 

@@ -15,11 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.platform import Platform
 from shared.domain import Actor
 from shared.identity.accounts import account_id
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 from tests.helpers import (
     COUNTY,
     RURAL_TOWNSHIP,
@@ -27,6 +25,7 @@ from tests.helpers import (
     VILLAGE,
     VILLAGE_2,
     Api,
+    build_platform,
     meta,
     stores_nothing,
     village_op,
@@ -65,15 +64,7 @@ def open_clerk(api: Api, username: str = "wangfang", division: str = VILLAGE) ->
 @pytest.fixture
 def quick_api(tmp_path: Path) -> Iterator[Api]:
     """A platform whose processes re-read an account at most one second old."""
-    p = Platform.build(
-        Settings(
-            persistence="memory",
-            data_dir=tmp_path,
-            daily_checkpoint=False,
-            supervision_seconds=0,
-            account_refresh_seconds=1,
-        )
-    )
+    p = build_platform(tmp_path, account_refresh_seconds=1)
     p.start()
     yield Api.of(p)
     p.stop()

@@ -17,11 +17,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.platform import Platform
 from shared.domain import Actor
 from shared.jurisdiction import Tier
-from shared.settings import Settings
-from tests.helpers import VILLAGE, Api, meta
+from tests.helpers import VILLAGE, Api, build_platform, meta
 
 ISSUER = "https://idp.example.gov.cn/realms/county"
 AUDIENCE = "sanji"
@@ -74,17 +72,7 @@ def idp() -> Iterator[Issuer]:
 
 @pytest.fixture
 def oidc_api(tmp_path: Path, idp: Issuer) -> Iterator[Api]:
-    p = Platform.build(
-        Settings(
-            persistence="memory",
-            data_dir=tmp_path,
-            daily_checkpoint=False,
-            supervision_seconds=0,
-            oidc_issuer=ISSUER,
-            oidc_jwks_url=idp.url,
-            oidc_audience=AUDIENCE,
-        )
-    )
+    p = build_platform(tmp_path, oidc_issuer=ISSUER, oidc_jwks_url=idp.url, oidc_audience=AUDIENCE)
     p.start()
     yield Api.of(p)
     p.stop()

@@ -230,8 +230,11 @@ def _check(runtime: TierRuntime, actor: Actor, name: str, value: str) -> None:
         today = runtime.app.clock().astimezone(CHINA).date()
         refused = not runtime.app.in_charge(actor, code, today)
     if refused:
+        # One answer for "elsewhere" and "not known here (yet)": telling them apart would tell
+        # which ids exist. A record another tier has just made arrives within seconds, so
+        # the message says to retry (ADR 0014).
         raise OutOfJurisdiction(
             "out_of_jurisdiction",
-            f"{name}={value} 不在本账号辖区（{actor.division}）/ outside your jurisdiction "
-            f"({actor.division})",
+            f"{name}={value} 不在本账号辖区（{actor.division}），或本级尚未同步，请稍后重试 / "
+            f"outside your jurisdiction ({actor.division}), or not known here yet: retry shortly",
         )

@@ -199,7 +199,10 @@ class Operators:
                 if r.status_code in (200, 201):
                     result: dict[str, Any] = r.json()
                     return result
-                if r.status_code < 500 and r.status_code not in (404, 409):
+                # 404/409: another tier's fact not projected here yet; so is a 403 for a record
+                # this tier does not know yet, below the county (ADR 0014).
+                not_yet = r.status_code == 403 and "not known here yet" in r.text
+                if r.status_code < 500 and r.status_code not in (404, 409) and not not_yet:
                     raise Rejected(f"{tier} {path}: {r.status_code} {r.text}")
                 reason = str(r.status_code)
                 last = f"{r.status_code} {r.text[:300]}"

@@ -389,6 +389,7 @@ def test_start_refuses_postgres_db_functions(
         "SANJI_PERSISTENCE": "postgres",
         "SANJI_POSTGRES_URL": pg_settings.postgres_url,
         "SANJI_DATA_DIR": str(pg_settings.data_dir),
+        "SANJI_SECRET": pg_settings.secret,
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
     }
     done = subprocess.run(

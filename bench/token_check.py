@@ -1,0 +1,81 @@
+"""What checking an access token costs a request (ADR 0012), against the HMAC check it replaced.
+
+The check a warm request makes: decode and verify the JWT (HS256), then compare it with the
+account as this process last read it (no I/O). The baseline, measured in the same run, is the
+earlier stateless token: HMAC-SHA256 over a base64 JSON body and a JSON decode.
+
+    .venv/bin/python bench/token_check.py [--n 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import timeit
+from datetime import UTC, datetime
+
+from shared.identity.directory import AccountView, Directory
+from shared.identity.tokens import Keyring
+from shared.jurisdiction import Tier
+
+SECRET = "k" * 48
+
+
+def jwt_check() -> object:
+    ring = Keyring(SECRET)
+    now = datetime.now(UTC)
+    token, _ = ring.mint(
+        account_id="a",
+        tier="village",
+        division="330699001001",
+        roles=("operator",),
+        name="张三",
+        version=1,
+        now=now,
+    )
+    view = AccountView(
+        "a", "u", "张三", Tier.VILLAGE, "330699001001", ("operator",), True, False, 1, frozenset()
+    )
+    directory = Directory(lambda tier: None, 30)
+    directory.get = lambda tier, id: view  # type: ignore[method-assign]
+    directory.get(Tier.VILLAGE, "a")
+
+    def check() -> None:
+        claims = ring.read(token, now)
+        Directory.authenticate(claims, view)
+
+    return check
+
+
+def hmac_check() -> object:
+    claims = {"id": "village-330699001001", "tier": "village", "division": "330699001001"}
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    signature = hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()[:43]
+
+    def check() -> None:
+        expected = hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()[:43]
+        assert hmac.compare_digest(signature, expected)
+        json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+    return check
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20000)
+    args = parser.parse_args()
+    rounds = {}
+    for name, make in (("hmac (baseline)", hmac_check), ("jwt + account", jwt_check)):
+        check = make()
+        rounds[name] = min(timeit.repeat(check, number=args.n, repeat=5)) / args.n * 1e6  # type: ignore[arg-type]
+    base = rounds["hmac (baseline)"]
+    for name, us in rounds.items():
+        print(f"[bench] {name:<16} {us:6.1f} µs per request ({us / base:.1f}x the baseline)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -46,6 +46,23 @@ class AccountChangeIn(BaseModel):
 
 class StatusIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="理由 / reason")
+
+
+class AccountRowOut(BaseModel):
+    """账号 / An account of any tier, as every tier's read model knows it (no password)."""
+
+    account_id: str
+    username: str
+    name: str = Field(description="姓名 / the person's name")
+    tier: str
+    division_code: str
+    roles: list[str]
+    enabled: bool
+    must_change_password: bool
+    locked_until: str | None = Field(description="锁定至 / locked until (ISO 8601), if locked")
+    last_login_at: str | None
+    created_at: str
+    changed_at: str
 
 
 class CreatedOut(CommandOut):
@@ -87,7 +104,7 @@ def _done(runtime: Runtime, result: CommandResult) -> CommandOut:
 @router.get("")
 def list_accounts(
     person: Person, runtime: Runtime, division: str | None = Query(None, pattern=r"^\d{12}$")
-) -> list[dict[str, Any]]:
+) -> list[AccountRowOut]:
     """账号列表 / Accounts of every tier in a division and below (admins and auditors)."""
     if not (person.has("admin") or person.has("auditor")):
         raise OutOfJurisdiction("not_account_admin", "只有管理员或审计可以查看 / admins only")
@@ -98,7 +115,15 @@ def list_accounts(
     with runtime.db.transaction() as tx:
         rows = rm.within(tx, tree.patterns(code))
     return [
-        {**dict(r), "roles": json.loads(r["roles"]), "enabled": bool(r["enabled"])} for r in rows
+        AccountRowOut.model_validate(
+            {
+                **dict(r),
+                "roles": json.loads(r["roles"]),
+                "enabled": bool(r["enabled"]),
+                "must_change_password": bool(r["must_change_password"]),
+            }
+        )
+        for r in rows
     ]
 
 

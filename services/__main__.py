@@ -69,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     integrity.add_arguments(sub)
     accounts_cli.add_arguments(sub)
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as e:  # one line naming the variable, not a traceback
+        print(f"[sanji] {e}", file=sys.stderr)
+        return 2
     try:
         return _dispatch(args, settings)
     except InsecureSecret as e:

@@ -6,10 +6,16 @@ Kafka) by these settings alone; nothing else reads os.environ.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Any, get_type_hints
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import Field as PydanticField
 
 from shared.backdating import parse_window
 from shared.calendar import DEFAULT_CALENDAR
@@ -61,6 +67,15 @@ class Settings:
     checkpoint_seconds: float = 3600.0  # signed checkpoint (anchor) period; daily ones as before
     signing_key_file: Path | None = None  # None: <data dir>/signing-key.pem, made once
     anchor_dir: Path | None = None  # None: <data dir>/anchors/, one <tier>.jsonl each
+    # Limits (issue 12): body size, commands per second per account (0: off), reproductions and
+    # known-at reports running at once per process, ids in a caller-supplied draw record.
+    max_body_bytes: int = 1_048_576
+    rate_limit_per_second: float = 20.0
+    expensive_concurrency: int = 2
+    max_reproduction_ids: int = 100_000
+    # Operations (issue 12): a bearer token /metrics requires ("" = none) and the JSON request log.
+    metrics_token: str = ""
+    request_log: bool = True
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:
@@ -79,47 +94,28 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Every field from ``SANJI_<FIELD>`` (names in ``ENV_NAMES`` otherwise), validated by
+        a pydantic model made from the fields: a new field is read without a line here, and a
+        wrong value is one ``SettingsError`` line naming the variable and what it accepts."""
+        model = _env_model()
+        given: dict[str, str] = {}  # by variable name
+        for info in model.model_fields.values():
+            variable = str(info.validation_alias)
+            raw = environ.get(variable)
+            if raw is not None:
+                given[variable] = raw
+        try:
+            parsed = model.model_validate(given).model_dump(exclude_unset=True)
+        except ValidationError as e:
+            err = e.errors()[0]
+            variable = str(err["loc"][0])
+            problem = str(err["msg"]).removeprefix("Value error, ")
+            raise SettingsError(
+                f"{variable}={given.get(variable)!r} is not valid: {problem}"
+            ) from None
         s = cls()
-        get = environ.get
-        ports = {t: int(get(f"SANJI_{t.upper()}_PORT", s.ports[t])) for t in Tier}
-        return replace(
-            s,
-            persistence=get("SANJI_PERSISTENCE", s.persistence),
-            data_dir=Path(get("SANJI_DATA_DIR", str(s.data_dir))),
-            postgres_url=get("SANJI_POSTGRES_URL", s.postgres_url),
-            transport=get("SANJI_TRANSPORT", s.transport),
-            kafka_bootstrap=get("SANJI_KAFKA_BOOTSTRAP", s.kafka_bootstrap),
-            jurisdiction_file=Path(get("SANJI_JURISDICTION_FILE", str(s.jurisdiction_file))),
-            rules_file=Path(get("SANJI_RULES_FILE", str(s.rules_file))),
-            calendar_file=Path(get("SANJI_CALENDAR_FILE", str(s.calendar_file))),
-            secret=get("SANJI_SECRET", s.secret),
-            host=get("SANJI_HOST", s.host),
-            ports=ports,
-            demo=get("SANJI_DEMO", "y").lower() in ("y", "yes", "1", "true"),
-            demo_seed=int(get("SANJI_DEMO_SEED", s.demo_seed)),
-            report_warm_seconds=float(get("SANJI_REPORT_WARM_SECONDS", s.report_warm_seconds)),
-            hash_algorithm=get("SANJI_HASH", s.hash_algorithm),
-            daily_checkpoint=get("SANJI_DAILY_CHECKPOINT", "y").lower()
-            in ("y", "yes", "1", "true"),
-            supervision_seconds=float(get("SANJI_SUPERVISION_SECONDS", s.supervision_seconds)),
-            secret_previous=tuple(
-                k.strip() for k in get("SANJI_SECRET_PREVIOUS", "").split(",") if k.strip()
-            ),
-            token_minutes=float(get("SANJI_TOKEN_MINUTES", s.token_minutes)),
-            account_refresh_seconds=float(
-                get("SANJI_ACCOUNT_REFRESH_SECONDS", s.account_refresh_seconds)
-            ),
-            login_max_failures=int(get("SANJI_LOGIN_MAX_FAILURES", s.login_max_failures)),
-            login_lock_minutes=float(get("SANJI_LOGIN_LOCK_MINUTES", s.login_lock_minutes)),
-            oidc_issuer=get("SANJI_OIDC_ISSUER", s.oidc_issuer),
-            oidc_jwks_url=get("SANJI_OIDC_JWKS_URL", s.oidc_jwks_url),
-            oidc_audience=get("SANJI_OIDC_AUDIENCE", s.oidc_audience),
-            oidc_claim=get("SANJI_OIDC_CLAIM", s.oidc_claim),
-            backdate_days=parse_window(get("SANJI_BACKDATE_DAYS", str(s.backdate_days))),
-            checkpoint_seconds=float(get("SANJI_CHECKPOINT_SECONDS", s.checkpoint_seconds)),
-            signing_key_file=Path(k) if (k := get("SANJI_SIGNING_KEY_FILE")) else None,
-            anchor_dir=Path(a) if (a := get("SANJI_ANCHOR_DIR")) else None,
-        )
+        ports = {t: parsed.pop(f"{t}_port", s.ports[t]) for t in Tier}
+        return replace(s, ports=ports, **parsed)
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:
         """eventsourcing settings for one tier's event store."""
@@ -180,3 +176,72 @@ class Settings:
 
     def anchor_path(self) -> Path:
         return self.anchor_dir or self.data_dir / "anchors"
+
+
+# ------------------------------------------------------------------ reading the environment
+
+
+class SettingsError(ValueError):
+    """A SANJI_* variable with a value its setting does not accept (one line, for stderr)."""
+
+
+# Fields whose variable is not SANJI_<FIELD>.
+ENV_NAMES = {"hash_algorithm": "SANJI_HASH"}
+TRUE = ("y", "yes", "1", "true", "on")
+FALSE = ("n", "no", "0", "false", "off")
+
+
+def _flag(raw: object) -> object:
+    # Stricter than pydantic's bool: "on" used to read as false; now anything unknown is refused.
+    if isinstance(raw, str):
+        if raw.strip().lower() in TRUE:
+            return True
+        if raw.strip().lower() in FALSE:
+            return False
+        raise ValueError(f"accepts {'/'.join(TRUE)} or {'/'.join(FALSE)}")
+    return raw
+
+
+def _optional(raw: object) -> object:
+    return None if raw == "" else raw  # an empty path means "the default place"
+
+
+def _keys(raw: object) -> object:
+    if isinstance(raw, str):
+        return tuple(k.strip() for k in raw.split(",") if k.strip())
+    return raw
+
+
+def _window(raw: object) -> object:
+    return parse_window(raw) if isinstance(raw, str) else raw
+
+
+_SPECIAL: dict[str, Any] = {
+    "secret_previous": Annotated[tuple[str, ...], BeforeValidator(_keys)],
+    "backdate_days": Annotated[int, BeforeValidator(_window)],
+}
+
+
+@functools.cache
+def _env_model() -> type[BaseModel]:
+    hints = get_type_hints(Settings)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        if f.name == "ports":
+            continue
+        kind = _SPECIAL.get(f.name, hints[f.name])
+        if kind is bool:
+            kind = Annotated[bool, BeforeValidator(_flag)]
+        elif f.name.endswith(("_file", "_dir")) and f.default is None:
+            kind = Annotated[kind, BeforeValidator(_optional)]
+        env = ENV_NAMES.get(f.name, f"SANJI_{f.name.upper()}")
+        fields[f.name] = (kind, PydanticField(None, validation_alias=env))
+    for tier in Tier:
+        fields[f"{tier}_port"] = (
+            Annotated[int, PydanticField(ge=1, le=65535)],
+            PydanticField(None, validation_alias=f"SANJI_{tier.upper()}_PORT"),
+        )
+    model: type[BaseModel] = create_model(
+        "SettingsFromEnv", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    return model

@@ -13,6 +13,7 @@ from shared.api import (
     auth,
     divisions,
     errors,
+    limits,
     platforms,
     reports,
     returns,
@@ -63,6 +64,15 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     # Outermost: logs reads of one organisation's record with the status actually answered.
     app.add_middleware(
         access_log.AccessLog, db=runtime.db, tier=str(runtime.tier), clock=runtime.app.clock
+    )
+    # Around the access log: expensive reads bounded, then bodies over the limit refused before
+    # anything reads them or checks a token (shared/api/limits.py).
+    settings = runtime.settings
+    limits.install(
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        rate_per_second=settings.rate_limit_per_second,
+        concurrency=settings.expensive_concurrency,
     )
     return app
 

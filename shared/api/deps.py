@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared import backdating
+from shared.api import limits
 from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.identity.accounts import account_id
 from shared.identity.directory import AccountView
@@ -68,6 +69,13 @@ async def authenticated(
     view = runtime.directory.authenticate(claims, view)
     request.state.claims = claims
     request.state.actor = view.actor()
+    # Keyed on the account, so it runs here, once the token names one (shared/api/limits.py).
+    limits.spend(
+        request.state,
+        getattr(request.app.state, "rate_buckets", None),
+        request.method,
+        claims.account_id,
+    )
     return view
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from shared import draws
 from shared.api.commands import CREATED, CommandIn
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.limits import check_ids
 from shared.domain import Actor, InvalidInput, NotFound, OutOfJurisdiction
 from shared.jurisdiction import contains, prefix_of
 from shared.projection import sampling as rm
@@ -125,6 +126,8 @@ def reproduce_record(body: ReproductionIn, runtime: Runtime, operator: Operator)
     """复核抽签记录 / Reproduce a draw record an auditor holds (its own copy): a record
     altered anywhere (seed, population, hash, quota, selection) does not reproduce."""
     record = body.record.get("record", body.record)
+    limit = runtime.settings.max_reproduction_ids  # the cost grows with the population
+    check_ids("population", record.get("population") if isinstance(record, dict) else None, limit)
     try:
         return _reproduce(runtime, record, body.record.get("rule_version"))
     except (KeyError, TypeError, ValueError) as e:

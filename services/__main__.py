@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import signal
 import socket
 import sys
@@ -30,6 +29,7 @@ from services.demo import load_demo
 from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
+from shared.api import observability
 from shared.identity.secrets import InsecureSecret
 from shared.jurisdiction import Area, Jurisdiction, Tier
 from shared.settings import Settings
@@ -121,7 +121,7 @@ def tokens(settings: Settings) -> int:
 
 
 def embedded(settings: Settings) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    observability.configure_logging()  # JSON lines; the access lines are the app's own
     if settings.persistence == "postgres" or settings.transport == "kafka":
         initialise(settings)
     platform = Platform.build(settings)
@@ -149,7 +149,10 @@ def _bind(settings: Settings, platform: Platform) -> list[tuple[_Server, socket.
     servers = []
     for tier, runtime in platform.tiers.items():
         app = BOOTSTRAPS[tier].build_api(runtime)
-        config = uvicorn.Config(app, settings.host, settings.ports[tier], log_level="warning")
+        # uvicorn's access log stays off: the app writes one JSON line per request itself.
+        config = uvicorn.Config(
+            app, settings.host, settings.ports[tier], log_level="warning", access_log=False
+        )
         try:
             sock = config.bind_socket()
         except SystemExit:

@@ -14,6 +14,7 @@ import threading
 import uvicorn
 
 from services.platform import BOOTSTRAPS
+from shared.api import observability
 from shared.identity import secrets
 from shared.jurisdiction import Tier, load
 from shared.runtime import AppSourceReader, TierRuntime
@@ -45,9 +46,7 @@ def build(settings: Settings, tier: Tier) -> TierRuntime:
 
 
 def run(settings: Settings, tier: Tier, role: str) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    observability.configure_logging(logging.INFO)  # JSON lines, one per request too
     runtime = build(settings, tier)
     log.info(
         "%s %s starting (persistence=%s, transport=%s)",
@@ -59,7 +58,14 @@ def run(settings: Settings, tier: Tier, role: str) -> int:
     try:
         if role == "api":
             app = BOOTSTRAPS[tier].build_api(runtime)
-            uvicorn.run(app, host=settings.host, port=settings.ports[tier], log_level="warning")
+            # uvicorn's access log stays off: the app writes one JSON line per request itself.
+            uvicorn.run(
+                app,
+                host=settings.host,
+                port=settings.ports[tier],
+                log_level="warning",
+                access_log=False,
+            )
         else:
             stop = threading.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -12,8 +12,10 @@ from shared.api import (
     audit,
     auth,
     divisions,
+    docs,
     errors,
     limits,
+    observability,
     platforms,
     reports,
     returns,
@@ -46,6 +48,9 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
         ),
         # Scope is checked here, for every route, before the route runs (ADR 0014).
         dependencies=[Depends(scope.in_scope)],
+        # Served from local assets instead of a CDN (shared/api/docs.py).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -74,6 +79,9 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
         rate_per_second=settings.rate_limit_per_second,
         concurrency=settings.expensive_concurrency,
     )
+    docs.install(app)
+    # Outermost of all: request id, access line and metrics for every answer (413s included).
+    observability.install(app, runtime)
     return app
 
 

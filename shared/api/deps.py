@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shared import backdating
 from shared.api import limits
+from shared.api.observability import request_id
 from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.identity.accounts import account_id
 from shared.identity.directory import AccountView
@@ -186,7 +187,9 @@ async def command_meta(
     return Meta(
         actor=operator,
         effective_at=effective_at,
-        correlation_id=x_correlation_id or str(uuid4()),
+        # An explicit correlation id (a caller's saga) wins; else the request's own id, so the
+        # events and the access line of one request share one id (shared/api/observability.py).
+        correlation_id=x_correlation_id or request_id(request.state) or str(uuid4()),
         causation_id=x_causation_id,
         idempotency_key=idempotency_key,
         request_hash=digest if idempotency_key else None,

@@ -197,7 +197,9 @@ def build_platform(
             daily_checkpoint=False,
             supervision_seconds=0,
             backdate_days=backdate_days,
-            **settings,
+            # Tests replay many commands a second as one operator, as an import script would;
+            # the per-account limit is tested on its own (tests/e2e/test_limits.py).
+            **{"rate_limit_per_second": 0, **settings},
         )
     )
     if clock is not None:

@@ -486,6 +486,9 @@ class Deployment:
             # Delivery is what these tests count; the daily checkpoint is tested on its own.
             "SANJI_DAILY_CHECKPOINT": "n",
             "SANJI_SUPERVISION_SECONDS": "0",  # no rule timers either (ADR 0007)
+            # These tests drive load from a few operators; the per-account limit is tested in
+            # tests/e2e/test_limits.py.
+            "SANJI_RATE_LIMIT_PER_SECOND": "0",
             "SANJI_POSTGRES_URL": postgres_url,
             "SANJI_TRANSPORT": "kafka",
             "SANJI_KAFKA_BOOTSTRAP": broker.bootstrap,

@@ -47,16 +47,12 @@ class Supervision(_Base):
     # ------------------------------------------------------------ rules in force
 
     def credit_rules(self, day: date) -> credit.CreditRules:
-        rule = self.rules.in_force(day).credit
-        if rule is None:
-            raise Conflict("no_rule_in_force", f"no credit rule version in force on {day}")
-        return credit.CreditRules.of(rule)
+        # version_on refuses a day before the family's first version with 409
+        # rule_not_in_force naming the family (in_force would name density, issue 12).
+        return credit.CreditRules.of(self.rules.version_on("credit", day))
 
     def evaluation_rule(self, day: date) -> RuleVersion:
-        rule = self.rules.in_force(day).evaluation
-        if rule is None:
-            raise Conflict("no_rule_in_force", f"no evaluation rule version in force on {day}")
-        return rule
+        return self.rules.version_on("evaluation", day)
 
     # ------------------------------------------------------------ commands
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -537,6 +537,24 @@ def seed_approvals(p: Platform, year: int) -> tuple[UUID, UUID]:
     decide(t, township_op(), activity, Action.APPROVE)
     decide(c, county_op(), activity, Action.ACCEPT)
     return annual, activity
+
+
+def seed_recount(p: Platform) -> None:
+    """A removal deadline counted provisionally, then recounted by the timer once another
+    calendar version is loaded (issue 12): the county's ``removal_due_recomputed`` event.
+    Apart from the other seeds so their positions stay as they were."""
+    c = apps(p)[2]
+    org = c.register(usci(41), "青溪志愿队", "services", VILLAGE, None, meta(county_op())).id
+    c.record_credit_trigger(org, "missed_annual_report", "年报未报送", meta(county_op()))
+    p.drain()
+    loaded = c.calendar
+    # A version with no years: every day counted is past its data, so the deadline is provisional.
+    c.calendar = replace(loaded, version="calendar/test/none/v0", years=frozenset())
+    c.verify_rectification(org, meta(county_op()))
+    c.calendar = loaded
+    p.drain()
+    c.run_due()
+    p.drain()
 
 
 def seed_supervision(p: Platform, h: History) -> None:

@@ -20,6 +20,8 @@ from shared.api import (
     scope,
 )
 from shared.api.deps import Runtime
+from shared.calendar import horizon
+from shared.domain import legal_date
 from shared.runtime import TierRuntime
 
 TITLES = {
@@ -79,7 +81,8 @@ def health(runtime: Runtime) -> dict[str, Any]:
 @_health.get("/ready")
 def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
     """就绪与传输延迟 / Readiness: relay lag of this tier's store, projector lag per source, and
-    dead letters. 503 while a source is stopped on a dead letter (ADR 0003)."""
+    dead letters. 503 while a source is stopped on a dead letter (ADR 0003). ``calendar_horizon``
+    warns 60 days before the working-day calendar runs out (ADR 0007); it never makes a 503."""
     head = runtime.app.recorder.max_notification_id() or 0
     relayed = runtime.relay.position()
     blocked = sorted(runtime.projector.blocked_sources())
@@ -95,4 +98,5 @@ def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
         "projector_lag": runtime.projector.lag(),
         "blocked_sources": blocked,
         "dead_letters": len(runtime.projector.dead_letters()),
+        "calendar_horizon": horizon(legal_date(runtime.app.clock()), runtime.app.calendar),
     }

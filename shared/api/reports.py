@@ -19,7 +19,7 @@ from shared.reporting import catalogue, ranking, report
 from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.zombies import zombie_list
-from shared.rules import RuleSet
+from shared.rules import RuleNotInForce, RuleSet
 
 router = APIRouter(prefix="/api/v1", tags=["reports 报表"])
 
@@ -80,7 +80,7 @@ def _when(
 ) -> Moment:
     today = runtime.app.clock().astimezone(CHINA).date()
     day, p = resolve(today, as_of, period, start, end)
-    return Moment(day, p, runtime.rules.in_force(day), tree, today)
+    return Moment(day, p, runtime.rules.for_report(day), tree, today)
 
 
 async def _moment(
@@ -257,7 +257,9 @@ def zombies(
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
-        rows = zombie_list(tx, division_code, day, rules, j)
+        # No zombie rule in force: no organisation is a zombie by it, and the count is unknown.
+        withheld = "zombie" in rules.withheld
+        rows = [] if withheld else zombie_list(tx, division_code, day, rules, j)
     if format != "json":
         flat = [{**r, "reason_text": [x["zh"] for x in r["reasons"]]} for r in rows]
         body = _table(format, "僵尸组织名单", ZOMBIE_COLUMNS, flat)
@@ -266,11 +268,12 @@ def zombies(
         "division_code": division_code,
         "as_of": day.isoformat(),
         "rule_versions": rules.versions,
-        "window_months": rules.zombie_window_months,
+        "window_months": None if withheld else rules.zombie_window_months,
         "watermarks": marks,
         "tree": describe_tree(j, tree),
-        "count": len(rows),
+        "count": None if withheld else len(rows),
         "organisations": rows,
+        **_rule_not_in_force(rules, "zombie", day),
     }
 
 
@@ -308,7 +311,8 @@ def ranking_list(
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
-        entries = ranking.rank(tx, j, division_code, day, rules)
+        withheld = "ranking" in rules.withheld  # no weights in force: nobody is ranked
+        entries = [] if withheld else ranking.rank(tx, j, division_code, day, rules)
     page = entries[offset : offset + limit]
     if format != "json":
         flat = [{**e, **e["scores"]} for e in page]
@@ -318,12 +322,21 @@ def ranking_list(
         "division_code": division_code,
         "as_of": day.isoformat(),
         "rule_versions": rules.versions,
-        "weights": rules.ranking.parameters["weights"],
+        "weights": None if withheld else rules.ranking.parameters["weights"],
         "watermarks": marks,
         "tree": describe_tree(j, tree),
-        "total": len(entries),
+        "total": None if withheld else len(entries),
         "organisations": page,
+        **_rule_not_in_force(rules, "ranking", day),
     }
+
+
+def _rule_not_in_force(rules: RuleSet, family: str, day: date) -> dict[str, Any]:
+    """A list that needs a rule not in force on ``day`` says so beside its empty rows (issue
+    12); the key is absent otherwise, so lists from before keep their shape."""
+    if family not in rules.withheld:
+        return {}
+    return {"not_applicable": RuleNotInForce(family, day).as_reason()}
 
 
 @router.get("/reconciliation/{division_code}")

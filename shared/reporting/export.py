@@ -49,6 +49,8 @@ __all__ = [
 BOM = "\ufeff"
 DIVISION_SUFFIX = "（本级合计）"
 LIST_SEPARATOR = "；"
+# A figure whose rule was not in force (issue 12; the report's ``not_applicable`` map).
+NOT_APPLICABLE = "不适用 / not applicable"
 FIXED_HEADERS = ["分组 Group", "指标 Metric", "单位 Unit", "可加 Additive"]
 
 # Display forms of the catalogue's non-Chinese units (the catalogue keeps the canonical unit).
@@ -249,7 +251,16 @@ def _preamble(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     if report.get("tree"):
         rows.append(("区划树", tree_text(report)))
+    if text := not_applicable_text(report):
+        rows.append(("不适用 Not applicable", text))
     return rows
+
+
+def not_applicable_text(report: Mapping[str, Any]) -> str:
+    """One sentence per rule family not in force on the as-of date (issue 12), or ""."""
+    reasons = (report.get("not_applicable") or {}).values()
+    by_family = {r["family"]: r["message"] for r in reasons if isinstance(r, Mapping)}
+    return LIST_SEPARATOR.join(by_family.values())
 
 
 # ------------------------------------------------------------------ the report table
@@ -269,6 +280,9 @@ def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object
         *(division_name(c) for c in divs[1:]),
     ]
     flat = [division_figures(d) for d in divs]
+    # A figure whose rule was not in force on the as-of date (issue 12) says so in every
+    # column, rather than an empty cell a reader would take for "no denominator".
+    withheld = report.get("not_applicable") or {}
     rows: list[list[object]] = []
     for key in metric_keys(report):
         m = lookup(key)
@@ -278,7 +292,7 @@ def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object
                 m.zh,
                 display_unit(m.unit),
                 "是" if m.additive else "否",
-                *(f.get(key) for f in flat),
+                *(NOT_APPLICABLE if key in withheld else f.get(key) for f in flat),
             ]
         )
     return headers, rows

@@ -21,6 +21,7 @@ from typing import Any
 from shared.reporting.catalogue import GROUPS, Group, lookup
 from shared.reporting.export import (
     DIVISION_SUFFIX,
+    NOT_APPLICABLE,
     display_unit,
     division_figures,
     division_name,
@@ -28,6 +29,7 @@ from shared.reporting.export import (
     divisions,
     format_value,
     metric_keys,
+    not_applicable_text,
     period_text,
     report_title,
     rule_families,
@@ -655,9 +657,16 @@ def _group_table(report: Mapping[str, Any], keys: Sequence[str]) -> str:
             '<table class="figures"><thead><tr><th class="metric">指标</th><th class="unit">单位</th>'
             f"{head}</tr></thead><tbody>"
         )
+        withheld = report.get("not_applicable") or {}
         for k in keys:
             m = lookup(k)
-            cells = "".join(f'<td class="num">{_cell(flats[i].get(k), m.unit)}</td>' for i in cols)
+            if k in withheld:  # its rule was not in force on the as-of date (issue 12)
+                na = escape(NOT_APPLICABLE)
+                cells = "".join(f'<td class="num na">{na}</td>' for _ in cols)
+            else:
+                cells = "".join(
+                    f'<td class="num">{_cell(flats[i].get(k), m.unit)}</td>' for i in cols
+                )
             out.append(
                 f'<tr><th class="metric" scope="row">{escape(m.zh)}</th>'
                 f'<td class="unit">{escape(display_unit(m.unit))}</td>{cells}</tr>'
@@ -688,6 +697,8 @@ def _meta(report: Mapping[str, Any]) -> str:
                 f"<li>{escape(label)}<code>{escape(r['version'])}</code>{escape(since)}{detail}</li>"
             )
         rows.append(("规则版本", f'<ul class="rules">{"".join(items)}</ul>'))
+    if text := not_applicable_text(report):
+        rows.append((escape(NOT_APPLICABLE), escape(text)))
     marks = report.get("watermarks") or {}
     if marks:
         rows.append(

@@ -137,3 +137,25 @@ def test_a_version_1_daily_checkpoint_loads_unsigned(platform: Platform) -> None
     assert old.at is None and old.signature is None and old.heads == new.heads
     # Exported as an anchor under its own id (what the province keeps).
     assert county.anchor_of(stored)["statement"]["checkpoint_id"] == str(new.originator_id)
+
+
+def test_a_version_1_rectification_verified_loads_as_final(platform: Platform) -> None:
+    """RectificationVerified v2 added ``provisional`` and ``counted_from`` (issue 12): a v1
+    deadline was always within the calendar, so it loads as final and is never recounted."""
+    c = apps(platform)[2]
+    org = c.register(usci(1), "社工站", "services", VILLAGE, None, meta(county_op())).id
+    at = datetime(2025, 3, 3, 10, tzinfo=CHINA)
+    c.record_credit_trigger(org, "missed_annual_report", "x", meta(county_op(), at=at))
+    verified_at = datetime(2025, 4, 1, 10, tzinfo=CHINA)
+    c.verify_rectification(org, meta(county_op(), at=verified_at))
+    app = platform.tiers[Tier.COUNTY].app
+    stored = app.recorder.select_notifications(0, 3)
+    assert json.loads(stored[2].state)["class_version"] == 2
+    old = without(stored[2], 1, "provisional", "counted_from")
+    events = [app.mapper.to_domain_event(s) for s in (*stored[:2], old)]
+    assert events[2].provisional is False and events[2].counted_from is None
+    reg = None
+    for event in events:
+        reg = event.mutate(reg)
+    assert reg.listings["abnormal"]["removal_due"] == events[2].removal_due  # type: ignore[union-attr]
+    assert reg.provisional_removal() is None  # type: ignore[union-attr]

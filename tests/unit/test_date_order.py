@@ -161,3 +161,27 @@ def test_rectification_before_the_inspection_is_refused(platform: Platform) -> N
     with stores_nothing(platform), pytest.raises(Conflict) as raised:
         t.complete_rectification(inspection, meta(township_op(), at=on(EARLY)))
     assert raised.value.code == "before_inspection"
+
+
+def test_an_application_before_the_call_opened_is_refused(platform: Platform) -> None:
+    org = registered(platform, EARLY)
+    _, _, c = apps(platform)
+    call = c.open_call(
+        "micro_venture",
+        "2026",
+        "征集",
+        Decimal("10000"),
+        TODAY + timedelta(days=30),
+        meta(county_op(), at=on(TODAY - timedelta(days=2))),
+    ).id
+    platform.drain()
+    with stores_nothing(platform), pytest.raises(Conflict) as raised:
+        c.apply_for_funding(
+            call, org, "助老", Decimal("100"), None, False, meta(county_op(), at=on(EARLY))
+        )
+    assert raised.value.code == "application_before_call"
+    with stores_nothing(platform), pytest.raises(Conflict) as raised:
+        c.close_call(call, "截止", meta(county_op(), at=on(EARLY)))
+    assert raised.value.code == "before_call"
+    applied = c.apply_for_funding(call, org, "助老", Decimal("100"), None, False, meta(county_op()))
+    assert applied.version == 1

@@ -383,8 +383,11 @@ def seed_history(p: Platform) -> History:
     )
     step(t.complete_rectification, inspection.id, meta(township_op()))
 
+    # Registered long ago: the credit process and rating below are dated back to 2020 and
+    # 2025, and no act on a registration takes effect before it (issue 12).
+    long_ago = meta(county_op(), at=datetime.combine(date(2020, 1, 2), time(10), CHINA))
     registered = step(
-        c.register, usci(1, "2"), "示范社工服务中心", "services", VILLAGE_2, None, meta(county_op())
+        c.register, usci(1, "2"), "示范社工服务中心", "services", VILLAGE_2, None, long_ago
     ).id
     step(
         c.register,
@@ -397,7 +400,7 @@ def seed_history(p: Platform) -> History:
         category="village_sage_council",
     )
     revoked = step(
-        c.register, usci(3, "3"), "慈善基金会", "charity", RURAL_VILLAGE, None, meta(county_op())
+        c.register, usci(3, "3"), "慈善基金会", "charity", RURAL_VILLAGE, None, long_ago
     ).id
     step(c.approve_charter, registered, True, True, meta(county_op()))
     step(c.set_up_party_organisation, registered, "joint", meta(county_op()))

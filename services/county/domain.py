@@ -33,6 +33,8 @@ class Registration(Agg):
         grade: int | None
         grade_valid_until: date | None
 
+    began_by = ("before_registration", "登记", "registration")
+
     class Registered(Agg.Created):
         # Version 2 added ``category``; organisations registered before it are general.
         class_version = 2
@@ -451,6 +453,8 @@ class FundingAward(Agg):
         tranches: set[str]
         evaluations: dict[str, str]  # stage → grade
         closed: bool
+
+    began_by = ("before_award", "资助决定", "award")
 
     class Event(Agg.Event):
         ID_NAME = "award_id"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut
 from shared.api.deps import CommandMeta, Runtime
+from shared.api.text import LongText
 from shared.domain import legal_date
 from shared.integration.events import CreditList
 
@@ -25,7 +26,7 @@ async def _app(runtime: Runtime) -> CountyApplication:
 App = Annotated[CountyApplication, Depends(_app)]
 router = APIRouter(prefix="/api/v1", tags=["county supervision 监管"])
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Text = LongText
 
 
 class TriggerIn(CommandIn):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.village.application import VillageApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
 from shared.api.deps import CommandMeta, Runtime
+from shared.api.text import Name
 from shared.domain import Category
 
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["village 村（社区）"])
 
 class FilingApplication(CommandIn):
     village_code: str = Field(pattern=r"^\d{12}$", description="村/社区区划代码 / 12-digit code")
-    name: str = Field(min_length=1, max_length=200, description="组织名称 / group name")
+    name: Name = Field(description="组织名称 / group name")
     field: OrgField = Field(description="服务领域 / field of work")
     founded_on: date = Field(description="成立日期 / founding date")
     category: Category = Field(Category.GENERAL, description="类别 / e.g. 乡贤参事会")

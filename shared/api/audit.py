@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.reports import MEDIA, Code, When, _report, _sources
+from shared.api.text import Name
 from shared.audit import timeline
 from shared.audit.issued import content_hash, reproduce, tree_label
 from shared.audit.signing import read_anchors
@@ -67,9 +68,7 @@ def export_timeline(
 
 
 class IssueIn(BaseModel):
-    title: str = Field(
-        min_length=1, max_length=200, description="标题 / what is published, e.g. 2025年度报表"
-    )
+    title: Name = Field(description="标题 / what is published, e.g. 2025年度报表")
 
 
 ReportId = Annotated[str, Path(description="发布记录ID / issued report id")]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared import backdating
+from shared.api.text import LongText
 from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.identity.accounts import account_id
 from shared.identity.directory import AccountView
@@ -137,9 +138,8 @@ class CommandIn(BaseModel):
     effective_on: date | None = Field(
         None, description="生效日期 / legal effective date (default: today, China time)"
     )
-    backdate_reason: str | None = Field(
+    backdate_reason: LongText | None = Field(
         None,
-        max_length=2000,
         description="补录原因 / why effective_on lies before the backdating window (ADR 0013);"
         " needed then, with the admin or backdate role",
     )

@@ -314,7 +314,7 @@ def test_unknown_trigger_and_steps_off_the_list_are_refused(p: Platform) -> None
 
 
 def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: MovableClock) -> None:
-    org = registered(p)
+    org = registered(p, on=date(2021, 3, 1))  # acts never precede the registration
     clock.set(date(2021, 3, 1))  # rated on the day (dated back, it would run from the recording)
     county(p).rate(org, None, 4, None, 3, op(date(2021, 3, 1)))
     p.drain()
@@ -337,7 +337,7 @@ def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: Movabl
 
 
 def test_a_new_grade_before_expiry_replaces_the_old_one(p: Platform, clock: MovableClock) -> None:
-    org = registered(p)
+    org = registered(p, on=date(2021, 3, 1))  # acts never precede the registration
     clock.set(date(2021, 3, 1))
     county(p).rate(org, None, 3, None, None, op(date(2021, 3, 1)))
     clock.set(date(2026, 2, 1))
@@ -398,7 +398,7 @@ def test_a_backdated_entry_escalates_and_leaves_no_sooner_than_recorded_on_the_d
 ) -> None:
     """ADR 0013: an entry dated two years back would move to the serious list at the next
     run; its clocks run from the day it was recorded instead, while it keeps its date."""
-    org = registered(p)
+    org = registered(p, on=date(2023, 3, 1))  # acts never precede the registration
     clock.set(date(2025, 3, 10))
     trigger(p, org, "missed_annual_report", date(2023, 3, 10))
     entered = county_events(p)[-1]

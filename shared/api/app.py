@@ -13,6 +13,7 @@ from shared.api import (
     auth,
     divisions,
     errors,
+    models,
     platforms,
     reports,
     returns,
@@ -70,13 +71,13 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
 _health = APIRouter(tags=["health 运行状态"])
 
 
-@_health.get("/health")
+@_health.get("/health", response_model=models.HealthOut)
 def health(runtime: Runtime) -> dict[str, Any]:
     """存活 / Liveness."""
     return {"status": "ok", "tier": str(runtime.tier)}
 
 
-@_health.get("/ready")
+@_health.get("/ready", response_model=models.ReadyOut, responses={503: {"model": models.ReadyOut}})
 def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
     """就绪与传输延迟 / Readiness: relay lag of this tier's store, projector lag per source, and
     dead letters. 503 while a source is stopped on a dead letter (ADR 0003)."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from shared.api import models
 from shared.api.deps import Operator, Runtime, check_reads
 from shared.domain import CHINA, NotFound, check_aware, check_not_future
 from shared.hierarchy import check_division, moved_out, tree_from
@@ -16,6 +17,7 @@ from shared.hierarchy import describe as describe_tree
 from shared.jurisdiction import Jurisdiction
 from shared.projection.projector import SourceReader
 from shared.reporting import catalogue, ranking, report
+from shared.reporting.model import DivisionReport, OrganisationReport
 from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.zombies import zombie_list
@@ -56,6 +58,8 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
 }
+# Lists that also export: ?format=csv|xlsx answers a file instead of the JSON body.
+TABLES: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def _table(fmt: str, title: str, columns: list[tuple[str, str]], rows: list[dict
     return export.table_xlsx(title, columns, rows)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_model=models.CatalogueOut)
 def metrics(operator: Operator) -> dict[str, Any]:
     """指标目录 / The metric catalogue: definition, unit, denominator, additivity of each figure."""
     return {
@@ -148,7 +152,11 @@ def metrics(operator: Operator) -> dict[str, Any]:
     }
 
 
-@router.get("/reports/organisations/{organisation_id}")
+@router.get(
+    "/reports/organisations/{organisation_id}",
+    response_model=OrganisationReport,
+    response_model_exclude_unset=True,  # known_at only when asked for
+)
 def organisation_report(
     organisation_id: str, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
@@ -172,14 +180,16 @@ def organisation_report(
     )
 
 
-@router.get("/reports/{division_code}")
+@router.get(
+    "/reports/{division_code}", response_model_exclude_unset=True
+)  # known_at only when asked for
 def division_report(
     division_code: Code, runtime: Runtime, operator: Operator, when: When
-) -> dict[str, Any]:
+) -> DivisionReport:
     """区划报表 / All ten figure groups for a division, one line per child (drill-down:
     county → townships → villages → organisations), with watermarks, rule versions and the
     division tree used (``tree``)."""
-    return _report(runtime, operator, division_code, when)
+    return DivisionReport.model_validate(_report(runtime, operator, division_code, when))
 
 
 def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> dict[str, Any]:
@@ -240,7 +250,7 @@ ZOMBIE_COLUMNS = [
 ]
 
 
-@router.get("/reports/{division_code}/zombies")
+@router.get("/reports/{division_code}/zombies", response_model=models.ZombiesOut, responses=TABLES)
 def zombies(
     division_code: Code,
     runtime: Runtime,
@@ -289,7 +299,7 @@ RANKING_COLUMNS = [
 ]
 
 
-@router.get("/reports/{division_code}/ranking")
+@router.get("/reports/{division_code}/ranking", response_model=models.RankingOut, responses=TABLES)
 def ranking_list(
     division_code: Code,
     runtime: Runtime,
@@ -326,7 +336,7 @@ def ranking_list(
     }
 
 
-@router.get("/reconciliation/{division_code}")
+@router.get("/reconciliation/{division_code}", response_model=models.ReconciliationOut)
 def reconciliation(
     division_code: Code, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
@@ -340,7 +350,7 @@ def reconciliation(
     )
 
 
-@router.get("/organisations")
+@router.get("/organisations", response_model=models.OrganisationsOut)
 def list_organisations(
     runtime: Runtime,
     operator: Operator,
@@ -369,7 +379,7 @@ def list_organisations(
     return {"division_code": code, "tree": describe_tree(j, tree), "organisations": rows}
 
 
-@router.get("/organisations/{organisation_id}")
+@router.get("/organisations/{organisation_id}", response_model=models.OrganisationRow)
 def get_organisation(organisation_id: str, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """组织详情 / One organisation as this tier's read model knows it."""
     with runtime.db.snapshot() as tx:

@@ -20,6 +20,7 @@ from shared.api import (
     sampling,
     scope,
 )
+from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
 from shared.runtime import TierRuntime
 
@@ -49,16 +50,16 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
-    app.include_router(auth.router)
-    app.include_router(accounts.router)
-    app.include_router(commands)
-    app.include_router(platforms.router)
-    app.include_router(returns.router)
-    app.include_router(sampling.router)
-    app.include_router(reports.router)
-    app.include_router(divisions.router)
-    app.include_router(audit.router)
-    app.include_router(access_log.router)
+    app.include_router(auth.router, responses=ERRORS)
+    app.include_router(accounts.router, responses=ERRORS)
+    app.include_router(commands, responses=ERRORS)
+    app.include_router(platforms.router, responses=ERRORS)
+    app.include_router(returns.router, responses=ERRORS)
+    app.include_router(sampling.router, responses=ERRORS)
+    app.include_router(reports.router, responses=ERRORS)
+    app.include_router(divisions.router, responses=ERRORS)
+    app.include_router(audit.router, responses=ERRORS)
+    app.include_router(access_log.router, responses=ERRORS)
     app.include_router(_health)
     scope.classify_routes(app)  # a parameter without a jurisdiction rule stops the build
     # Outermost: logs reads of one organisation's record with the status actually answered.

@@ -8,9 +8,9 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.deps import CommandMeta, Operator, RequestIn, Runtime, check_reads
 from shared.api.models import (
     AnchorsOut,
     IntegrityOut,
@@ -21,7 +21,7 @@ from shared.api.models import (
     PublicKeyOut,
     TimelineOut,
 )
-from shared.api.reports import MEDIA, Code, When, _report, _sources
+from shared.api.reports import FILE, MEDIA, Code, When, _report, _sources
 from shared.audit import timeline
 from shared.audit.issued import content_hash, reproduce, tree_label
 from shared.audit.signing import read_anchors
@@ -58,7 +58,8 @@ def organisation_timeline(
 
 @router.get(
     "/organisations/{organisation_id}/timeline/export.{fmt}",
-    responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}},
+    response_class=Response,  # a file only: no JSON body to document
+    responses={200: {"content": {MEDIA["csv"]: FILE, MEDIA["xlsx"]: FILE}}},
 )
 def export_timeline(
     organisation_id: str, fmt: Literal["csv", "xlsx"], runtime: Runtime, operator: Operator
@@ -76,7 +77,7 @@ def export_timeline(
 # ------------------------------------------------------------------ issued reports
 
 
-class IssueIn(BaseModel):
+class IssueIn(RequestIn):
     title: str = Field(
         min_length=1, max_length=200, description="标题 / what is published, e.g. 2025年度报表"
     )

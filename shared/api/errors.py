@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from shared.api.contract import json_position
 from shared.domain import DomainError
 
 
@@ -26,6 +27,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        malformed = next((err for err in e.errors() if err["type"] == "json_invalid"), None)
+        if malformed is not None:
+            # FastAPI names the character offset as the field; a person needs line and column.
+            line, column = json_position(e.body or "", int(malformed["loc"][-1]))
+            problem = malformed.get("ctx", {}).get("error", malformed["msg"])
+            return JSONResponse(
+                error_body(
+                    "invalid_json",
+                    f"the body is not valid JSON: {problem} (line {line}, column {column})",
+                    details=[{"line": line, "column": column, "problem": problem}],
+                ),
+                status_code=422,
+            )
         details = [
             {"field": ".".join(str(p) for p in err["loc"][1:]), "problem": err["msg"]}
             for err in e.errors()

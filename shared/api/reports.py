@@ -58,8 +58,13 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
 }
+FILE = {"schema": {"type": "string", "format": "binary"}}
+# A download: CSV, XLSX or HTML bytes; the JSON export has the report's own schema.
+FILES = {m: FILE for f, m in MEDIA.items() if f != "json"}
 # Lists that also export: ?format=csv|xlsx answers a file instead of the JSON body.
-TABLES: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
+TABLES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MEDIA["csv"]: FILE, MEDIA["xlsx"]: FILE}}
+}
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,7 @@ def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> di
 
 @router.get(
     "/reports/{division_code}/export.{fmt}",
-    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+    responses={200: {"model": DivisionReport, "content": FILES}},
 )
 def export_report(
     division_code: Code,

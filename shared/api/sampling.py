@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from shared import draws
 from shared.api.commands import CREATED, CommandIn
-from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.deps import CommandMeta, Operator, RequestIn, Runtime, check_reads
 from shared.api.models import DrawOutRecord, DrawReproductionOut, DrawsOut, ReproductionOut
 from shared.domain import Actor, InvalidInput, NotFound, OutOfJurisdiction
 from shared.jurisdiction import contains, prefix_of
@@ -55,7 +55,7 @@ class DrawOut(BaseModel):
     )
 
 
-class ReproductionIn(BaseModel):
+class ReproductionIn(RequestIn):
     record: dict[str, Any] = Field(
         description="抽签记录 / a draw's record, as GET /api/v1/sample-draws/{id} gives it"
     )

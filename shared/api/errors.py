@@ -9,6 +9,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from shared.api.contract import json_position
 from shared.domain import DomainError
@@ -16,6 +17,9 @@ from shared.domain import DomainError
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
+
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def install(app: FastAPI) -> None:
@@ -47,6 +51,21 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_input", "the request is not valid", details=details),
             status_code=422,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, e: HTTPException) -> JSONResponse:
+        # Starlette's own answers (unknown path, wrong method) and FastAPI's 400 for a body it
+        # could not decode (e.g. not UTF-8) answer in the envelope too; the latter is a 422
+        # invalid_json like any other malformed body.
+        if e.status_code == 400:
+            return JSONResponse(
+                error_body("invalid_json", f"the body could not be read: {e.detail}"),
+                status_code=422,
+            )
+        code = HTTP_CODES.get(e.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(e.detail)), status_code=e.status_code, headers=e.headers
         )
 
     @app.exception_handler(IntegrityError)

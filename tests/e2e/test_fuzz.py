@@ -10,8 +10,10 @@ reproducible and fits the suite's time budget (``MAX_EXAMPLES`` per operation an
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,17 @@ OPERATORS = {Tier.COUNTY: county_op, Tier.TOWNSHIP: township_op, Tier.VILLAGE: v
 # covers them); fuzzing them would turn the rest of the run into 401s.
 TOKEN_ENDING = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/password")}
 
-# Answers that belong to other items of issue 12 and are fixed there; each is listed so the
-# merge can delete its line and see the fuzzing hold (see _known).
-KNOWN: list[tuple[str, str, str]] = []
+# Answers that belong to another item of issue 12 and are fixed there (item 4, rules over
+# time: a date before the first version of a rule family is a LookupError, i.e. a 500, until
+# reports answer "not applicable" and commands 409 rule_not_in_force). Only that error on such
+# a date is excused; the merge with item 4 deletes this and the fuzzing must still pass.
+RULES_START = date(2018, 3, 1)  # the last rule family's first version (credit) starts then
+NOT_IN_FORCE = re.compile(r"LookupError: no \w+ rule version in force on (\d{4}-\d{2}-\d{2})")
+
+
+def _known(failure: str) -> bool:
+    found = NOT_IN_FORCE.search(failure)
+    return found is not None and date.fromisoformat(found.group(1)) < RULES_START
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +59,6 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     p.start()
     yield Api.of(p)
     p.stop()
-
-
-def _known(method: str, path: str, failure: str) -> bool:
-    return any(m == method and p == path and text in failure for m, p, text in KNOWN)
 
 
 @pytest.mark.parametrize("tier", list(Tier), ids=str)
@@ -66,6 +72,7 @@ def test_fuzzing_finds_no_server_error_schema_violation_or_undocumented_status(
     failures: list[str] = []
     cases = 0
     statuses: Counter[int] = Counter()
+    excused: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
         if (operation.method.upper(), operation.path) in TOKEN_ENDING:
@@ -85,18 +92,31 @@ def test_fuzzing_finds_no_server_error_schema_violation_or_undocumented_status(
                 nonlocal cases
                 cases += 1
                 # The operator's token wins over a generated Authorization header.
-                response = case.call(headers={**(case.headers or {}), **headers})
+                try:
+                    response = case.call(headers={**(case.headers or {}), **headers})
+                except Exception as e:  # raised inside the app: a 500 when served
+                    text = f"{case.method} {case.operation.path} raised {type(e).__name__}: {e}"
+                    statuses[500] += 1
+                    if not _known(text):
+                        failures.append(f"{text}\n{case.as_curl_command()}"[:800])
+                    else:
+                        excused.append(text)
+                    return
                 statuses[response.status_code] += 1
                 try:
                     case.validate_response(response, checks=CHECKS)
                 except (Exception, BaseExceptionGroup) as e:  # every finding is collected
                     text = f"{case.method} {case.operation.path} -> {response.status_code}: {e}"
-                    if not _known(case.method, case.operation.path, text):
-                        failures.append(text[:600])
+                    if not _known(text):
+                        failures.append(text[:800])
+                    else:
+                        excused.append(text)
 
             # Unsatisfiable: nothing to make invalid (no parameters or body); the valid mode
             # covers the operation.
             with contextlib.suppress(Unsatisfiable):
                 call()
-    print(f"{tier}: {cases} cases, {len(failures)} failures, statuses {sorted(statuses.items())}")
+    print(
+        f"{tier}: {cases} cases, {len(failures)} failures, {len(excused)} excused (item 4), statuses {sorted(statuses.items())}"
+    )
     assert failures == [], "\n\n".join(failures[:20])

@@ -55,6 +55,18 @@ class RuleNotInForce(Conflict, LookupError):
         }
 
 
+class RuleVersionUnknown(Conflict, LookupError):
+    """A report named a rule version the rules file no longer (or never) held: it cannot be
+    reproduced with this file, 409 ``rule_version_unknown`` (never a 500)."""
+
+    def __init__(self, family: str, version: str) -> None:
+        super().__init__(
+            "rule_version_unknown",
+            f"规则文件中没有 {family} 规则的版本 {version}，无法按原规则重算 / rule version "
+            f"{version} of {family} is not in the rules file: the report cannot be reproduced",
+        )
+
+
 @dataclass(frozen=True)
 class RuleVersion:
     family: str
@@ -162,9 +174,7 @@ class Rules:
                 continue
             match = [v for v in self.families.get(f, ()) if v.version == versions.get(f)]
             if not match:
-                raise LookupError(
-                    f"rule version {versions.get(f)!r} of {f} is not in the rules file"
-                )
+                raise RuleVersionUnknown(f, str(versions.get(f)))
             chosen[f] = match[0]
         return _rule_set(chosen, tuple(withheld))
 

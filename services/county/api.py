@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
-from shared.api.deps import CommandMeta, Runtime
+from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import LongText, Name, ShortText
 from shared.domain import Category
 from shared.hierarchy import Change, NewDivision
@@ -213,7 +213,7 @@ class RepopulateIn(CommandIn):
     resident_population: Population
 
 
-class NewDivisionIn(BaseModel):
+class NewDivisionIn(RequestIn):
     code: DivisionCode
     name: DivisionName
     area: Area | None = Field(None, description="村/社区必填 / villages only")

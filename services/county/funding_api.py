@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.models import AwardOut
 from shared.api.text import Name, OptionalLongText, ShortText
 from shared.domain import InvalidInput, NotFound
 from shared.integration.events import FundingProgramme
@@ -149,7 +150,7 @@ def close_award(award_id: UUID, body: Reason, meta: CommandMeta, app: App) -> Co
     return CommandOut.of(app.close_award(award_id, body.reason, meta))
 
 
-@router.get("/funding-awards/{award_id}")
+@router.get("/funding-awards/{award_id}", response_model=AwardOut)
 def award(award_id: UUID, operator: Operator, runtime: Runtime, app: App) -> dict[str, Any]:
     """资助项目 / One award as recorded: amount, tranches, the organisation's status, credit
     and grade at the decision with the rule version, evaluations and closure."""

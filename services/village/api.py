@@ -8,11 +8,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from services.village.application import VillageApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
-from shared.api.deps import CommandMeta, Runtime
+from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import Name
 from shared.domain import Category
 
@@ -38,7 +38,7 @@ class FilingApplication(CommandIn):
 MAX_COUNT = 10_000_000
 
 
-class ActivityReport(BaseModel):
+class ActivityReport(RequestIn):
     occurred_on: date = Field(description="活动日期 / date of the activity (its effective date)")
     field: OrgField = Field(description="活动领域 / field")
     participants: int = Field(ge=0, le=MAX_COUNT, description="参与人数 / participants")

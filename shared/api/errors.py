@@ -10,7 +10,9 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
+from shared.api.contract import json_position
 from shared.api.messages_zh import message_zh
 from shared.api.text import INVALID_TEXT, TEXT_ERRORS
 from shared.domain import DomainError
@@ -19,6 +21,9 @@ from shared.domain import DomainError
 def error_body(code: str, message: str, status: int = 400, **extra: Any) -> dict[str, Any]:
     zh = message_zh(code, message, status)
     return {"error": {"code": code, "message": message, "message_zh": zh, **extra}}
+
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def install(app: FastAPI) -> None:
@@ -32,6 +37,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        malformed = next((err for err in e.errors() if err["type"] == "json_invalid"), None)
+        if malformed is not None:
+            # FastAPI names the character offset as the field; a person needs line and column.
+            line, column = json_position(e.body or "", int(malformed["loc"][-1]))
+            problem = malformed.get("ctx", {}).get("error", malformed["msg"])
+            return JSONResponse(
+                error_body(
+                    "invalid_json",
+                    f"the body is not valid JSON: {problem} (line {line}, column {column})",
+                    422,
+                    details=[{"line": line, "column": column, "problem": problem}],
+                ),
+                status_code=422,
+            )
         details = [
             {"field": ".".join(str(p) for p in err["loc"][1:]), "problem": err["msg"]}
             for err in e.errors()
@@ -48,6 +67,23 @@ def install(app: FastAPI) -> None:
         else:
             body = error_body("invalid_input", "the request is not valid", 422, details=details)
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, e: HTTPException) -> JSONResponse:
+        # Starlette's own answers (unknown path, wrong method) and FastAPI's 400 for a body it
+        # could not decode (e.g. not UTF-8) answer in the envelope too; the latter is a 422
+        # invalid_json like any other malformed body.
+        if e.status_code == 400:
+            return JSONResponse(
+                error_body("invalid_json", f"the body could not be read: {e.detail}", 422),
+                status_code=422,
+            )
+        code = HTTP_CODES.get(e.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(e.detail), e.status_code),
+            status_code=e.status_code,
+            headers=e.headers,
+        )
 
     @app.exception_handler(IntegrityError)
     async def concurrent(_: Request, e: IntegrityError) -> JSONResponse:

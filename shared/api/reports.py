@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from shared.api import models
 from shared.api.deps import Operator, Runtime, check_reads
 from shared.domain import CHINA, NotFound, check_aware, check_not_future
 from shared.hierarchy import check_division, moved_out, tree_from
@@ -16,6 +17,7 @@ from shared.hierarchy import describe as describe_tree
 from shared.jurisdiction import Jurisdiction
 from shared.projection.projector import SourceReader
 from shared.reporting import catalogue, ranking, report
+from shared.reporting.model import DivisionReport, OrganisationReport
 from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.zombies import zombie_list
@@ -55,6 +57,13 @@ MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
+}
+FILE = {"schema": {"type": "string", "format": "binary"}}
+# A download: CSV, XLSX or HTML bytes; the JSON export has the report's own schema.
+FILES = {m: FILE for f, m in MEDIA.items() if f != "json"}
+# Lists that also export: ?format=csv|xlsx answers a file instead of the JSON body.
+TABLES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MEDIA["csv"]: FILE, MEDIA["xlsx"]: FILE}}
 }
 
 
@@ -139,7 +148,7 @@ def _table(fmt: str, title: str, columns: list[tuple[str, str]], rows: list[dict
     return export.table_xlsx(title, columns, rows)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_model=models.CatalogueOut)
 def metrics(operator: Operator) -> dict[str, Any]:
     """指标目录 / The metric catalogue: definition, unit, denominator, additivity of each figure."""
     return {
@@ -148,7 +157,11 @@ def metrics(operator: Operator) -> dict[str, Any]:
     }
 
 
-@router.get("/reports/organisations/{organisation_id}")
+@router.get(
+    "/reports/organisations/{organisation_id}",
+    response_model=OrganisationReport,
+    response_model_exclude_unset=True,  # known_at only when asked for
+)
 def organisation_report(
     organisation_id: str, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
@@ -172,14 +185,16 @@ def organisation_report(
     )
 
 
-@router.get("/reports/{division_code}")
+@router.get(
+    "/reports/{division_code}", response_model_exclude_unset=True
+)  # known_at only when asked for
 def division_report(
     division_code: Code, runtime: Runtime, operator: Operator, when: When
-) -> dict[str, Any]:
+) -> DivisionReport:
     """区划报表 / All ten figure groups for a division, one line per child (drill-down:
     county → townships → villages → organisations), with watermarks, rule versions and the
     division tree used (``tree``)."""
-    return _report(runtime, operator, division_code, when)
+    return DivisionReport.model_validate(_report(runtime, operator, division_code, when))
 
 
 def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> dict[str, Any]:
@@ -206,7 +221,7 @@ def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> di
 
 @router.get(
     "/reports/{division_code}/export.{fmt}",
-    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+    responses={200: {"model": DivisionReport, "content": FILES}},
 )
 def export_report(
     division_code: Code,
@@ -240,7 +255,13 @@ ZOMBIE_COLUMNS = [
 ]
 
 
-@router.get("/reports/{division_code}/zombies")
+# exclude_unset: ``not_applicable`` only when a rule was not in force (lists keep their shape).
+@router.get(
+    "/reports/{division_code}/zombies",
+    response_model=models.ZombiesOut,
+    response_model_exclude_unset=True,
+    responses=TABLES,
+)
 def zombies(
     division_code: Code,
     runtime: Runtime,
@@ -292,7 +313,12 @@ RANKING_COLUMNS = [
 ]
 
 
-@router.get("/reports/{division_code}/ranking")
+@router.get(
+    "/reports/{division_code}/ranking",
+    response_model=models.RankingOut,
+    response_model_exclude_unset=True,
+    responses=TABLES,
+)
 def ranking_list(
     division_code: Code,
     runtime: Runtime,
@@ -339,7 +365,7 @@ def _rule_not_in_force(rules: RuleSet, family: str, day: date) -> dict[str, Any]
     return {"not_applicable": RuleNotInForce(family, day).as_reason()}
 
 
-@router.get("/reconciliation/{division_code}")
+@router.get("/reconciliation/{division_code}", response_model=models.ReconciliationOut)
 def reconciliation(
     division_code: Code, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
@@ -353,7 +379,7 @@ def reconciliation(
     )
 
 
-@router.get("/organisations")
+@router.get("/organisations", response_model=models.OrganisationsOut)
 def list_organisations(
     runtime: Runtime,
     operator: Operator,
@@ -382,7 +408,7 @@ def list_organisations(
     return {"division_code": code, "tree": describe_tree(j, tree), "organisations": rows}
 
 
-@router.get("/organisations/{organisation_id}")
+@router.get("/organisations/{organisation_id}", response_model=models.OrganisationRow)
 def get_organisation(organisation_id: str, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """组织详情 / One organisation as this tier's read model knows it."""
     with runtime.db.snapshot() as tx:

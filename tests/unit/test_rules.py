@@ -188,3 +188,15 @@ def test_an_optional_family_not_yet_in_force_is_withheld_and_reproduced() -> Non
     # A report issued before the credit family existed names no credit: nothing withheld.
     before = {f: v for f, v in early.versions.items() if f != "credit"}
     assert rules.by_versions(before).withheld == ()
+
+
+def test_a_rule_version_missing_from_the_file_is_a_409_not_a_500() -> None:
+    from shared.domain import Conflict
+    from shared.rules import RuleVersionUnknown, load_rules
+
+    with pytest.raises(RuleVersionUnknown) as caught:
+        load_rules().by_versions({"density": "density/removed/v9"})
+    assert isinstance(caught.value, Conflict) and caught.value.status == 409
+    assert (
+        caught.value.code == "rule_version_unknown" and "density/removed/v9" in caught.value.message
+    )

@@ -70,7 +70,7 @@ def reconcile(settings: Settings, args: argparse.Namespace) -> int:
     if j.get(code) is None:
         print(f"[sanji] no division {code} in {settings.jurisdiction_file}", file=sys.stderr)
         return 2
-    rules = load_rules(settings.rules_file).in_force(as_of)
+    rules = load_rules(settings.rules_file).for_report(as_of)
     dbs = {tier: open_database(settings.readmodel_url(tier)) for tier in Tier}
     try:
         print(
@@ -127,7 +127,7 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
     as_of, period = _when(args)
     j = _tree(settings, args, as_of)
     code = args.division or j.county.code
-    rules = load_rules(settings.rules_file).in_force(as_of)
+    rules = load_rules(settings.rules_file).for_report(as_of)
     db = open_database(settings.readmodel_url(Tier(args.tier)))
     try:
         data = division_report(db, j, code, as_of, period, rules, args.tree)

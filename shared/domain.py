@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -192,7 +192,32 @@ class SanjiAggregate(Aggregate):
             return aggregate
 
     class Created(Event, Aggregate.Created):
-        pass
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            # The legal day the record began: later acts on it cannot take effect before it.
+            aggregate.__dict__["began_on"] = legal_date(self.meta.effective_at)
+            return aggregate
+
+    # Opt-in date order (issue 12): (code, act in Chinese, act in English) of the act that
+    # began the record; every later event on it must take effect on or after that day, else
+    # 409 ``code``. Not annotated: an annotation would make eventsourcing see a dataclass.
+    if TYPE_CHECKING:
+        began_on: date
+        began_by: tuple[str, str, str] | None
+    began_by = None
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        meta, began, act = kwargs.get("meta"), self.__dict__.get("began_on"), self.began_by
+        if act is not None and isinstance(meta, Meta) and began is not None:
+            day = legal_date(meta.effective_at)
+            if day < began:
+                code, zh, en = act
+                raise Conflict(
+                    code,
+                    f"生效日期 {day} 早于{zh}日期 {began} / effective on {day}, before the "
+                    f"{en} on {began}",
+                )
+        super().trigger_event(event_class, **kwargs)
 
     def replayed_version(self, meta: Meta) -> int | None:
         """The version at which this idempotency key was applied, or None if never."""

@@ -71,9 +71,7 @@ def draw(
     day = legal_date(meta.effective_at)
     if year not in (day.year, day.year + 1):
         raise InvalidInput("invalid_year", f"a draw on {day} is for {day.year} or {day.year + 1}")
-    rule = sampling_rule(app, day)
-    if rule is None:
-        raise Conflict("rule_not_in_force", f"no sampling rule in force on {day}")
+    rule = app.rules.version_on("sampling", day)  # else 409 rule_not_in_force
     if size is None:
         draw_id = regular_draw_id(app.tier, code, year)
         if replayed := app.replay_create(draw_id, meta, "draw_exists"):

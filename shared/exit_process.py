@@ -77,10 +77,7 @@ class ZombieExit(_Base):
     # ------------------------------------------------------------ rule and review
 
     def exit_rule(self, day: date) -> ExitRule:
-        try:
-            return ExitRule.of(self.rules.version_on(FAMILY, day))
-        except LookupError:
-            raise Conflict("no_rule_in_force", f"no {FAMILY} rule in force on {day}") from None
+        return ExitRule.of(self.rules.version_on(FAMILY, day))  # else 409 rule_not_in_force
 
     def exit_review(self, within: str, day: date) -> list[dict[str, Any]]:
         """The dry run for division ``within`` on ``day`` (nothing is recorded)."""

@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from shared.domain import Conflict
+
 DEFAULT_RULES = Path(__file__).parent / "data" / "rules.json"
 FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation")
 # Families every rules file has had since the start; the others were added later (issue 6) and
@@ -21,6 +23,48 @@ FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation")
 REQUIRED = ("density", "zombie", "ranking")
 # Families only decisions use (each decision records its version, ADR 0009); reports name none.
 DECISION_FAMILIES = ("zombie_exit", "sampling", "funding")
+# What a report's ``rule_versions`` names for a family that had no version in force on its
+# as-of date (issue 12): the figures depending on it are withheld, and naming it there (rather
+# than leaving the family out, which means "added to the file after the report was issued")
+# lets ``by_versions`` reproduce the report exactly.
+NOT_IN_FORCE = "rule_not_in_force"
+
+
+class RuleNotInForce(Conflict, LookupError):
+    """No version of a family was in force on a day: a command needing it is refused with 409
+    ``rule_not_in_force``; a LookupError too, so callers that look a rule up and fall back keep
+    working."""
+
+    def __init__(self, family: str, on: date, first: date | None = None) -> None:
+        since = f"（最早版本自 {first.isoformat()} 起生效）" if first else ""
+        since_en = f" (its first version takes effect on {first.isoformat()})" if first else ""
+        super().__init__(
+            NOT_IN_FORCE,
+            f"{on.isoformat()} 没有生效的 {family} 规则版本{since}"
+            f" / no {family} rule version in force on {on.isoformat()}{since_en}",
+        )
+        self.family, self.on, self.first = family, on, first
+
+    def as_reason(self) -> dict[str, str]:
+        """How a report states it beside a figure it makes not applicable."""
+        return {
+            "reason": NOT_IN_FORCE,
+            "family": self.family,
+            "as_of": self.on.isoformat(),
+            "message": self.message,
+        }
+
+
+class RuleVersionUnknown(Conflict, LookupError):
+    """A report named a rule version the rules file no longer (or never) held: it cannot be
+    reproduced with this file, 409 ``rule_version_unknown`` (never a 500)."""
+
+    def __init__(self, family: str, version: str) -> None:
+        super().__init__(
+            "rule_version_unknown",
+            f"规则文件中没有 {family} 规则的版本 {version}，无法按原规则重算 / rule version "
+            f"{version} of {family} is not in the rules file: the report cannot be reproduced",
+        )
 
 
 @dataclass(frozen=True)
@@ -41,13 +85,21 @@ class RuleSet:
     ranking: RuleVersion
     credit: RuleVersion | None = None  # credit lists (MCA order 60, 2018), ADR 0007
     evaluation: RuleVersion | None = None  # grades 1A–5A and local stars, ADR 0007
+    # Families with no version in force on the report's day (``Rules.for_report``). A required
+    # family's field then holds its first version only so the counters keep one query shape;
+    # every figure depending on a withheld family is replaced by "not applicable" before it
+    # leaves the report (shared/reporting/applicability.py), so no such number is ever shown.
+    withheld: tuple[str, ...] = ()
 
     def present(self) -> list[RuleVersion]:
-        return [v for f in FAMILIES if (v := getattr(self, f)) is not None]
+        return [
+            v for f in FAMILIES if f not in self.withheld and (v := getattr(self, f)) is not None
+        ]
 
     @property
     def versions(self) -> dict[str, str]:
-        return {v.family: v.version for v in self.present()}
+        named = {v.family: v.version for v in self.present()}
+        return {f: named.get(f, NOT_IN_FORCE) for f in FAMILIES if f in named or f in self.withheld}
 
     @property
     def version(self) -> str:
@@ -90,28 +142,59 @@ class Rules:
         for f in FAMILIES:
             if f not in REQUIRED and any(v.effective_from <= on for v in self.families.get(f, ())):
                 chosen[f] = self.version_on(f, on)  # a later family, once in force
-        return RuleSet(**chosen)
+        return _rule_set(chosen)
+
+    def for_report(self, on: date) -> RuleSet:
+        """The rules of a report on ``on``, which answers even before a family's first version:
+        such a family is ``withheld`` and the figures depending on it are not applicable."""
+        chosen: dict[str, RuleVersion] = {}
+        withheld = []
+        for f in FAMILIES:
+            versions = self.families.get(f, ())
+            if any(v.effective_from <= on for v in versions):
+                chosen[f] = self.version_on(f, on)
+            elif f in REQUIRED or versions:
+                withheld.append(f)
+                if f in REQUIRED:
+                    chosen[f] = min(versions, key=lambda v: v.effective_from)
+        return _rule_set(chosen, tuple(withheld))
 
     def by_versions(self, versions: dict[str, str]) -> RuleSet:
         """The rule set a report named (``rule_versions``): to reproduce it exactly later,
         even after newer versions came into force."""
-        chosen = {}
+        chosen: dict[str, RuleVersion] = {}
+        withheld = []
         for f in FAMILIES:
             if f not in REQUIRED and f not in versions:
                 continue  # a family added after the report was issued
+            if versions.get(f) == NOT_IN_FORCE:
+                withheld.append(f)
+                if f in REQUIRED:  # the same stand-in ``for_report`` used
+                    chosen[f] = min(self.families[f], key=lambda v: v.effective_from)
+                continue
             match = [v for v in self.families.get(f, ()) if v.version == versions.get(f)]
             if not match:
-                raise LookupError(
-                    f"rule version {versions.get(f)!r} of {f} is not in the rules file"
-                )
+                raise RuleVersionUnknown(f, str(versions.get(f)))
             chosen[f] = match[0]
-        return RuleSet(**chosen)
+        return _rule_set(chosen, tuple(withheld))
 
     def version_on(self, family: str, on: date) -> RuleVersion:
         candidates = [v for v in self.families.get(family, ()) if v.effective_from <= on]
         if not candidates:
-            raise LookupError(f"no {family} rule version in force on {on.isoformat()}")
+            first = min((v.effective_from for v in self.families.get(family, ())), default=None)
+            raise RuleNotInForce(family, on, first)
         return max(candidates, key=lambda v: v.effective_from)
+
+
+def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) -> RuleSet:
+    return RuleSet(
+        chosen["density"],
+        chosen["zombie"],
+        chosen["ranking"],
+        chosen.get("credit"),
+        chosen.get("evaluation"),
+        withheld,
+    )
 
 
 def load_rules(path: Path = DEFAULT_RULES) -> Rules:

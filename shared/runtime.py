@@ -250,7 +250,7 @@ class TierRuntime:
         today = self.app.clock().astimezone(CHINA).date()
         as_of, period = resolve(today)
         code = self.jurisdiction.county.code
-        rules = self.rules.in_force(as_of)
+        rules = self.rules.for_report(as_of)
         tree = tree_from(self.db, self.jurisdiction, as_of)  # the tree reports use by default
         division_report(self.db, tree, code, as_of, period, rules)
         self._stop.wait(self.settings.report_warm_seconds)

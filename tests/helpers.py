@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -385,8 +385,11 @@ def seed_history(p: Platform) -> History:
     )
     step(t.complete_rectification, inspection.id, meta(township_op()))
 
+    # Registered long ago: the credit process and rating below are dated back to 2020 and
+    # 2025, and no act on a registration takes effect before it (issue 12).
+    long_ago = meta(county_op(), at=datetime.combine(date(2020, 1, 2), time(10), CHINA))
     registered = step(
-        c.register, usci(1, "2"), "示范社工服务中心", "services", VILLAGE_2, None, meta(county_op())
+        c.register, usci(1, "2"), "示范社工服务中心", "services", VILLAGE_2, None, long_ago
     ).id
     step(
         c.register,
@@ -399,7 +402,7 @@ def seed_history(p: Platform) -> History:
         category="village_sage_council",
     )
     revoked = step(
-        c.register, usci(3, "3"), "慈善基金会", "charity", RURAL_VILLAGE, None, meta(county_op())
+        c.register, usci(3, "3"), "慈善基金会", "charity", RURAL_VILLAGE, None, long_ago
     ).id
     step(c.approve_charter, registered, True, True, meta(county_op()))
     step(c.set_up_party_organisation, registered, "joint", meta(county_op()))
@@ -539,6 +542,24 @@ def seed_approvals(p: Platform, year: int) -> tuple[UUID, UUID]:
     decide(t, township_op(), activity, Action.APPROVE)
     decide(c, county_op(), activity, Action.ACCEPT)
     return annual, activity
+
+
+def seed_recount(p: Platform) -> None:
+    """A removal deadline counted provisionally, then recounted by the timer once another
+    calendar version is loaded (issue 12): the county's ``removal_due_recomputed`` event.
+    Apart from the other seeds so their positions stay as they were."""
+    c = apps(p)[2]
+    org = c.register(usci(41), "青溪志愿队", "services", VILLAGE, None, meta(county_op())).id
+    c.record_credit_trigger(org, "missed_annual_report", "年报未报送", meta(county_op()))
+    p.drain()
+    loaded = c.calendar
+    # A version with no years: every day counted is past its data, so the deadline is provisional.
+    c.calendar = replace(loaded, version="calendar/test/none/v0", years=frozenset())
+    c.verify_rectification(org, meta(county_op()))
+    c.calendar = loaded
+    p.drain()
+    c.run_due()
+    p.drain()
 
 
 def seed_supervision(p: Platform, h: History) -> None:

@@ -9,11 +9,12 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
-from shared.api.deps import CommandMeta, Runtime
+from shared.api.deps import CommandMeta, RequestIn, Runtime
+from shared.api.text import LongText, Name, ShortText
 from shared.domain import Category
 from shared.hierarchy import Change, NewDivision
 from shared.integration.events import (
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["county 县（区）"])
 
 class RegistrationIn(CommandIn):
     usci: str = Field(description="统一社会信用代码 / unified social credit code (GB 32100)")
-    name: str = Field(min_length=1, max_length=200, description="名称 / name")
+    name: Name = Field(description="名称 / name")
     field: OrgField = Field(description="服务领域 / field of work")
     village_code: str | None = Field(
         None, pattern=r"^\d{12}$", description="所在村/社区（新登记必填）/ home village (new)"
@@ -56,7 +57,7 @@ class AnnualReportIn(CommandIn):
 
 
 class RatingIn(CommandIn):
-    credit: str | None = Field(None, max_length=10, description="信用评价 / credit rating")
+    credit: ShortText | None = Field(None, max_length=10, description="信用评价 / credit rating")
     grade: int | None = Field(None, ge=1, le=5, description="评估等级 1A–5A / grade")
     grade_valid_until: date | None = Field(None, description="等级有效期 / default +5 years")
     stars: int | None = Field(None, ge=1, le=5, description="星级 / local star rating")
@@ -64,18 +65,18 @@ class RatingIn(CommandIn):
 
 class CreditListIn(CommandIn):
     credit_list: CreditList = Field(description="abnormal 活动异常名录 / serious 严重违法失信名单")
-    reason: str = Field(min_length=1, max_length=2000, description="列入事由 / reason")
+    reason: LongText = Field(description="列入事由 / reason")
 
 
 class DisbursementIn(CommandIn):
-    tranche: str = Field(min_length=1, max_length=50, description="拨付批次 / tranche, e.g. 首期")
+    tranche: ShortText = Field(description="拨付批次 / tranche, e.g. 首期")
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="金额（元）/ yuan")
 
 
 class FundingIn(CommandIn):
     programme: FundingProgramme = Field(description="资助项目类别 / programme")
-    round: str = Field(min_length=1, max_length=50, description="批次 / round, e.g. 2026")
-    project: str = Field(min_length=1, max_length=200, description="项目名称 / project")
+    round: ShortText = Field(description="批次 / round, e.g. 2026")
+    project: Name = Field(description="项目名称 / project")
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="金额（元）/ yuan")
     host_organisation_id: UUID | None = Field(None, description="托管组织（备案组织必填）/ host")
 
@@ -190,7 +191,7 @@ def disburse(award_id: UUID, body: DisbursementIn, meta: CommandMeta, app: App) 
 
 DivisionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="区划代码 / division code")]
 Population = Annotated[int, Field(ge=0, description="人口 / population")]
-DivisionName = Annotated[str, Field(min_length=1, max_length=200, description="名称 / name")]
+DivisionName = Annotated[Name, Field(description="名称 / name")]
 
 
 class RenameIn(CommandIn):
@@ -212,7 +213,7 @@ class RepopulateIn(CommandIn):
     resident_population: Population
 
 
-class NewDivisionIn(BaseModel):
+class NewDivisionIn(RequestIn):
     code: DivisionCode
     name: DivisionName
     area: Area | None = Field(None, description="村/社区必填 / villages only")

@@ -46,6 +46,7 @@ class CountyApplication(Supervision, CountyExit, Funding, TierApplication):
         Registration.CreditObjectionLodged: "sanji.county.credit_list.objection_lodged.v1",
         Registration.CreditObjectionDecided: "sanji.county.credit_list.objection_decided.v1",
         Registration.RectificationVerified: "sanji.county.credit_list.rectification_verified.v1",
+        Registration.RemovalDueRecomputed: "sanji.county.credit_list.removal_due_recomputed.v1",
         Registration.GradeExpired: "sanji.county.grade.expired.v1",
         DivisionHistory.Started: "sanji.county.division.changed.v1",
         DivisionHistory.Changed: "sanji.county.division.changed.v1",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.county import credit
+from shared.calendar import Deadline
 from shared.domain import Conflict, Meta, legal_date
 from shared.domain import SanjiAggregate as Agg
 
@@ -31,6 +32,8 @@ class Registration(Agg):
         listings: dict[str, dict[str, Any]]  # credit list → its clocks (services/county/credit.py)
         grade: int | None
         grade_valid_until: date | None
+
+    began_by = ("before_registration", "登记", "registration")
 
     class Registered(Agg.Created):
         # Version 2 added ``category``; organisations registered before it are general.
@@ -189,15 +192,48 @@ class Registration(Agg):
     class RectificationVerified(Agg.Event):
         """Rectification verified (查实): removal due by ``removal_due`` (working days)."""
 
+        # Version 2 (issue 12) added ``provisional`` (the deadline ran past the calendar's
+        # years and was counted on Monday–Friday there) and ``counted_from`` (the day the
+        # working days are counted after, so the timer can recount it with a newer calendar).
+        # Version 1 refused uncovered dates, so its deadlines were never provisional.
+        class_version = 2
+
         village_code: str
         credit_list: str
         removal_due: date
         calendar_version: str
+        provisional: bool
+        counted_from: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["provisional"] = False
+            state["counted_from"] = None
 
         def apply(self, reg: Any) -> None:
             listing = reg.listings[self.credit_list]
             listing["open"] = []
             listing["removal_due"] = self.removal_due
+            listing["removal_calendar"] = self.calendar_version
+            listing["removal_provisional"] = self.provisional
+            listing["removal_counted_from"] = self.counted_from
+
+    class RemovalDueRecomputed(Agg.Event):
+        """A provisional removal deadline recounted with a calendar version covering it
+        (issue 12, ADR 0007): ``removal_due`` replaces ``previous_due``."""
+
+        village_code: str
+        credit_list: str
+        removal_due: date
+        previous_due: date
+        calendar_version: str
+        provisional: bool
+
+        def apply(self, reg: Any) -> None:
+            listing = reg.listings[self.credit_list]
+            listing["removal_due"] = self.removal_due
+            listing["removal_calendar"] = self.calendar_version
+            listing["removal_provisional"] = self.provisional
 
     class CreditListLeft(Agg.Event):
         village_code: str
@@ -328,7 +364,7 @@ class Registration(Agg):
         if upheld:
             self.leave_credit_list(credit_list, credit.OBJECTION_UPHELD, meta)
 
-    def verify_rectification(self, removal_due: date, calendar_version: str, meta: Meta) -> None:
+    def verify_rectification(self, due: Deadline, counted_from: date, meta: Meta) -> None:
         listing = self.listings.get(credit.ABNORMAL)
         if listing is not None and not listing["open"]:
             code = "removal_already_due" if listing["removal_due"] else "nothing_to_rectify"
@@ -337,8 +373,32 @@ class Registration(Agg):
             self.RectificationVerified,
             credit.ABNORMAL,
             meta,
-            removal_due=removal_due,
-            calendar_version=calendar_version,
+            removal_due=due.day,
+            calendar_version=due.calendar_version,
+            provisional=due.provisional,
+            counted_from=counted_from,
+        )
+
+    def provisional_removal(self) -> tuple[date, str, date] | None:
+        """(due, calendar version, counted from) of a provisional removal deadline that can
+        be recounted, or None."""
+        listing = self.listings.get(credit.ABNORMAL) or {}
+        if listing.get("removal_due") is None or not listing.get("removal_provisional"):
+            return None
+        if listing.get("removal_counted_from") is None:
+            return None
+        return listing["removal_due"], listing["removal_calendar"], listing["removal_counted_from"]
+
+    def recompute_removal(self, due: Deadline, meta: Meta) -> None:
+        previous = self.listings[credit.ABNORMAL]["removal_due"]
+        self._credit(
+            self.RemovalDueRecomputed,
+            credit.ABNORMAL,
+            meta,
+            removal_due=due.day,
+            previous_due=previous,
+            calendar_version=due.calendar_version,
+            provisional=due.provisional,
         )
 
     def escalate(self, meta: Meta) -> None:
@@ -393,6 +453,8 @@ class FundingAward(Agg):
         tranches: set[str]
         evaluations: dict[str, str]  # stage → grade
         closed: bool
+
+    began_by = ("before_award", "资助决定", "award")
 
     class Event(Agg.Event):
         ID_NAME = "award_id"

@@ -60,6 +60,8 @@ class FundingCall(Agg):
         awards: list[UUID]
         closed: bool
 
+    began_by = ("before_call", "征集公告发布", "call opening")
+
     class Event(Agg.Event):
         ID_NAME = "call_id"
         ABOUT_ORGANISATION = False
@@ -115,6 +117,12 @@ class FundingCall(Agg):
             raise Conflict("call_closed", f"call {self.id} is closed")
         if day > self.deadline:
             raise Conflict("call_deadline_passed", f"the deadline was {self.deadline}")
+        if day < self.began_on:
+            raise Conflict(
+                "application_before_call",
+                f"申报日期 {day} 早于征集公告发布日期 {self.began_on} / applied on {day}, before "
+                f"the call opened on {self.began_on}",
+            )
 
     def commit(self, application_id: UUID, award_id: UUID, amount: Decimal, meta: Meta) -> None:
         if amount > self.remaining:
@@ -148,6 +156,8 @@ class FundingApplication(Agg):
         requested: Decimal
         host_organisation_id: UUID | None
         state: str
+
+    began_by = ("before_funding_application", "申报", "application")
 
     class Event(Agg.Event):
         ID_NAME = "application_id"

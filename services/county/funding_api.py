@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.models import AwardOut
+from shared.api.text import Name, OptionalLongText, ShortText
 from shared.domain import InvalidInput, NotFound
 from shared.integration.events import FundingProgramme
 from shared.projection import funding_lifecycle
@@ -29,20 +31,20 @@ App = Annotated[CountyApplication, Depends(_app)]
 router = APIRouter(prefix="/api/v1", tags=["county funding 资金扶持"])
 
 Yuan = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, description="元 / yuan")]
-Round = Annotated[str, Field(min_length=1, max_length=50, description="批次 / round, e.g. 2026")]
+Round = Annotated[ShortText, Field(description="批次 / round, e.g. 2026")]
 
 
 class CallIn(CommandIn):
     programme: FundingProgramme = Field(description="资助项目类别 / programme")
     round: Round
-    title: str = Field(min_length=1, max_length=200, description="征集公告标题 / title")
+    title: Name = Field(description="征集公告标题 / title")
     budget: Yuan = Field(description="预算（元）/ budget, yuan")
     deadline: date = Field(description="申报截止日 / last day to apply")
 
 
 class ApplicationIn(CommandIn):
     organisation_id: UUID = Field(description="申报组织 / applicant")
-    project: str = Field(min_length=1, max_length=200, description="项目名称 / project")
+    project: Name = Field(description="项目名称 / project")
     requested: Yuan = Field(description="申请金额（元）/ amount requested")
     host_organisation_id: UUID | None = Field(
         None, description="托管组织（备案组织必填，须为登记组织）/ registered host of a filed group"
@@ -55,7 +57,7 @@ class ApplicationIn(CommandIn):
 class ReviewIn(CommandIn):
     decision: Literal["approve", "reject"] = Field(description="评审结论 / decision")
     amount: Yuan | None = Field(None, description="核定金额（批准必填）/ amount awarded")
-    reason: str = Field("", max_length=2000, description="理由（驳回必填）/ reason")
+    reason: OptionalLongText = Field("", description="理由（驳回必填）/ reason")
 
 
 class ReviewOut(CommandOut):
@@ -65,7 +67,7 @@ class ReviewOut(CommandOut):
 class EvaluationIn(CommandIn):
     stage: Literal["mid_term", "final"] = Field(description="中期 / 结项评估")
     score: Decimal = Field(ge=0, max_digits=5, decimal_places=2, description="得分 / score")
-    comment: str = Field("", max_length=2000, description="评估意见 / comment")
+    comment: OptionalLongText = Field("", description="评估意见 / comment")
 
 
 class ProgrammeTotalsOut(BaseModel):
@@ -148,7 +150,7 @@ def close_award(award_id: UUID, body: Reason, meta: CommandMeta, app: App) -> Co
     return CommandOut.of(app.close_award(award_id, body.reason, meta))
 
 
-@router.get("/funding-awards/{award_id}")
+@router.get("/funding-awards/{award_id}", response_model=AwardOut)
 def award(award_id: UUID, operator: Operator, runtime: Runtime, app: App) -> dict[str, Any]:
     """资助项目 / One award as recorded: amount, tranches, the organisation's status, credit
     and grade at the decision with the rule version, evaluations and closure."""

@@ -56,12 +56,7 @@ class Funding(_Base):
     """Calls, applications, review, evaluation and closure of funded projects."""
 
     def funding_rule(self, day: date) -> RuleVersion:
-        try:
-            return self.rules.version_on("funding", day)
-        except LookupError:
-            raise Conflict(
-                "no_rule_in_force", f"no funding rule version in force on {day}"
-            ) from None
+        return self.rules.version_on("funding", day)  # else 409 rule_not_in_force
 
     # ------------------------------------------------------------ calls
 

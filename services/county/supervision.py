@@ -14,7 +14,6 @@ from eventsourcing.persistence import IntegrityError
 from services.county import credit
 from services.county.domain import Registration
 from shared.backdating import period_start
-from shared.calendar import CalendarNotCovered
 from shared.domain import Actor, CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.ledger import system_actor
 from shared.rules import RuleVersion, months_before
@@ -47,16 +46,12 @@ class Supervision(_Base):
     # ------------------------------------------------------------ rules in force
 
     def credit_rules(self, day: date) -> credit.CreditRules:
-        rule = self.rules.in_force(day).credit
-        if rule is None:
-            raise Conflict("no_rule_in_force", f"no credit rule version in force on {day}")
-        return credit.CreditRules.of(rule)
+        # version_on refuses a day before the family's first version with 409
+        # rule_not_in_force naming the family (in_force would name density, issue 12).
+        return credit.CreditRules.of(self.rules.version_on("credit", day))
 
     def evaluation_rule(self, day: date) -> RuleVersion:
-        rule = self.rules.in_force(day).evaluation
-        if rule is None:
-            raise Conflict("no_rule_in_force", f"no evaluation rule version in force on {day}")
-        return rule
+        return self.rules.version_on("evaluation", day)
 
     # ------------------------------------------------------------ commands
 
@@ -131,15 +126,13 @@ class Supervision(_Base):
         # never makes a rule's deadline fall due sooner than recording on the day would
         # (ADR 0013; the manual removal route is there for an earlier removal, with a reason).
         start = period_start(day, legal_date(self.clock()))
-        try:
-            removal_due = self.calendar.add_working_days(start, rules.removal_working_days)
-        except CalendarNotCovered as e:
-            raise Conflict("calendar_not_covered", str(e)) from None
-        reg.verify_rectification(
-            removal_due, self.calendar.version, replace(meta, rule_version=rules.version)
-        )
+        # Past the calendar's years the days are counted Monday–Friday and the deadline is
+        # provisional; the timer recounts it once a version covers it (issue 12, ADR 0007).
+        due = self.calendar.deadline(start, rules.removal_working_days)
+        reg.verify_rectification(due, start, replace(meta, rule_version=rules.version))
         result = self.commit(reg)
-        return replace(result, extra={"removal_due": removal_due.isoformat()})
+        extra = {"removal_due": due.day.isoformat(), "calendar_version": due.calendar_version}
+        return replace(result, extra={**extra, "provisional": due.provisional})
 
     def check_grade_eligible(self, reg: Registration, day: date, rule: RuleVersion) -> None:
         """No grade while on a credit list, with a violation found within the look-back
@@ -222,11 +215,40 @@ class Supervision(_Base):
             )
         return sorted({r["org_id"] for r in rows})
 
+    def _recount_removal(
+        self, reg: Registration, today: date, triggered_by: Actor | None
+    ) -> Recorded | None:
+        """A provisional removal deadline counted with another calendar version than the one
+        loaded now is counted again (``RemovalDueRecomputed``) before anything falls due by
+        it: a newer version (the next year's notice) may move it over a holiday. Done by the
+        timer, so it happens at the first run after the new version is deployed."""
+        provisional = reg.provisional_removal()
+        if provisional is None or provisional[1] == self.calendar.version:
+            return None
+        previous, _, counted_from = provisional
+        rules = self.credit_rules(counted_from)
+        due = self.calendar.deadline(counted_from, rules.removal_working_days)
+        # Effective from the start of the run's day, like the timer's other steps: a second
+        # run the same day finds the deadline counted with the loaded version and does nothing.
+        at = credit.start_of(today)
+        meta = self._system_meta(reg, at, "calendar_version_added", rules.version, triggered_by)
+        reg.recompute_removal(due, meta)
+        return Recorded(
+            reg.id,
+            "removal_due_recomputed",
+            credit.ABNORMAL,
+            "calendar_version_added",
+            today,
+            rules.version,
+        )
+
     def _run_due_for(
         self, reg: Registration, today: date, triggered_by: Actor | None
     ) -> list[Recorded]:
         rules = self.credit_rules(today)
         done: list[Recorded] = []
+        if (recounted := self._recount_removal(reg, today, triggered_by)) is not None:
+            done.append(recounted)
         for _ in range(MAX_STEPS):
             if (due := credit.due(reg, today, rules)) is None:
                 break

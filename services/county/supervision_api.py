@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut
 from shared.api.deps import CommandMeta, Runtime
+from shared.api.text import LongText
 from shared.domain import legal_date
 from shared.integration.events import CreditList
 
@@ -25,7 +26,7 @@ async def _app(runtime: Runtime) -> CountyApplication:
 App = Annotated[CountyApplication, Depends(_app)]
 router = APIRouter(prefix="/api/v1", tags=["county supervision 监管"])
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Text = LongText
 
 
 class TriggerIn(CommandIn):
@@ -52,11 +53,17 @@ class ObjectionDecisionIn(CommandIn):
 
 class VerificationOut(CommandOut):
     removal_due: date | None = Field(None, description="最迟移出日 / removal due by (working days)")
+    calendar_version: str | None = Field(None, description="工作日历版本 / calendar version used")
+    provisional: bool = Field(
+        False,
+        description="暂定：期限超出工作日历，按周一至周五计算，日历更新后重算 / counted Monday–Friday"
+        " beyond the calendar's years; recomputed when a version covering it is added",
+    )
 
 
 class RecordedOut(BaseModel):
     organisation_id: UUID
-    event: str = Field(description="leave / escalate / grade_expired")
+    event: str = Field(description="leave / escalate / grade_expired / removal_due_recomputed")
     credit_list: str | None
     reason: str | None
     effective_on: date = Field(description="规则到期日 / the day it fell due")
@@ -121,7 +128,10 @@ def verify_rectification(
     """整改查实 / Rectification verified: removal due within the rule's working days."""
     result = app.verify_rectification(organisation_id, meta)
     return VerificationOut(
-        **CommandOut.of(result).model_dump(), removal_due=result.extra.get("removal_due")
+        **CommandOut.of(result).model_dump(),
+        removal_due=result.extra.get("removal_due"),
+        calendar_version=result.extra.get("calendar_version"),
+        provisional=result.extra.get("provisional", False),
     )
 
 

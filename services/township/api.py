@@ -11,6 +11,7 @@ from pydantic import Field
 from services.township.application import TownshipApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Runtime
+from shared.api.text import OptionalLongText, ShortText
 from shared.integration.events import InspectionResult
 
 
@@ -25,15 +26,15 @@ router = APIRouter(prefix="/api/v1", tags=["township 乡镇（街道）"])
 
 class FilingDecision(CommandIn):
     decision: Literal["filed", "rejected"] = Field(description="备案 / file, or 不予备案 / reject")
-    reason: str = Field("", max_length=2000, description="理由（驳回必填）/ reason (for rejection)")
+    reason: OptionalLongText = Field("", description="理由（驳回必填）/ reason (for rejection)")
 
 
 class InspectionIn(CommandIn):
     result: InspectionResult = Field(
         description="检查结果 / compliant, rectification ordered, violation"
     )
-    findings: str = Field("", max_length=5000, description="检查发现 / findings")
-    inspectors: list[str] = Field(
+    findings: OptionalLongText = Field("", max_length=5000, description="检查发现 / findings")
+    inspectors: list[ShortText] = Field(
         min_length=1,
         description="检查人员 / inspectors on site: at least the sampling rule's minimum (2)"
         " distinct names, else 422 too_few_inspectors",

@@ -49,6 +49,13 @@ class TownshipApplication(TownshipExit, TierApplication):
             return replayed
         if facts.applied_on is None:
             raise Conflict("no_application", f"{organisation_id} has no filing application")
+        day = legal_date(meta.effective_at)
+        if day.isoformat() < facts.applied_on:
+            raise Conflict(
+                "decision_before_application",
+                f"备案决定日期 {day} 早于申请日期 {facts.applied_on} / decided on {day}, before "
+                f"the application on {facts.applied_on}",
+            )
         if filed:
             number = f"BA{facts.village_code}{organisation_id.hex[:6].upper()}"
             name, field = self._profile(organisation_id)

@@ -21,6 +21,8 @@ class Filing(Agg):
         village_code: str
         status: str
 
+    began_by = ("before_filing", "备案决定", "filing decision")
+
     class Filed(Agg.Created):
         village_code: str
         filing_number: str
@@ -114,6 +116,8 @@ class Inspection(Agg):
         village_code: str
         result: str
         rectified: bool
+
+    began_by = ("before_inspection", "检查", "inspection")
 
     class Event(Agg.Event):
         ID_NAME = "inspection_id"

@@ -8,11 +8,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from services.village.application import VillageApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
-from shared.api.deps import CommandMeta, Runtime
+from shared.api.deps import CommandMeta, RequestIn, Runtime
+from shared.api.text import Name
 from shared.domain import Category
 
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["village 村（社区）"])
 
 class FilingApplication(CommandIn):
     village_code: str = Field(pattern=r"^\d{12}$", description="村/社区区划代码 / 12-digit code")
-    name: str = Field(min_length=1, max_length=200, description="组织名称 / group name")
+    name: Name = Field(description="组织名称 / group name")
     field: OrgField = Field(description="服务领域 / field of work")
     founded_on: date = Field(description="成立日期 / founding date")
     category: Category = Field(Category.GENERAL, description="类别 / e.g. 乡贤参事会")
@@ -37,7 +38,7 @@ class FilingApplication(CommandIn):
 MAX_COUNT = 10_000_000
 
 
-class ActivityReport(BaseModel):
+class ActivityReport(RequestIn):
     occurred_on: date = Field(description="活动日期 / date of the activity (its effective date)")
     field: OrgField = Field(description="活动领域 / field")
     participants: int = Field(ge=0, le=MAX_COUNT, description="参与人数 / participants")

@@ -16,6 +16,7 @@ from shared.domain import (
     InvalidInput,
     Meta,
     check_not_future,
+    legal_date,
 )
 from shared.identity.accounts import account_events
 from shared.integration.events import PlatformKind
@@ -52,6 +53,12 @@ class VillageApplication(TierApplication):
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)
         check_not_future("founded_on", founded_on, self.clock())
+        if founded_on > legal_date(meta.effective_at):
+            raise InvalidInput(
+                "founded_after_application",
+                f"成立日期 {founded_on} 晚于申请日期 {legal_date(meta.effective_at)} / founded on "
+                f"{founded_on}, after the application",
+            )
         group_id, replayed = self.create_id(meta)
         if replayed:
             return replayed
@@ -89,6 +96,15 @@ class VillageApplication(TierApplication):
                 "organisation_not_active",
                 f"organisation {organisation_id} was not active (filed or registered) "
                 f"on {occurred_on.isoformat()}",
+            )
+        # Filing follows the application, which follows the founding; records applied before
+        # that order was enforced can still have a group founded after it was filed.
+        group = self.find(organisation_id)
+        if isinstance(group, GroupRecord) and occurred_on < group.founded_on:
+            raise Conflict(
+                "activity_before_founding",
+                f"活动日期 {occurred_on} 早于成立日期 {group.founded_on} / the activity on "
+                f"{occurred_on} is before the group was founded ({group.founded_on})",
             )
         activity_id, replayed = self.create_id(meta, organisation_id)
         if replayed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.domain import Meta
@@ -17,6 +17,10 @@ from shared.domain import SanjiAggregate as Agg
 
 class GroupRecord(Agg):
     """The village's record of a community group, from its filing application onwards."""
+
+    if TYPE_CHECKING:
+        # Set by Applied.apply; declared for mypy only (an annotation would make a dataclass).
+        founded_on: date
 
     class Applied(Agg.Created):
         # Version 2 added ``category``; groups applied before it are general groups.

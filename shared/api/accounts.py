@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.api.auth import AccountOut
 from shared.api.commands import CREATED, CommandOut
-from shared.api.deps import Person, Runtime
+from shared.api.deps import Person, RequestIn, Runtime
+from shared.api.text import LongText, Name
 from shared.domain import CommandResult, Meta, NotFound, OutOfJurisdiction
 from shared.identity import passwords
 from shared.identity.accounts import ROLES
@@ -32,20 +33,20 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["accounts 账号管理"])
 Roles = Annotated[list[str], Field(min_length=1, description=f"角色 / roles: {', '.join(ROLES)}")]
 
 
-class AccountIn(BaseModel):
+class AccountIn(RequestIn):
     username: str = Field(min_length=3, max_length=64, description="登录名 / login name")
-    name: str = Field(min_length=1, max_length=64, description="姓名 / the person's name")
+    name: Name = Field(max_length=64, description="姓名 / the person's name")
     division: str = Field(pattern=r"^\d{12}$", description="所在区划 / division they work in")
     roles: Roles
 
 
-class AccountChangeIn(BaseModel):
-    name: str = Field(min_length=1, max_length=64, description="姓名 / the person's name")
+class AccountChangeIn(RequestIn):
+    name: Name = Field(max_length=64, description="姓名 / the person's name")
     roles: Roles
 
 
-class StatusIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="理由 / reason")
+class StatusIn(RequestIn):
+    reason: LongText = Field(max_length=500, description="理由 / reason")
 
 
 class AccountRowOut(BaseModel):

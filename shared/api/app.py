@@ -15,6 +15,7 @@ from shared.api import (
     docs,
     errors,
     limits,
+    models,
     observability,
     platforms,
     reports,
@@ -22,7 +23,10 @@ from shared.api import (
     sampling,
     scope,
 )
+from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
+from shared.calendar import horizon
+from shared.domain import legal_date
 from shared.runtime import TierRuntime
 
 TITLES = {
@@ -54,16 +58,16 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
-    app.include_router(auth.router)
-    app.include_router(accounts.router)
-    app.include_router(commands)
-    app.include_router(platforms.router)
-    app.include_router(returns.router)
-    app.include_router(sampling.router)
-    app.include_router(reports.router)
-    app.include_router(divisions.router)
-    app.include_router(audit.router)
-    app.include_router(access_log.router)
+    app.include_router(auth.router, responses=ERRORS)
+    app.include_router(accounts.router, responses=ERRORS)
+    app.include_router(commands, responses=ERRORS)
+    app.include_router(platforms.router, responses=ERRORS)
+    app.include_router(returns.router, responses=ERRORS)
+    app.include_router(sampling.router, responses=ERRORS)
+    app.include_router(reports.router, responses=ERRORS)
+    app.include_router(divisions.router, responses=ERRORS)
+    app.include_router(audit.router, responses=ERRORS)
+    app.include_router(access_log.router, responses=ERRORS)
     app.include_router(_health)
     scope.classify_routes(app)  # a parameter without a jurisdiction rule stops the build
     # Outermost: logs reads of one organisation's record with the status actually answered.
@@ -88,16 +92,17 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
 _health = APIRouter(tags=["health 运行状态"])
 
 
-@_health.get("/health")
+@_health.get("/health", response_model=models.HealthOut)
 def health(runtime: Runtime) -> dict[str, Any]:
     """存活 / Liveness."""
     return {"status": "ok", "tier": str(runtime.tier)}
 
 
-@_health.get("/ready")
+@_health.get("/ready", response_model=models.ReadyOut, responses={503: {"model": models.ReadyOut}})
 def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
     """就绪与传输延迟 / Readiness: relay lag of this tier's store, projector lag per source, and
-    dead letters. 503 while a source is stopped on a dead letter (ADR 0003)."""
+    dead letters. 503 while a source is stopped on a dead letter (ADR 0003). ``calendar_horizon``
+    warns 60 days before the working-day calendar runs out (ADR 0007); it never makes a 503."""
     head = runtime.app.recorder.max_notification_id() or 0
     relayed = runtime.relay.position()
     blocked = sorted(runtime.projector.blocked_sources())
@@ -113,4 +118,5 @@ def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
         "projector_lag": runtime.projector.lag(),
         "blocked_sources": blocked,
         "dead_letters": len(runtime.projector.dead_letters()),
+        "calendar_horizon": horizon(legal_date(runtime.app.clock()), runtime.app.calendar),
     }

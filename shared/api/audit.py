@@ -8,10 +8,21 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
-from shared.api.reports import MEDIA, Code, When, _report, _sources
+from shared.api.deps import CommandMeta, Operator, RequestIn, Runtime, check_reads
+from shared.api.models import (
+    AnchorsOut,
+    IntegrityOut,
+    IssuedListOut,
+    IssuedOut,
+    IssuedReproductionOut,
+    IssuedRow,
+    PublicKeyOut,
+    TimelineOut,
+)
+from shared.api.reports import FILE, MEDIA, Code, When, _report, _sources
+from shared.api.text import Name
 from shared.audit import timeline
 from shared.audit.issued import content_hash, reproduce, tree_label
 from shared.audit.signing import read_anchors
@@ -36,7 +47,7 @@ def _timeline(runtime: Runtime, operator: Operator, organisation_id: str) -> dic
     )
 
 
-@router.get("/organisations/{organisation_id}/timeline")
+@router.get("/organisations/{organisation_id}/timeline", response_model=TimelineOut)
 def organisation_timeline(
     organisation_id: str, runtime: Runtime, operator: Operator
 ) -> dict[str, Any]:
@@ -48,7 +59,8 @@ def organisation_timeline(
 
 @router.get(
     "/organisations/{organisation_id}/timeline/export.{fmt}",
-    responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}},
+    response_class=Response,  # a file only: no JSON body to document
+    responses={200: {"content": {MEDIA["csv"]: FILE, MEDIA["xlsx"]: FILE}}},
 )
 def export_timeline(
     organisation_id: str, fmt: Literal["csv", "xlsx"], runtime: Runtime, operator: Operator
@@ -66,16 +78,14 @@ def export_timeline(
 # ------------------------------------------------------------------ issued reports
 
 
-class IssueIn(BaseModel):
-    title: str = Field(
-        min_length=1, max_length=200, description="标题 / what is published, e.g. 2025年度报表"
-    )
+class IssueIn(RequestIn):
+    title: Name = Field(description="标题 / what is published, e.g. 2025年度报表")
 
 
 ReportId = Annotated[str, Path(description="发布记录ID / issued report id")]
 
 
-@router.post("/reports/{division_code}/issue", status_code=201)
+@router.post("/reports/{division_code}/issue", status_code=201, response_model=IssuedOut)
 def issue_report(
     division_code: Code, body: IssueIn, runtime: Runtime, meta: CommandMeta, when: When
 ) -> dict[str, Any]:
@@ -127,7 +137,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/issued-reports")
+@router.get("/issued-reports", response_model=IssuedListOut)
 def issued_reports(runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """已发布报表 / Reports issued within the operator's division, newest first."""
     with runtime.db.transaction() as tx:
@@ -135,13 +145,13 @@ def issued_reports(runtime: Runtime, operator: Operator) -> dict[str, Any]:
     return {"issued": [_public(r) for r in rows if contains(operator.division, r["division_code"])]}
 
 
-@router.get("/issued-reports/{report_id}")
+@router.get("/issued-reports/{report_id}", response_model=IssuedRow)
 def issued_report(report_id: ReportId, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """发布记录 / What was recorded when a report was issued."""
     return _public(_issued(runtime, operator, report_id))
 
 
-@router.get("/issued-reports/{report_id}/reproduction")
+@router.get("/issued-reports/{report_id}/reproduction", response_model=IssuedReproductionOut)
 def reproduce_issued(report_id: ReportId, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """复核 / Recompute an issued report from the event stores at its watermarks with its rule
     versions, and compare the content hash with the recorded one (``reproduced``)."""
@@ -152,7 +162,7 @@ def reproduce_issued(report_id: ReportId, runtime: Runtime, operator: Operator) 
 # ------------------------------------------------------------------ integrity
 
 
-@router.get("/integrity")
+@router.get("/integrity", response_model=IntegrityOut)
 def integrity(runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """完整性校验 / Check every event log this service can read against its hash chain and the
     chain heads held by checkpoints and this read model; findings name each altered event."""
@@ -176,7 +186,7 @@ def _auditor(operator: Actor) -> None:
         )
 
 
-@router.get("/audit/anchors")
+@router.get("/audit/anchors", response_model=AnchorsOut)
 def anchors(
     runtime: Runtime,
     operator: Operator,
@@ -201,7 +211,7 @@ def anchors(
     }
 
 
-@router.get("/audit/public-key")
+@router.get("/audit/public-key", response_model=PublicKeyOut)
 def public_key(runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """验签公钥 / The Ed25519 public key that checks this install's link and anchor signatures.
     A province fetches it once, over a channel it trusts, and pins it."""

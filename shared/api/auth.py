@@ -17,7 +17,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from shared.api.deps import Account, Runtime
+from shared.api.deps import Account, RequestIn, Runtime
 from shared.domain import CHINA, InvalidInput, Meta
 from shared.identity import passwords
 from shared.identity.accounts import Account as AccountRecord
@@ -42,7 +42,7 @@ class TokenOut(BaseModel):
     )
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(RequestIn):
     old_password: str = Field(min_length=1, max_length=passwords.MAX_LENGTH)
     new_password: str = Field(min_length=1, max_length=passwords.MAX_LENGTH)
 

@@ -8,6 +8,7 @@ from fastapi import status
 from pydantic import BaseModel, Field
 
 from shared.api.deps import CommandIn
+from shared.api.text import LongText
 from shared.domain import CommandResult
 from shared.domain import Field as OrgField
 
@@ -35,7 +36,7 @@ class CommandOut(BaseModel):
 
 
 class Reason(CommandIn):
-    reason: str = Field(min_length=1, max_length=2000, description="理由 / reason")
+    reason: LongText = Field(description="理由 / reason")
 
 
 class Charter(CommandIn):

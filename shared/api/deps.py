@@ -10,12 +10,13 @@ from uuid import uuid4
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared import backdating
 from shared.api import limits
 from shared.api.observability import request_id
+from shared.api.text import LongText
 from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.identity.accounts import account_id
 from shared.identity.directory import AccountView
@@ -140,15 +141,21 @@ async def current_operator(runtime: Runtime, person: Person) -> Actor:
 Operator = Annotated[Actor, Depends(current_operator)]
 
 
-class CommandIn(BaseModel):
+class RequestIn(BaseModel):
+    """A request body: a field the model does not name is refused (422 naming it), so a
+    misspelt optional field is not silently dropped (issue 12: "catgory" lost a category)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandIn(RequestIn):
     """Fields every command accepts."""
 
     effective_on: date | None = Field(
         None, description="生效日期 / legal effective date (default: today, China time)"
     )
-    backdate_reason: str | None = Field(
+    backdate_reason: LongText | None = Field(
         None,
-        max_length=2000,
         description="补录原因 / why effective_on lies before the backdating window (ADR 0013);"
         " needed then, with the admin or backdate role",
     )
@@ -197,12 +204,18 @@ async def command_meta(
     )
 
 
+class _CommandFields(CommandIn):
+    # Reads only the common fields out of a whole command body; the route's model refuses
+    # unknown fields.
+    model_config = ConfigDict(extra="ignore")
+
+
 def _command_fields(body: bytes) -> CommandIn:
     # An invalid body is reported by the route's own validation (422); here it means "none".
     try:
-        return CommandIn.model_validate_json(body or b"{}")
+        return _CommandFields.model_validate_json(body or b"{}")
     except ValueError:
-        return CommandIn.model_validate({})
+        return _CommandFields.model_validate({})
 
 
 CommandMeta = Annotated[Meta, Depends(command_meta)]

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from shared.api.deps import Operator, Runtime
+from shared.api.models import DivisionChangesOut, DivisionsOut
 from shared.domain import CHINA
 from shared.hierarchy import describe, load_changes, tree_from
 
 router = APIRouter(prefix="/api/v1", tags=["divisions 区划"])
 
 
-@router.get("/divisions")
+@router.get("/divisions", response_model=DivisionsOut)
 def divisions(
     runtime: Runtime,
     operator: Operator,
@@ -43,7 +44,7 @@ def divisions(
     }
 
 
-@router.get("/divisions/changes")
+@router.get("/divisions/changes", response_model=DivisionChangesOut)
 def division_changes(runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """区划调整记录 / The county's recorded division changes, in order, each with the day it
     took effect."""

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Runtime
+from shared.api.text import Name
 from shared.integration.events import PlatformKind
 
 router = APIRouter(prefix="/api/v1", tags=["platforms 服务平台"])
@@ -20,7 +21,7 @@ class PlatformIn(CommandIn):
         " (township) / village_station 村级服务站 (village)"
     )
     division_code: str = Field(pattern=r"^\d{12}$", description="所在区划 / division it sits in")
-    name: str = Field(min_length=1, max_length=200, description="名称 / name")
+    name: Name = Field(description="名称 / name")
 
 
 @router.post("/platforms", status_code=CREATED)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from shared.api import models
 from shared.api.deps import Operator, Runtime, check_reads
 from shared.domain import CHINA, NotFound, check_aware, check_not_future
 from shared.hierarchy import check_division, moved_out, tree_from
@@ -16,10 +17,11 @@ from shared.hierarchy import describe as describe_tree
 from shared.jurisdiction import Jurisdiction
 from shared.projection.projector import SourceReader
 from shared.reporting import catalogue, ranking, report
+from shared.reporting.model import DivisionReport, OrganisationReport
 from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.zombies import zombie_list
-from shared.rules import RuleSet
+from shared.rules import RuleNotInForce, RuleSet
 
 router = APIRouter(prefix="/api/v1", tags=["reports 报表"])
 
@@ -56,6 +58,13 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
 }
+FILE = {"schema": {"type": "string", "format": "binary"}}
+# A download: CSV, XLSX or HTML bytes; the JSON export has the report's own schema.
+FILES = {m: FILE for f, m in MEDIA.items() if f != "json"}
+# Lists that also export: ?format=csv|xlsx answers a file instead of the JSON body.
+TABLES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MEDIA["csv"]: FILE, MEDIA["xlsx"]: FILE}}
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ def _when(
 ) -> Moment:
     today = runtime.app.clock().astimezone(CHINA).date()
     day, p = resolve(today, as_of, period, start, end)
-    return Moment(day, p, runtime.rules.in_force(day), tree, today)
+    return Moment(day, p, runtime.rules.for_report(day), tree, today)
 
 
 async def _moment(
@@ -139,7 +148,7 @@ def _table(fmt: str, title: str, columns: list[tuple[str, str]], rows: list[dict
     return export.table_xlsx(title, columns, rows)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_model=models.CatalogueOut)
 def metrics(operator: Operator) -> dict[str, Any]:
     """指标目录 / The metric catalogue: definition, unit, denominator, additivity of each figure."""
     return {
@@ -148,7 +157,11 @@ def metrics(operator: Operator) -> dict[str, Any]:
     }
 
 
-@router.get("/reports/organisations/{organisation_id}")
+@router.get(
+    "/reports/organisations/{organisation_id}",
+    response_model=OrganisationReport,
+    response_model_exclude_unset=True,  # known_at only when asked for
+)
 def organisation_report(
     organisation_id: str, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
@@ -172,14 +185,16 @@ def organisation_report(
     )
 
 
-@router.get("/reports/{division_code}")
+@router.get(
+    "/reports/{division_code}", response_model_exclude_unset=True
+)  # known_at only when asked for
 def division_report(
     division_code: Code, runtime: Runtime, operator: Operator, when: When
-) -> dict[str, Any]:
+) -> DivisionReport:
     """区划报表 / All ten figure groups for a division, one line per child (drill-down:
     county → townships → villages → organisations), with watermarks, rule versions and the
     division tree used (``tree``)."""
-    return _report(runtime, operator, division_code, when)
+    return DivisionReport.model_validate(_report(runtime, operator, division_code, when))
 
 
 def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> dict[str, Any]:
@@ -206,7 +221,7 @@ def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> di
 
 @router.get(
     "/reports/{division_code}/export.{fmt}",
-    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+    responses={200: {"model": DivisionReport, "content": FILES}},
 )
 def export_report(
     division_code: Code,
@@ -240,7 +255,13 @@ ZOMBIE_COLUMNS = [
 ]
 
 
-@router.get("/reports/{division_code}/zombies")
+# exclude_unset: ``not_applicable`` only when a rule was not in force (lists keep their shape).
+@router.get(
+    "/reports/{division_code}/zombies",
+    response_model=models.ZombiesOut,
+    response_model_exclude_unset=True,
+    responses=TABLES,
+)
 def zombies(
     division_code: Code,
     runtime: Runtime,
@@ -257,7 +278,9 @@ def zombies(
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
-        rows = zombie_list(tx, division_code, day, rules, j)
+        # No zombie rule in force: no organisation is a zombie by it, and the count is unknown.
+        withheld = "zombie" in rules.withheld
+        rows = [] if withheld else zombie_list(tx, division_code, day, rules, j)
     if format != "json":
         flat = [{**r, "reason_text": [x["zh"] for x in r["reasons"]]} for r in rows]
         body = _table(format, "僵尸组织名单", ZOMBIE_COLUMNS, flat)
@@ -266,11 +289,12 @@ def zombies(
         "division_code": division_code,
         "as_of": day.isoformat(),
         "rule_versions": rules.versions,
-        "window_months": rules.zombie_window_months,
+        "window_months": None if withheld else rules.zombie_window_months,
         "watermarks": marks,
         "tree": describe_tree(j, tree),
-        "count": len(rows),
+        "count": None if withheld else len(rows),
         "organisations": rows,
+        **_rule_not_in_force(rules, "zombie", day),
     }
 
 
@@ -289,7 +313,12 @@ RANKING_COLUMNS = [
 ]
 
 
-@router.get("/reports/{division_code}/ranking")
+@router.get(
+    "/reports/{division_code}/ranking",
+    response_model=models.RankingOut,
+    response_model_exclude_unset=True,
+    responses=TABLES,
+)
 def ranking_list(
     division_code: Code,
     runtime: Runtime,
@@ -308,7 +337,8 @@ def ranking_list(
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
-        entries = ranking.rank(tx, j, division_code, day, rules)
+        withheld = "ranking" in rules.withheld  # no weights in force: nobody is ranked
+        entries = [] if withheld else ranking.rank(tx, j, division_code, day, rules)
     page = entries[offset : offset + limit]
     if format != "json":
         flat = [{**e, **e["scores"]} for e in page]
@@ -318,15 +348,24 @@ def ranking_list(
         "division_code": division_code,
         "as_of": day.isoformat(),
         "rule_versions": rules.versions,
-        "weights": rules.ranking.parameters["weights"],
+        "weights": None if withheld else rules.ranking.parameters["weights"],
         "watermarks": marks,
         "tree": describe_tree(j, tree),
-        "total": len(entries),
+        "total": None if withheld else len(entries),
         "organisations": page,
+        **_rule_not_in_force(rules, "ranking", day),
     }
 
 
-@router.get("/reconciliation/{division_code}")
+def _rule_not_in_force(rules: RuleSet, family: str, day: date) -> dict[str, Any]:
+    """A list that needs a rule not in force on ``day`` says so beside its empty rows (issue
+    12); the key is absent otherwise, so lists from before keep their shape."""
+    if family not in rules.withheld:
+        return {}
+    return {"not_applicable": RuleNotInForce(family, day).as_reason()}
+
+
+@router.get("/reconciliation/{division_code}", response_model=models.ReconciliationOut)
 def reconciliation(
     division_code: Code, runtime: Runtime, operator: Operator, when: When
 ) -> dict[str, Any]:
@@ -340,7 +379,7 @@ def reconciliation(
     )
 
 
-@router.get("/organisations")
+@router.get("/organisations", response_model=models.OrganisationsOut)
 def list_organisations(
     runtime: Runtime,
     operator: Operator,
@@ -369,7 +408,7 @@ def list_organisations(
     return {"division_code": code, "tree": describe_tree(j, tree), "organisations": rows}
 
 
-@router.get("/organisations/{organisation_id}")
+@router.get("/organisations/{organisation_id}", response_model=models.OrganisationRow)
 def get_organisation(organisation_id: str, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """组织详情 / One organisation as this tier's read model knows it."""
     with runtime.db.snapshot() as tx:

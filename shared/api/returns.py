@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from shared import returns
 from shared.api.commands import CREATED, CommandIn, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.models import ReturnDetailOut, ReturnsOut
 from shared.approvals import Action, ReturnKind, ReturnState
 from shared.domain import CommandResult, NotFound
 from shared.jurisdiction import prefix_of
@@ -97,7 +98,7 @@ def unaccept_return(return_id: UUID, body: Reason, meta: CommandMeta, runtime: R
     return _decide(runtime, return_id, Action.UNACCEPT, body.reason, meta)
 
 
-@router.get("/returns")
+@router.get("/returns", response_model=ReturnsOut)
 def list_returns(
     runtime: Runtime,
     operator: Operator,
@@ -125,7 +126,7 @@ def list_returns(
     return {"division_code": code, "counts": counts, "returns": rows}
 
 
-@router.get("/returns/{return_id}")
+@router.get("/returns/{return_id}", response_model=ReturnDetailOut)
 def get_return(return_id: UUID, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """报表详情 / One return: its state and every step of its history (who, which tier,
     when, why)."""

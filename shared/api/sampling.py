@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 
 from shared import draws
 from shared.api.commands import CREATED, CommandIn
-from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.deps import CommandMeta, Operator, RequestIn, Runtime, check_reads
 from shared.api.limits import check_ids
+from shared.api.models import DrawOutRecord, DrawReproductionOut, DrawsOut, ReproductionOut
 from shared.domain import Actor, InvalidInput, NotFound, OutOfJurisdiction
 from shared.jurisdiction import contains, prefix_of
 from shared.projection import sampling as rm
@@ -55,7 +56,7 @@ class DrawOut(BaseModel):
     )
 
 
-class ReproductionIn(BaseModel):
+class ReproductionIn(RequestIn):
     record: dict[str, Any] = Field(
         description="抽签记录 / a draw's record, as GET /api/v1/sample-draws/{id} gives it"
     )
@@ -90,7 +91,7 @@ def _draw(runtime: Runtime, operator: Operator, draw_id: UUID) -> dict[str, Any]
     return row
 
 
-@router.get("/sample-draws")
+@router.get("/sample-draws", response_model=DrawsOut)
 def list_draws(
     runtime: Runtime,
     operator: Operator,
@@ -106,14 +107,14 @@ def list_draws(
     return {"division_code": code, "draws": rows}
 
 
-@router.get("/sample-draws/{draw_id}")
+@router.get("/sample-draws/{draw_id}", response_model=DrawOutRecord)
 def get_draw(draw_id: DrawId, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """抽签记录 / One draw: its record (seed, population snapshot and hash, rate, quota,
     selection, algorithm) and rule version, as recorded."""
     return _draw(runtime, operator, draw_id)
 
 
-@router.get("/sample-draws/{draw_id}/reproduction")
+@router.get("/sample-draws/{draw_id}/reproduction", response_model=DrawReproductionOut)
 def reproduce_draw(draw_id: DrawId, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """复核抽签 / Recompute the draw from its seed and population with the rate of its rule
     version, and compare hash, quota and selection (``reproduced``)."""
@@ -121,7 +122,7 @@ def reproduce_draw(draw_id: DrawId, runtime: Runtime, operator: Operator) -> dic
     return {"draw_id": draw_id, **_reproduce(runtime, row["record"], row["rule_version"])}
 
 
-@router.post("/sample-draws/reproduction")
+@router.post("/sample-draws/reproduction", response_model=ReproductionOut)
 def reproduce_record(body: ReproductionIn, runtime: Runtime, operator: Operator) -> dict[str, Any]:
     """复核抽签记录 / Reproduce a draw record an auditor holds (its own copy): a record
     altered anywhere (seed, population, hash, quota, selection) does not reproduce."""

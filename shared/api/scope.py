@@ -24,6 +24,7 @@ from uuid import UUID
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from shared.api.deps import authenticated, bearer
 from shared.domain import CHINA, Actor, OutOfJurisdiction
@@ -177,6 +178,11 @@ async def in_scope(request: Request) -> None:
     credentials = await bearer(request)
     account = await authenticated(request, runtime, None, credentials)
     actor = account.actor()
+    # The lookups read the read model and the store: off the event loop, like a sync route.
+    await run_in_threadpool(_check_all, runtime, actor, named)
+
+
+def _check_all(runtime: TierRuntime, actor: Actor, named: list[tuple[str, str]]) -> None:
     for name, value in named:
         _check(runtime, actor, name, value)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
+from shared.api.models import CampaignOut, DryRunOut, ProceedingRow
 from shared.domain import legal_date
 from shared.exit_process import ZombieExit
 
@@ -48,7 +49,7 @@ class NoticeOut(CommandOut):
     rule_version: str | None = Field(None, description="规则版本 / zombie_exit rule version")
 
 
-@router.get("/dry-run")
+@router.get("/dry-run", response_model=DryRunOut)
 def dry_run(
     runtime: Runtime, operator: Operator, app: App, division: str | None = Query(None)
 ) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def dry_run(
     }
 
 
-@router.get("/proceedings")
+@router.get("/proceedings", response_model=list[ProceedingRow])
 def proceedings(
     runtime: Runtime,
     operator: Operator,
@@ -91,7 +92,7 @@ def notice(body: NoticeIn, meta: CommandMeta, app: App) -> NoticeOut:
     return NoticeOut(**CommandOut.of(result).model_dump(), **result.extra)
 
 
-@router.post("/campaigns", status_code=CREATED)
+@router.post("/campaigns", status_code=CREATED, response_model=CampaignOut)
 def campaign(body: CampaignIn, meta: CommandMeta, app: App) -> dict[str, Any]:
     """集中清理 / Serve notice to every candidate the dry run proposes in a division; the
     others are listed as skipped with why."""

@@ -358,6 +358,19 @@ class RectificationVerifiedV1(Payload):
     credit_list: CreditList
     removal_due: date
     calendar_version: str
+    # Added (optional, issue 12): counted Monday–Friday past the calendar's years.
+    provisional: bool = False
+
+
+class RemovalDueRecomputedV1(Payload):
+    """A provisional removal deadline recounted with a calendar version covering it (issue 12,
+    ADR 0007): ``removal_due`` replaces ``previous_due``."""
+
+    credit_list: CreditList
+    removal_due: date
+    previous_due: date
+    calendar_version: str
+    provisional: bool
 
 
 class GradeExpiredV1(Payload):
@@ -616,6 +629,7 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.credit_list.objection_lodged.v1": CreditObjectionLodgedV1,
     "sanji.county.credit_list.objection_decided.v1": CreditObjectionDecidedV1,
     "sanji.county.credit_list.rectification_verified.v1": RectificationVerifiedV1,
+    "sanji.county.credit_list.removal_due_recomputed.v1": RemovalDueRecomputedV1,
     "sanji.county.grade.expired.v1": GradeExpiredV1,
     "sanji.county.division.changed.v1": DivisionChangedV1,
     **{

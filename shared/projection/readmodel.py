@@ -519,6 +519,7 @@ def credit_list_left(tx: Tx, env: Envelope, p: ev.CreditListLeftV1) -> None:
     "sanji.county.credit_list.objection_lodged.v1",
     "sanji.county.credit_list.objection_decided.v1",
     "sanji.county.credit_list.rectification_verified.v1",
+    "sanji.county.credit_list.removal_due_recomputed.v1",
 )
 def credit_procedure(tx: Tx, env: Envelope, p: ev.Payload) -> None:
     """Steps of a listing's procedure: no figure counts them; the organisation's timeline

@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from shared.reporting.catalogue import GROUPS, METRICS, Group, Metric, flatten, lookup
+from shared.reporting.cells import append_row, csv_cell
 
 __all__ = [
     "DIVISION_SUFFIX",
@@ -49,6 +50,8 @@ __all__ = [
 BOM = "\ufeff"
 DIVISION_SUFFIX = "（本级合计）"
 LIST_SEPARATOR = "；"
+# A figure whose rule was not in force (issue 12; the report's ``not_applicable`` map).
+NOT_APPLICABLE = "不适用 / not applicable"
 FIXED_HEADERS = ["分组 Group", "指标 Metric", "单位 Unit", "可加 Additive"]
 
 # Display forms of the catalogue's non-Chinese units (the catalogue keeps the canonical unit).
@@ -249,7 +252,16 @@ def _preamble(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     if report.get("tree"):
         rows.append(("区划树", tree_text(report)))
+    if text := not_applicable_text(report):
+        rows.append(("不适用 Not applicable", text))
     return rows
+
+
+def not_applicable_text(report: Mapping[str, Any]) -> str:
+    """One sentence per rule family not in force on the as-of date (issue 12), or ""."""
+    reasons = (report.get("not_applicable") or {}).values()
+    by_family = {r["family"]: r["message"] for r in reasons if isinstance(r, Mapping)}
+    return LIST_SEPARATOR.join(by_family.values())
 
 
 # ------------------------------------------------------------------ the report table
@@ -269,6 +281,9 @@ def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object
         *(division_name(c) for c in divs[1:]),
     ]
     flat = [division_figures(d) for d in divs]
+    # A figure whose rule was not in force on the as-of date (issue 12) says so in every
+    # column, rather than an empty cell a reader would take for "no denominator".
+    withheld = report.get("not_applicable") or {}
     rows: list[list[object]] = []
     for key in metric_keys(report):
         m = lookup(key)
@@ -278,7 +293,7 @@ def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object
                 m.zh,
                 display_unit(m.unit),
                 "是" if m.additive else "否",
-                *(f.get(key) for f in flat),
+                *(NOT_APPLICABLE if key in withheld else f.get(key) for f in flat),
             ]
         )
     return headers, rows
@@ -293,7 +308,7 @@ def _csv_bytes(rows: Iterable[Sequence[object]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([csv_cell(v) for v in row])
     return (BOM + buf.getvalue()).encode("utf-8")
 
 
@@ -384,11 +399,11 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "报表"
-    ws.append(headers)
+    append_row(ws, headers)
     widths = [_display_width(h) for h in headers]
     for key, row in zip(keys, rows, strict=True):
         unit = lookup(key).unit
-        ws.append(row)
+        append_row(ws, row)
         r = ws.max_row
         for col, value in enumerate(row, start=1):
             text = format_value(value, unit) if col > fixed else str(value)
@@ -402,20 +417,21 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
 
     def heading(text: str) -> None:
         if notes.max_row > 1:
-            notes.append([])
-        notes.append([text])
+            append_row(notes, [])
+        append_row(notes, [text])
         notes.cell(row=notes.max_row, column=1).font = bold
 
-    notes.append(["项目", "内容"])
+    append_row(notes, ["项目", "内容"])
     for k, v in _preamble(report):
         if k != "规则版本":  # the rules section below lists them, with their parameters
-            notes.append([k, v])
+            append_row(notes, [k, v])
     heading("规则 Rules")
-    notes.append(["规则族", "名称", "版本", "生效日期", "参数", "取值"])
+    append_row(notes, ["规则族", "名称", "版本", "生效日期", "参数", "取值"])
     for r in rule_families(report):
         params = r["parameters"] or {"": ""}
         for name, value in params.items():
-            notes.append(
+            append_row(
+                notes,
                 [
                     r["family"],
                     r["zh"],
@@ -423,19 +439,21 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
                     r["effective_from"],
                     name,
                     _format_parameter(value),
-                ]
+                ],
             )
     heading("数据水位 Watermarks")
-    notes.append(["层级", "层级名称", "位置"])
+    append_row(notes, ["层级", "层级名称", "位置"])
     for tier, position in (report.get("watermarks") or {}).items():
-        notes.append([tier, tier_text(tier), position])
+        append_row(notes, [tier, tier_text(tier), position])
     heading("指标说明 Metric definitions")
-    notes.append(
-        ["指标键 Key", "分组", "中文名", "英文名", "单位", "定义", "分母", "可加", "口径", "规则"]
+    append_row(
+        notes,
+        ["指标键 Key", "分组", "中文名", "英文名", "单位", "定义", "分母", "可加", "口径", "规则"],
     )
     for key in keys:
         m = lookup(key)
-        notes.append(
+        append_row(
+            notes,
             [
                 key,
                 _group(key).zh,
@@ -447,7 +465,7 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
                 "是" if m.additive else "否",
                 "统计期间" if m.period else "截至日期",
                 "、".join(m.rules),
-            ]
+            ],
         )
     note_widths = [0] * notes.max_column
     for row in notes.iter_rows(values_only=True):
@@ -494,11 +512,11 @@ def table_xlsx(
     ws = wb.active
     ws.title = _safe_sheet_title(title)
     headers = [header for _, header in columns]
-    ws.append(headers)
+    append_row(ws, headers)
     widths = [_display_width(h) for h in headers]
     for row in rows:
         values = [_cell_value(row.get(key)) for key, _ in columns]
-        ws.append(values)
+        append_row(ws, values)
         for i, v in enumerate(values):
             if v is not None:
                 widths[i] = max(widths[i], _display_width(v))

@@ -21,6 +21,7 @@ from typing import Any
 from shared.reporting.catalogue import GROUPS, Group, lookup
 from shared.reporting.export import (
     DIVISION_SUFFIX,
+    NOT_APPLICABLE,
     display_unit,
     division_figures,
     division_name,
@@ -28,6 +29,7 @@ from shared.reporting.export import (
     divisions,
     format_value,
     metric_keys,
+    not_applicable_text,
     period_text,
     report_title,
     rule_families,
@@ -35,6 +37,7 @@ from shared.reporting.export import (
     tree_text,
     zh_date,
 )
+from shared.reporting.zh import definition_zh, denominator_zh, parameters_text
 
 __all__ = ["Reference", "Series", "bar_chart", "report_html"]
 
@@ -449,6 +452,15 @@ def _figure(
 # ------------------------------------------------------------------ report data
 
 
+def _figure_of(flat: Mapping[str, object], key: str) -> object:
+    """A division's figure: an additive count the division has no entry for is 0 there (a
+    family value nobody holds); "—" stays for what is not applicable (null, e.g. a zero
+    denominator)."""
+    if key not in flat and lookup(key).additive:
+        return 0
+    return flat.get(key)
+
+
 def _number(v: object) -> float | int | None:
     return v if isinstance(v, int | float) and not isinstance(v, bool) else None
 
@@ -481,7 +493,7 @@ def _per_division(
         chart_id,
         title,
         [name for name, _ in rows],
-        [Series(lookup(k).zh, [_number(flat.get(k)) for _, flat in rows]) for k in keys],
+        [Series(lookup(k).zh, [_number(_figure_of(flat, k)) for _, flat in rows]) for k in keys],
         **kw,
     )
 
@@ -655,9 +667,16 @@ def _group_table(report: Mapping[str, Any], keys: Sequence[str]) -> str:
             '<table class="figures"><thead><tr><th class="metric">指标</th><th class="unit">单位</th>'
             f"{head}</tr></thead><tbody>"
         )
+        withheld = report.get("not_applicable") or {}
         for k in keys:
             m = lookup(k)
-            cells = "".join(f'<td class="num">{_cell(flats[i].get(k), m.unit)}</td>' for i in cols)
+            if k in withheld:  # its rule was not in force on the as-of date (issue 12)
+                na = escape(NOT_APPLICABLE)
+                cells = "".join(f'<td class="num na">{na}</td>' for _ in cols)
+            else:
+                cells = "".join(
+                    f'<td class="num">{_cell(_figure_of(flats[i], k), m.unit)}</td>' for i in cols
+                )
             out.append(
                 f'<tr><th class="metric" scope="row">{escape(m.zh)}</th>'
                 f'<td class="unit">{escape(display_unit(m.unit))}</td>{cells}</tr>'
@@ -680,7 +699,7 @@ def _meta(report: Mapping[str, Any]) -> str:
     if rules:
         items = []
         for r in rules:
-            params = "，".join(f"{k}={_param(v)}" for k, v in r["parameters"].items())
+            params = parameters_text(r["parameters"])
             since = f"，{r['effective_from']}起施行" if r["effective_from"] else ""
             label = f"{r['zh']}（{r['family']}）：" if r["family"] else ""
             detail = f'<span class="params">{escape(params)}</span>' if params else ""
@@ -688,6 +707,8 @@ def _meta(report: Mapping[str, Any]) -> str:
                 f"<li>{escape(label)}<code>{escape(r['version'])}</code>{escape(since)}{detail}</li>"
             )
         rows.append(("规则版本", f'<ul class="rules">{"".join(items)}</ul>'))
+    if text := not_applicable_text(report):
+        rows.append((escape(NOT_APPLICABLE), escape(text)))
     marks = report.get("watermarks") or {}
     if marks:
         rows.append(
@@ -695,12 +716,6 @@ def _meta(report: Mapping[str, Any]) -> str:
         )
     body = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in rows)
     return f'<table class="meta">{body}</table>'
-
-
-def _param(v: object) -> str:
-    if isinstance(v, dict):
-        return "{" + "，".join(f"{k}={_param(x)}" for k, x in v.items()) + "}"
-    return str(v)
 
 
 def _key_figures(report: Mapping[str, Any]) -> str:
@@ -726,16 +741,18 @@ def _appendix(keys: Sequence[str]) -> str:
     for k in keys:
         m = lookup(k)
         rows.append(
-            f"<tr><td>{escape(m.zh)}</td><td><code>{escape(k)}</code></td>"
-            f"<td>{escape(display_unit(m.unit))}</td><td>{escape(m.definition)}</td>"
-            f"<td>{escape(m.denominator) or '—'}</td><td>{'是' if m.additive else '否'}</td>"
+            f'<tr><td>{escape(m.zh)}<br><span class="en">{escape(m.en)}</span></td>'
+            f"<td><code>{escape(k)}</code></td>"
+            f"<td>{escape(display_unit(m.unit))}</td><td>{escape(definition_zh(k))}</td>"
+            f"<td>{escape(denominator_zh(m)) or '—'}</td><td>{'是' if m.additive else '否'}</td>"
             f"<td>{'统计期间' if m.period else '截至日期'}</td></tr>"
         )
     return (
         '<section class="appendix"><h2>附：指标口径</h2><table class="definitions"><colgroup>'
         + "".join(f'<col style="width: {w}%">' for w in (14, 21, 7, 31, 12, 6, 9))
         + "</colgroup><thead><tr>"
-        "<th>指标</th><th>指标键</th><th>单位</th><th>定义</th><th>分母</th><th>可加</th><th>口径</th>"
+        "<th>指标 Metric</th><th>指标键 Key</th><th>单位</th><th>定义（口径）</th><th>分母</th>"
+        "<th>可加</th><th>时点/时期</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
@@ -775,6 +792,7 @@ svg {{ display: block; margin: 0 auto; max-width: 100%; height: auto; }}
 .notes {{ font-size: 9pt; margin-top: 6mm; border-top: 0.5pt solid #000; padding-top: 2mm; }}
 table.definitions {{ font-size: 8pt; table-layout: fixed; }}
 table.definitions td {{ overflow-wrap: anywhere; }}
+table.definitions .en {{ font-size: 7pt; color: #444; }}
 table.definitions code {{ font-size: 7.5pt; word-break: break-all; }}
 @media print {{
   body {{ max-width: none; padding: 0; }}
@@ -801,7 +819,7 @@ def report_html(report: Mapping[str, Any]) -> str:
         )
     as_of = zh_date(report.get("as_of", ""))
     notes = (
-        '<div class="notes"><p>注：1. 表中“—”表示该比率的分母为零或无数据。2. 比率以百分数表示；'
+        '<div class="notes"><p>注：1. 表中“—”表示不适用（如比率的分母为零），0 即为零。2. 比率以百分数表示；'
         "评分为0–100分。3. “可加”指标满足上级 = Σ下级；比率、平均数与评分由汇总后的可加指标计算，不作加总。"
         "4. 各指标口径见附表；规则版本与参数见上表。</p></div>"
     )

@@ -18,6 +18,7 @@ from shared.hierarchy import describe as describe_tree
 from shared.jurisdiction import Jurisdiction, Tier
 from shared.projection.store import Database, Tx
 from shared.reporting import ranking
+from shared.reporting.applicability import not_applicable, withhold
 from shared.reporting.counters import (
     CounterCache,
     collect,
@@ -84,7 +85,7 @@ def division_report(
                     "kind": "organisation",
                     "org_id": org_id,
                     "name": names.get(org_id),
-                    "figures": derive(c, organisation=True),
+                    "figures": withhold(derive(c, organisation=True), rules),
                     "links": {"report": f"{API}/reports/organisations/{org_id}{q}"},
                 }
                 for org_id, c in sorted(
@@ -95,7 +96,9 @@ def division_report(
             children = [
                 {
                     **describe(child),
-                    "figures": derive(division_counters(tx, cache, j, child, as_of, period, rules)),
+                    "figures": withhold(
+                        derive(division_counters(tx, cache, j, child, as_of, period, rules)), rules
+                    ),
                     "links": {"report": f"{API}/reports/{child.code}{q}"},
                 }
                 for child in children_of(j, division)
@@ -113,7 +116,8 @@ def division_report(
         "rule_versions": rules.versions,
         "watermarks": marks,
         "tree": describe_tree(j, tree),
-        "figures": derive(total),
+        "figures": withhold(derive(total), rules),
+        **_not_applicable(rules, as_of),
         "approvals": summary,
         "children": children,
         "links": {
@@ -128,6 +132,13 @@ def division_report(
             },
         },
     }
+
+
+def _not_applicable(rules: RuleSet, as_of: date) -> dict[str, Any]:
+    """``{"not_applicable": …}`` only when a figure is withheld: a report with every rule in
+    force keeps exactly its former content (and so its content hash, ADR 0004)."""
+    na = not_applicable(rules, as_of)
+    return {"not_applicable": na} if na else {}
 
 
 def additive_totals(
@@ -182,9 +193,13 @@ def organisation_report(
         "rules": rules.describe(),
         "rule_versions": rules.versions,
         "watermarks": marks,
-        "figures": derive(counters.get(org_id, Counter()), organisation=True),
-        "ranking": next((e for e in ranked if e["org_id"] == org_id), None),
-        "zombie": zombie,
+        "figures": withhold(derive(counters.get(org_id, Counter()), organisation=True), rules),
+        **_not_applicable(rules, as_of),
+        # Without a ranking or zombie rule in force there is no rank and no zombie finding.
+        "ranking": None
+        if "ranking" in rules.withheld
+        else next((e for e in ranked if e["org_id"] == org_id), None),
+        "zombie": None if "zombie" in rules.withheld else zombie,
         "ratings": ratings,
         "credit_listings": listings,
         "links": {

@@ -69,6 +69,9 @@ def group(api: Api) -> str:
                 "name": "文昌合唱团",
                 "field": "culture_sports",
                 "founded_on": (today_cst() - timedelta(days=500)).isoformat(),
+                # applied before the filing decision below (issue 12: dates in order)
+                "effective_on": (today_cst() - timedelta(days=450)).isoformat(),
+                "backdate_reason": "补录历史备案",
             },
             headers=api.auth(village_op()),
         )

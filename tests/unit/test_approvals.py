@@ -142,7 +142,11 @@ def test_lock_is_immediate_and_retries_are_idempotent(platform: Platform) -> Non
     (same Idempotency-Key) answers the original result and records nothing."""
     v, t, _ = apps(platform)
     group = v.apply_for_filing(
-        VILLAGE, "文昌合唱团", "services", date(2020, 1, 1), meta(village_op())
+        VILLAGE,
+        "文昌合唱团",
+        "services",
+        date(2020, 1, 1),
+        meta(village_op(), at=datetime(2020, 6, 1, tzinfo=UTC)),  # before the decision
     )
     platform.drain()
     t.decide_filing(group.id, True, "", meta(township_op(), at=datetime(2021, 1, 1, tzinfo=UTC)))

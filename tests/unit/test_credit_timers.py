@@ -4,6 +4,7 @@ version and the system actor; the timer step is idempotent."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from services.county import credit
 from services.county.application import CountyApplication
 from services.platform import Platform
+from shared.calendar import DEFAULT_CALENDAR, load_calendars
 from shared.domain import CHINA, Conflict, DomainError
 from shared.integration.envelope import Envelope
 from shared.ledger import SYSTEM_ROLE
@@ -170,7 +172,11 @@ def test_verified_rectification_removes_on_the_fifth_working_day(
     org = registered(p)
     trigger(p, org, "missed_annual_report", verified - timedelta(days=40))
     result = county(p).verify_rectification(org, op(verified))
-    assert result.extra == {"removal_due": due.isoformat()}
+    assert result.extra == {
+        "removal_due": due.isoformat(),
+        "calendar_version": CALENDAR,
+        "provisional": False,
+    }
     p.drain()
     verification = county_events(p)[-1]
     assert verification.type == "sanji.county.credit_list.rectification_verified.v1"
@@ -187,7 +193,7 @@ def test_verified_rectification_removes_on_the_fifth_working_day(
     assert run(p, clock, after) == []
 
 
-def test_verification_is_refused_when_nothing_needs_fixing_or_off_the_calendar(
+def test_verification_is_refused_when_nothing_needs_fixing(
     p: Platform,
 ) -> None:
     org = registered(p)
@@ -195,10 +201,7 @@ def test_verification_is_refused_when_nothing_needs_fixing_or_off_the_calendar(
     with stores_nothing(p), pytest.raises(Conflict) as refused:
         county(p).verify_rectification(org, op(date(2025, 3, 12)))
     assert refused.value.code == "nothing_to_rectify"
-    trigger(p, org, "missed_annual_report", date(2026, 6, 1))
-    with stores_nothing(p), pytest.raises(Conflict) as refused:
-        county(p).verify_rectification(org, op(date(2026, 12, 28)))  # due in 2027
-    assert refused.value.code == "calendar_not_covered"
+    # A deadline past the calendar's years is no longer refused (issue 12): see below.
 
 
 def test_two_years_on_the_abnormal_list_moves_to_the_serious_list(
@@ -311,7 +314,7 @@ def test_unknown_trigger_and_steps_off_the_list_are_refused(p: Platform) -> None
 
 
 def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: MovableClock) -> None:
-    org = registered(p)
+    org = registered(p, on=date(2021, 3, 1))  # acts never precede the registration
     clock.set(date(2021, 3, 1))  # rated on the day (dated back, it would run from the recording)
     county(p).rate(org, None, 4, None, 3, op(date(2021, 3, 1)))
     p.drain()
@@ -334,7 +337,7 @@ def test_grade_expires_after_five_years_with_an_event(p: Platform, clock: Movabl
 
 
 def test_a_new_grade_before_expiry_replaces_the_old_one(p: Platform, clock: MovableClock) -> None:
-    org = registered(p)
+    org = registered(p, on=date(2021, 3, 1))  # acts never precede the registration
     clock.set(date(2021, 3, 1))
     county(p).rate(org, None, 3, None, None, op(date(2021, 3, 1)))
     clock.set(date(2026, 2, 1))
@@ -395,7 +398,7 @@ def test_a_backdated_entry_escalates_and_leaves_no_sooner_than_recorded_on_the_d
 ) -> None:
     """ADR 0013: an entry dated two years back would move to the serious list at the next
     run; its clocks run from the day it was recorded instead, while it keeps its date."""
-    org = registered(p)
+    org = registered(p, on=date(2023, 3, 1))  # acts never precede the registration
     clock.set(date(2025, 3, 10))
     trigger(p, org, "missed_annual_report", date(2023, 3, 10))
     entered = county_events(p)[-1]
@@ -433,3 +436,79 @@ def test_a_backdated_rating_keeps_its_full_validity_from_the_recording(
     county(p).rate(org, None, 4, None, None, op(date(2026, 1, 5)))  # dated two months back
     p.drain()
     assert county_events(p)[-1].data["grade_valid_until"] == "2031-03-01"
+
+
+# ------------------------------------------------------------------ beyond the calendar (issue 12)
+
+# A test-only calendar version that covers 2027 with a New Year holiday on Friday 1 January
+# (Saturday 2 and Sunday 3 are weekend days anyway) and Monday 4 January as an extra holiday:
+# made up to move the deadline, not the State Council's 2027 notice.
+TEST_2027 = {
+    "version": "calendar/test/2024-2027/v1",
+    "effective_from": "2024-01-01",
+    "years": {
+        "2027": {"holidays": [["2027-01-01", "2027-01-04"]], "working_weekend_days": []},
+    },
+}
+
+
+def with_2027(tmp_path: Path) -> Any:
+    raw = json.loads(DEFAULT_CALENDAR.read_text(encoding="utf-8"))
+    years = {**raw["versions"][-1]["years"], **TEST_2027["years"]}
+    raw["versions"].append({**TEST_2027, "years": years})
+    path = tmp_path / "calendar.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    return load_calendars(path).current
+
+
+def test_a_deadline_beyond_the_calendar_is_provisional_and_recounted_once_covered(
+    p: Platform, clock: MovableClock, tmp_path: Path
+) -> None:
+    org = registered(p)
+    trigger(p, org, "missed_annual_report", date(2026, 6, 1))
+    clock.set(date(2026, 12, 28))
+    result = county(p).verify_rectification(org, op(date(2026, 12, 28)))
+    # 29, 30, 31 December, then Friday 1 and Monday 4 January counted as weekdays.
+    assert result.extra == {
+        "removal_due": "2027-01-04",
+        "calendar_version": CALENDAR,
+        "provisional": True,
+    }
+    p.drain()
+    verified = county_events(p)[-1]
+    assert verified.data["provisional"] is True and verified.data["removal_due"] == "2027-01-04"
+    assert run(p, clock, date(2026, 12, 29)) == []  # same calendar: nothing to recount
+    county(p).calendar = with_2027(tmp_path)  # the next year's version is deployed
+    recounted = run(p, clock, date(2026, 12, 30))
+    assert summary(recounted) == [
+        ("credit_list.removal_due_recomputed.v1", "abnormal", None, "2026-12-30", CREDIT_RULE)
+    ]
+    assert_system(recounted)
+    assert recounted[0].data == {
+        "credit_list": "abnormal",
+        "removal_due": "2027-01-06",  # 29, 30, 31 December, Tuesday 5, Wednesday 6 January
+        "previous_due": "2027-01-04",
+        "calendar_version": "calendar/test/2024-2027/v1",
+        "provisional": False,
+    }
+    assert run(p, clock, date(2026, 12, 30)) == []  # idempotent
+    assert run(p, clock, date(2027, 1, 5)) == []  # the provisional day no longer counts
+    removed = run(p, clock, date(2027, 1, 6))
+    assert summary(removed) == [
+        ("credit_list.left.v1", "abnormal", credit.RECTIFIED, "2027-01-06", CREDIT_RULE)
+    ]
+
+
+def test_without_a_newer_calendar_the_provisional_deadline_stands(
+    p: Platform, clock: MovableClock
+) -> None:
+    org = registered(p)
+    trigger(p, org, "missed_annual_report", date(2026, 6, 1))
+    clock.set(date(2026, 12, 28))
+    county(p).verify_rectification(org, op(date(2026, 12, 28)))
+    p.drain()
+    assert run(p, clock, date(2027, 1, 1)) == []
+    removed = run(p, clock, date(2027, 1, 4))
+    assert summary(removed) == [
+        ("credit_list.left.v1", "abnormal", credit.RECTIFIED, "2027-01-04", CREDIT_RULE)
+    ]

@@ -15,6 +15,7 @@ from tests.helpers import (
     envelopes_by_source,
     seed_accounts,
     seed_history,
+    seed_recount,
     seed_supervision,
 )
 
@@ -22,6 +23,7 @@ from tests.helpers import (
 def test_every_published_type_maps_with_a_previous_position_chain(platform: Platform) -> None:
     seed_supervision(platform, seed_history(platform))
     seed_accounts(platform)
+    seed_recount(platform)
     for rt in platform.tiers.values():
         app = rt.app
         notifications = app.recorder.select_notifications(0, 1000)

@@ -84,7 +84,10 @@ def test_credit_list_events_before_clock_from_load_with_clocks_from_their_dates(
     """CreditListEntered v3 and CreditListTriggered v2 added ``clock_from`` (ADR 0013): older
     events load with None, so their clocks run from their effective dates as before."""
     c = apps(platform)[2]
-    org = c.register(usci(1), "社工站", "services", VILLAGE, None, meta(county_op())).id
+    registered_at = datetime(2025, 1, 2, 10, tzinfo=CHINA)  # acts never precede it
+    org = c.register(
+        usci(1), "社工站", "services", VILLAGE, None, meta(county_op(), at=registered_at)
+    ).id
     on = [datetime(2025, 3, 3, 10, tzinfo=CHINA), datetime(2025, 4, 1, 10, tzinfo=CHINA)]
     for reason, at in zip(("missed_annual_report", "unreachable"), on, strict=True):
         c.record_credit_trigger(org, reason, "x", meta(county_op(), at=at))
@@ -137,3 +140,28 @@ def test_a_version_1_daily_checkpoint_loads_unsigned(platform: Platform) -> None
     assert old.at is None and old.signature is None and old.heads == new.heads
     # Exported as an anchor under its own id (what the province keeps).
     assert county.anchor_of(stored)["statement"]["checkpoint_id"] == str(new.originator_id)
+
+
+def test_a_version_1_rectification_verified_loads_as_final(platform: Platform) -> None:
+    """RectificationVerified v2 added ``provisional`` and ``counted_from`` (issue 12): a v1
+    deadline was always within the calendar, so it loads as final and is never recounted."""
+    c = apps(platform)[2]
+    registered_at = datetime(2025, 1, 2, 10, tzinfo=CHINA)  # before the acts that follow
+    org = c.register(
+        usci(1), "社工站", "services", VILLAGE, None, meta(county_op(), at=registered_at)
+    ).id
+    at = datetime(2025, 3, 3, 10, tzinfo=CHINA)
+    c.record_credit_trigger(org, "missed_annual_report", "x", meta(county_op(), at=at))
+    verified_at = datetime(2025, 4, 1, 10, tzinfo=CHINA)
+    c.verify_rectification(org, meta(county_op(), at=verified_at))
+    app = platform.tiers[Tier.COUNTY].app
+    stored = app.recorder.select_notifications(0, 3)
+    assert json.loads(stored[2].state)["class_version"] == 2
+    old = without(stored[2], 1, "provisional", "counted_from")
+    events = [app.mapper.to_domain_event(s) for s in (*stored[:2], old)]
+    assert events[2].provisional is False and events[2].counted_from is None
+    reg = None
+    for event in events:
+        reg = event.mutate(reg)
+    assert reg.listings["abnormal"]["removal_due"] == events[2].removal_due  # type: ignore[union-attr]
+    assert reg.provisional_removal() is None  # type: ignore[union-attr]

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from shared.rules import DEFAULT_RULES, REQUIRED, Rules, RuleVersion, load_rules, months_before
+from shared.domain import Conflict
+from shared.reporting.applicability import not_applicable, withhold
+from shared.rules import (
+    DEFAULT_RULES,
+    REQUIRED,
+    RuleNotInForce,
+    Rules,
+    RuleVersion,
+    load_rules,
+    months_before,
+)
 
 
 @pytest.mark.parametrize(
@@ -129,3 +139,64 @@ def test_a_rules_file_from_before_the_later_families_still_loads(tmp_path: Path)
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     assert set(load_rules(path).in_force(date(2026, 1, 1)).versions) == set(REQUIRED)
+
+
+# ------------------------------------------------------------ before a family's first version
+
+
+def test_a_day_before_a_family_is_refused_with_one_code_naming_family_and_day() -> None:
+    with pytest.raises(RuleNotInForce) as refused:
+        load_rules().version_on("funding", date(2015, 6, 30))
+    e = refused.value
+    assert isinstance(e, Conflict) and isinstance(e, LookupError)  # 409, and old callers work
+    assert e.code == "rule_not_in_force" and e.status == 409
+    assert e.message.startswith("2015-06-30 没有生效的 funding 规则版本")  # Chinese first
+    assert "2017-12-27" in e.message and "no funding rule version in force" in e.message
+
+
+def test_a_report_before_every_family_withholds_them_all() -> None:
+    rules = load_rules().for_report(date(2015, 6, 30))
+    assert rules.withheld == ("density", "zombie", "ranking", "credit", "evaluation")
+    assert rules.describe() == {}
+    assert set(rules.versions.values()) == {"rule_not_in_force"}
+    figures = withhold(
+        {"zombies": {"count": 3}, "organisations": {"active": 7}, "ratings": {"grade": {"5": 1}}},
+        rules,
+    )
+    assert figures == {
+        "zombies": {"count": None},
+        "organisations": {"active": 7},
+        "ratings": {"grade": {"5": None}},
+    }
+    na = not_applicable(rules, date(2015, 6, 30))
+    assert na["zombies.count"]["family"] == "zombie" and "organisations.active" not in na
+
+
+def test_a_report_with_every_family_in_force_is_unchanged() -> None:
+    rules = load_rules()
+    assert rules.for_report(date(2026, 1, 1)) == rules.in_force(date(2026, 1, 1))
+
+
+def test_an_optional_family_not_yet_in_force_is_withheld_and_reproduced() -> None:
+    rules = load_rules()
+    early = rules.for_report(date(2018, 2, 28))
+    assert early.withheld == ("credit",)
+    assert early.versions["credit"] == "rule_not_in_force"
+    assert rules.by_versions(early.versions) == early
+    old = rules.for_report(date(2015, 1, 1))
+    assert rules.by_versions(old.versions) == old
+    # A report issued before the credit family existed names no credit: nothing withheld.
+    before = {f: v for f, v in early.versions.items() if f != "credit"}
+    assert rules.by_versions(before).withheld == ()
+
+
+def test_a_rule_version_missing_from_the_file_is_a_409_not_a_500() -> None:
+    from shared.domain import Conflict
+    from shared.rules import RuleVersionUnknown, load_rules
+
+    with pytest.raises(RuleVersionUnknown) as caught:
+        load_rules().by_versions({"density": "density/removed/v9"})
+    assert isinstance(caught.value, Conflict) and caught.value.status == 409
+    assert (
+        caught.value.code == "rule_version_unknown" and "density/removed/v9" in caught.value.message
+    )

@@ -1,0 +1,68 @@
+"""The Chinese message of every error (``message_zh``, issue 12): the people who read these
+answers work in Chinese, while ``message`` stays as it was for the clients that parse it."""
+
+from __future__ import annotations
+
+import re
+
+# Codes common enough to deserve their own sentence; the rest fall back to their status.
+BY_CODE: dict[str, str] = {
+    "invalid_input": "请求内容不合规，请检查所列字段",
+    "invalid_text": "文本内容不合规（含控制字符、不可见字符或为空），请检查所列字段",
+    "invalid_json": "请求体不是有效的 JSON",
+    "missing_token": "未登录：请先登录并携带访问令牌",
+    "invalid_token": "访问令牌无效，请重新登录",
+    "token_expired": "登录已过期，请重新登录",
+    "token_revoked": "已退出登录，请重新登录",
+    "invalid_credentials": "用户名或密码错误",
+    "out_of_jurisdiction": "不在本账号辖区",
+    "wrong_tier": "该账号不能使用本层级的服务",
+    "role_forbidden": "该账号没有执行此操作的权限",
+    "backdate_forbidden": "该账号无权补录早于补录期限的记录",
+    "not_found": "未找到",
+    "unknown_organisation": "未找到该组织（若刚在其他层级创建，请稍后重试）",
+    "unknown_division": "区划代码不存在或当日不在用",
+    "unknown_award": "未找到该资助项目",
+    "unknown_filing": "未找到该备案",
+    "unknown_inspection": "未找到该检查记录",
+    "unknown_platform": "未找到该服务平台",
+    "unknown_return": "未找到该报表",
+    "unknown_draw": "未找到该抽签",
+    "unknown_issued_report": "未找到该已发布报表",
+    "concurrent_change": "记录已被他人同时修改，请刷新后重试",
+    "illegal_transition": "当前状态下不能进行此操作",
+    "organisation_not_active": "该组织在该日期不处于备案或登记状态",
+    "idempotency_key_reused": "该 Idempotency-Key 已用于另一个请求",
+    "date_in_future": "日期不能晚于今天",
+    "period_locked": "该期间的报表已报送或审核，记录已锁定",
+    "projection_behind": "数据尚未同步完成，请稍后重试",
+    "rule_not_in_force": "该日期没有生效的规则版本",
+    "founded_after_application": "成立日期不能晚于申请日期",
+    "decision_before_application": "备案决定日期不能早于申请日期",
+    "activity_before_founding": "活动日期不能早于组织成立日期",
+    "application_before_call": "申报日期不能早于征集公告发布日期",
+}
+
+BY_STATUS: dict[int, str] = {
+    400: "请求有误",
+    401: "未登录或登录已失效",
+    403: "无权操作",
+    404: "未找到",
+    409: "与现有记录冲突",
+    413: "请求体过大",
+    422: "请求内容不合规",
+    429: "请求过于频繁，请稍后重试",
+}
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def message_zh(code: str, message: str, status: int) -> str:
+    """The Chinese half of a "中文 / English" message; else the code's sentence; else the
+    status's, naming the code so the English message can still be matched to it."""
+    head, sep, _ = message.partition(" / ")
+    if sep and _CJK.search(head):
+        return head
+    if code in BY_CODE:
+        return BY_CODE[code]
+    return f"{BY_STATUS.get(status, '请求未能完成')}（{code}）"

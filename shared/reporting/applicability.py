@@ -1,0 +1,54 @@
+"""Figures that are not applicable because a rule they depend on was not in force (issue 12).
+
+A report dated before the first version of a rule family (``Rules.for_report``) still answers:
+every figure whose catalogue entry depends on that family is ``null`` in ``figures`` and is
+explained in the report's sibling map ``not_applicable`` (figure key → reason, family, day).
+Figures that do apply keep their place and type, so a client that reads a figure as
+"number or null" needs no change; one that wants to know *why* a figure is null reads the map.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from shared.reporting.catalogue import METRICS
+from shared.rules import RuleNotInForce, RuleSet
+
+
+def withheld_metrics(rules: RuleSet) -> dict[str, str]:
+    """Catalogue key → the first withheld family it depends on."""
+    out: dict[str, str] = {}
+    for m in METRICS:
+        family = next((f for f in m.rules if f in rules.withheld), None)
+        if family is not None:
+            out[m.key] = family
+    return out
+
+
+def withhold(figures: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
+    """``figures`` (as ``derive`` made them) with every figure depending on a withheld family
+    set to ``None``; figures absent from this report (an organisation has no density) stay
+    absent."""
+    for key in withheld_metrics(rules):
+        *path, leaf = key.split(".")
+        node: Any = figures
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and leaf in node:
+            node[leaf] = None
+    return figures
+
+
+def not_applicable(rules: RuleSet, on: date) -> dict[str, dict[str, str]]:
+    """The report's ``not_applicable`` map: empty when every rule was in force."""
+    return {
+        key: RuleNotInForce(family, on, _first(rules, family)).as_reason()
+        for key, family in withheld_metrics(rules).items()
+    }
+
+
+def _first(rules: RuleSet, family: str) -> date | None:
+    # A withheld required family holds its first version as a stand-in; an optional one none.
+    stand_in = getattr(rules, family, None)
+    return stand_in.effective_from if stand_in is not None else None

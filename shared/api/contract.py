@@ -60,6 +60,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "refused), invalid_json (details give line and column), and route-specific codes"
     ),
     429: _documented("请求过多 / rate_limited: too many requests; retry after Retry-After"),
+    503: _documented(
+        "繁忙 / busy: too many expensive reads (reproductions, known-at reports) at once; "
+        "retry after Retry-After"
+    ),
 }
 
 

@@ -36,6 +36,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shared.calendar import WorkingCalendar, days_left
 from shared.domain import CHINA
 
 Scope = MutableMapping[str, Any]
@@ -149,15 +150,9 @@ def route_template(scope: Scope) -> str:
 # ------------------------------------------------------------------ /metrics
 
 
-def calendar_days_left(calendar: Any, today: date) -> int | None:
+def calendar_days_left(calendar: WorkingCalendar, today: date) -> int:
     """Days from ``today`` to the last day the working-day calendar covers (negative: past)."""
-    days_left = getattr(calendar, "days_left", None)
-    if callable(days_left):  # shared/calendar.py may compute it itself (issue 12, item 4)
-        return int(days_left(today))
-    years = getattr(calendar, "years", None)
-    if not years:
-        return None
-    return (date(max(years), 12, 31) - today).days
+    return days_left(today, calendar)
 
 
 class RuntimeCollector(Collector):

@@ -461,7 +461,12 @@ if __name__ == "__main__":  # python -m tests.scenarios.seed001: load once and p
 
     with tempfile.TemporaryDirectory(prefix="sanji-seed001-") as tmp:
         settings = Settings(
-            persistence="sqlite", data_dir=Path(tmp), jurisdiction_file=JURISDICTION_FILE
+            persistence="sqlite",
+            data_dir=Path(tmp),
+            jurisdiction_file=JURISDICTION_FILE,
+            # One operator per division loads years of records as fast as it can: a bulk load,
+            # not an operator at a keyboard (the per-account limit is tested on its own).
+            rate_limit_per_second=0,
         )
         platform = Platform.build(settings)
         api = Api.of(platform)

@@ -79,6 +79,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         persistence="sqlite",
         data_dir=tmp_path_factory.mktemp("seed001"),
         jurisdiction_file=JURISDICTION_FILE,
+        # One operator per division loads years of records as fast as it can: a bulk load,
+        # not an operator at a keyboard (the per-account limit is tested on its own).
+        rate_limit_per_second=0,
         demo=False,
         backdate_days=HISTORY_BACKDATE_DAYS,  # years of history loaded through the API
     )

@@ -66,7 +66,7 @@ from bench.generate_county import Generated, Shape, create_schema, generate, wri
 from bench.machine import CLOCK_TICKS
 from services.topology import LocalPostgres
 from shared import jurisdiction as jurisdiction_module
-from shared.projection.store import open_database
+from shared.infrastructure.store import open_database
 from shared.rules import load_rules
 
 SCHEMA = "bench_county_report"
@@ -408,9 +408,9 @@ def sizes(conn: psycopg.Connection[Any]) -> list[tuple[str, int, int, int]]:
 
 
 def warm_interval() -> float:
-    """The projector's report warm interval (shared.settings), 30 s if the tree has none."""
+    """The projector's report warm interval (shared.infrastructure.settings), 30 s if the tree has none."""
     try:
-        from shared.settings import Settings
+        from shared.infrastructure.settings import Settings
 
         return float(getattr(Settings, "report_warm_seconds", 30.0))
     except ImportError:

@@ -50,8 +50,8 @@ from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
 from services.village.domain import GroupRecord
 from shared.domain import Actor, Meta
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 from shared.usci import check_character
 
 Command = Callable[[int], Any]  # one durable command, given a number unique in its run

@@ -21,8 +21,8 @@ from eventsourcing.domain import Aggregate, event
 
 from services.platform import Platform
 from shared.domain import Actor, Meta
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 
 
 class Plain(Aggregate):

@@ -54,8 +54,8 @@ from shared.domain import CHINA, Actor
 from shared.identity.passwords import hash_password
 from shared.identity.provision import ensure_account, token_for
 from shared.identity.tokens import Keyring
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier, load
-from shared.settings import Settings
 
 POLL = 0.005  # seconds between polls of the county tracking table
 DRAIN_TIMEOUT = 20.0  # seconds to wait for the county to apply a phase's last event

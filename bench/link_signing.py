@@ -24,9 +24,9 @@ from services.init import initialise
 from services.platform import BOOTSTRAPS
 from services.topology import LocalPostgres
 from shared.audit.signing import load_signer
-from shared.eventstore import ChainedRecorder
+from shared.infrastructure.eventstore import ChainedRecorder
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier, load
-from shared.settings import Settings
 
 STATE = b'{"name": "' + "文昌舞蹈队".encode() + b'", "padding": "' + b"x" * 250 + b'"}'
 

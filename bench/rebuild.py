@@ -83,6 +83,10 @@ from shared.audit.verify import verify_stores
 from shared.domain import CHINA, Actor, Category, Field, Meta
 from shared.domain import SanjiAggregate as Agg
 from shared.hierarchy import Change
+from shared.infrastructure.projector import Projector
+from shared.infrastructure.runtime import AppSourceReader
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import Database, PostgresDatabase, open_database
 from shared.integration.envelope import Envelope
 from shared.integration.events import (
     CreditList,
@@ -95,11 +99,7 @@ from shared.integration.events import (
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.ledger import IssuedReport
 from shared.platforms import ServicePlatform
-from shared.projection.projector import Projector
-from shared.projection.store import Database, PostgresDatabase, open_database
 from shared.reporting.report import watermarks
-from shared.runtime import AppSourceReader
-from shared.settings import Settings
 from shared.usci import check_character, civil_affairs_legal_form
 
 SOURCES = ("village", "township", "county")  # source name == str(tier)

@@ -31,8 +31,8 @@ from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
 from shared.identity.secrets import InsecureSecret
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Area, Jurisdiction, Tier
-from shared.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,8 +15,8 @@ from services.platform import Platform
 from shared.domain import DomainError
 from shared.identity import passwords
 from shared.identity.provision import ensure_account
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 
 
 def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,10 +15,10 @@ from pathlib import Path
 from services.integrity import stores
 from shared.audit.timeline import organisation_timeline, render
 from shared.domain import DomainError
+from shared.infrastructure.runtime import AppSourceReader
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import open_database
 from shared.jurisdiction import Tier, load
-from shared.projection.store import open_database
-from shared.runtime import AppSourceReader
-from shared.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from services.platform import BOOTSTRAPS
 from shared.audit.signing import load_signer
+from shared.infrastructure.runtime import ALL_TOPICS
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import open_database
 from shared.jurisdiction import Tier, load
 from shared.projection import readmodel
-from shared.projection.store import open_database
-from shared.runtime import ALL_TOPICS
-from shared.settings import Settings
 
 
 def initialise(settings: Settings, say: bool = True) -> None:
@@ -43,7 +43,7 @@ def initialise(settings: Settings, say: bool = True) -> None:
         db.close()
         note(f"{tier}: event store and read model tables ready")
     if settings.transport == "kafka":
-        from shared.transport.kafka import ensure_topics
+        from shared.infrastructure.transport.kafka import ensure_topics
 
         ensure_topics(settings.kafka_bootstrap, ALL_TOPICS)
         note(f"topics ready on {settings.kafka_bootstrap}: {', '.join(ALL_TOPICS)}")

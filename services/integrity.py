@@ -29,14 +29,14 @@ from shared.audit.rebuild import rebuild as rebuild_into
 from shared.audit.signing import read_anchors
 from shared.audit.verify import PAGE, verify_stores
 from shared.domain import CHINA
-from shared.eventstore import ChainedRecorder
+from shared.infrastructure.eventstore import ChainedRecorder
+from shared.infrastructure.runtime import AppSourceReader
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import Database, PostgresDatabase, open_database
 from shared.jurisdiction import Jurisdiction, Tier, load
 from shared.projection.readmodel import chain_heads
-from shared.projection.store import Database, PostgresDatabase, open_database
 from shared.reporting.report import watermarks
 from shared.rules import load_rules
-from shared.runtime import AppSourceReader
-from shared.settings import Settings
 
 TIERS = [str(t) for t in Tier]
 

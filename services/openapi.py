@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from services.platform import BOOTSTRAPS, Platform
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 
 API_DIR = Path(__file__).resolve().parent.parent / "docs" / "api"
 

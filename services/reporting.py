@@ -18,13 +18,13 @@ from typing import Any
 from shared.application import utcnow
 from shared.domain import CHINA, DomainError
 from shared.hierarchy import tree_from
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import open_database
 from shared.jurisdiction import Jurisdiction, Tier, load
-from shared.projection.store import open_database
 from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_tiers
 from shared.reporting.report import division_report
 from shared.rules import load_rules
-from shared.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

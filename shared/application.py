@@ -40,9 +40,9 @@ from shared.domain import (
     register_transcodings,
 )
 from shared.domain import SanjiAggregate as Agg
-from shared.eventstore import ChainedRecorder
 from shared.hierarchy import tree_from
 from shared.identity.commands import AccountCommands
+from shared.infrastructure.eventstore import ChainedRecorder
 from shared.integration.envelope import ActorV1, Envelope
 from shared.integration.events import TYPES, PlatformKind
 from shared.jurisdiction import Division, Jurisdiction, Tier, contains
@@ -56,9 +56,12 @@ from shared.ledger import (
 from shared.platforms import PLACEMENT, ServicePlatform
 from shared.projection.lookup import OrganisationLookup, OrgFacts
 from shared.rules import Rules, load_rules
+from shared.topics import register_moved_topics
 
 A = TypeVar("A", bound=Agg)
 Clock = Callable[[], datetime]
+register_moved_topics()  # old module paths of stored topics resolve (shared/topics.py)
+
 log = logging.getLogger(__name__)
 
 # Fields of every domain event that the envelope carries itself (or that are internal).

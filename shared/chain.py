@@ -1,7 +1,7 @@
 """The hash chain over a tier's event log: what a link is, and how a log is checked against it.
 
 Every stored event gets a link, written in the same transaction as the event itself
-(shared/eventstore.py), so a row that reached the table any other way has none:
+(shared/infrastructure/eventstore.py), so a row that reached the table any other way has none:
 
     digest(n) = H(originator_id | originator_version | topic | state)     the event alone
     link(n)   = H(link(n-1) | n | digest(n))                              the event in its place

@@ -21,9 +21,9 @@ from datetime import date
 from typing import Any
 
 from shared.domain import Conflict, InvalidInput, NotFound
+from shared.infrastructure.store import Database, Tx
 from shared.integration.events import DivisionChangeKind as Kind
 from shared.jurisdiction import Area, Division, Jurisdiction, Tier, contains, tier_of
-from shared.projection.store import Database, Tx
 
 
 @dataclass(frozen=True)

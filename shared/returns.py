@@ -30,9 +30,9 @@ from shared.approvals import (
     transition,
 )
 from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
+from shared.infrastructure.store import Row
 from shared.jurisdiction import Tier
 from shared.projection import approvals as rm
-from shared.projection.store import Row
 
 
 def _ahead(app: TierApplication, rid: UUID, position: Position) -> Position:

@@ -22,7 +22,7 @@ from uuid import uuid4
 
 import pytest
 
-from shared.settings import Settings
+from shared.infrastructure.settings import Settings
 from tests.helpers import Api, MovableClock, build_platform
 
 PG_BIN = Path(os.environ.get("SANJI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))

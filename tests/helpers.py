@@ -21,14 +21,14 @@ from shared.identity.accounts import Account, account_id
 from shared.identity.passwords import hash_password
 from shared.identity.provision import ensure_account, token_for
 from shared.identity.tokens import Keyring
+from shared.infrastructure.runtime import AppSourceReader
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import Database
 from shared.integration.envelope import Envelope
 from shared.integration.events import DivisionChangeKind
 from shared.jurisdiction import Jurisdiction, Tier
 from shared.projection.lookup import OrgFacts
 from shared.projection.readmodel import canonical_dump
-from shared.projection.store import Database
-from shared.runtime import AppSourceReader
-from shared.settings import Settings
 from shared.usci import check_character
 
 if TYPE_CHECKING:

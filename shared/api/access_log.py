@@ -23,8 +23,8 @@ from pydantic import BaseModel, Field
 
 from shared.api.deps import Operator, Runtime
 from shared.domain import Actor, OutOfJurisdiction
+from shared.infrastructure.store import Database
 from shared.jurisdiction import prefix_of
-from shared.projection.store import Database
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -27,7 +27,7 @@ from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
 from shared.calendar import horizon
 from shared.domain import legal_date
-from shared.runtime import TierRuntime
+from shared.infrastructure.runtime import TierRuntime
 
 TITLES = {
     "county": "Sanji 县级服务 / County service",

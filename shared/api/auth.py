@@ -23,7 +23,7 @@ from shared.identity import passwords
 from shared.identity.accounts import Account as AccountRecord
 from shared.identity.directory import AccountView
 from shared.identity.tokens import Claims, Unauthenticated
-from shared.runtime import TierRuntime
+from shared.infrastructure.runtime import TierRuntime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 登录"])
 

@@ -21,8 +21,8 @@ from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_futur
 from shared.identity.accounts import account_id
 from shared.identity.directory import AccountView
 from shared.identity.tokens import Claims, Unauthenticated
+from shared.infrastructure.runtime import TierRuntime
 from shared.jurisdiction import Tier, contains
-from shared.runtime import TierRuntime
 
 
 # Dependencies that do no I/O are async: FastAPI runs a sync one on a worker thread, and

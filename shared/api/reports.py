@@ -14,8 +14,8 @@ from shared.api.deps import Operator, Runtime, check_reads
 from shared.domain import CHINA, NotFound, check_aware, check_not_future
 from shared.hierarchy import check_division, moved_out, tree_from
 from shared.hierarchy import describe as describe_tree
+from shared.infrastructure.projector import SourceReader
 from shared.jurisdiction import Jurisdiction
-from shared.projection.projector import SourceReader
 from shared.reporting import catalogue, ranking, report
 from shared.reporting.model import DivisionReport, OrganisationReport
 from shared.reporting.periods import Period, resolve

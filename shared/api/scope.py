@@ -28,8 +28,8 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.api.deps import authenticated, bearer
 from shared.domain import CHINA, Actor, OutOfJurisdiction
+from shared.infrastructure.runtime import TierRuntime
 from shared.jurisdiction import contains
-from shared.runtime import TierRuntime
 
 Resolver = Callable[[TierRuntime, str], str | None]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from shared.audit.rebuild import rebuild
 from shared.hierarchy import tree_from
+from shared.infrastructure.projector import SourceReader
+from shared.infrastructure.store import Database, open_database
 from shared.jurisdiction import Jurisdiction
-from shared.projection.projector import SourceReader
-from shared.projection.store import Database, open_database
 from shared.reporting.periods import Period
 from shared.reporting.report import division_report
 from shared.rules import Rules, RuleSet

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.infrastructure.projector import SourceReader
+from shared.infrastructure.store import Database, Tx
 from shared.integration.envelope import Envelope
 from shared.projection import readmodel
-from shared.projection.projector import SourceReader
-from shared.projection.store import Database, Tx
 
 READ_BATCH = 5000  # notifications read from a store at a time
 APPLY_BATCH = 5000  # events applied per read-model transaction

@@ -19,10 +19,10 @@ from typing import Any
 from uuid import UUID
 
 from shared.domain import CHINA, NotFound, legal_date
+from shared.infrastructure.projector import SourceReader
+from shared.infrastructure.store import Database
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import Jurisdiction
-from shared.projection.projector import SourceReader
-from shared.projection.store import Database
 from shared.reporting import export
 
 # What happened, by the "subject.action" part of an integration type (tier and major version

@@ -21,9 +21,9 @@ from typing import Any, cast
 from shared.application import TierApplication
 from shared.audit.signing import Verifier
 from shared.chain import Finding, Link, StoredRow, Verification, check_heads, verify_log
-from shared.eventstore import ChainedRecorder
+from shared.infrastructure.eventstore import ChainedRecorder
+from shared.infrastructure.store import Database
 from shared.ledger import ChainCheckpoint, anchor_statement
-from shared.projection.store import Database
 
 PAGE = 5000
 

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.infrastructure.settings import Settings
 
 DEMO_SECRET = "sanji-demo-secret-change-me"  # the default of earlier versions: public
 MIN_BYTES = 32

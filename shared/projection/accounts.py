@@ -10,9 +10,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from shared.infrastructure.store import Row, Tx
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
-from shared.projection.store import Row, Tx
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS account (

@@ -14,9 +14,9 @@ from datetime import UTC, date
 from typing import Any
 
 from shared.domain import legal_date
+from shared.infrastructure.store import Row, Tx
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
-from shared.projection.store import Row, Tx
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS approval_return (

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain import legal_date
+from shared.infrastructure.store import Tx
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
-from shared.projection.store import Tx
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS funding_call (

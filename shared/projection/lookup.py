@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from shared.projection.store import Database
+from shared.infrastructure.store import Database
 
 
 @dataclass(frozen=True)

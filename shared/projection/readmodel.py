@@ -20,11 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain import Category, legal_date
+from shared.infrastructure.store import Tx
 from shared.integration import events as ev
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import contains
 from shared.projection import accounts, approvals, funding_lifecycle, sampling, zombie_exit
-from shared.projection.store import Tx
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS org (

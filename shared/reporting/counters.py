@@ -26,8 +26,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from shared.infrastructure.store import Database, Tx
 from shared.jurisdiction import Division, Jurisdiction, Tier, prefix_of
-from shared.projection.store import Database, Tx
 from shared.reporting import figures as f
 from shared.reporting.figures import Counters, Scope
 from shared.reporting.periods import Period

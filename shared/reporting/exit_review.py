@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from shared.infrastructure.store import Tx
 from shared.jurisdiction import Jurisdiction
-from shared.projection.store import Tx
 from shared.reporting.zombies import zombie_list
 from shared.rules import RuleSet
 from shared.zombie_exit import ExitRule

@@ -19,9 +19,9 @@ from datetime import date
 from typing import Any
 
 from shared.domain import Category, Field
+from shared.infrastructure.store import Tx
 from shared.integration.events import CreditList, FundingProgramme, InspectionResult
 from shared.jurisdiction import Area, Division, Jurisdiction, Tier, prefix_of
-from shared.projection.store import Tx
 from shared.reporting.periods import Period
 from shared.rules import RuleSet
 from shared.usci import LegalForm

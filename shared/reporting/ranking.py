@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from shared.infrastructure.store import Tx
 from shared.integration.events import InspectionResult
 from shared.jurisdiction import Jurisdiction, prefix_of
-from shared.projection.store import Tx
 from shared.reporting.figures import KIND, history_as_of, kind_params, latest_ratings
 from shared.rules import RuleSet, months_before
 

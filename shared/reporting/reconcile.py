@@ -20,8 +20,8 @@ from datetime import date
 from typing import Any
 
 from shared.hierarchy import describe as describe_tree
+from shared.infrastructure.store import Database
 from shared.jurisdiction import Jurisdiction, Tier, prefix_of
-from shared.projection.store import Database
 from shared.reporting.counters import collect
 from shared.reporting.figures import Counters, children_of, fold
 from shared.reporting.periods import Period

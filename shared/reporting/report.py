@@ -15,8 +15,8 @@ from typing import Any
 from shared.domain import NotFound
 from shared.hierarchy import check_division
 from shared.hierarchy import describe as describe_tree
+from shared.infrastructure.store import Database, Tx
 from shared.jurisdiction import Jurisdiction, Tier
-from shared.projection.store import Database, Tx
 from shared.reporting import ranking
 from shared.reporting.applicability import not_applicable, withhold
 from shared.reporting.counters import (

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.approvals import ReturnState
+from shared.infrastructure.store import Row, Tx
 from shared.jurisdiction import Jurisdiction, Tier, contains, tier_of
 from shared.projection import approvals as rm
-from shared.projection.store import Row, Tx
 from shared.reporting.periods import Period
 
 STATES = [str(s) for s in ReturnState if s is not ReturnState.NONE]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared.infrastructure.store import Tx
 from shared.integration.events import InspectionResult
-from shared.projection.store import Tx
 from shared.reporting.figures import Counters, Scope
 from shared.reporting.periods import Period
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from shared.infrastructure.store import Tx
 from shared.jurisdiction import Jurisdiction, contains, prefix_of
-from shared.projection.store import Tx
 from shared.reporting.figures import zombie_candidates
 from shared.rules import RuleSet, months_before
 

@@ -18,10 +18,10 @@ import pytest
 from services.platform import Platform
 from shared.application import utcnow
 from shared.domain import CHINA
+from shared.infrastructure.runtime import period_start
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
 from shared.ledger import checkpoint_id
-from shared.runtime import period_start
-from shared.settings import Settings
 from tests.helpers import (
     COUNTY,
     HISTORY_BACKDATE_DAYS,

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from services.__main__ import main
 from services.platform import Platform
 from shared.audit.timeline import COLUMNS
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 from tests.helpers import (
     HISTORY_BACKDATE_DAYS,
     RURAL_TOWNSHIP,

@@ -30,17 +30,17 @@ from services.topology import LocalBroker, Topology, free_port
 from shared.application import TierApplication
 from shared.domain import Actor
 from shared.identity.tokens import Keyring
+from shared.infrastructure.projector import Projector, SourceReader
+from shared.infrastructure.runtime import AppSourceReader
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import Database, open_database
+from shared.infrastructure.transport.kafka import KafkaTransport
 from shared.integration.envelope import Envelope, topic_for
 from shared.jurisdiction import Tier, load
-from shared.projection.projector import Projector, SourceReader
-from shared.projection.store import Database, open_database
 from shared.reporting.periods import Period
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.report import additive_totals
 from shared.rules import load_rules
-from shared.runtime import AppSourceReader
-from shared.settings import Settings
-from shared.transport.kafka import KafkaTransport
 from tests.helpers import (
     COUNTY,
     RURAL_VILLAGE,

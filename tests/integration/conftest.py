@@ -10,8 +10,8 @@ import pytest
 
 from services.init import initialise
 from services.platform import Platform
-from shared.projection.store import Database, open_database
-from shared.settings import Settings
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import Database, open_database
 from tests.helpers import TEST_SECRET, History, seed_history
 
 NewStore = Callable[[], Database]

@@ -9,9 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from shared.infrastructure.projector import Projector
+from shared.infrastructure.store import Database
 from shared.jurisdiction import load
-from shared.projection.projector import Projector
-from shared.projection.store import Database
 from shared.reporting.counters import CounterCache, collect, division_counters
 from shared.reporting.figures import derive, fold
 from shared.reporting.periods import resolve
@@ -139,8 +139,8 @@ def test_the_projector_keeps_todays_county_report_warm(tmp_path: Path) -> None:
     import time
 
     from services.platform import Platform
+    from shared.infrastructure.settings import Settings
     from shared.jurisdiction import Tier
-    from shared.settings import Settings
 
     p = Platform.build(Settings(persistence="memory", data_dir=tmp_path, report_warm_seconds=0.1))
     p.start()

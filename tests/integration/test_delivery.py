@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from services.platform import Platform
+from shared.infrastructure.transport.base import Producer
 from shared.jurisdiction import Tier
-from shared.transport.base import Producer
 from tests.helpers import VILLAGE, apps, dump, heads, meta, seed_history, village_op
 
 

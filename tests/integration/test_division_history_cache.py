@@ -11,9 +11,9 @@ from typing import Any
 
 from shared.domain import CHINA
 from shared.hierarchy import Change, tree_from
+from shared.infrastructure.store import Database
 from shared.integration.events import DivisionChangeKind
 from shared.jurisdiction import Jurisdiction, Tier
-from shared.projection.store import Database
 from shared.reporting.counters import CounterCache, collect, division_counters, volatile
 from shared.reporting.figures import derive, fold
 from shared.reporting.periods import resolve

@@ -14,12 +14,12 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.topology import LocalBroker
+from shared.infrastructure.store import Tx
+from shared.infrastructure.transport.base import Consumer, Record
+from shared.infrastructure.transport.kafka import KafkaTransport, ensure_topics
 from shared.integration.envelope import Envelope, topic_for
 from shared.jurisdiction import Tier
 from shared.projection import readmodel
-from shared.projection.store import Tx
-from shared.transport.base import Consumer, Record
-from shared.transport.kafka import KafkaTransport, ensure_topics
 from tests.faults.support import close_platform, in_process_platform, reconcile, settle
 from tests.helpers import VILLAGE, apps, meta, seed_history, today_cst, village_op
 

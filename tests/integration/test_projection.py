@@ -8,9 +8,9 @@ from itertools import zip_longest
 import pytest
 
 from services.platform import Platform
+from shared.infrastructure.projector import Gap, Projector
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import Tier
-from shared.projection.projector import Gap, Projector
 from tests.helpers import (
     COUNTY,
     TOWNSHIP,

@@ -12,10 +12,10 @@ import pytest
 from services import integrity
 from services.platform import Platform
 from shared.audit.rebuild import compare, digest_tables, rebuild
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import open_database
 from shared.jurisdiction import Tier
-from shared.projection.store import open_database
 from shared.reporting.report import watermarks
-from shared.settings import Settings
 from tests.helpers import COUNTY, History, source_reader
 
 pytestmark = pytest.mark.postgres

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from services.platform import Platform
 from shared.domain import Category, DomainError, Field, Meta
+from shared.infrastructure.projector import Projector
 from shared.integration.envelope import Envelope
 from shared.integration.events import FundingProgramme, PlatformKind
 from shared.jurisdiction import Tier, load
-from shared.projection.projector import Projector
 from shared.reporting.catalogue import flatten
 from shared.reporting.figures import Counters
 from shared.reporting.periods import Period

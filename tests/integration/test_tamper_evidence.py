@@ -24,9 +24,9 @@ from services.platform import Platform
 from shared.audit.signing import read_anchors
 from shared.audit.verify import verify_stores
 from shared.chain import StoredRow, chain_rows
-from shared.eventstore import UnsafeStoreSetting
+from shared.infrastructure.eventstore import UnsafeStoreSetting
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 from tests.helpers import TEST_SECRET, History, seed_history
 
 pytestmark = pytest.mark.postgres

@@ -456,7 +456,7 @@ if __name__ == "__main__":  # python -m tests.scenarios.seed001: load once and p
     import tempfile
 
     from services.platform import Platform
-    from shared.settings import Settings
+    from shared.infrastructure.settings import Settings
     from tests.helpers import Api
 
     with tempfile.TemporaryDirectory(prefix="sanji-seed001-") as tmp:

@@ -19,9 +19,9 @@ import pytest
 
 from services.platform import Platform
 from shared.domain import Actor
+from shared.infrastructure.settings import Settings
 from shared.integration.envelope import Envelope
 from shared.jurisdiction import Area, Tier, contains
-from shared.settings import Settings
 from tests.helpers import HISTORY_BACKDATE_DAYS, Api, envelopes_by_source
 from tests.scenarios.seed001 import (
     AS_OF,

@@ -11,8 +11,8 @@ import pytest
 from shared import backdating
 from shared.backdating import BackdateForbidden, check, parse_window, period_start
 from shared.domain import Actor, InvalidInput
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 from tests.helpers import TOWNSHIP
 
 TODAY = date(2026, 12, 5)

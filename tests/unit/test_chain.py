@@ -20,7 +20,7 @@ from shared.chain import (
     link,
     verify_log,
 )
-from shared.eventstore import ChainedPOPOApplicationRecorder
+from shared.infrastructure.eventstore import ChainedPOPOApplicationRecorder
 
 TOPIC = "services.county.domain:Registration.Registered"
 

@@ -2,7 +2,7 @@
 
 No Docker engine runs here (platform notes), so the deployment files are checked by parsing.
 The setting names come from running ``Settings.from_env`` against a mapping that records what
-it reads, so a setting added, renamed or removed in ``shared/settings.py`` fails here until
+it reads, so a setting added, renamed or removed in ``shared/infrastructure/settings.py`` fails here until
 deploy/ and README.md follow.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-import shared.settings
+import shared.infrastructure.settings
+from shared.infrastructure.settings import Settings
 from shared.jurisdiction import Tier
-from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -73,7 +73,7 @@ def test_setting_names_are_all_collected() -> None:
     names = setting_names()
     assert {f"SANJI_{tier.upper()}_PORT" for tier in Tier} <= names
     # Every name spelled out in settings.py is one that from_env reads (nothing bypasses it).
-    source = Path(shared.settings.__file__).read_text(encoding="utf-8")
+    source = Path(shared.infrastructure.settings.__file__).read_text(encoding="utf-8")
     assert set(NAME.findall(source)) <= names
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.infrastructure.settings import FALSE, TRUE, Settings, SettingsError
 from shared.jurisdiction import Tier
-from shared.settings import FALSE, TRUE, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 

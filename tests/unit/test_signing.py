@@ -24,8 +24,11 @@ from shared.audit.signing import (
     read_anchors,
 )
 from shared.chain import StoredRow, chain_rows, verify_log
-from shared.eventstore import ChainedPOPOApplicationRecorder, ChainedSQLiteApplicationRecorder
-from shared.runtime import period_start
+from shared.infrastructure.eventstore import (
+    ChainedPOPOApplicationRecorder,
+    ChainedSQLiteApplicationRecorder,
+)
+from shared.infrastructure.runtime import period_start
 
 TOPIC = "services.county.domain:Registration.Registered"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from shared.transport.base import Record
+from shared.infrastructure.transport.base import Record
 
 
 class MemoryTransport:

@@ -1,6 +1,6 @@
 """What the relay and the projectors need from a transport: a log of records per topic.
 
-The embedded default is :mod:`shared.transport.memory`; the Kafka implementation offers the
+The embedded default is :mod:`shared.infrastructure.transport.memory`; the Kafka implementation offers the
 same two roles. Consumers are assigned partitions explicitly and are told where to start:
 positions live with the read model, never in the broker (ADR 0001).
 """

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from shared.settings import Settings
-from shared.transport.base import Transport
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.transport.base import Transport
 
 
 def open_transport(settings: Settings) -> Transport:
     if settings.transport == "kafka":
-        from shared.transport.kafka import KafkaTransport
+        from shared.infrastructure.transport.kafka import KafkaTransport
 
         return KafkaTransport(settings.kafka_bootstrap)
-    from shared.transport.memory import MemoryTransport
+    from shared.infrastructure.transport.memory import MemoryTransport
 
     return MemoryTransport()

@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable
 
 from shared.application import TierApplication
+from shared.infrastructure.store import Database
+from shared.infrastructure.transport.base import Producer
 from shared.integration.envelope import topic_for
-from shared.projection.store import Database
-from shared.transport.base import Producer
 
 log = logging.getLogger(__name__)
 

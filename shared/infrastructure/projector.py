@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from shared.infrastructure.store import Database, Tx
+from shared.infrastructure.transport.base import Consumer, Record
 from shared.integration.envelope import Envelope
 from shared.projection import readmodel
-from shared.projection.store import Database, Tx
-from shared.transport.base import Consumer, Record
 
 log = logging.getLogger(__name__)
 

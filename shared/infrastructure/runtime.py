@@ -1,6 +1,6 @@
 """One tier at run time: its application, read model, relay and projector, and their threads.
 
-Every tier is assembled the same way (``shared/bootstrap.py``; each ``services/<tier>/bootstrap.py``
+Every tier is assembled the same way (``shared/infrastructure/bootstrap.py``; each ``services/<tier>/bootstrap.py``
 only names its application and routes), so a reader who knows one tier knows all three.
 """
 
@@ -21,19 +21,19 @@ from shared.identity import secrets
 from shared.identity.directory import Directory
 from shared.identity.oidc import OidcIssuer
 from shared.identity.tokens import Keyring
+from shared.infrastructure.projector import Projector, SourceReader
+from shared.infrastructure.relay import Relay
+from shared.infrastructure.settings import Settings
+from shared.infrastructure.store import Database, open_database
+from shared.infrastructure.transport.base import Consumer, Transport
 from shared.integration.envelope import Envelope, topic_for
 from shared.jurisdiction import Jurisdiction, Tier
 from shared.ledger import checkpoint_id
 from shared.projection import readmodel
 from shared.projection.lookup import OrganisationLookup
-from shared.projection.projector import Projector, SourceReader
-from shared.projection.store import Database, open_database
-from shared.relay import Relay
 from shared.reporting.periods import resolve
 from shared.reporting.report import division_report
 from shared.rules import Rules, load_rules
-from shared.settings import Settings
-from shared.transport.base import Consumer, Transport
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pydantic import Field as PydanticField
 from shared.backdating import parse_window
 from shared.calendar import DEFAULT_CALENDAR
 from shared.chain import ALGORITHMS
-from shared.eventstore import MEMORY_FACTORY, RECORDERS
+from shared.infrastructure.eventstore import MEMORY_FACTORY, RECORDERS
 from shared.jurisdiction import DEMO_COUNTY, Tier
 from shared.rules import DEFAULT_RULES
 
@@ -119,7 +119,7 @@ class Settings:
 
     def event_store_env(self, tier: Tier) -> dict[str, str]:
         """eventsourcing settings for one tier's event store."""
-        # Every store chains its events as it stores them (shared/eventstore.py).
+        # Every store chains its events as it stores them (shared/infrastructure/eventstore.py).
         chain = {
             "CHAIN_HASH": self.hash_algorithm,
             # Links and checkpoints are signed (shared/audit/signing.py). The embedded default

@@ -1,4 +1,4 @@
-"""Kafka transport (kafka-python): the production implementation of shared.transport.base.
+"""Kafka transport (kafka-python): the production implementation of shared.infrastructure.transport.base.
 
 - Producer: idempotent, ``acks=all``; ``flush()`` raises if any record was not acknowledged, so
   the relay records its position only after the broker has everything (ADR 0001).
@@ -20,7 +20,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from shared.transport.base import Record
+from shared.infrastructure.transport.base import Record
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,33 @@
+"""Old topics of moved modules still resolve (ADR 0002, ADR 0016).
+
+Stored events record their class as a ``module:Class`` topic, and the recorder settings
+(``APPLICATION_RECORDER_TOPIC``, ``PERSISTENCE_MODULE``) are topics too. When a module holding
+aggregates, events or recorders moves, its old module path is registered here for the module's
+new home, so ``shared.platforms:ServicePlatform.Opened`` written before the move resolves to the
+class that now lives elsewhere. Entries are never removed: the stored events stay.
+
+Imported by ``shared.application`` (the base of the three tier applications), so every
+application registers the old topics before it reads a stored event. It sits outside the
+layers on purpose: it names modules of every layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from eventsourcing.utils import register_topic
+
+#: old module path → new module path. Event topics resolve through the module: registering
+#: ``shared.ledger`` makes every ``shared.ledger:…`` topic resolve in the new module.
+MOVED_MODULES: dict[str, str] = {
+    "shared.eventstore": "shared.infrastructure.eventstore",
+}
+
+
+def register_moved_topics() -> None:
+    """Register every old module path for its new module (idempotent)."""
+    for old, new in MOVED_MODULES.items():
+        register_topic(old, importlib.import_module(new))
+
+
+register_moved_topics()

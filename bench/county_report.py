@@ -65,9 +65,9 @@ import psycopg
 from bench.generate_county import Generated, Shape, create_schema, generate, write_jurisdiction
 from bench.machine import CLOCK_TICKS
 from services.topology import LocalPostgres
-from shared import jurisdiction as jurisdiction_module
 from shared.infrastructure.store import open_database
-from shared.rules import load_rules
+from shared.kernel import jurisdiction as jurisdiction_module
+from shared.kernel.rules import load_rules
 
 SCHEMA = "bench_county_report"
 TARGET_MS = 50.0
@@ -161,7 +161,7 @@ def report_module() -> Any:
 def period_of(as_of: date) -> Any:
     """The year to date, as the reports API resolves a request without a period."""
     try:
-        periods = importlib.import_module("shared.reporting.periods")
+        periods = importlib.import_module("shared.kernel.periods")
     except ModuleNotFoundError:
         return report_module().Period(as_of.replace(month=1, day=1), as_of)
     return periods.resolve(as_of, as_of)[1]
@@ -569,7 +569,7 @@ class CounterCache:
     report, or some villages' versions moved as the projector does when it applies events."""
 
     def __init__(self, db: Any, url: str, villages: list[str], seed: int) -> None:
-        from shared.projection import readmodel
+        from shared.tier import readmodel
 
         self.db = db
         self.touch_one = getattr(readmodel, "touch", None)

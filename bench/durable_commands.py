@@ -49,10 +49,10 @@ from services.topology import LocalPostgres
 from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
 from services.village.domain import GroupRecord
-from shared.domain import Actor, Meta
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
-from shared.usci import check_character
+from shared.kernel.domain import Actor, Meta
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.usci import check_character
 
 Command = Callable[[int], Any]  # one durable command, given a number unique in its run
 

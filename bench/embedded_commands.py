@@ -20,9 +20,9 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from services.platform import Platform
-from shared.domain import Actor, Meta
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor, Meta
+from shared.kernel.jurisdiction import Tier
 
 
 class Plain(Aggregate):

@@ -50,12 +50,12 @@ import psycopg
 from bench.machine import IRQ, MACHINE, STEAL, SYSTEM, CpuMeter, other_work, postmaster_pid
 from services.platform import BOOTSTRAPS
 from services.topology import LocalBroker, LocalPostgres, Topology, free_port, topology_env
-from shared.domain import CHINA, Actor
 from shared.identity.passwords import hash_password
 from shared.identity.provision import ensure_account, token_for
 from shared.identity.tokens import Keyring
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier, load
+from shared.kernel.domain import CHINA, Actor
+from shared.kernel.jurisdiction import Tier, load
 
 POLL = 0.005  # seconds between polls of the county tracking table
 DRAIN_TIMEOUT = 20.0  # seconds to wait for the county to apply a phase's last event

@@ -38,8 +38,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.domain import Field
-from shared.usci import check_character
+from shared.kernel.domain import Field
+from shared.kernel.usci import check_character
 
 BOOKKEEPING = ("tracking", "consumer_offset", "relay_position", "dead_letter")
 
@@ -773,7 +773,7 @@ class _Tx:
 
 def create_schema(conn: Any, schema: str) -> None:
     """The project's own read-model DDL (tables and indexes), in ``schema``."""
-    from shared.projection import readmodel
+    from shared.tier import readmodel
 
     conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     conn.execute(f'SET search_path = "{schema}"')

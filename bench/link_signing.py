@@ -23,10 +23,10 @@ from eventsourcing.persistence import StoredEvent
 from services.init import initialise
 from services.platform import BOOTSTRAPS
 from services.topology import LocalPostgres
-from shared.audit.signing import load_signer
 from shared.infrastructure.eventstore import ChainedRecorder
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier, load
+from shared.kernel.jurisdiction import Tier, load
+from shared.kernel.signing import load_signer
 
 STATE = b'{"name": "' + "文昌舞蹈队".encode() + b'", "padding": "' + b"x" * 250 + b'"}'
 

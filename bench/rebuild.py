@@ -77,18 +77,15 @@ from services.integrity import stores
 from services.topology import LocalPostgres
 from services.township.domain import Filing, Inspection
 from services.village.domain import Activity, GroupRecord
-from shared.application import TierApplication
 from shared.audit.rebuild import TableDigest, compare, digest_tables, rebuild
 from shared.audit.verify import verify_stores
-from shared.domain import CHINA, Actor, Category, Field, Meta
-from shared.domain import SanjiAggregate as Agg
 from shared.hierarchy import Change
-from shared.infrastructure.projector import Projector
-from shared.infrastructure.runtime import AppSourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database, PostgresDatabase, open_database
-from shared.integration.envelope import Envelope
-from shared.integration.events import (
+from shared.kernel.domain import CHINA, Actor, Category, Field, Meta
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.integration.events import (
     CreditList,
     DivisionChangeKind,
     FundingProgramme,
@@ -96,11 +93,14 @@ from shared.integration.events import (
     PartyOrganisationKind,
     PlatformKind,
 )
-from shared.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.usci import check_character, civil_affairs_legal_form
 from shared.ledger import IssuedReport
 from shared.platforms import ServicePlatform
 from shared.reporting.report import watermarks
-from shared.usci import check_character, civil_affairs_legal_form
+from shared.tier.application import TierApplication
+from shared.tier.projector import Projector
+from shared.tier.runtime import AppSourceReader
 
 SOURCES = ("village", "township", "county")  # source name == str(tier)
 PAGE = 5000  # notifications per page in the read baselines (= the rebuild's READ_BATCH)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from shared.identity.directory import AccountView, Directory
 from shared.identity.tokens import Keyring
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 
 SECRET = "k" * 48
 

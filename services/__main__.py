@@ -32,7 +32,7 @@ from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
 from shared.identity.secrets import InsecureSecret
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Area, Jurisdiction, Tier
+from shared.kernel.jurisdiction import Area, Jurisdiction, Tier
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,11 +12,11 @@ import secrets
 
 from services.demo_accounts import FILE, provision
 from services.platform import Platform
-from shared.domain import DomainError
 from shared.identity import passwords
 from shared.identity.provision import ensure_account
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.domain import DomainError
+from shared.kernel.jurisdiction import Tier
 
 
 def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from services.integrity import stores
 from shared.audit.timeline import organisation_timeline, render
-from shared.domain import DomainError
-from shared.infrastructure.runtime import AppSourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import open_database
-from shared.jurisdiction import Tier, load
+from shared.kernel.domain import DomainError
+from shared.kernel.jurisdiction import Tier, load
+from shared.tier.runtime import AppSourceReader
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,10 +21,10 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.demo_accounts import demo_operators
-from shared.domain import CHINA, Meta
-from shared.jurisdiction import Area, Division, Jurisdiction, Tier
-from shared.rules import months_before
-from shared.usci import CHARSET, check_character
+from shared.kernel.domain import CHINA, Meta
+from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier
+from shared.kernel.rules import months_before
+from shared.kernel.usci import CHARSET, check_character
 
 SPAN_DAYS = 540  # about a year and a half of history
 ZOMBIE_SHARE = 0.15

@@ -16,11 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.domain import Actor
 from shared.identity import passwords
 from shared.identity.accounts import account_id
 from shared.identity.provision import ensure_account, reset, token_for
-from shared.jurisdiction import Division, Jurisdiction, Tier
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Division, Jurisdiction, Tier
 
 DEMO_ROLES = ("operator", "viewer", "auditor", "admin")
 ROLE_TITLES = {"operator": "经办人", "viewer": "查阅员", "auditor": "审计员", "admin": "管理员"}

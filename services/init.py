@@ -5,12 +5,12 @@ the same moment fail intermittently). Safe to run again: everything is "if not e
 from __future__ import annotations
 
 from services.platform import BOOTSTRAPS
-from shared.audit.signing import load_signer
-from shared.infrastructure.runtime import ALL_TOPICS
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import open_database
-from shared.jurisdiction import Tier, load
-from shared.projection import readmodel
+from shared.kernel.jurisdiction import Tier, load
+from shared.kernel.signing import load_signer
+from shared.tier import readmodel
+from shared.tier.runtime import ALL_TOPICS
 
 
 def initialise(settings: Settings, say: bool = True) -> None:

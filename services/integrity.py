@@ -21,22 +21,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.platform import BOOTSTRAPS
-from shared.application import TierApplication, utcnow
 from shared.audit.issued import reproduce as reproduce_report
 from shared.audit.progress import Progress
 from shared.audit.rebuild import compare, digest_tables
 from shared.audit.rebuild import rebuild as rebuild_into
-from shared.audit.signing import read_anchors
 from shared.audit.verify import PAGE, verify_stores
-from shared.domain import CHINA
 from shared.infrastructure.eventstore import ChainedRecorder
-from shared.infrastructure.runtime import AppSourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database, PostgresDatabase, open_database
-from shared.jurisdiction import Jurisdiction, Tier, load
-from shared.projection.readmodel import chain_heads
+from shared.kernel.domain import CHINA
+from shared.kernel.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.rules import load_rules
+from shared.kernel.signing import read_anchors
 from shared.reporting.report import watermarks
-from shared.rules import load_rules
+from shared.tier.application import TierApplication, utcnow
+from shared.tier.readmodel import chain_heads
+from shared.tier.runtime import AppSourceReader
 
 TIERS = [str(t) for t in Tier]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from services.platform import BOOTSTRAPS, Platform
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 
 API_DIR = Path(__file__).resolve().parent.parent / "docs" / "api"
 

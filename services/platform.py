@@ -13,10 +13,10 @@ from services.county.bootstrap import BOOTSTRAP as COUNTY
 from services.township.bootstrap import BOOTSTRAP as TOWNSHIP
 from services.village.bootstrap import BOOTSTRAP as VILLAGE
 from shared.identity import secrets
-from shared.infrastructure.runtime import AppSourceReader, TierRuntime
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport import open_transport
-from shared.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.jurisdiction import Jurisdiction, Tier, load
+from shared.tier.runtime import AppSourceReader, TierRuntime
 
 BOOTSTRAPS = {Tier.COUNTY: COUNTY, Tier.TOWNSHIP: TOWNSHIP, Tier.VILLAGE: VILLAGE}
 

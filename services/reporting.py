@@ -15,16 +15,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.application import utcnow
-from shared.domain import CHINA, DomainError
 from shared.hierarchy import tree_from
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import open_database
-from shared.jurisdiction import Jurisdiction, Tier, load
-from shared.reporting.periods import Period, resolve
+from shared.kernel.domain import CHINA, DomainError
+from shared.kernel.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.periods import Period, resolve
+from shared.kernel.rules import load_rules
 from shared.reporting.reconcile import reconcile_tiers
 from shared.reporting.report import division_report
-from shared.rules import load_rules
+from shared.tier.application import utcnow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

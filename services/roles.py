@@ -16,10 +16,10 @@ import uvicorn
 from services.platform import BOOTSTRAPS
 from shared.api import observability
 from shared.identity import secrets
-from shared.infrastructure.runtime import AppSourceReader, TierRuntime
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport import open_transport
-from shared.jurisdiction import Tier, load
+from shared.kernel.jurisdiction import Tier, load
+from shared.tier.runtime import AppSourceReader, TierRuntime
 
 ROLES = ("api", "relay", "projector")
 log = logging.getLogger("sanji")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from shared.identity.secrets import generated_secret
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 
 PG_BIN = Path(os.environ.get("SANJI_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ROLES = ("api", "relay", "projector")

@@ -25,10 +25,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.domain import Conflict, InvalidInput, Meta, OutOfJurisdiction
-from shared.domain import SanjiAggregate as Agg
-from shared.jurisdiction import Tier
-from shared.reporting.periods import Period, parse_period
+from shared.kernel.domain import Conflict, InvalidInput, Meta, OutOfJurisdiction
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.periods import Period, parse_period
 
 
 class ReturnKind(StrEnum):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from shared.application import TierApplication
-from shared.domain import (
+from shared.kernel.domain import (
     CommandResult,
     Conflict,
     InvalidInput,
@@ -23,9 +23,9 @@ from shared.domain import (
     OutOfJurisdiction,
     legal_date,
 )
-from shared.jurisdiction import prefix_of
+from shared.kernel.jurisdiction import prefix_of
+from shared.kernel.rules import RuleVersion
 from shared.projection import sampling as rm
-from shared.rules import RuleVersion
 from shared.sampling import (
     ALGORITHM,
     POPULATION,
@@ -36,6 +36,9 @@ from shared.sampling import (
     regular_draw_id,
     select,
 )
+
+if TYPE_CHECKING:  # type only: the tier application is composed above this layer
+    from shared.tier.application import TierApplication
 
 # Before any sampling rule was in force, inspections needed no minimum (and record none).
 NO_MINIMUM = 1

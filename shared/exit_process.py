@@ -15,8 +15,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from shared.backdating import period_start
-from shared.domain import (
+from shared.kernel.backdating import period_start
+from shared.kernel.domain import (
     CHINA,
     Actor,
     CommandResult,
@@ -26,15 +26,15 @@ from shared.domain import (
     Meta,
     legal_date,
 )
-from shared.domain import SanjiAggregate as Agg
-from shared.jurisdiction import prefix_of
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.jurisdiction import prefix_of
 from shared.ledger import system_actor
 from shared.projection import zombie_exit as rm
 from shared.reporting.exit_review import guards_of, review
 from shared.zombie_exit import FAMILY, RECTIFY, ExitProceeding, ExitRule, proceeding_id
 
 if TYPE_CHECKING:
-    from shared.application import TierApplication
+    from shared.tier.application import TierApplication
 
     _Base = TierApplication
 else:

@@ -4,7 +4,7 @@ The jurisdiction file is the tree before any recorded change. The county records
 (rename, reclassify, create, merge, split, repopulate) as an event with an effective date
 (services/county, ADR 0005); every read model keeps them (table ``division_change``).
 :func:`tree_on` replays the changes in force on a day over the file's tree and gives that
-day's tree as a :class:`~shared.jurisdiction.Jurisdiction` whose ``aliases`` map each retired
+day's tree as a :class:`~shared.kernel.jurisdiction.Jurisdiction` whose ``aliases`` map each retired
 code to the division that took over its records. Rows are never rewritten: they keep the
 code they were recorded under, and reports map them through the aliases of the tree they use.
 
@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from shared.domain import Conflict, InvalidInput, NotFound
 from shared.infrastructure.store import Database, Tx
-from shared.integration.events import DivisionChangeKind as Kind
-from shared.jurisdiction import Area, Division, Jurisdiction, Tier, contains, tier_of
+from shared.kernel.domain import Conflict, InvalidInput, NotFound
+from shared.kernel.integration.events import DivisionChangeKind as Kind
+from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier, contains, tier_of
 
 
 @dataclass(frozen=True)

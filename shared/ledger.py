@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.domain import Actor, Meta
-from shared.domain import SanjiAggregate as Agg
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor, Meta
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.jurisdiction import Tier
 
 SYSTEM_ROLE = "system"
 
@@ -38,7 +38,7 @@ def checkpoint_id(tier: Tier, day: date, at: datetime | None = None) -> UUID:
 def anchor_statement(
     tier: str, checkpoint: UUID, day: date, at: datetime | None, heads: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """What a checkpoint's signature covers (shared/audit/signing.py ``canonical``)."""
+    """What a checkpoint's signature covers (shared/kernel/signing.py ``canonical``)."""
     return {
         "tier": tier,
         "checkpoint_id": str(checkpoint),

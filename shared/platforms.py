@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.domain import Conflict, Meta
-from shared.domain import SanjiAggregate as Agg
-from shared.integration.events import PlatformKind
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Conflict, Meta
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.integration.events import PlatformKind
+from shared.kernel.jurisdiction import Tier
 
 # Where each kind of platform may sit: its division's tier.
 PLACEMENT: dict[PlatformKind, frozenset[Tier]] = {

@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.application import TierApplication
 from shared.approvals import (
     LOCKING,
     Action,
@@ -29,10 +28,13 @@ from shared.approvals import (
     step_id,
     transition,
 )
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
 from shared.infrastructure.store import Row
-from shared.jurisdiction import Tier
+from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
+from shared.kernel.jurisdiction import Tier
 from shared.projection import approvals as rm
+
+if TYPE_CHECKING:  # type only: the tier application is composed above this layer
+    from shared.tier.application import TierApplication
 
 
 def _ahead(app: TierApplication, rid: UUID, position: Position) -> Position:

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.domain import Meta
-from shared.domain import SanjiAggregate as Agg
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Meta
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.jurisdiction import Tier
 
 ALGORITHM = "sha256-rank/v1"
 # Which organisations a tier's draw is made from (domain.md §3: the county checks registered

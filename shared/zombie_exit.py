@@ -20,9 +20,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.domain import Conflict, Meta, legal_date
-from shared.domain import SanjiAggregate as Agg
-from shared.rules import RuleVersion, months_before
+from shared.kernel.domain import Conflict, Meta, legal_date
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.rules import RuleVersion, months_before
 
 FAMILY = "zombie_exit"
 RECTIFY = "rectify"  # 限期整改: a deadline, after which the default exit follows

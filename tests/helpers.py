@@ -15,21 +15,21 @@ from services.county.application import CountyApplication
 from services.platform import BOOTSTRAPS, Platform
 from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
-from shared.domain import CHINA, Actor, Meta
 from shared.hierarchy import Change
 from shared.identity.accounts import Account, account_id
 from shared.identity.passwords import hash_password
 from shared.identity.provision import ensure_account, token_for
 from shared.identity.tokens import Keyring
-from shared.infrastructure.runtime import AppSourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database
-from shared.integration.envelope import Envelope
-from shared.integration.events import DivisionChangeKind
-from shared.jurisdiction import Jurisdiction, Tier
-from shared.projection.lookup import OrgFacts
-from shared.projection.readmodel import canonical_dump
-from shared.usci import check_character
+from shared.kernel.domain import CHINA, Actor, Meta
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.integration.events import DivisionChangeKind
+from shared.kernel.jurisdiction import Jurisdiction, Tier
+from shared.kernel.usci import check_character
+from shared.tier.lookup import OrgFacts
+from shared.tier.readmodel import canonical_dump
+from shared.tier.runtime import AppSourceReader
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

@@ -28,20 +28,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.domain import Category, legal_date
-from shared.domain import Field as OrgField
-from shared.integration.envelope import Envelope
-from shared.integration.events import (
+from shared.kernel.domain import Category, legal_date
+from shared.kernel.domain import Field as OrgField
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.integration.events import (
     CreditList,
     FundingProgramme,
     InspectionResult,
     PlatformKind,
 )
-from shared.jurisdiction import Area, Jurisdiction, Tier, contains
+from shared.kernel.jurisdiction import Area, Jurisdiction, Tier, contains
+from shared.kernel.periods import Period
+from shared.kernel.rules import RuleSet, months_before
+from shared.kernel.usci import LegalForm
 from shared.reporting.catalogue import lookup
-from shared.reporting.periods import Period
-from shared.rules import RuleSet, months_before
-from shared.usci import LegalForm
 
 Figures = dict[str, float | int | None]
 

@@ -15,15 +15,15 @@ from services.county.application import CountyApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
 from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import LongText, Name, ShortText
-from shared.domain import Category
 from shared.hierarchy import Change, NewDivision
-from shared.integration.events import (
+from shared.kernel.domain import Category
+from shared.kernel.integration.events import (
     CreditList,
     DivisionChangeKind,
     FundingProgramme,
     PartyOrganisationKind,
 )
-from shared.jurisdiction import Area
+from shared.kernel.jurisdiction import Area
 
 
 async def _app(runtime: Runtime) -> CountyApplication:

@@ -12,17 +12,17 @@ from services.county.domain import DivisionHistory, FundingAward, Registration
 from services.county.exits import CountyExit
 from services.county.funding_app import Funding, funding_events
 from services.county.supervision import Supervision
-from shared.application import TierApplication
 from shared.approvals import approval_events
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.hierarchy import Change, check_next
 from shared.identity.accounts import account_events
-from shared.integration.events import PlatformKind
-from shared.jurisdiction import Tier
+from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.kernel.integration.events import PlatformKind
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.usci import USCIError, civil_affairs_legal_form
 from shared.ledger import ledger_events
 from shared.platforms import platform_events
 from shared.sampling import sampling_events
-from shared.usci import USCIError, civil_affairs_legal_form
+from shared.tier.application import TierApplication
 from shared.zombie_exit import exit_events
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from services.county import api, funding_api, supervision_api
 from services.county.application import CountyApplication
 from shared.api import zombie_exit
-from shared.infrastructure.bootstrap import TierBootstrap
+from shared.api.bootstrap import TierBootstrap
 
 router = APIRouter()
 router.include_router(api.router)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from shared.domain import CHINA, Meta, legal_date
-from shared.integration.events import CreditList
-from shared.rules import RuleVersion, months_before
+from shared.kernel.domain import CHINA, Meta, legal_date
+from shared.kernel.integration.events import CreditList
+from shared.kernel.rules import RuleVersion, months_before
 
 ABNORMAL, SERIOUS = str(CreditList.ABNORMAL), str(CreditList.SERIOUS)
 

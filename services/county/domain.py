@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.county import credit
-from shared.calendar import Deadline
-from shared.domain import Conflict, Meta, legal_date
-from shared.domain import SanjiAggregate as Agg
+from shared.kernel.calendar import Deadline
+from shared.kernel.domain import Conflict, Meta, legal_date
+from shared.kernel.domain import SanjiAggregate as Agg
 
 
 class Registration(Agg):

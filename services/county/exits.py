@@ -8,8 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from services.county.domain import Registration
-from shared.domain import Conflict, Meta
 from shared.exit_process import ZombieExit
+from shared.kernel.domain import Conflict, Meta
 
 
 class CountyExit(ZombieExit):

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.domain import Conflict, Meta
-from shared.domain import SanjiAggregate as Agg
-from shared.rules import RuleVersion
+from shared.kernel.domain import Conflict, Meta
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.rules import RuleVersion
 
 SUBMITTED, APPROVED, REJECTED = "submitted", "approved", "rejected"
 MID_TERM, FINAL = "mid_term", "final"

@@ -17,8 +17,8 @@ from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import AwardOut
 from shared.api.text import Name, OptionalLongText, ShortText
-from shared.domain import InvalidInput, NotFound
-from shared.integration.events import FundingProgramme
+from shared.kernel.domain import InvalidInput, NotFound
+from shared.kernel.integration.events import FundingProgramme
 from shared.projection import funding_lifecycle
 
 

@@ -21,12 +21,12 @@ from services.county.funding import (
     call_id_for,
     grade_for,
 )
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
-from shared.projection.lookup import OrgFacts
-from shared.rules import RuleVersion
+from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
+from shared.kernel.rules import RuleVersion
+from shared.tier.lookup import OrgFacts
 
 if TYPE_CHECKING:
-    from shared.application import TierApplication
+    from shared.tier.application import TierApplication
 
     _Base = TierApplication
 else:

@@ -13,13 +13,13 @@ from eventsourcing.persistence import IntegrityError
 
 from services.county import credit
 from services.county.domain import Registration
-from shared.backdating import period_start
-from shared.domain import Actor, CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.kernel.backdating import period_start
+from shared.kernel.domain import Actor, CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.kernel.rules import RuleVersion, months_before
 from shared.ledger import system_actor
-from shared.rules import RuleVersion, months_before
 
 if TYPE_CHECKING:
-    from shared.application import TierApplication
+    from shared.tier.application import TierApplication
 
     _Base = TierApplication
 else:

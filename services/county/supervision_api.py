@@ -14,8 +14,8 @@ from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut
 from shared.api.deps import CommandMeta, Runtime
 from shared.api.text import LongText
-from shared.domain import legal_date
-from shared.integration.events import CreditList
+from shared.kernel.domain import legal_date
+from shared.kernel.integration.events import CreditList
 
 
 async def _app(runtime: Runtime) -> CountyApplication:

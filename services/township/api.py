@@ -12,7 +12,7 @@ from services.township.application import TownshipApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Runtime
 from shared.api.text import OptionalLongText, ShortText
-from shared.integration.events import InspectionResult
+from shared.kernel.integration.events import InspectionResult
 
 
 async def _app(runtime: Runtime) -> TownshipApplication:

@@ -7,16 +7,16 @@ from uuid import UUID
 
 from services.township.domain import Filing, Inspection
 from services.township.exits import TownshipExit
-from shared.application import TierApplication
 from shared.approvals import approval_events
-from shared.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.draws import check_inspection
 from shared.identity.accounts import account_events
-from shared.integration.events import PlatformKind
-from shared.jurisdiction import Tier
+from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.kernel.integration.events import PlatformKind
+from shared.kernel.jurisdiction import Tier
 from shared.ledger import ledger_events
 from shared.platforms import platform_events
 from shared.sampling import sampling_events
+from shared.tier.application import TierApplication
 from shared.zombie_exit import exit_events
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.domain import Conflict, Meta
-from shared.domain import SanjiAggregate as Agg
+from shared.kernel.domain import Conflict, Meta
+from shared.kernel.domain import SanjiAggregate as Agg
 
 
 class Filing(Agg):

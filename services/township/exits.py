@@ -8,8 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from services.township.domain import Filing
-from shared.domain import Conflict, Meta
 from shared.exit_process import ZombieExit
+from shared.kernel.domain import Conflict, Meta
 
 
 class TownshipExit(ZombieExit):

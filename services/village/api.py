@@ -14,7 +14,7 @@ from services.village.application import VillageApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
 from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import Name
-from shared.domain import Category
+from shared.kernel.domain import Category
 
 
 async def _app(runtime: Runtime) -> VillageApplication:

@@ -8,9 +8,9 @@ from typing import ClassVar
 from uuid import UUID
 
 from services.village.domain import Activity, GroupRecord
-from shared.application import TierApplication
 from shared.approvals import approval_events
-from shared.domain import (
+from shared.identity.accounts import account_events
+from shared.kernel.domain import (
     CommandResult,
     Conflict,
     InvalidInput,
@@ -18,12 +18,12 @@ from shared.domain import (
     check_not_future,
     legal_date,
 )
-from shared.identity.accounts import account_events
-from shared.integration.events import PlatformKind
-from shared.jurisdiction import Tier
+from shared.kernel.integration.events import PlatformKind
+from shared.kernel.jurisdiction import Tier
 from shared.ledger import ledger_events
 from shared.platforms import platform_events
 from shared.returns import check_unlocked
+from shared.tier.application import TierApplication
 
 
 class VillageApplication(TierApplication):

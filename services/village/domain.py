@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.domain import Meta
-from shared.domain import SanjiAggregate as Agg
+from shared.kernel.domain import Meta
+from shared.kernel.domain import SanjiAggregate as Agg
 
 
 class GroupRecord(Agg):

@@ -22,9 +22,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from shared.api.deps import Operator, Runtime
-from shared.domain import Actor, OutOfJurisdiction
 from shared.infrastructure.store import Database
-from shared.jurisdiction import prefix_of
+from shared.kernel.domain import Actor, OutOfJurisdiction
+from shared.kernel.jurisdiction import prefix_of
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

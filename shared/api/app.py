@@ -25,9 +25,9 @@ from shared.api import (
 )
 from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
-from shared.calendar import horizon
-from shared.domain import legal_date
-from shared.infrastructure.runtime import TierRuntime
+from shared.kernel.calendar import horizon
+from shared.kernel.domain import legal_date
+from shared.tier.runtime import TierRuntime
 
 TITLES = {
     "county": "Sanji 县级服务 / County service",

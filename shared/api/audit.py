@@ -25,10 +25,10 @@ from shared.api.reports import FILE, MEDIA, Code, When, _report, _sources
 from shared.api.text import Name
 from shared.audit import timeline
 from shared.audit.issued import content_hash, reproduce, tree_label
-from shared.audit.signing import read_anchors
 from shared.audit.verify import verify_stores
-from shared.domain import Actor, NotFound, OutOfJurisdiction
-from shared.jurisdiction import contains
+from shared.kernel.domain import Actor, NotFound, OutOfJurisdiction
+from shared.kernel.jurisdiction import contains
+from shared.kernel.signing import read_anchors
 
 router = APIRouter(prefix="/api/v1", tags=["audit 审计"])
 

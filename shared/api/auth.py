@@ -18,12 +18,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared.api.deps import Account, RequestIn, Runtime
-from shared.domain import CHINA, InvalidInput, Meta
 from shared.identity import passwords
 from shared.identity.accounts import Account as AccountRecord
 from shared.identity.directory import AccountView
 from shared.identity.tokens import Claims, Unauthenticated
-from shared.infrastructure.runtime import TierRuntime
+from shared.kernel.domain import CHINA, InvalidInput, Meta
+from shared.tier.runtime import TierRuntime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 登录"])
 

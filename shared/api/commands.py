@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from shared.api.deps import CommandIn
 from shared.api.text import LongText
-from shared.domain import CommandResult
-from shared.domain import Field as OrgField
+from shared.kernel.domain import CommandResult
+from shared.kernel.domain import Field as OrgField
 
 CREATED = status.HTTP_201_CREATED
 

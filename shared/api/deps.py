@@ -13,16 +13,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from shared import backdating
 from shared.api import limits
 from shared.api.observability import request_id
 from shared.api.text import LongText
-from shared.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.identity.accounts import account_id
 from shared.identity.directory import AccountView
 from shared.identity.tokens import Claims, Unauthenticated
-from shared.infrastructure.runtime import TierRuntime
-from shared.jurisdiction import Tier, contains
+from shared.kernel import backdating
+from shared.kernel.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
+from shared.kernel.jurisdiction import Tier, contains
+from shared.tier.runtime import TierRuntime
 
 
 # Dependencies that do no I/O are async: FastAPI runs a sync one on a worker thread, and

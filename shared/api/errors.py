@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from shared.api.contract import json_position
 from shared.api.messages_zh import message_zh
 from shared.api.text import INVALID_TEXT, TEXT_ERRORS
-from shared.domain import DomainError
+from shared.kernel.domain import DomainError
 
 
 def error_body(code: str, message: str, status: int = 400, **extra: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from shared.domain import InvalidInput
+from shared.kernel.domain import InvalidInput
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

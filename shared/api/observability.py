@@ -36,8 +36,8 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.calendar import WorkingCalendar, days_left
-from shared.domain import CHINA
+from shared.kernel.calendar import WorkingCalendar, days_left
+from shared.kernel.domain import CHINA
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -10,7 +10,7 @@ from pydantic import Field
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Runtime
 from shared.api.text import Name
-from shared.integration.events import PlatformKind
+from shared.kernel.integration.events import PlatformKind
 
 router = APIRouter(prefix="/api/v1", tags=["platforms 服务平台"])
 

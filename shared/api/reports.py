@@ -11,17 +11,17 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from shared.api import models
 from shared.api.deps import Operator, Runtime, check_reads
-from shared.domain import CHINA, NotFound, check_aware, check_not_future
 from shared.hierarchy import check_division, moved_out, tree_from
 from shared.hierarchy import describe as describe_tree
 from shared.infrastructure.projector import SourceReader
-from shared.jurisdiction import Jurisdiction
+from shared.kernel.domain import CHINA, NotFound, check_aware, check_not_future
+from shared.kernel.jurisdiction import Jurisdiction
+from shared.kernel.periods import Period, resolve
+from shared.kernel.rules import RuleNotInForce, RuleSet
 from shared.reporting import catalogue, ranking, report
 from shared.reporting.model import DivisionReport, OrganisationReport
-from shared.reporting.periods import Period, resolve
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.zombies import zombie_list
-from shared.rules import RuleNotInForce, RuleSet
 
 router = APIRouter(prefix="/api/v1", tags=["reports 报表"])
 

@@ -18,10 +18,10 @@ from shared.api.commands import CREATED, CommandIn, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import ReturnDetailOut, ReturnsOut
 from shared.approvals import Action, ReturnKind, ReturnState
-from shared.domain import CommandResult, NotFound
-from shared.jurisdiction import prefix_of
+from shared.kernel.domain import CommandResult, NotFound
+from shared.kernel.jurisdiction import prefix_of
+from shared.kernel.periods import parse_period
 from shared.projection import approvals as rm
-from shared.reporting.periods import parse_period
 
 router = APIRouter(prefix="/api/v1", tags=["returns 定期报表审核"])
 

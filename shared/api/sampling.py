@@ -15,8 +15,8 @@ from shared.api.commands import CREATED, CommandIn
 from shared.api.deps import CommandMeta, Operator, RequestIn, Runtime, check_reads
 from shared.api.limits import check_ids
 from shared.api.models import DrawOutRecord, DrawReproductionOut, DrawsOut, ReproductionOut
-from shared.domain import Actor, InvalidInput, NotFound, OutOfJurisdiction
-from shared.jurisdiction import contains, prefix_of
+from shared.kernel.domain import Actor, InvalidInput, NotFound, OutOfJurisdiction
+from shared.kernel.jurisdiction import contains, prefix_of
 from shared.projection import sampling as rm
 from shared.sampling import reproduce
 

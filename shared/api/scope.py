@@ -27,9 +27,9 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from shared.api.deps import authenticated, bearer
-from shared.domain import CHINA, Actor, OutOfJurisdiction
-from shared.infrastructure.runtime import TierRuntime
-from shared.jurisdiction import contains
+from shared.kernel.domain import CHINA, Actor, OutOfJurisdiction
+from shared.kernel.jurisdiction import contains
+from shared.tier.runtime import TierRuntime
 
 Resolver = Callable[[TierRuntime, str], str | None]
 

@@ -24,10 +24,10 @@ from shared.audit.rebuild import rebuild
 from shared.hierarchy import tree_from
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.store import Database, open_database
-from shared.jurisdiction import Jurisdiction
-from shared.reporting.periods import Period
+from shared.kernel.jurisdiction import Jurisdiction
+from shared.kernel.periods import Period
+from shared.kernel.rules import Rules, RuleSet
 from shared.reporting.report import division_report
-from shared.rules import Rules, RuleSet
 
 
 def content_hash(report: dict[str, Any]) -> str:

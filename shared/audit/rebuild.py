@@ -23,8 +23,8 @@ from typing import Any
 
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.store import Database, Tx
-from shared.integration.envelope import Envelope
-from shared.projection import readmodel
+from shared.kernel.integration.envelope import Envelope
+from shared.tier import readmodel
 
 READ_BATCH = 5000  # notifications read from a store at a time
 APPLY_BATCH = 5000  # events applied per read-model transaction

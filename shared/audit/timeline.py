@@ -4,7 +4,7 @@ An auditor asks "what happened to this group, who did it, at which tier, when wa
 and when did it take legal effect, under which rule" (domain.md §5). The read model only keeps
 an index of where those events are (table ``org_event``, filled by ``readmodel.apply``); the
 events themselves are read back from the tiers' event stores, which are the audit trail, each
-with its hash-chain link when the store keeps one (shared/chain.py). The timeline is therefore
+with its hash-chain link when the store keeps one (shared/kernel/chain.py). The timeline is therefore
 as complete as this read model's watermarks, which it names.
 
 Events are merged by recorded time; ties (two stores, one microsecond) by source, then position.
@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared.domain import CHINA, NotFound, legal_date
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.store import Database
-from shared.integration.envelope import Envelope
-from shared.jurisdiction import Jurisdiction
+from shared.kernel.domain import CHINA, NotFound, legal_date
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.jurisdiction import Jurisdiction
 from shared.reporting import export
 
 # What happened, by the "subject.action" part of an integration type (tier and major version

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.domain import Conflict, InvalidInput, Meta
-from shared.domain import SanjiAggregate as Agg
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Conflict, InvalidInput, Meta
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.jurisdiction import Tier
 
 ROLES = ("operator", "viewer", "auditor", "admin", "backdate")
 ROLE_NAMES = {

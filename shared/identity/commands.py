@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from shared.domain import (
+from shared.identity.accounts import (
+    Account,
+    account_id,
+    check_name,
+    check_roles,
+    check_username,
+)
+from shared.kernel.domain import (
     CommandResult,
     Conflict,
     InvalidInput,
@@ -21,21 +28,14 @@ from shared.domain import (
     OutOfJurisdiction,
     legal_date,
 )
-from shared.identity.accounts import (
-    Account,
-    account_id,
-    check_name,
-    check_roles,
-    check_username,
-)
-from shared.jurisdiction import Tier, contains
+from shared.kernel.jurisdiction import Tier, contains
 
 if TYPE_CHECKING:
     from datetime import date
 
     from eventsourcing.application import Application
 
-    from shared.jurisdiction import Jurisdiction
+    from shared.kernel.jurisdiction import Jurisdiction
 
     _Base = Application[UUID]
 else:

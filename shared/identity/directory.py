@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from shared.domain import Actor
 from shared.identity.accounts import Account
 from shared.identity.tokens import Claims, Unauthenticated
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
 
 Store = Callable[[Tier], Any]  # tier → its application (anything with find(id)), or None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from shared.domain import InvalidInput
+from shared.kernel.domain import InvalidInput
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # an upper bound keeps a login from being a hashing denial of service

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from shared.domain import Actor, Meta
 from shared.identity.accounts import Account, account_id
 from shared.identity.tokens import Keyring
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor, Meta
+from shared.kernel.jurisdiction import Tier
 
 PROVISIONER_ROLE = "system"
 

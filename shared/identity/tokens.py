@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from shared.domain import DomainError
-from shared.jurisdiction import Tier
+from shared.kernel.domain import DomainError
+from shared.kernel.jurisdiction import Tier
 
 ISSUER = "sanji"
 ALGORITHM = "HS256"

@@ -1,4 +1,4 @@
-"""Event stores that chain every event as they store it (shared/chain.py).
+"""Event stores that chain every event as they store it (shared/kernel/chain.py).
 
 eventsourcing's application recorders, extended so that the same transaction that inserts a
 batch of events (under the library's table lock on PostgreSQL, the one writer on SQLite, the
@@ -9,7 +9,7 @@ Chosen per application with ``APPLICATION_RECORDER_TOPIC`` (PostgreSQL, SQLite) 
 ``PERSISTENCE_MODULE`` (memory); see ``Settings.event_store_env``. All three offer the same
 two reads: ``select_links`` and ``chain_head``.
 
-With a signer (the install's Ed25519 key, shared/audit/signing.py) every link is signed as it
+With a signer (the install's Ed25519 key, shared/kernel/signing.py) every link is signed as it
 is written, in the same transaction, so ``verify`` can ask every link for a valid signature.
 Links written before signing was on are signed only by an explicit, operator-run upgrade step
 (``sign_legacy_links``), never by the write path: a write path that signed whatever it found
@@ -34,8 +34,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from shared.audit.signing import Signer
-from shared.chain import GENESIS, Link, StoredRow, chain_rows
+from shared.kernel.chain import GENESIS, Link, StoredRow, chain_rows
+from shared.kernel.signing import Signer
 
 DEFAULT_ALGORITHM = "sha256"
 LINK_COLUMNS = "position, originator_id, originator_version, topic, digest, link, signature"

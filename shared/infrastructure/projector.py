@@ -12,12 +12,11 @@ import logging
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from shared.infrastructure.store import Database, Tx
 from shared.infrastructure.transport.base import Consumer, Record
-from shared.integration.envelope import Envelope
-from shared.projection import readmodel
+from shared.kernel.integration.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,27 @@ class Gap(Exception):
         self.source = source
 
 
-class Projector:
+class ReadModel(Protocol):
+    """What a projector applies events to: the tier's read model (``shared.tier.readmodel``).
+    The machinery here knows no capability; the tier binds its read model
+    (``shared.tier.projector.Projector``)."""
+
+    def create_schema(self, tx: Tx) -> None: ...
+
+    def project(self, tx: Tx, scope: str, env: Envelope) -> None: ...
+
+
+def stamp(moment: datetime) -> str:
+    """Fixed-width UTC ISO text, so that string order is time order on both engines."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class EventProjector:
+    """The projector machinery: tracking, gaps, retries and dead letters. Subclasses name the
+    read model the events are applied to (``model``)."""
+
+    model: ClassVar[ReadModel]
+
     def __init__(
         self,
         db: Database,
@@ -68,7 +87,7 @@ class Projector:
         self._failures: dict[tuple[str, int], int] = {}
         self._last_heal_positions: dict[str, int] = {}
         with db.transaction() as tx:
-            readmodel.create_schema(tx)
+            self.model.create_schema(tx)
         self.blocked = self.blocked_sources()
 
     # ------------------------------------------------------------ one event
@@ -84,7 +103,7 @@ class Projector:
                     return False
                 if env.previous_position != tracked:
                     raise Gap(env.source, tracked, env.previous_position)
-                readmodel.project(tx, self.scope, env)
+                self.model.project(tx, self.scope, env)
                 # Compare-and-set: if another writer (a catch-up in another process) moved the
                 # position meanwhile, roll our changes back; that writer applied this event.
                 if not tx.execute(
@@ -143,7 +162,7 @@ class Projector:
                     env.model_dump_json(),
                     repr(error),
                     attempts,
-                    readmodel.stamp(datetime.now(UTC)),
+                    stamp(datetime.now(UTC)),
                 ),
             )
         self.blocked = self.blocked_sources()
@@ -159,7 +178,7 @@ class Projector:
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE dead_letter SET resolved_at = %s WHERE source = %s AND resolved_at IS NULL",
-                (readmodel.stamp(datetime.now(UTC)), source),
+                (stamp(datetime.now(UTC)), source),
             )
         self.blocked = self.blocked_sources()
         return self.heal([source])

@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from shared.application import TierApplication
 from shared.infrastructure.store import Database
 from shared.infrastructure.transport.base import Producer
-from shared.integration.envelope import topic_for
+from shared.kernel.integration.envelope import topic_for
+
+if TYPE_CHECKING:  # type only: the tier application is composed above this layer
+    from shared.tier.application import TierApplication
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import Annotated, Any, get_type_hints
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 from pydantic import Field as PydanticField
 
-from shared.backdating import parse_window
-from shared.calendar import DEFAULT_CALENDAR
-from shared.chain import ALGORITHMS
 from shared.infrastructure.eventstore import MEMORY_FACTORY, RECORDERS
-from shared.jurisdiction import DEMO_COUNTY, Tier
-from shared.rules import DEFAULT_RULES
+from shared.kernel.backdating import parse_window
+from shared.kernel.calendar import DEFAULT_CALENDAR
+from shared.kernel.chain import ALGORITHMS
+from shared.kernel.jurisdiction import DEMO_COUNTY, Tier
+from shared.kernel.rules import DEFAULT_RULES
 
 PERSISTENCE = ("memory", "sqlite", "postgres")
 TRANSPORTS = ("memory", "kafka")
@@ -122,7 +122,7 @@ class Settings:
         # Every store chains its events as it stores them (shared/infrastructure/eventstore.py).
         chain = {
             "CHAIN_HASH": self.hash_algorithm,
-            # Links and checkpoints are signed (shared/audit/signing.py). The embedded default
+            # Links and checkpoints are signed (shared/kernel/signing.py). The embedded default
             # makes its key once in the data directory; PostgreSQL roles expect `init` (or the
             # operator) to have put it in place, so separate processes never make two keys.
             "CHAIN_KEY_FILE": str(self.signing_key_path()),

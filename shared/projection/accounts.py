@@ -1,7 +1,7 @@
 """Read model of operator accounts (ADR 0012): one row per account of any tier, as its own tier
 recorded it, for admins' lists and auditors' questions ("who could act where, and when": the
 events themselves are in the account's store). Password hashes never reach it.
-``shared/projection/readmodel.py`` adds the table and handlers.
+``shared/tier/readmodel.py`` adds the table and handlers.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.infrastructure.store import Row, Tx
-from shared.integration import events as ev
-from shared.integration.envelope import Envelope
+from shared.kernel.integration import events as ev
+from shared.kernel.integration.envelope import Envelope
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS account (

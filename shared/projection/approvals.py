@@ -3,7 +3,7 @@
 ``approval_return`` holds each return's current state: the step with the highest number wins,
 whatever order the three tiers' steps arrive in (each step names its number), and the figures
 of the latest submission likewise. ``approval_step`` keeps every step — the history, never
-overwritten. ``shared/projection/readmodel.py`` adds the tables and handlers to its own.
+overwritten. ``shared/tier/readmodel.py`` adds the tables and handlers to its own.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date
 from typing import Any
 
-from shared.domain import legal_date
 from shared.infrastructure.store import Row, Tx
-from shared.integration import events as ev
-from shared.integration.envelope import Envelope
+from shared.kernel.domain import legal_date
+from shared.kernel.integration import events as ev
+from shared.kernel.integration.envelope import Envelope
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS approval_return (

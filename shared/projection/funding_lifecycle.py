@@ -1,7 +1,7 @@
 """Read model of the funding lifecycle (ADR 0011): calls, applications, what each award
 recorded at its decision, evaluations and closure; and the totals of a programme and round.
 
-Awards and tranches stay in ``funding`` and ``disbursement`` (shared/projection/readmodel.py,
+Awards and tranches stay in ``funding`` and ``disbursement`` (shared/tier/readmodel.py,
 which adds these tables and handlers to its own and calls :func:`award_recorded` for every
 award). Every event of one call, application or award comes from the county's store, in order,
 so an update never arrives before the row it updates.
@@ -14,10 +14,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from shared.domain import legal_date
 from shared.infrastructure.store import Tx
-from shared.integration import events as ev
-from shared.integration.envelope import Envelope
+from shared.kernel.domain import legal_date
+from shared.kernel.integration import events as ev
+from shared.kernel.integration.envelope import Envelope
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS funding_call (

@@ -5,7 +5,7 @@ can show and reproduce it; ``sample_selection`` one row per drawn organisation w
 (the figures count them where they are); ``sample_inspection`` the inspections that fulfil a
 draw. Every tier projects the whole county, so a county draw reaches every read model; its
 rows count under the drawn organisations' villages, whose versions the handler moves (the
-counter cache, ADR 0004). ``shared/projection/readmodel.py`` adds these to its own.
+counter cache, ADR 0004). ``shared/tier/readmodel.py`` adds these to its own.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from collections.abc import Callable
 from datetime import UTC, date
 from typing import Any
 
-from shared.domain import legal_date
 from shared.infrastructure.store import Row, Tx
-from shared.integration import events as ev
-from shared.integration.envelope import Envelope
-from shared.jurisdiction import contains
+from shared.infrastructure.versions import touch
+from shared.kernel.domain import legal_date
+from shared.kernel.integration import events as ev
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.jurisdiction import contains
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS sample_draw (
@@ -50,8 +51,6 @@ Handler = Callable[[Tx, Envelope, Any], None]
 
 
 def sample_drawn(tx: Tx, env: Envelope, p: ev.SampleDrawnV1) -> None:
-    from shared.projection.readmodel import touch  # readmodel imports this module
-
     on = legal_date(env.effective_at).isoformat()
     tx.execute(
         "INSERT INTO sample_draw (draw_id, source, division_code, year, drawn_on,"

@@ -3,7 +3,7 @@ step seen. Steps of one proceeding come from one store, in order, so the last on
 organisation's exit itself is in the ``org`` row (``registration_ended_on`` /
 ``filing_ended_on``, set by the organisation's own exit events and cleared by reinstatement);
 this table says which exits a proceeding made, which notices are pending, and which were
-stopped or reversed and why. ``shared/projection/readmodel.py`` adds the table and handlers.
+stopped or reversed and why. ``shared/tier/readmodel.py`` adds the table and handlers.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.domain import legal_date
 from shared.infrastructure.store import Row, Tx
-from shared.integration import events as ev
-from shared.integration.envelope import Envelope
+from shared.kernel.domain import legal_date
+from shared.kernel.integration import events as ev
+from shared.kernel.integration.envelope import Envelope
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS zombie_exit (

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from shared.kernel.rules import RuleNotInForce, RuleSet
 from shared.reporting.catalogue import METRICS
-from shared.rules import RuleNotInForce, RuleSet
 
 
 def withheld_metrics(rules: RuleSet) -> dict[str, str]:

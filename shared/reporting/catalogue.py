@@ -18,10 +18,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.domain import Category
-from shared.domain import Field as OrgField
-from shared.integration.events import FundingProgramme
-from shared.usci import LegalForm
+from shared.kernel.domain import Category
+from shared.kernel.domain import Field as OrgField
+from shared.kernel.integration.events import FundingProgramme
+from shared.kernel.usci import LegalForm
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
@@ -781,7 +781,7 @@ def flatten(figures: dict[str, object], prefix: str = "") -> dict[str, object]:
 
 def render_markdown(rules_path: Path | None = None) -> str:
     """docs/metrics.md: groups, figures, and the rule versions on file."""
-    from shared.rules import DEFAULT_RULES, load_rules
+    from shared.kernel.rules import DEFAULT_RULES, load_rules
 
     rules = load_rules(rules_path or DEFAULT_RULES)
     lines = [

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from shared.infrastructure.store import Database, Tx
-from shared.jurisdiction import Division, Jurisdiction, Tier, prefix_of
+from shared.kernel.jurisdiction import Division, Jurisdiction, Tier, prefix_of
+from shared.kernel.periods import Period
+from shared.kernel.rules import RuleSet
 from shared.reporting import figures as f
 from shared.reporting.figures import Counters, Scope
-from shared.reporting.periods import Period
 from shared.reporting.ranking import count_ranking
 from shared.reporting.sampling import count_sampling
-from shared.rules import RuleSet
 
 # Bump when what a counter means changes, so no entry computed by older code is ever used.
 COUNTERS_VERSION = "2"  # 2: inspection sampling (ADR 0010)

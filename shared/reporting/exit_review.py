@@ -16,9 +16,9 @@ from datetime import date
 from typing import Any
 
 from shared.infrastructure.store import Tx
-from shared.jurisdiction import Jurisdiction
+from shared.kernel.jurisdiction import Jurisdiction
+from shared.kernel.rules import RuleSet
 from shared.reporting.zombies import zombie_list
-from shared.rules import RuleSet
 from shared.zombie_exit import ExitRule
 
 GUARD_TEXT = {

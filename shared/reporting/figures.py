@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from shared.domain import Category, Field
 from shared.infrastructure.store import Tx
-from shared.integration.events import CreditList, FundingProgramme, InspectionResult
-from shared.jurisdiction import Area, Division, Jurisdiction, Tier, prefix_of
-from shared.reporting.periods import Period
-from shared.rules import RuleSet
-from shared.usci import LegalForm
+from shared.kernel.domain import Category, Field
+from shared.kernel.integration.events import CreditList, FundingProgramme, InspectionResult
+from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier, prefix_of
+from shared.kernel.periods import Period
+from shared.kernel.rules import RuleSet
+from shared.kernel.usci import LegalForm
 
 Counters = Counter[str]
 

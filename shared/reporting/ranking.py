@@ -14,10 +14,10 @@ from datetime import date
 from typing import Any
 
 from shared.infrastructure.store import Tx
-from shared.integration.events import InspectionResult
-from shared.jurisdiction import Jurisdiction, prefix_of
+from shared.kernel.integration.events import InspectionResult
+from shared.kernel.jurisdiction import Jurisdiction, prefix_of
+from shared.kernel.rules import RuleSet, months_before
 from shared.reporting.figures import KIND, history_as_of, kind_params, latest_ratings
-from shared.rules import RuleSet, months_before
 
 DIMENSIONS = ("activity", "standardisation", "coverage", "influence")
 

@@ -21,12 +21,12 @@ from typing import Any
 
 from shared.hierarchy import describe as describe_tree
 from shared.infrastructure.store import Database
-from shared.jurisdiction import Jurisdiction, Tier, prefix_of
+from shared.kernel.jurisdiction import Jurisdiction, Tier, prefix_of
+from shared.kernel.periods import Period
+from shared.kernel.rules import RuleSet
 from shared.reporting.counters import collect
 from shared.reporting.figures import Counters, children_of, fold
-from shared.reporting.periods import Period
 from shared.reporting.report import watermarks
-from shared.rules import RuleSet
 
 
 def _diff(expected: Counters, actual: Counters) -> dict[str, dict[str, int]]:

@@ -12,11 +12,13 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from shared.domain import NotFound
 from shared.hierarchy import check_division
 from shared.hierarchy import describe as describe_tree
 from shared.infrastructure.store import Database, Tx
-from shared.jurisdiction import Jurisdiction, Tier
+from shared.kernel.domain import NotFound
+from shared.kernel.jurisdiction import Jurisdiction, Tier
+from shared.kernel.periods import Period
+from shared.kernel.rules import RuleSet
 from shared.reporting import ranking
 from shared.reporting.applicability import not_applicable, withhold
 from shared.reporting.counters import (
@@ -26,10 +28,8 @@ from shared.reporting.counters import (
     division_counters,
 )
 from shared.reporting.figures import Counters, children_of, derive, describe, fold
-from shared.reporting.periods import Period
 from shared.reporting.returns import approvals
 from shared.reporting.zombies import zombie_list
-from shared.rules import RuleSet
 
 API = "/api/v1"
 

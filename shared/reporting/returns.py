@@ -12,9 +12,9 @@ from typing import Any
 
 from shared.approvals import ReturnState
 from shared.infrastructure.store import Row, Tx
-from shared.jurisdiction import Jurisdiction, Tier, contains, tier_of
+from shared.kernel.jurisdiction import Jurisdiction, Tier, contains, tier_of
+from shared.kernel.periods import Period
 from shared.projection import approvals as rm
-from shared.reporting.periods import Period
 
 STATES = [str(s) for s in ReturnState if s is not ReturnState.NONE]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 from shared.infrastructure.store import Tx
-from shared.integration.events import InspectionResult
+from shared.kernel.integration.events import InspectionResult
+from shared.kernel.periods import Period
 from shared.reporting.figures import Counters, Scope
-from shared.reporting.periods import Period
 
 RESULT_NAMES = {
     InspectionResult.COMPLIANT: "sampled_compliant",

@@ -11,9 +11,9 @@ from datetime import date
 from typing import Any
 
 from shared.infrastructure.store import Tx
-from shared.jurisdiction import Jurisdiction, contains, prefix_of
+from shared.kernel.jurisdiction import Jurisdiction, contains, prefix_of
+from shared.kernel.rules import RuleSet, months_before
 from shared.reporting.figures import zombie_candidates
-from shared.rules import RuleSet, months_before
 
 REASONS = {
     "no_activity_in_window": "近{months}个月无活动",

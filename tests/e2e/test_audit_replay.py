@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from services.platform import Platform
-from shared.application import utcnow
-from shared.domain import CHINA
-from shared.infrastructure.runtime import period_start
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.domain import CHINA
+from shared.kernel.jurisdiction import Tier
 from shared.ledger import checkpoint_id
+from shared.tier.application import utcnow
+from shared.tier.runtime import period_start
 from tests.helpers import (
     COUNTY,
     HISTORY_BACKDATE_DAYS,
@@ -299,8 +299,8 @@ def test_each_tier_records_one_signed_checkpoint_a_period_and_exports_it(tmp_pat
 def test_a_province_polls_the_anchors_and_checks_them_with_the_public_key(api: Api) -> None:
     """Auditors and admins only; each anchor checks against the published key, and ``after``
     returns only what the province has not kept yet."""
-    from shared.audit.signing import Verifier
-    from shared.domain import Actor
+    from shared.kernel.domain import Actor
+    from shared.kernel.signing import Verifier
 
     apply(api, "文昌舞蹈队", "2025-03-01")
     api.platform.wait_until_projected()

@@ -11,8 +11,8 @@ from uuid import UUID
 
 import pytest
 
-from shared.domain import CHINA, Actor
-from shared.jurisdiction import Tier
+from shared.kernel.domain import CHINA, Actor
+from shared.kernel.jurisdiction import Tier
 from shared.ledger import SYSTEM_ROLE
 from tests.helpers import (
     COUNTY,

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 from shared.ledger import SYSTEM_ROLE
 from tests.helpers import (
     COUNTY,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.domain import Actor
+from shared.kernel.domain import Actor
 from tests.helpers import (
     COUNTY,
     HISTORY_BACKDATE_DAYS,

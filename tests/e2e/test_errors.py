@@ -10,9 +10,9 @@ from typing import Any
 import jwt
 import pytest
 
-from shared.domain import Actor
 from shared.identity.tokens import Keyring
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     RURAL_TOWNSHIP,
     VILLAGE,

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from openpyxl import load_workbook
 
-from shared.domain import Actor
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
 from tests.e2e.test_errors import apply
 from tests.helpers import VILLAGE, Api, apps, meta, township_op, village_op
 

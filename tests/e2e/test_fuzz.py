@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import Api, build_platform, county_op, township_op, village_op
 
 MAX_EXAMPLES = 8  # per operation and generation mode

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.domain import Actor
 from shared.identity.accounts import account_id
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     COUNTY,
     RURAL_TOWNSHIP,

@@ -17,8 +17,8 @@ from uuid import uuid4
 import pytest
 
 from shared.api import scope
-from shared.domain import Actor
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     COUNTY,
     RURAL_TOWNSHIP,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain import Field
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Field
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     COUNTY,
     TOWNSHIP,

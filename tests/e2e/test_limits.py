@@ -183,7 +183,7 @@ SERVER = """
 import sys, uvicorn
 from pathlib import Path
 from services.platform import BOOTSTRAPS
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import build_platform
 p = build_platform(Path(sys.argv[1]))
 app = BOOTSTRAPS[Tier.VILLAGE].build_api(p.tiers[Tier.VILLAGE])

@@ -12,8 +12,8 @@ from uuid import UUID
 import pytest
 
 from shared.api.observability import JsonFormatter, calendar_days_left
-from shared.calendar import load_calendar
-from shared.jurisdiction import Tier
+from shared.kernel.calendar import load_calendar
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import VILLAGE, Api, build_platform, envelopes_by_source, village_op
 
 APPLICATION = {
@@ -147,7 +147,7 @@ def test_metrics_in_prometheus_format(api: Api) -> None:
 
 
 def _today(api: Api) -> Any:
-    from shared.domain import CHINA
+    from shared.kernel.domain import CHINA
 
     return api.platform.tiers[Tier.VILLAGE].app.clock().astimezone(CHINA).date()
 

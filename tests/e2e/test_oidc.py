@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from shared.domain import Actor
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import VILLAGE, Api, build_platform, meta
 
 ISSUER = "https://idp.example.gov.cn/realms/county"

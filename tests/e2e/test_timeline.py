@@ -17,7 +17,7 @@ from services.__main__ import main
 from services.platform import Platform
 from shared.audit.timeline import COLUMNS
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     HISTORY_BACKDATE_DAYS,
     RURAL_TOWNSHIP,
@@ -166,7 +166,7 @@ def test_timeline_merges_the_three_tiers_in_recorded_order(lived: tuple[Api, str
         assert "rule_version" in event and "chain" in event
         assert event["data"]
     chained = hasattr(api.platform.tiers[Tier.COUNTY].app.recorder, "select_links")
-    if chained:  # each event's hash-chain link, read from its store (shared/chain.py)
+    if chained:  # each event's hash-chain link, read from its store (shared/kernel/chain.py)
         assert all(e["chain"] for e in events)
     recorded = [datetime.fromisoformat(e["recorded_at"]) for e in events]
     assert recorded == sorted(recorded) and len(set(recorded)) == len(recorded)

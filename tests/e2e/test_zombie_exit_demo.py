@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from services.demo import load_demo
-from shared.domain import legal_date
+from shared.kernel.domain import legal_date
 from tests.helpers import COUNTY, apps, build_platform, county_op, meta
 
 

@@ -27,20 +27,21 @@ import httpx
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
 from services.topology import LocalBroker, Topology, free_port
-from shared.application import TierApplication
-from shared.domain import Actor
 from shared.identity.tokens import Keyring
-from shared.infrastructure.projector import Projector, SourceReader
-from shared.infrastructure.runtime import AppSourceReader
+from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database, open_database
 from shared.infrastructure.transport.kafka import KafkaTransport
-from shared.integration.envelope import Envelope, topic_for
-from shared.jurisdiction import Tier, load
-from shared.reporting.periods import Period
+from shared.kernel.domain import Actor
+from shared.kernel.integration.envelope import Envelope, topic_for
+from shared.kernel.jurisdiction import Tier, load
+from shared.kernel.periods import Period
+from shared.kernel.rules import load_rules
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.report import additive_totals
-from shared.rules import load_rules
+from shared.tier.application import TierApplication
+from shared.tier.projector import Projector
+from shared.tier.runtime import AppSourceReader
 from tests.helpers import (
     COUNTY,
     RURAL_VILLAGE,

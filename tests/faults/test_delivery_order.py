@@ -13,12 +13,12 @@ from uuid import uuid4
 import pytest
 
 from services.topology import LocalBroker
-from shared.infrastructure.projector import Projector
-from shared.infrastructure.runtime import ALL_TOPICS
 from shared.infrastructure.store import Database, open_database
 from shared.infrastructure.transport.base import Consumer
 from shared.infrastructure.transport.kafka import KafkaTransport
-from shared.integration.envelope import Envelope, topic_for
+from shared.kernel.integration.envelope import Envelope, topic_for
+from shared.tier.projector import Projector
+from shared.tier.runtime import ALL_TOPICS
 from tests.faults.support import check_read_models
 from tests.helpers import COUNTY, build_platform, dump, envelopes_by_source, seed_history
 from tests.helpers import source_reader as reader_of

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from services.platform import BOOTSTRAPS, Platform
 from shared.infrastructure.projector import MAX_ATTEMPTS
 from shared.infrastructure.store import Tx
-from shared.integration import events as ev
-from shared.integration.envelope import Envelope
-from shared.jurisdiction import Tier
-from shared.projection import readmodel
+from shared.kernel.integration import events as ev
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.jurisdiction import Tier
+from shared.tier import readmodel
 from tests.faults.support import APPLIED, FILED, REGISTERED, REPORTED, reconcile, wait_for
 from tests.helpers import (
     VILLAGE,

@@ -9,7 +9,7 @@ from collections import Counter
 import psycopg
 import pytest
 
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 from tests.faults.support import Deployment, Stores, Watch, reconcile, topic_records, wait_for
 
 pytestmark = pytest.mark.postgres

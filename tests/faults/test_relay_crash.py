@@ -17,9 +17,9 @@ from services.platform import Platform
 from services.topology import LocalBroker
 from shared.infrastructure.relay import Relay
 from shared.infrastructure.store import Database, Tx
-from shared.integration.envelope import Envelope, topic_for
-from shared.jurisdiction import Tier
-from shared.projection import readmodel
+from shared.kernel.integration.envelope import Envelope, topic_for
+from shared.kernel.jurisdiction import Tier
+from shared.tier import readmodel
 from tests.faults.support import APPLIED, FILED, reconcile, settle, topic_records
 from tests.helpers import VILLAGE, apps, meta, township_op, village_op
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from shared.jurisdiction import Tier, load
+from shared.kernel.jurisdiction import Tier, load
 from tests.faults.support import Deployment, reconcile, wait_for
 from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, usual_operators, village_op
 

@@ -9,14 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from shared.infrastructure.projector import Projector
 from shared.infrastructure.store import Database
-from shared.jurisdiction import load
+from shared.kernel.jurisdiction import load
+from shared.kernel.periods import resolve
+from shared.kernel.rules import load_rules
 from shared.reporting.counters import CounterCache, collect, division_counters
 from shared.reporting.figures import derive, fold
-from shared.reporting.periods import resolve
 from shared.reporting.report import division_report
-from shared.rules import load_rules
+from shared.tier.projector import Projector
 from tests.helpers import (
     COUNTY,
     RURAL_TOWNSHIP,
@@ -140,7 +140,7 @@ def test_the_projector_keeps_todays_county_report_warm(tmp_path: Path) -> None:
 
     from services.platform import Platform
     from shared.infrastructure.settings import Settings
-    from shared.jurisdiction import Tier
+    from shared.kernel.jurisdiction import Tier
 
     p = Platform.build(Settings(persistence="memory", data_dir=tmp_path, report_warm_seconds=0.1))
     p.start()

@@ -6,7 +6,7 @@ from datetime import date
 
 from services.platform import Platform
 from shared.infrastructure.transport.base import Producer
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import VILLAGE, apps, dump, heads, meta, seed_history, village_op
 
 

@@ -9,16 +9,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from shared.domain import CHINA
 from shared.hierarchy import Change, tree_from
 from shared.infrastructure.store import Database
-from shared.integration.events import DivisionChangeKind
-from shared.jurisdiction import Jurisdiction, Tier
+from shared.kernel.domain import CHINA
+from shared.kernel.integration.events import DivisionChangeKind
+from shared.kernel.jurisdiction import Jurisdiction, Tier
+from shared.kernel.periods import resolve
+from shared.kernel.rules import load_rules
 from shared.reporting.counters import CounterCache, collect, division_counters, volatile
 from shared.reporting.figures import derive, fold
-from shared.reporting.periods import resolve
 from shared.reporting.report import division_report
-from shared.rules import load_rules
 from tests.helpers import (
     COUNTY,
     RURAL_TOWNSHIP,

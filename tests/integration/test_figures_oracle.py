@@ -53,14 +53,14 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
-from shared.domain import legal_date
 from shared.draws import draw
-from shared.integration.envelope import Envelope
-from shared.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.domain import legal_date
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.periods import Period, parse_period
+from shared.kernel.rules import load_rules
 from shared.reporting.catalogue import flatten, lookup
-from shared.reporting.periods import Period, parse_period
 from shared.reporting.report import division_report
-from shared.rules import load_rules
 from tests.helpers import (
     COUNTY,
     CST,

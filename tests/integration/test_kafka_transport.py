@@ -17,9 +17,9 @@ from services.topology import LocalBroker
 from shared.infrastructure.store import Tx
 from shared.infrastructure.transport.base import Consumer, Record
 from shared.infrastructure.transport.kafka import KafkaTransport, ensure_topics
-from shared.integration.envelope import Envelope, topic_for
-from shared.jurisdiction import Tier
-from shared.projection import readmodel
+from shared.kernel.integration.envelope import Envelope, topic_for
+from shared.kernel.jurisdiction import Tier
+from shared.tier import readmodel
 from tests.faults.support import close_platform, in_process_platform, reconcile, settle
 from tests.helpers import VILLAGE, apps, meta, seed_history, today_cst, village_op
 

@@ -10,12 +10,12 @@ import psycopg
 import pytest
 
 from services.platform import Platform
-from shared.infrastructure.projector import Projector
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import open_database
-from shared.jurisdiction import Tier
-from shared.reporting.periods import Period
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.periods import Period
 from shared.reporting.report import additive_totals
+from shared.tier.projector import Projector
 from tests.helpers import (
     COUNTY,
     apps,

@@ -8,9 +8,10 @@ from itertools import zip_longest
 import pytest
 
 from services.platform import Platform
-from shared.infrastructure.projector import Gap, Projector
-from shared.integration.envelope import Envelope
-from shared.jurisdiction import Tier
+from shared.infrastructure.projector import Gap
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.jurisdiction import Tier
+from shared.tier.projector import Projector
 from tests.helpers import (
     COUNTY,
     TOWNSHIP,

@@ -14,7 +14,7 @@ from services.platform import Platform
 from shared.audit.rebuild import compare, digest_tables, rebuild
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import open_database
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 from shared.reporting.report import watermarks
 from tests.helpers import COUNTY, History, source_reader
 

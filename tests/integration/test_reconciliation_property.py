@@ -19,17 +19,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.platform import Platform
-from shared.domain import Category, DomainError, Field, Meta
-from shared.infrastructure.projector import Projector
-from shared.integration.envelope import Envelope
-from shared.integration.events import FundingProgramme, PlatformKind
-from shared.jurisdiction import Tier, load
+from shared.kernel.domain import Category, DomainError, Field, Meta
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.integration.events import FundingProgramme, PlatformKind
+from shared.kernel.jurisdiction import Tier, load
+from shared.kernel.periods import Period
+from shared.kernel.rules import load_rules
 from shared.reporting.catalogue import flatten
 from shared.reporting.figures import Counters
-from shared.reporting.periods import Period
 from shared.reporting.reconcile import reconcile_division
 from shared.reporting.report import additive_totals, division_report
-from shared.rules import load_rules
+from shared.tier.projector import Projector
 from tests.helpers import (
     COUNTY,
     CST,

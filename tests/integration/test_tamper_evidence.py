@@ -21,12 +21,12 @@ import pytest
 from services import integrity
 from services.init import initialise
 from services.platform import Platform
-from shared.audit.signing import read_anchors
 from shared.audit.verify import verify_stores
-from shared.chain import StoredRow, chain_rows
 from shared.infrastructure.eventstore import UnsafeStoreSetting
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.chain import StoredRow, chain_rows
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.signing import read_anchors
 from tests.helpers import TEST_SECRET, History, seed_history
 
 pytestmark = pytest.mark.postgres

@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.domain import Actor, Category
-from shared.domain import Field as OrgField
-from shared.integration.events import PlatformKind
-from shared.jurisdiction import Area, Division, Jurisdiction, Tier
+from shared.kernel.domain import Actor, Category
+from shared.kernel.domain import Field as OrgField
+from shared.kernel.integration.events import PlatformKind
+from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier
 from tests.helpers import usci
 
 if TYPE_CHECKING:

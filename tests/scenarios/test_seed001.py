@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from services.platform import Platform
-from shared.domain import Actor
 from shared.infrastructure.settings import Settings
-from shared.integration.envelope import Envelope
-from shared.jurisdiction import Area, Tier, contains
+from shared.kernel.domain import Actor
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.jurisdiction import Area, Tier, contains
 from tests.helpers import HISTORY_BACKDATE_DAYS, Api, envelopes_by_source
 from tests.scenarios.seed001 import (
     AS_OF,
@@ -289,7 +289,7 @@ def test_raw_events_agree(seeded: Seeded) -> None:
 def test_the_three_read_models_reconcile_at_one_point(seeded: Seeded) -> None:
     """The CLI's check (python -m services reconcile) over the scenario: every additive figure,
     within each tier's read model and across the three, at equal watermarks."""
-    from shared.reporting.periods import resolve
+    from shared.kernel.periods import resolve
     from shared.reporting.reconcile import reconcile_tiers
 
     p = seeded.platform

@@ -8,7 +8,7 @@ import pytest
 
 from services.county.domain import Registration
 from services.township.domain import Filing, Inspection
-from shared.domain import Conflict, InvalidInput
+from shared.kernel.domain import Conflict, InvalidInput
 from tests.helpers import VILLAGE, county_op, meta, township_op, usci
 
 

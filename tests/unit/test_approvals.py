@@ -22,8 +22,8 @@ from shared.approvals import (
     step_id,
     transition,
 )
-from shared.domain import Conflict, InvalidInput, OutOfJurisdiction
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Conflict, InvalidInput, OutOfJurisdiction
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import VILLAGE, apps, meta, stores_nothing, township_op, village_op
 
 S, A, T = ReturnState, Action, Tier

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from shared import backdating
-from shared.backdating import BackdateForbidden, check, parse_window, period_start
-from shared.domain import Actor, InvalidInput
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel import backdating
+from shared.kernel.backdating import BackdateForbidden, check, parse_window, period_start
+from shared.kernel.domain import Actor, InvalidInput
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import TOWNSHIP
 
 TODAY = date(2026, 12, 5)

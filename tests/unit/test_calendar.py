@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from shared.calendar import (
+from shared.kernel.calendar import (
     HORIZON_WARNING_DAYS,
     CalendarNotCovered,
     days_left,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.platform import Platform
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.periods import resolve
 from shared.reporting import catalogue
-from shared.reporting.periods import resolve
 from shared.reporting.report import division_report
 from tests.helpers import COUNTY, VILLAGE, seed_history, today_cst
 

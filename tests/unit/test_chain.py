@@ -11,7 +11,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from shared.audit.progress import Progress
-from shared.chain import (
+from shared.infrastructure.eventstore import ChainedPOPOApplicationRecorder
+from shared.kernel.chain import (
     ChainError,
     StoredRow,
     chain_rows,
@@ -20,7 +21,6 @@ from shared.chain import (
     link,
     verify_log,
 )
-from shared.infrastructure.eventstore import ChainedPOPOApplicationRecorder
 
 TOPIC = "services.county.domain:Registration.Registered"
 

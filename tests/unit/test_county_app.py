@@ -9,8 +9,8 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
-from shared.domain import CommandResult, Conflict, InvalidInput, OutOfJurisdiction
-from shared.usci import LegalForm
+from shared.kernel.domain import CommandResult, Conflict, InvalidInput, OutOfJurisdiction
+from shared.kernel.usci import LegalForm
 from tests.helpers import (
     RURAL_VILLAGE,
     TOWNSHIP,

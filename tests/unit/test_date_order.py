@@ -11,7 +11,7 @@ import pytest
 
 from services.platform import Platform
 from services.village.domain import GroupRecord
-from shared.domain import CHINA, Conflict, InvalidInput
+from shared.kernel.domain import CHINA, Conflict, InvalidInput
 from tests.helpers import (
     VILLAGE,
     apps,

@@ -17,7 +17,7 @@ import yaml
 
 import shared.infrastructure.settings
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

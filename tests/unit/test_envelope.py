@@ -6,10 +6,10 @@ from typing import cast
 from uuid import NAMESPACE_OID, uuid5
 
 from services.platform import Platform
-from shared.domain import SanjiAggregate
-from shared.integration.envelope import Envelope
-from shared.integration.events import TYPES
-from shared.jurisdiction import contains
+from shared.kernel.domain import SanjiAggregate
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.integration.events import TYPES
+from shared.kernel.jurisdiction import contains
 from tests.helpers import (
     COUNTY,
     envelopes_by_source,

@@ -10,8 +10,8 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from services.platform import Platform
-from shared.domain import CHINA
-from shared.jurisdiction import Tier
+from shared.kernel.domain import CHINA
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import VILLAGE, apps, county_op, meta, usci, village_op
 
 

@@ -15,8 +15,8 @@ from eventsourcing.persistence import StoredEvent
 from services.county.domain import FundingAward
 from services.county.funding import grade_for
 from services.platform import Platform
-from shared.domain import CHINA
-from shared.rules import Rules, RuleVersion, load_rules
+from shared.kernel.domain import CHINA
+from shared.kernel.rules import Rules, RuleVersion, load_rules
 from tests.helpers import VILLAGE, apps, county_op, meta, usci
 
 RULE = load_rules().version_on("funding", date(2026, 1, 1))

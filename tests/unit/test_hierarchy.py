@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from shared.domain import DomainError
 from shared.hierarchy import Change, NewDivision, check_next, tree_on
-from shared.integration.events import DivisionChangeKind as Kind
-from shared.jurisdiction import Area, Jurisdiction, Tier, load
+from shared.kernel.domain import DomainError
+from shared.kernel.integration.events import DivisionChangeKind as Kind
+from shared.kernel.jurisdiction import Area, Jurisdiction, Tier, load
 
 BASE = load()
 WENCHANG = "330699001001"  # 文昌社区 (urban, 城关街道)

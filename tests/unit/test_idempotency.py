@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.platform import Platform
-from shared.domain import CommandResult, InvalidInput
+from shared.kernel.domain import CommandResult, InvalidInput
 from tests.helpers import (
     VILLAGE,
     apps,

@@ -9,13 +9,13 @@ from pathlib import Path
 import jwt
 import pytest
 
-from shared.domain import Actor, InvalidInput, Meta
 from shared.identity import passwords, secrets
 from shared.identity.accounts import Account, account_id, check_roles, check_username
 from shared.identity.directory import AccountView, Directory
 from shared.identity.tokens import Keyring, Unauthenticated, key_id
 from shared.infrastructure.settings import Settings
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Actor, InvalidInput, Meta
+from shared.kernel.jurisdiction import Tier
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 KEY = "k" * 40

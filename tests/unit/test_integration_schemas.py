@@ -1,5 +1,5 @@
 """Integration events are a public contract (ADR 0002): the checked-in JSON schemas in
-shared/integration/schemas are the published promise, and the current models must keep it.
+shared/kernel/integration/schemas are the published promise, and the current models must keep it.
 The checked-in OpenAPI documents in docs/api are held to the code the same way."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from pydantic import BaseModel
 
 from services import openapi
-from shared.integration import schema
-from shared.integration.events import TYPES
+from shared.kernel.integration import schema
+from shared.kernel.integration.events import TYPES
 
 TYPE_NAME = re.compile(r"^sanji\.(village|township|county)\.[a-z_]+\.[a-z_]+\.v\d+$")
 CHECKED_IN = schema.checked_in()

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from shared.jurisdiction import Area, JurisdictionError, Tier, contains, load, prefix_of, tier_of
+from shared.kernel.jurisdiction import (
+    Area,
+    JurisdictionError,
+    Tier,
+    contains,
+    load,
+    prefix_of,
+    tier_of,
+)
 
 HEADER = "code,name,area,registered_population,resident_population"
 COUNTY = "330699000000,示范县,,,"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.platform import Platform
-from shared.domain import InvalidInput
+from shared.kernel.domain import InvalidInput
 from tests.helpers import (
     RURAL_VILLAGE,
     VILLAGE,

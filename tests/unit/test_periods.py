@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from shared.domain import InvalidInput
-from shared.reporting.periods import Period, parse_period, resolve
+from shared.kernel.domain import InvalidInput
+from shared.kernel.periods import Period, parse_period, resolve
 
 TODAY = date(2026, 11, 22)
 

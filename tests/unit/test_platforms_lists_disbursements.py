@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.platform import Platform
-from shared.domain import DomainError
-from shared.integration.events import PlatformKind
+from shared.kernel.domain import DomainError
+from shared.kernel.integration.events import PlatformKind
 from tests.helpers import (
     COUNTY,
     RURAL_VILLAGE,

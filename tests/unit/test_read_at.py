@@ -6,8 +6,8 @@ from typing import Any
 
 from services.platform import Platform
 from shared.audit.timeline import LABELS, label
-from shared.infrastructure.runtime import AppSourceReader
-from shared.integration.events import TYPES
+from shared.kernel.integration.events import TYPES
+from shared.tier.runtime import AppSourceReader
 from tests.helpers import envelopes_by_source, seed_history, source_reader
 
 SAME = {"previous_position", "chain"}  # what read_at may fill in differently from read

@@ -11,10 +11,10 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
-from shared.domain import NotFound
-from shared.jurisdiction import Tier
+from shared.kernel.domain import NotFound
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.periods import Period
 from shared.reporting.figures import zombie_candidates
-from shared.reporting.periods import Period
 from shared.reporting.report import division_report
 from tests.helpers import (
     COUNTY,

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.domain import Conflict
-from shared.reporting.applicability import not_applicable, withhold
-from shared.rules import (
+from shared.kernel.domain import Conflict
+from shared.kernel.rules import (
     DEFAULT_RULES,
     REQUIRED,
     RuleNotInForce,
@@ -19,6 +18,7 @@ from shared.rules import (
     load_rules,
     months_before,
 )
+from shared.reporting.applicability import not_applicable, withhold
 
 
 @pytest.mark.parametrize(
@@ -191,8 +191,8 @@ def test_an_optional_family_not_yet_in_force_is_withheld_and_reproduced() -> Non
 
 
 def test_a_rule_version_missing_from_the_file_is_a_409_not_a_500() -> None:
-    from shared.domain import Conflict
-    from shared.rules import RuleVersionUnknown, load_rules
+    from shared.kernel.domain import Conflict
+    from shared.kernel.rules import RuleVersionUnknown, load_rules
 
     with pytest.raises(RuleVersionUnknown) as caught:
         load_rules().by_versions({"density": "density/removed/v9"})

@@ -11,9 +11,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.platform import Platform
-from shared.domain import Conflict, InvalidInput, NotFound, OutOfJurisdiction
 from shared.draws import draw
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Conflict, InvalidInput, NotFound, OutOfJurisdiction
+from shared.kernel.jurisdiction import Tier
 from shared.sampling import canonical, population_hash, quota, reproduce, select
 from tests.helpers import (
     COUNTY,

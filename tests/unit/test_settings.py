@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.infrastructure.settings import FALSE, TRUE, Settings, SettingsError
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 
 ROOT = Path(__file__).resolve().parents[2]
 

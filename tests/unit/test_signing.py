@@ -16,19 +16,19 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
-from shared.audit.signing import (
+from shared.infrastructure.eventstore import (
+    ChainedPOPOApplicationRecorder,
+    ChainedSQLiteApplicationRecorder,
+)
+from shared.kernel.chain import StoredRow, chain_rows, verify_log
+from shared.kernel.signing import (
     AnchorSink,
     SigningKeyMissing,
     Verifier,
     load_signer,
     read_anchors,
 )
-from shared.chain import StoredRow, chain_rows, verify_log
-from shared.infrastructure.eventstore import (
-    ChainedPOPOApplicationRecorder,
-    ChainedSQLiteApplicationRecorder,
-)
-from shared.infrastructure.runtime import period_start
+from shared.tier.runtime import period_start
 
 TOPIC = "services.county.domain:Registration.Registered"
 

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.platform import Platform
-from shared.domain import Conflict, InvalidInput, NotFound, OutOfJurisdiction
-from shared.jurisdiction import Tier
+from shared.kernel.domain import Conflict, InvalidInput, NotFound, OutOfJurisdiction
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     RURAL_TOWNSHIP,
     VILLAGE,

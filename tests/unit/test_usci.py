@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from shared.usci import CHARSET, WEIGHTS, LegalForm, USCIError, civil_affairs_legal_form, is_valid
+from shared.kernel.usci import (
+    CHARSET,
+    WEIGHTS,
+    LegalForm,
+    USCIError,
+    civil_affairs_legal_form,
+    is_valid,
+)
 
-# The rule as the brief states it, written out independently of shared.usci.
+# The rule as the brief states it, written out independently of shared.kernel.usci.
 RULE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 RULE_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.platform import Platform
-from shared.domain import Conflict, InvalidInput, NotFound, OutOfJurisdiction
+from shared.kernel.domain import Conflict, InvalidInput, NotFound, OutOfJurisdiction
 from tests.helpers import (
     RURAL_VILLAGE,
     TOWNSHIP,

@@ -16,8 +16,8 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
-from shared.domain import CHINA, Conflict
-from shared.integration.envelope import Envelope
+from shared.kernel.domain import CHINA, Conflict
+from shared.kernel.integration.envelope import Envelope
 from shared.ledger import SYSTEM_ROLE
 from tests.helpers import (
     RURAL_VILLAGE,

@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from shared.jurisdiction import Tier
+from shared.kernel.jurisdiction import Tier
 
 # Legal dates are China dates (the read model's CST); China has no daylight saving.
 CHINA = timezone(timedelta(hours=8))
@@ -103,7 +103,7 @@ class Meta:
     causation_id: str | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
-    # The versioned rule (shared/rules.py) that made an automated decision, if one did.
+    # The versioned rule (shared/kernel/rules.py) that made an automated decision, if one did.
     rule_version: str | None = None
     # Why the act takes effect earlier than the backdating window allows (ADR 0012).
     backdate_reason: str | None = None

@@ -15,8 +15,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.integration.events import TYPES, Payload
-from shared.jurisdiction import Tier
+from shared.kernel.integration.events import TYPES, Payload
+from shared.kernel.jurisdiction import Tier
 
 
 class UnknownEventType(ValueError):
@@ -53,7 +53,7 @@ class Envelope(BaseModel):
     data: dict[str, Any]
     # Added after v1 shipped, optional so older envelopes still parse (ADR 0002): the rule
     # version an automated decision applied, and the hash-chain link of this event in its
-    # source store (shared/chain.py), which carries each tier's chain head upward.
+    # source store (shared/kernel/chain.py), which carries each tier's chain head upward.
     rule_version: str | None = None
     chain: str | None = None
 

@@ -6,7 +6,7 @@ aggregates, events or recorders moves, its old module path is registered here fo
 new home, so ``shared.platforms:ServicePlatform.Opened`` written before the move resolves to the
 class that now lives elsewhere. Entries are never removed: the stored events stay.
 
-Imported by ``shared.application`` (the base of the three tier applications), so every
+Imported by ``shared.tier.application`` (the base of the three tier applications), so every
 application registers the old topics before it reads a stored event. It sits outside the
 layers on purpose: it names modules of every layer.
 """
@@ -21,6 +21,7 @@ from eventsourcing.utils import register_topic
 #: ``shared.ledger`` makes every ``shared.ledger:…`` topic resolve in the new module.
 MOVED_MODULES: dict[str, str] = {
     "shared.eventstore": "shared.infrastructure.eventstore",
+    "shared.domain": "shared.kernel.domain",
 }
 
 

@@ -1,11 +1,11 @@
 """Checked-in JSON schemas of the integration events, and the compatibility rules (ADR 0002).
 
-One schema per type in :data:`shared.integration.events.TYPES`: the :class:`Envelope` schema with
+One schema per type in :data:`shared.kernel.integration.events.TYPES`: the :class:`Envelope` schema with
 ``type`` fixed to the type name and ``data`` replaced by the payload model's schema (pydantic's
 validation-mode schema: what a consumer of that major version accepts).
 
-    python -m shared.integration.schema --write   # (re)write schemas/<type>.json
-    python -m shared.integration.schema --check   # exit 1 unless the files are exactly current
+    python -m shared.kernel.integration.schema --write   # (re)write schemas/<type>.json
+    python -m shared.kernel.integration.schema --check   # exit 1 unless the files are exactly current
 
 ``--write`` refuses a change that :func:`incompatibilities` rejects: an incompatible change is a
 new major type (``….v2``) published beside the old one, never an edit of a published schema.
@@ -20,12 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shared.integration.envelope import Envelope
-from shared.integration.events import TYPES
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.integration.events import TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-FIX_HINT = "run python -m shared.integration.schema --write"
+FIX_HINT = "run python -m shared.kernel.integration.schema --write"
 
 Schema = dict[str, Any]
 
@@ -206,7 +206,7 @@ def write(directory: Path = SCHEMA_DIR, allow_incompatible: bool = False) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.integration.schema")
+    parser = argparse.ArgumentParser(prog="python -m shared.kernel.integration.schema")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="write schemas/<type>.json")
     mode.add_argument("--check", action="store_true", help="exit 1 unless the files are current")

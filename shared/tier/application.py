@@ -25,9 +25,11 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from shared.audit.signing import AnchorSink, Signer, load_signer
-from shared.calendar import WorkingCalendar, load_calendar
-from shared.domain import (
+from shared.hierarchy import tree_from
+from shared.identity.commands import AccountCommands
+from shared.infrastructure.eventstore import ChainedRecorder
+from shared.kernel.calendar import WorkingCalendar, load_calendar
+from shared.kernel.domain import (
     Actor,
     CommandResult,
     Conflict,
@@ -39,13 +41,12 @@ from shared.domain import (
     new_id,
     register_transcodings,
 )
-from shared.domain import SanjiAggregate as Agg
-from shared.hierarchy import tree_from
-from shared.identity.commands import AccountCommands
-from shared.infrastructure.eventstore import ChainedRecorder
-from shared.integration.envelope import ActorV1, Envelope
-from shared.integration.events import TYPES, PlatformKind
-from shared.jurisdiction import Division, Jurisdiction, Tier, contains
+from shared.kernel.domain import SanjiAggregate as Agg
+from shared.kernel.integration.envelope import ActorV1, Envelope
+from shared.kernel.integration.events import TYPES, PlatformKind
+from shared.kernel.jurisdiction import Division, Jurisdiction, Tier, contains
+from shared.kernel.rules import Rules, load_rules
+from shared.kernel.signing import AnchorSink, Signer, load_signer
 from shared.ledger import (
     ChainCheckpoint,
     IssuedReport,
@@ -54,13 +55,12 @@ from shared.ledger import (
     system_actor,
 )
 from shared.platforms import PLACEMENT, ServicePlatform
-from shared.projection.lookup import OrganisationLookup, OrgFacts
-from shared.rules import Rules, load_rules
-from shared.topics import register_moved_topics
+from shared.tier.lookup import OrganisationLookup, OrgFacts
+from shared.tier.topics import register_moved_topics
 
 A = TypeVar("A", bound=Agg)
 Clock = Callable[[], datetime]
-register_moved_topics()  # old module paths of stored topics resolve (shared/topics.py)
+register_moved_topics()  # old module paths of stored topics resolve (shared/tier/topics.py)
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +372,7 @@ class TierApplication(AccountCommands, Application[UUID]):
         self, notification: Notification, previous_position: int, chain: str | None = None
     ) -> Envelope:
         """Map one stored notification to its integration event (used by relay and catch-up);
-        ``chain`` is the notification's hash-chain link (shared/chain.py)."""
+        ``chain`` is the notification's hash-chain link (shared/kernel/chain.py)."""
         # Every event a tier stores is a SanjiAggregate event (it carries meta and timestamp).
         event = cast(Agg.Event, self.mapper.to_domain_event(notification))
         type_name = self.published[type(event)]

@@ -1,6 +1,6 @@
 """Ed25519 signatures over chain links and checkpoints, and the append-only anchor files.
 
-The hash chain (shared/chain.py) proves that a log hangs together, not who wrote it: anyone
+The hash chain (shared/kernel/chain.py) proves that a log hangs together, not who wrote it: anyone
 with the database credentials can recompute it to fit an edited log. A signature made with a
 key kept outside the database can not be recomputed that way, so ``verify`` can name the first
 link nobody with the key signed (ADR 0006). Two things are signed:

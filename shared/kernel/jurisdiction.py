@@ -16,7 +16,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-DEMO_COUNTY = Path(__file__).parent / "data" / "demo_county.csv"
+DEMO_COUNTY = Path(__file__).parents[1] / "data" / "demo_county.csv"
 
 
 class Tier(StrEnum):

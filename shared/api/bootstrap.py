@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from fastapi import APIRouter, FastAPI
 
 from shared.api.app import create_app
-from shared.application import TierApplication
 from shared.infrastructure.projector import SourceReader
-from shared.infrastructure.runtime import TierRuntime
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport.base import Transport
-from shared.jurisdiction import Jurisdiction
+from shared.kernel.jurisdiction import Jurisdiction
+from shared.tier.application import TierApplication
+from shared.tier.runtime import TierRuntime
 
 
 @dataclass(frozen=True)

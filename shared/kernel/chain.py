@@ -94,7 +94,7 @@ class Link:
     topic: str
     digest: str
     link: str
-    # Ed25519 signature of ``link`` by the install's key (shared/audit/signing.py); None in a
+    # Ed25519 signature of ``link`` by the install's key (shared/kernel/signing.py); None in a
     # store written before links were signed, or by a recorder without a key.
     signature: str | None = None
 

@@ -17,9 +17,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.domain import Category
-from shared.domain import Field as OrgField
-from shared.jurisdiction import Area
+from shared.kernel.domain import Category
+from shared.kernel.domain import Field as OrgField
+from shared.kernel.jurisdiction import Area
 
 NonNegative = Annotated[int, Field(ge=0)]
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
@@ -398,7 +398,7 @@ class PlatformClosedV1(Payload):
 
 
 class ChainHeadV1(Payload):
-    """The last link of one source's hash chain (shared/chain.py) at a position."""
+    """The last link of one source's hash chain (shared/kernel/chain.py) at a position."""
 
     source: str
     position: NonNegative

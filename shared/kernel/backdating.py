@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from shared.domain import Actor, DomainError, InvalidInput
+from shared.kernel.domain import Actor, DomainError, InvalidInput
 
 DEFAULT_WINDOW_DAYS = 30
 ROLES = ("admin", "backdate")  # either may date an act back beyond the window

@@ -1,6 +1,6 @@
 """One tier at run time: its application, read model, relay and projector, and their threads.
 
-Every tier is assembled the same way (``shared/infrastructure/bootstrap.py``; each ``services/<tier>/bootstrap.py``
+Every tier is assembled the same way (``shared/api/bootstrap.py``; each ``services/<tier>/bootstrap.py``
 only names its application and routes), so a reader who knows one tier knows all three.
 """
 
@@ -13,27 +13,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.application import TierApplication
-from shared.calendar import load_calendar
-from shared.domain import CHINA
 from shared.hierarchy import tree_from
 from shared.identity import secrets
 from shared.identity.directory import Directory
 from shared.identity.oidc import OidcIssuer
 from shared.identity.tokens import Keyring
-from shared.infrastructure.projector import Projector, SourceReader
+from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.relay import Relay
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database, open_database
 from shared.infrastructure.transport.base import Consumer, Transport
-from shared.integration.envelope import Envelope, topic_for
-from shared.jurisdiction import Jurisdiction, Tier
+from shared.kernel.calendar import load_calendar
+from shared.kernel.domain import CHINA
+from shared.kernel.integration.envelope import Envelope, topic_for
+from shared.kernel.jurisdiction import Jurisdiction, Tier
+from shared.kernel.periods import resolve
+from shared.kernel.rules import Rules, load_rules
 from shared.ledger import checkpoint_id
-from shared.projection import readmodel
-from shared.projection.lookup import OrganisationLookup
-from shared.reporting.periods import resolve
 from shared.reporting.report import division_report
-from shared.rules import Rules, load_rules
+from shared.tier import readmodel
+from shared.tier.application import TierApplication
+from shared.tier.lookup import OrganisationLookup
+from shared.tier.projector import Projector
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class AppSourceReader:
 
     def read_at(self, source: str, positions: Iterable[int]) -> list[Envelope]:
         """The events at these positions, in order; one read per contiguous run. Each carries
-        its hash-chain link when the recorder keeps a chain (shared/chain.py)."""
+        its hash-chain link when the recorder keeps a chain (shared/kernel/chain.py)."""
         app = self.apps[source]
         select_links = getattr(app.recorder, "select_links", None)
         envelopes: list[Envelope] = []

@@ -13,9 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.domain import Conflict
+from shared.kernel.domain import Conflict
 
-DEFAULT_RULES = Path(__file__).parent / "data" / "rules.json"
+DEFAULT_RULES = Path(__file__).parents[1] / "data" / "rules.json"
 FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation")
 # Families every rules file has had since the start; the others were added later (issue 6) and
 # are optional in a ``Rules``, so a report issued before them names, and reproduces with, only

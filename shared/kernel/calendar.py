@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CALENDAR = Path(__file__).parent / "data" / "calendar.json"
+DEFAULT_CALENDAR = Path(__file__).parents[1] / "data" / "calendar.json"
 # /ready warns this many days before the calendar's last covered day (issue 12): the State
 # Council publishes the next year's notice in November, so a warning from early November
 # leaves the time to add a version before deadlines turn provisional.

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.domain import Category, legal_date
+from shared.infrastructure.projector import stamp
 from shared.infrastructure.store import Tx
-from shared.integration import events as ev
-from shared.integration.envelope import Envelope
-from shared.jurisdiction import contains
+from shared.infrastructure.versions import touch
+from shared.kernel.domain import Category, legal_date
+from shared.kernel.integration import events as ev
+from shared.kernel.integration.envelope import Envelope
+from shared.kernel.jurisdiction import contains
 from shared.projection import accounts, approvals, funding_lifecycle, sampling, zombie_exit
 
 SCHEMA = [
@@ -112,7 +113,7 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS inspection_village ON inspection (village_code)",
     "CREATE INDEX IF NOT EXISTS funding_village ON funding (village_code, awarded_on)",
-    # Audit (shared/chain.py, shared/ledger.py): the last chain link seen from every source,
+    # Audit (shared/kernel/chain.py, shared/ledger.py): the last chain link seen from every source,
     # the heads recorded by every tier's daily checkpoint, and every issued report.
     """CREATE TABLE IF NOT EXISTS chain_head (
         source TEXT PRIMARY KEY, position BIGINT NOT NULL, link TEXT NOT NULL)""",
@@ -199,11 +200,6 @@ def create_schema(tx: Tx) -> None:
 
 def effective_date(env: Envelope) -> str:
     return legal_date(env.effective_at).isoformat()
-
-
-def stamp(moment: datetime) -> str:
-    """Fixed-width UTC ISO text, so that string order is time order on both engines."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def centi(value: Decimal) -> int:
@@ -701,17 +697,6 @@ def index_event(tx: Tx, env: Envelope) -> None:
             stamp(env.effective_at),
         ),
     )
-
-
-def touch(tx: Tx, *codes: str) -> None:
-    """Move the version of divisions and of their ancestors: their cached counters are stale."""
-    levels = {c for code in codes for c in (code, code[:9] + "000", code[:6] + "000000")}
-    for level in sorted(levels):  # one lock order
-        tx.execute(
-            "INSERT INTO division_version (code, version) VALUES (%s, 1) ON CONFLICT (code)"
-            " DO UPDATE SET version = division_version.version + 1",
-            (level,),
-        )
 
 
 def canonical_dump(tx: Tx) -> dict[str, list[tuple[Any, ...]]]:

@@ -79,7 +79,9 @@ from services.township.domain import Filing, Inspection
 from services.village.domain import Activity, GroupRecord
 from shared.audit.rebuild import TableDigest, compare, digest_tables, rebuild
 from shared.audit.verify import verify_stores
-from shared.hierarchy import Change
+from shared.capabilities.divisions.history import Change
+from shared.capabilities.ledger.domain import IssuedReport
+from shared.capabilities.platforms.domain import ServicePlatform
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database, PostgresDatabase, open_database
 from shared.kernel.domain import CHINA, Actor, Category, Field, Meta
@@ -95,8 +97,6 @@ from shared.kernel.integration.events import (
 )
 from shared.kernel.jurisdiction import Jurisdiction, Tier, load
 from shared.kernel.usci import check_character, civil_affairs_legal_form
-from shared.ledger import IssuedReport
-from shared.platforms import ServicePlatform
 from shared.reporting.report import watermarks
 from shared.tier.application import TierApplication
 from shared.tier.projector import Projector

@@ -17,8 +17,9 @@ import json
 import timeit
 from datetime import UTC, datetime
 
-from shared.identity.directory import AccountView, Directory
-from shared.identity.tokens import Keyring
+from shared.capabilities.identity.directory import AccountView, Directory
+from shared.capabilities.identity.tokens import Keyring
+
 from shared.kernel.jurisdiction import Tier
 
 SECRET = "k" * 48

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterator
 
 import uvicorn
+from shared.capabilities.identity.secrets import InsecureSecret
 
 from services import accounts_cli, audit, integrity, reporting, roles
 from services.demo import load_demo
@@ -30,7 +31,6 @@ from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
-from shared.identity.secrets import InsecureSecret
 from shared.infrastructure.settings import Settings
 from shared.kernel.jurisdiction import Area, Jurisdiction, Tier
 

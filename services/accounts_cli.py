@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import secrets
 
+from shared.capabilities.identity.provision import ensure_account
+
 from services.demo_accounts import FILE, provision
 from services.platform import Platform
-from shared.identity import passwords
-from shared.identity.provision import ensure_account
+from shared.capabilities.identity import passwords
 from shared.infrastructure.settings import Settings
 from shared.kernel.domain import DomainError
 from shared.kernel.jurisdiction import Tier

@@ -16,9 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.identity import passwords
-from shared.identity.accounts import account_id
-from shared.identity.provision import ensure_account, reset, token_for
+from shared.capabilities.identity.accounts import account_id
+from shared.capabilities.identity.provision import ensure_account, reset, token_for
+
+from shared.capabilities.identity import passwords
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Division, Jurisdiction, Tier
 

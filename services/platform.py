@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from services.county.bootstrap import BOOTSTRAP as COUNTY
 from services.township.bootstrap import BOOTSTRAP as TOWNSHIP
 from services.village.bootstrap import BOOTSTRAP as VILLAGE
-from shared.identity import secrets
+from shared.capabilities.identity import secrets
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport import open_transport
 from shared.kernel.jurisdiction import Jurisdiction, Tier, load

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.hierarchy import tree_from
+from shared.capabilities.divisions.history import tree_from
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import open_database
 from shared.kernel.domain import CHINA, DomainError

@@ -15,7 +15,7 @@ import uvicorn
 
 from services.platform import BOOTSTRAPS
 from shared.api import observability
-from shared.identity import secrets
+from shared.capabilities.identity import secrets
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport import open_transport
 from shared.kernel.jurisdiction import Tier, load

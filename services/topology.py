@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.identity.secrets import generated_secret
+from shared.capabilities.identity.secrets import generated_secret
+
 from shared.infrastructure.settings import Settings
 from shared.kernel.jurisdiction import Tier
 

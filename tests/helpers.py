@@ -15,11 +15,11 @@ from services.county.application import CountyApplication
 from services.platform import BOOTSTRAPS, Platform
 from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
-from shared.hierarchy import Change
-from shared.identity.accounts import Account, account_id
-from shared.identity.passwords import hash_password
-from shared.identity.provision import ensure_account, token_for
-from shared.identity.tokens import Keyring
+from shared.capabilities.divisions.history import Change
+from shared.capabilities.identity.accounts import Account, account_id
+from shared.capabilities.identity.passwords import hash_password
+from shared.capabilities.identity.provision import ensure_account, token_for
+from shared.capabilities.identity.tokens import Keyring
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database
 from shared.kernel.domain import CHINA, Actor, Meta
@@ -479,7 +479,7 @@ def seed_history(p: Platform) -> History:
     # A division change (ADR 0005) that moves no figure: a village without groups renamed.
     rename = Change(DivisionChangeKind.RENAME, "330699201004", day, name="岭头新村")
     step(c.change_division, rename, meta(county_op()))
-    # Audit records every tier keeps (shared/ledger.py): an issued report and a checkpoint.
+    # Audit records every tier keeps (shared/capabilities/ledger/domain.py): an issued report and a checkpoint.
     for app, op, code in (
         (v, village_op(), VILLAGE),
         (t, township_op(), TOWNSHIP),
@@ -509,8 +509,8 @@ def seed_approvals(p: Platform, year: int) -> tuple[UUID, UUID]:
     """Every step of the approval of periodic returns (ADR 0008), projected after each: an
     annual return of 文昌社区 through every transition, ending returned; an activity return of
     南门社区 submitted, approved and accepted."""
-    from shared import returns
-    from shared.approvals import Action, ReturnKind
+    from shared.capabilities.approvals import application as returns
+    from shared.capabilities.approvals.domain import Action, ReturnKind
 
     v, t, c = apps(p)
 
@@ -566,7 +566,7 @@ def seed_supervision(p: Platform, h: History) -> None:
     """After :func:`seed_history`: every supervision process once more (issue 6, ADRs 0009–0011),
     on fixed past dates: a funding call through to a closed award, sampling draws at county and
     township, and zombie-exit proceedings that exit, are reversed, and are stopped."""
-    from shared.draws import draw
+    from shared.capabilities.sampling.application import draw
 
     v, t, c = apps(p)
     year = today_cst().year

@@ -15,7 +15,7 @@ from services.county.application import CountyApplication
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
 from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import LongText, Name, ShortText
-from shared.hierarchy import Change, NewDivision
+from shared.capabilities.divisions.history import Change, NewDivision
 from shared.kernel.domain import Category
 from shared.kernel.integration.events import (
     CreditList,

@@ -8,22 +8,23 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from shared.capabilities.identity.accounts import account_events
+
 from services.county.domain import DivisionHistory, FundingAward, Registration
 from services.county.exits import CountyExit
 from services.county.funding_app import Funding, funding_events
 from services.county.supervision import Supervision
-from shared.approvals import approval_events
-from shared.hierarchy import Change, check_next
-from shared.identity.accounts import account_events
+from shared.capabilities.approvals.domain import approval_events
+from shared.capabilities.divisions.history import Change, check_next
+from shared.capabilities.exits.domain import exit_events
+from shared.capabilities.ledger.domain import ledger_events
+from shared.capabilities.platforms.domain import platform_events
+from shared.capabilities.sampling.domain import sampling_events
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
 from shared.kernel.usci import USCIError, civil_affairs_legal_form
-from shared.ledger import ledger_events
-from shared.platforms import platform_events
-from shared.sampling import sampling_events
 from shared.tier.application import TierApplication
-from shared.zombie_exit import exit_events
 
 
 class CountyApplication(Supervision, CountyExit, Funding, TierApplication):

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from services.county.domain import Registration
-from shared.exit_process import ZombieExit
+from shared.capabilities.exits.application import ZombieExit
 from shared.kernel.domain import Conflict, Meta
 
 

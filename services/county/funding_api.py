@@ -17,9 +17,9 @@ from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import AwardOut
 from shared.api.text import Name, OptionalLongText, ShortText
+from shared.capabilities.funding import projection as funding_lifecycle
 from shared.kernel.domain import InvalidInput, NotFound
 from shared.kernel.integration.events import FundingProgramme
-from shared.projection import funding_lifecycle
 
 
 async def _app(runtime: Runtime) -> CountyApplication:

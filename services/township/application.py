@@ -7,17 +7,17 @@ from uuid import UUID
 
 from services.township.domain import Filing, Inspection
 from services.township.exits import TownshipExit
-from shared.approvals import approval_events
-from shared.draws import check_inspection
-from shared.identity.accounts import account_events
+from shared.capabilities.approvals.domain import approval_events
+from shared.capabilities.exits.domain import exit_events
+from shared.capabilities.identity.accounts import account_events
+from shared.capabilities.ledger.domain import ledger_events
+from shared.capabilities.platforms.domain import platform_events
+from shared.capabilities.sampling.application import check_inspection
+from shared.capabilities.sampling.domain import sampling_events
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
-from shared.ledger import ledger_events
-from shared.platforms import platform_events
-from shared.sampling import sampling_events
 from shared.tier.application import TierApplication
-from shared.zombie_exit import exit_events
 
 
 class TownshipApplication(TownshipExit, TierApplication):

@@ -8,8 +8,11 @@ from typing import ClassVar
 from uuid import UUID
 
 from services.village.domain import Activity, GroupRecord
-from shared.approvals import approval_events
-from shared.identity.accounts import account_events
+from shared.capabilities.approvals.application import check_unlocked
+from shared.capabilities.approvals.domain import approval_events
+from shared.capabilities.identity.accounts import account_events
+from shared.capabilities.ledger.domain import ledger_events
+from shared.capabilities.platforms.domain import platform_events
 from shared.kernel.domain import (
     CommandResult,
     Conflict,
@@ -20,9 +23,6 @@ from shared.kernel.domain import (
 )
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
-from shared.ledger import ledger_events
-from shared.platforms import platform_events
-from shared.returns import check_unlocked
 from shared.tier.application import TierApplication
 
 

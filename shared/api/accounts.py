@@ -21,12 +21,12 @@ from shared.api.auth import AccountOut
 from shared.api.commands import CREATED, CommandOut
 from shared.api.deps import Person, RequestIn, Runtime
 from shared.api.text import LongText, Name
-from shared.identity import passwords
-from shared.identity.accounts import ROLES
-from shared.identity.directory import AccountView
+from shared.capabilities.identity import passwords
+from shared.capabilities.identity import projection as rm
+from shared.capabilities.identity.accounts import ROLES
+from shared.capabilities.identity.directory import AccountView
 from shared.kernel.domain import CommandResult, Meta, NotFound, OutOfJurisdiction
 from shared.kernel.jurisdiction import contains
-from shared.projection import accounts as rm
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts 账号管理"])
 

@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared.api.deps import Account, RequestIn, Runtime
-from shared.identity import passwords
-from shared.identity.accounts import Account as AccountRecord
-from shared.identity.directory import AccountView
-from shared.identity.tokens import Claims, Unauthenticated
+from shared.capabilities.identity import passwords
+from shared.capabilities.identity.accounts import Account as AccountRecord
+from shared.capabilities.identity.directory import AccountView
+from shared.capabilities.identity.tokens import Claims, Unauthenticated
 from shared.kernel.domain import CHINA, InvalidInput, Meta
 from shared.tier.runtime import TierRuntime
 

@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from shared.api import limits
 from shared.api.observability import request_id
 from shared.api.text import LongText
-from shared.identity.accounts import account_id
-from shared.identity.directory import AccountView
-from shared.identity.tokens import Claims, Unauthenticated
+from shared.capabilities.identity.accounts import account_id
+from shared.capabilities.identity.directory import AccountView
+from shared.capabilities.identity.tokens import Claims, Unauthenticated
 from shared.kernel import backdating
 from shared.kernel.domain import CHINA, Actor, Meta, OutOfJurisdiction, check_not_future
 from shared.kernel.jurisdiction import Tier, contains

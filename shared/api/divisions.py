@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from shared.api.deps import Operator, Runtime
 from shared.api.models import DivisionChangesOut, DivisionsOut
-from shared.hierarchy import describe, load_changes, tree_from
+from shared.capabilities.divisions.history import describe, load_changes, tree_from
 from shared.kernel.domain import CHINA
 
 router = APIRouter(prefix="/api/v1", tags=["divisions 区划"])

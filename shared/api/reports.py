@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from shared.api import models
 from shared.api.deps import Operator, Runtime, check_reads
-from shared.hierarchy import check_division, moved_out, tree_from
-from shared.hierarchy import describe as describe_tree
+from shared.capabilities.divisions.history import check_division, moved_out, tree_from
+from shared.capabilities.divisions.history import describe as describe_tree
 from shared.infrastructure.projector import SourceReader
 from shared.kernel.domain import CHINA, NotFound, check_aware, check_not_future
 from shared.kernel.jurisdiction import Jurisdiction

@@ -13,15 +13,15 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from shared import returns
 from shared.api.commands import CREATED, CommandIn, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import ReturnDetailOut, ReturnsOut
-from shared.approvals import Action, ReturnKind, ReturnState
+from shared.capabilities.approvals import application as returns
+from shared.capabilities.approvals import projection as rm
+from shared.capabilities.approvals.domain import Action, ReturnKind, ReturnState
 from shared.kernel.domain import CommandResult, NotFound
 from shared.kernel.jurisdiction import prefix_of
 from shared.kernel.periods import parse_period
-from shared.projection import approvals as rm
 
 router = APIRouter(prefix="/api/v1", tags=["returns 定期报表审核"])
 

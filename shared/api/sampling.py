@@ -10,15 +10,15 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from shared import draws
 from shared.api.commands import CREATED, CommandIn
 from shared.api.deps import CommandMeta, Operator, RequestIn, Runtime, check_reads
 from shared.api.limits import check_ids
 from shared.api.models import DrawOutRecord, DrawReproductionOut, DrawsOut, ReproductionOut
+from shared.capabilities.sampling import application as draws
+from shared.capabilities.sampling import projection as rm
+from shared.capabilities.sampling.domain import reproduce
 from shared.kernel.domain import Actor, InvalidInput, NotFound, OutOfJurisdiction
 from shared.kernel.jurisdiction import contains, prefix_of
-from shared.projection import sampling as rm
-from shared.sampling import reproduce
 
 router = APIRouter(prefix="/api/v1", tags=["sampling 随机抽查"])
 DrawId = Annotated[UUID, Path(description="抽签 / the draw")]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import CampaignOut, DryRunOut, ProceedingRow
-from shared.exit_process import ZombieExit
+from shared.capabilities.exits.application import ZombieExit
 from shared.kernel.domain import legal_date
 
 

@@ -7,7 +7,7 @@ model (which only knows the present):
   instant (``known_at``), then the usual report on it; combined with ``as_of`` (what was legally
   true on a date, by effective dates) this is the bitemporal report.
 * "Is this published figure what the data said?" An issued report recorded its watermarks, rule
-  versions, tree and content hash (shared/ledger.py). Rebuilding to exactly those watermarks and
+  versions, tree and content hash (shared/capabilities/ledger/domain.py). Rebuilding to exactly those watermarks and
   running the named rule versions gives the same report, whose hash must match.
 """
 
@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from shared.audit.rebuild import rebuild
-from shared.hierarchy import tree_from
+from shared.capabilities.divisions.history import tree_from
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.store import Database, open_database
 from shared.kernel.jurisdiction import Jurisdiction

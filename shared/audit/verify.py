@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from shared.capabilities.ledger.domain import ChainCheckpoint, anchor_statement
 from shared.infrastructure.eventstore import ChainedRecorder
 from shared.infrastructure.store import Database
 from shared.kernel.chain import Finding, Link, StoredRow, Verification, check_heads, verify_log
 from shared.kernel.signing import Verifier
-from shared.ledger import ChainCheckpoint, anchor_statement
 from shared.tier.application import TierApplication
 
 PAGE = 5000

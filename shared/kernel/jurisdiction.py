@@ -70,7 +70,7 @@ class Division:
 class Jurisdiction:
     """One county's division tree, indexed by code.
 
-    A tree taken on a date after recorded division changes (``shared/hierarchy.py``) also
+    A tree taken on a date after recorded division changes (``shared/capabilities/divisions/history.py``) also
     carries ``aliases``: each retired code → the division of this tree that took over its
     records. Rows keep the code they were recorded under; reports map them with ``resolve``.
     """

@@ -11,7 +11,7 @@ cached entry is used only while the version it was computed at is still current.
 report then reads one entry per child; after writes, only the villages that changed are
 recomputed, and their township and county entries are re-summed from the children.
 
-On a tree with retired codes (``shared/hierarchy.py``, ADR 0005) rows recorded under a retired
+On a tree with retired codes (``shared/capabilities/divisions/history.py``, ADR 0005) rows recorded under a retired
 code count under its successor: they are fetched with one extra scope per retired code and
 their counters moved to the successor (``remap``). Their events move the versions of the
 retired code's own ancestors, not the successor's, so an entry of a division that receives

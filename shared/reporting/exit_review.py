@@ -15,11 +15,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from shared.capabilities.exits.domain import ExitRule
 from shared.infrastructure.store import Tx
 from shared.kernel.jurisdiction import Jurisdiction
 from shared.kernel.rules import RuleSet
 from shared.reporting.zombies import zombie_list
-from shared.zombie_exit import ExitRule
 
 GUARD_TEXT = {
     "open_inspection_case": "检查责令整改尚未完成",

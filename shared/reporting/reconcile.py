@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from shared.hierarchy import describe as describe_tree
+from shared.capabilities.divisions.history import describe as describe_tree
 from shared.infrastructure.store import Database
 from shared.kernel.jurisdiction import Jurisdiction, Tier, prefix_of
 from shared.kernel.periods import Period

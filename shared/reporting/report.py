@@ -12,8 +12,8 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from shared.hierarchy import check_division
-from shared.hierarchy import describe as describe_tree
+from shared.capabilities.divisions.history import check_division
+from shared.capabilities.divisions.history import describe as describe_tree
 from shared.infrastructure.store import Database, Tx
 from shared.kernel.domain import NotFound
 from shared.kernel.jurisdiction import Jurisdiction, Tier

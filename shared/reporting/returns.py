@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.approvals import ReturnState
+from shared.capabilities.approvals import projection as rm
+from shared.capabilities.approvals.domain import ReturnState
 from shared.infrastructure.store import Row, Tx
 from shared.kernel.jurisdiction import Jurisdiction, Tier, contains, tier_of
 from shared.kernel.periods import Period
-from shared.projection import approvals as rm
 
 STATES = [str(s) for s in ReturnState if s is not ReturnState.NONE]
 

@@ -25,8 +25,16 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from shared.hierarchy import tree_from
-from shared.identity.commands import AccountCommands
+from shared.capabilities.divisions.history import tree_from
+from shared.capabilities.identity.commands import AccountCommands
+from shared.capabilities.ledger.domain import (
+    ChainCheckpoint,
+    IssuedReport,
+    anchor_statement,
+    checkpoint_id,
+    system_actor,
+)
+from shared.capabilities.platforms.domain import PLACEMENT, ServicePlatform
 from shared.infrastructure.eventstore import ChainedRecorder
 from shared.kernel.calendar import WorkingCalendar, load_calendar
 from shared.kernel.domain import (
@@ -47,16 +55,8 @@ from shared.kernel.integration.events import TYPES, PlatformKind
 from shared.kernel.jurisdiction import Division, Jurisdiction, Tier, contains
 from shared.kernel.rules import Rules, load_rules
 from shared.kernel.signing import AnchorSink, Signer, load_signer
-from shared.ledger import (
-    ChainCheckpoint,
-    IssuedReport,
-    anchor_statement,
-    checkpoint_id,
-    system_actor,
-)
-from shared.platforms import PLACEMENT, ServicePlatform
 from shared.tier.lookup import OrganisationLookup, OrgFacts
-from shared.tier.topics import register_moved_topics
+from shared.tier.topics import old_topics, register_moved_topics
 
 A = TypeVar("A", bound=Agg)
 Clock = Callable[[], datetime]
@@ -80,7 +80,7 @@ class TierApplication(AccountCommands, Application[UUID]):
     published: ClassVar[dict[type, str]] = {}
     # The tier's own read model: other tiers' facts, as far as this tier has seen them.
     lookup: OrganisationLookup
-    # Kinds of service platform this tier records (shared.platforms).
+    # Kinds of service platform this tier records (shared.capabilities.platforms.domain).
     platform_kinds: ClassVar[frozenset[PlatformKind]] = frozenset()
 
     def __init__(
@@ -268,7 +268,7 @@ class TierApplication(AccountCommands, Application[UUID]):
         self.save(platform)
         return CommandResult(platform.id, platform.version, None)
 
-    # ------------------------------------------------------------ audit records (shared/ledger.py)
+    # ------------------------------------------------------------ audit records (shared/capabilities/ledger/domain.py)
 
     def record_checkpoint(
         self, day: date, held: dict[str, tuple[int, str]], at: datetime | None = None
@@ -317,6 +317,9 @@ class TierApplication(AccountCommands, Application[UUID]):
         return CommandResult(checkpoint.id, checkpoint.version, None)
 
     CHECKPOINT_TOPIC = get_topic(ChainCheckpoint.Recorded)
+    #: The checkpoint topic now and before shared/ledger.py moved (ADR 0016): stored
+    #: checkpoints keep the topic they were written with, and ``anchors`` selects by topic.
+    CHECKPOINT_TOPICS = [CHECKPOINT_TOPIC, *old_topics(CHECKPOINT_TOPIC)]
 
     def anchor_of(self, notification: Notification) -> dict[str, Any]:
         """A stored checkpoint as an exported anchor: the signed statement, its signature and
@@ -335,7 +338,7 @@ class TierApplication(AccountCommands, Application[UUID]):
     def anchors(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Checkpoints recorded in this tier's log after position ``after``, as anchors."""
         notifications = self.recorder.select_notifications(
-            after, limit, inclusive_of_start=False, topics=[self.CHECKPOINT_TOPIC]
+            after, limit, inclusive_of_start=False, topics=self.CHECKPOINT_TOPICS
         )
         return [self.anchor_of(n) for n in notifications]
 

@@ -18,6 +18,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from shared.capabilities.approvals import projection as approvals
+from shared.capabilities.exits import projection as zombie_exit
+from shared.capabilities.funding import projection as funding_lifecycle
+from shared.capabilities.identity import projection as accounts
+from shared.capabilities.sampling import projection as sampling
 from shared.infrastructure.projector import stamp
 from shared.infrastructure.store import Tx
 from shared.infrastructure.versions import touch
@@ -25,7 +30,6 @@ from shared.kernel.domain import Category, legal_date
 from shared.kernel.integration import events as ev
 from shared.kernel.integration.envelope import Envelope
 from shared.kernel.jurisdiction import contains
-from shared.projection import accounts, approvals, funding_lifecycle, sampling, zombie_exit
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS org (
@@ -104,7 +108,7 @@ SCHEMA = [
         platform_id TEXT PRIMARY KEY, division_code TEXT NOT NULL, source_tier TEXT NOT NULL,
         kind TEXT NOT NULL, name TEXT NOT NULL, opened_on TEXT NOT NULL, closed_on TEXT
     )""",
-    # Division changes recorded by the county (shared/hierarchy.py, ADR 0005): one row per
+    # Division changes recorded by the county (shared/capabilities/divisions/history.py, ADR 0005): one row per
     # change, keyed by its place in the county's history, so replays and duplicates are no-ops.
     """CREATE TABLE IF NOT EXISTS division_change (
         county_code TEXT NOT NULL, sequence INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -113,7 +117,7 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS inspection_village ON inspection (village_code)",
     "CREATE INDEX IF NOT EXISTS funding_village ON funding (village_code, awarded_on)",
-    # Audit (shared/kernel/chain.py, shared/ledger.py): the last chain link seen from every source,
+    # Audit (shared/kernel/chain.py, shared/capabilities/ledger/domain.py): the last chain link seen from every source,
     # the heads recorded by every tier's daily checkpoint, and every issued report.
     """CREATE TABLE IF NOT EXISTS chain_head (
         source TEXT PRIMARY KEY, position BIGINT NOT NULL, link TEXT NOT NULL)""",

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.hierarchy import tree_from
-from shared.identity import secrets
-from shared.identity.directory import Directory
-from shared.identity.oidc import OidcIssuer
-from shared.identity.tokens import Keyring
+from shared.capabilities.divisions.history import tree_from
+from shared.capabilities.identity import secrets
+from shared.capabilities.identity.directory import Directory
+from shared.capabilities.identity.oidc import OidcIssuer
+from shared.capabilities.identity.tokens import Keyring
+from shared.capabilities.ledger.domain import checkpoint_id
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.relay import Relay
 from shared.infrastructure.settings import Settings
@@ -29,7 +30,6 @@ from shared.kernel.integration.envelope import Envelope, topic_for
 from shared.kernel.jurisdiction import Jurisdiction, Tier
 from shared.kernel.periods import resolve
 from shared.kernel.rules import Rules, load_rules
-from shared.ledger import checkpoint_id
 from shared.reporting.report import division_report
 from shared.tier import readmodel
 from shared.tier.application import TierApplication

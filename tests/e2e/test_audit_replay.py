@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from services.platform import Platform
+from shared.capabilities.ledger.domain import checkpoint_id
 from shared.infrastructure.settings import Settings
 from shared.kernel.domain import CHINA
 from shared.kernel.jurisdiction import Tier
-from shared.ledger import checkpoint_id
 from shared.tier.application import utcnow
 from shared.tier.runtime import period_start
 from tests.helpers import (

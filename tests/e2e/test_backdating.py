@@ -11,9 +11,9 @@ from uuid import UUID
 
 import pytest
 
+from shared.capabilities.ledger.domain import SYSTEM_ROLE
 from shared.kernel.domain import CHINA, Actor
 from shared.kernel.jurisdiction import Tier
-from shared.ledger import SYSTEM_ROLE
 from tests.helpers import (
     COUNTY,
     VILLAGE,

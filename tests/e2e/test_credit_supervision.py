@@ -10,8 +10,8 @@ from uuid import UUID
 
 import pytest
 
+from shared.capabilities.ledger.domain import SYSTEM_ROLE
 from shared.kernel.jurisdiction import Tier
-from shared.ledger import SYSTEM_ROLE
 from tests.helpers import (
     COUNTY,
     VILLAGE,

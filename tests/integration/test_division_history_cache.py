@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from shared.hierarchy import Change, tree_from
+from shared.capabilities.divisions.history import Change, tree_from
 from shared.infrastructure.store import Database
 from shared.kernel.domain import CHINA
 from shared.kernel.integration.events import DivisionChangeKind

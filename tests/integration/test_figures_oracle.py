@@ -53,7 +53,7 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
-from shared.draws import draw
+from shared.capabilities.sampling.application import draw
 from shared.kernel.domain import legal_date
 from shared.kernel.integration.envelope import Envelope
 from shared.kernel.jurisdiction import Jurisdiction, Tier, load

@@ -50,7 +50,7 @@ JURISDICTION = load()
 VILLAGES = [v.code for v in JURISDICTION.villages()]
 TOWNSHIPS = [t.code for t in JURISDICTION.townships()]
 CATEGORIES = [str(c) for c in Category]
-# Where each kind of platform may be opened (shared.platforms.PLACEMENT), a few villages each.
+# Where each kind of platform may be opened (shared.capabilities.platforms.domain.PLACEMENT), a few villages each.
 SITES = [
     (PlatformKind.COUNTY_CENTRE, COUNTY),
     *((PlatformKind.TOWNSHIP_PLATFORM, t) for t in TOWNSHIPS),

@@ -10,8 +10,8 @@ from itertools import product
 import pytest
 
 from services.platform import Platform
-from shared import returns
-from shared.approvals import (
+from shared.capabilities.approvals import application as returns
+from shared.capabilities.approvals.domain import (
     Action,
     ReturnKind,
     ReturnState,

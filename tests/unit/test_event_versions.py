@@ -113,7 +113,7 @@ def test_credit_list_events_before_clock_from_load_with_clocks_from_their_dates(
 
 def test_a_version_1_daily_checkpoint_loads_unsigned(platform: Platform) -> None:
     """Checkpoints recorded before issue 11 had no period start and no signature."""
-    from shared.ledger import ChainCheckpoint, anchor_statement
+    from shared.capabilities.ledger.domain import ChainCheckpoint, anchor_statement
 
     county = platform.tiers[Tier.COUNTY].app
     c = apps(platform)[2]

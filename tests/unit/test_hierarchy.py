@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from shared.hierarchy import Change, NewDivision, check_next, tree_on
+from shared.capabilities.divisions.history import Change, NewDivision, check_next, tree_on
 from shared.kernel.domain import DomainError
 from shared.kernel.integration.events import DivisionChangeKind as Kind
 from shared.kernel.jurisdiction import Area, Jurisdiction, Tier, load

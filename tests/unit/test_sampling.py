@@ -11,10 +11,10 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.platform import Platform
-from shared.draws import draw
+from shared.capabilities.sampling.application import draw
+from shared.capabilities.sampling.domain import canonical, population_hash, quota, reproduce, select
 from shared.kernel.domain import Conflict, InvalidInput, NotFound, OutOfJurisdiction
 from shared.kernel.jurisdiction import Tier
-from shared.sampling import canonical, population_hash, quota, reproduce, select
 from tests.helpers import (
     COUNTY,
     TOWNSHIP,

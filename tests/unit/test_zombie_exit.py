@@ -16,9 +16,9 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
+from shared.capabilities.ledger.domain import SYSTEM_ROLE
 from shared.kernel.domain import CHINA, Conflict
 from shared.kernel.integration.envelope import Envelope
-from shared.ledger import SYSTEM_ROLE
 from tests.helpers import (
     RURAL_VILLAGE,
     VILLAGE,

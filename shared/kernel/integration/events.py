@@ -63,7 +63,7 @@ class PartyOrganisationKind(StrEnum):
 
 
 class DivisionChangeKind(StrEnum):
-    """Changes of the division tree (shared/hierarchy.py, ADR 0005)."""
+    """Changes of the division tree (shared/capabilities/divisions/history.py, ADR 0005)."""
 
     RENAME = "rename"  # 更名
     RECLASSIFY = "reclassify"  # 城乡属性调整 (urban ↔ rural)
@@ -149,7 +149,7 @@ class SampleDrawnV1(Payload):
     """A random inspection draw (抽查抽签, ADR 0010) by the county (registered organisations) or
     a township (its filed groups); the envelope's division is the division drawn for and its
     ``rule_version`` the sampling rule. ``population``: the eligible ids on the draw date,
-    sorted; ``selected``: in rank order, by ``algorithm`` (shared/sampling.py) from ``seed``."""
+    sorted; ``selected``: in rank order, by ``algorithm`` (shared/capabilities/sampling/domain.py) from ``seed``."""
 
     draw_id: UUID
     year: Annotated[int, Field(ge=2000, le=2100)]

@@ -12,7 +12,7 @@ selection. The algorithm (``sha256-rank/v1``):
 4. Each id's rank key is SHA-256 (hex) of ``seed + "|" + id`` (UTF-8); the ids sorted by
    (key, id) ascending; the first ``quota`` of them are the selection, in that order.
 
-``python -m shared.sampling RECORD.json`` checks a record (the draw's integration payload, or
+``python -m shared.capabilities.sampling.domain RECORD.json`` checks a record (the draw's integration payload, or
 ``GET /api/v1/sample-draws/{id}``) and exits 1 if it does not reproduce. The class path of
 :class:`SampleDraw.Drawn` is a storage contract in the county's and the townships' stores.
 """

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from shared.identity.accounts import Account
-from shared.identity.tokens import Claims, Unauthenticated
+from shared.capabilities.identity.accounts import Account
+from shared.capabilities.identity.tokens import Claims, Unauthenticated
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
 

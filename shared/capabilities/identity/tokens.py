@@ -5,7 +5,7 @@ Claims: ``sub`` (account id), ``iat``, ``exp``, ``jti`` (the session, for logout
 ``division``, ``roles``, ``name`` and ``ver`` (the account's security version when the token
 was minted). The header's ``kid`` names the key. A token proves who logged in and until when;
 whether the account may still act is checked against the account itself
-(shared/identity/directory.py).
+(shared/capabilities/identity/directory.py).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import jwt
 
-from shared.identity.tokens import LEEWAY, Unauthenticated
+from shared.capabilities.identity.tokens import LEEWAY, Unauthenticated
 
 ALGORITHMS = ["RS256", "ES256", "EdDSA"]  # asymmetric only: the issuer's key stays the issuer's
 

@@ -7,7 +7,7 @@ an index. The class paths below are a storage contract (ADR 0002).
 
 Tokens carry the account's ``security_version``; every change that must end existing sessions
 (roles, disabling, a new password) moves it, so a token minted before the change no longer
-matches (shared/identity/directory.py).
+matches (shared/capabilities/identity/directory.py).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from shared.identity.accounts import Account, account_id
-from shared.identity.tokens import Keyring
+from shared.capabilities.identity.accounts import Account, account_id
+from shared.capabilities.identity.tokens import Keyring
 from shared.kernel.domain import Actor, Meta
 from shared.kernel.jurisdiction import Tier
 

@@ -15,6 +15,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from shared.capabilities.exits import projection as rm
+from shared.capabilities.exits.domain import (
+    FAMILY,
+    RECTIFY,
+    ExitProceeding,
+    ExitRule,
+    proceeding_id,
+)
+from shared.capabilities.ledger.domain import system_actor
 from shared.kernel.backdating import period_start
 from shared.kernel.domain import (
     CHINA,
@@ -28,10 +37,7 @@ from shared.kernel.domain import (
 )
 from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.jurisdiction import prefix_of
-from shared.ledger import system_actor
-from shared.projection import zombie_exit as rm
 from shared.reporting.exit_review import guards_of, review
-from shared.zombie_exit import FAMILY, RECTIFY, ExitProceeding, ExitRule, proceeding_id
 
 if TYPE_CHECKING:
     from shared.tier.application import TierApplication

@@ -1,6 +1,6 @@
 """Commands on periodic returns, the same code at every tier (ADR 0008).
 
-The state machine (``shared/approvals.py``) says which tier may take which step; these
+The state machine (``shared/capabilities/approvals/domain.py``) says which tier may take which step; these
 functions find where a return stands — the tier's read model, plus its own steps not yet
 projected back — check the step, and record it in the tier's own store. The village's records
 of a period are locked while a return covering it is submitted, approved or accepted
@@ -15,7 +15,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.approvals import (
+from shared.capabilities.approvals import projection as rm
+from shared.capabilities.approvals.domain import (
     LOCKING,
     Action,
     Position,
@@ -31,7 +32,6 @@ from shared.approvals import (
 from shared.infrastructure.store import Row
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
 from shared.kernel.jurisdiction import Tier
-from shared.projection import approvals as rm
 
 if TYPE_CHECKING:  # type only: the tier application is composed above this layer
     from shared.tier.application import TierApplication
@@ -120,7 +120,7 @@ def decide(
     app: TierApplication, rid: UUID, action: Action, reason: str, meta: Meta
 ) -> CommandResult:
     """A township or county step on a return it has seen: approve, return, accept, unapprove,
-    unaccept (which tier may take which: ``shared.approvals.TRANSITIONS``)."""
+    unaccept (which tier may take which: ``shared.capabilities.approvals.domain.TRANSITIONS``)."""
     row = _row(app, rid)
     if row is None:
         raise NotFound("unknown_return", f"no return {rid} (yet) at the {app.tier}")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
-from shared.identity.accounts import (
+from shared.capabilities.identity.accounts import (
     Account,
     account_id,
     check_name,

@@ -14,6 +14,17 @@ from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from shared.capabilities.sampling import projection as rm
+from shared.capabilities.sampling.domain import (
+    ALGORITHM,
+    POPULATION,
+    SampleDraw,
+    canonical,
+    population_hash,
+    quota,
+    regular_draw_id,
+    select,
+)
 from shared.kernel.domain import (
     CommandResult,
     Conflict,
@@ -25,17 +36,6 @@ from shared.kernel.domain import (
 )
 from shared.kernel.jurisdiction import prefix_of
 from shared.kernel.rules import RuleVersion
-from shared.projection import sampling as rm
-from shared.sampling import (
-    ALGORITHM,
-    POPULATION,
-    SampleDraw,
-    canonical,
-    population_hash,
-    quota,
-    regular_draw_id,
-    select,
-)
 
 if TYPE_CHECKING:  # type only: the tier application is composed above this layer
     from shared.tier.application import TierApplication

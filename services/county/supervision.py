@@ -13,9 +13,16 @@ from eventsourcing.persistence import IntegrityError
 
 from services.county import credit
 from services.county.domain import Registration
-from shared.capabilities.ledger.domain import system_actor
 from shared.kernel.backdating import period_start
-from shared.kernel.domain import Actor, CommandResult, Conflict, InvalidInput, Meta, legal_date
+from shared.kernel.domain import (
+    Actor,
+    CommandResult,
+    Conflict,
+    InvalidInput,
+    Meta,
+    legal_date,
+    system_actor,
+)
 from shared.kernel.rules import RuleVersion, months_before
 
 if TYPE_CHECKING:

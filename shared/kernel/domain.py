@@ -93,6 +93,14 @@ class Actor:
         )
 
 
+SYSTEM_ROLE = "system"
+
+
+def system_actor(tier: Tier, county_code: str) -> Actor:
+    """Who records what the platform does by itself (checkpoints, timers, automatic exits)."""
+    return Actor(id=f"sanji-{tier}", tier=tier, division=county_code, role=SYSTEM_ROLE)
+
+
 @dataclass(frozen=True)
 class Meta:
     """Metadata recorded on every domain event."""

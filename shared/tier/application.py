@@ -32,7 +32,6 @@ from shared.capabilities.ledger.domain import (
     IssuedReport,
     anchor_statement,
     checkpoint_id,
-    system_actor,
 )
 from shared.capabilities.platforms.domain import PLACEMENT, ServicePlatform
 from shared.infrastructure.eventstore import ChainedRecorder
@@ -48,6 +47,7 @@ from shared.kernel.domain import (
     legal_date,
     new_id,
     register_transcodings,
+    system_actor,
 )
 from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.integration.envelope import ActorV1, Envelope

@@ -11,8 +11,7 @@ from uuid import UUID
 
 import pytest
 
-from shared.capabilities.ledger.domain import SYSTEM_ROLE
-from shared.kernel.domain import CHINA, Actor
+from shared.kernel.domain import CHINA, SYSTEM_ROLE, Actor
 from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     COUNTY,

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from shared.capabilities.ledger.domain import SYSTEM_ROLE
+from shared.kernel.domain import SYSTEM_ROLE
 from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     COUNTY,

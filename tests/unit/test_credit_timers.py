@@ -16,9 +16,8 @@ import pytest
 from services.county import credit
 from services.county.application import CountyApplication
 from services.platform import Platform
-from shared.capabilities.ledger.domain import SYSTEM_ROLE
 from shared.kernel.calendar import DEFAULT_CALENDAR, load_calendars
-from shared.kernel.domain import CHINA, Conflict, DomainError
+from shared.kernel.domain import CHINA, SYSTEM_ROLE, Conflict, DomainError
 from shared.kernel.integration.envelope import Envelope
 from tests.helpers import (
     VILLAGE,

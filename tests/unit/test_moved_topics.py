@@ -76,6 +76,22 @@ def test_every_old_event_topic_resolves_to_the_moved_class() -> None:
             assert resolve_topic(old + topic[len(new) :]) is cls
 
 
+def test_no_old_module_path_is_a_module_again() -> None:
+    """The resolver tries registered module paths as prefixes of a topic's module: an old path
+    that named a module or package again would shadow it (and rewrite its topics)."""
+    import importlib.util
+
+    def spec(name: str) -> object:
+        try:
+            return importlib.util.find_spec(name)
+        except ModuleNotFoundError:  # its parent package is gone too
+            return None
+
+    for old, new in MOVED_MODULES.items():
+        assert spec(old) is None, old
+        assert not new.startswith(old + "."), (old, new)
+
+
 def test_old_recorder_topics_resolve() -> None:
     """``APPLICATION_RECORDER_TOPIC`` and ``PERSISTENCE_MODULE`` values written with the old
     module path (a deployment's environment) still name the recorders."""

@@ -16,8 +16,7 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
-from shared.capabilities.ledger.domain import SYSTEM_ROLE
-from shared.kernel.domain import CHINA, Conflict
+from shared.kernel.domain import CHINA, SYSTEM_ROLE, Conflict
 from shared.kernel.integration.envelope import Envelope
 from tests.helpers import (
     RURAL_VILLAGE,

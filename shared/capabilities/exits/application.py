@@ -23,7 +23,6 @@ from shared.capabilities.exits.domain import (
     ExitRule,
     proceeding_id,
 )
-from shared.capabilities.ledger.domain import system_actor
 from shared.kernel.backdating import period_start
 from shared.kernel.domain import (
     CHINA,
@@ -34,6 +33,7 @@ from shared.kernel.domain import (
     InvalidInput,
     Meta,
     legal_date,
+    system_actor,
 )
 from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.jurisdiction import prefix_of

@@ -15,16 +15,9 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.kernel.domain import Actor, Meta
+from shared.kernel.domain import Meta
 from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.jurisdiction import Tier
-
-SYSTEM_ROLE = "system"
-
-
-def system_actor(tier: Tier, county_code: str) -> Actor:
-    """Who records what the platform does by itself (checkpoints)."""
-    return Actor(id=f"sanji-{tier}", tier=tier, division=county_code, role=SYSTEM_ROLE)
 
 
 def checkpoint_id(tier: Tier, day: date, at: datetime | None = None) -> UUID:

@@ -8,15 +8,14 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from shared.capabilities.identity.accounts import account_events
-
 from services.county.domain import DivisionHistory, FundingAward, Registration
 from services.county.exits import CountyExit
-from services.county.funding_app import Funding, funding_events
-from services.county.supervision import Supervision
+from services.county.funding.application import Funding, funding_events
+from services.county.supervision.application import Supervision
 from shared.capabilities.approvals.domain import approval_events
 from shared.capabilities.divisions.history import Change, check_next
 from shared.capabilities.exits.domain import exit_events
+from shared.capabilities.identity.accounts import account_events
 from shared.capabilities.ledger.domain import ledger_events
 from shared.capabilities.platforms.domain import platform_events
 from shared.capabilities.sampling.domain import sampling_events

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.county import api, funding_api, supervision_api
+from services.county import api
 from services.county.application import CountyApplication
+from services.county.funding import api as funding_api
+from services.county.supervision import api as supervision_api
 from shared.api import zombie_exit
 from shared.api.bootstrap import TierBootstrap
 

@@ -441,7 +441,7 @@ class Registration(Agg):
 
 class FundingAward(Agg):
     """A project award in a funding programme; filed groups are paid through a registered host.
-    Made directly, or by an approved application to a call (services/county/funding.py);
+    Made directly, or by an approved application to a call (services/county/funding/domain.py);
     evaluated mid-term and finally (grade A/B/C by the ``funding`` rule), then closed (ADR 0011).
     """
 

@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from services.county.domain import FundingAward
-from services.county.funding import grade_for
+from services.county.funding.domain import grade_for
 from services.platform import Platform
 from shared.kernel.domain import CHINA
 from shared.kernel.rules import Rules, RuleVersion, load_rules

@@ -5,7 +5,8 @@ registers for the modules' new homes (ADR 0002: stored event topics are a storag
 from __future__ import annotations
 
 import inspect
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -161,3 +162,51 @@ def test_a_checkpoint_stored_under_its_old_topic_is_still_an_anchor(platform: Pl
 
 def _state(aggregate: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(aggregate).items() if k not in ("_id", "_pending_events")}
+
+
+def test_county_funding_events_stored_before_the_tier_package_load(platform: Platform) -> None:
+    """``services/county/funding.py`` became ``services/county/funding/domain.py``: the old
+    module path is now the package, which names the aggregates, so old topics resolve; and the
+    new topics resolve in a process that has not written one yet (nothing shadows them)."""
+    import subprocess
+    import sys
+
+    from services.county.funding import domain
+
+    for cls in event_classes(domain):
+        assert resolve_topic("services.county.funding:" + cls.__qualname__) is cls
+    fresh = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from eventsourcing.utils import resolve_topic as r;"
+            "import shared.tier.application;"
+            "print(r('services.county.funding.domain:FundingCall.Opened').__module__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert fresh.stdout.strip() == "services.county.funding.domain"
+    _, _, c = apps(platform)
+    deadline = date.today() + timedelta(days=30)
+    call = c.open_call(
+        "micro_venture", "2026", "征集", Decimal("10000"), deadline, meta(county_op())
+    )
+    c.close_call(call.id, "预算用完", meta(county_op()))
+    app = platform.tiers[Tier.COUNTY].app
+    stored = [n for n in app.recorder.select_notifications(0, 1000) if n.originator_id == call.id]
+    assert {s.topic.partition(":")[0] for s in stored} == {"services.county.funding.domain"}
+    copy_id = uuid4()
+    app.recorder.insert_events(
+        [
+            StoredEvent(
+                copy_id,
+                s.originator_version,
+                s.topic.replace("services.county.funding.domain:", "services.county.funding:"),
+                s.state,
+            )
+            for s in stored
+        ]
+    )
+    assert _state(app.repository.get(copy_id)) == _state(app.repository.get(call.id))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.county.domain import FundingAward, Registration
-from services.county.funding import (
+from services.county.funding.domain import (
     FINAL,
     MID_TERM,
     FundingApplication,

@@ -3,12 +3,14 @@
 Stored events record their class as a ``module:Class`` topic, and the recorder settings
 (``APPLICATION_RECORDER_TOPIC``, ``PERSISTENCE_MODULE``) are topics too. When a module holding
 aggregates, events or recorders moves, its old module path is registered here for the module's
-new home, so ``shared.capabilities.platforms.domain:ServicePlatform.Opened`` written before the move resolves to the
-class that now lives elsewhere. Entries are never removed: the stored events stay.
+new home, so ``shared.platforms:ServicePlatform.Opened`` written before the move resolves to
+the class now in ``shared.capabilities.platforms.domain``. Entries are never removed: the stored
+events stay. An old path must never be a module or package again (the resolver tries registered
+paths as prefixes of a topic's module, so it would shadow the new topics).
 
 Imported by ``shared.tier.application`` (the base of the three tier applications), so every
-application registers the old topics before it reads a stored event. It sits outside the
-layers on purpose: it names modules of every layer.
+application registers the old topics before it reads a stored event. It names modules of the
+layers below it by their path only (``importlib``), at import time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import importlib
 from eventsourcing.utils import register_topic
 
 #: old module path → new module path. Event topics resolve through the module: registering
-#: ``shared.capabilities.ledger.domain`` makes every ``shared.capabilities.ledger.domain:…`` topic resolve in the new module.
+#: ``shared.ledger`` makes every ``shared.ledger:…`` topic resolve in the new module.
 MOVED_MODULES: dict[str, str] = {
     "shared.eventstore": "shared.infrastructure.eventstore",
     "shared.domain": "shared.kernel.domain",

@@ -725,6 +725,8 @@ def main() -> int:
         started = time.perf_counter()
         top = county_report()
         first_ms = (time.perf_counter() - started) * 1000
+        if hasattr(top, "model_dump"):  # a typed report (issue 12): read it as the API's JSON
+            top = top.model_dump(mode="json", by_alias=True, exclude_unset=True)
         active, activities, participants = base()
         figures = top["figures"]
         served = (

@@ -105,8 +105,8 @@ def issue_report(
         period_label=when.period.label,
         tree=tree,
         known_at=when.known_at.isoformat() if when.known_at else None,
-        watermarks=report["watermarks"],
-        rule_versions=report["rule_versions"],
+        watermarks=report.watermarks,
+        rule_versions=report.rule_versions,
         content_hash=digest,
     )
     return {
@@ -114,8 +114,8 @@ def issue_report(
         "replayed": result.replayed,
         "content_hash": digest,
         "tree": tree,
-        "watermarks": report["watermarks"],
-        "rule_versions": report["rule_versions"],
+        "watermarks": report.watermarks,
+        "rule_versions": report.rule_versions,
         "report": report,
     }
 

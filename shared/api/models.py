@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from shared.reporting.model import DivisionReport, PeriodOut, Row, TreeOut
+from shared.reporting.model import DivisionReport, NotApplicable, PeriodOut, Row, TreeOut
 
 # ------------------------------------------------------------------ health
 
@@ -30,15 +30,6 @@ class CalendarHorizonOut(BaseModel):
     last_day: date
     days_left: int = Field(description="剩余天数 / days until it runs out (negative: past)")
     warning: str | None = Field(description="提醒 / set from 60 days before it runs out")
-
-
-class NotApplicableOut(BaseModel):
-    """不适用 / Why a figure or list is withheld: its rule was not in force on the date."""
-
-    reason: str = Field(description="rule_not_in_force")
-    family: str = Field(description="规则族 / the rule family")
-    as_of: date
-    message: str
 
 
 class ReadyOut(BaseModel):
@@ -123,7 +114,7 @@ class ZombiesOut(BaseModel):
     tree: TreeOut
     count: int | None = Field(description="人数；规则未生效时为 null / null when not applicable")
     organisations: list[ZombieRow]
-    not_applicable: NotApplicableOut | None = None
+    not_applicable: NotApplicable | None = None
 
 
 class RankedRow(Row):
@@ -147,7 +138,7 @@ class RankingOut(BaseModel):
     tree: TreeOut
     total: int | None = Field(description="总数；规则未生效时为 null / null when not applicable")
     organisations: list[RankedRow]
-    not_applicable: NotApplicableOut | None = None
+    not_applicable: NotApplicable | None = None
 
 
 class ReconciliationOut(BaseModel):

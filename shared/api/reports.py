@@ -164,7 +164,7 @@ def metrics(operator: Operator) -> dict[str, Any]:
 )
 def organisation_report(
     organisation_id: str, runtime: Runtime, operator: Operator, when: When
-) -> dict[str, Any]:
+) -> OrganisationReport:
     """组织报表 / One organisation: figures, rank with explanation, zombie reasons."""
     facts = runtime.app.lookup.get(organisation_id)
     if facts is None:
@@ -178,7 +178,7 @@ def organisation_report(
             body = report.organisation_report(
                 db, j, organisation_id, when.as_of, when.period, when.rules, when.tree
             )
-        return {**body, "known_at": when.known_at.isoformat()}
+        return body.model_copy(update={"known_at": when.known_at.isoformat()})
     j = _tree(runtime, when)
     return report.organisation_report(
         runtime.db, j, organisation_id, when.as_of, when.period, when.rules, when.tree
@@ -194,10 +194,10 @@ def division_report(
     """区划报表 / All ten figure groups for a division, one line per child (drill-down:
     county → townships → villages → organisations), with watermarks, rule versions and the
     division tree used (``tree``)."""
-    return DivisionReport.model_validate(_report(runtime, operator, division_code, when))
+    return _report(runtime, operator, division_code, when)
 
 
-def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> dict[str, Any]:
+def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> DivisionReport:
     j = _tree(runtime, when)
     _division(j, operator, code)
     if when.known_at is not None:

@@ -27,12 +27,15 @@ from shared.infrastructure.store import Database, open_database
 from shared.kernel.jurisdiction import Jurisdiction
 from shared.kernel.periods import Period
 from shared.kernel.rules import Rules, RuleSet
+from shared.reporting.model import DivisionReport, canonical
 from shared.reporting.report import division_report
 
 
-def content_hash(report: dict[str, Any]) -> str:
-    """SHA-256 of a report's canonical JSON (sorted keys, no spacing): what an issue records."""
-    text = json.dumps(report, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def content_hash(report: DivisionReport) -> str:
+    """SHA-256 of a report's canonical JSON (sorted keys, no spacing): what an issue records.
+    ``canonical`` is the JSON the API returns, the same dict the untyped reports hashed, so
+    reports issued before the typed model still reproduce."""
+    text = json.dumps(canonical(report), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -56,7 +59,7 @@ def report_on(
     period: Period,
     rules: RuleSet,
     tree: str,
-) -> dict[str, Any]:
+) -> DivisionReport:
     """The division report on a read model, on the tree a label names."""
     day, basis = _tree_day(tree, as_of)
     return division_report(db, tree_from(db, base, day), code, as_of, period, rules, basis)
@@ -97,13 +100,16 @@ def _replayed_report(
     *,
     until: dict[str, int] | None = None,
     known_at: datetime | None = None,
-) -> dict[str, Any]:
+) -> DivisionReport:
     db = replay(sources, base.county.code, until=until, known_at=known_at)
     try:
         report = report_on(db, base, code, as_of, period, rules, tree)
     finally:
         db.close()
-    return report if known_at is None else {**report, "known_at": known_at.isoformat()}
+    if known_at is None:
+        return report
+    # ``update`` marks the field set, so it is in the JSON and the hash, as it was.
+    return report.model_copy(update={"known_at": known_at.isoformat()})
 
 
 def known_at_report(
@@ -115,7 +121,7 @@ def known_at_report(
     rules: RuleSet,
     tree: str,
     known_at: datetime,
-) -> dict[str, Any]:
+) -> DivisionReport:
     """The report as the platform could have given it at ``known_at``."""
     return _replayed_report(sources, base, code, as_of, period, rules, tree, known_at=known_at)
 

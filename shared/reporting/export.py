@@ -1,7 +1,7 @@
 """Report exports: CSV and XLSX with Chinese headers, JSON, and generic list exports.
 
-A report (the dict ``shared.projection.reports.division_report`` builds and the API serves) is
-laid out "metrics down, divisions across": one row per catalogued figure, one column for the
+A report (the ``DivisionReport`` that ``shared.reporting.report.division_report`` builds and
+the API serves; read by attribute, so a renamed field fails type-checking here) is laid out "metrics down, divisions across": one row per catalogued figure, one column for the
 division itself and one per child division. Every label, unit, group name and definition comes
 from ``shared.reporting.catalogue``; nothing here names a figure on its own.
 
@@ -23,6 +23,7 @@ from typing import Any
 
 from shared.reporting.catalogue import GROUPS, METRICS, Group, Metric, flatten, lookup
 from shared.reporting.cells import append_row, csv_cell
+from shared.reporting.model import DivisionLine, DivisionReport, OrganisationLine, canonical
 
 __all__ = [
     "DIVISION_SUFFIX",
@@ -65,22 +66,28 @@ _DECIMAL_FORMAT = "0.00"
 # ------------------------------------------------------------------ shared helpers
 
 
-def divisions(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The division itself, then its children, each a mapping with ``name`` and ``figures``."""
-    return [report, *report.get("children", [])]
+# A column of the report table: the division itself, or one of its drill-down lines.
+Column = DivisionReport | DivisionLine | OrganisationLine
 
 
-def division_name(d: Mapping[str, Any]) -> str:
-    """A child's name (a division, or an organisation of a village report: name or id);
-    the report's own division sits under ``division``."""
-    inner = d.get("division")
-    src = inner if isinstance(inner, Mapping) else d
-    return str(src.get("name") or src.get("code") or src.get("org_id") or "")
+def divisions(report: DivisionReport) -> list[Column]:
+    """The division itself, then its children, each with a name and ``figures``."""
+    return [report, *report.children]
 
 
-def division_figures(d: Mapping[str, Any]) -> dict[str, object]:
-    figures = d.get("figures") or {}
-    return flatten(figures) if isinstance(figures, dict) else {}
+def division_name(d: Column) -> str:
+    """A column's name: the report's own division, a child division, or an organisation of a
+    village report (its name, or its id when it has none)."""
+    if isinstance(d, DivisionReport):
+        return d.division.name or d.division.code
+    if isinstance(d, DivisionLine):
+        return d.name or d.code
+    return d.name or d.org_id
+
+
+def division_figures(d: Column) -> dict[str, object]:
+    figures: dict[str, object] = dict(d.figures)
+    return flatten(figures)
 
 
 def _catalogued(key: str) -> Metric | None:
@@ -94,7 +101,7 @@ def _family_pattern(key: str) -> re.Pattern[str]:
     return re.compile("^" + re.escape(key).replace(r"\*", r"[^.]+") + "$")
 
 
-def metric_keys(report: Mapping[str, Any]) -> list[str]:
+def metric_keys(report: DivisionReport) -> list[str]:
     """Concrete keys present in the report (in any division), in catalogue order.
 
     Groups in ``GROUPS`` order, figures in ``METRICS`` order; a ``*`` family expands to the
@@ -152,7 +159,7 @@ def zh_date(text: object) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def report_title(report: Mapping[str, Any]) -> str:
+def report_title(report: DivisionReport) -> str:
     return f"{division_name(report)} 社区社会组织发展情况报告"
 
 
@@ -160,11 +167,11 @@ def tier_text(tier: object) -> str:
     return _TIER_ZH.get(str(tier), str(tier or ""))
 
 
-def period_text(report: Mapping[str, Any], *, chinese_dates: bool = False) -> str:
-    period = report.get("period") or {}
+def period_text(report: DivisionReport, *, chinese_dates: bool = False) -> str:
+    period = report.period
     fmt = zh_date if chinese_dates else str
-    text = f"{fmt(period.get('from', ''))} 至 {fmt(period.get('to', ''))}"
-    label = period.get("label")
+    text = f"{fmt(period.from_)} 至 {fmt(period.to)}"
+    label = period.label
     return f"{text}（{label}）" if label else text
 
 
@@ -176,41 +183,27 @@ def _format_parameter(value: object) -> object:
     return str(value)
 
 
-def rule_families(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+def rule_families(report: DivisionReport) -> list[dict[str, Any]]:
     """Each rule family the report used: key, Chinese name (from the catalogue), version, ….
 
-    The Chinese name is that of the group whose figures depend on the family. Reports that
-    only carry the combined ``rule_version`` string yield one entry for it.
+    The Chinese name is that of the group whose figures depend on the family.
     """
-    rules = report.get("rules")
     out: list[dict[str, Any]] = []
-    if isinstance(rules, Mapping):
-        for family, spec in rules.items():
-            spec = spec if isinstance(spec, Mapping) else {"version": spec}
-            group = next((_group(m.key) for m in METRICS if family in m.rules), None)
-            out.append(
-                {
-                    "family": family,
-                    "zh": group.zh if group else family,
-                    "version": str(spec.get("version", "")),
-                    "effective_from": str(spec.get("effective_from", "")),
-                    "parameters": dict(spec.get("parameters") or {}),
-                }
-            )
-    elif report.get("rule_version"):
+    for family, spec in report.rules.items():
+        group = next((_group(m.key) for m in METRICS if family in m.rules), None)
         out.append(
             {
-                "family": "",
-                "zh": "",
-                "version": str(report["rule_version"]),
-                "effective_from": "",
-                "parameters": {},
+                "family": family,
+                "zh": group.zh if group else family,
+                "version": spec.version,
+                "effective_from": spec.effective_from.isoformat(),
+                "parameters": dict(spec.parameters),
             }
         )
     return out
 
 
-def _rules_text(report: Mapping[str, Any]) -> str:
+def _rules_text(report: DivisionReport) -> str:
     parts = []
     for r in rule_families(report):
         since = f"，{r['effective_from']}起" if r["effective_from"] else ""
@@ -219,55 +212,49 @@ def _rules_text(report: Mapping[str, Any]) -> str:
     return LIST_SEPARATOR.join(parts)
 
 
-def watermark_text(report: Mapping[str, Any]) -> str:
-    marks = report.get("watermarks") or {}
-    return LIST_SEPARATOR.join(f"{tier_text(t)} {v}" for t, v in marks.items())
+def watermark_text(report: DivisionReport) -> str:
+    return LIST_SEPARATOR.join(f"{tier_text(t)} {v}" for t, v in report.watermarks.items())
 
 
-def division_text(report: Mapping[str, Any]) -> str:
-    d = report.get("division") or {}
-    extra = "，".join(x for x in (str(d.get("code") or ""), tier_text(d.get("tier"))) if x)
-    return f"{d.get('name', '')}（{extra}）" if extra else str(d.get("name", ""))
+def division_text(report: DivisionReport) -> str:
+    d = report.division
+    extra = "，".join(x for x in (d.code, tier_text(d.tier)) if x)
+    return f"{d.name}（{extra}）" if extra else d.name
 
 
-def tree_text(report: Mapping[str, Any]) -> str:
+def tree_text(report: DivisionReport) -> str:
     """Which division tree the report used (ADR 0005), e.g. 截至日期时的区划（2026-06-30）."""
-    tree = report.get("tree")
-    if not tree:
-        return ""
-    basis = {"as_of": "截至日期时的区划", "current": "现行区划"}.get(tree["basis"], tree["basis"])
-    retired = "，".join(f"{old}→{new}" for old, new in (tree.get("retired") or {}).items())
-    on = f"（{tree['on']}" + (f"；已撤并：{retired}" if retired else "") + "）"
-    return basis + (on if tree.get("on") else "")
+    tree = report.tree
+    basis = {"as_of": "截至日期时的区划", "current": "现行区划"}.get(tree.basis, tree.basis)
+    retired = "，".join(f"{old}→{new}" for old, new in tree.retired.items())
+    on = f"（{tree.on}" + (f"；已撤并：{retired}" if retired else "") + "）"
+    return basis + (on if tree.on else "")
 
 
-def _preamble(report: Mapping[str, Any]) -> list[tuple[str, str]]:
-    rows = [
+def _preamble(report: DivisionReport) -> list[tuple[str, str]]:
+    return [
         ("报表", report_title(report)),
         ("区划", division_text(report)),
-        ("截至日期", str(report.get("as_of", ""))),
+        ("截至日期", report.as_of.isoformat()),
         ("统计期间", period_text(report)),
         ("规则版本", _rules_text(report)),
         ("数据水位", watermark_text(report)),
+        ("区划树", tree_text(report)),
+        *([("不适用 Not applicable", text)] if (text := not_applicable_text(report)) else []),
     ]
-    if report.get("tree"):
-        rows.append(("区划树", tree_text(report)))
-    if text := not_applicable_text(report):
-        rows.append(("不适用 Not applicable", text))
-    return rows
 
 
-def not_applicable_text(report: Mapping[str, Any]) -> str:
+def not_applicable_text(report: DivisionReport) -> str:
     """One sentence per rule family not in force on the as-of date (issue 12), or ""."""
-    reasons = (report.get("not_applicable") or {}).values()
-    by_family = {r["family"]: r["message"] for r in reasons if isinstance(r, Mapping)}
+    reasons = (report.not_applicable or {}).values()
+    by_family = {r.family: r.message for r in reasons}
     return LIST_SEPARATOR.join(by_family.values())
 
 
 # ------------------------------------------------------------------ the report table
 
 
-def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object]]]:
+def report_table(report: DivisionReport) -> tuple[list[str], list[list[object]]]:
     """Headers and rows: metrics down, the division and its children across.
 
     Columns: group, metric (Chinese name), unit, additive (是/否), the division itself
@@ -283,7 +270,7 @@ def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object
     flat = [division_figures(d) for d in divs]
     # A figure whose rule was not in force on the as-of date (issue 12) says so in every
     # column, rather than an empty cell a reader would take for "no denominator".
-    withheld = report.get("not_applicable") or {}
+    withheld = report.not_applicable or {}
     rows: list[list[object]] = []
     for key in metric_keys(report):
         m = lookup(key)
@@ -299,7 +286,7 @@ def report_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[object
     return headers, rows
 
 
-def _table_units(report: Mapping[str, Any]) -> list[str]:
+def _table_units(report: DivisionReport) -> list[str]:
     """The catalogue unit of each row of ``report_table``."""
     return [lookup(k).unit for k in metric_keys(report)]
 
@@ -312,7 +299,7 @@ def _csv_bytes(rows: Iterable[Sequence[object]]) -> bytes:
     return (BOM + buf.getvalue()).encode("utf-8")
 
 
-def report_csv(report: Mapping[str, Any]) -> bytes:
+def report_csv(report: DivisionReport) -> bytes:
     """UTF-8 with BOM: a ``key,value`` preamble, a blank line, then the report table."""
     headers, rows = report_table(report)
     fixed = len(FIXED_HEADERS)
@@ -324,8 +311,9 @@ def report_csv(report: Mapping[str, Any]) -> bytes:
     return _csv_bytes(lines)
 
 
-def report_json(report: Mapping[str, Any]) -> bytes:
-    return json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+def report_json(report: DivisionReport) -> bytes:
+    """The JSON the API returns (``canonical``), indented for a file."""
+    return json.dumps(canonical(report), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 # ------------------------------------------------------------------ XLSX
@@ -387,7 +375,7 @@ def _safe_sheet_title(title: str) -> str:
     return cleaned[:31]
 
 
-def report_xlsx(report: Mapping[str, Any]) -> bytes:
+def report_xlsx(report: DivisionReport) -> bytes:
     """A workbook with sheet "报表" (the report table) and sheet "说明" (context, definitions)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -443,7 +431,7 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
             )
     heading("数据水位 Watermarks")
     append_row(notes, ["层级", "层级名称", "位置"])
-    for tier, position in (report.get("watermarks") or {}).items():
+    for tier, position in report.watermarks.items():
         append_row(notes, [tier, tier_text(tier), position])
     heading("指标说明 Metric definitions")
     append_row(

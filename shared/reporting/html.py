@@ -37,6 +37,7 @@ from shared.reporting.export import (
     tree_text,
     zh_date,
 )
+from shared.reporting.model import DivisionReport
 from shared.reporting.zh import definition_zh, denominator_zh, parameters_text
 
 __all__ = ["Reference", "Series", "bar_chart", "report_html"]
@@ -465,9 +466,9 @@ def _number(v: object) -> float | int | None:
     return v if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def _compared(report: Mapping[str, Any]) -> list[tuple[str, dict[str, object]]]:
+def _compared(report: DivisionReport) -> list[tuple[str, dict[str, object]]]:
     """The divisions a per-division chart compares: the children, or the division alone."""
-    children = report.get("children") or []
+    children = report.children
     if children:
         return [(division_name(c), division_figures(c)) for c in children]
     return [(division_name(report), division_figures(report))]
@@ -481,7 +482,7 @@ def _short(zh: str) -> str:
 def _per_division(
     chart_id: str,
     title: str,
-    report: Mapping[str, Any],
+    report: DivisionReport,
     keys: Sequence[str],
     **kw: Any,
 ) -> str | None:
@@ -498,7 +499,7 @@ def _per_division(
     )
 
 
-def _density_standards(report: Mapping[str, Any], own: dict[str, object]) -> tuple[object, object]:
+def _density_standards(report: DivisionReport, own: dict[str, object]) -> tuple[object, object]:
     for r in rule_families(report):
         if r["family"] == "density":
             p = r["parameters"]
@@ -507,7 +508,7 @@ def _density_standards(report: Mapping[str, Any], own: dict[str, object]) -> tup
     return own.get("density.standard.urban_min"), own.get("density.standard.rural_min")
 
 
-def _charts(group: Group, report: Mapping[str, Any], present: Sequence[str]) -> list[str]:
+def _charts(group: Group, report: DivisionReport, present: Sequence[str]) -> list[str]:
     own = division_figures(report)
     name = division_name(report)
     out: list[str | None] = []
@@ -576,7 +577,7 @@ def _charts(group: Group, report: Mapping[str, Any], present: Sequence[str]) -> 
     elif group.key == "zombies":
         own_rate = _number(own.get("zombies.rate"))
         refs = []
-        if own_rate is not None and report.get("children"):
+        if own_rate is not None and report.children:
             refs = [Reference(f"{name}{DIVISION_SUFFIX}：{own_rate * 100:.1f}%", float(own_rate))]
         out.append(
             _per_division(
@@ -655,7 +656,7 @@ def _cell(v: object, unit: str) -> str:
     return escape(format_value(v, unit, blank="—", grouping=True))
 
 
-def _group_table(report: Mapping[str, Any], keys: Sequence[str]) -> str:
+def _group_table(report: DivisionReport, keys: Sequence[str]) -> str:
     divs = divisions(report)
     headers = [division_name(report) + DIVISION_SUFFIX, *(division_name(c) for c in divs[1:])]
     flats = [division_figures(d) for d in divs]
@@ -667,7 +668,7 @@ def _group_table(report: Mapping[str, Any], keys: Sequence[str]) -> str:
             '<table class="figures"><thead><tr><th class="metric">指标</th><th class="unit">单位</th>'
             f"{head}</tr></thead><tbody>"
         )
-        withheld = report.get("not_applicable") or {}
+        withheld = report.not_applicable or {}
         for k in keys:
             m = lookup(k)
             if k in withheld:  # its rule was not in force on the as-of date (issue 12)
@@ -687,14 +688,13 @@ def _group_table(report: Mapping[str, Any], keys: Sequence[str]) -> str:
     return "".join(out)
 
 
-def _meta(report: Mapping[str, Any]) -> str:
+def _meta(report: DivisionReport) -> str:
     rows = [
         ("区划", escape(division_text(report))),
-        ("截至日期", escape(zh_date(report.get("as_of", "")))),
+        ("截至日期", escape(zh_date(report.as_of))),
         ("统计期间", escape(period_text(report, chinese_dates=True))),
+        ("区划树", escape(tree_text(report))),
     ]
-    if report.get("tree"):
-        rows.append(("区划树", escape(tree_text(report))))
     rules = rule_families(report)
     if rules:
         items = []
@@ -709,7 +709,7 @@ def _meta(report: Mapping[str, Any]) -> str:
         rows.append(("规则版本", f'<ul class="rules">{"".join(items)}</ul>'))
     if text := not_applicable_text(report):
         rows.append((escape(NOT_APPLICABLE), escape(text)))
-    marks = report.get("watermarks") or {}
+    marks = report.watermarks
     if marks:
         rows.append(
             ("数据水位", escape("；".join(f"{tier_text(t)} {v}" for t, v in marks.items())))
@@ -718,7 +718,7 @@ def _meta(report: Mapping[str, Any]) -> str:
     return f'<table class="meta">{body}</table>'
 
 
-def _key_figures(report: Mapping[str, Any]) -> str:
+def _key_figures(report: DivisionReport) -> str:
     own = division_figures(report)
     cards = []
     for k in _KEY_FIGURES:
@@ -802,7 +802,7 @@ table.definitions code {{ font-size: 7.5pt; word-break: break-all; }}
 """
 
 
-def report_html(report: Mapping[str, Any]) -> str:
+def report_html(report: DivisionReport) -> str:
     """The report as one self-contained, printable HTML page."""
     title = report_title(report)
     keys = metric_keys(report)
@@ -817,7 +817,7 @@ def report_html(report: Mapping[str, Any]) -> str:
             f"<h2>{_cn_number(group.number)}、{escape(group.zh)}</h2>"
             f"{charts}{_group_table(report, present)}</section>"
         )
-    as_of = zh_date(report.get("as_of", ""))
+    as_of = zh_date(report.as_of)
     notes = (
         '<div class="notes"><p>注：1. 表中“—”表示不适用（如比率的分母为零），0 即为零。2. 比率以百分数表示；'
         "评分为0–100分。3. “可加”指标满足上级 = Σ下级；比率、平均数与评分由汇总后的可加指标计算，不作加总。"

@@ -1,10 +1,15 @@
-"""The typed shape of a report (issue 12 item 1): what the JSON API returns and documents.
+"""The typed shape of a report (issue 12 item 1): one value from the read model to the JSON
+API, the exports, the printable HTML and the content hash of an issued report.
 
-``report.py`` still assembles the value from one read-model snapshot; the API validates it
-against these models, so a figure added or renamed there without a change here fails the
-route's tests instead of silently changing the contract. Figure groups stay maps of metric
-key → value: the metric catalogue (``GET /api/v1/metrics``) defines each key, and a new
-metric is a catalogue entry, not a schema change.
+``report.py`` returns these models; the API serves them, ``export.py`` and ``html.py`` read
+their attributes, so a field renamed here breaks every reader at type-check time instead of one
+of them silently drifting. Figure groups stay maps of metric key → value: the metric catalogue
+(``GET /api/v1/metrics``) defines each key, and a new metric is a catalogue entry, not a schema
+change.
+
+Fields a report carries only sometimes (``known_at``, ``not_applicable``) default to None and
+are left out when unset: readers dump with ``exclude_unset=True`` (the API route, ``canonical``)
+so a report with every rule in force keeps exactly its former JSON and content hash (ADR 0004).
 """
 
 from __future__ import annotations
@@ -13,8 +18,19 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-Figures = dict[str, dict[str, Any]]
+# A figure is a count (int), an amount or a rate (float), or None: a rate whose denominator
+# is zero, or a figure whose rule was not in force (``not_applicable`` says which). Some
+# figures are families keyed by a value (``organisations.by_field.*``), and the funding
+# programmes nest one level more (``funding.by_programme.*.awarded_yuan``). No bool or str:
+# pydantic's smart union keeps an int an int and a float a float, so the JSON is unchanged.
+# Named aliases, so the OpenAPI documents them once (components) rather than at every use.
+Number = int | float | None
+FigureValue = TypeAliasType(
+    "FigureValue", Number | dict[str, Number] | dict[str, dict[str, Number]]
+)
+Figures = TypeAliasType("Figures", dict[str, dict[str, FigureValue]])
 
 
 class Row(BaseModel):
@@ -82,6 +98,15 @@ class OrganisationLine(Row):
     links: dict[str, str]
 
 
+class NotApplicable(BaseModel):
+    """Why a figure is null: the rule family it depends on was not in force (issue 12)."""
+
+    reason: str = Field(description="rule_not_in_force")
+    family: str = Field(description="规则族 / the rule family")
+    as_of: date
+    message: str
+
+
 class DivisionReport(BaseModel):
     """区划报表 / A division's report at one consistent snapshot."""
 
@@ -99,7 +124,7 @@ class DivisionReport(BaseModel):
     known_at: str | None = Field(
         None, description="已知时点 / present when rebuilt as known at a past instant"
     )
-    not_applicable: dict[str, dict[str, str]] | None = Field(
+    not_applicable: dict[str, NotApplicable] | None = Field(
         None,
         description="不适用的指标 / figure key → why it is null (its rule was not in force on "
         "the as-of date); present only then",
@@ -124,7 +149,12 @@ class OrganisationReport(BaseModel):
     credit_listings: list[dict[str, Any]]
     links: dict[str, str]
     known_at: str | None = None
+    not_applicable: dict[str, NotApplicable] | None = None
 
 
-def division_report(body: dict[str, Any]) -> DivisionReport:
-    return DivisionReport.model_validate(body)
+def canonical(report: DivisionReport | OrganisationReport) -> dict[str, Any]:
+    """The report as the JSON the API returns: what the content hash of an issued report is
+    computed over (shared/audit/issued.py). ``exclude_unset`` leaves out ``known_at`` and
+    ``not_applicable`` when the report does not carry them, as the dict reports built before
+    the typed model did, so reports issued then still reproduce with the same hash."""
+    return report.model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -28,6 +28,19 @@ from shared.reporting.counters import (
     division_counters,
 )
 from shared.reporting.figures import Counters, children_of, derive, describe, fold
+from shared.reporting.model import (
+    ApprovalsSummary,
+    DivisionLine,
+    DivisionOut,
+    DivisionReport,
+    NotApplicable,
+    OrganisationLine,
+    OrganisationReport,
+    PeriodOut,
+    Row,
+    RuleOut,
+    TreeOut,
+)
 from shared.reporting.returns import approvals
 from shared.reporting.zombies import zombie_list
 
@@ -58,7 +71,7 @@ def division_report(
     period: Period,
     rules: RuleSet,
     tree: str = "as_of",
-) -> dict[str, Any]:
+) -> DivisionReport:
     """The report for one division, with one line per child (drill-down): townships of a
     county, villages of a township, organisations of a village. ``j`` is the division tree
     used, taken on the basis ``tree`` names (``as_of`` or ``current``)."""
@@ -108,19 +121,18 @@ def division_report(
         for child_code, line in lines.items():
             line["approvals"] = per_child[child_code]
     cache.store(db)
-    return {
-        "division": describe(division),
-        "as_of": as_of.isoformat(),
-        "period": period.describe(),
-        "rules": rules.describe(),
-        "rule_versions": rules.versions,
-        "watermarks": marks,
-        "tree": describe_tree(j, tree),
-        "figures": withhold(derive(total), rules),
-        **_not_applicable(rules, as_of),
-        "approvals": summary,
-        "children": children,
-        "links": {
+    return DivisionReport(
+        division=DivisionOut.model_validate(describe(division)),
+        as_of=as_of,
+        period=PeriodOut.model_validate(period.describe()),
+        rules=_rules(rules),
+        rule_versions=rules.versions,
+        watermarks=marks,
+        tree=TreeOut.model_validate(describe_tree(j, tree)),
+        figures=withhold(derive(total), rules),
+        approvals=ApprovalsSummary.model_validate(summary),
+        children=[_line(c) for c in children],
+        links={
             "self": f"{API}/reports/{code}{q}",
             **({"parent": f"{API}/reports/{division.parent}{q}"} if division.parent else {}),
             "zombies": f"{API}/reports/{code}/zombies{on}",
@@ -131,14 +143,31 @@ def division_report(
                 for fmt in ("csv", "xlsx", "json", "html")
             },
         },
-    }
+        **_not_applicable(rules, as_of),
+    )
+
+
+def _line(line: dict[str, Any]) -> DivisionLine | OrganisationLine:
+    # Chosen by shape rather than left to the union: a village's lines are organisations.
+    if line.get("kind") == "organisation":
+        return OrganisationLine.model_validate(line)
+    return DivisionLine.model_validate(line)
+
+
+def _rules(rules: RuleSet) -> dict[str, RuleOut]:
+    return {family: RuleOut.model_validate(v) for family, v in rules.describe().items()}
 
 
 def _not_applicable(rules: RuleSet, as_of: date) -> dict[str, Any]:
-    """``{"not_applicable": …}`` only when a figure is withheld: a report with every rule in
-    force keeps exactly its former content (and so its content hash, ADR 0004)."""
+    """``{"not_applicable": …}`` only when a figure is withheld, as a keyword argument: left
+    out, the field stays unset, so a report with every rule in force keeps exactly its former
+    content (and so its content hash, ADR 0004; ``model.canonical``)."""
     na = not_applicable(rules, as_of)
-    return {"not_applicable": na} if na else {}
+    return (
+        {"not_applicable": {k: NotApplicable.model_validate(v) for k, v in na.items()}}
+        if na
+        else {}
+    )
 
 
 def additive_totals(
@@ -158,7 +187,7 @@ def organisation_report(
     period: Period,
     rules: RuleSet,
     tree: str = "as_of",
-) -> dict[str, Any]:
+) -> OrganisationReport:
     """One organisation: its profile, figures, rank with explanation, and zombie reasons; its
     village is the one of tree ``j`` its records count in."""
     with db.snapshot() as tx:
@@ -184,26 +213,26 @@ def organisation_report(
             (org_id,),
         )
     q = _query(as_of, period, tree)
-    return {
-        "organisation": row,
-        "village_in_tree": village,
-        "tree": describe_tree(j, tree),
-        "as_of": as_of.isoformat(),
-        "period": period.describe(),
-        "rules": rules.describe(),
-        "rule_versions": rules.versions,
-        "watermarks": marks,
-        "figures": withhold(derive(counters.get(org_id, Counter()), organisation=True), rules),
-        **_not_applicable(rules, as_of),
+    return OrganisationReport(
+        organisation=Row.model_validate(row),
+        village_in_tree=village,
+        tree=TreeOut.model_validate(describe_tree(j, tree)),
+        as_of=as_of,
+        period=PeriodOut.model_validate(period.describe()),
+        rules=_rules(rules),
+        rule_versions=rules.versions,
+        watermarks=marks,
+        figures=withhold(derive(counters.get(org_id, Counter()), organisation=True), rules),
         # Without a ranking or zombie rule in force there is no rank and no zombie finding.
-        "ranking": None
+        ranking=None
         if "ranking" in rules.withheld
         else next((e for e in ranked if e["org_id"] == org_id), None),
-        "zombie": None if "zombie" in rules.withheld else zombie,
-        "ratings": ratings,
-        "credit_listings": listings,
-        "links": {
+        zombie=None if "zombie" in rules.withheld else zombie,
+        ratings=ratings,
+        credit_listings=listings,
+        links={
             "self": f"{API}/reports/organisations/{org_id}{q}",
             "village": f"{API}/reports/{village}{q}",
         },
-    }
+        **_not_applicable(rules, as_of),
+    )

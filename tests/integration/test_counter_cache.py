@@ -15,6 +15,7 @@ from shared.kernel.periods import resolve
 from shared.kernel.rules import load_rules
 from shared.reporting.counters import CounterCache, collect, division_counters
 from shared.reporting.figures import derive, fold
+from shared.reporting.model import DivisionLine
 from shared.reporting.report import division_report
 from shared.tier.projector import Projector
 from tests.helpers import (
@@ -54,8 +55,8 @@ def exact(db: Database, code: str) -> dict[str, Any]:
 def served(db: Database, code: str) -> dict[str, Any]:
     report = division_report(db, J, code, AS_OF, PERIOD, RULES)
     return {
-        "figures": report["figures"],
-        "children": {c["code"]: c["figures"] for c in report["children"]},
+        "figures": report.figures,
+        "children": {c.code: c.figures for c in report.children if isinstance(c, DivisionLine)},
     }
 
 

@@ -18,6 +18,7 @@ from shared.kernel.periods import resolve
 from shared.kernel.rules import load_rules
 from shared.reporting.counters import CounterCache, collect, division_counters, volatile
 from shared.reporting.figures import derive, fold
+from shared.reporting.model import DivisionLine
 from shared.reporting.report import division_report
 from tests.helpers import (
     COUNTY,
@@ -52,8 +53,8 @@ def exact(db: Database, j: Jurisdiction, code: str, as_of: date) -> dict[str, An
 def served(db: Database, j: Jurisdiction, code: str, as_of: date) -> dict[str, Any]:
     body = division_report(db, j, code, as_of, PERIOD, RULES)
     return {
-        "figures": body["figures"],
-        "children": {c["code"]: c["figures"] for c in body["children"]},
+        "figures": body.figures,
+        "children": {c.code: c.figures for c in body.children if isinstance(c, DivisionLine)},
     }
 
 

@@ -60,6 +60,7 @@ from shared.kernel.jurisdiction import Jurisdiction, Tier, load
 from shared.kernel.periods import Period, parse_period
 from shared.kernel.rules import load_rules
 from shared.reporting.catalogue import flatten, lookup
+from shared.reporting.model import canonical
 from shared.reporting.report import division_report
 from tests.helpers import (
     COUNTY,
@@ -446,8 +447,11 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
 
 def report(h: History, code: str, case: str, tier: Tier = Tier.COUNTY) -> dict[str, Any]:
     as_of, period = CASES[case]
-    return division_report(
-        h.platform.tiers[tier].db, JURISDICTION, code, as_of, period, RULES.in_force(as_of)
+    # The JSON the API serves: the oracle compares plain values.
+    return canonical(
+        division_report(
+            h.platform.tiers[tier].db, JURISDICTION, code, as_of, period, RULES.in_force(as_of)
+        )
     )
 
 

@@ -475,7 +475,7 @@ def test_three_read_models_reconcile(
         for code in [COUNTY, *TOWNSHIPS]:
             report = division_report(live, JURISDICTION, code, AS_OF, PERIOD, RULES)
             want = figures_of(world, JURISDICTION, code, AS_OF, PERIOD, RULES)
-            assert mismatches(flatten(report["figures"]), want) == [], code
+            assert mismatches(flatten(report.figures), want) == [], code
     finally:
         platform.stop()
         for db in stores:

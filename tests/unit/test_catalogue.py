@@ -19,7 +19,7 @@ def flat_report(platform: Platform, code: str) -> dict[str, object]:
     report = division_report(
         rt.db, platform.jurisdiction, code, as_of, period, rt.rules.in_force(as_of)
     )
-    return catalogue.flatten(report["figures"])
+    return catalogue.flatten(report.figures)
 
 
 def test_a_report_emits_exactly_the_catalogued_figures(platform: Platform) -> None:

@@ -23,6 +23,7 @@ from shared.reporting.export import (
     table_xlsx,
 )
 from shared.reporting.html import Series, bar_chart, report_html
+from shared.reporting.model import DivisionReport, canonical
 
 COUNTY = "330699000000"
 FAMILY_VALUES = ("A", "B")
@@ -62,66 +63,71 @@ def make_figures(scale: int, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return figures
 
 
-def make_report(first_child: str = "甲镇") -> dict[str, Any]:
+def make_report(first_child: str = "甲镇") -> DivisionReport:
     never = ("platforms.incubators",)  # absent from every division: no row
     county = make_figures(3, drop=never)
     one = make_figures(1, drop=(*never, "ratings.by_credit.B"))
     one["supervision"]["compliance_rate"] = None  # no inspections: zero denominator
     two = make_figures(2, drop=never)
-    return {
-        "division": {"code": COUNTY, "name": "示范县", "tier": "county", "area": None},
-        "as_of": "2026-06-30",
-        "period": {"from": "2026-01-01", "to": "2026-06-30", "label": "2026-H1"},
-        "rules": {
-            "density": {
-                "version": "density/2017-national/v1",
-                "effective_from": "2017-12-27",
-                "parameters": {"urban_min_per_community": 10, "rural_min_per_village": 5},
+    return DivisionReport.model_validate(
+        {
+            "division": {"code": COUNTY, "name": "示范县", "tier": "county", "area": None},
+            "as_of": "2026-06-30",
+            "period": {"from": "2026-01-01", "to": "2026-06-30", "label": "2026-H1"},
+            "rules": {
+                "density": {
+                    "version": "density/2017-national/v1",
+                    "effective_from": "2017-12-27",
+                    "parameters": {"urban_min_per_community": 10, "rural_min_per_village": 5},
+                },
+                "zombie": {
+                    "version": "zombie/12-months/v1",
+                    "effective_from": "2017-12-27",
+                    "parameters": {"window_months": 12},
+                },
+                "ranking": {
+                    "version": "ranking/four-dimensions/v1",
+                    "effective_from": "2017-12-27",
+                    "parameters": {"weights": {"activity": 0.35, "standardisation": 0.25}},
+                },
             },
-            "zombie": {
-                "version": "zombie/12-months/v1",
-                "effective_from": "2017-12-27",
-                "parameters": {"window_months": 12},
-            },
-            "ranking": {
-                "version": "ranking/four-dimensions/v1",
-                "effective_from": "2017-12-27",
-                "parameters": {"weights": {"activity": 0.35, "standardisation": 0.25}},
-            },
-        },
-        "watermarks": {"village": 1234, "township": 567, "county": 89},
-        "figures": county,
-        "children": [
-            {
-                "code": "330699001000",
-                "name": first_child,
-                "tier": "township",
-                "area": None,
-                "figures": one,
-                "links": {},
-            },
-            {
-                "code": "330699002000",
-                "name": "乙镇",
-                "tier": "township",
-                "area": None,
-                "figures": two,
-                "links": {},
-            },
-        ],
-        "links": {},
-    }
+            "rule_versions": {"density": "density/2017-national/v1"},
+            "watermarks": {"village": 1234, "township": 567, "county": 89},
+            "tree": {"basis": "as_of", "on": "2026-06-30", "changes_applied": 0, "retired": {}},
+            "figures": county,
+            "approvals": {"counts": {}, "total": 0},
+            "children": [
+                {
+                    "code": "330699001000",
+                    "name": first_child,
+                    "tier": "township",
+                    "area": None,
+                    "figures": one,
+                    "links": {},
+                },
+                {
+                    "code": "330699002000",
+                    "name": "乙镇",
+                    "tier": "township",
+                    "area": None,
+                    "figures": two,
+                    "links": {},
+                },
+            ],
+            "links": {},
+        }
+    )
 
 
 @pytest.fixture
-def report() -> dict[str, Any]:
+def report() -> DivisionReport:
     return make_report()
 
 
 # ------------------------------------------------------------------ the table
 
 
-def test_table_rows_follow_the_catalogue(report: dict[str, Any]) -> None:
+def test_table_rows_follow_the_catalogue(report: DivisionReport) -> None:
     headers, rows = report_table(report)
     assert headers[:4] == ["分组 Group", "指标 Metric", "单位 Unit", "可加 Additive"]
     assert headers[4:] == ["示范县（本级合计）", "甲镇", "乙镇"]
@@ -155,7 +161,7 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
-def test_csv_has_a_preamble_then_the_table(report: dict[str, Any]) -> None:
+def test_csv_has_a_preamble_then_the_table(report: DivisionReport) -> None:
     rows = _csv_rows(report_csv(report))
     preamble = {r[0]: r[1] for r in rows[: rows.index([])]}
     assert preamble["报表"] == "示范县 社区社会组织发展情况报告"
@@ -187,7 +193,7 @@ def test_csv_has_a_preamble_then_the_table(report: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ XLSX
 
 
-def test_xlsx_sheets_headers_formats_and_values(report: dict[str, Any]) -> None:
+def test_xlsx_sheets_headers_formats_and_values(report: DivisionReport) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(report_xlsx(report)))
     assert wb.sheetnames == ["报表", "说明"]
     ws = wb["报表"]
@@ -211,7 +217,7 @@ def test_xlsx_sheets_headers_formats_and_values(report: dict[str, Any]) -> None:
     assert rate.number_format == "0.0%"
     assert rows["抽查合规率"][5].value is None
     money = rows["资助金额"][4]
-    assert money.value == report["figures"]["funding"]["awarded_yuan"]
+    assert money.value == report.figures["funding"]["awarded_yuan"]
     assert money.number_format == "#,##0.00"
     assert ws.column_dimensions["B"].width >= 10
 
@@ -234,10 +240,10 @@ def test_xlsx_sheets_headers_formats_and_values(report: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ JSON and list exports
 
 
-def test_json_keeps_chinese_readable(report: dict[str, Any]) -> None:
+def test_json_keeps_chinese_readable(report: DivisionReport) -> None:
     data = report_json(report)
     assert "示范县".encode() in data
-    assert json.loads(data) == report
+    assert json.loads(data) == canonical(report)
 
 
 COLUMNS = [
@@ -347,7 +353,7 @@ def bars(checker: Checker, figure: str, series: str | None = None) -> dict[str, 
     }
 
 
-def test_html_is_a_self_contained_report_with_charts(report: dict[str, Any]) -> None:
+def test_html_is_a_self_contained_report_with_charts(report: DivisionReport) -> None:
     html = report_html(report)
     checker = parse(html)
     assert html.startswith("<!DOCTYPE html>")
@@ -375,7 +381,7 @@ def test_html_is_a_self_contained_report_with_charts(report: dict[str, Any]) -> 
     assert "—" in html  # the None compliance rate
 
 
-def test_html_bars_are_proportional(report: dict[str, Any]) -> None:
+def test_html_bars_are_proportional(report: DivisionReport) -> None:
     checker = parse(report_html(report))
     zombies = bars(checker, "chart-zombies")
     assert set(zombies) == {"甲镇", "乙镇"}
@@ -417,8 +423,8 @@ def test_bar_chart_handles_zero_none_and_empty() -> None:
     assert f">{long_name}</text>" not in long and "…</text>" in long  # cut on the axis
 
 
-def test_html_for_a_division_without_children(report: dict[str, Any]) -> None:
-    report["children"] = []
+def test_html_for_a_division_without_children(report: DivisionReport) -> None:
+    report.children = []
     checker = parse(report_html(report))
     assert bars(checker, "chart-zombies") == {
         "示范县": pytest.approx(bars(checker, "chart-zombies")["示范县"])

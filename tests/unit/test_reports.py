@@ -15,6 +15,7 @@ from shared.kernel.domain import NotFound
 from shared.kernel.jurisdiction import Tier
 from shared.kernel.periods import Period
 from shared.reporting.figures import zombie_candidates
+from shared.reporting.model import canonical
 from shared.reporting.report import division_report
 from tests.helpers import (
     COUNTY,
@@ -71,7 +72,7 @@ def report(p: Platform, code: str, as_of: date, period: Period | None = None) ->
     rt = p.tiers[Tier.COUNTY]
     period = period or Period(as_of.replace(month=1, day=1), as_of)
     rules = rt.rules.in_force(as_of)
-    return division_report(rt.db, p.jurisdiction, code, as_of, period, rules)
+    return canonical(division_report(rt.db, p.jurisdiction, code, as_of, period, rules))
 
 
 def test_figures_on_the_as_of_date(county: tuple[Platform, dict[str, UUID]]) -> None:

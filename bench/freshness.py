@@ -46,13 +46,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from shared.capabilities.identity.passwords import hash_password
-from shared.capabilities.identity.provision import ensure_account, token_for
-from shared.capabilities.identity.tokens import Keyring
 
 from bench.machine import IRQ, MACHINE, STEAL, SYSTEM, CpuMeter, other_work, postmaster_pid
 from services.platform import BOOTSTRAPS
 from services.topology import LocalBroker, LocalPostgres, Topology, free_port, topology_env
+from shared.capabilities.identity.passwords import hash_password
+from shared.capabilities.identity.provision import ensure_account, token_for
+from shared.capabilities.identity.tokens import Keyring
 from shared.infrastructure.settings import Settings
 from shared.kernel.domain import CHINA, Actor
 from shared.kernel.jurisdiction import Tier, load

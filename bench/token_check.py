@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 
 from shared.capabilities.identity.directory import AccountView, Directory
 from shared.capabilities.identity.tokens import Keyring
-
 from shared.kernel.jurisdiction import Tier
 
 SECRET = "k" * 48

@@ -23,7 +23,6 @@ import sys
 from collections.abc import Iterator
 
 import uvicorn
-from shared.capabilities.identity.secrets import InsecureSecret
 
 from services import accounts_cli, audit, integrity, reporting, roles
 from services.demo import load_demo
@@ -31,6 +30,7 @@ from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
+from shared.capabilities.identity.secrets import InsecureSecret
 from shared.infrastructure.settings import Settings
 from shared.kernel.jurisdiction import Area, Jurisdiction, Tier
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import secrets
 
-from shared.capabilities.identity.provision import ensure_account
-
 from services.demo_accounts import FILE, provision
 from services.platform import Platform
 from shared.capabilities.identity import passwords
+from shared.capabilities.identity.provision import ensure_account
 from shared.infrastructure.settings import Settings
 from shared.kernel.domain import DomainError
 from shared.kernel.jurisdiction import Tier

@@ -16,10 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.capabilities.identity import passwords
 from shared.capabilities.identity.accounts import account_id
 from shared.capabilities.identity.provision import ensure_account, reset, token_for
-
-from shared.capabilities.identity import passwords
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Division, Jurisdiction, Tier
 

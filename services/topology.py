@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.capabilities.identity.secrets import generated_secret
-
 from shared.infrastructure.settings import Settings
 from shared.kernel.jurisdiction import Tier
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import jwt
 import pytest
-from shared.capabilities.identity.tokens import Keyring
 
+from shared.capabilities.identity.tokens import Keyring
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
 from tests.helpers import (

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from shared.capabilities.identity.accounts import account_id
 
+from shared.capabilities.identity.accounts import account_id
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
 from tests.helpers import (

@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 import httpx
-from shared.capabilities.identity.tokens import Keyring
 
 from services.init import initialise
 from services.platform import BOOTSTRAPS, Platform
 from services.topology import LocalBroker, Topology, free_port
+from shared.capabilities.identity.tokens import Keyring
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.store import Database, open_database

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import jwt
 import pytest
+
+from shared.capabilities.identity import passwords, secrets
 from shared.capabilities.identity.accounts import Account, account_id, check_roles, check_username
 from shared.capabilities.identity.directory import AccountView, Directory
 from shared.capabilities.identity.tokens import Keyring, Unauthenticated, key_id
-
-from shared.capabilities.identity import passwords, secrets
 from shared.infrastructure.settings import Settings
 from shared.kernel.domain import Actor, InvalidInput, Meta
 from shared.kernel.jurisdiction import Tier

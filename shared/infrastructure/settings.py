@@ -14,8 +14,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import BeforeValidator, ValidationError, create_model
 from pydantic import Field as PydanticField
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from shared.infrastructure.eventstore import MEMORY_FACTORY, RECORDERS
 from shared.kernel.backdating import parse_window
@@ -94,24 +101,21 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """Every field from ``SANJI_<FIELD>`` (names in ``ENV_NAMES`` otherwise), validated by
-        a pydantic model made from the fields: a new field is read without a line here, and a
-        wrong value is one ``SettingsError`` line naming the variable and what it accepts."""
-        model = _env_model()
-        given: dict[str, str] = {}  # by variable name
-        for info in model.model_fields.values():
-            variable = str(info.validation_alias)
-            raw = environ.get(variable)
-            if raw is not None:
-                given[variable] = raw
+        """Every field from ``SANJI_<FIELD>`` (names in ``ENV_NAMES`` otherwise), read and
+        validated by pydantic-settings with a settings class made from the fields: a new field
+        is read without a line here, and a wrong value is one ``SettingsError`` line naming the
+        variable and what it accepts."""
+        reader = _reader(environ)
         try:
-            parsed = model.model_validate(given).model_dump(exclude_unset=True)
+            parsed = reader().model_dump(exclude_unset=True)
         except ValidationError as e:
             err = e.errors()[0]
-            variable = str(err["loc"][0])
+            name = str(err["loc"][0])
+            info = reader.model_fields.get(name)
+            variable = str(info.validation_alias) if info else name
             problem = str(err["msg"]).removeprefix("Value error, ")
             raise SettingsError(
-                f"{variable}={given.get(variable)!r} is not valid: {problem}"
+                f"{variable}={environ.get(variable)!r} is not valid: {problem}"
             ) from None
         s = cls()
         ports = {t: parsed.pop(f"{t}_port", s.ports[t]) for t in Tier}
@@ -217,13 +221,20 @@ def _window(raw: object) -> object:
 
 
 _SPECIAL: dict[str, Any] = {
-    "secret_previous": Annotated[tuple[str, ...], BeforeValidator(_keys)],
+    # NoDecode: a comma-separated list, not the JSON pydantic-settings expects by default.
+    "secret_previous": Annotated[tuple[str, ...], NoDecode, BeforeValidator(_keys)],
     "backdate_days": Annotated[int, BeforeValidator(_window)],
 }
 
 
+class _EnvBase(BaseSettings):
+    # Unset fields keep the dataclass's defaults (dumped with exclude_unset), so their
+    # placeholders are not validated.
+    model_config = SettingsConfigDict(validate_default=False, case_sensitive=True)
+
+
 @functools.cache
-def _env_model() -> type[BaseModel]:
+def _env_model() -> type[BaseSettings]:
     hints = get_type_hints(Settings)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
@@ -241,7 +252,36 @@ def _env_model() -> type[BaseModel]:
             Annotated[int, PydanticField(ge=1, le=65535)],
             PydanticField(None, validation_alias=f"SANJI_{tier.upper()}_PORT"),
         )
-    model: type[BaseModel] = create_model(
-        "SettingsFromEnv", __config__=ConfigDict(extra="forbid"), **fields
+    model: type[BaseSettings] = create_model(
+        "SettingsFromEnv",
+        __base__=_EnvBase,
+        **fields,
     )
     return model
+
+
+class _Given(EnvSettingsSource):
+    """The variables of one mapping (``os.environ`` or a test's), not the process's."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self.given = environ
+        super().__init__(settings_cls, case_sensitive=True)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # Only the settings' own variables are looked up (nothing else is read).
+        names = [str(f.validation_alias) for f in self.settings_cls.model_fields.values()]
+        return {n: v for n in names if (v := self.given.get(n)) is not None}
+
+
+def _reader(environ: Mapping[str, str]) -> type[BaseSettings]:
+    """The settings class reading ``environ`` and nothing else (no .env file, no secrets dir,
+    no init arguments): the environment is the one source of configuration."""
+
+    class Reader(_env_model()):  # type: ignore[misc,valid-type]
+        @classmethod
+        def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], *sources: Any, **named: Any
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (_Given(settings_cls, environ),)
+
+    return Reader

@@ -13,7 +13,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from shared.reporting.model import DivisionReport, NotApplicable, PeriodOut, Row, TreeOut
+from shared.reporting.model import (
+    DivisionReport,
+    NotApplicable,
+    PeriodOut,
+    RankedRow,
+    Row,
+    TreeOut,
+    ZombieRow,
+)
 
 # ------------------------------------------------------------------ health
 
@@ -87,24 +95,6 @@ class OrganisationsOut(BaseModel):
     organisations: list[OrganisationListRow]
 
 
-class ZombieReason(BaseModel):
-    code: str
-    zh: str
-    detail: dict[str, Any]
-
-
-class ZombieRow(Row):
-    org_id: str
-    name: str | None
-    village_code: str
-    village_in_tree: str
-    kind: str
-    entered_on: date | None
-    last_activity_on: date | None
-    months_since_activity: int | None
-    reasons: list[ZombieReason]
-
-
 class ZombiesOut(BaseModel):
     division_code: str
     as_of: date
@@ -115,18 +105,6 @@ class ZombiesOut(BaseModel):
     count: int | None = Field(description="人数；规则未生效时为 null / null when not applicable")
     organisations: list[ZombieRow]
     not_applicable: NotApplicable | None = None
-
-
-class RankedRow(Row):
-    org_id: str
-    name: str | None
-    village_code: str
-    village_in_tree: str
-    scores: dict[str, float]
-    total: float
-    explanation: dict[str, Any]
-    rank_in_county: int
-    rank_in_township: int
 
 
 class RankingOut(BaseModel):

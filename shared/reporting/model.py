@@ -131,6 +131,36 @@ class DivisionReport(BaseModel):
     )
 
 
+class ZombieReason(BaseModel):
+    code: str
+    zh: str
+    detail: dict[str, Any]
+
+
+class ZombieRow(Row):
+    org_id: str
+    name: str | None
+    village_code: str
+    village_in_tree: str
+    kind: str
+    entered_on: date | None
+    last_activity_on: date | None
+    months_since_activity: int | None
+    reasons: list[ZombieReason]
+
+
+class RankedRow(Row):
+    org_id: str
+    name: str | None
+    village_code: str
+    village_in_tree: str
+    scores: dict[str, float]
+    total: float
+    explanation: dict[str, Any]
+    rank_in_county: int
+    rank_in_township: int
+
+
 class OrganisationReport(BaseModel):
     """组织报表 / One organisation's figures, rank, zombie reasons, ratings and listings."""
 
@@ -143,10 +173,14 @@ class OrganisationReport(BaseModel):
     rule_versions: dict[str, str]
     watermarks: dict[str, int]
     figures: Figures
-    ranking: dict[str, Any] | None
-    zombie: dict[str, Any] | None
-    ratings: list[dict[str, Any]]
-    credit_listings: list[dict[str, Any]]
+    ranking: RankedRow | None = Field(description="排名及解释 / rank with its explanation")
+    zombie: ZombieRow | None = Field(description="僵尸认定理由 / why it is on the zombie list")
+    ratings: list[Row] = Field(
+        description="评级 / rated_on, credit, grade, grade_valid_until, stars"
+    )
+    credit_listings: list[Row] = Field(
+        description="信用名单 / credit_list, entered_on, left_on, reason"
+    )
     links: dict[str, str]
     known_at: str | None = None
     not_applicable: dict[str, NotApplicable] | None = None

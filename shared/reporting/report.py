@@ -9,8 +9,11 @@ tree in force on its as-of date, or the current one.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from shared.capabilities.divisions.history import check_division
 from shared.capabilities.divisions.history import describe as describe_tree
@@ -37,12 +40,16 @@ from shared.reporting.model import (
     OrganisationLine,
     OrganisationReport,
     PeriodOut,
+    RankedRow,
     Row,
     RuleOut,
     TreeOut,
+    ZombieRow,
 )
 from shared.reporting.returns import approvals
 from shared.reporting.zombies import zombie_list
+
+M = TypeVar("M", bound=BaseModel)
 
 API = "/api/v1"
 
@@ -213,6 +220,7 @@ def organisation_report(
             (org_id,),
         )
     q = _query(as_of, period, tree)
+    mine = next((e for e in ranked if e["org_id"] == org_id), None)
     return OrganisationReport(
         organisation=Row.model_validate(row),
         village_in_tree=village,
@@ -224,15 +232,17 @@ def organisation_report(
         watermarks=marks,
         figures=withhold(derive(counters.get(org_id, Counter()), organisation=True), rules),
         # Without a ranking or zombie rule in force there is no rank and no zombie finding.
-        ranking=None
-        if "ranking" in rules.withheld
-        else next((e for e in ranked if e["org_id"] == org_id), None),
-        zombie=None if "zombie" in rules.withheld else zombie,
-        ratings=ratings,
-        credit_listings=listings,
+        ranking=None if "ranking" in rules.withheld else _typed(RankedRow, mine),
+        zombie=None if "zombie" in rules.withheld else _typed(ZombieRow, zombie),
+        ratings=[Row.model_validate(r) for r in ratings],
+        credit_listings=[Row.model_validate(r) for r in listings],
         links={
             "self": f"{API}/reports/organisations/{org_id}{q}",
             "village": f"{API}/reports/{village}{q}",
         },
         **_not_applicable(rules, as_of),
     )
+
+
+def _typed(model: type[M], row: Mapping[str, Any] | None) -> M | None:
+    return None if row is None else model.model_validate(dict(row))

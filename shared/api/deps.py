@@ -53,7 +53,11 @@ async def authenticated(
     token: Annotated[str | None, Security(oauth2)] = None,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
 ) -> AccountView:
-    """The account behind the request's bearer token, if it may still act (any tier)."""
+    """The account behind the request's bearer token, if it may still act (any tier). Once
+    per request: the scope check (shared/api/scope.py) and the route share the answer."""
+    known: AccountView | None = getattr(request.state, "account", None)
+    if known is not None:
+        return known
     raw = token or (credentials.credentials if credentials else None)
     if not raw:
         raise Unauthenticated(
@@ -71,9 +75,9 @@ async def authenticated(
     view = runtime.directory.authenticate(claims, view)
     request.state.claims = claims
     request.state.actor = view.actor()
+    request.state.account = view
     # Keyed on the account, so it runs here, once the token names one (shared/api/limits.py).
     limits.spend(
-        request.state,
         getattr(request.app.state, "rate_buckets", None),
         request.method,
         claims.account_id,

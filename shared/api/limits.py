@@ -141,12 +141,11 @@ class RateLimited(Exception):
         self.retry_after = max(1, math.ceil(wait))
 
 
-def spend(state: Any, buckets: TokenBuckets | None, method: str, account: str) -> None:
-    """Take one token for ``account`` if the request changes something; once per request
-    (authentication may run twice: the scope check and the route)."""
-    if buckets is None or method in READS or getattr(state, "rate_spent", False):
+def spend(buckets: TokenBuckets | None, method: str, account: str) -> None:
+    """Take one token for ``account`` if the request changes something (called once per
+    request: authentication remembers its answer on the request)."""
+    if buckets is None or method in READS:
         return
-    state.rate_spent = True
     wait = buckets.take(account)
     if wait > 0:
         raise RateLimited(wait)

@@ -169,7 +169,8 @@ def test_expensive_reads_beyond_the_bound_answer_503_busy() -> None:
 
     async def main() -> list[int]:
         running = [asyncio.create_task(call()) for _ in range(2)]
-        await asyncio.sleep(0.01)
+        while middleware.running < 2:  # both are inside, not merely scheduled
+            await asyncio.sleep(0)
         refused = await call()  # a third while two run
         release.set()
         return [*(await asyncio.gather(*running)), refused, await call()]

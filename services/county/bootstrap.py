@@ -9,7 +9,7 @@ from services.county.application import CountyApplication
 from services.county.funding import api as funding_api
 from services.county.supervision import api as supervision_api
 from shared.api import zombie_exit
-from shared.api.bootstrap import TierBootstrap
+from shared.bootstrap import TierBootstrap
 
 router = APIRouter()
 router.include_router(api.router)

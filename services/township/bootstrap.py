@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from services.township import api
 from services.township.application import TownshipApplication
 from shared.api import zombie_exit
-from shared.api.bootstrap import TierBootstrap
+from shared.bootstrap import TierBootstrap
 
 router = APIRouter()
 router.include_router(api.router)

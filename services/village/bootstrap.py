@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from services.village.api import router
 from services.village.application import VillageApplication
-from shared.api.bootstrap import TierBootstrap
+from shared.bootstrap import TierBootstrap
 
 BOOTSTRAP = TierBootstrap(VillageApplication, router)

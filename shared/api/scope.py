@@ -128,7 +128,9 @@ HARMLESS = frozenset(
 def classify_routes(app: FastAPI) -> None:
     """Refuse to build an app whose routes take a path or query parameter this module does not
     classify: a new record id must get a resolver (or be declared harmless) before it ships."""
-    routes = list(_api_routes(app.routes))
+    routes = [
+        r for r in _api_routes(app.routes) if r.path.startswith("/api/") or r.include_in_schema
+    ]
     if not routes:  # a FastAPI that hides its routes from us would make this guard vacuous
         raise RuntimeError("no API routes found to classify")
     unknown = sorted(
@@ -166,6 +168,8 @@ def _parameters(route: APIRoute) -> Iterable[Any]:
 async def in_scope(request: Request) -> None:
     """403 ``out_of_jurisdiction`` unless every record the request names lies in the account's
     jurisdiction (module docstring). Runs before the route and its other dependencies."""
+    if not request.url.path.startswith("/api/"):
+        return  # the console's pages: they reach data only through these routes (ADR 0017)
     runtime: TierRuntime = request.app.state.runtime
     named = [
         (name, value)

@@ -83,6 +83,8 @@ class Settings:
     # Operations (issue 12): a bearer token /metrics requires ("" = none) and the JSON request log.
     metrics_token: str = ""
     request_log: bool = True
+    # The console's session cookie is sent over HTTPS only (set behind a TLS proxy; ADR 0017).
+    console_secure_cookie: bool = False
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:

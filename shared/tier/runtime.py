@@ -1,6 +1,6 @@
 """One tier at run time: its application, read model, relay and projector, and their threads.
 
-Every tier is assembled the same way (``shared/api/bootstrap.py``; each ``services/<tier>/bootstrap.py``
+Every tier is assembled the same way (``shared/bootstrap.py``; each ``services/<tier>/bootstrap.py``
 only names its application and routes), so a reader who knows one tier knows all three.
 """
 

@@ -1,7 +1,8 @@
 """How a tier is assembled: its application class and its command routes are all that differ.
 
 Each ``services/<tier>/bootstrap.py`` names those two parts; everything else (runtime, read
-model, relay, projector, reports, health) is built here the same way for every tier.
+model, relay, projector, reports, health, the console) is built here the same way for every
+tier. It sits above the layers of ``shared/`` (ADR 0016): the one place that composes them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, FastAPI
 
 from shared.api.app import create_app
+from shared.console.app import install as install_console
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport.base import Transport
@@ -34,4 +36,6 @@ class TierBootstrap:
         return TierRuntime.build(self.APPLICATION, settings, jurisdiction, transport, sources)
 
     def build_api(self, runtime: TierRuntime) -> FastAPI:
-        return create_app(runtime, self.router)
+        app = create_app(runtime, self.router)
+        install_console(app)
+        return app

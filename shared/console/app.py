@@ -1,0 +1,82 @@
+"""Mounts the console on a tier's app: its pages at ``/``, its assets at ``/static``, and the
+answers a browser gets when a page cannot be shown (ADR 0017)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from shared.console.client import ApiError
+from shared.console.pages import PAGES
+from shared.console.web import (
+    HERE,
+    CsrfRefused,
+    PasswordChangeRequired,
+    SignedOut,
+    render,
+    to_login,
+)
+
+TITLES = {403: "无权访问", 404: "页面不存在", 409: "操作未能完成", 429: "操作过于频繁"}
+
+
+def is_console(path: str) -> bool:
+    """Pages and assets of the console; everything else is the API's (JSON answers)."""
+    return not (
+        path.startswith("/api/")
+        or path in ("/health", "/ready", "/metrics", "/openapi.json")
+        or path.startswith("/docs")
+        or path.startswith("/redoc")
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for router in PAGES:
+        app.include_router(router, include_in_schema=False)
+
+    @app.exception_handler(SignedOut)
+    async def signed_out(request: Request, e: SignedOut) -> Response:
+        return to_login(request, e.reason)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def must_change(_: Request, __: PasswordChangeRequired) -> Response:
+        return RedirectResponse("/password?reason=first", status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf(request: Request, _: CsrfRefused) -> Response:
+        return problem(request, 403, "表单已失效，请返回上一页刷新后重新提交。", "csrf_refused")
+
+    @app.exception_handler(ApiError)
+    async def refused(request: Request, e: ApiError) -> Response:
+        if e.status == 401:
+            return to_login(request, "expired" if e.code == "token_expired" else "signed_out")
+        if e.code == "password_change_required":
+            return RedirectResponse("/password?reason=first", status_code=303)
+        return problem(request, e.status, e.message_zh, e.code)
+
+    api_http_error = app.exception_handlers[HTTPException]
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, e: HTTPException) -> Response:
+        # A browser that asks for a page that does not exist gets a page; the API keeps its
+        # JSON envelope.
+        if is_console(request.url.path) and e.status_code in (404, 405):
+            return problem(request, 404, "没有这个页面。请从首页进入。", "not_found")
+        answer = api_http_error(request, e)
+        return await answer if isinstance(answer, Awaitable) else answer
+
+
+def problem(request: Request, status: int, message: str, code: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        status=status if status >= 400 else 400,
+        title=TITLES.get(status, "出错了"),
+        message=message,
+        code=code,
+    )

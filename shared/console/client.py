@@ -1,0 +1,85 @@
+"""The console's only way to data: this tier's own operator API, called in-process with the
+signed-in person's token (ADR 0017). Jurisdiction, validation, rate limits, the access log and
+metrics therefore apply to a click exactly as they apply to a script."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+BASE = "http://console.internal"
+
+
+@dataclass
+class ApiError(Exception):
+    """An answer outside 2xx, in the API's error envelope."""
+
+    status: int
+    code: str
+    message_zh: str
+    message: str = ""
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> ApiError:
+        try:
+            error = response.json().get("error", {})
+        except ValueError:
+            error = {}
+        return cls(
+            status=response.status_code,
+            code=str(error.get("code", "http_error")),
+            message_zh=str(error.get("message_zh") or error.get("message") or "请求失败"),
+            message=str(error.get("message", "")),
+            details=list(error.get("details") or []),
+        )
+
+
+class Api:
+    """One page's calls to the API. ``token`` is the session's bearer token, if any."""
+
+    def __init__(self, request: Request, token: str | None) -> None:
+        client = request.client
+        transport = httpx.ASGITransport(
+            app=request.app, client=(client.host, client.port) if client else ("127.0.0.1", 0)
+        )
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            # The page's request id becomes the correlation id of the events it causes.
+            headers["X-Request-Id"] = request_id
+        self._client = httpx.AsyncClient(transport=transport, base_url=BASE, headers=headers)
+
+    async def __aenter__(self) -> Api:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._client.aclose()
+
+    async def get(self, path: str, **params: Any) -> Any:
+        query = {k: v for k, v in params.items() if v is not None and v != ""}
+        return self._answer(await self._client.get(path, params=query))
+
+    async def post(self, path: str, json: Any = None, data: Any = None) -> Any:
+        return self._answer(await self._client.post(path, json=json, data=data))
+
+    async def raw(self, path: str, **params: Any) -> httpx.Response:
+        """An export, passed through as the API answered it."""
+        query = {k: v for k, v in params.items() if v is not None and v != ""}
+        response = await self._client.get(path, params=query)
+        if response.status_code >= 400:
+            raise ApiError.of(response)
+        return response
+
+    @staticmethod
+    def _answer(response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise ApiError.of(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()

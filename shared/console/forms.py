@@ -1,0 +1,94 @@
+"""Plain HTML forms checked by the API's own request models, with a Chinese message beside each
+field and an error summary at the top (the GOV.UK Design System's pattern)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shared.console.client import ApiError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class FieldError:
+    field: str  # the form field's name, the id its message and summary link point at
+    message: str
+
+
+@dataclass
+class Form:
+    """What the person typed, and what is wrong with it."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+
+    def error(self, name: str) -> str | None:
+        return next((e.message for e in self.errors if e.field == name), None)
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.append(FieldError(name, message))
+
+
+def _message(kind: str, label: str, ctx: Mapping[str, Any], fallback: str) -> str:
+    if kind in ("missing", "string_too_short"):
+        return f"请填写{label}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{label}须为整数"
+    if kind in ("decimal_parsing", "decimal_type", "float_parsing"):
+        return f"{label}须为数字"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{label}不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{label}不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("decimal_max_places",):
+        return f"{label}最多 {ctx.get('decimal_places')} 位小数"
+    if kind in ("decimal_max_digits", "decimal_whole_digits"):
+        return f"{label}数值过大"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"{label}须为有效日期，例如 2026-12-05"
+    if kind == "string_too_long":
+        return f"{label}过长，最多 {ctx.get('max_length')} 个字"
+    if kind == "string_pattern_mismatch":
+        return f"{label}格式不正确"
+    if kind in ("enum", "literal_error"):
+        return f"请选择{label}"
+    if kind in ("invalid_text", "string_unicode"):
+        return f"{label}含有不能接受的字符（控制字符、不可见字符），或只有空白"
+    if kind == "extra_forbidden":
+        return f"{label}不是本表单的字段"
+    return f"{label}填写不正确：{fallback}"
+
+
+def parse(
+    model: type[M], raw: Mapping[str, Any], labels: Mapping[str, str], **fixed: Any
+) -> tuple[M | None, Form]:
+    """The model from the submitted fields (empty ones left out, so defaults apply and required
+    ones are reported missing), or the form with a Chinese message per wrong field."""
+    values = {k: str(v) for k, v in raw.items() if k in labels}
+    data: dict[str, Any] = {k: v.strip() for k, v in values.items() if v.strip() != ""}
+    data.update(fixed)
+    form = Form(values=values)
+    try:
+        return model.model_validate(data), form
+    except ValidationError as e:
+        for err in e.errors():
+            name = str(err["loc"][0]) if err["loc"] else ""
+            label = labels.get(name, name)
+            form.add(name, _message(err["type"], label, err.get("ctx") or {}, err["msg"]))
+        return None, form
+
+
+def from_api(form: Form, error: ApiError, labels: Mapping[str, str]) -> Form:
+    """An API refusal shown on the form: per field when the API names fields, else in the
+    summary with its Chinese message."""
+    named = [d for d in error.details if d.get("field") in labels]
+    for d in named:
+        form.add(str(d["field"]), f"{labels[str(d['field'])]}：{d.get('problem', '')}")
+    if not named:
+        form.add("", error.message_zh)
+    return form

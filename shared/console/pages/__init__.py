@@ -1,0 +1,15 @@
+"""The console's pages, one module per kind of work; each exports ``router``."""
+
+from __future__ import annotations
+
+from shared.console.pages import admin, audit, auth, county, home, township, village
+
+PAGES = [
+    auth.router,
+    home.router,
+    village.router,
+    township.router,
+    county.router,
+    audit.router,
+    admin.router,
+]

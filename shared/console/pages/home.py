@@ -1,0 +1,31 @@
+"""``/``: each person starts where their day's work is."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+
+from shared.console.web import CurrentPage
+
+router = APIRouter()
+
+START = {
+    "village": "/village/groups",
+    "township": "/township/worklist",
+    "county": "/county/dashboard",
+}
+
+
+@router.get("/")
+async def home(page: CurrentPage) -> RedirectResponse:
+    me = page.me
+    if me.has("operator", "viewer"):
+        target = START[page.tier]
+    elif me.has("auditor"):
+        target = "/audit"
+    elif me.has("admin"):
+        target = "/accounts"
+    else:
+        target = "/password"
+    query = page.request.url.query
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=303)

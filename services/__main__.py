@@ -188,9 +188,10 @@ def _banner(settings: Settings, j: Jurisdiction, accounts: list[dict[str, str]])
     def url(tier: Tier) -> str:
         return f"http://{settings.host}:{settings.ports[tier]}"
 
-    print("\n[sanji] Sanji 三级社区社会组织平台 running (embedded, Ctrl-C stops):")
+    print("\n[sanji] Sanji 三级社区社会组织平台 running (embedded, Ctrl-C stops).")
+    print("  Console 控制台 (open in a browser, sign in with an account of that tier):")
     for tier in (Tier.COUNTY, Tier.TOWNSHIP, Tier.VILLAGE):
-        print(f"  {tier:<9} {url(tier)}/docs")
+        print(f"  {tier:<9} {url(tier)}/        API docs {url(tier)}/docs")
     if not accounts:
         print("\n[sanji] no demo accounts (SANJI_DEMO=n): open accounts as an admin", flush=True)
         return
@@ -204,7 +205,10 @@ def _banner(settings: Settings, j: Jurisdiction, accounts: list[dict[str, str]])
         f"township-{township.code}-operator",
         f"village-{village.code}-operator",
     ]
-    print("\n[sanji] demo accounts: log in with a username and password (登录名 / 密码):")
+    print(
+        "\n[sanji] demo accounts: sign in at the console of the account's tier with its "
+        "username and password (登录名 / 密码):"
+    )
     for username in shown:
         a = by_name[username]
         print(f"  {a['tier']:<9} {a['role']:<9} {username:<32} {a['password']}")

@@ -25,9 +25,8 @@ MAX_PAGES = 120
 def outside(reference: str) -> bool:
     """A reference that would make the browser leave the service."""
     parts = urlsplit(reference.strip())
-    if parts.scheme in ("", "data") and not parts.netloc:
-        return False  # a path on this service, or inline data
-    return True
+    # A path on this service, or inline data, stays inside.
+    return not (parts.scheme in ("", "data") and not parts.netloc)
 
 
 def references(text: str) -> list[str]:

@@ -154,3 +154,29 @@ GLOBALS = {
     "ROLE_ZH": ROLE_ZH,
     "status_of": status_of,
 }
+
+# ------------------------------------------------------------------ township (乡镇/街道) pages
+
+RETURN_STEP_ZH = {
+    "submitted": "村（社区）报送",
+    "approved": "乡镇审核通过",
+    "returned": "退回修改",
+    "accepted": "县级接收",
+    "unapproved": "撤销审核",
+    "unaccepted": "撤销接收",
+}
+
+# A return's figures (shared/capabilities/approvals/projection.py FIGURES): name, and the
+# divisor that turns the stored integer into what people read (hours in 1/100, money in fen).
+RETURN_FIGURE_ZH = {
+    "activities": ("活动次数", 1),
+    "organisations_with_activity": ("开展活动的组织数", 1),
+    "participants": ("参与人次", 1),
+    "volunteers": ("志愿者人次", 1),
+    "volunteer_services": ("志愿服务次数", 1),
+    "volunteer_hours_centi": ("志愿服务时长（小时）", 100),
+    "beneficiaries": ("受益人次", 1),
+    "money_fen": ("活动经费（元）", 100),
+}
+
+FILTERS["return_step_zh"] = _lookup(RETURN_STEP_ZH)

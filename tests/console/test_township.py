@@ -49,7 +49,9 @@ def apply(api: Api, name: str, village: str = VILLAGE) -> str:
 
 
 def organisation(api: Api, org: str) -> dict[str, Any]:
-    return ok(api.township.get(f"/api/v1/organisations/{org}", headers=api.auth(township_op())), 200)
+    return ok(
+        api.township.get(f"/api/v1/organisations/{org}", headers=api.auth(township_op())), 200
+    )
 
 
 def filed(api: Api, name: str) -> str:
@@ -154,7 +156,9 @@ def test_a_submitted_return_is_approved_through_the_console(api: Api, officer: P
     listed = officer.get("/township/returns")
     assert listed.status_code == 200 and "文昌社区" in listed.text and last_month() in listed.text
     detail = officer.get(f"/township/returns/{rid}")
-    assert detail.status_code == 200 and "活动次数" in detail.text and "村（社区）报送" in detail.text
+    assert (
+        detail.status_code == 200 and "活动次数" in detail.text and "村（社区）报送" in detail.text
+    )
     answer = officer.submit(f"/township/returns/{rid}", {"decision": "approve"})
     assert answer.status_code == 303 and answer.headers["location"].startswith("/township/returns")
     api.settle()
@@ -207,9 +211,7 @@ def test_an_inspection_ordering_rectification_waits_until_completed(
     )
     assert answer.status_code == 303, answer.text
     api.settle()
-    (inspection,) = ok(api.township.get("/api/v1/inspections", headers=headers), 200)[
-        "inspections"
-    ]
+    (inspection,) = ok(api.township.get("/api/v1/inspections", headers=headers), 200)["inspections"]
     assert inspection["result"] == "rectification_ordered" and inspection["rectified_on"] is None
     work = officer.get("/township/worklist")
     action = f"/township/inspections/{inspection['inspection_id']}/rectification-completed"
@@ -240,9 +242,7 @@ def test_the_officer_approves_a_charter(api: Api, officer: Person) -> None:
 # ------------------------------------------------------------------ organisations, report
 
 
-def test_the_townships_organisations_by_village_with_their_state(
-    api: Api, officer: Person
-) -> None:
+def test_the_townships_organisations_by_village_with_their_state(api: Api, officer: Person) -> None:
     assert "暂无组织" in officer.get("/township/organisations").text
     org = filed(api, "文昌合唱团")
     pending = apply(api, "文昌书画社")

@@ -180,3 +180,24 @@ RETURN_FIGURE_ZH = {
 }
 
 FILTERS["return_step_zh"] = _lookup(RETURN_STEP_ZH)
+
+
+def period_zh(value: Any) -> str:
+    """A return's or report's period as people say it: 2026年, 2026年第3季度, 2026年上半年,
+    2026年11月; anything else as it is."""
+    text = str(value or "")
+    year, _, part = text.partition("-")
+    if not (len(year) == 4 and year.isdigit()):
+        return text or "—"
+    if not part:
+        return f"{year}年"
+    if part in ("Q1", "Q2", "Q3", "Q4"):
+        return f"{year}年第{part[1]}季度"
+    if part in ("H1", "H2"):
+        return f"{year}年{'上' if part == 'H1' else '下'}半年"
+    if part.isdigit() and 1 <= int(part) <= 12:
+        return f"{year}年{int(part)}月"
+    return text
+
+
+FILTERS["period_zh"] = period_zh

@@ -194,10 +194,13 @@ async def _return_page(page: Page, return_id: str, form: Form, status: int = 200
 
 
 def _figures(figures: dict[str, Any]) -> list[tuple[str, str]]:
-    """A return's stated figures as people read them (hours and yuan, not 1/100 and fen)."""
+    """A return's stated figures as people read them (hours and yuan, not 1/100 and fen), in
+    the order of the form the village filled in."""
+    known = [k for k in RETURN_FIGURE_ZH if k in figures]
     shown = []
-    for key, value in figures.items():
+    for key in known + [k for k in figures if k not in RETURN_FIGURE_ZH]:
         label, divisor = RETURN_FIGURE_ZH.get(key, (key, 1))
+        value = figures[key]
         amount = Decimal(value) / divisor if isinstance(value, int) else value
         shown.append((label, number(amount, 0 if divisor == 1 else 2)))
     return shown

@@ -151,7 +151,11 @@ async def decide_filing(organisation_id: str, page: CurrentPage, posted: Posted)
                 raise
             from_api(form, e, FILING_LABELS)
         else:
-            told = "已予以备案" if decision.decision == "filed" else "已决定不予备案"
+            told = (
+                "已予以备案，备案编号见辖区组织列表"
+                if decision.decision == "filed"
+                else "已决定不予备案"
+            )
             return done("/township/worklist", f"{org['name']}：{told}。")
     return _filing_page(page, org, await _villages(page), form, status=400)
 

@@ -95,6 +95,21 @@ class OrganisationsOut(BaseModel):
     organisations: list[OrganisationListRow]
 
 
+class InspectionRow(Row):
+    inspection_id: str
+    org_id: str
+    village_code: str
+    name: str | None = Field(description="组织名称 / the organisation's name")
+    inspected_on: str | None = Field(description="检查日期 / day of the inspection")
+    result: str | None = Field(description="compliant, rectification_ordered or violation")
+    rectified_on: str | None = Field(description="整改完成日期 / day the rectification completed")
+
+
+class InspectionsOut(BaseModel):
+    division_code: str
+    inspections: list[InspectionRow]
+
+
 class ZombiesOut(BaseModel):
     division_code: str
     as_of: date

@@ -379,17 +379,30 @@ def reconciliation(
     )
 
 
-@router.get("/organisations", response_model=models.OrganisationsOut)
-def list_organisations(
-    runtime: Runtime,
-    operator: Operator,
-    division: Annotated[str | None, Query(description="区划代码 / division code")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    tree: TreeBasis = "as_of",
-) -> dict[str, Any]:
-    """组织列表 / Organisations known to this tier within a division (of the tree in force
-    today; ``as_of`` has no other meaning here), each with the village it counts in."""
+OrgState = Literal["pending", "filed", "registered", "rejected", "exited"]
+
+# An organisation's state from its row, the same order of precedence as the console's
+# ``status_of`` (shared/console/labels.py): ended beats registered beats filed beats rejected.
+_EXITED = (
+    "(filing_ended_on IS NOT NULL OR registration_ended_on IS NOT NULL OR exit_kind IS NOT NULL)"
+)
+_REGISTERED = "(registered_on IS NOT NULL OR usci IS NOT NULL)"
+_FILED = "(filed_on IS NOT NULL OR filing_number IS NOT NULL)"
+_REJECTED = "(rejected_on IS NOT NULL)"
+STATE_SQL: dict[str, str] = {
+    "exited": _EXITED,
+    "registered": f"NOT {_EXITED} AND {_REGISTERED}",
+    "filed": f"NOT {_EXITED} AND NOT {_REGISTERED} AND {_FILED}",
+    "rejected": f"NOT {_EXITED} AND NOT {_REGISTERED} AND NOT {_FILED} AND {_REJECTED}",
+    "pending": f"NOT {_EXITED} AND NOT {_REGISTERED} AND NOT {_FILED} AND NOT {_REJECTED}",
+}
+
+
+def _villages_of(
+    runtime: Runtime, operator: Operator, division: str | None, tree: str
+) -> tuple[str, Jurisdiction, str, tuple[str, ...]]:
+    """The division asked for (default: the account's), the tree in force today, and an SQL
+    condition on ``village_code`` with its parameters selecting that division's villages."""
     code = division or operator.division
     moment = _when(runtime, None, None, None, None, tree)
     j = _tree(runtime, replace(moment, as_of=moment.today or moment.as_of))
@@ -398,14 +411,71 @@ def list_organisations(
     where = " OR ".join(["village_code LIKE %s"] * len(patterns))
     if excluded:
         where = f"({where}) AND village_code NOT IN ({', '.join(['%s'] * len(excluded))})"
+    return code, j, f"({where})", (*patterns, *excluded)
+
+
+@router.get("/organisations", response_model=models.OrganisationsOut)
+def list_organisations(
+    runtime: Runtime,
+    operator: Operator,
+    division: Annotated[str | None, Query(description="区划代码 / division code")] = None,
+    state: Annotated[
+        OrgState | None,
+        Query(
+            description="状态 / only organisations in this state: pending 待备案, filed 已备案,"
+            " registered 已登记, rejected 未予备案, exited 已退出"
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    tree: TreeBasis = "as_of",
+) -> dict[str, Any]:
+    """组织列表 / Organisations known to this tier within a division (of the tree in force
+    today; ``as_of`` has no other meaning here), each with the village it counts in;
+    ``state`` narrows it to one state (e.g. the filing applications awaiting a decision)."""
+    code, j, where, params = _villages_of(runtime, operator, division, tree)
+    if state is not None:
+        where = f"{where} AND {STATE_SQL[state]}"
     with runtime.db.snapshot() as tx:
         rows = tx.all(
             f"SELECT * FROM org WHERE {where} ORDER BY village_code, org_id LIMIT %s OFFSET %s",
-            (*patterns, *excluded, limit, offset),
+            (*params, limit, offset),
         )
     for row in rows:
         row["village_in_tree"] = j.resolve(row["village_code"])
     return {"division_code": code, "tree": describe_tree(j, tree), "organisations": rows}
+
+
+@router.get("/inspections", response_model=models.InspectionsOut)
+def list_inspections(
+    runtime: Runtime,
+    operator: Operator,
+    division: Annotated[str | None, Query(description="区划代码 / division code")] = None,
+    state: Annotated[
+        Literal["open", "rectified"] | None,
+        Query(
+            description="整改状态 / open: rectification ordered and not yet completed;"
+            " rectified: completed"
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """检查记录列表 / Inspections of the organisations within a division, newest first, with
+    the organisation's name; ``state=open`` lists the rectifications still to be completed."""
+    code, _, where, params = _villages_of(runtime, operator, division, "as_of")
+    where = where.replace("village_code", "i.village_code")
+    if state == "open":
+        where += " AND i.result = 'rectification_ordered' AND i.rectified_on IS NULL"
+    elif state == "rectified":
+        where += " AND i.rectified_on IS NOT NULL"
+    with runtime.db.snapshot() as tx:
+        rows = tx.all(
+            "SELECT i.*, o.name FROM inspection i LEFT JOIN org o ON o.org_id = i.org_id"
+            f" WHERE {where} ORDER BY i.inspected_on DESC, i.inspection_id LIMIT %s OFFSET %s",
+            (*params, limit, offset),
+        )
+    return {"division_code": code, "inspections": rows}
 
 
 @router.get("/organisations/{organisation_id}", response_model=models.OrganisationRow)

@@ -154,3 +154,50 @@ GLOBALS = {
     "ROLE_ZH": ROLE_ZH,
     "status_of": status_of,
 }
+
+# ------------------------------------------------------------------ township (乡镇/街道) pages
+
+RETURN_STEP_ZH = {
+    "submitted": "村（社区）报送",
+    "approved": "乡镇审核通过",
+    "returned": "退回修改",
+    "accepted": "县级接收",
+    "unapproved": "撤销审核",
+    "unaccepted": "撤销接收",
+}
+
+# A return's figures (shared/capabilities/approvals/projection.py FIGURES): name, and the
+# divisor that turns the stored integer into what people read (hours in 1/100, money in fen).
+RETURN_FIGURE_ZH = {
+    "activities": ("活动次数", 1),
+    "organisations_with_activity": ("开展活动的组织数", 1),
+    "participants": ("参与人次", 1),
+    "volunteers": ("志愿者人次", 1),
+    "volunteer_services": ("志愿服务次数", 1),
+    "volunteer_hours_centi": ("志愿服务时长（小时）", 100),
+    "beneficiaries": ("受益人次", 1),
+    "money_fen": ("活动经费（元）", 100),
+}
+
+FILTERS["return_step_zh"] = _lookup(RETURN_STEP_ZH)
+
+
+def period_zh(value: Any) -> str:
+    """A return's or report's period as people say it: 2026年, 2026年第3季度, 2026年上半年,
+    2026年11月; anything else as it is."""
+    text = str(value or "")
+    year, _, part = text.partition("-")
+    if not (len(year) == 4 and year.isdigit()):
+        return text or "—"
+    if not part:
+        return f"{year}年"
+    if part in ("Q1", "Q2", "Q3", "Q4"):
+        return f"{year}年第{part[1]}季度"
+    if part in ("H1", "H2"):
+        return f"{year}年{'上' if part == 'H1' else '下'}半年"
+    if part.isdigit() and 1 <= int(part) <= 12:
+        return f"{year}年{int(part)}月"
+    return text
+
+
+FILTERS["period_zh"] = period_zh

@@ -15,6 +15,10 @@ from pydantic import BaseModel, Field
 class ErrorDetail(BaseModel):
     field: str = Field(description="出错字段 / the field, dotted (empty for the whole body)")
     problem: str = Field(description="问题 / what is wrong with it")
+    type: str | None = Field(None, description="pydantic error type, e.g. missing, int_parsing")
+    ge: str | None = Field(None, description="下限 / the bound broken, when there is one")
+    le: str | None = Field(None, description="上限 / the bound broken, when there is one")
+    max_length: str | None = Field(None, description="最大长度 / the length bound broken")
 
 
 class ErrorBody(BaseModel):

@@ -23,6 +23,13 @@ def error_body(code: str, message: str, status: int = 400, **extra: Any) -> dict
     return {"error": {"code": code, "message": message, "message_zh": zh, **extra}}
 
 
+BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length", "decimal_places", "max_digits")
+
+
+def _bounds(ctx: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: str(ctx[k]) for k in BOUNDS if ctx and k in ctx}
+
+
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
@@ -52,7 +59,14 @@ def install(app: FastAPI) -> None:
                 status_code=422,
             )
         details = [
-            {"field": ".".join(str(p) for p in err["loc"][1:]), "problem": err["msg"]}
+            {
+                "field": ".".join(str(p) for p in err["loc"][1:]),
+                "problem": err["msg"],
+                # pydantic's error type and bounds, so a client (the console) can say it in
+                # its own words next to the field.
+                "type": err["type"],
+                **_bounds(err.get("ctx")),
+            }
             for err in e.errors()
         ]
         texts = [

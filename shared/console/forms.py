@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.console.client import ApiError
+from shared.console.client import Api, ApiError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,11 +84,36 @@ def parse(
 
 
 def from_api(form: Form, error: ApiError, labels: Mapping[str, str]) -> Form:
-    """An API refusal shown on the form: per field when the API names fields, else in the
-    summary with its Chinese message."""
-    named = [d for d in error.details if d.get("field") in labels]
+    """An API refusal shown on the form: a Chinese message beside each field the API names
+    (from pydantic's error type and bounds, which the API passes on), else its Chinese message
+    in the summary."""
+    named = [d for d in error.details if str(d.get("field", "")).split(".")[0] in labels]
     for d in named:
-        form.add(str(d["field"]), f"{labels[str(d['field'])]}：{d.get('problem', '')}")
+        name = str(d["field"]).split(".")[0]
+        kind = str(d.get("type") or "")
+        form.add(name, _message(kind, labels[name], d, str(d.get("problem", ""))))
     if not named:
         form.add("", error.message_zh)
     return form
+
+
+# Refusals a person can put right on the form; anything else (403, 404, 401) is a page of its own.
+ON_THE_FORM = frozenset({400, 409, 413, 422, 429})
+
+
+async def send(
+    api: Api, path: str, posted: Mapping[str, Any], labels: Mapping[str, str], **fixed: Any
+) -> tuple[Any, Form]:
+    """Post the form's fields (those in ``labels``, empty ones left out so that defaults apply
+    and required ones are reported missing, plus ``fixed``) to the API, which validates them
+    with its own request model. Answers the API's answer, or None and the form with a Chinese
+    message per wrong field and the API's refusal in the summary."""
+    form = Form(values={k: str(v) for k, v in posted.items() if k in labels})
+    body = {k: v.strip() for k, v in form.values.items() if v.strip() != ""}
+    body.update(fixed)
+    try:
+        return await api.post(path, json=body), form
+    except ApiError as e:
+        if e.status not in ON_THE_FORM:
+            raise
+        return None, from_api(form, e, labels)

@@ -154,3 +154,27 @@ GLOBALS = {
     "ROLE_ZH": ROLE_ZH,
     "status_of": status_of,
 }
+
+
+# ---- village and organisation pages
+ORG_FORM_ZH = {
+    "filed_group": "备案的社区社会组织",
+    "social_group": "社会团体",
+    "private_non_enterprise": "民办非企业单位",
+    "foundation": "基金会",
+    "other": "其他",
+}
+CREDIT_LIST_ZH = {"abnormal": "活动异常名录", "serious": "严重违法失信名单"}
+EXIT_KIND_ZH = {
+    "cancelled": "注销备案",
+    "deregistered": "注销登记",
+    "revoked": "撤销登记",
+}
+FILTERS.update(
+    {
+        "org_form_zh": _lookup(ORG_FORM_ZH),
+        "credit_list_zh": _lookup(CREDIT_LIST_ZH),
+        "exit_kind_zh": _lookup(EXIT_KIND_ZH),
+    }
+)
+GLOBALS.update({"RETURN_KIND_ZH": RETURN_KIND_ZH})

@@ -164,6 +164,7 @@ ORG_FORM_ZH = {
     "foundation": "基金会",
     "other": "其他",
 }
+PARTY_ORG_ZH = {"own": "单独建立党组织", "joint": "联合党支部"}
 CREDIT_LIST_ZH = {"abnormal": "活动异常名录", "serious": "严重违法失信名单"}
 EXIT_KIND_ZH = {
     "cancelled": "注销备案",
@@ -175,6 +176,9 @@ FILTERS.update(
         "org_form_zh": _lookup(ORG_FORM_ZH),
         "credit_list_zh": _lookup(CREDIT_LIST_ZH),
         "exit_kind_zh": _lookup(EXIT_KIND_ZH),
+        "party_org_zh": _lookup(PARTY_ORG_ZH),
+        # The read model keeps some facts' dates as "effective day|recorded at".
+        "day_of": lambda v: str(v).split("|")[0] if v else v,
     }
 )
 GLOBALS.update({"RETURN_KIND_ZH": RETURN_KIND_ZH})

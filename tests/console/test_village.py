@@ -20,6 +20,7 @@ from tests.helpers import (
     VILLAGE_2,
     Api,
     county_op,
+    seed_history,
     today_cst,
     township_op,
     village_op,
@@ -96,6 +97,8 @@ def test_the_clerk_files_a_group_and_it_is_pending_in_the_list_and_the_api(api: 
     assert f'href="/organisations/{row["org_id"]}"' in listing.text
     # Pending: no activity can be reported yet.
     assert f"/village/groups/{row['org_id']}/activities/new" not in listing.text
+    pending = clerk.get(f"/village/groups/{row['org_id']}/activities/new")
+    assert "只有已备案或已登记的组织可以报告活动" in pending.text
     assert organisations(api, VILLAGE_2) == []
 
 
@@ -342,3 +345,41 @@ def test_a_bad_return_form_records_nothing(api: Api) -> None:
     assert f'value="{today_cst().year}"' in unended.text
     api.settle()
     assert api.heads() == before
+
+
+def test_every_kind_of_organisation_has_a_page_at_every_tier(api: Api) -> None:
+    """Pending, rejected, cancelled, registered (with charter, party organisation, rating and
+    funding), revoked, deregistered: the page shows what each has, in Chinese."""
+    history = seed_history(api.platform)
+    api.settle()
+    # Each browser with the code prefix of the division it may see.
+    browsers = [
+        (person(api, village_op()), VILLAGE),
+        (person(api, township_op()), TOWNSHIP[:9]),
+        (person(api, county_op()), COUNTY[:6]),
+    ]
+    for org in (
+        history.filed,
+        history.rejected,
+        history.cancelled,
+        history.upgraded,
+        history.registered,
+        history.revoked,
+        history.deregistered,
+        history.pending,
+    ):
+        row = api.county.get(f"/api/v1/organisations/{org}", headers=api.auth(county_op())).json()
+        for browser, reach in browsers:
+            shown = browser.get(f"/organisations/{org}")
+            if not row["village_code"].startswith(reach):
+                assert is_403_page(shown)
+                continue
+            assert shown.status_code == 200, shown.text
+            assert (row["name"] or "") in shown.text
+            assert ("已退出" in shown.text) == bool(
+                row["filing_ended_on"] or row["registration_ended_on"] or row["exit_kind"]
+            )
+            if row["usci"]:
+                assert row["usci"] in shown.text and "登记日期" in shown.text
+            if row["grade"]:
+                assert f"{row['grade']}A" in shown.text

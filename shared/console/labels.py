@@ -201,3 +201,31 @@ def period_zh(value: Any) -> str:
 
 
 FILTERS["period_zh"] = period_zh
+
+
+# ---- village and organisation pages
+ORG_FORM_ZH = {
+    "filed_group": "备案的社区社会组织",
+    "social_group": "社会团体",
+    "private_non_enterprise": "民办非企业单位",
+    "foundation": "基金会",
+    "other": "其他",
+}
+PARTY_ORG_ZH = {"own": "单独建立党组织", "joint": "联合党支部"}
+CREDIT_LIST_ZH = {"abnormal": "活动异常名录", "serious": "严重违法失信名单"}
+EXIT_KIND_ZH = {
+    "cancelled": "注销备案",
+    "deregistered": "注销登记",
+    "revoked": "撤销登记",
+}
+FILTERS.update(
+    {
+        "org_form_zh": _lookup(ORG_FORM_ZH),
+        "credit_list_zh": _lookup(CREDIT_LIST_ZH),
+        "exit_kind_zh": _lookup(EXIT_KIND_ZH),
+        "party_org_zh": _lookup(PARTY_ORG_ZH),
+        # The read model keeps some facts' dates as "effective day|recorded at".
+        "day_of": lambda v: str(v).split("|")[0] if v else v,
+    }
+)
+GLOBALS.update({"RETURN_KIND_ZH": RETURN_KIND_ZH})

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from shared.console.pages import admin, audit, auth, county, home, township, village
+from shared.console.pages import (
+    admin,
+    audit,
+    auth,
+    county,
+    home,
+    organisation,
+    township,
+    village,
+)
 
 PAGES = [
     auth.router,
     home.router,
     village.router,
+    organisation.router,
     township.router,
     county.router,
     audit.router,

@@ -1,7 +1,268 @@
-"""Console pages: village (filled in by its own change)."""
+"""Console pages of the village / community clerk (村/社区): the village's groups with their
+zombie warnings, filing a group's application, reporting an activity, and the periodic returns.
+
+Every figure and every write goes through the tier's own API (ADR 0017); a refusal the API
+gives (jurisdiction, a date outside the group's active span) is shown on the form or, for
+another village's record, propagates to the 403 page.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter
+from fastapi.responses import Response
+
+from shared.api.returns import ReturnIn
+from shared.api.village_models import ActivityReport, FilingApplication
+from shared.console import labels
+from shared.console.client import ApiError
+from shared.console.forms import Form, from_api, parse
+from shared.console.web import CurrentPage, Page, Posted, done
+from shared.kernel.domain import CHINA
 
 router = APIRouter()
+
+# API refusals that are about what was typed: shown on the form. Any other status (401, 403,
+# 404, 429, 5xx) propagates to the console's error page.
+FORM_REFUSALS = (400, 409, 422)
+
+ACTIVE = ("filed", "registered")
+
+FILING_LABELS = {
+    "name": "组织名称",
+    "field": "服务领域",
+    "founded_on": "成立日期",
+    "category": "类别",
+    "village_code": "所在村（社区）",
+}
+
+ACTIVITY_LABELS = {
+    "occurred_on": "活动日期",
+    "field": "活动领域",
+    "participants": "参与人数",
+    "volunteers": "志愿者人数",
+    "volunteer_services": "志愿服务人次",
+    "volunteer_hours": "志愿服务时长（小时）",
+    "beneficiaries": "受益人次",
+    "money_spent": "支出金额（元）",
+}
+
+# A refusal about the activity's date belongs beside the date field.
+DATE_CODES = ("date_in_future", "organisation_not_active", "before_founding", "date_order")
+
+RETURN_LABELS = {"kind": "报表类别", "period": "报表期间"}
+
+
+# Fields chosen from a list: "请选择…" rather than "请填写…" when left empty.
+SELECTS = ("field", "category", "village_code", "kind")
+
+
+def choose(form: Form) -> Form:
+    for e in form.errors:
+        if e.field in SELECTS and e.message.startswith("请填写"):
+            e.message = "请选择" + e.message.removeprefix("请填写")
+    return form
+
+
+async def divisions(page: Page) -> dict[str, dict[str, Any]]:
+    """The division tree in force today, by code (names for headings and selects)."""
+    tree = await page.api.get("/api/v1/divisions")
+    return {d["code"]: d for d in tree["divisions"]}
+
+
+def _today() -> str:
+    return datetime.now(CHINA).date().isoformat()
+
+
+# ------------------------------------------------------------------ groups
+
+
+@router.get("/village/groups")
+async def groups(page: CurrentPage) -> Response:
+    page.require("village")
+    code = page.me.division
+    listed = await page.api.get("/api/v1/organisations", division=code, limit=500)
+    zombies = await page.api.get(f"/api/v1/reports/{code}/zombies")
+    names = await divisions(page)
+    flagged = {z["org_id"]: z for z in zombies["organisations"]}
+    rows = [
+        {**o, "status": labels.status_of(o), "zombie": flagged.get(o["org_id"])}
+        for o in listed["organisations"]
+    ]
+    return page.render(
+        "village/groups.html",
+        title="本村（社区）组织",
+        division=names.get(code, {"code": code, "name": code}),
+        rows=rows,
+        active=ACTIVE,
+        window_months=zombies.get("window_months"),
+        zombie_count=len(flagged),
+    )
+
+
+async def _filing_context(page: Page) -> dict[str, Any]:
+    """Whether the village is fixed (a village clerk) or to be chosen among those below."""
+    names = await divisions(page)
+    mine = names.get(page.me.division)
+    fixed = mine is not None and mine["tier"] == "village"
+    mine_code = page.me.division
+
+    def below(code: str | None) -> bool:
+        while code:
+            if code == mine_code:
+                return True
+            code = names.get(code, {}).get("parent")
+        return False
+
+    villages = {
+        c: d["name"] for c, d in sorted(names.items()) if d["tier"] == "village" and below(c)
+    }
+    return {"fixed": fixed, "village": mine, "villages": villages}
+
+
+@router.get("/village/groups/new")
+async def new_group(page: CurrentPage) -> Response:
+    page.require("village", roles=("operator",))
+    context = await _filing_context(page)
+    form = Form(values={"category": "general"})
+    return page.render("village/group_new.html", title="备案申请", form=form, **context)
+
+
+@router.post("/village/groups/new")
+async def file_group(page: CurrentPage, posted: Posted) -> Response:
+    page.require("village", roles=("operator",))
+    context = await _filing_context(page)
+    fixed = {"village_code": page.me.division} if context["fixed"] else {}
+    body, form = parse(FilingApplication, posted, FILING_LABELS, **fixed)
+    choose(form)
+    if body is not None:
+        try:
+            await page.api.post(
+                "/api/v1/filing-applications",
+                json=body.model_dump(mode="json", exclude_none=True),
+            )
+        except ApiError as e:
+            if e.status not in FORM_REFUSALS:
+                raise
+            from_api(form, e, FILING_LABELS)
+        else:
+            return done("/village/groups", f"已提交“{body.name}”的备案申请，待乡镇（街道）审核。")
+    return page.render("village/group_new.html", status=400, title="备案申请", form=form, **context)
+
+
+# ------------------------------------------------------------------ activities
+
+
+async def _organisation(page: Page, organisation_id: str) -> dict[str, Any]:
+    """The group, as the API shows it to this person (403 for another village's)."""
+    org: dict[str, Any] = await page.api.get(f"/api/v1/organisations/{organisation_id}")
+    org["status"] = labels.status_of(org)
+    return org
+
+
+def _activity_page(page: Page, org: dict[str, Any], form: Form, status: int = 200) -> Response:
+    return page.render(
+        "village/activity_new.html",
+        status=status,
+        title=f"报告活动：{org.get('name') or ''}",
+        org=org,
+        form=form,
+        max_date=_today(),
+    )
+
+
+@router.get("/village/groups/{organisation_id}/activities/new")
+async def new_activity(page: CurrentPage, organisation_id: str) -> Response:
+    page.require("village", roles=("operator",))
+    org = await _organisation(page, organisation_id)
+    form = Form(values={"field": org.get("field") or ""})
+    return _activity_page(page, org, form)
+
+
+@router.post("/village/groups/{organisation_id}/activities/new")
+async def report_activity(page: CurrentPage, organisation_id: str, posted: Posted) -> Response:
+    page.require("village", roles=("operator",))
+    org = await _organisation(page, organisation_id)
+    body, form = parse(ActivityReport, posted, ACTIVITY_LABELS)
+    choose(form)
+    if body is not None and body.occurred_on > datetime.now(CHINA).date():
+        # Said here, beside the field; the API refuses it too (date_in_future).
+        form.add("occurred_on", "活动日期不能晚于今天")
+        body = None
+    if body is not None:
+        try:
+            await page.api.post(
+                f"/api/v1/organisations/{organisation_id}/activities",
+                json=body.model_dump(mode="json"),
+            )
+        except ApiError as e:
+            if e.status not in FORM_REFUSALS:
+                raise
+            if e.code in DATE_CODES:
+                form.add("occurred_on", f"活动日期：{e.message_zh}")
+            else:
+                from_api(form, e, ACTIVITY_LABELS)
+        else:
+            when = labels.date_zh(body.occurred_on)
+            return done("/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
+    return _activity_page(page, org, form, status=400)
+
+
+# ------------------------------------------------------------------ returns
+
+
+@router.get("/village/returns")
+async def returns(page: CurrentPage) -> Response:
+    page.require("village")
+    listed = await page.api.get("/api/v1/returns", division=page.me.division)
+    rows = sorted(
+        listed["returns"],
+        key=lambda r: (r.get("period_to") or "", r["period"], r["kind"]),
+        reverse=True,
+    )
+    return page.render("village/returns.html", title="报表", rows=rows, counts=listed["counts"])
+
+
+def _return_page(page: Page, form: Form, status: int = 200) -> Response:
+    resubmit = page.request.query_params.get("resubmit") == "1" or form.values.get("resubmit")
+    return page.render(
+        "village/return_new.html",
+        status=status,
+        title="重新报送报表" if resubmit else "报送报表",
+        form=form,
+        resubmit=bool(resubmit),
+        kinds=labels.RETURN_KIND_ZH,
+    )
+
+
+@router.get("/village/returns/new")
+async def new_return(page: CurrentPage) -> Response:
+    page.require("village", roles=("operator",))
+    query = page.request.query_params
+    values = {k: query[k] for k in ("kind", "period") if query.get(k)}
+    return _return_page(page, Form(values=values))
+
+
+@router.post("/village/returns/new")
+async def submit_return(page: CurrentPage, posted: Posted) -> Response:
+    page.require("village", roles=("operator",))
+    body, form = parse(ReturnIn, posted, RETURN_LABELS, division_code=page.me.division)
+    choose(form)
+    if posted.get("resubmit"):
+        form.values["resubmit"] = "1"
+    if body is not None:
+        try:
+            await page.api.post("/api/v1/returns", json=body.model_dump(mode="json"))
+        except ApiError as e:
+            if e.status not in FORM_REFUSALS:
+                raise
+            if e.code.startswith("period") or "period" in e.message:
+                form.add("period", f"报表期间：{e.message_zh}")
+            else:
+                from_api(form, e, RETURN_LABELS)
+        else:
+            kind = labels.RETURN_KIND_ZH.get(str(body.kind), str(body.kind))
+            return done("/village/returns", f"已报送{body.period}{kind}，待乡镇（街道）审核。")
+    return _return_page(page, form, status=400)

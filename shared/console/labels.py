@@ -154,3 +154,31 @@ GLOBALS = {
     "ROLE_ZH": ROLE_ZH,
     "status_of": status_of,
 }
+
+
+# ------------------------------------------------------------------ audit (timeline payloads)
+
+# Event payload fields an auditor sees in a timeline's one-line summary; others show as keys.
+PAYLOAD_ZH = {
+    "name": "名称",
+    "village_code": "村（社区）",
+    "field": "领域",
+    "category": "类别",
+    "founded_on": "成立日期",
+    "decision": "决定",
+    "reason": "理由",
+    "filing_number": "备案编号",
+    "usci": "统一社会信用代码",
+    "occurred_on": "活动日期",
+    "participants": "参与人数",
+    "volunteers": "志愿者",
+    "volunteer_hours": "志愿服务时长",
+    "beneficiaries": "受益人数",
+    "money_spent": "支出（元）",
+    "result": "结果",
+    "inspectors": "检查人",
+    "grade": "等级",
+    "stars": "星级",
+    "amount_yuan": "金额（元）",
+    "title": "标题",
+}

@@ -182,3 +182,14 @@ PAYLOAD_ZH = {
     "amount_yuan": "金额（元）",
     "title": "标题",
 }
+
+# The organisation's legal form as the read model stores it (LegalForm), for the timeline header.
+LEGAL_FORM_ZH.update(
+    {
+        "social_group": "社会团体",
+        "private_non_enterprise": "社会服务机构（民办非企业单位）",
+        "foundation": "基金会",
+        "other": "其他",
+        "filed_group": "备案社区社会组织",
+    }
+)

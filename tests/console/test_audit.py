@@ -70,9 +70,7 @@ def test_the_start_page_finds_an_organisation_by_name_or_id(api: Api, auditor: P
     assert by_id.headers["location"] == f"/audit/organisations/{org}/timeline"
 
 
-def test_an_auditor_sees_an_organisations_timeline_across_tiers(
-    api: Api, auditor: Person
-) -> None:
+def test_an_auditor_sees_an_organisations_timeline_across_tiers(api: Api, auditor: Person) -> None:
     org = filed(api)
     page = auditor.get(f"/audit/organisations/{org}/timeline")
     assert page.status_code == 200, page.text

@@ -96,12 +96,15 @@ def summarise(data: Any, limit: int = 6) -> str:
         if key.endswith("_id") or key in ("id", "content_hash") or value in (None, "", [], {}):
             continue
         name = labels.PAYLOAD_ZH.get(key, key)
-        if isinstance(value, list):
+        if key.endswith("_on"):
+            shown = labels.date_zh(value)
+        elif isinstance(value, list):
             shown = "、".join(str(v) for v in value[:5])
         elif isinstance(value, dict):
             shown = "…"
         else:
-            shown = labels.FIELD_ZH.get(str(value), str(value)) if key == "field" else str(value)
+            table = {"field": labels.FIELD_ZH, "category": labels.CATEGORY_ZH}.get(key, {})
+            shown = table.get(str(value), str(value))
         parts.append(f"{name}：{shown}")
     more = "；…" if len(parts) > limit else ""
     return "；".join(parts[:limit]) + more
@@ -115,7 +118,7 @@ async def timeline(page: CurrentPage, organisation_id: str) -> Response:
         {**e, "summary": summarise(e.get("data")), "data_json": _pretty(e.get("data"))}
         for e in body["events"]
     ]
-    tiers = sorted({e["tier"] for e in events})
+    tiers = list(dict.fromkeys(e["tier"] for e in events))  # in order of first appearance
     return page.render(
         "audit/timeline.html",
         title=f"组织时间线：{body['organisation'].get('name') or organisation_id}",
@@ -234,6 +237,7 @@ async def reports(
         report=report,
         figures=figures,
         issued=issued,
+        names=divisions,
     )
 
 
@@ -249,6 +253,7 @@ async def issued_report(page: CurrentPage, report_id: str) -> Response:
         row=row,
         check=check,
         figures=figures,
+        names=await _divisions(page),
     )
 
 
@@ -301,7 +306,12 @@ async def access_log(
 ) -> Response:
     page.require(roles=AUDITOR)
     form = Form(
-        values={"organisation_id": organisation_id, "reader": reader, "since": since, "until": until}
+        values={
+            "organisation_id": organisation_id,
+            "reader": reader,
+            "since": since,
+            "until": until,
+        }
     )
     org = _uuid(organisation_id) if organisation_id.strip() else None
     if organisation_id.strip() and org is None:

@@ -159,7 +159,7 @@ def test_a_village_admin_cannot_see_the_townships_accounts(api: Api, admin: Pers
     )
     # At the township's own service the village admin has no account; at the village service
     # the township's accounts are not this store's (and out of the admin's division).
-    assert admin.get(f"/accounts/{township_clerk}").status_code in (403, 404)
+    assert admin.get(f"/accounts/{township_clerk}").status_code == 403
 
 
 def test_a_non_admin_gets_the_403_page(api: Api) -> None:
@@ -170,3 +170,17 @@ def test_a_non_admin_gets_the_403_page(api: Api) -> None:
     forged = clerk.submit("/accounts/new", NEW)
     assert forged.status_code == 403
     assert all(r["username"] != "li.si" for r in accounts(api, VILLAGE_ADMIN))
+
+
+def test_a_township_admin_filters_the_list_by_division(api: Api) -> None:
+    person(api, village_op(), login=False)
+    person(api, township_op(), login=False)
+    admin = person(api, TOWNSHIP_ADMIN)
+    everything = admin.get("/accounts")
+    assert f"t-{TOWNSHIP}" in everything.text and f"v-{VILLAGE}" in everything.text
+    assert f'<option value="{VILLAGE}"' in everything.text
+    village = admin.get("/accounts", params={"division": VILLAGE})
+    assert village.status_code == 200
+    assert f"v-{VILLAGE}" in village.text and f"t-{TOWNSHIP}" not in village.text
+    # Only this service's (township) accounts are opened from here.
+    assert f'href="/accounts/{account_id(api, f"v-{VILLAGE}")}"' not in village.text

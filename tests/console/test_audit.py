@@ -98,6 +98,7 @@ def test_a_non_auditor_gets_the_403_page(api: Api) -> None:
     for path in (
         "/audit",
         f"/audit/organisations/{org}/timeline",
+        f"/audit/organisations/{org}/timeline/export.csv",
         "/audit/reports",
         "/audit/integrity",
         "/audit/access-log",
@@ -205,3 +206,23 @@ def test_the_access_log_lists_a_read_made_through_the_console(api: Api, auditor:
     bad = auditor.get("/audit/access-log", params={"organisation_id": "x", "since": "昨天"})
     assert bad.status_code == 400 and "组织ID格式不正确" in bad.text
     assert "起始日期须为有效日期" in bad.text
+
+
+def test_the_access_log_pages_back_in_time_without_repeating_a_read(
+    api: Api, auditor: Person
+) -> None:
+    org = filed(api)
+    headers = api.auth(AUDITOR)
+    for n in range(55):
+        path = f"/api/v1/organisations/{org}/timeline?n={n}"  # each read told apart by its query
+        assert api.county.get(path, headers=headers).status_code == 200
+    first = auditor.get("/audit/access-log", params={"organisation_id": org})
+    reads = re.compile(r"timeline\?n=(\d+)")
+    newest = [int(n) for n in reads.findall(first.text)]
+    assert newest == list(range(54, 4, -1))  # 50 a page, newest first
+    link = re.search(r'href="(/audit/access-log\?[^"]*before=[^"]+)"', first.text)
+    assert link and "更早的记录" in first.text
+    second = auditor.get(link.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert [int(n) for n in reads.findall(second.text)] == [4, 3, 2, 1, 0]
+    assert "更早的记录" not in second.text and "回到最新" in second.text

@@ -83,11 +83,20 @@ async def accounts(page: CurrentPage, division: str = "") -> Response:
     rows.sort(key=lambda r: (order.get(r["tier"], 3), r["division_code"], r["username"]))
     for r in rows:
         r["locked"] = _locked(r)
+    body = await page.api.get("/api/v1/divisions")
+    within = {
+        d["code"]: f"{d['name']}（{d['code']}）"
+        for d in sorted(body["divisions"], key=lambda d: d["code"])
+        if contains(page.me.division, d["code"])
+    }
+    chosen = division.strip() or page.me.division
     return page.render(
         "admin/accounts.html",
         title="账号管理",
         rows=rows,
-        division=division.strip() or page.me.division,
+        division=within.get(chosen, chosen),
+        filter=Form(values={"division": chosen}),
+        within=within,
     )
 
 

@@ -325,7 +325,10 @@ async def access_log(
     # Paging goes back in time: the next page is everything strictly before the last row
     # shown (one microsecond earlier; the API's bound is inclusive).
     if before:
-        end_at = before
+        try:
+            end_at = datetime.fromisoformat(before).isoformat()
+        except ValueError:
+            before = ""  # a link typed by hand: start from the newest again
     rows: list[dict[str, Any]] = []
     more = False
     if not form.errors:

@@ -176,6 +176,9 @@ def test_a_report_as_known_at_an_instant(api: Api, auditor: Person) -> None:
     )
     assert ahead.status_code == 400 and 'class="error-summary"' in ahead.text
     assert 'href="#known_at"' in ahead.text
+    period = auditor.get("/audit/reports", params={"division": COUNTY, "period": "去年"})
+    assert period.status_code == 400 and 'class="error-summary"' in period.text
+    assert 'value="去年"' in period.text
     bad = auditor.get("/audit/reports", params={"known_at": "昨天"})
     assert bad.status_code == 400 and "请选择区划" in bad.text
     assert "已知时点须为日期和时间" in bad.text

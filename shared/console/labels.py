@@ -57,7 +57,16 @@ INSPECTION_ZH = {
     "violation": "违规",
 }
 
-LEGAL_FORM_ZH = {"filed": "备案", "registered": "登记"}
+# The organisation's legal form as the read model stores it (LegalForm).
+LEGAL_FORM_ZH = {
+    "filed": "备案",
+    "registered": "登记",
+    "filed_group": "备案的社区社会组织",
+    "social_group": "社会团体",
+    "private_non_enterprise": "社会服务机构（民办非企业单位）",
+    "foundation": "基金会",
+    "other": "其他",
+}
 
 
 def status_of(org: dict[str, Any]) -> str:
@@ -204,13 +213,6 @@ FILTERS["period_zh"] = period_zh
 
 
 # ---- village and organisation pages
-ORG_FORM_ZH = {
-    "filed_group": "备案的社区社会组织",
-    "social_group": "社会团体",
-    "private_non_enterprise": "民办非企业单位",
-    "foundation": "基金会",
-    "other": "其他",
-}
 PARTY_ORG_ZH = {"own": "单独建立党组织", "joint": "联合党支部"}
 CREDIT_LIST_ZH = {"abnormal": "活动异常名录", "serious": "严重违法失信名单"}
 EXIT_KIND_ZH = {
@@ -220,7 +222,7 @@ EXIT_KIND_ZH = {
 }
 FILTERS.update(
     {
-        "org_form_zh": _lookup(ORG_FORM_ZH),
+        "org_form_zh": _lookup(LEGAL_FORM_ZH),
         "credit_list_zh": _lookup(CREDIT_LIST_ZH),
         "exit_kind_zh": _lookup(EXIT_KIND_ZH),
         "party_org_zh": _lookup(PARTY_ORG_ZH),
@@ -229,3 +231,31 @@ FILTERS.update(
     }
 )
 GLOBALS.update({"RETURN_KIND_ZH": RETURN_KIND_ZH})
+
+
+# ------------------------------------------------------------------ audit (timeline payloads)
+
+# Event payload fields an auditor sees in a timeline's one-line summary; others show as keys.
+PAYLOAD_ZH = {
+    "name": "名称",
+    "village_code": "村（社区）",
+    "field": "领域",
+    "category": "类别",
+    "founded_on": "成立日期",
+    "decision": "决定",
+    "reason": "理由",
+    "filing_number": "备案编号",
+    "usci": "统一社会信用代码",
+    "occurred_on": "活动日期",
+    "participants": "参与人数",
+    "volunteers": "志愿者",
+    "volunteer_hours": "志愿服务时长",
+    "beneficiaries": "受益人数",
+    "money_spent": "支出（元）",
+    "result": "结果",
+    "inspectors": "检查人",
+    "grade": "等级",
+    "stars": "星级",
+    "amount_yuan": "金额（元）",
+    "title": "标题",
+}

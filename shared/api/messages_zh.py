@@ -37,6 +37,7 @@ BY_CODE: dict[str, str] = {
     "period_locked": "该期间的报表已报送或审核，记录已锁定",
     "projection_behind": "数据尚未同步完成，请稍后重试",
     "rule_not_in_force": "该日期没有生效的规则版本",
+    "reason_required": "请填写理由",
     "founded_after_application": "成立日期不能晚于申请日期",
     "decision_before_application": "备案决定日期不能早于申请日期",
     "activity_before_founding": "活动日期不能早于组织成立日期",

@@ -26,6 +26,7 @@ class Form:
 
     values: dict[str, str] = field(default_factory=dict)
     errors: list[FieldError] = field(default_factory=list)
+    selects: frozenset[str] = frozenset()  # fields chosen from a list: "请选择", not "请填写"
 
     def error(self, name: str) -> str | None:
         return next((e.message for e in self.errors if e.field == name), None)
@@ -35,7 +36,7 @@ class Form:
 
 
 def _message(kind: str, label: str, ctx: Mapping[str, Any], fallback: str) -> str:
-    if kind in ("missing", "string_too_short"):
+    if kind in ("missing", "string_too_short", "too_short"):
         return f"请填写{label}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"{label}须为整数"
@@ -83,17 +84,27 @@ def parse(
         return None, form
 
 
-def from_api(form: Form, error: ApiError, labels: Mapping[str, str]) -> Form:
+def from_api(
+    form: Form,
+    error: ApiError,
+    labels: Mapping[str, str],
+    fields: Mapping[str, str] | None = None,
+) -> Form:
     """An API refusal shown on the form: a Chinese message beside each field the API names
-    (from pydantic's error type and bounds, which the API passes on), else its Chinese message
-    in the summary."""
+    (from pydantic's error type and bounds, which the API passes on); a domain refusal beside
+    the field ``fields`` names for its code (e.g. ``date_order`` → the date); anything else in
+    the summary, in the API's Chinese."""
     named = [d for d in error.details if str(d.get("field", "")).split(".")[0] in labels]
     for d in named:
         name = str(d["field"]).split(".")[0]
         kind = str(d.get("type") or "")
+        if kind in ("missing", "string_too_short", "too_short") and name in form.selects:
+            kind = "enum"  # a select left on its blank option: 请选择…
         form.add(name, _message(kind, labels[name], d, str(d.get("problem", ""))))
     if not named:
-        form.add("", error.message_zh)
+        field = (fields or {}).get(error.code, "")
+        prefix = f"{labels[field]}：" if field in labels else ""
+        form.add(field, prefix + error.message_zh)
     return form
 
 
@@ -102,18 +113,25 @@ ON_THE_FORM = frozenset({400, 409, 413, 422, 429})
 
 
 async def send(
-    api: Api, path: str, posted: Mapping[str, Any], labels: Mapping[str, str], **fixed: Any
+    api: Api,
+    path: str,
+    posted: Mapping[str, Any],
+    labels: Mapping[str, str],
+    *,
+    selects: frozenset[str] = frozenset(),
+    fields: Mapping[str, str] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Form]:
     """Post the form's fields (those in ``labels``, empty ones left out so that defaults apply
     and required ones are reported missing, plus ``fixed``) to the API, which validates them
-    with its own request model. Answers the API's answer, or None and the form with a Chinese
-    message per wrong field and the API's refusal in the summary."""
-    form = Form(values={k: str(v) for k, v in posted.items() if k in labels})
-    body = {k: v.strip() for k, v in form.values.items() if v.strip() != ""}
-    body.update(fixed)
+    with its own request model: the console keeps no copy of a rule. Answers the API's answer
+    and the form, or None and the form with the refusal on it (:func:`from_api`)."""
+    form = Form(values={k: str(v) for k, v in posted.items() if k in labels}, selects=selects)
+    body: dict[str, Any] = {k: v.strip() for k, v in form.values.items() if v.strip() != ""}
+    body.update(fixed or {})
     try:
         return await api.post(path, json=body), form
     except ApiError as e:
         if e.status not in ON_THE_FORM:
             raise
-        return None, from_api(form, e, labels)
+        return None, from_api(form, e, labels, fields)

@@ -131,7 +131,7 @@ def test_rejecting_without_a_reason_is_refused_and_records_nothing(
     )
     assert refused.status_code == 400
     assert 'class="error-summary"' in refused.text and 'href="#reason"' in refused.text
-    assert "请填写不予备案的理由" in refused.text
+    assert "不予备案的理由：请填写理由" in refused.text
     assert 'value="rejected" checked' in refused.text  # what the person chose stays chosen
     nothing = officer.submit(f"/township/organisations/{org}/filing", {})
     assert nothing.status_code == 400 and "请选择备案决定" in nothing.text

@@ -224,7 +224,7 @@ def test_a_bad_activity_form_shows_every_problem_and_records_nothing(api: Api) -
 
     future = (today_cst() + timedelta(days=2)).isoformat()
     later = clerk.submit(path, {"occurred_on": future, "field": "culture_sports", **FIGURES})
-    assert later.status_code == 400 and "活动日期不能晚于今天" in later.text
+    assert later.status_code == 400 and "活动日期：日期不能晚于今天" in later.text
     assert 'id="occurred_on-error"' in later.text
 
     # Before the group was filed (today): the API refuses with a code, shown on the form.

@@ -12,36 +12,19 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import Field
 
-from shared.api.commands import Charter, CommandIn, Reason
-from shared.api.text import OptionalLongText, ShortText
+from shared.api.commands import Charter, Reason
 from shared.console.client import ApiError
-from shared.console.forms import FieldError, Form, from_api, parse
+from shared.console.forms import FieldError, Form, from_api, parse, send
 from shared.console.labels import RETURN_FIGURE_ZH, number, status_of
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
-from shared.kernel.integration.events import InspectionResult
 
 router = APIRouter(prefix="/township")
 
 WORK = ("operator",)  # who decides, approves and inspects
 READ = ("operator", "viewer")  # who may look
 ALL = 500  # the API's largest page: a township has far fewer organisations
-
-
-# The township API's request models live in services/township/api.py, which shared/ may not
-# import (import-linter: shared knows no service); these restate them field for field from the
-# same shared types, so a form is checked exactly as the API will check it.
-class FilingDecision(CommandIn):
-    decision: Literal["filed", "rejected"]
-    reason: OptionalLongText = ""
-
-
-class InspectionIn(CommandIn):
-    result: InspectionResult
-    findings: OptionalLongText = Field("", max_length=5000)
-    inspectors: list[ShortText] = Field(min_length=1)
 
 
 def _choose(form: Form, labels: dict[str, str], *radios: str) -> Form:
@@ -135,28 +118,21 @@ async def filing_form(organisation_id: str, page: CurrentPage) -> Response:
 async def decide_filing(organisation_id: str, page: CurrentPage, posted: Posted) -> Response:
     page.require("township", roles=WORK)
     org = await _organisation(page, organisation_id)
-    decision, form = parse(FilingDecision, posted, FILING_LABELS)
-    _choose(form, FILING_LABELS, "decision")
-    if decision is not None and decision.decision == "rejected" and not decision.reason.strip():
-        form.add("reason", "请填写不予备案的理由")
-        decision = None
-    if decision is not None:
-        try:
-            await page.api.post(
-                f"/api/v1/organisations/{organisation_id}/filing-decision",
-                json=decision.model_dump(mode="json", exclude_none=True),
-            )
-        except ApiError as e:
-            if e.status in (401, 403, 404):
-                raise
-            from_api(form, e, FILING_LABELS)
-        else:
-            told = (
-                "已予以备案，备案编号见辖区组织列表"
-                if decision.decision == "filed"
-                else "已决定不予备案"
-            )
-            return done("/township/worklist", f"{org['name']}：{told}。")
+    answer, form = await send(
+        page.api,
+        f"/api/v1/organisations/{organisation_id}/filing-decision",
+        posted,
+        FILING_LABELS,
+        selects=frozenset({"decision"}),
+        fields={"reason_required": "reason"},
+    )
+    if answer is not None:
+        told = (
+            "已予以备案，备案编号见辖区组织列表"
+            if form.values.get("decision") == "filed"
+            else "已决定不予备案"
+        )
+        return done("/township/worklist", f"{org['name']}：{told}。")
     return _filing_page(page, org, await _villages(page), form, status=400)
 
 
@@ -271,28 +247,18 @@ async def record_inspection(organisation_id: str, page: CurrentPage, posted: Pos
     page.require("township", roles=WORK)
     org = await _organisation(page, organisation_id)
     inspectors = _names(posted.get("inspectors", ""))
-    labels = {k: v for k, v in INSPECTION_LABELS.items() if k != "inspectors"}
-    inspection, form = parse(InspectionIn, posted, labels, inspectors=inspectors)
-    form.values["inspectors"] = posted.get("inspectors", "")
-    _choose(form, INSPECTION_LABELS, "result")
-    if not inspectors:
-        form.errors = [e for e in form.errors if e.field != "inspectors"]
-        form.add("inspectors", "请填写检查人员")
-    if inspection is not None:
-        try:
-            await page.api.post(
-                f"/api/v1/organisations/{organisation_id}/inspections",
-                json=inspection.model_dump(mode="json", exclude_none=True),
-            )
-        except ApiError as e:
-            if e.status in (401, 403, 404):
-                raise
-            if e.code == "too_few_inspectors":
-                form.add("inspectors", e.message_zh)
-            else:
-                from_api(form, e, INSPECTION_LABELS)
-        else:
-            return done("/township/worklist", f"已记录对{org['name']}的检查。")
+    answer, form = await send(
+        page.api,
+        f"/api/v1/organisations/{organisation_id}/inspections",
+        posted,
+        INSPECTION_LABELS,
+        selects=frozenset({"result"}),
+        fields={"too_few_inspectors": "inspectors"},
+        # Typed one a line; the API takes a list (an empty one is refused as too short).
+        fixed={"inspectors": inspectors},
+    )
+    if answer is not None:
+        return done("/township/worklist", f"已记录对{org['name']}的检查。")
     return page.render(
         "township/inspection.html",
         status=400,

@@ -14,19 +14,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shared.api.returns import ReturnIn
-from shared.api.village_models import ActivityReport, FilingApplication
 from shared.console import labels
-from shared.console.client import ApiError
-from shared.console.forms import Form, from_api, parse
+from shared.console.forms import Form, send
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
 
 router = APIRouter()
-
-# API refusals that are about what was typed: shown on the form. Any other status (401, 403,
-# 404, 429, 5xx) propagates to the console's error page.
-FORM_REFUSALS = (400, 409, 422)
 
 ACTIVE = ("filed", "registered")
 
@@ -50,20 +43,17 @@ ACTIVITY_LABELS = {
 }
 
 # A refusal about the activity's date belongs beside the date field.
-DATE_CODES = ("date_in_future", "organisation_not_active", "before_founding", "date_order")
+DATE_FIELDS = {
+    code: "occurred_on"
+    for code in ("date_in_future", "organisation_not_active", "before_founding", "date_order")
+}
 
 RETURN_LABELS = {"kind": "报表类别", "period": "报表期间"}
+PERIOD_FIELDS = {"invalid_period": "period", "period_not_ended": "period"}
 
 
 # Fields chosen from a list: "请选择…" rather than "请填写…" when left empty.
-SELECTS = ("field", "category", "village_code", "kind")
-
-
-def choose(form: Form) -> Form:
-    for e in form.errors:
-        if e.field in SELECTS and e.message.startswith("请填写"):
-            e.message = "请选择" + e.message.removeprefix("请填写")
-    return form
+SELECTS = frozenset({"field", "category", "village_code", "kind"})
 
 
 async def divisions(page: Page) -> dict[str, dict[str, Any]]:
@@ -135,20 +125,17 @@ async def file_group(page: CurrentPage, posted: Posted) -> Response:
     page.require("village", roles=("operator",))
     context = await _filing_context(page)
     fixed = {"village_code": page.me.division} if context["fixed"] else {}
-    body, form = parse(FilingApplication, posted, FILING_LABELS, **fixed)
-    choose(form)
-    if body is not None:
-        try:
-            await page.api.post(
-                "/api/v1/filing-applications",
-                json=body.model_dump(mode="json", exclude_none=True),
-            )
-        except ApiError as e:
-            if e.status not in FORM_REFUSALS:
-                raise
-            from_api(form, e, FILING_LABELS)
-        else:
-            return done("/village/groups", f"已提交“{body.name}”的备案申请，待乡镇（街道）审核。")
+    answer, form = await send(
+        page.api,
+        "/api/v1/filing-applications",
+        posted,
+        FILING_LABELS,
+        selects=SELECTS,
+        fixed=fixed,
+    )
+    if answer is not None:
+        name = form.values.get("name", "").strip()
+        return done("/village/groups", f"已提交“{name}”的备案申请，待乡镇（街道）审核。")
     return page.render("village/group_new.html", status=400, title="备案申请", form=form, **context)
 
 
@@ -185,28 +172,17 @@ async def new_activity(page: CurrentPage, organisation_id: str) -> Response:
 async def report_activity(page: CurrentPage, organisation_id: str, posted: Posted) -> Response:
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
-    body, form = parse(ActivityReport, posted, ACTIVITY_LABELS)
-    choose(form)
-    if body is not None and body.occurred_on > datetime.now(CHINA).date():
-        # Said here, beside the field; the API refuses it too (date_in_future).
-        form.add("occurred_on", "活动日期不能晚于今天")
-        body = None
-    if body is not None:
-        try:
-            await page.api.post(
-                f"/api/v1/organisations/{organisation_id}/activities",
-                json=body.model_dump(mode="json"),
-            )
-        except ApiError as e:
-            if e.status not in FORM_REFUSALS:
-                raise
-            if e.code in DATE_CODES:
-                form.add("occurred_on", f"活动日期：{e.message_zh}")
-            else:
-                from_api(form, e, ACTIVITY_LABELS)
-        else:
-            when = labels.date_zh(body.occurred_on)
-            return done("/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
+    answer, form = await send(
+        page.api,
+        f"/api/v1/organisations/{organisation_id}/activities",
+        posted,
+        ACTIVITY_LABELS,
+        selects=SELECTS,
+        fields=DATE_FIELDS,
+    )
+    if answer is not None:
+        when = labels.date_zh(form.values.get("occurred_on"))
+        return done("/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
     return _activity_page(page, org, form, status=400)
 
 
@@ -248,21 +224,19 @@ async def new_return(page: CurrentPage) -> Response:
 @router.post("/village/returns/new")
 async def submit_return(page: CurrentPage, posted: Posted) -> Response:
     page.require("village", roles=("operator",))
-    body, form = parse(ReturnIn, posted, RETURN_LABELS, division_code=page.me.division)
-    choose(form)
+    answer, form = await send(
+        page.api,
+        "/api/v1/returns",
+        posted,
+        RETURN_LABELS,
+        selects=SELECTS,
+        fields=PERIOD_FIELDS,
+        fixed={"division_code": page.me.division},
+    )
+    if answer is not None:
+        kind = labels.RETURN_KIND_ZH.get(form.values.get("kind", ""), "")
+        period = form.values.get("period", "").strip()
+        return done("/village/returns", f"已报送{period}{kind}，待乡镇（街道）审核。")
     if posted.get("resubmit"):
         form.values["resubmit"] = "1"
-    if body is not None:
-        try:
-            await page.api.post("/api/v1/returns", json=body.model_dump(mode="json"))
-        except ApiError as e:
-            if e.status not in FORM_REFUSALS:
-                raise
-            if e.code.startswith("period") or "period" in e.message:
-                form.add("period", f"报表期间：{e.message_zh}")
-            else:
-                from_api(form, e, RETURN_LABELS)
-        else:
-            kind = labels.RETURN_KIND_ZH.get(str(body.kind), str(body.kind))
-            return done("/village/returns", f"已报送{body.period}{kind}，待乡镇（街道）审核。")
     return _return_page(page, form, status=400)

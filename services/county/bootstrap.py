@@ -8,8 +8,8 @@ from services.county import api
 from services.county.application import CountyApplication
 from services.county.funding import api as funding_api
 from services.county.supervision import api as supervision_api
-from shared.api import zombie_exit
 from shared.bootstrap import TierBootstrap
+from shared.capabilities.exits import api as zombie_exit
 
 router = APIRouter()
 router.include_router(api.router)

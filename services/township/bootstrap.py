@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from services.township import api
 from services.township.application import TownshipApplication
-from shared.api import zombie_exit
 from shared.bootstrap import TierBootstrap
+from shared.capabilities.exits import api as zombie_exit
 
 router = APIRouter()
 router.include_router(api.router)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, FastAPI, Response
 
 from shared.api import (
     access_log,
-    accounts,
     audit,
     auth,
     divisions,
@@ -17,14 +16,15 @@ from shared.api import (
     limits,
     models,
     observability,
-    platforms,
     reports,
-    returns,
-    sampling,
     scope,
 )
 from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
+from shared.capabilities.approvals import api as returns
+from shared.capabilities.identity import api as accounts
+from shared.capabilities.platforms import api as platforms
+from shared.capabilities.sampling import api as sampling
 from shared.kernel.calendar import horizon
 from shared.kernel.domain import legal_date
 from shared.tier.runtime import TierRuntime

@@ -91,7 +91,7 @@ RESOLVERS: dict[str, Resolver] = {
     "account_id": _row("account", "account_id", "division_code"),
 }
 
-# A draw is published to the divisions below the one it was drawn for (shared/api/sampling.py):
+# A draw is published to the divisions below the one it was drawn for (shared/capabilities/sampling/api.py):
 # a village may read its county's draw, which it does not contain, and a township records its
 # inspections of the organisations the county drew against that draw.
 PUBLISHED_DOWNWARD = frozenset({"draw_id"})

@@ -35,6 +35,7 @@ from shared.capabilities.ledger.domain import (
 )
 from shared.capabilities.platforms.domain import PLACEMENT, ServicePlatform
 from shared.infrastructure.eventstore import ChainedRecorder
+from shared.infrastructure.store import Tx
 from shared.kernel.calendar import WorkingCalendar, load_calendar
 from shared.kernel.domain import (
     Actor,
@@ -53,8 +54,9 @@ from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.integration.envelope import ActorV1, Envelope
 from shared.kernel.integration.events import TYPES, PlatformKind
 from shared.kernel.jurisdiction import Division, Jurisdiction, Tier, contains
-from shared.kernel.rules import Rules, load_rules
+from shared.kernel.rules import Rules, RuleSet, load_rules
 from shared.kernel.signing import AnchorSink, Signer, load_signer
+from shared.reporting.zombies import zombie_list
 from shared.tier.lookup import OrganisationLookup, OrgFacts
 from shared.tier.topics import old_topics, register_moved_topics
 
@@ -139,6 +141,15 @@ class TierApplication(AccountCommands, Application[UUID]):
         """The division tree in force on ``day``, as far as this tier has seen the changes."""
         lookup = getattr(self, "lookup", None)
         return tree_from(lookup.db, self.jurisdiction, day) if lookup else self.jurisdiction
+
+    def zombie_list(
+        self, tx: Tx, within: str, day: date, rules: RuleSet, tree: Jurisdiction
+    ) -> list[dict[str, Any]]:
+        """The zombie list of ``within`` on ``day`` (rules in force and division tree of that
+        day), from this tier's read model: the report's list (one definition of a zombie,
+        ADR 0009), which the exit review starts from. Handed in from here because the exits
+        capability sits below reporting (ADR 0016)."""
+        return zombie_list(tx, within, day, rules, tree)
 
     def in_charge(self, actor: Actor, code: str, day: date) -> bool:
         """True if ``actor``'s division holds ``code``: as recorded, or, for a division retired

@@ -1,6 +1,8 @@
 """The layering of shared/ (ADR 0016) holds: the import-linter contracts in pyproject.toml
-(layers api > audit > tier > reporting > capabilities > infrastructure > kernel; capabilities
-independent; domain code without read-model SQL; shared/ knowing no service) are all kept."""
+(layers api > audit > tier > reporting > capabilities > infrastructure > kernel, a capability's
+routes at the api layer; capabilities independent; a capability's routes imported only where
+they are mounted; domain code without read-model SQL; shared/ knowing no service) are all
+kept."""
 
 from __future__ import annotations
 

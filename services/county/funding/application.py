@@ -53,7 +53,8 @@ def funding_events() -> dict[type, str]:
 
 
 class Funding(_Base):
-    """Calls, applications, review, evaluation and closure of funded projects."""
+    """Calls, applications, review, direct awards, tranches paid, evaluation and closure of
+    funded projects."""
 
     def funding_rule(self, day: date) -> RuleVersion:
         return self.rules.version_on("funding", day)  # else 409 rule_not_in_force
@@ -248,6 +249,56 @@ class Funding(_Base):
             if host
             else None,
         }
+
+    # ------------------------------------------------------------ direct awards and tranches
+
+    def disburse(self, award_id: UUID, tranche: str, amount: Decimal, meta: Meta) -> CommandResult:
+        """Pay a tranche of an award (拨付)."""
+        award = self.load(FundingAward, award_id, "award")
+        self.check_jurisdiction(meta, award.village_code)
+        if replayed := self.replay(award, meta, award.organisation_id):
+            return replayed
+        award.disburse(tranche, amount, meta)
+        return self.commit(award, award.organisation_id)
+
+    def award_funding(
+        self,
+        organisation_id: UUID,
+        programme: str,
+        round: str,
+        project: str,
+        amount: Decimal,
+        host_organisation_id: UUID | None,
+        meta: Meta,
+    ) -> CommandResult:
+        """Award a project; one project per organisation per round; filed groups via a host."""
+        facts = self.facts(organisation_id, meta)
+        today = legal_date(meta.effective_at)
+        if not facts.active_on(today):
+            raise Conflict("organisation_not_active", f"{organisation_id} is not active")
+        if not facts.registered_on_day(today):
+            host = self.lookup.get(host_organisation_id) if host_organisation_id else None
+            if host is None or not host.registered_on_day(today):
+                raise InvalidInput(
+                    "host_required", "a filed group is funded through an active registered host"
+                )
+        award_id, replayed = self.create_id(meta, organisation_id)
+        if replayed:
+            return replayed
+        if self.lookup.funded_in_round(organisation_id, programme, round):
+            raise Conflict("already_funded_in_round", f"{organisation_id} has a project in {round}")
+        award = FundingAward.award(
+            award_id,
+            meta,
+            organisation_id=organisation_id,
+            village_code=facts.village_code,
+            programme=programme,
+            round=round,
+            project=project,
+            amount=amount,
+            host_organisation_id=host_organisation_id,
+        )
+        return self.commit(award, organisation_id)
 
     # ------------------------------------------------------------ evaluation and closure
 

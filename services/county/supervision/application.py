@@ -69,6 +69,26 @@ class Supervision(_Base):
         self.check_jurisdiction(meta, reg.village_code)
         return reg, self.replay(reg, meta)
 
+    def enter_credit_list(
+        self, organisation_id: UUID, credit_list: str, reason: str, meta: Meta
+    ) -> CommandResult:
+        """Put on a list by decision (no reason code; for a trigger see record_credit_trigger)."""
+        return self._credit(
+            organisation_id,
+            meta,
+            "enter_credit_list",
+            credit_list=credit_list,
+            reason=reason,
+            clock_from=self.clock_from(meta),  # backdated: its clocks run from today (ADR 0013)
+        )
+
+    def leave_credit_list(
+        self, organisation_id: UUID, credit_list: str, reason: str, meta: Meta
+    ) -> CommandResult:
+        return self._credit(
+            organisation_id, meta, "leave_credit_list", credit_list=credit_list, reason=reason
+        )
+
     def record_credit_trigger(
         self, organisation_id: UUID, trigger: str, reason: str, meta: Meta
     ) -> CommandResult:

@@ -1,7 +1,8 @@
 """Zombie-exit commands and timer step (ADR 0009), mixed into the county application (registered
 organisations) and the township application (filed groups). The tier supplies four hooks: the
 aggregate whose exit it decides, whether it is still active, how it exits and how it is
-reinstated. Facts of other tiers (activity, inspections, funding) come from the tier's read
+reinstated; and ``TierApplication.zombie_list``, the report's zombie list the review starts from
+(ADR 0016). Facts of other tiers (activity, inspections, funding) come from the tier's read
 model (ADR 0001); the proceeding and the organisation's exit are the tier's own aggregates,
 saved together.
 """
@@ -23,6 +24,7 @@ from shared.capabilities.exits.domain import (
     ExitRule,
     proceeding_id,
 )
+from shared.capabilities.exits.review import guards_of, review
 from shared.kernel.backdating import period_start
 from shared.kernel.domain import (
     CHINA,
@@ -37,7 +39,6 @@ from shared.kernel.domain import (
 )
 from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.jurisdiction import prefix_of
-from shared.reporting.exit_review import guards_of, review
 
 if TYPE_CHECKING:
     from shared.tier.application import TierApplication
@@ -89,7 +90,8 @@ class ZombieExit(_Base):
         """The dry run for division ``within`` on ``day`` (nothing is recorded)."""
         rule, rules, tree = self.exit_rule(day), self.rules.in_force(day), self.tree_on(day)
         with self.lookup.db.transaction() as tx:
-            return review(tx, within, day, rules, rule, self.exit_kind, tree)
+            zombies = self.zombie_list(tx, within, day, rules, tree)
+            return review(tx, zombies, day, rule, self.exit_kind)
 
     def exit_proceedings(self, within: str, state: str | None = None) -> list[dict[str, Any]]:
         with self.lookup.db.transaction() as tx:

@@ -35,8 +35,16 @@ Outcome = Field(
 
 
 class NoticeIn(CommandIn):
+    # The county's supervision has a NoticeIn too, so the OpenAPI names this one by its module,
+    # and the published name is that of the module it was first defined in (ADR 0016): moving
+    # the routes must not rename a schema clients know. Its annotations resolve below.
+    __module__ = "shared.api.zombie_exit"
+
     organisation_id: UUID = Field(description="组织 / the organisation")
     outcome: str | None = Outcome
+
+
+NoticeIn.model_rebuild()  # with this module's names (the pinned module above does not exist)
 
 
 class CampaignIn(CommandIn):

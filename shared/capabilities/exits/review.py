@@ -1,6 +1,10 @@
 """The zombie-exit review (ADR 0009): who the ``zombie_exit`` rule would put on notice, on which
 of the 2021 criteria, and what guards them — from the read model of the tier that decides.
 
+It starts from the zombie list, which is the report's (one definition of a zombie,
+shared/reporting/zombies.py): the tier hands it in (``TierApplication.zombie_list``), so this
+capability does not import the reporting layer above it (ADR 0016).
+
 The dry run and the timer step use the same functions, so what a reviewer sees is what the
 timer would do. Guards (rule ``zombie_exit``, ``guards``):
 
@@ -12,14 +16,12 @@ timer would do. Guards (rule ``zombie_exit``, ``guards``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from shared.capabilities.exits.domain import ExitRule
 from shared.infrastructure.store import Tx
-from shared.kernel.jurisdiction import Jurisdiction
-from shared.kernel.rules import RuleSet
-from shared.reporting.zombies import zombie_list
 
 GUARD_TEXT = {
     "open_inspection_case": "检查责令整改尚未完成",
@@ -79,19 +81,14 @@ def open_proceeding(tx: Tx, org_id: str) -> dict[str, Any] | None:
 
 
 def review(
-    tx: Tx,
-    within: str,
-    today: date,
-    rules: RuleSet,
-    rule: ExitRule,
-    kind: str,
-    j: Jurisdiction | None = None,
+    tx: Tx, zombies: Iterable[dict[str, Any]], today: date, rule: ExitRule, kind: str
 ) -> list[dict[str, Any]]:
-    """The dry run: the zombie list's ``kind`` organisations (registered or filed) in
-    ``within``, each with the criteria met, the guards, any pending notice and the proposal:
-    ``notice`` (with ``proposed_outcome``) or ``none`` and why."""
+    """The dry run: the ``kind`` organisations (registered or filed) of ``zombies`` (the
+    zombie list of a division on ``today``), each with the criteria met, the guards, any
+    pending notice and the proposal: ``notice`` (with ``proposed_outcome``) or ``none`` and
+    why."""
     out = []
-    for z in zombie_list(tx, within, today, rules, j):
+    for z in zombies:
         if z["kind"] != kind:
             continue
         criteria = rule.criteria_met({r["code"] for r in z["reasons"]})

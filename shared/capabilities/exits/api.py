@@ -34,17 +34,12 @@ Outcome = Field(
 )
 
 
-class NoticeIn(CommandIn):
-    # The county's supervision has a NoticeIn too, so the OpenAPI names this one by its module,
-    # and the published name is that of the module it was first defined in (ADR 0016): moving
-    # the routes must not rename a schema clients know. Its annotations resolve below.
-    __module__ = "shared.api.zombie_exit"
+class ExitNoticeIn(CommandIn):
+    # Named apart from the county supervision's NoticeIn: two models of one name get
+    # module-qualified OpenAPI names, which would change whenever a module moves (ADR 0016).
 
     organisation_id: UUID = Field(description="组织 / the organisation")
     outcome: str | None = Outcome
-
-
-NoticeIn.model_rebuild()  # with this module's names (the pinned module above does not exist)
 
 
 class CampaignIn(CommandIn):
@@ -94,7 +89,7 @@ def proceedings(
 
 
 @router.post("/notices", status_code=CREATED)
-def notice(body: NoticeIn, meta: CommandMeta, app: App) -> NoticeOut:
+def notice(body: ExitNoticeIn, meta: CommandMeta, app: App) -> NoticeOut:
     """退出告知 / Serve notice of exit to one listed, unguarded organisation."""
     result = app.notice_exit(body.organisation_id, body.outcome, meta)
     return NoticeOut(**CommandOut.of(result).model_dump(), **result.extra)

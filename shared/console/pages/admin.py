@@ -14,11 +14,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shared.api.accounts import AccountChangeIn, AccountIn, StatusIn
 from shared.capabilities.identity.accounts import ROLES
 from shared.console import labels
-from shared.console.client import ApiError
-from shared.console.forms import Form, from_api, parse
+from shared.console.forms import Form, send
 from shared.console.web import CurrentPage, Posted, done
 from shared.kernel.jurisdiction import contains
 
@@ -138,24 +136,24 @@ async def create(page: CurrentPage, posted: Posted) -> Response:
     page.require(roles=ADMIN)
     divisions = await _divisions(page)
     roles = _roles(posted)
-    body, form = parse(AccountIn, posted, LABELS, roles=roles)
-    if body is None or not roles:
+    created, form = await send(
+        page.api,
+        "/api/v1/accounts",
+        posted,
+        LABELS,
+        selects=frozenset({"division"}),
+        fixed={"roles": roles},
+    )
+    if created is None or not roles:
         return _new(page, _plainer(_with_roles(form, roles)), divisions, 400)
-    try:
-        created = await page.api.post("/api/v1/accounts", json=body.model_dump())
-    except ApiError as e:
-        if e.status not in (400, 409, 422):
-            raise
-        form.values.update({f"role_{r}": "on" for r in roles})
-        return _new(page, from_api(form, e, LABELS), divisions, 400)
     return _no_store(
         page.render(
             "admin/password.html",
             title="账号已开设",
             heading="账号已开设",
             account_id=created["id"],
-            username=body.username.strip().lower(),
-            name=body.name,
+            username=form.values["username"].strip().lower(),
+            name=form.values["name"].strip(),
             password=created["initial_password"],
         )
     )
@@ -197,16 +195,18 @@ async def account(page: CurrentPage, account_id: str) -> Response:
 async def change(page: CurrentPage, account_id: str, posted: Posted) -> Response:
     page.require(roles=ADMIN)
     roles = _roles(posted)
-    body, form = parse(AccountChangeIn, posted, CHANGE_LABELS, roles=roles)
-    if body is None or not roles:
+    if not roles:  # the API would refuse it too; said here as the checkboxes' own message
+        form = _with_roles(Form(values={"name": posted.get("name", "")}), roles)
+        return await _detail(page, account_id, change=form, status=400)
+    changed, form = await send(
+        page.api,
+        f"/api/v1/accounts/{account_id}/change",
+        posted,
+        CHANGE_LABELS,
+        fixed={"roles": roles},
+    )
+    if changed is None:
         return await _detail(page, account_id, change=_with_roles(form, roles), status=400)
-    try:
-        await page.api.post(f"/api/v1/accounts/{account_id}/change", json=body.model_dump())
-    except ApiError as e:
-        if e.status not in (400, 409, 422):
-            raise
-        form.values.update({f"role_{r}": "on" for r in roles})
-        return await _detail(page, account_id, change=from_api(form, e, CHANGE_LABELS), status=400)
     return done(f"/accounts/{account_id}", "姓名和角色已保存，此人须重新登录。")
 
 
@@ -222,15 +222,10 @@ async def enable(page: CurrentPage, account_id: str, posted: Posted) -> Response
 
 async def _set_status(page: CurrentPage, account_id: str, action: str, posted: Posted) -> Response:
     page.require(roles=ADMIN)
-    body, form = parse(StatusIn, posted, STATUS_LABELS)
-    if body is None:
-        return await _detail(page, account_id, status_form=form, status=400)
-    try:
-        await page.api.post(f"/api/v1/accounts/{account_id}/{action}", json=body.model_dump())
-    except ApiError as e:
-        if e.status not in (400, 409, 422):
-            raise
-        form = from_api(form, e, STATUS_LABELS)
+    answer, form = await send(
+        page.api, f"/api/v1/accounts/{account_id}/{action}", posted, STATUS_LABELS
+    )
+    if answer is None:
         return await _detail(page, account_id, status_form=form, status=400)
     message = "账号已停用，此人已不能登录。" if action == "disable" else "账号已重新启用。"
     return done(f"/accounts/{account_id}", message)

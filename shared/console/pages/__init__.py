@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.console.pages import admin, audit, auth, county, home, township, village
+from shared.console.pages import admin, audit, auth, county, county_work, home, township, village
 
 PAGES = [
     auth.router,
@@ -10,6 +10,7 @@ PAGES = [
     village.router,
     township.router,
     county.router,
+    county_work.router,
     audit.router,
     admin.router,
 ]

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from shared.console.pages import admin, audit, auth, county, county_work, home, township, village
+from shared.console.pages import (
+    admin,
+    audit,
+    auth,
+    county,
+    county_funding,
+    county_work,
+    home,
+    township,
+    village,
+)
 
 PAGES = [
     auth.router,
@@ -11,6 +21,7 @@ PAGES = [
     township.router,
     county.router,
     county_work.router,
+    county_funding.router,
     audit.router,
     admin.router,
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -29,7 +30,7 @@ from shared.console.client import ApiError
 from shared.console.forms import Form, from_api, parse
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA, Category
-from shared.kernel.integration.events import CreditList
+from shared.kernel.integration.events import CreditList, FundingProgramme
 
 router = APIRouter()
 
@@ -94,6 +95,16 @@ class ReasonForm(CommandIn):
     reason: LongText
 
 
+class FundingForm(CommandIn):
+    """``POST /api/v1/organisations/{id}/funding-awards`` (a direct award, no call)."""
+
+    programme: FundingProgramme
+    round: ShortText
+    project: Name
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    host_organisation_id: UUID | None = None
+
+
 # ------------------------------------------------------------------ helpers
 
 
@@ -113,11 +124,11 @@ class Input:
 EFFECTIVE = Input("effective_on", "生效日期", "date", "留空为今天；补录较早日期需有补录权限")
 
 
-def _labels(inputs: list[Input]) -> dict[str, str]:
+def field_labels(inputs: list[Input]) -> dict[str, str]:
     return {i.name: i.label for i in inputs}
 
 
-def _form_page(
+def form_page(
     page: Page,
     form: Form,
     inputs: list[Input],
@@ -142,7 +153,7 @@ def _form_page(
     )
 
 
-async def _command(
+async def command(
     page: Page,
     model: type[BaseModel],
     posted: dict[str, str],
@@ -151,7 +162,7 @@ async def _command(
     **fixed: Any,
 ) -> tuple[Any, Form]:
     """Check the form, post it; the API's answer, or the form with what is wrong."""
-    names = _labels(inputs)
+    names = field_labels(inputs)
     body, form = parse(model, posted, names, **fixed)
     if body is None:
         return None, form
@@ -242,7 +253,7 @@ async def _registration_inputs(page: Page) -> list[Input]:
 @router.get("/county/organisations/new")
 async def registration_form(page: CurrentPage) -> Response:
     page.require("county", roles=WORKERS)
-    return _form_page(
+    return form_page(
         page,
         Form(values={"category": "general"}),
         await _registration_inputs(page),
@@ -258,13 +269,13 @@ async def registration_form(page: CurrentPage) -> Response:
 async def register(page: CurrentPage, posted: Posted) -> Response:
     page.require("county", roles=WORKERS)
     inputs = await _registration_inputs(page)
-    answer, form = await _command(page, RegistrationForm, posted, inputs, "/api/v1/registrations")
+    answer, form = await command(page, RegistrationForm, posted, inputs, "/api/v1/registrations")
     if answer is not None:
         return done(
             f"/county/organisations/{answer['organisation_id']}",
             f"已登记：{posted.get('name', '').strip()}。",
         )
-    return _form_page(
+    return form_page(
         page,
         form,
         inputs,
@@ -352,6 +363,25 @@ ACTIONS: dict[str, Action] = {
         "已列入名单。",
         warning=True,
     ),
+    "funding-award": Action(
+        "直接资助",
+        "记录资助",
+        FundingForm,
+        [
+            Input("programme", "资助项目类别", "select", options=labels.PROGRAMME_ZH),
+            Input("round", "批次", hint="如 2026", width="10"),
+            Input("project", "项目名称"),
+            Input("amount", "资助金额（元）", hint="最多两位小数", width="10"),
+            Input(
+                "host_organisation_id",
+                "托管组织ID",
+                hint="备案组织受资助时必填，须为已登记组织；登记组织留空",
+            ),
+            EFFECTIVE,
+        ],
+        "/api/v1/organisations/{org}/funding-awards",
+        "资助已记录。",
+    ),
 }
 
 LIST_ACTIONS: dict[str, Action] = {
@@ -400,11 +430,11 @@ async def _action(
     form = Form()
     if posted is not None:
         path = act.path.format(org=org_id, list=caption)
-        answer, form = await _command(page, act.model, posted, act.inputs, path)
+        answer, form = await command(page, act.model, posted, act.inputs, path)
         if answer is not None:
             return done(back, act.message)
     name = org.get("name") or str(org_id)
-    return _form_page(
+    return form_page(
         page,
         form,
         act.inputs,
@@ -444,7 +474,9 @@ async def list_action(
 
 @router.get("/county/organisations/{org_id}/{kind}")
 async def action_form(
-    page: CurrentPage, org_id: UUID, kind: Literal["rating", "annual-report", "credit-list"]
+    page: CurrentPage,
+    org_id: UUID,
+    kind: Literal["rating", "annual-report", "credit-list", "funding-award"],
 ) -> Response:
     return await _action(page, org_id, ACTIONS[kind], "", page.request.url.path, None)
 
@@ -454,7 +486,7 @@ async def action(
     page: CurrentPage,
     posted: Posted,
     org_id: UUID,
-    kind: Literal["rating", "annual-report", "credit-list"],
+    kind: Literal["rating", "annual-report", "credit-list", "funding-award"],
 ) -> Response:
     return await _action(page, org_id, ACTIONS[kind], "", page.request.url.path, posted)
 
@@ -540,7 +572,7 @@ async def zombie_exit(page: CurrentPage, division: str = "") -> Response:
 @router.post("/county/zombie-exit")
 async def zombie_campaign(page: CurrentPage, posted: Posted) -> Response:
     page.require("county", roles=WORKERS)
-    names = _labels(CAMPAIGN)
+    names = field_labels(CAMPAIGN)
     body, form = parse(CampaignIn, posted, names)
     if body is not None:
         try:
@@ -601,7 +633,7 @@ async def sampling(page: CurrentPage) -> Response:
 @router.post("/county/sampling")
 async def draw(page: CurrentPage, posted: Posted) -> Response:
     page.require("county", roles=WORKERS)
-    names = _labels(DRAW)
+    names = field_labels(DRAW)
     body, form = parse(DrawIn, posted, names, division_code=page.me.division)
     if body is not None:
         try:

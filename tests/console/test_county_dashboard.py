@@ -173,3 +173,14 @@ def test_only_county_readers_see_the_dashboard(api: Api) -> None:
     # An auditor of the county has no dashboard.
     auditor = Actor("county-auditor", Tier.COUNTY, COUNTY, "auditor", "审计员", ("auditor",))
     assert person(api, auditor).get("/county/dashboard").status_code == 403
+
+
+def test_no_such_division_or_organisation_is_a_page_not_a_crash(api: Api) -> None:
+    leader = person(api, county_op())
+    assert leader.get("/county/dashboard?division=abc").status_code == 404
+    outside = leader.get("/county/dashboard?division=330700000000")
+    assert outside.status_code in (403, 404) and "<h1" in outside.text
+    missing = leader.get("/county/organisations/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    export = leader.get("/county/dashboard/export.csv?division=330700000000")
+    assert export.status_code in (403, 404)

@@ -8,6 +8,7 @@ the exported report always say the same thing; only the formatting is the consol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -85,9 +86,13 @@ def shown(value: Any, key: str) -> str:
     return format_value(value, unit, blank="—", grouping=True)
 
 
+# Averages of organisations per village read better as "个" on a card than as "平均数".
+CARD_UNITS = {"density.avg_per_urban_community": "个", "density.avg_per_rural_village": "个"}
+
+
 def unit_of(key: str) -> str:
     unit = lookup(key).unit
-    return "" if unit == "ratio" else display_unit(unit)
+    return CARD_UNITS.get(key) or ("" if unit == "ratio" else display_unit(unit))
 
 
 def _standards(report: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +123,7 @@ def cards(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "key": key,
                 "label": lookup(key).zh,
                 "value": shown(value, key),
-                "unit": unit_of(key),
+                "unit": unit_of(key) if value is not None else "",
                 "note": note,
                 "warn": warn,
             }
@@ -210,6 +215,15 @@ async def _trail(page: Page, code: str) -> list[tuple[str, str]]:
     return [(d["code"], d["name"]) for d in chain]
 
 
+def _code(page: Page, division: str) -> str:
+    """The division asked for, or the person's own; a malformed code is no division at all
+    (the 404 page rather than a complaint about the period)."""
+    code = division.strip() or page.me.division
+    if not re.fullmatch(r"\d{12}", code):
+        raise ApiError(404, "unknown_division", "没有这个区划。")
+    return code
+
+
 @router.get("/county/dashboard")
 async def dashboard(
     page: CurrentPage,
@@ -219,7 +233,7 @@ async def dashboard(
     view: Literal["overview", "ranking", "zombies"] = "overview",
 ) -> Response:
     page.require("county", roles=READERS)
-    code = division.strip() or page.me.division
+    code = _code(page, division)
     form = Form(values={"period": period, "as_of": as_of})
     when = {"period": period.strip(), "as_of": as_of.strip()}
     try:
@@ -283,7 +297,7 @@ async def export(
 ) -> Response:
     """The API's export, bytes, type and file name unchanged."""
     page.require("county", roles=READERS)
-    code = division.strip() or page.me.division
+    code = _code(page, division)
     answer = await page.api.raw(
         f"/api/v1/reports/{code}/export.{fmt}", period=period.strip(), as_of=as_of.strip()
     )

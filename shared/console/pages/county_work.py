@@ -300,6 +300,7 @@ async def organisation(page: CurrentPage, org_id: UUID) -> Response:
         report=report,
         trail=_org_trail(org),
         credit_lists=CREDIT_LIST_ZH,
+        villages=await _villages(page),
     )
 
 

@@ -19,6 +19,7 @@ from tests.helpers import (
     meta,
     township_op,
     usci,
+    village_op,
 )
 
 VIEWER = Actor("county-leader", Tier.COUNTY, COUNTY, "viewer", "县领导", ("viewer",))
@@ -82,6 +83,13 @@ def test_a_bad_registration_shows_the_summary_and_records_nothing(api: Api) -> N
     )
     assert refused.status_code == 400 and 'class="error-summary"' in refused.text
     assert 'value="南门社工"' in refused.text
+    assert 'id="usci-error"' in refused.text and "统一社会信用代码校验不通过" in refused.text
+    nowhere = clerk.submit(
+        "/county/organisations/new",
+        {"usci": usci(1, "2"), "name": "南门社工", "field": "charity", "village_code": ""},
+    )
+    assert nowhere.status_code == 400 and 'id="village_code-error"' in nowhere.text
+    assert "请选择所在村（社区）" in nowhere.text
     api.settle()
     assert organisations(api) == []
 
@@ -195,3 +203,75 @@ def test_sampling_draw(api: Api) -> None:
     draws = api.county.get("/api/v1/sample-draws", headers=api.auth(county_op())).json()["draws"]
     assert len(draws) == 1 and draws[0]["year"] == int(year)
     assert "暂无抽签记录" not in clerk.get("/county/sampling").text
+
+
+def test_a_filed_group_is_upgraded_through_the_form(api: Api) -> None:
+    filed = api.village.post(
+        "/api/v1/filing-applications",
+        json={
+            "village_code": VILLAGE,
+            "name": "文昌舞蹈队",
+            "field": "culture_sports",
+            "founded_on": "2025-03-01",
+        },
+        headers=api.auth(village_op()),
+    ).json()["organisation_id"]
+    api.settle()
+    decided = api.township.post(
+        f"/api/v1/organisations/{filed}/filing-decision",
+        json={"decision": "filed"},
+        headers=api.auth(township_op()),
+    )
+    assert decided.status_code == 201, decided.text
+    api.settle()
+    clerk = person(api, county_op())
+    form = clerk.get("/county/organisations/new")
+    assert f'<option value="{filed}"' in form.text and "文昌舞蹈队" in form.text
+    upgraded = clerk.submit(
+        "/county/organisations/new",
+        {
+            "usci": usci(3, "1"),
+            "name": "文昌舞蹈协会",
+            "field": "culture_sports",
+            "organisation_id": filed,
+            "category": "general",
+        },
+    )
+    assert upgraded.status_code == 303, upgraded.text
+    assert upgraded.headers["location"].startswith(f"/county/organisations/{filed}?")
+    api.settle()
+    (row,) = organisations(api)
+    assert row["org_id"] == filed and row["usci"] == usci(3, "1") and row["registered_on"]
+
+
+def test_credit_list_notice_and_objection_decision(api: Api) -> None:
+    clerk = person(api, county_op())
+    org_id = registered(api, clerk)
+    clerk.submit(
+        f"/county/organisations/{org_id}/credit-list",
+        {"credit_list": "serious", "reason": "严重违法"},
+    )
+    api.settle()
+    base = f"/county/organisations/{org_id}/credit-lists/serious"
+    assert clerk.get(f"{base}/notice").status_code == 200
+    noticed = clerk.submit(f"{base}/notice", {"document": "民社告〔2026〕1号"})
+    assert noticed.status_code == 303, noticed.text
+    no_choice = clerk.submit(f"{base}/objection-decision", {"upheld": "", "reason": "x"})
+    assert no_choice.status_code == 400 and 'id="upheld-error"' in no_choice.text
+    objected = api.county.post(
+        f"/api/v1/organisations/{org_id}/credit-lists/serious/objections",
+        json={"grounds": "事实有误"},
+        headers=api.auth(county_op()),
+    )
+    assert objected.status_code == 201, objected.text
+    api.settle()
+    decided = clerk.submit(f"{base}/objection-decision", {"upheld": "true", "reason": "异议成立"})
+    assert decided.status_code == 303, decided.text
+    api.settle()
+    report = api.county.get(
+        f"/api/v1/reports/organisations/{org_id}", headers=api.auth(county_op())
+    ).json()
+    assert report["credit_listings"][0]["left_on"]  # an upheld objection removes the listing
+    assert (
+        clerk.get(f"/county/organisations/{org_id}/credit-lists/nonsense/notice").status_code == 422
+    )

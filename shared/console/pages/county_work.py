@@ -159,9 +159,11 @@ async def command(
     posted: dict[str, str],
     inputs: list[Input],
     path: str,
+    refusals: dict[str, tuple[str, str]] | None = None,
     **fixed: Any,
 ) -> tuple[Any, Form]:
-    """Check the form, post it; the API's answer, or the form with what is wrong."""
+    """Check the form, post it; the API's answer, or the form with what is wrong. ``refusals``
+    puts a known API refusal (by its code) beside the field it is about, in plain words."""
     names = field_labels(inputs)
     body, form = parse(model, posted, names, **fixed)
     if body is None:
@@ -174,6 +176,10 @@ async def command(
     except ApiError as e:
         if e.status in (401, 403, 404):
             raise
+        if refusals and e.code in refusals:
+            name, message = refusals[e.code]
+            form.add(name, message)
+            return None, form
         return None, from_api(form, e, names)
 
 
@@ -235,17 +241,38 @@ REGISTRATION = [
     Input(
         "organisation_id",
         "由备案组织升级",
-        hint="升级登记时填写原备案组织的组织ID（在组织详情页可见）；新登记留空",
+        "select",
+        hint="备案组织升级为登记组织时选择原备案组织（沿用其所在村（社区））；新登记不选",
+        blank="新登记，不是升级",
     ),
     Input("category", "类别", "select", options=labels.CATEGORY_ZH, blank=""),
     EFFECTIVE,
 ]
 
 
+# The registration refusals a clerk can fix on the form, beside the field they concern.
+REGISTRATION_REFUSALS = {
+    "usci_invalid": ("usci", "统一社会信用代码校验不通过，请核对后重新填写"),
+    "usci_not_civil_affairs": ("usci", "不是民政部门登记的统一社会信用代码（首位应为 5）"),
+    "usci_unknown_category": ("usci", "统一社会信用代码的机构类别不正确"),
+    "usci_already_registered": ("usci", "该统一社会信用代码已登记"),
+    "unknown_division": ("village_code", "请选择所在村（社区）"),
+    "not_filed": ("organisation_id", "所选组织不是在册的备案组织"),
+    "already_registered": ("organisation_id", "所选组织已登记"),
+}
+
+
 async def _registration_inputs(page: Page) -> list[Input]:
     villages = await _villages(page)
+    answer = await page.api.get("/api/v1/organisations", limit=500)
+    filed = {
+        o["org_id"]: f"{o.get('name') or o['org_id']}（{o.get('filing_number') or '备案'}）"
+        for o in answer["organisations"]
+        if labels.status_of(o) == "filed"
+    }
+    options = {"village_code": villages, "organisation_id": filed}
     return [
-        Input(**{**i.__dict__, "options": villages}) if i.name == "village_code" else i
+        Input(**{**i.__dict__, "options": options[i.name]}) if i.name in options else i
         for i in REGISTRATION
     ]
 
@@ -269,7 +296,9 @@ async def registration_form(page: CurrentPage) -> Response:
 async def register(page: CurrentPage, posted: Posted) -> Response:
     page.require("county", roles=WORKERS)
     inputs = await _registration_inputs(page)
-    answer, form = await command(page, RegistrationForm, posted, inputs, "/api/v1/registrations")
+    answer, form = await command(
+        page, RegistrationForm, posted, inputs, "/api/v1/registrations", REGISTRATION_REFUSALS
+    )
     if answer is not None:
         return done(
             f"/county/organisations/{answer['organisation_id']}",

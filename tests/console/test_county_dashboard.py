@@ -17,6 +17,7 @@ from tests.helpers import (
     VILLAGE_2,
     Api,
     county_op,
+    today_cst,
     township_op,
     usci,
     village_op,
@@ -94,12 +95,24 @@ def test_the_cards_say_what_the_report_says(api: Api) -> None:
     assert 'id="chart-organisations"' in page.text and "<svg" in page.text
     assert "城关街道" in page.text and "青溪镇" in page.text
     # A named period is the API's period.
-    year = leader.get("/county/dashboard?period=2026-Q4")
-    q4 = api_report(api, COUNTY, period="2026-Q4")
+    today = today_cst()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    year = leader.get(f"/county/dashboard?period={quarter}")
+    q4 = api_report(api, COUNTY, period=quarter)
     assert card(year.text, "organisations.new_in_period") == str(
         q4["figures"]["organisations"]["new_in_period"]
     )
-    assert "2026年10月1日" in year.text
+    start = 1 + 3 * ((today.month - 1) // 3)
+    assert f"{today.year}年{start}月1日" in year.text and f"（{quarter}）" in year.text
+    # An as-of date before anything was registered: the API's figures on that day.
+    before = leader.get(f"/county/dashboard?as_of={today.year - 1}-06-30")
+    then = api_report(api, COUNTY, as_of=f"{today.year - 1}-06-30")
+    assert (
+        card(before.text, "organisations.active")
+        == "0"
+        == str(then["figures"]["organisations"]["active"])
+    )
+    assert f"状态指标截至 {today.year - 1}年6月30日" in before.text
 
 
 def test_a_wrong_period_is_told_on_the_picker(api: Api) -> None:
@@ -119,11 +132,12 @@ def test_drill_down_from_county_to_an_organisation(api: Api) -> None:
     assert township.status_code == 200 and "城关街道数据看板" in township.text
     assert f'href="/county/dashboard?division={VILLAGE_2}"' in township.text
     assert 'href="/county/dashboard?division=330699000000"' in township.text  # breadcrumbs
-    village = leader.get(f"/county/dashboard?division={VILLAGE_2}&period=2026")
+    year = today_cst().year
+    village = leader.get(f"/county/dashboard?division={VILLAGE_2}&period={year}")
     assert village.status_code == 200 and "南门社区数据看板" in village.text
     assert f'href="/organisations/{org}"' in village.text and "南门社工服务中心" in village.text
     # The period picked is kept one level down.
-    assert f'href="/county/dashboard?division={TOWNSHIP}&amp;period=2026"' in village.text
+    assert f'href="/county/dashboard?division={TOWNSHIP}&amp;period={year}"' in village.text
 
 
 def test_ranking_and_zombie_tabs(api: Api) -> None:

@@ -113,6 +113,10 @@ def test_rating_annual_report_and_credit_list(api: Api) -> None:
     assert bad.status_code == 200 and "评估等级" in bad.text
     wrong = clerk.submit(f"/county/organisations/{org_id}/rating", {"grade": "9", "stars": ""})
     assert wrong.status_code == 400 and "评估等级" in wrong.text and "error-summary" in wrong.text
+    nothing = clerk.submit(f"/county/organisations/{org_id}/rating", {"credit": "", "grade": ""})
+    assert (
+        nothing.status_code == 400 and "请至少填写信用评价、评估等级、星级中的一项" in nothing.text
+    )
     rated = clerk.submit(
         f"/county/organisations/{org_id}/rating",
         {"credit": "A", "grade": "4", "grade_valid_until": "", "stars": "3", "effective_on": ""},

@@ -343,6 +343,8 @@ class Action:
     path: str  # the API path, {org} and {list} filled in
     message: str
     warning: bool = False
+    # Fields of which at least one must be given (the API would record an empty rating).
+    one_of: tuple[str, ...] = ()
 
 
 ACTIONS: dict[str, Action] = {
@@ -371,6 +373,7 @@ ACTIONS: dict[str, Action] = {
         ],
         "/api/v1/organisations/{org}/ratings",
         "评价已记录。",
+        one_of=("credit", "grade", "stars"),
     ),
     "annual-report": Action(
         "年报报送",
@@ -460,9 +463,16 @@ async def _action(
     form = Form()
     if posted is not None:
         path = act.path.format(org=org_id, list=caption)
-        answer, form = await command(page, act.model, posted, act.inputs, path)
-        if answer is not None:
-            return done(back, act.message)
+        if act.one_of and not any(posted.get(n, "").strip() for n in act.one_of):
+            names = field_labels(act.inputs)
+            form = Form(values={k: v for k, v in posted.items() if k in names})
+            form.add(
+                act.one_of[0], "请至少填写" + "、".join(names[n] for n in act.one_of) + "中的一项"
+            )
+        else:
+            answer, form = await command(page, act.model, posted, act.inputs, path)
+            if answer is not None:
+                return done(back, act.message)
     name = org.get("name") or str(org_id)
     return form_page(
         page,

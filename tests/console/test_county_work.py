@@ -279,3 +279,36 @@ def test_credit_list_notice_and_objection_decision(api: Api) -> None:
     assert (
         clerk.get(f"/county/organisations/{org_id}/credit-lists/nonsense/notice").status_code == 422
     )
+
+
+def test_one_notice_then_its_withdrawal(api: Api) -> None:
+    county = apps(api.platform)[2]
+    long_ago = datetime.now(UTC) - timedelta(days=800)
+    county.register(
+        usci(8, "2"), "沉睡协会", "other", VILLAGE, None, meta(county_op(), at=long_ago)
+    )
+    api.settle()
+    clerk = person(api, county_op())
+    page = clerk.get("/county/zombie-exit")
+    assert "单独告知" in page.text
+    candidates = api.county.get(
+        "/api/v1/zombie-exit/dry-run", headers=api.auth(county_op())
+    ).json()["candidates"]
+    org = candidates[0]["org_id"]
+    noticed = clerk.submit("/county/zombie-exit/notices", {"organisation_id": org})
+    assert noticed.status_code == 303 and "退出告知" in clerk.get(noticed.headers["location"]).text
+    api.settle()
+    (proceeding,) = api.county.get(
+        "/api/v1/zombie-exit/proceedings", headers=api.auth(county_op())
+    ).json()
+    withdraw = f"/county/zombie-exit/proceedings/{proceeding['proceeding_id']}/withdrawal"
+    assert f'href="{withdraw}"' in clerk.get("/county/zombie-exit").text
+    empty = clerk.submit(withdraw, {"reason": ""})
+    assert empty.status_code == 400 and "请填写撤回理由" in empty.text
+    withdrawn = clerk.submit(withdraw, {"reason": "已恢复活动"})
+    assert withdrawn.status_code == 303, withdrawn.text
+    api.settle()
+    (after,) = api.county.get(
+        "/api/v1/zombie-exit/proceedings", headers=api.auth(county_op())
+    ).json()
+    assert after["state"] == "stopped"

@@ -24,7 +24,7 @@ from shared.api.commands import OrgField
 from shared.api.deps import CommandIn
 from shared.api.sampling import DrawIn
 from shared.api.text import LongText, Name, ShortText
-from shared.api.zombie_exit import CampaignIn
+from shared.api.zombie_exit import CampaignIn, NoticeIn
 from shared.console import labels
 from shared.console.client import ApiError
 from shared.console.forms import Form, from_api, parse
@@ -631,6 +631,63 @@ async def zombie_campaign(page: CurrentPage, posted: Posted) -> Response:
                 f"集中清理已启动：告知 {noticed} 个组织，跳过 {skipped} 个。",
             )
     return await _zombie_page(page, posted.get("division_code", ""), form, status=400)
+
+
+@router.post("/county/zombie-exit/notices")
+async def zombie_notice(page: CurrentPage, posted: Posted) -> Response:
+    """Notice to one candidate, from its row of the dry run."""
+    page.require("county", roles=WORKERS)
+    names = {"organisation_id": "组织", "outcome": "退出方式"}
+    body, form = parse(NoticeIn, posted, names)
+    if body is not None:
+        try:
+            answer = await page.api.post(
+                "/api/v1/zombie-exit/notices",
+                json=body.model_dump(mode="json", exclude_none=True),
+            )
+        except ApiError as e:
+            if e.status in (401, 403, 404):
+                raise
+            form = from_api(form, e, names)
+        else:
+            due = labels.date_zh(answer.get("due_on"))
+            return done("/county/zombie-exit", f"已送达退出告知，最早 {due} 退出。")
+    return await _zombie_page(page, "", form, status=400)
+
+
+WITHDRAW = [Input("reason", "撤回理由", "textarea", "如 已恢复活动、告知有误"), EFFECTIVE]
+
+
+@router.get("/county/zombie-exit/proceedings/{proceeding_id}/withdrawal")
+async def withdrawal_form(page: CurrentPage, proceeding_id: UUID) -> Response:
+    return await _withdrawal(page, proceeding_id, None)
+
+
+@router.post("/county/zombie-exit/proceedings/{proceeding_id}/withdrawal")
+async def withdraw(page: CurrentPage, posted: Posted, proceeding_id: UUID) -> Response:
+    return await _withdrawal(page, proceeding_id, posted)
+
+
+async def _withdrawal(page: Page, proceeding_id: UUID, posted: Posted | None) -> Response:
+    page.require("county", roles=WORKERS)
+    form = Form()
+    if posted is not None:
+        path = f"/api/v1/zombie-exit/proceedings/{proceeding_id}/withdrawal"
+        answer, form = await command(page, ReasonForm, posted, WITHDRAW, path)
+        if answer is not None:
+            return done("/county/zombie-exit", "退出告知已撤回。")
+    return form_page(
+        page,
+        form,
+        WITHDRAW,
+        status=200 if posted is None else 400,
+        title="撤回退出告知",
+        action=page.request.url.path,
+        submit="撤回告知",
+        back="/county/zombie-exit",
+        warning=True,
+        trail=[("/county/zombie-exit", "僵尸组织清理"), ("", "撤回退出告知")],
+    )
 
 
 # ------------------------------------------------------------------ sampling draws

@@ -146,6 +146,7 @@ def test_ranking_and_zombie_tabs(api: Api) -> None:
     ranking = leader.get("/county/dashboard?view=ranking")
     assert ranking.status_code == 200 and "四维排名" in ranking.text
     assert f'href="/organisations/{org}"' in ranking.text and "综合得分" in ranking.text
+    assert 'data-metric="organisations.active"' in leader.get("/county/dashboard?view=x").text
     zombies = leader.get("/county/dashboard?view=zombies")
     assert zombies.status_code == 200 and "暂无僵尸组织" in zombies.text
 

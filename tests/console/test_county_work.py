@@ -63,6 +63,8 @@ def test_registration_through_the_form_is_the_apis_organisation(api: Api) -> Non
     listing = clerk.get("/county/organisations")
     assert f'href="/county/organisations/{org_id}"' in listing.text
     assert clerk.get(f"/county/organisations?division={VILLAGE}").text.count("南门社工") == 0
+    assert "南门社工" in clerk.get("/county/organisations?offset=abc").text  # the first page
+    assert "暂无组织" in clerk.get("/county/organisations?offset=50").text
 
 
 def test_a_bad_registration_shows_the_summary_and_records_nothing(api: Api) -> None:

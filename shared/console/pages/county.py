@@ -230,9 +230,10 @@ async def dashboard(
     division: str = "",
     period: str = "",
     as_of: str = "",
-    view: Literal["overview", "ranking", "zombies"] = "overview",
+    view: str = "overview",
 ) -> Response:
     page.require("county", roles=READERS)
+    view = view if view in TABS else "overview"
     code = _code(page, division)
     form = Form(values={"period": period, "as_of": as_of})
     when = {"period": period.strip(), "as_of": as_of.strip()}

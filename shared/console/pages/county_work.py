@@ -197,6 +197,11 @@ async def _organisation(page: Page, org_id: str) -> dict[str, Any]:
     return dict(await page.api.get(f"/api/v1/organisations/{org_id}"))
 
 
+def _offset(text: str) -> int:
+    """A page's position in a list; anything else (an edited link) is the first page."""
+    return max(int(text), 0) if text.strip().isdigit() else 0
+
+
 def _org_trail(org: dict[str, Any], here: str = "") -> list[tuple[str, str]]:
     trail = [
         ("/county/organisations", "组织登记"),
@@ -209,14 +214,14 @@ def _org_trail(org: dict[str, Any], here: str = "") -> list[tuple[str, str]]:
 
 
 @router.get("/county/organisations")
-async def organisations(page: CurrentPage, division: str = "", offset: int = 0) -> Response:
+async def organisations(page: CurrentPage, division: str = "", offset: str = "0") -> Response:
     page.require("county", roles=WORKERS)
-    offset = max(offset, 0)
+    start = _offset(offset)
     answer = await page.api.get(
         "/api/v1/organisations",
         division=division.strip() or None,
         limit=LIMIT + 1,
-        offset=offset,
+        offset=start,
     )
     rows = answer["organisations"]
     return page.render(
@@ -224,7 +229,7 @@ async def organisations(page: CurrentPage, division: str = "", offset: int = 0) 
         title="组织登记",
         organisations=rows[:LIMIT],
         more=len(rows) > LIMIT,
-        offset=offset,
+        offset=start,
         limit=LIMIT,
         division=division.strip(),
         villages=await _villages(page),
@@ -535,18 +540,18 @@ async def action(
 
 
 @router.get("/county/credit")
-async def credit(page: CurrentPage, offset: int = 0) -> Response:
+async def credit(page: CurrentPage, offset: str = "0") -> Response:
     """Where credit-list work starts: the organisations, each with its list actions."""
     page.require("county", roles=WORKERS)
-    offset = max(offset, 0)
-    answer = await page.api.get("/api/v1/organisations", limit=LIMIT + 1, offset=offset)
+    start = _offset(offset)
+    answer = await page.api.get("/api/v1/organisations", limit=LIMIT + 1, offset=start)
     rows = [r for r in answer["organisations"] if labels.status_of(r) == "registered"]
     return page.render(
         "county/credit.html",
         title="信用名单",
         organisations=rows[:LIMIT],
         more=len(answer["organisations"]) > LIMIT,
-        offset=offset,
+        offset=start,
         limit=LIMIT,
         credit_lists=CREDIT_LIST_ZH,
     )

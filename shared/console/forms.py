@@ -42,10 +42,14 @@ def _message(kind: str, label: str, ctx: Mapping[str, Any], fallback: str) -> st
         return f"{label}须为整数"
     if kind in ("decimal_parsing", "decimal_type", "float_parsing"):
         return f"{label}须为数字"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"{label}不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"{label}不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind == "greater_than_equal":
+        return f"{label}不能小于 {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"{label}须大于 {ctx.get('gt')}"
+    if kind == "less_than_equal":
+        return f"{label}不能大于 {ctx.get('le')}"
+    if kind == "less_than":
+        return f"{label}须小于 {ctx.get('lt')}"
     if kind in ("decimal_max_places",):
         return f"{label}最多 {ctx.get('decimal_places')} 位小数"
     if kind in ("decimal_max_digits", "decimal_whole_digits"):
@@ -103,7 +107,9 @@ def from_api(
         form.add(name, _message(kind, labels[name], d, str(d.get("problem", ""))))
     if not named:
         field = (fields or {}).get(error.code, "")
-        prefix = f"{labels[field]}：" if field in labels else ""
+        label = labels.get(field, "")
+        # Named once: "活动日期：日期不能晚于今天", but not "统一社会信用代码：统一社会信用代码…".
+        prefix = f"{label}：" if label and label not in error.message_zh else ""
         form.add(field, prefix + error.message_zh)
     return form
 

@@ -259,3 +259,13 @@ PAYLOAD_ZH = {
     "amount_yuan": "金额（元）",
     "title": "标题",
 }
+
+# County funding (pages/county_funding.py).
+PROGRAMME_ZH = {
+    "micro_venture": "微公益创投",
+    "purchase_of_services": "政府购买服务",
+    "special_fund": "专项资金",
+}
+APPLICATION_STATE_ZH = {"submitted": "待评审", "approved": "已批准", "rejected": "已驳回"}
+FILTERS["programme_zh"] = _lookup(PROGRAMME_ZH)
+FILTERS["application_state_zh"] = _lookup(APPLICATION_STATE_ZH)

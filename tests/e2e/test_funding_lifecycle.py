@@ -322,3 +322,18 @@ def test_deadline_and_retries(api: Api, clock: MovableClock) -> None:
     again = api.county.post(apply, json=application(org), headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json()["replayed"] is True and again.json()["id"] == first.json()["id"]
+
+
+def test_the_calls_list_their_applications(api: Api) -> None:
+    org = register(api, 31, "文昌志愿队")
+    call = open_call(api)
+    applied = post(api, f"/api/v1/funding-calls/{call}/applications", application(org), 201)
+    (listed,) = get(api, "/api/v1/funding-calls")["calls"]
+    assert listed["call_id"] == call and listed["budget_yuan"] == 100000.0
+    assert listed["programme"] == "micro_venture" and listed["closed_on"] is None
+    (one,) = listed["applications"]
+    assert one["application_id"] == applied["id"] and one["name"] == "文昌志愿队"
+    assert one["state"] == "submitted" and one["requested_yuan"] == 50000.0
+    assert one["award_id"] is None
+    refused = api.county.get("/api/v1/funding-calls", headers=api.auth(township_op()))
+    assert refused.status_code in (401, 403)

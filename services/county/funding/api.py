@@ -162,6 +162,58 @@ def award(award_id: UUID, operator: Operator, runtime: Runtime, app: App) -> dic
     return view
 
 
+class FundingApplicationRow(BaseModel):
+    """一项申报 / One application to a call, as the read model holds it."""
+
+    application_id: str
+    org_id: str
+    name: str | None = Field(description="申报组织名称 / applicant's name")
+    village_code: str
+    project: str
+    requested_yuan: float
+    host_org_id: str | None
+    applied_on: date
+    state: Literal["submitted", "approved", "rejected"]
+    decided_on: date | None
+    award_id: str | None = Field(description="批准后的资助项目 / the award an approval made")
+    amount_yuan: float | None = Field(description="核定金额 / amount awarded")
+    reason: str | None = Field(description="驳回理由 / why rejected")
+
+
+class FundingCallRow(BaseModel):
+    """一次项目征集及其申报 / A call with its applications."""
+
+    call_id: str
+    programme: str
+    round: str
+    title: str
+    budget_yuan: float
+    deadline: date
+    opened_on: date
+    closed_on: date | None
+    applications: list[FundingApplicationRow]
+
+
+class FundingCallsOut(BaseModel):
+    calls: list[FundingCallRow]
+
+
+@router.get("/funding-calls", response_model=FundingCallsOut)
+def list_calls(operator: Operator, app: App) -> dict[str, Any]:
+    """项目征集列表 / Every call, newest round first, with its applications and their state
+    (submitted, approved with the award, rejected with the reason); county-wide operators."""
+    check_reads(operator, app.jurisdiction.county.code)
+    with app.lookup.db.transaction() as tx:
+        rows = funding_lifecycle.calls(tx)
+    for row in rows:
+        row["budget_yuan"] = _yuan(int(row.pop("budget_fen")))
+        for a in row["applications"]:
+            a["requested_yuan"] = _yuan(int(a.pop("requested_fen")))
+            amount = a.pop("amount_fen")
+            a["amount_yuan"] = _yuan(int(amount)) if amount is not None else None
+    return {"calls": rows}
+
+
 @router.get("/funding/programmes/{programme}/rounds/{round}")
 def programme_totals(
     programme: FundingProgramme, round: str, operator: Operator, app: App

@@ -255,3 +255,21 @@ def programme_totals(tx: Tx, programme: str, round: str) -> dict[str, Any]:
         "disbursed_fen": int(paid["fen"]) if paid else 0,
         "grades": [(r["stage"], r["grade"], int(r["n"])) for r in grades],
     }
+
+
+def calls(tx: Tx) -> list[dict[str, Any]]:
+    """Every call, newest round first, each with its applications (and the applicant's name)
+    in the order they came: the funding worklist of the county console."""
+    rows = tx.all(
+        "SELECT call_id, programme, round, title, budget_fen, deadline, opened_on, closed_on"
+        " FROM funding_call ORDER BY round DESC, programme, call_id"
+    )
+    for row in rows:
+        row["applications"] = tx.all(
+            "SELECT a.application_id, a.org_id, o.name, a.village_code, a.project,"
+            " a.requested_fen, a.host_org_id, a.applied_on, a.state, a.decided_on, a.award_id,"
+            " a.amount_fen, a.reason FROM funding_application a LEFT JOIN org o"
+            " ON o.org_id = a.org_id WHERE a.call_id = %s ORDER BY a.applied_on, a.application_id",
+            (row["call_id"],),
+        )
+    return rows

@@ -7,6 +7,8 @@ from shared.console.pages import (
     audit,
     auth,
     county,
+    county_funding,
+    county_work,
     home,
     organisation,
     township,
@@ -20,6 +22,8 @@ PAGES = [
     organisation.router,
     township.router,
     county.router,
+    county_work.router,
+    county_funding.router,
     audit.router,
     admin.router,
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -60,6 +61,16 @@ def install(app: FastAPI) -> None:
         return problem(request, e.status, e.message_zh, e.code)
 
     api_http_error = app.exception_handlers[HTTPException]
+    api_invalid = app.exception_handlers[RequestValidationError]
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError) -> Response:
+        # A console URL with a malformed id or an unknown choice names no page; forms are
+        # posted to the API, so nothing else of the console's is validated here.
+        if is_console(request.url.path):
+            return problem(request, 404, "没有这个页面。请从首页进入。", "not_found")
+        answer = api_invalid(request, e)
+        return await answer if isinstance(answer, Awaitable) else answer
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException) -> Response:

@@ -114,3 +114,12 @@ def test_next_never_leaves_the_service(api: Api) -> None:
             {"username": "v-330699001001", "password": TEST_PASSWORD, "next": target},
         )
         assert answer.headers["location"] == "/", target
+
+
+def test_a_malformed_id_in_a_page_address_is_a_page_not_json(api: Api) -> None:
+    clerk = person(api, village_op())
+    page = clerk.get("/county/zombie-exit/proceedings/not-a-uuid/withdrawal")
+    assert page.status_code == 404 and "没有这个页面" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    api_answer = clerk.client.get("/api/v1/returns/not-a-uuid", headers=api.auth(village_op()))
+    assert api_answer.status_code in (403, 422) and "error" in api_answer.json()

@@ -96,6 +96,7 @@ def _an_organisation(p: Any, village: str) -> str:
     return str(row["org_id"])
 
 
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
@@ -159,12 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         print("| page | p50 | p95 | baseline API call | its p50 | its p95 | p95 ratio |")
         print("|---|---|---|---|---|---|---|")
         worst = 0.0
+
+        def shown(path: str) -> str:
+            return UUID_RE.sub("{id}", path.split("?")[0])
+
         for case, _, _ in plan:
             pm, bm = pages[case.name], bases[case.name]
             worst = max(worst, p95(pm))
             print(
-                f"| {case.name} `{case.path.split('?')[0]}` | {statistics.median(pm):.1f} "
-                f"| {p95(pm):.1f} | `{case.baseline.split('?')[0]}` "
+                f"| {case.name} `{shown(case.path)}` | {statistics.median(pm):.1f} "
+                f"| {p95(pm):.1f} | `{shown(case.baseline)}` "
                 f"| {statistics.median(bm):.1f} | {p95(bm):.1f} | {p95(pm) / p95(bm):.2f}× |"
             )
         verdict = "meets" if worst < TARGET_MS else "MISSES"

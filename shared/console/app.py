@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.console.client import ApiError
 from shared.console.pages import PAGES
@@ -22,7 +23,14 @@ from shared.console.web import (
     to_login,
 )
 
-TITLES = {403: "无权访问", 404: "页面不存在", 409: "操作未能完成", 429: "操作过于频繁"}
+TITLES = {
+    403: "无权访问",
+    404: "页面不存在",
+    409: "操作未能完成",
+    413: "提交内容过长",
+    429: "操作过于频繁",
+}
+TOO_LARGE = "提交的内容过长，超过了服务允许的大小。请返回上一页删减后重新提交。"
 
 
 def is_console(path: str) -> bool:
@@ -35,7 +43,36 @@ def is_console(path: str) -> bool:
     )
 
 
+class PagesForRefusals:
+    """A form posted to a console page with a body over ``SANJI_MAX_BODY_BYTES`` is refused by
+    the API's body limit before any page runs (shared/api/limits.py), in the API's JSON
+    envelope; a person at a browser gets the console's 413 page instead. Pure ASGI, outermost:
+    the body limit still refuses before anything reads the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_console(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        refused = False
+
+        async def guarded(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                refused = True
+            if not refused:
+                await send(message)
+
+        await self.app(scope, receive, guarded)
+        if refused:
+            request = Request(scope)
+            await problem(request, 413, TOO_LARGE, "body_too_large")(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(PagesForRefusals)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in PAGES:
         app.include_router(router, include_in_schema=False)

@@ -71,7 +71,12 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     browser = request.cookies.get(BROWSER)
-    if not browser or not submitted or not hmac.compare_digest(csrf_token(request), submitted):
+    if not browser or not submitted:
+        raise CsrfRefused()
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
+    # so a 500) and a forged token may hold anything.
+    expected = csrf_token(request).encode()
+    if not hmac.compare_digest(expected, submitted.encode("utf-8", "surrogateescape")):
         raise CsrfRefused()
 
 

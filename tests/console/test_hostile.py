@@ -67,6 +67,7 @@ MALFORMED = ("not-a-uuid", "%3Cscript%3Ealert(1)", "..%3F")
 NAMES = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
 DIVISION = {Tier.VILLAGE: VILLAGE, Tier.TOWNSHIP: TOWNSHIP, Tier.COUNTY: COUNTY}
 FORBIDDEN = "表单已失效"
+BAD_TOKENS = ("0" * 64, "", "长" * 64, "\x00", SCRIPT)
 
 
 def everyone(tier: Tier) -> Actor:
@@ -192,8 +193,8 @@ def test_every_console_form_refuses_hostile_input(api: Api, tier: Tier) -> None:
     for route in posts:
         for path, all_real in addresses(route, real):
             names = (fields_of(who, path) if all_real else set()) | set(COMMON)
-            # (a) no CSRF token, and a token of another browser: a 403 page.
-            for token in ({}, {"csrf_token": "0" * 64}):
+            # (a) no CSRF token, a token of another browser, a token of garbage: a 403 page.
+            for token in ({}, *({"csrf_token": t} for t in BAD_TOKENS)):
                 refused = who.client.post(
                     path, data={**dict.fromkeys(names, "x"), **token}, follow_redirects=False
                 )

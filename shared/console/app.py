@@ -43,11 +43,40 @@ def is_console(path: str) -> bool:
     )
 
 
-class PagesForRefusals:
-    """A form posted to a console page with a body over ``SANJI_MAX_BODY_BYTES`` is refused by
-    the API's body limit before any page runs (shared/api/limits.py), in the API's JSON
-    envelope; a person at a browser gets the console's 413 page instead. Pure ASGI, outermost:
-    the body limit still refuses before anything reads the body."""
+# Every console answer: not framed by another site (clickjacking; SameSite=Strict covers only
+# current browsers), no inline or foreign script, forms only to this service, no type sniffing.
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "content-security-policy": (
+        "frame-ancestors 'none'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+# Pages hold people's records: not kept by the browser, so the Back button on a shared office
+# computer after signing out shows nothing. Assets may be cached.
+NO_STORE = ("cache-control", "no-store")
+
+
+def _with_headers(message: Message, path: str) -> Message:
+    headers = list(message.get("headers", []))
+    present = {bytes(k).lower() for k, _ in headers}
+    wanted = list(SECURITY_HEADERS.items())
+    if not path.startswith("/static/"):
+        wanted.append(NO_STORE)
+    headers += [(k.encode(), v.encode()) for k, v in wanted if k.encode() not in present]
+    return {**message, "headers": headers}
+
+
+class ConsoleAnswers:
+    """What every console answer gets, whatever made it (pure ASGI, outermost):
+
+    - the security headers above;
+    - a form posted with a body over ``SANJI_MAX_BODY_BYTES`` is refused by the API's body
+      limit before any page runs (shared/api/limits.py), in the API's JSON envelope; a person
+      at a browser gets the console's 413 page instead. The body limit still refuses before
+      anything reads the body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,23 +85,31 @@ class PagesForRefusals:
         if scope["type"] != "http" or not is_console(scope["path"]):
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
         refused = False
 
         async def guarded(message: Message) -> None:
             nonlocal refused
-            if message["type"] == "http.response.start" and message["status"] == 413:
-                refused = True
+            if message["type"] == "http.response.start":
+                if message["status"] == 413:
+                    refused = True
+                message = _with_headers(message, path)
             if not refused:
                 await send(message)
+
+        async def headed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = _with_headers(message, path)
+            await send(message)
 
         await self.app(scope, receive, guarded)
         if refused:
             request = Request(scope)
-            await problem(request, 413, TOO_LARGE, "body_too_large")(scope, receive, send)
+            await problem(request, 413, TOO_LARGE, "body_too_large")(scope, receive, headed)
 
 
 def install(app: FastAPI) -> None:
-    app.add_middleware(PagesForRefusals)
+    app.add_middleware(ConsoleAnswers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in PAGES:
         app.include_router(router, include_in_schema=False)

@@ -239,3 +239,20 @@ def test_a_form_over_the_body_limit_answers_a_page_and_the_api_its_envelope(api:
         "/api/v1/filing-applications", json={"name": big}, headers=api.auth(village_op())
     )
     assert envelope.status_code == 413 and envelope.json()["error"]["code"] == "body_too_large"
+
+
+def test_console_answers_are_not_framed_sniffed_or_kept(api: Api) -> None:
+    who = person(api, village_op())
+    for path in ("/login", "/village/groups", "/no-such-page"):
+        answer = who.client.get(path)
+        headers = answer.headers
+        assert headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "script-src 'self'" in headers["content-security-policy"], path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["cache-control"] == "no-store", path
+    asset = who.client.get("/static/sanji.css")
+    assert asset.status_code == 200 and "no-store" not in asset.headers.get("cache-control", "")
+    assert asset.headers["x-content-type-options"] == "nosniff"
+    assert "x-frame-options" not in api.village.get("/health").headers  # the API's own
+

@@ -185,7 +185,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "tier_zh": labels.TIER_ZH[str(runtime.tier)],
             "csrf_field": CSRF_FIELD,
             "csrf": csrf_token(request),
-            "flash": request.query_params.get("done", ""),
+            "flash": flash(request),
             "today": datetime.now(CHINA).date(),
             **context,
         },
@@ -256,7 +256,27 @@ async def _posted(request: Request) -> dict[str, str]:
 Posted = Annotated[dict[str, str], Depends(_posted)]
 
 
-def done(path: str, message: str) -> RedirectResponse:
+def _flash_signature(request: Request, message: str) -> str:
+    text = b"sanji-console-flash\0" + _browser(request).encode() + b"\0" + message.encode()
+    return hmac.new(_key(request), text, hashlib.sha256).hexdigest()
+
+
+def flash(request: Request) -> str:
+    """The message a form left for the page it redirected to: shown only if this service made
+    it for this browser, so a link from elsewhere cannot put its own words ("your account is
+    at risk, call …") in the service's green success notice."""
+    message = request.query_params.get("done", "")
+    signature = request.query_params.get("sig", "")
+    if not message or not request.cookies.get(BROWSER):
+        return ""
+    expected = _flash_signature(request, message).encode()
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):
+        return ""
+    return message
+
+
+def done(request: Request, path: str, message: str) -> RedirectResponse:
     """After a successful form: back to a page that says what happened (POST/redirect/GET)."""
     sep = "&" if "?" in path else "?"
-    return RedirectResponse(f"{path}{sep}done={quote(message)}", status_code=303)
+    signature = _flash_signature(request, message)
+    return RedirectResponse(f"{path}{sep}done={quote(message)}&sig={signature}", status_code=303)

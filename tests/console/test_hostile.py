@@ -256,3 +256,23 @@ def test_console_answers_are_not_framed_sniffed_or_kept(api: Api) -> None:
     assert asset.headers["x-content-type-options"] == "nosniff"
     assert "x-frame-options" not in api.village.get("/health").headers  # the API's own
 
+
+def test_only_the_service_writes_the_success_notice(api: Api) -> None:
+    """A link from elsewhere cannot put its words in the service's success notice; the notice a
+    form leaves is shown, to the browser that sent the form."""
+    clerk = person(api, village_op())
+    lure = "您的账号存在风险，请立即拨打 400-000-0000 核验"
+    forged = clerk.get(f"/village/groups?done={lure}")
+    assert forged.status_code == 200 and lure not in forged.text
+    assert 'class="notice notice-success"' not in forged.text
+    guessed = clerk.get(f"/?done={lure}&sig={'0' * 64}")
+    assert lure not in guessed.text
+    clerk.get("/village/groups/new")
+    sent = clerk.submit(
+        "/village/groups/new",
+        {"name": "文昌合唱团", "field": "culture_sports", "founded_on": "2025-06-01"},
+    )
+    assert sent.status_code == 303 and "&sig=" in sent.headers["location"]
+    assert "已提交“文昌合唱团”的备案申请" in clerk.get(sent.headers["location"]).text
+    other = person(api, village_op(id="v-other"))  # another browser, same village
+    assert "已提交“文昌合唱团”" not in other.get(sent.headers["location"]).text

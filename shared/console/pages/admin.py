@@ -207,7 +207,7 @@ async def change(page: CurrentPage, account_id: str, posted: Posted) -> Response
     )
     if changed is None:
         return await _detail(page, account_id, change=_with_roles(form, roles), status=400)
-    return done(f"/accounts/{account_id}", "姓名和角色已保存，此人须重新登录。")
+    return done(page.request, f"/accounts/{account_id}", "姓名和角色已保存，此人须重新登录。")
 
 
 @router.post("/accounts/{account_id}/disable")
@@ -228,7 +228,7 @@ async def _set_status(page: CurrentPage, account_id: str, action: str, posted: P
     if answer is None:
         return await _detail(page, account_id, status_form=form, status=400)
     message = "账号已停用，此人已不能登录。" if action == "disable" else "账号已重新启用。"
-    return done(f"/accounts/{account_id}", message)
+    return done(page.request, f"/accounts/{account_id}", message)
 
 
 @router.post("/accounts/{account_id}/reset-password")

@@ -122,7 +122,7 @@ async def _form(
     if posted is not None:
         answer, form = await command(page, posted, inputs, api_path)
         if answer is not None:
-            return done(back, message)
+            return done(page.request, back, message)
     return form_page(
         page,
         form,

@@ -132,7 +132,7 @@ async def decide_filing(organisation_id: str, page: CurrentPage, posted: Posted)
             if form.values.get("decision") == "filed"
             else "已决定不予备案"
         )
-        return done("/township/worklist", f"{org['name']}：{told}。")
+        return done(page.request, "/township/worklist", f"{org['name']}：{told}。")
     return _filing_page(page, org, await _villages(page), form, status=400)
 
 
@@ -217,7 +217,7 @@ async def decide_return(return_id: str, page: CurrentPage, posted: Posted) -> Re
                 raise
             from_api(form, e, RETURN_LABELS)
         else:
-            return done("/township/returns", told)
+            return done(page.request, "/township/returns", told)
     return await _return_page(page, return_id, form, status=400)
 
 
@@ -258,7 +258,7 @@ async def record_inspection(organisation_id: str, page: CurrentPage, posted: Pos
         fixed={"inspectors": inspectors},
     )
     if answer is not None:
-        return done("/township/worklist", f"已记录对{org['name']}的检查。")
+        return done(page.request, "/township/worklist", f"已记录对{org['name']}的检查。")
     return page.render(
         "township/inspection.html",
         status=400,
@@ -272,7 +272,7 @@ async def record_inspection(organisation_id: str, page: CurrentPage, posted: Pos
 async def rectification_completed(inspection_id: str, page: CurrentPage, _: Posted) -> Response:
     page.require("township", roles=WORK)
     await page.api.post(f"/api/v1/inspections/{inspection_id}/rectification-completed", json={})
-    return done("/township/worklist", "已确认整改完成。")
+    return done(page.request, "/township/worklist", "已确认整改完成。")
 
 
 CHARTER_LABELS = {"party_clause": "党建入章", "integrity_clause": "清廉入章"}
@@ -308,7 +308,7 @@ async def approve_charter(organisation_id: str, page: CurrentPage, posted: Poste
                 raise
             from_api(form, e, CHARTER_LABELS)
         else:
-            return done("/township/organisations", f"已核准{org['name']}的章程。")
+            return done(page.request, "/township/organisations", f"已核准{org['name']}的章程。")
     return _charter_page(page, org, form, status=400)
 
 

@@ -135,7 +135,9 @@ async def file_group(page: CurrentPage, posted: Posted) -> Response:
     )
     if answer is not None:
         name = form.values.get("name", "").strip()
-        return done("/village/groups", f"已提交“{name}”的备案申请，待乡镇（街道）审核。")
+        return done(
+            page.request, "/village/groups", f"已提交“{name}”的备案申请，待乡镇（街道）审核。"
+        )
     return page.render("village/group_new.html", status=400, title="备案申请", form=form, **context)
 
 
@@ -182,7 +184,7 @@ async def report_activity(page: CurrentPage, organisation_id: str, posted: Poste
     )
     if answer is not None:
         when = labels.date_zh(form.values.get("occurred_on"))
-        return done("/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
+        return done(page.request, "/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
     return _activity_page(page, org, form, status=400)
 
 
@@ -236,7 +238,7 @@ async def submit_return(page: CurrentPage, posted: Posted) -> Response:
     if answer is not None:
         kind = labels.RETURN_KIND_ZH.get(form.values.get("kind", ""), "")
         period = form.values.get("period", "").strip()
-        return done("/village/returns", f"已报送{period}{kind}，待乡镇（街道）审核。")
+        return done(page.request, "/village/returns", f"已报送{period}{kind}，待乡镇（街道）审核。")
     if posted.get("resubmit"):
         form.values["resubmit"] = "1"
     return _return_page(page, form, status=400)

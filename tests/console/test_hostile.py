@@ -276,3 +276,21 @@ def test_only_the_service_writes_the_success_notice(api: Api) -> None:
     assert "已提交“文昌合唱团”的备案申请" in clerk.get(sent.headers["location"]).text
     other = person(api, village_op(id="v-other"))  # another browser, same village
     assert "已提交“文昌合唱团”" not in other.get(sent.headers["location"]).text
+
+
+def test_an_id_in_a_page_address_names_a_record_never_another_api_path(api: Api) -> None:
+    """An id that is not one (``…%3F``, ``..``) answers the 404 page: it must not turn the
+    page's API call into a call to another API path (the timeline export served the
+    organisation's JSON for ``/audit/organisations/<id>%3F/timeline/export.csv``)."""
+    org = setup(api)["organisation_id"]
+    auditor = person(api, Actor("aud-v", Tier.VILLAGE, VILLAGE, "auditor", "审计", ("auditor",)))
+    assert auditor.get(f"/audit/organisations/{org}/timeline").status_code == 200
+    for path in (
+        f"/audit/organisations/{org}%3F/timeline/export.csv",
+        f"/audit/organisations/{org}%3F/timeline",
+        f"/organisations/{org}%3F",
+        "/organisations/%2E%2E",
+    ):
+        answer = auditor.client.get(path, follow_redirects=False)
+        assert answer.status_code == 404, (path, answer.status_code, answer.text[:200])
+        assert answer.headers["content-type"].startswith("text/html"), path

@@ -111,7 +111,7 @@ def summarise(data: Any, limit: int = 6) -> str:
 
 
 @router.get("/audit/organisations/{organisation_id}/timeline")
-async def timeline(page: CurrentPage, organisation_id: str) -> Response:
+async def timeline(page: CurrentPage, organisation_id: UUID) -> Response:
     page.require(roles=AUDITOR)
     body = await page.api.get(f"/api/v1/organisations/{organisation_id}/timeline")
     events = [
@@ -135,7 +135,7 @@ def _pretty(data: Any) -> str:
 
 
 @router.get("/audit/organisations/{organisation_id}/timeline/export.{fmt}")
-async def timeline_export(page: CurrentPage, organisation_id: str, fmt: str) -> Response:
+async def timeline_export(page: CurrentPage, organisation_id: UUID, fmt: str) -> Response:
     page.require(roles=AUDITOR)
     if fmt not in ("csv", "xlsx"):
         raise ApiError(404, "not_found", "没有这种导出格式。")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -144,7 +145,7 @@ async def file_group(page: CurrentPage, posted: Posted) -> Response:
 # ------------------------------------------------------------------ activities
 
 
-async def _organisation(page: Page, organisation_id: str) -> dict[str, Any]:
+async def _organisation(page: Page, organisation_id: UUID) -> dict[str, Any]:
     """The group, as the API shows it to this person (403 for another village's)."""
     org: dict[str, Any] = await page.api.get(f"/api/v1/organisations/{organisation_id}")
     org["status"] = labels.status_of(org)
@@ -163,7 +164,7 @@ def _activity_page(page: Page, org: dict[str, Any], form: Form, status: int = 20
 
 
 @router.get("/village/groups/{organisation_id}/activities/new")
-async def new_activity(page: CurrentPage, organisation_id: str) -> Response:
+async def new_activity(page: CurrentPage, organisation_id: UUID) -> Response:
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
     form = Form(values={"field": org.get("field") or ""})
@@ -171,7 +172,7 @@ async def new_activity(page: CurrentPage, organisation_id: str) -> Response:
 
 
 @router.post("/village/groups/{organisation_id}/activities/new")
-async def report_activity(page: CurrentPage, organisation_id: str, posted: Posted) -> Response:
+async def report_activity(page: CurrentPage, organisation_id: UUID, posted: Posted) -> Response:
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
     answer, form = await send(

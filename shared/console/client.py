@@ -6,11 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import Request
 
 BASE = "http://console.internal"
+
+
+def segment(text: object) -> str:
+    """Text from a page address as one segment of an API path: '/', '?', '#' and dots stay
+    part of it instead of naming another API path."""
+    return quote(str(text), safe="").replace(".", "%2E")
 
 
 @dataclass
@@ -78,7 +85,8 @@ class Api:
 
     @staticmethod
     def _answer(response: httpx.Response) -> Any:
-        if response.status_code >= 400:
+        # The API redirecting (a path with a trailing slash, say) is no answer a page can use.
+        if response.status_code >= 300:
             raise ApiError.of(response)
         if response.status_code == 204 or not response.content:
             return None

@@ -294,3 +294,24 @@ def test_an_id_in_a_page_address_names_a_record_never_another_api_path(api: Api)
         answer = auditor.client.get(path, follow_redirects=False)
         assert answer.status_code == 404, (path, answer.status_code, answer.text[:200])
         assert answer.headers["content-type"].startswith("text/html"), path
+
+
+def test_text_from_an_address_stays_one_segment_of_the_api_path(api: Api) -> None:
+    """A report id or a funding round is text: put into an API path, '?', '/' and '.' stay
+    part of it (the issued-report page answered 500 for /audit/reports/issued/%3F)."""
+    auditor = person(api, Actor("aud-c", Tier.COUNTY, COUNTY, "auditor", "审计", ("auditor",)))
+    clerk = person(api, county_op())
+    totals = "/county/funding/totals?programme=micro_venture&round="
+    for who, path in (
+        (auditor, "/audit/reports/issued/%3F"),
+        (auditor, "/audit/reports/issued/.%3F"),
+        (auditor, "/audit/reports/issued/%2E"),
+        (clerk, totals + "%3F"),
+        (clerk, totals + ".."),
+        (clerk, totals + "2026/../../../../organisations"),
+    ):
+        answer = who.client.get(path, follow_redirects=False)
+        # A round of that name has no money (200); an issued report of that id is none (404).
+        assert answer.status_code < 500, (path, answer.status_code)
+        assert answer.status_code == 404 or path.startswith(totals), (path, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html"), path

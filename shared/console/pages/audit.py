@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from shared.console import labels
-from shared.console.client import ApiError
+from shared.console.client import ApiError, segment
 from shared.console.forms import Form
 from shared.console.web import CurrentPage
 from shared.kernel.domain import CHINA
@@ -244,8 +244,8 @@ async def reports(
 @router.get("/audit/reports/issued/{report_id}")
 async def issued_report(page: CurrentPage, report_id: str) -> Response:
     page.require(roles=AUDITOR)
-    row = await page.api.get(f"/api/v1/issued-reports/{report_id}")
-    check = await page.api.get(f"/api/v1/issued-reports/{report_id}/reproduction")
+    row = await page.api.get(f"/api/v1/issued-reports/{segment(report_id)}")
+    check = await page.api.get(f"/api/v1/issued-reports/{segment(report_id)}/reproduction")
     figures = headline(check["report"]["figures"], *await _catalogue(page))
     return page.render(
         "audit/issued.html",

@@ -30,6 +30,7 @@ TITLES = {
     413: "提交内容过长",
     429: "操作过于频繁",
 }
+UNREADABLE = "无法读取提交的表单。请返回上一页刷新后重新提交。"
 TOO_LARGE = "提交的内容过长，超过了服务允许的大小。请返回上一页删减后重新提交。"
 
 
@@ -152,6 +153,10 @@ def install(app: FastAPI) -> None:
         # JSON envelope.
         if is_console(request.url.path) and e.status_code in (404, 405):
             return problem(request, 404, "没有这个页面。请从首页进入。", "not_found")
+        if is_console(request.url.path) and e.status_code < 500:
+            # A form body the server could not read (a multipart body without its boundary,
+            # say): a page, not the API's envelope.
+            return problem(request, 400, UNREADABLE, "unreadable_form")
         answer = api_http_error(request, e)
         return await answer if isinstance(answer, Awaitable) else answer
 

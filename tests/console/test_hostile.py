@@ -315,3 +315,19 @@ def test_text_from_an_address_stays_one_segment_of_the_api_path(api: Api) -> Non
         assert answer.status_code < 500, (path, answer.status_code)
         assert answer.status_code == 404 or path.startswith(totals), (path, answer.status_code)
         assert answer.headers["content-type"].startswith("text/html"), path
+
+
+def test_a_form_body_that_cannot_be_read_answers_a_page(api: Api) -> None:
+    who = person(api, village_op())
+    who.get("/village/groups/new")
+    before = api.heads()
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=xx"):
+        answer = who.client.post(
+            "/village/groups/new",
+            content=b"--xx\r\nbroken",
+            headers={"content-type": content_type},
+            follow_redirects=False,
+        )
+        assert answer.status_code in (400, 403), (content_type, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html"), content_type
+    assert api.heads() == before

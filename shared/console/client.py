@@ -14,12 +14,6 @@ from fastapi import Request
 BASE = "http://console.internal"
 
 
-def segment(text: object) -> str:
-    """Text from a page address as one segment of an API path: '/', '?', '#' and dots stay
-    part of it instead of naming another API path."""
-    return quote(str(text), safe="").replace(".", "%2E")
-
-
 @dataclass
 class ApiError(Exception):
     """An answer outside 2xx, in the API's error envelope."""
@@ -91,3 +85,13 @@ class Api:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+
+def segment(text: object) -> str:
+    """Text from a page address as one segment of an API path: '?', '#' and dots stay part of
+    it instead of naming another API path. A '/' cannot: the server decodes %2F before it
+    routes, so text holding one names no record (404)."""
+    value = str(text)
+    if not value or "/" in value or "\\" in value:
+        raise ApiError(404, "not_found", "没有这个页面。请从首页进入。")
+    return quote(value, safe="").replace(".", "%2E")

@@ -215,7 +215,9 @@ async def reports(
         if not form.errors:
             try:
                 report = await page.api.get(
-                    f"/api/v1/reports/{division}", period=period.strip(), known_at=moment
+                    f"/api/v1/reports/{segment(division)}",
+                    period=period.strip(),
+                    known_at=moment,
                 )
             except ApiError as e:
                 if e.status not in (400, 422):

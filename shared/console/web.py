@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -114,8 +114,20 @@ def clear_session(response: Response) -> None:
     response.delete_cookie(SESSION, path="/")
 
 
+def _return_to(request: Request) -> str:
+    """Where to come back to after signing in: this page, or for a form posted with an ended
+    session the page the form was on (a form's address may have no page of its own, e.g.
+    /accounts/…/disable; coming back to it would be the 404 page)."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path:
+        return "/"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
 def to_login(request: Request, reason: str = "") -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = _return_to(request)
     query = f"?next={quote(target)}" if target not in ("/", "/login") else ""
     if reason:
         query += ("&" if query else "?") + f"reason={quote(reason)}"

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.console.client import ApiError
 from shared.console.pages import PAGES
@@ -22,7 +23,15 @@ from shared.console.web import (
     to_login,
 )
 
-TITLES = {403: "无权访问", 404: "页面不存在", 409: "操作未能完成", 429: "操作过于频繁"}
+TITLES = {
+    403: "无权访问",
+    404: "页面不存在",
+    409: "操作未能完成",
+    413: "提交内容过长",
+    429: "操作过于频繁",
+}
+UNREADABLE = "无法读取提交的表单。请返回上一页刷新后重新提交。"
+TOO_LARGE = "提交的内容过长，超过了服务允许的大小。请返回上一页删减后重新提交。"
 
 
 def is_console(path: str) -> bool:
@@ -35,7 +44,73 @@ def is_console(path: str) -> bool:
     )
 
 
+# Every console answer: not framed by another site (clickjacking; SameSite=Strict covers only
+# current browsers), no inline or foreign script, forms only to this service, no type sniffing.
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "content-security-policy": (
+        "frame-ancestors 'none'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+# Pages hold people's records: not kept by the browser, so the Back button on a shared office
+# computer after signing out shows nothing. Assets may be cached.
+NO_STORE = ("cache-control", "no-store")
+
+
+def _with_headers(message: Message, path: str) -> Message:
+    headers = list(message.get("headers", []))
+    present = {bytes(k).lower() for k, _ in headers}
+    wanted = list(SECURITY_HEADERS.items())
+    if not path.startswith("/static/"):
+        wanted.append(NO_STORE)
+    headers += [(k.encode(), v.encode()) for k, v in wanted if k.encode() not in present]
+    return {**message, "headers": headers}
+
+
+class ConsoleAnswers:
+    """What every console answer gets, whatever made it (pure ASGI, outermost):
+
+    - the security headers above;
+    - a form posted with a body over ``SANJI_MAX_BODY_BYTES`` is refused by the API's body
+      limit before any page runs (shared/api/limits.py), in the API's JSON envelope; a person
+      at a browser gets the console's 413 page instead. The body limit still refuses before
+      anything reads the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_console(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        refused = False
+
+        async def guarded(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start":
+                if message["status"] == 413:
+                    refused = True
+                message = _with_headers(message, path)
+            if not refused:
+                await send(message)
+
+        async def headed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = _with_headers(message, path)
+            await send(message)
+
+        await self.app(scope, receive, guarded)
+        if refused:
+            request = Request(scope)
+            await problem(request, 413, TOO_LARGE, "body_too_large")(scope, receive, headed)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(ConsoleAnswers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in PAGES:
         app.include_router(router, include_in_schema=False)
@@ -78,6 +153,10 @@ def install(app: FastAPI) -> None:
         # JSON envelope.
         if is_console(request.url.path) and e.status_code in (404, 405):
             return problem(request, 404, "没有这个页面。请从首页进入。", "not_found")
+        if is_console(request.url.path) and e.status_code < 500:
+            # A form body the server could not read (a multipart body without its boundary,
+            # say): a page, not the API's envelope.
+            return problem(request, 400, UNREADABLE, "unreadable_form")
         answer = api_http_error(request, e)
         return await answer if isinstance(answer, Awaitable) else answer
 

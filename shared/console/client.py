@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import Request
@@ -78,8 +79,19 @@ class Api:
 
     @staticmethod
     def _answer(response: httpx.Response) -> Any:
-        if response.status_code >= 400:
+        # The API redirecting (a path with a trailing slash, say) is no answer a page can use.
+        if response.status_code >= 300:
             raise ApiError.of(response)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+
+def segment(text: object) -> str:
+    """Text from a page address as one segment of an API path: '?', '#' and dots stay part of
+    it instead of naming another API path. A '/' cannot: the server decodes %2F before it
+    routes, so text holding one names no record (404)."""
+    value = str(text)
+    if not value or "/" in value or "\\" in value:
+        raise ApiError(404, "not_found", "没有这个页面。请从首页进入。")
+    return quote(value, safe="").replace(".", "%2E")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -71,7 +71,12 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     browser = request.cookies.get(BROWSER)
-    if not browser or not submitted or not hmac.compare_digest(csrf_token(request), submitted):
+    if not browser or not submitted:
+        raise CsrfRefused()
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
+    # so a 500) and a forged token may hold anything.
+    expected = csrf_token(request).encode()
+    if not hmac.compare_digest(expected, submitted.encode("utf-8", "surrogateescape")):
         raise CsrfRefused()
 
 
@@ -109,8 +114,20 @@ def clear_session(response: Response) -> None:
     response.delete_cookie(SESSION, path="/")
 
 
+def _return_to(request: Request) -> str:
+    """Where to come back to after signing in: this page, or for a form posted with an ended
+    session the page the form was on (a form's address may have no page of its own, e.g.
+    /accounts/…/disable; coming back to it would be the 404 page)."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path:
+        return "/"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
 def to_login(request: Request, reason: str = "") -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = _return_to(request)
     query = f"?next={quote(target)}" if target not in ("/", "/login") else ""
     if reason:
         query += ("&" if query else "?") + f"reason={quote(reason)}"
@@ -180,7 +197,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "tier_zh": labels.TIER_ZH[str(runtime.tier)],
             "csrf_field": CSRF_FIELD,
             "csrf": csrf_token(request),
-            "flash": request.query_params.get("done", ""),
+            "flash": flash(request),
             "today": datetime.now(CHINA).date(),
             **context,
         },
@@ -251,7 +268,27 @@ async def _posted(request: Request) -> dict[str, str]:
 Posted = Annotated[dict[str, str], Depends(_posted)]
 
 
-def done(path: str, message: str) -> RedirectResponse:
+def _flash_signature(request: Request, message: str) -> str:
+    text = b"sanji-console-flash\0" + _browser(request).encode() + b"\0" + message.encode()
+    return hmac.new(_key(request), text, hashlib.sha256).hexdigest()
+
+
+def flash(request: Request) -> str:
+    """The message a form left for the page it redirected to: shown only if this service made
+    it for this browser, so a link from elsewhere cannot put its own words ("your account is
+    at risk, call …") in the service's green success notice."""
+    message = request.query_params.get("done", "")
+    signature = request.query_params.get("sig", "")
+    if not message or not request.cookies.get(BROWSER):
+        return ""
+    expected = _flash_signature(request, message).encode()
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):
+        return ""
+    return message
+
+
+def done(request: Request, path: str, message: str) -> RedirectResponse:
     """After a successful form: back to a page that says what happened (POST/redirect/GET)."""
     sep = "&" if "?" in path else "?"
-    return RedirectResponse(f"{path}{sep}done={quote(message)}", status_code=303)
+    signature = _flash_signature(request, message)
+    return RedirectResponse(f"{path}{sep}done={quote(message)}&sig={signature}", status_code=303)

@@ -279,7 +279,7 @@ def test_credit_list_notice_and_objection_decision(api: Api) -> None:
     ).json()
     assert report["credit_listings"][0]["left_on"]  # an upheld objection removes the listing
     assert (
-        clerk.get(f"/county/organisations/{org_id}/credit-lists/nonsense/notice").status_code == 422
+        clerk.get(f"/county/organisations/{org_id}/credit-lists/nonsense/notice").status_code == 404
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -164,7 +165,7 @@ async def create(page: CurrentPage, posted: Posted) -> Response:
 
 async def _detail(
     page: CurrentPage,
-    account_id: str,
+    account_id: UUID,
     change: Form | None = None,
     status_form: Form | None = None,
     status: int = 200,
@@ -186,13 +187,13 @@ async def _detail(
 
 
 @router.get("/accounts/{account_id}")
-async def account(page: CurrentPage, account_id: str) -> Response:
+async def account(page: CurrentPage, account_id: UUID) -> Response:
     page.require(roles=ADMIN)
     return await _detail(page, account_id)
 
 
 @router.post("/accounts/{account_id}/change")
-async def change(page: CurrentPage, account_id: str, posted: Posted) -> Response:
+async def change(page: CurrentPage, account_id: UUID, posted: Posted) -> Response:
     page.require(roles=ADMIN)
     roles = _roles(posted)
     if not roles:  # the API would refuse it too; said here as the checkboxes' own message
@@ -207,20 +208,20 @@ async def change(page: CurrentPage, account_id: str, posted: Posted) -> Response
     )
     if changed is None:
         return await _detail(page, account_id, change=_with_roles(form, roles), status=400)
-    return done(f"/accounts/{account_id}", "姓名和角色已保存，此人须重新登录。")
+    return done(page.request, f"/accounts/{account_id}", "姓名和角色已保存，此人须重新登录。")
 
 
 @router.post("/accounts/{account_id}/disable")
-async def disable(page: CurrentPage, account_id: str, posted: Posted) -> Response:
+async def disable(page: CurrentPage, account_id: UUID, posted: Posted) -> Response:
     return await _set_status(page, account_id, "disable", posted)
 
 
 @router.post("/accounts/{account_id}/enable")
-async def enable(page: CurrentPage, account_id: str, posted: Posted) -> Response:
+async def enable(page: CurrentPage, account_id: UUID, posted: Posted) -> Response:
     return await _set_status(page, account_id, "enable", posted)
 
 
-async def _set_status(page: CurrentPage, account_id: str, action: str, posted: Posted) -> Response:
+async def _set_status(page: CurrentPage, account_id: UUID, action: str, posted: Posted) -> Response:
     page.require(roles=ADMIN)
     answer, form = await send(
         page.api, f"/api/v1/accounts/{account_id}/{action}", posted, STATUS_LABELS
@@ -228,11 +229,11 @@ async def _set_status(page: CurrentPage, account_id: str, action: str, posted: P
     if answer is None:
         return await _detail(page, account_id, status_form=form, status=400)
     message = "账号已停用，此人已不能登录。" if action == "disable" else "账号已重新启用。"
-    return done(f"/accounts/{account_id}", message)
+    return done(page.request, f"/accounts/{account_id}", message)
 
 
 @router.post("/accounts/{account_id}/reset-password")
-async def reset(page: CurrentPage, account_id: str, _: Posted) -> Response:
+async def reset(page: CurrentPage, account_id: UUID, _: Posted) -> Response:
     page.require(roles=ADMIN)
     account = await page.api.get(f"/api/v1/accounts/{account_id}")
     answer = await page.api.post(f"/api/v1/accounts/{account_id}/reset-password")

@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from shared.console import labels
-from shared.console.client import ApiError
+from shared.console.client import ApiError, segment
 from shared.console.forms import Form
 from shared.console.web import CurrentPage
 from shared.kernel.domain import CHINA
@@ -111,7 +111,7 @@ def summarise(data: Any, limit: int = 6) -> str:
 
 
 @router.get("/audit/organisations/{organisation_id}/timeline")
-async def timeline(page: CurrentPage, organisation_id: str) -> Response:
+async def timeline(page: CurrentPage, organisation_id: UUID) -> Response:
     page.require(roles=AUDITOR)
     body = await page.api.get(f"/api/v1/organisations/{organisation_id}/timeline")
     events = [
@@ -135,7 +135,7 @@ def _pretty(data: Any) -> str:
 
 
 @router.get("/audit/organisations/{organisation_id}/timeline/export.{fmt}")
-async def timeline_export(page: CurrentPage, organisation_id: str, fmt: str) -> Response:
+async def timeline_export(page: CurrentPage, organisation_id: UUID, fmt: str) -> Response:
     page.require(roles=AUDITOR)
     if fmt not in ("csv", "xlsx"):
         raise ApiError(404, "not_found", "没有这种导出格式。")
@@ -215,7 +215,9 @@ async def reports(
         if not form.errors:
             try:
                 report = await page.api.get(
-                    f"/api/v1/reports/{division}", period=period.strip(), known_at=moment
+                    f"/api/v1/reports/{segment(division)}",
+                    period=period.strip(),
+                    known_at=moment,
                 )
             except ApiError as e:
                 if e.status not in (400, 422):
@@ -244,8 +246,8 @@ async def reports(
 @router.get("/audit/reports/issued/{report_id}")
 async def issued_report(page: CurrentPage, report_id: str) -> Response:
     page.require(roles=AUDITOR)
-    row = await page.api.get(f"/api/v1/issued-reports/{report_id}")
-    check = await page.api.get(f"/api/v1/issued-reports/{report_id}/reproduction")
+    row = await page.api.get(f"/api/v1/issued-reports/{segment(report_id)}")
+    check = await page.api.get(f"/api/v1/issued-reports/{segment(report_id)}/reproduction")
     figures = headline(check["report"]["figures"], *await _catalogue(page))
     return page.render(
         "audit/issued.html",

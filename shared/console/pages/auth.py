@@ -113,7 +113,7 @@ async def change_password(page: CurrentPage, posted: Posted) -> Response:
             form.add(field, e.message_zh)
         else:
             # The change ended every session of the account; the API answered a new one.
-            response = done("/", "密码已修改。")
+            response = done(page.request, "/", "密码已修改。")
             set_session(page.request, response, token["access_token"], token["expires_in"])
             return response
     first = page.me.must_change_password

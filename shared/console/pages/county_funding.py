@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from shared.console import labels
-from shared.console.client import ApiError
+from shared.console.client import ApiError, segment
 from shared.console.forms import Form
 from shared.console.pages.county_work import (
     EFFECTIVE,
@@ -92,7 +92,7 @@ async def funding(page: CurrentPage) -> Response:
 @router.get("/county/funding/totals")
 async def totals(page: CurrentPage, programme: FundingProgramme, round: str) -> Response:
     page.require("county", roles=WORKERS)
-    body = await page.api.get(f"/api/v1/funding/programmes/{programme}/rounds/{round}")
+    body = await page.api.get(f"/api/v1/funding/programmes/{programme}/rounds/{segment(round)}")
     return page.render(
         "county/funding_totals.html",
         title=f"{labels.PROGRAMME_ZH.get(str(programme), str(programme))} {round} 资金汇总",
@@ -122,7 +122,7 @@ async def _form(
     if posted is not None:
         answer, form = await command(page, posted, inputs, api_path)
         if answer is not None:
-            return done(back, message)
+            return done(page.request, back, message)
     return form_page(
         page,
         form,

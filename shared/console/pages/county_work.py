@@ -238,6 +238,7 @@ async def register(page: CurrentPage, posted: Posted) -> Response:
     )
     if answer is not None:
         return done(
+            page.request,
             f"/county/organisations/{answer['organisation_id']}",
             f"已登记：{posted.get('name', '').strip()}。",
         )
@@ -401,7 +402,7 @@ async def _action(
         else:
             answer, form = await command(page, posted, act.inputs, path)
             if answer is not None:
-                return done(back, act.message)
+                return done(page.request, back, act.message)
     name = org.get("name") or str(org_id)
     return form_page(
         page,
@@ -545,6 +546,7 @@ async def zombie_campaign(page: CurrentPage, posted: Posted) -> Response:
     if answer is not None:
         noticed, skipped = len(answer["noticed"]), len(answer["skipped"])
         return done(
+            page.request,
             f"/county/zombie-exit?division={form.values.get('division_code', '').strip()}",
             f"集中清理已启动：告知 {noticed} 个组织，跳过 {skipped} 个。",
         )
@@ -561,7 +563,7 @@ async def zombie_notice(page: CurrentPage, posted: Posted) -> Response:
     answer, form = await command(page, posted, NOTICE, "/api/v1/zombie-exit/notices")
     if answer is not None:
         due = labels.date_zh(answer.get("due_on"))
-        return done("/county/zombie-exit", f"已送达退出告知，最早 {due} 退出。")
+        return done(page.request, "/county/zombie-exit", f"已送达退出告知，最早 {due} 退出。")
     return await _zombie_page(page, "", form, status=400)
 
 
@@ -585,7 +587,7 @@ async def _withdrawal(page: Page, proceeding_id: UUID, posted: Posted | None) ->
         path = f"/api/v1/zombie-exit/proceedings/{proceeding_id}/withdrawal"
         answer, form = await command(page, posted, WITHDRAW, path)
         if answer is not None:
-            return done("/county/zombie-exit", "退出告知已撤回。")
+            return done(page.request, "/county/zombie-exit", "退出告知已撤回。")
     return form_page(
         page,
         form,
@@ -645,5 +647,5 @@ async def draw(page: CurrentPage, posted: Posted) -> Response:
     )
     if answer is not None:
         chosen = len(answer.get("selected") or [])
-        return done("/county/sampling", f"抽签已完成：抽中 {chosen} 个组织。")
+        return done(page.request, "/county/sampling", f"抽签已完成：抽中 {chosen} 个组织。")
     return await _sampling_page(page, form, status=400)

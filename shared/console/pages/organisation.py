@@ -6,6 +6,7 @@ console shows its 403 page."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -36,7 +37,7 @@ def _chain(names: dict[str, dict[str, Any]], code: str) -> list[dict[str, Any]]:
 
 
 @router.get("/organisations/{organisation_id}")
-async def organisation(page: CurrentPage, organisation_id: str) -> Response:
+async def organisation(page: CurrentPage, organisation_id: UUID) -> Response:
     page.require()
     # The row first: for another division's organisation the API answers 403 here.
     org = await page.api.get(f"/api/v1/organisations/{organisation_id}")

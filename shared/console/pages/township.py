@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -43,7 +44,7 @@ async def _villages(page: Page) -> dict[str, str]:
     return {d["code"]: d["name"] for d in tree["divisions"]}
 
 
-async def _organisation(page: Page, organisation_id: str) -> dict[str, Any]:
+async def _organisation(page: Page, organisation_id: UUID) -> dict[str, Any]:
     """One organisation (the API answers 403 for another township's, 404 for none)."""
     org: dict[str, Any] = await page.api.get(f"/api/v1/organisations/{organisation_id}")
     org["status"] = status_of(org)
@@ -108,14 +109,14 @@ def _filing_page(
 
 
 @router.get("/organisations/{organisation_id}/filing")
-async def filing_form(organisation_id: str, page: CurrentPage) -> Response:
+async def filing_form(organisation_id: UUID, page: CurrentPage) -> Response:
     page.require("township", roles=WORK)
     org = await _organisation(page, organisation_id)
     return _filing_page(page, org, await _villages(page), Form())
 
 
 @router.post("/organisations/{organisation_id}/filing")
-async def decide_filing(organisation_id: str, page: CurrentPage, posted: Posted) -> Response:
+async def decide_filing(organisation_id: UUID, page: CurrentPage, posted: Posted) -> Response:
     page.require("township", roles=WORK)
     org = await _organisation(page, organisation_id)
     answer, form = await send(
@@ -132,7 +133,7 @@ async def decide_filing(organisation_id: str, page: CurrentPage, posted: Posted)
             if form.values.get("decision") == "filed"
             else "已决定不予备案"
         )
-        return done("/township/worklist", f"{org['name']}：{told}。")
+        return done(page.request, "/township/worklist", f"{org['name']}：{told}。")
     return _filing_page(page, org, await _villages(page), form, status=400)
 
 
@@ -159,7 +160,7 @@ async def returns_list(page: CurrentPage, state: str = "") -> Response:
 RETURN_LABELS = {"decision": "审核意见", "reason": "退回理由"}
 
 
-async def _return_page(page: Page, return_id: str, form: Form, status: int = 200) -> Response:
+async def _return_page(page: Page, return_id: UUID, form: Form, status: int = 200) -> Response:
     detail = await page.api.get(f"/api/v1/returns/{return_id}")
     return page.render(
         "township/return.html",
@@ -187,13 +188,13 @@ def _figures(figures: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @router.get("/returns/{return_id}")
-async def return_detail(return_id: str, page: CurrentPage) -> Response:
+async def return_detail(return_id: UUID, page: CurrentPage) -> Response:
     page.require("township", roles=READ)
     return await _return_page(page, return_id, Form())
 
 
 @router.post("/returns/{return_id}")
-async def decide_return(return_id: str, page: CurrentPage, posted: Posted) -> Response:
+async def decide_return(return_id: UUID, page: CurrentPage, posted: Posted) -> Response:
     page.require("township", roles=WORK)
     form = Form(values={k: posted.get(k, "") for k in RETURN_LABELS})
     decision = posted.get("decision", "")
@@ -217,7 +218,7 @@ async def decide_return(return_id: str, page: CurrentPage, posted: Posted) -> Re
                 raise
             from_api(form, e, RETURN_LABELS)
         else:
-            return done("/township/returns", told)
+            return done(page.request, "/township/returns", told)
     return await _return_page(page, return_id, form, status=400)
 
 
@@ -234,7 +235,7 @@ def _names(text: str) -> list[str]:
 
 
 @router.get("/organisations/{organisation_id}/inspections/new")
-async def inspection_form(organisation_id: str, page: CurrentPage) -> Response:
+async def inspection_form(organisation_id: UUID, page: CurrentPage) -> Response:
     page.require("township", roles=WORK)
     org = await _organisation(page, organisation_id)
     return page.render(
@@ -243,7 +244,7 @@ async def inspection_form(organisation_id: str, page: CurrentPage) -> Response:
 
 
 @router.post("/organisations/{organisation_id}/inspections/new")
-async def record_inspection(organisation_id: str, page: CurrentPage, posted: Posted) -> Response:
+async def record_inspection(organisation_id: UUID, page: CurrentPage, posted: Posted) -> Response:
     page.require("township", roles=WORK)
     org = await _organisation(page, organisation_id)
     inspectors = _names(posted.get("inspectors", ""))
@@ -258,7 +259,7 @@ async def record_inspection(organisation_id: str, page: CurrentPage, posted: Pos
         fixed={"inspectors": inspectors},
     )
     if answer is not None:
-        return done("/township/worklist", f"已记录对{org['name']}的检查。")
+        return done(page.request, "/township/worklist", f"已记录对{org['name']}的检查。")
     return page.render(
         "township/inspection.html",
         status=400,
@@ -269,10 +270,10 @@ async def record_inspection(organisation_id: str, page: CurrentPage, posted: Pos
 
 
 @router.post("/inspections/{inspection_id}/rectification-completed")
-async def rectification_completed(inspection_id: str, page: CurrentPage, _: Posted) -> Response:
+async def rectification_completed(inspection_id: UUID, page: CurrentPage, _: Posted) -> Response:
     page.require("township", roles=WORK)
     await page.api.post(f"/api/v1/inspections/{inspection_id}/rectification-completed", json={})
-    return done("/township/worklist", "已确认整改完成。")
+    return done(page.request, "/township/worklist", "已确认整改完成。")
 
 
 CHARTER_LABELS = {"party_clause": "党建入章", "integrity_clause": "清廉入章"}
@@ -285,13 +286,13 @@ def _charter_page(page: Page, org: dict[str, Any], form: Form, status: int = 200
 
 
 @router.get("/organisations/{organisation_id}/charter")
-async def charter_form(organisation_id: str, page: CurrentPage) -> Response:
+async def charter_form(organisation_id: UUID, page: CurrentPage) -> Response:
     page.require("township", roles=WORK)
     return _charter_page(page, await _organisation(page, organisation_id), Form())
 
 
 @router.post("/organisations/{organisation_id}/charter")
-async def approve_charter(organisation_id: str, page: CurrentPage, posted: Posted) -> Response:
+async def approve_charter(organisation_id: UUID, page: CurrentPage, posted: Posted) -> Response:
     page.require("township", roles=WORK)
     org = await _organisation(page, organisation_id)
     # Radios answer "yes"/"no"; pydantic reads those as booleans, and a missing one as missing.
@@ -308,7 +309,7 @@ async def approve_charter(organisation_id: str, page: CurrentPage, posted: Poste
                 raise
             from_api(form, e, CHARTER_LABELS)
         else:
-            return done("/township/organisations", f"已核准{org['name']}的章程。")
+            return done(page.request, "/township/organisations", f"已核准{org['name']}的章程。")
     return _charter_page(page, org, form, status=400)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -135,14 +136,16 @@ async def file_group(page: CurrentPage, posted: Posted) -> Response:
     )
     if answer is not None:
         name = form.values.get("name", "").strip()
-        return done("/village/groups", f"已提交“{name}”的备案申请，待乡镇（街道）审核。")
+        return done(
+            page.request, "/village/groups", f"已提交“{name}”的备案申请，待乡镇（街道）审核。"
+        )
     return page.render("village/group_new.html", status=400, title="备案申请", form=form, **context)
 
 
 # ------------------------------------------------------------------ activities
 
 
-async def _organisation(page: Page, organisation_id: str) -> dict[str, Any]:
+async def _organisation(page: Page, organisation_id: UUID) -> dict[str, Any]:
     """The group, as the API shows it to this person (403 for another village's)."""
     org: dict[str, Any] = await page.api.get(f"/api/v1/organisations/{organisation_id}")
     org["status"] = labels.status_of(org)
@@ -161,7 +164,7 @@ def _activity_page(page: Page, org: dict[str, Any], form: Form, status: int = 20
 
 
 @router.get("/village/groups/{organisation_id}/activities/new")
-async def new_activity(page: CurrentPage, organisation_id: str) -> Response:
+async def new_activity(page: CurrentPage, organisation_id: UUID) -> Response:
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
     form = Form(values={"field": org.get("field") or ""})
@@ -169,7 +172,7 @@ async def new_activity(page: CurrentPage, organisation_id: str) -> Response:
 
 
 @router.post("/village/groups/{organisation_id}/activities/new")
-async def report_activity(page: CurrentPage, organisation_id: str, posted: Posted) -> Response:
+async def report_activity(page: CurrentPage, organisation_id: UUID, posted: Posted) -> Response:
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
     answer, form = await send(
@@ -182,7 +185,7 @@ async def report_activity(page: CurrentPage, organisation_id: str, posted: Poste
     )
     if answer is not None:
         when = labels.date_zh(form.values.get("occurred_on"))
-        return done("/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
+        return done(page.request, "/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
     return _activity_page(page, org, form, status=400)
 
 
@@ -236,7 +239,7 @@ async def submit_return(page: CurrentPage, posted: Posted) -> Response:
     if answer is not None:
         kind = labels.RETURN_KIND_ZH.get(form.values.get("kind", ""), "")
         period = form.values.get("period", "").strip()
-        return done("/village/returns", f"已报送{period}{kind}，待乡镇（街道）审核。")
+        return done(page.request, "/village/returns", f"已报送{period}{kind}，待乡镇（街道）审核。")
     if posted.get("resubmit"):
         form.values["resubmit"] = "1"
     return _return_page(page, form, status=400)

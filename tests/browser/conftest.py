@@ -37,7 +37,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         p.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and later tests call asyncio.run(); it is stopped once the browser tests are done.
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     path = chromium_path()
     if not path.is_file():

@@ -46,7 +46,7 @@ def sign_in(page: Any, live: Live, tier: Tier, username: str) -> None:
     assert "/login" not in page.url, page.content()
 
 
-def eventually(check: Callable[[], bool], what: str, seconds: float = 15) -> None:
+def eventually(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
     """Projection between tiers is asynchronous: wait for it, with a clear failure."""
     deadline = time.monotonic() + seconds
     while not check():

@@ -329,7 +329,12 @@ def test_the_run_command_says_how_to_log_in_and_the_demo_accounts_work(tmp_path:
         )
     try:
         out = _read_until(proc, log, "python -m services tokens", timeout=240)
-        assert "demo accounts: log in with a username and password" in out
+        assert "demo accounts: sign in at the console of the account's tier" in out
+        # The console's address for each tier, and its sign-in page there.
+        console = f"http://127.0.0.1:{ports[Tier.VILLAGE]}/"
+        assert f"village   {console} " in out
+        login = httpx.get(console + "login")
+        assert login.status_code == 200 and "登录村（社区）服务" in login.text
         accounts = json.loads((tmp_path / "demo-accounts.json").read_text(encoding="utf-8"))
         assert (tmp_path / "demo-accounts.json").stat().st_mode & 0o777 == 0o600
         assert {a["role"] for a in accounts} == {"operator", "viewer", "auditor", "admin"}

@@ -897,7 +897,11 @@ def render_markdown(rules_path: Path | None = None) -> str:
 def _param(value: object) -> object:
     # A theme list reads better as "中文 `code`" than as a list of dicts.
     if isinstance(value, list) and value and all(isinstance(t, dict) for t in value):
-        return "、".join(f"{t.get('zh')} `{t.get('code')}`" for t in value)
+        return "、".join(
+            f"{t.get('zh')} `{t.get('code')}`"
+            + (f"（{t['retired_on']} 停用）" if t.get("retired_on") else "")
+            for t in value
+        )
     return value
 
 

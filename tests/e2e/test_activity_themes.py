@@ -11,6 +11,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from services.platform import Platform
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.periods import resolve
+from shared.reporting.model import canonical
+from shared.reporting.report import division_report
 from tests.helpers import (
     COUNTY,
     HISTORY_BACKDATE_DAYS,
@@ -21,6 +26,8 @@ from tests.helpers import (
     VILLAGE_2,
     Api,
     county_op,
+    seed_history,
+    today_cst,
     township_op,
     village_op,
 )
@@ -159,9 +166,10 @@ def test_themes_recorded_refused_and_counted_at_every_tier(api: Api) -> None:
     assert activity["cases_resolution_rate"] == round(7 / 9, 4)
     themes = _themes(county)
     # Every theme in force in 2022 has a row; 脱贫攻坚, retired in 2021, has none.
-    assert "poverty_alleviation" not in themes and themes["rural_revitalisation"]["figures"][
-        "activities"
-    ] == 0
+    assert (
+        "poverty_alleviation" not in themes
+        and themes["rural_revitalisation"]["figures"]["activities"] == 0
+    )
     epidemic, mediation = themes["epidemic_prevention"], themes["mediation"]
     assert epidemic["name"] == "疫情防控" and mediation["name"] == "矛盾调解"
     assert epidemic["figures"] == {
@@ -213,7 +221,9 @@ def test_themes_recorded_refused_and_counted_at_every_tier(api: Api) -> None:
     assert later["epidemic_prevention"]["figures"]["activities"] == 0
 
     # The within-read-model reconciliation covers the theme counters too.
-    r = api.county.get(f"/api/v1/reconciliation/{COUNTY}?period=2022", headers=api.auth(county_op()))
+    r = api.county.get(
+        f"/api/v1/reconciliation/{COUNTY}?period=2022", headers=api.auth(county_op())
+    )
     assert r.status_code == 200, r.text
     assert r.json()["mismatches"] == []
 
@@ -238,3 +248,31 @@ def test_themes_recorded_refused_and_counted_at_every_tier(api: Api) -> None:
         f"/api/v1/reports/{COUNTY}/export.html?period=2022", headers=api.auth(county_op())
     )
     assert "按活动主题" in r.text and "疫情防控" in r.text and "调解成功" in r.text
+
+
+def test_a_report_issued_before_themes_reproduces_without_them(platform: Platform) -> None:
+    """A report names the vocabulary version it used; one issued before the family existed
+    names none, and reproduced with its own rule versions it carries neither the mediation
+    figures nor ``by_theme``: its content, and so its hash, is what it was (ADR 0019)."""
+    seed_history(platform)
+    rt = platform.tiers[Tier.COUNTY]
+    as_of, period = resolve(today_cst())
+    now = rt.rules.for_report(as_of)
+    before = rt.rules.by_versions({f: v for f, v in now.versions.items() if f != "activity_themes"})
+    current = canonical(division_report(rt.db, platform.jurisdiction, COUNTY, as_of, period, now))
+    issued = canonical(division_report(rt.db, platform.jurisdiction, COUNTY, as_of, period, before))
+    assert "cases_taken" in current["figures"]["activity"] and current["by_theme"]
+    assert "activity_themes" in current["rules"]
+    assert "by_theme" not in issued and "activity_themes" not in issued["rule_versions"]
+    assert set(issued["figures"]["activity"]) == {
+        "activities",
+        "active_organisations",
+        "participants",
+        "volunteers",
+        "volunteer_services",
+        "volunteer_hours",
+        "beneficiaries",
+        "money_spent_yuan",
+    }
+    for line in issued["children"]:
+        assert "cases_taken" not in line["figures"]["activity"]

@@ -86,21 +86,25 @@ def check(rules: Rules, themes: Sequence[str], on: date) -> str | None:
             "unknown_theme",
             f"未知的活动主题：{'、'.join(unknown)} / unknown activity themes: {unknown}",
         )
+    names = {t.code: t.zh for v in rules.families.get(FAMILY, ()) for t in themes_of(v)}
     try:
         version, allowed = in_force(rules, on)
     except RuleNotInForce as e:
-        raise _not_in_force(list(themes), on, None) from e
+        raise _not_in_force(list(themes), names, on, None) from e
     codes = {t.code for t in allowed}
     outside = [t for t in themes if t not in codes]
     if outside:
-        raise _not_in_force(outside, on, version.version)
+        raise _not_in_force(outside, names, on, version.version)
     return version.version
 
 
-def _not_in_force(themes: list[str], on: date, version: str | None) -> Conflict:
+def _not_in_force(
+    themes: list[str], names: dict[str, str], on: date, version: str | None
+) -> Conflict:
     named = f"（{version}）" if version else "（当日尚无主题目录）"
+    zh = "、".join(f"“{names.get(t, t)}”（{t}）" for t in themes)
     return Conflict(
         "theme_not_in_force",
-        f"活动主题 {'、'.join(themes)} 在 {on.isoformat()} 不在生效的主题目录中{named} / "
+        f"活动主题{zh}在 {on.isoformat()} 不在生效的主题目录中{named} / "
         f"themes {themes} are not in the vocabulary in force on {on.isoformat()}",
     )

@@ -446,3 +446,9 @@ def test_the_activity_form_offers_the_themes_in_force_and_mediation_cases(api: A
     assert (themes["mediation"]["cases_taken"], themes["mediation"]["cases_resolved"]) == (4, 3)
     assert themes["charity"]["activities"] == 0
     assert report["figures"]["activity"]["cases_taken"] == 4
+    # The township's report page lists the themes with activity; the group's page its cases.
+    page = person(api, township_op()).get("/township/report")
+    assert page.status_code == 200 and "按活动主题" in page.text
+    assert "矛盾调解" in page.text and "平安建设" in page.text and "扶贫济困" not in page.text
+    detail = clerk.get(f"/organisations/{org}")
+    assert "受理矛盾纠纷（件）" in detail.text and "调解成功（件）" in detail.text

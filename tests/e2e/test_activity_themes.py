@@ -114,6 +114,11 @@ def test_themes_recorded_refused_and_counted_at_every_tier(api: Api) -> None:
         v2023["retired"]
     )
 
+    early = api.village.get(
+        "/api/v1/rules/activity-themes?on=2015-06-01", headers=api.auth(village_op())
+    )
+    assert early.status_code == 409 and early.json()["error"]["code"] == "rule_not_in_force"
+
     heads = api.heads()
     refused = [
         # retired before the activity's date

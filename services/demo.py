@@ -23,7 +23,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from services.demo_accounts import demo_operators
 from shared.kernel.domain import CHINA, Meta
 from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier
-from shared.kernel.rules import months_before
+from shared.kernel.rules import RuleNotInForce, months_before
+from shared.kernel.themes import in_force as themes_in_force
 from shared.kernel.usci import CHARSET, check_character
 
 SPAN_DAYS = 540  # about a year and a half of history
@@ -82,6 +83,9 @@ class Org:
 class DemoHistory:
     def __init__(self, platform: Any, seed: int) -> None:
         self.platform, self.seed, self.rng = platform, seed, Random(seed)
+        # Themes and mediation cases (ADR 0019) draw from a generator of their own, so the
+        # rest of the demo county is the same as before they existed.
+        self.theme_rng = Random(f"{seed}/themes")
         self.j: Jurisdiction = platform.jurisdiction
         self.village = platform.tiers[Tier.VILLAGE].app
         self.township = platform.tiers[Tier.TOWNSHIP].app
@@ -379,7 +383,8 @@ class DemoHistory:
         plan = [(o, d) for o in self.orgs if o.entered for d in self.activity_days(o)]
         for i, (org, day) in enumerate(plan, 1):
             meta = self.meta(Tier.VILLAGE, day, org, keyed=False)
-            self.village.report_activity(org.id, day, meta=meta, **self.figures(org))
+            figures = {**self.figures(org), **self.themes(org, day)}
+            self.village.report_activity(org.id, day, meta=meta, **figures)
             self.progress("village activities", i, len(plan), every=500)
         self.count("activities", len(plan))
 
@@ -397,6 +402,22 @@ class DemoHistory:
             "beneficiaries": r.randint(0, 300),
             "money_spent": Decimal(r.choice([0, 0, r.randint(50, 300000)])) / 100,
         }
+
+    def themes(self, org: Org, day: date) -> dict[str, Any]:
+        """About a third of activities carry one or two themes in force on their day; a
+        mediation group's activities state the disputes they took and resolved."""
+        r = self.theme_rng
+        out: dict[str, Any] = {}
+        try:
+            _, offered = themes_in_force(self.village.rules, day)
+        except RuleNotInForce:
+            offered = ()
+        if offered and r.random() < 0.35:
+            out["themes"] = [t.code for t in r.sample(offered, r.choice([1, 1, 2]))]
+        if org.field == "mediation":
+            taken = r.randint(0, 6)
+            out.update(cases_taken=taken, cases_resolved=r.randint(0, taken))
+        return out
 
     def run(self) -> dict[str, int]:
         # Drain after a phase whose facts the next phase's commands consult (other tiers' facts

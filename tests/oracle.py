@@ -140,6 +140,8 @@ class Activity:
     volunteer_hours: Decimal
     beneficiaries: int
     money_spent: Decimal
+    cases_taken: int = 0  # disputes mediated (issue 14): not stated counts as none
+    cases_resolved: int = 0
 
 
 @dataclass
@@ -250,6 +252,8 @@ def replay(envelopes: Iterable[Envelope]) -> World:
                     Decimal(str(d["volunteer_hours"])),
                     int(d["beneficiaries"]),
                     Decimal(str(d["money_spent"])),
+                    int(d.get("cases_taken") or 0),
+                    int(d.get("cases_resolved") or 0),
                 )
             )
         elif kind == "inspection.recorded":
@@ -391,6 +395,11 @@ def figures_of(
     f["activity.volunteer_hours"] = float(sum((a.volunteer_hours for a in acts), Decimal(0)))
     f["activity.beneficiaries"] = sum(a.beneficiaries for a in acts)
     f["activity.money_spent_yuan"] = float(sum((a.money_spent for a in acts), Decimal(0)))
+    f["activity.cases_taken"] = sum(a.cases_taken for a in acts)
+    f["activity.cases_resolved"] = sum(a.cases_resolved for a in acts)
+    f["activity.cases_resolution_rate"] = _ratio(
+        f["activity.cases_resolved"], f["activity.cases_taken"]
+    )
 
     # ---------------------------------------------------------------- 5 zombies
     # The trailing window is (cutoff, as_of]; "entered before the window": on or before cutoff.

@@ -15,6 +15,7 @@ from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
 from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import Name
 from shared.kernel.domain import Category
+from shared.kernel.themes import MAX_THEMES
 
 
 async def _app(runtime: Runtime) -> VillageApplication:
@@ -34,6 +35,9 @@ class FilingApplication(CommandIn):
     category: Category = Field(Category.GENERAL, description="类别 / e.g. 乡贤参事会")
 
 
+# A theme's code as the rules file spells them (lower-case words joined by underscores).
+ThemeCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
 # Far above any one activity; keeps sums inside the read model's integer columns.
 MAX_COUNT = 10_000_000
 
@@ -52,6 +56,21 @@ class ActivityReport(RequestIn):
     beneficiaries: int = Field(ge=0, le=MAX_COUNT, description="受益人次 / beneficiaries")
     money_spent: Decimal = Field(
         ge=0, max_digits=14, decimal_places=2, description="支出金额（元）/ money spent (yuan)"
+    )
+    themes: list[ThemeCode] = Field(
+        default_factory=list,
+        max_length=MAX_THEMES,
+        description="活动主题 / theme codes in force on occurred_on "
+        "(GET /api/v1/rules/activity-themes); several allowed, none by default",
+    )
+    cases_taken: int | None = Field(
+        None, ge=0, le=MAX_COUNT, description="受理矛盾纠纷件数 / disputes taken (mediation)"
+    )
+    cases_resolved: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_COUNT,
+        description="调解成功件数 / disputes resolved (≤ cases_taken)",
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import ClassVar
@@ -23,6 +25,7 @@ from shared.kernel.domain import (
 )
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
+from shared.kernel.themes import check as check_themes
 from shared.tier.application import TierApplication
 
 
@@ -85,10 +88,20 @@ class VillageApplication(TierApplication):
         beneficiaries: int,
         money_spent: Decimal,
         meta: Meta,
+        themes: Sequence[str] = (),
+        cases_taken: int | None = None,
+        cases_resolved: int | None = None,
     ) -> CommandResult:
-        """The station records an activity of an active organisation in its village."""
+        """The station records an activity of an active organisation in its village, with
+        the themes it served (in force on its date) and, for mediation, the disputes taken and
+        resolved (ADR 0019)."""
+        check_cases(cases_taken, cases_resolved)
         org = self.facts(organisation_id, meta)
         check_not_future("occurred_on", occurred_on, self.clock())
+        # The vocabulary version that allowed the themes is recorded like any rule version.
+        vocabulary = check_themes(self.rules, themes, occurred_on)
+        if vocabulary is not None:
+            meta = replace(meta, rule_version=vocabulary)
         # An approved period's figures must not change under it (ADR 0008).
         check_unlocked(self, org.village_code, occurred_on)
         if not org.active_on(occurred_on):
@@ -122,5 +135,20 @@ class VillageApplication(TierApplication):
             volunteer_hours=volunteer_hours,
             beneficiaries=beneficiaries,
             money_spent=money_spent,
+            themes=list(themes),
+            cases_taken=cases_taken,
+            cases_resolved=cases_resolved,
         )
         return self.commit(activity, organisation_id)
+
+
+def check_cases(taken: int | None, resolved: int | None) -> None:
+    """Disputes resolved are among those taken: resolved needs taken, and never exceeds it."""
+    if resolved is None:
+        return
+    if taken is None or resolved > taken:
+        raise InvalidInput(
+            "cases_resolved_exceed_taken",
+            f"调解成功件数（{resolved}）不能多于受理件数（{taken if taken is not None else '未填'}）"
+            f" / cases resolved ({resolved}) exceed cases taken ({taken})",
+        )

@@ -55,6 +55,11 @@ class Activity(Agg):
         ID_NAME = "activity_id"
 
     class Reported(Event, Agg.Created):
+        # Version 2 (issue 14, ADR 0019) added ``themes`` (codes of the rules family
+        # ``activity_themes``) and the mediation figures ``cases_taken`` / ``cases_resolved``;
+        # an activity reported before them has no theme and no cases (None: not stated).
+        class_version = 2
+
         organisation_id: UUID
         village_code: str
         occurred_on: date
@@ -65,6 +70,15 @@ class Activity(Agg):
         volunteer_hours: Decimal
         beneficiaries: int
         money_spent: Decimal
+        themes: list[str]
+        cases_taken: int | None
+        cases_resolved: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["themes"] = []
+            state["cases_taken"] = None
+            state["cases_resolved"] = None
 
         def apply(self, activity: Any) -> None:
             activity.organisation_id = self.organisation_id

@@ -18,6 +18,7 @@ from shared.api import (
     observability,
     reports,
     scope,
+    themes,
 )
 from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
@@ -66,6 +67,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(sampling.router, responses=ERRORS)
     app.include_router(reports.router, responses=ERRORS)
     app.include_router(divisions.router, responses=ERRORS)
+    app.include_router(themes.router, responses=ERRORS)
     app.include_router(audit.router, responses=ERRORS)
     app.include_router(access_log.router, responses=ERRORS)
     app.include_router(_health)

@@ -48,6 +48,11 @@ BY_CODE: dict[str, str] = {
     "decision_before_application": "备案决定日期不能早于申请日期",
     "activity_before_founding": "活动日期不能早于组织成立日期",
     "application_before_call": "申报日期不能早于征集公告发布日期",
+    "unknown_theme": "未知的活动主题",
+    "duplicate_theme": "活动主题重复",
+    "too_many_themes": "活动主题过多",
+    "theme_not_in_force": "所选活动主题在活动日期不在生效的主题目录中",
+    "cases_resolved_exceed_taken": "调解成功件数不能多于受理件数",
 }
 
 BY_STATUS: dict[int, str] = {

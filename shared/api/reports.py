@@ -14,10 +14,11 @@ from shared.api.deps import Operator, Runtime, check_reads
 from shared.capabilities.divisions.history import check_division, moved_out, tree_from
 from shared.capabilities.divisions.history import describe as describe_tree
 from shared.infrastructure.projector import SourceReader
-from shared.kernel.domain import CHINA, NotFound, check_aware, check_not_future
+from shared.kernel.domain import CHINA, InvalidInput, NotFound, check_aware, check_not_future
 from shared.kernel.jurisdiction import Jurisdiction
 from shared.kernel.periods import Period, resolve
 from shared.kernel.rules import RuleNotInForce, RuleSet
+from shared.kernel.themes import known_codes
 from shared.reporting import catalogue, ranking, report
 from shared.reporting.model import DivisionReport, OrganisationReport
 from shared.reporting.reconcile import reconcile_division
@@ -189,12 +190,39 @@ def organisation_report(
     "/reports/{division_code}", response_model_exclude_unset=True
 )  # known_at only when asked for
 def division_report(
-    division_code: Code, runtime: Runtime, operator: Operator, when: When
+    division_code: Code,
+    runtime: Runtime,
+    operator: Operator,
+    when: When,
+    theme: Annotated[
+        list[str] | None,
+        Query(
+            description="活动主题 / keep only these themes in ``by_theme`` (repeatable; codes of"
+            " GET /api/v1/rules/activity-themes)"
+        ),
+    ] = None,
 ) -> DivisionReport:
     """区划报表 / All ten figure groups for a division, one line per child (drill-down:
-    county → townships → villages → organisations), with watermarks, rule versions and the
-    division tree used (``tree``)."""
-    return _report(runtime, operator, division_code, when)
+    county → townships → villages → organisations), with watermarks, rule versions, the
+    division tree used (``tree``) and the activity figures by theme (``by_theme``)."""
+    wanted = _themes(runtime, theme)
+    data = _report(runtime, operator, division_code, when)
+    if wanted is None or data.by_theme is None:
+        return data
+    return data.model_copy(update={"by_theme": [r for r in data.by_theme if r.code in wanted]})
+
+
+def _themes(runtime: Runtime, theme: list[str] | None) -> set[str] | None:
+    """The themes asked for, each a code some vocabulary version has listed (else 422)."""
+    if not theme:
+        return None
+    unknown = sorted(set(theme) - known_codes(runtime.rules))
+    if unknown:
+        raise InvalidInput(
+            "unknown_theme",
+            f"未知的活动主题：{'、'.join(unknown)} / unknown activity themes: {unknown}",
+        )
+    return set(theme)
 
 
 def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> DivisionReport:

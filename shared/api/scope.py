@@ -121,6 +121,7 @@ HARMLESS = frozenset(
         "until",
         "reader",
         "after",  # a position in the anchors list (shared/api/audit.py)
+        "theme",  # an activity theme's code (a vocabulary entry, no record)
     }
 )
 

@@ -16,7 +16,7 @@ from typing import Any
 from shared.kernel.domain import Conflict
 
 DEFAULT_RULES = Path(__file__).parents[1] / "data" / "rules.json"
-FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation")
+FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation", "activity_themes")
 # Families every rules file has had since the start; the others were added later (issue 6) and
 # are optional in a ``Rules``, so a report issued before them names, and reproduces with, only
 # the families it used (ADR 0006).
@@ -90,6 +90,10 @@ class RuleSet:
     # every figure depending on a withheld family is replaced by "not applicable" before it
     # leaves the report (shared/reporting/applicability.py), so no such number is ever shown.
     withheld: tuple[str, ...] = ()
+    # The vocabulary of activity themes (issue 14, ADR 0019): named by a report, which then
+    # carries its by-theme figures; a report issued before the family existed reproduces
+    # without them (``by_versions`` leaves it out), so its content hash is unchanged.
+    activity_themes: RuleVersion | None = None
 
     def present(self) -> list[RuleVersion]:
         return [
@@ -194,6 +198,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
         chosen.get("credit"),
         chosen.get("evaluation"),
         withheld,
+        chosen.get("activity_themes"),
     )
 
 

@@ -29,7 +29,14 @@ def withheld_metrics(rules: RuleSet) -> dict[str, str]:
 def withhold(figures: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
     """``figures`` (as ``derive`` made them) with every figure depending on a withheld family
     set to ``None``; figures absent from this report (an organisation has no density) stay
-    absent."""
+    absent. Figures that came with a family the rule set does not name (a report issued before
+    it existed, reproduced with its own rule versions) are left out, as they were then."""
+    named = rules.versions
+    for m in METRICS:
+        if m.since and m.since not in named:
+            group = figures.get(m.group)
+            if isinstance(group, dict):
+                group.pop(m.key.split(".", 1)[1], None)
     for key in withheld_metrics(rules):
         *path, leaf = key.split(".")
         node: Any = figures

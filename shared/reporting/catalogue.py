@@ -45,6 +45,10 @@ class Metric:
     denominator: str = ""  # for rates, averages and per-10,000 figures
     rules: tuple[str, ...] = ()  # rule families (shared/data/rules.json) the figure depends on
     period: bool = False  # True: counts events inside the period; False: state on the as-of date
+    # The report family a figure came with (issue 14): a report whose rule set does not name it
+    # (one issued before the family existed, reproduced) leaves the figure out, so it
+    # reproduces with its former content hash (ADR 0019).
+    since: str = ""
 
     @property
     def group(self) -> str:
@@ -357,6 +361,35 @@ METRICS: list[Metric] = [
         "元",
         "Σ money spent on activities in the period",
         period=True,
+    ),
+    # Disputes mediated (矛盾纠纷调解, issue 14): stated on the activities that mediated them.
+    _m(
+        "activity.cases_taken",
+        "受理矛盾纠纷",
+        "Disputes taken",
+        "件",
+        "Σ cases taken (disputes brought to mediation) stated on activities in the period",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "activity.cases_resolved",
+        "调解成功",
+        "Disputes resolved",
+        "件",
+        "Σ cases resolved stated on activities in the period (never more than taken, per activity)",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "activity.cases_resolution_rate",
+        "调解成功率",
+        "Mediation success rate",
+        "ratio",
+        "activity.cases_resolved ÷ activity.cases_taken",
+        denominator="disputes taken",
+        period=True,
+        since="activity_themes",
     ),
     # 5 ------------------------------------------------------------ zombies
     _m(
@@ -745,6 +778,21 @@ METRICS: list[Metric] = [
 
 BY_KEY = {m.key: m for m in METRICS}
 
+# The figures of each ``by_theme`` row (``figures.theme_figures``), named as the activity group's.
+THEME_FIGURES = (
+    "activities",
+    "active_organisations",
+    "participants",
+    "volunteers",
+    "volunteer_services",
+    "volunteer_hours",
+    "beneficiaries",
+    "money_spent_yuan",
+    "cases_taken",
+    "cases_resolved",
+    "cases_resolution_rate",
+)
+
 
 def lookup(key: str) -> Metric:
     """The metric for a concrete key, matching ``*`` families (``ratings.by_credit.A``)."""
@@ -764,6 +812,7 @@ def lookup(key: str) -> Metric:
         family.denominator,
         family.rules,
         family.period,
+        family.since,
     )
 
 
@@ -813,6 +862,16 @@ def render_markdown(rules_path: Path | None = None) -> str:
             )
         lines.append("")
     lines += [
+        "## Activity figures by theme (按活动主题)",
+        "",
+        "A division's report carries `by_theme`: one row per theme in force on some day of the"
+        " period (rules family `activity_themes`), each with the activity figures above counted"
+        " over the activities carrying that theme: "
+        + ", ".join(f"`{k}`" for k in THEME_FIGURES)
+        + ". An activity with several themes counts under each, so the rows need not sum to"
+        " the activity totals; each row's counts are additive up the tree (county = Σ townships"
+        " = Σ villages per theme) and reconciled like every other counter (ADR 0019).",
+        "",
         "## Rule versions",
         "",
         "Rules are versioned data (`shared/data/rules.json`);"
@@ -827,12 +886,23 @@ def render_markdown(rules_path: Path | None = None) -> str:
             "|---|---|---|---|",
         ]
         for v in versions:
-            params = ", ".join(f"{k}={val}" for k, val in v.parameters.items())
+            params = ", ".join(f"{k}={_param(val)}" for k, val in v.parameters.items())
             lines.append(
                 f"| `{v.version}` | {v.effective_from.isoformat()} | {params} | {v.source} |"
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _param(value: object) -> object:
+    # A theme list reads better as "中文 `code`" than as a list of dicts.
+    if isinstance(value, list) and value and all(isinstance(t, dict) for t in value):
+        return "、".join(
+            f"{t.get('zh')} `{t.get('code')}`"
+            + (f"（{t['retired_on']} 停用）" if t.get("retired_on") else "")
+            for t in value
+        )
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

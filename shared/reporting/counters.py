@@ -36,7 +36,7 @@ from shared.reporting.ranking import count_ranking
 from shared.reporting.sampling import count_sampling
 
 # Bump when what a counter means changes, so no entry computed by older code is ever used.
-COUNTERS_VERSION = "2"  # 2: inspection sampling (ADR 0010)
+COUNTERS_VERSION = "3"  # 2: inspection sampling (ADR 0010); 3: themes, mediation (ADR 0019)
 # A township with at least this many stale villages is recomputed in one pass over it.
 BATCH_FROM = 4
 
@@ -53,6 +53,7 @@ def _count_all(
     f.count_organisations(tx, out, s, as_of, j)
     f.count_flows(tx, out, s, period)
     f.count_activity(tx, out, s, period)
+    f.count_activity_themes(tx, out, s, period)
     f.count_zombies(tx, out, s, as_of, rules)
     f.count_supervision(tx, out, s, as_of, period)
     count_sampling(tx, out, s, as_of, period)

@@ -21,7 +21,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from shared.reporting.catalogue import GROUPS, METRICS, Group, Metric, flatten, lookup
+from shared.reporting.catalogue import (
+    GROUPS,
+    METRICS,
+    THEME_FIGURES,
+    Group,
+    Metric,
+    flatten,
+    lookup,
+)
 from shared.reporting.cells import append_row, csv_cell
 from shared.reporting.model import DivisionLine, DivisionReport, OrganisationLine, canonical
 
@@ -43,6 +51,7 @@ __all__ = [
     "rule_families",
     "table_csv",
     "table_xlsx",
+    "theme_table",
     "tier_text",
     "watermark_text",
     "zh_date",
@@ -57,6 +66,10 @@ FIXED_HEADERS = ["分组 Group", "指标 Metric", "单位 Unit", "可加 Additiv
 
 # Display forms of the catalogue's non-Chinese units (the catalogue keeps the canonical unit).
 _UNIT_DISPLAY = {"ratio": "%", "score": "分（0–100）", "average": "平均数", "per 10,000": "每万人"}
+# Families no figure of the catalogue depends on by name (``rules``), named here.
+_FAMILY_ZH = {"activity_themes": "活动主题"}
+BY_THEME_TITLE = "按活动主题 By theme"
+THEME_HEADERS = ["主题代码 Code", "活动主题 Theme", "停用日期 Retired on"]
 _TIER_ZH = {"county": "县级", "township": "乡镇（街道）级", "village": "村（社区）级"}
 _PERCENT_FORMAT = "0.0%"
 _MONEY_FORMAT = "#,##0.00"
@@ -194,7 +207,7 @@ def rule_families(report: DivisionReport) -> list[dict[str, Any]]:
         out.append(
             {
                 "family": family,
-                "zh": group.zh if group else family,
+                "zh": group.zh if group else _FAMILY_ZH.get(family, family),
                 "version": spec.version,
                 "effective_from": spec.effective_from.isoformat(),
                 "parameters": dict(spec.parameters),
@@ -286,6 +299,24 @@ def report_table(report: DivisionReport) -> tuple[list[str], list[list[object]]]
     return headers, rows
 
 
+def theme_table(report: DivisionReport) -> tuple[list[str], list[list[object]], list[str]]:
+    """The activity figures by theme (ADR 0019): headers (code, Chinese name, retired on, one
+    column per figure named as the catalogue names it, with its unit), rows of raw values, and
+    each figure column's unit. Empty when the report carries no ``by_theme``."""
+    metrics = [lookup(f"activity.{key}") for key in THEME_FIGURES]
+    headers = [*THEME_HEADERS, *(f"{m.zh}（{display_unit(m.unit)}）" for m in metrics)]
+    rows: list[list[object]] = [
+        [
+            row.code,
+            row.name,
+            row.retired_on.isoformat() if row.retired_on else "",
+            *(row.figures.get(key) for key in THEME_FIGURES),
+        ]
+        for row in report.by_theme or []
+    ]
+    return headers, rows, [m.unit for m in metrics]
+
+
 def _table_units(report: DivisionReport) -> list[str]:
     """The catalogue unit of each row of ``report_table``."""
     return [lookup(k).unit for k in metric_keys(report)]
@@ -308,6 +339,13 @@ def report_csv(report: DivisionReport) -> bytes:
     lines.append(headers)
     for row, unit in zip(rows, _table_units(report), strict=True):
         lines.append([*row[:fixed], *(format_value(v, unit) for v in row[fixed:])])
+    theme_headers, theme_rows, units = theme_table(report)
+    if theme_rows:
+        lines += [[], [BY_THEME_TITLE], theme_headers]
+        fixed = len(THEME_HEADERS)
+        for row in theme_rows:
+            values = (format_value(v, u) for v, u in zip(row[fixed:], units, strict=True))
+            lines.append([*row[:fixed], *values])
     return _csv_bytes(lines)
 
 
@@ -399,6 +437,7 @@ def report_xlsx(report: DivisionReport) -> bytes:
             if col > fixed and (fmt := _number_format(unit, value)):
                 ws.cell(row=r, column=col).number_format = fmt
     _style_sheet(ws, widths, freeze="C2", max_width=30)
+    _theme_sheet(wb, report)
 
     notes = wb.create_sheet("说明")
     bold = Font(bold=True)
@@ -462,6 +501,26 @@ def report_xlsx(report: DivisionReport) -> bytes:
                 note_widths[i] = max(note_widths[i], _display_width(v))
     _style_sheet(notes, note_widths, freeze="A2", max_width=70)
     return _workbook_bytes(wb)
+
+
+def _theme_sheet(wb: Any, report: DivisionReport) -> None:
+    """Sheet "按主题": one row per activity theme (only when the report has ``by_theme``)."""
+    headers, rows, units = theme_table(report)
+    if not rows:
+        return
+    ws = wb.create_sheet("按主题")
+    append_row(ws, headers)
+    widths = [_display_width(h) for h in headers]
+    fixed = len(THEME_HEADERS)
+    for row in rows:
+        append_row(ws, row)
+        r = ws.max_row
+        for col, value in enumerate(row, start=1):
+            unit = units[col - fixed - 1] if col > fixed else ""
+            widths[col - 1] = max(widths[col - 1], _display_width(format_value(value, unit)))
+            if col > fixed and (fmt := _number_format(unit, value)):
+                ws.cell(row=r, column=col).number_format = fmt
+    _style_sheet(ws, widths, freeze="C2", max_width=30)
 
 
 # ------------------------------------------------------------------ generic list exports

@@ -167,6 +167,63 @@ def count_activity(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -
         c["activity.active_organisations"] += int(r["orgs"])
         for col in ACTIVITY_SUMS:
             c[f"activity.{col}"] += int(r[col] or 0)
+    # Disputes mediated (issue 14): only activities that stated cases have a row.
+    for r in tx.all(
+        f"SELECT a.{s.by} AS k, SUM(m.cases_taken) AS taken, SUM(m.cases_resolved) AS resolved"
+        " FROM activity_cases m JOIN activity a ON a.activity_id = m.activity_id"
+        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        c = out[r["k"]]
+        c["activity.cases_taken"] += int(r["taken"] or 0)
+        c["activity.cases_resolved"] += int(r["resolved"] or 0)
+
+
+# Every additive activity counter, by theme: ``theme.<code>.<counter>`` (ADR 0019). An activity
+# with several themes counts once under each; the rows by theme therefore do not sum to the
+# activity totals, but each theme's row is additive up the tree like any other counter.
+THEME_COUNTERS = (
+    "activities",
+    "active_organisations",
+    *ACTIVITY_SUMS,
+    "cases_taken",
+    "cases_resolved",
+)
+
+
+def count_activity_themes(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -> None:
+    sums = ", ".join(f"SUM(a.{col}) AS {col}" for col in ACTIVITY_SUMS)
+    for r in tx.all(
+        f"SELECT a.{s.by} AS k, t.theme, COUNT(*) AS activities,"
+        f" COUNT(DISTINCT a.org_id) AS active_organisations, {sums},"
+        " SUM(m.cases_taken) AS cases_taken, SUM(m.cases_resolved) AS cases_resolved"
+        " FROM activity_theme t JOIN activity a ON a.activity_id = t.activity_id"
+        " LEFT JOIN activity_cases m ON m.activity_id = a.activity_id"
+        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        c = out[r["k"]]
+        for col in THEME_COUNTERS:
+            if r[col]:
+                c[f"theme.{r['theme']}.{col}"] += int(r[col])
+
+
+def theme_figures(c: Counters, code: str) -> dict[str, int | float | None]:
+    """One theme's figures from its counters, keyed and scaled like the activity group's."""
+    t = {col: c[f"theme.{code}.{col}"] for col in THEME_COUNTERS}
+    return {
+        "activities": t["activities"],
+        "active_organisations": t["active_organisations"],
+        "participants": t["participants"],
+        "volunteers": t["volunteers"],
+        "volunteer_services": t["volunteer_services"],
+        "volunteer_hours": t["volunteer_hours_centi"] / 100,
+        "beneficiaries": t["beneficiaries"],
+        "money_spent_yuan": t["money_fen"] / 100,
+        "cases_taken": t["cases_taken"],
+        "cases_resolved": t["cases_resolved"],
+        "cases_resolution_rate": _ratio(t["cases_resolved"], t["cases_taken"]),
+    }
 
 
 def zombie_candidates(tx: Tx, like: str, as_of: date, rules: RuleSet) -> list[dict[str, Any]]:
@@ -407,6 +464,11 @@ def derive(c: Counters, organisation: bool = False) -> dict[str, Any]:
             "volunteer_hours": c["activity.volunteer_hours_centi"] / 100,
             "beneficiaries": c["activity.beneficiaries"],
             "money_spent_yuan": c["activity.money_fen"] / 100,
+            "cases_taken": c["activity.cases_taken"],
+            "cases_resolved": c["activity.cases_resolved"],
+            "cases_resolution_rate": _ratio(
+                c["activity.cases_resolved"], c["activity.cases_taken"]
+            ),
         },
         "zombies": {"count": c["zombies.count"], "rate": _ratio(c["zombies.count"], active)},
         "supervision": {

@@ -33,6 +33,7 @@ from shared.reporting.export import (
     period_text,
     report_title,
     rule_families,
+    theme_table,
     tier_text,
     tree_text,
     zh_date,
@@ -688,6 +689,30 @@ def _group_table(report: DivisionReport, keys: Sequence[str]) -> str:
     return "".join(out)
 
 
+def _theme_section(report: DivisionReport) -> str:
+    """按活动主题: the activity figures of the division per theme (ADR 0019), themes down,
+    figures across; "" when the report has no ``by_theme``."""
+    headers, rows, units = theme_table(report)
+    if not rows:
+        return ""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers[1:])  # the code column stays out
+    body = []
+    for row in rows:
+        name = escape(str(row[1]))
+        cells = "".join(
+            f'<td class="num">{_cell(v, u)}</td>' for v, u in zip(row[3:], units, strict=True)
+        )
+        body.append(
+            f'<tr><th class="metric" scope="row">{name}</th><td>{escape(str(row[2]))}</td>{cells}</tr>'
+        )
+    return (
+        '<h3>按活动主题</h3><p class="continued">一项活动可有多个主题，分别计入各主题，'
+        "各主题之和不必等于活动合计。</p>"
+        f'<table class="figures themes"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
 def _meta(report: DivisionReport) -> str:
     rows = [
         ("区划", escape(division_text(report))),
@@ -815,7 +840,8 @@ def report_html(report: DivisionReport) -> str:
         sections.append(
             f'<section class="group" id="group-{escape(group.key)}">'
             f"<h2>{_cn_number(group.number)}、{escape(group.zh)}</h2>"
-            f"{charts}{_group_table(report, present)}</section>"
+            f"{charts}{_group_table(report, present)}"
+            f"{_theme_section(report) if group.key == 'activity' else ''}</section>"
         )
     as_of = zh_date(report.as_of)
     notes = (

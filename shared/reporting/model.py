@@ -107,6 +107,20 @@ class NotApplicable(BaseModel):
     message: str
 
 
+class ThemeRow(BaseModel):
+    """One activity theme's figures in a division and period (issue 14, ADR 0019)."""
+
+    code: str = Field(description="主题代码 / theme code (rules family activity_themes)")
+    name: str = Field(description="主题名称 / Chinese name")
+    retired_on: date | None = Field(
+        None, description="停用日期 / the day the theme left the vocabulary, if it has"
+    )
+    figures: dict[str, Number] = Field(
+        description="活动、组织、人次、志愿、时长、受益、支出、调解 / the activity figures of the "
+        "activities carrying this theme (keys as in docs/metrics.md, 'by theme')"
+    )
+
+
 class DivisionReport(BaseModel):
     """区划报表 / A division's report at one consistent snapshot."""
 
@@ -128,6 +142,11 @@ class DivisionReport(BaseModel):
         None,
         description="不适用的指标 / figure key → why it is null (its rule was not in force on "
         "the as-of date); present only then",
+    )
+    by_theme: list[ThemeRow] | None = Field(
+        None,
+        description="按活动主题 / the activity figures per theme in force during the period; "
+        "absent when the report names no activity_themes version (one issued before themes)",
     )
 
 

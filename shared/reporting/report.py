@@ -22,6 +22,7 @@ from shared.kernel.domain import NotFound
 from shared.kernel.jurisdiction import Jurisdiction, Tier
 from shared.kernel.periods import Period
 from shared.kernel.rules import RuleSet
+from shared.kernel.themes import for_period, retired_of
 from shared.reporting import ranking
 from shared.reporting.applicability import not_applicable, withhold
 from shared.reporting.counters import (
@@ -30,7 +31,14 @@ from shared.reporting.counters import (
     collect_organisations,
     division_counters,
 )
-from shared.reporting.figures import Counters, children_of, derive, describe, fold
+from shared.reporting.figures import (
+    Counters,
+    children_of,
+    derive,
+    describe,
+    fold,
+    theme_figures,
+)
 from shared.reporting.model import (
     ApprovalsSummary,
     DivisionLine,
@@ -43,6 +51,7 @@ from shared.reporting.model import (
     RankedRow,
     Row,
     RuleOut,
+    ThemeRow,
     TreeOut,
     ZombieRow,
 )
@@ -151,7 +160,28 @@ def division_report(
             },
         },
         **_not_applicable(rules, as_of),
+        **_by_theme(total, rules, period),
     )
+
+
+def _by_theme(total: Counters, rules: RuleSet, period: Period) -> dict[str, Any]:
+    """``{"by_theme": rows}`` when the rule set names a vocabulary version in force; left out
+    otherwise (unset), so a report issued before themes existed keeps its content hash."""
+    version = rules.activity_themes
+    if version is None:
+        return {}
+    retired = {t.code: on for t, on in retired_of(version)}
+    return {
+        "by_theme": [
+            ThemeRow(
+                code=t.code,
+                name=t.zh,
+                retired_on=retired.get(t.code),
+                figures=theme_figures(total, t.code),
+            )
+            for t in for_period(version, period.start)
+        ]
+    }
 
 
 def _line(line: dict[str, Any]) -> DivisionLine | OrganisationLine:

@@ -72,6 +72,22 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS activity_org ON activity (org_id, occurred_on)",
     "CREATE INDEX IF NOT EXISTS activity_village ON activity (village_code, occurred_on)",
+    # An activity's themes and mediation cases (issue 14, ADR 0019), written with its activity
+    # row. Tables of their own rather than columns of ``activity``: a read model from before
+    # them needs no migration (its activities had neither), and a theme's figures are the
+    # activity's figures joined through ``activity_theme``.
+    """CREATE TABLE IF NOT EXISTS activity_theme (
+        activity_id TEXT NOT NULL, theme TEXT NOT NULL,
+        village_code TEXT NOT NULL, occurred_on TEXT NOT NULL,
+        PRIMARY KEY (activity_id, theme)
+    )""",
+    "CREATE INDEX IF NOT EXISTS activity_theme_village ON activity_theme (village_code, occurred_on)",
+    """CREATE TABLE IF NOT EXISTS activity_cases (
+        activity_id TEXT PRIMARY KEY,
+        village_code TEXT NOT NULL, occurred_on TEXT NOT NULL,
+        cases_taken INTEGER NOT NULL, cases_resolved INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS activity_cases_village ON activity_cases (village_code, occurred_on)",
     """CREATE TABLE IF NOT EXISTS inspection (
         inspection_id TEXT PRIMARY KEY,
         org_id TEXT NOT NULL, village_code TEXT NOT NULL,
@@ -176,6 +192,8 @@ SCHEMA = [
 READ_MODEL_TABLES = {
     "org": "org_id",
     "activity": "activity_id",
+    "activity_theme": "activity_id, theme",
+    "activity_cases": "activity_id",
     "inspection": "inspection_id",
     "annual_report": "org_id, year",
     "org_history": "org_id, fact, source, position",
@@ -324,6 +342,19 @@ def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
             centi(p.money_spent),
         ),
     )
+    where = (str(p.activity_id), env.division_code, p.occurred_on.isoformat())
+    for theme in p.themes:
+        tx.execute(
+            "INSERT INTO activity_theme (activity_id, theme, village_code, occurred_on)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (activity_id, theme) DO NOTHING",
+            (where[0], theme, *where[1:]),
+        )
+    if p.cases_taken is not None or p.cases_resolved is not None:
+        tx.execute(
+            "INSERT INTO activity_cases (activity_id, village_code, occurred_on, cases_taken,"
+            " cases_resolved) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (activity_id) DO NOTHING",
+            (*where, p.cases_taken or 0, p.cases_resolved or 0),
+        )
 
 
 @handles("sanji.township.filing.filed.v1")

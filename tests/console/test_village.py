@@ -383,3 +383,72 @@ def test_every_kind_of_organisation_has_a_page_at_every_tier(api: Api) -> None:
                 assert row["usci"] in shown.text and "登记日期" in shown.text
             if row["grade"]:
                 assert f"{row['grade']}A" in shown.text
+
+
+def test_the_activity_form_offers_the_themes_in_force_and_mediation_cases(api: Api) -> None:
+    """Theme checkboxes from the vocabulary in force (GET /api/v1/rules/activity-themes), the
+    retired ones marked, and the two mediation fields (issue 14, ADR 0019): what is ticked is
+    posted as the API's list, counted by theme; a retired theme or more cases resolved than
+    taken is refused beside its field, the boxes stay ticked, and nothing is recorded."""
+    org = filed_group(api, "文昌调解队")
+    clerk = person(api, village_op())
+    path = f"/village/groups/{org}/activities/new"
+    form = clerk.get(path)
+    assert form.status_code == 200
+    assert 'name="theme_mediation"' in form.text and "矛盾调解" in form.text
+    assert "乡村振兴" in form.text and "疫情防控（2023-01-08 起停用）" in form.text
+    assert 'name="cases_taken"' in form.text and 'name="cases_resolved"' in form.text
+    day = today_cst().isoformat()
+    api.settle()
+    before = api.heads()
+
+    retired = clerk.submit(
+        path,
+        {
+            "occurred_on": day,
+            "field": "mediation",
+            **FIGURES,
+            "theme_mediation": "on",
+            "theme_epidemic_prevention": "on",
+        },
+    )
+    assert retired.status_code == 400 and 'id="themes-error"' in retired.text
+    assert "“疫情防控”" in retired.text and "不在生效的主题目录中" in retired.text
+    assert re.search(r'name="theme_mediation" value="on"\s*checked', retired.text)
+    too_many = clerk.submit(
+        path,
+        {"occurred_on": day, "field": "mediation", **FIGURES, "cases_taken": "2",
+         "cases_resolved": "5"},
+    )  # fmt: skip
+    assert too_many.status_code == 400 and 'id="cases_resolved-error"' in too_many.text
+    assert "调解成功件数（5）不能多于受理件数（2）" in too_many.text
+    assert 'value="5"' in too_many.text
+    api.settle()
+    assert api.heads() == before
+
+    sent = clerk.submit(
+        path,
+        {
+            "occurred_on": day,
+            "field": "mediation",
+            **FIGURES,
+            "theme_mediation": "on",
+            "theme_safety": "on",
+            "cases_taken": "4",
+            "cases_resolved": "3",
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    api.settle()
+    report = api.village.get(f"/api/v1/reports/{VILLAGE}", headers=api.auth(village_op())).json()
+    themes = {row["code"]: row["figures"] for row in report["by_theme"]}
+    assert themes["mediation"]["activities"] == 1 and themes["safety"]["activities"] == 1
+    assert (themes["mediation"]["cases_taken"], themes["mediation"]["cases_resolved"]) == (4, 3)
+    assert themes["charity"]["activities"] == 0
+    assert report["figures"]["activity"]["cases_taken"] == 4
+    # The township's report page lists the themes with activity; the group's page its cases.
+    page = person(api, township_op()).get("/township/report")
+    assert page.status_code == 200 and "按活动主题" in page.text
+    assert "矛盾调解" in page.text and "平安建设" in page.text and "扶贫济困" not in page.text
+    detail = clerk.get(f"/organisations/{org}")
+    assert "受理矛盾纠纷（件）" in detail.text and "调解成功（件）" in detail.text

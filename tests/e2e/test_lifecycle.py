@@ -151,6 +151,9 @@ def test_filed_group_to_registered_organisation_in_every_report(api: Api) -> Non
         "volunteer_hours": 7.75,
         "beneficiaries": 55,
         "money_spent_yuan": 200.0,
+        "cases_taken": 0,
+        "cases_resolved": 0,
+        "cases_resolution_rate": None,
     }
     assert figures["zombies"]["count"] == 0
     assert figures["density"]["villages"] == 26 and figures["density"]["meeting_standard"] == 0

@@ -43,6 +43,8 @@ def csv_cells(body: bytes) -> dict[tuple[str, str], str]:
     """(group, metric) → the division's own column (the first after the four fixed ones)."""
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     table = rows[rows.index([]) + 2 :]
+    # The table ends at the next blank line (the table by theme follows it, ADR 0019).
+    table = table[: table.index([])] if [] in table else table
     return {(r[0], r[1]): r[4] for r in table}
 
 

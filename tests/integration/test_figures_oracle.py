@@ -213,7 +213,15 @@ def script(p: Platform) -> dict[str, UUID]:
     def county(method: str, name: str, *args: Any, day: datetime) -> Any:
         return run(getattr(c, method), ids[name], *args, meta(county_op(), at=day))
 
-    def activity(name: str, on: date, people: int, volunteers: int, hours: str, money: str) -> None:
+    def activity(
+        name: str,
+        on: date,
+        people: int,
+        volunteers: int,
+        hours: str,
+        money: str,
+        cases: tuple[int, int] | None = None,  # disputes taken, resolved (ADR 0019)
+    ) -> None:
         village = p.tiers[Tier.VILLAGE].app.lookup.get(ids[name]).village_code  # type: ignore[union-attr]
         run(
             v.report_activity,
@@ -227,6 +235,8 @@ def script(p: Platform) -> dict[str, UUID]:
             people * 3,
             Decimal(money),
             meta(village_op(village), at=datetime.combine(on, time(12), CST)),
+            cases_taken=cases[0] if cases else None,
+            cases_resolved=cases[1] if cases else None,
         )
 
     def inspect(name: str, result: str, day: datetime) -> UUID:
@@ -294,7 +304,9 @@ def script(p: Platform) -> dict[str, UUID]:
     county("enter_credit_list", "慈善基金会", "abnormal", "未报年报", day=at(2024, 11, 1))
     activity("竹园1队", date(2024, 11, 20), 40, 6, "9.75", "120.00")
     register("白石平安队", "1", "safety", at(2024, 12, 31), BAISHI)
-    activity("枫林调解室", date(2024, 12, 31), 6, 1, "2", "0")  # on the 2025-12-31 cutoff
+    activity(
+        "枫林调解室", date(2024, 12, 31), 6, 1, "2", "0", cases=(5, 4)
+    )  # on the 2025-12-31 cutoff
 
     # ------------------------------------------------------------------ 2025
     county("rate", "白石平安队", None, 3, date(2025, 12, 31), None, day=at(2025, 1, 10))
@@ -320,7 +332,7 @@ def script(p: Platform) -> dict[str, UUID]:
         )
     inspect("慈善基金会", "rectification_ordered", at(2025, 2, 1))  # never rectified
     decide("竹园4队", True, at(2025, 2, 1))
-    activity("文昌舞蹈队", date(2025, 2, 14), 50, 10, "30.5", "880.80")
+    activity("文昌舞蹈队", date(2025, 2, 14), 50, 10, "30.5", "880.80", cases=(2, 2))
     # Upgrade day: the township approves the filed group's charter, the county registers it
     # (new field, same category) and approves a new charter, all taking effect on 1 March.
     township_charter("青溪乡贤参事会", False, True, at(2025, 3, 1))
@@ -390,7 +402,7 @@ def script(p: Platform) -> dict[str, UUID]:
     # Back-dated entries, recorded after later-dated ones.
     county("approve_charter", "示范社工服务中心", False, False, day=at(2025, 7, 1))
     county("rate", "示范社工服务中心", "B", None, None, None, day=at(2025, 8, 1))
-    activity("竹园3队", date(2025, 10, 10), 22, 4, "6", "90.00")
+    activity("竹园3队", date(2025, 10, 10), 22, 4, "6", "90.00", cases=(3, 1))
     # A sage council upgraded without a category (the default, general): still a sage council.
     register("北苑乡贤会", "1", "culture_sports", at(2025, 10, 20))
     inspect("示范社工服务中心", "violation", at(2025, 11, 1))

@@ -79,6 +79,8 @@ register_command = st.tuples(
     st.sampled_from("1239"),
     st.sampled_from(CATEGORIES),
 )
+# The theme lists activities carry, in force on any day from 2023-01-08 (vocabulary v4).
+THEMES: list[list[str]] = [[], ["mediation"], ["mediation", "safety"]]
 commands = st.one_of(
     apply_command,
     st.tuples(st.just("decide"), org, st.booleans()),
@@ -129,6 +131,7 @@ class Run:
     status: dict[UUID, str] = field(default_factory=dict)
     inspections: list[UUID] = field(default_factory=list)
     activities: Counter[str] = field(default_factory=Counter)
+    themes: Counter[str] = field(default_factory=Counter)  # "<theme>.<counter>"
     sage: set[UUID] = field(default_factory=set)  # organisations stated to be sage councils
     platforms: dict[UUID, tuple[PlatformKind, str]] = field(default_factory=dict)  # open ones
     listed: dict[str, set[UUID]] = field(
@@ -205,6 +208,11 @@ class Run:
             people * 2,
             Decimal(fen) / 100,
             self.meta(village_op(o[1])),
+            # Themes and mediation cases (ADR 0019), drawn from the figures: none, one or two
+            # themes; cases on some activities, never more resolved than taken.
+            themes=THEMES[people % len(THEMES)],
+            cases_taken=volunteers if people % 2 else None,
+            cases_resolved=volunteers // 2 if people % 2 else None,
         )
         self.activities.update(
             {
@@ -212,8 +220,12 @@ class Run:
                 "participants": people,
                 "volunteer_hours_centi": centi_hours,
                 "money_fen": fen,
+                "cases_taken": volunteers if people % 2 else 0,
+                "cases_resolved": volunteers // 2 if people % 2 else 0,
             }
         )
+        for theme in THEMES[people % len(THEMES)]:
+            self.themes.update({f"{theme}.activities": 1, f"{theme}.participants": people})
         return None
 
     def register(self, village: str, form: str, category: str) -> None:
@@ -456,6 +468,8 @@ def test_three_read_models_reconcile(
         )
         for name, value in run.activities.items():
             assert county[f"activity.{name}"] == value, name
+        for name, value in run.themes.items():
+            assert county[f"theme.{name}"] == value, name
         assert county["density.villages"] == len(VILLAGES)
         open_kinds = Counter(kind for kind, _ in run.platforms.values())
         for kind in PlatformKind:

@@ -165,3 +165,66 @@ def test_a_version_1_rectification_verified_loads_as_final(platform: Platform) -
         reg = event.mutate(reg)
     assert reg.listings["abnormal"]["removal_due"] == events[2].removal_due  # type: ignore[union-attr]
     assert reg.provisional_removal() is None  # type: ignore[union-attr]
+
+
+def test_a_version_1_activity_loads_without_themes_or_cases(platform: Platform) -> None:
+    """Activity.Reported v2 added ``themes``, ``cases_taken`` and ``cases_resolved`` (issue 14,
+    ADR 0019): an activity stored before them loads with no theme and no cases, publishes a
+    payload without them, and an integration payload from before them still validates."""
+    from decimal import Decimal
+
+    from services.village.domain import Activity
+    from shared.kernel.integration.events import ActivityReportedV1
+    from tests.helpers import today_cst, township_op
+
+    v, t, _ = apps(platform)
+    org = v.apply_for_filing(
+        VILLAGE, "调解队", "mediation", date(2025, 1, 1), meta(village_op())
+    ).id
+    platform.drain()
+    t.decide_filing(org, True, "", meta(township_op()))
+    platform.drain()
+    v.report_activity(
+        org,
+        today_cst(),
+        "mediation",
+        10,
+        2,
+        3,
+        Decimal("4.5"),
+        20,
+        Decimal("0"),
+        meta(village_op()),
+        themes=["mediation", "safety"],
+        cases_taken=4,
+        cases_resolved=3,
+    )
+    app = platform.tiers[Tier.VILLAGE].app
+    stored = app.recorder.select_notifications(0, 10, topics=[f"{Activity.Reported.__module__}:"
+                                                              f"{Activity.Reported.__qualname__}"])[0]  # fmt: skip
+    new = app.mapper.to_domain_event(stored)
+    assert (new.themes, new.cases_taken, new.cases_resolved) == (["mediation", "safety"], 4, 3)
+    assert json.loads(stored.state)["class_version"] == 2
+    old = app.mapper.to_domain_event(without(stored, 1, "themes", "cases_taken", "cases_resolved"))
+    assert isinstance(old, Activity.Reported)
+    assert (old.themes, old.cases_taken, old.cases_resolved) == ([], None, None)
+    assert old.participants == 10 and old.occurred_on == today_cst()
+    # What the relay publishes for the old event, and a v1 payload written before the fields.
+    from eventsourcing.persistence import Notification
+
+    v1 = without(stored, 1, "themes", "cases_taken", "cases_resolved")
+    published = app.to_envelope(
+        Notification(
+            originator_id=v1.originator_id,
+            originator_version=v1.originator_version,
+            topic=v1.topic,
+            state=v1.state,
+            id=stored.id,
+        ),
+        0,
+    )
+    assert published.data["themes"] == [] and published.data["cases_taken"] is None
+    payload = {k: v for k, v in published.data.items() if k not in ("themes", "cases_taken",
+                                                                    "cases_resolved")}  # fmt: skip
+    before = ActivityReportedV1.model_validate(payload)
+    assert before.themes == [] and before.cases_taken is None and before.cases_resolved is None

@@ -87,6 +87,7 @@ def test_default_rules_file() -> None:
         "ranking": "ranking/four-dimensions/v1",
         "credit": "credit/mca-60-2018/v1",
         "evaluation": "evaluation/grades-5y/v1",
+        "activity_themes": "activity-themes/local/v4",
     }
     assert (current.urban_min_per_community, current.rural_min_per_village) == (10, 5)
     assert current.zombie_window_months == 12
@@ -135,7 +136,7 @@ def test_families_added_later_are_named_once_in_force_and_optional_when_reproduc
 
 def test_a_rules_file_from_before_the_later_families_still_loads(tmp_path: Path) -> None:
     raw = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
-    del raw["credit"], raw["evaluation"]
+    del raw["credit"], raw["evaluation"], raw["activity_themes"]
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     assert set(load_rules(path).in_force(date(2026, 1, 1)).versions) == set(REQUIRED)
@@ -156,7 +157,14 @@ def test_a_day_before_a_family_is_refused_with_one_code_naming_family_and_day() 
 
 def test_a_report_before_every_family_withholds_them_all() -> None:
     rules = load_rules().for_report(date(2015, 6, 30))
-    assert rules.withheld == ("density", "zombie", "ranking", "credit", "evaluation")
+    assert rules.withheld == (
+        "density",
+        "zombie",
+        "ranking",
+        "credit",
+        "evaluation",
+        "activity_themes",
+    )
     assert rules.describe() == {}
     assert set(rules.versions.values()) == {"rule_not_in_force"}
     figures = withhold(

@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from shared.console import labels
+from shared.console.client import ApiError
 from shared.console.forms import Form, send
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
@@ -41,13 +42,27 @@ ACTIVITY_LABELS = {
     "volunteer_hours": "志愿服务时长（小时）",
     "beneficiaries": "受益人次",
     "money_spent": "支出金额（元）",
+    "themes": "活动主题",
+    "cases_taken": "受理矛盾纠纷（件）",
+    "cases_resolved": "调解成功（件）",
 }
 
-# A refusal about the activity's date belongs beside the date field.
+# A refusal about the activity's date belongs beside the date field; one about its themes or
+# cases beside those (ADR 0019).
 DATE_FIELDS = {
-    code: "occurred_on"
-    for code in ("date_in_future", "organisation_not_active", "before_founding", "date_order")
+    **{
+        code: "occurred_on"
+        for code in ("date_in_future", "organisation_not_active", "before_founding", "date_order")
+    },
+    **{
+        code: "themes"
+        for code in ("unknown_theme", "duplicate_theme", "too_many_themes", "theme_not_in_force")
+    },
+    "cases_resolved_exceed_taken": "cases_resolved",
 }
+# One checkbox per theme, named ``theme_<code>``: a posted form keeps one value per name, so a
+# shared name "themes" would keep only the last box ticked (as the roles of an account).
+THEME_PREFIX = "theme_"
 
 RETURN_LABELS = {"kind": "报表类别", "period": "报表期间"}
 PERIOD_FIELDS = {"invalid_period": "period", "period_not_ended": "period"}
@@ -152,7 +167,27 @@ async def _organisation(page: Page, organisation_id: UUID) -> dict[str, Any]:
     return org
 
 
-def _activity_page(page: Page, org: dict[str, Any], form: Form, status: int = 200) -> Response:
+async def _vocabulary(page: Page) -> dict[str, Any] | None:
+    """The activity themes in force today and those retired before (the API's rules route),
+    or None when no vocabulary is in force (the form then offers no themes)."""
+    try:
+        vocabulary: dict[str, Any] = await page.api.get("/api/v1/rules/activity-themes")
+    except ApiError as e:
+        if e.status != 409:
+            raise
+        return None
+    return vocabulary
+
+
+def _ticked(posted: dict[str, str]) -> list[str]:
+    return [
+        k.removeprefix(THEME_PREFIX) for k, v in posted.items() if k.startswith(THEME_PREFIX) and v
+    ]
+
+
+async def _activity_page(
+    page: Page, org: dict[str, Any], form: Form, status: int = 200
+) -> Response:
     return page.render(
         "village/activity_new.html",
         status=status,
@@ -160,6 +195,8 @@ def _activity_page(page: Page, org: dict[str, Any], form: Form, status: int = 20
         org=org,
         form=form,
         max_date=_today(),
+        vocabulary=await _vocabulary(page),
+        theme_prefix=THEME_PREFIX,
     )
 
 
@@ -168,13 +205,14 @@ async def new_activity(page: CurrentPage, organisation_id: UUID) -> Response:
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
     form = Form(values={"field": org.get("field") or ""})
-    return _activity_page(page, org, form)
+    return await _activity_page(page, org, form)
 
 
 @router.post("/village/groups/{organisation_id}/activities/new")
 async def report_activity(page: CurrentPage, organisation_id: UUID, posted: Posted) -> Response:
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
+    themes = _ticked(posted)
     answer, form = await send(
         page.api,
         f"/api/v1/organisations/{organisation_id}/activities",
@@ -182,11 +220,13 @@ async def report_activity(page: CurrentPage, organisation_id: UUID, posted: Post
         ACTIVITY_LABELS,
         selects=SELECTS,
         fields=DATE_FIELDS,
+        fixed={"themes": themes},  # a list: the form's boxes, gathered above
     )
     if answer is not None:
         when = labels.date_zh(form.values.get("occurred_on"))
         return done(page.request, "/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
-    return _activity_page(page, org, form, status=400)
+    form.values.update({f"{THEME_PREFIX}{t}": "on" for t in themes})  # ticked again
+    return await _activity_page(page, org, form, status=400)
 
 
 # ------------------------------------------------------------------ returns

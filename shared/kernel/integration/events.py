@@ -97,6 +97,13 @@ class ActivityReportedV1(Payload):
     volunteer_hours: NonNegativeDecimal
     beneficiaries: NonNegative
     money_spent: NonNegativeDecimal
+    # Added in issue 14 (ADR 0019; domain event version 2), optional: an activity reported
+    # before them has no themes and states no cases.
+    themes: list[str] = Field(
+        default_factory=list, description="theme codes of the rules family activity_themes"
+    )
+    cases_taken: NonNegative | None = None  # disputes taken (mediation)
+    cases_resolved: NonNegative | None = None  # disputes resolved, never more than taken
 
 
 # ------------------------------------------------------------------ township

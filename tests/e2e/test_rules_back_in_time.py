@@ -174,7 +174,7 @@ def test_history_from_2016_is_recorded_and_reported_under_the_legacy_rules(legac
     assert figures["funding"]["awarded_yuan"] == 30000
     html = api.county.get(f"/api/v1/reports/{COUNTY}/export.html?{REPORT}", headers=headers)
     assert html.status_code == 200
-    assert f"<code>density/legacy-local/v1</code><span class=\"rule-label\">（{LABEL}）" in html.text
+    assert f'<code>density/legacy-local/v1</code><span class="rule-label">（{LABEL}）' in html.text
     assert "覆盖率口径" in html.text
     csv_text = api.county.get(
         f"/api/v1/reports/{COUNTY}/export.csv?{REPORT}", headers=headers
@@ -183,7 +183,9 @@ def test_history_from_2016_is_recorded_and_reported_under_the_legacy_rules(legac
     # An issued 2016 report names the legacy versions and reproduces with them.
     issued = ok(
         api.county.post(
-            f"/api/v1/reports/{COUNTY}/issue?{REPORT}", json={"title": "2016年上半年"}, headers=headers
+            f"/api/v1/reports/{COUNTY}/issue?{REPORT}",
+            json={"title": "2016年上半年"},
+            headers=headers,
         )
     )
     check = ok(

@@ -42,7 +42,14 @@ def get(api: Api, client: Any, path: str, actor: Any = None, status: int = 200) 
 def test_drill_down_links_lead_from_county_to_organisation(seeded: tuple[Api, History]) -> None:
     api, history = seeded
     county = get(api, api.county, f"/api/v1/reports/{COUNTY}?period=2026").json()
-    assert set(county["rule_versions"]) == {"density", "zombie", "ranking", "credit", "evaluation"}
+    assert set(county["rule_versions"]) == {
+        "density",
+        "zombie",
+        "ranking",
+        "credit",
+        "evaluation",
+        "coverage",
+    }
     assert county["watermarks"] == {str(t): h for t, h in api.heads().items()}
     township_link = next(c for c in county["children"] if c["code"] == TOWNSHIP)["links"]["report"]
     township = get(api, api.county, township_link).json()

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
+from tests.console.browser import person
 from tests.helpers import (
     COUNTY,
     VILLAGE,
@@ -196,6 +199,11 @@ def test_history_from_2016_is_recorded_and_reported_under_the_legacy_rules(legac
     )
     assert check["reproduced"] is True
     assert check["rule_versions"]["density"] == "density/legacy-local/v1"
+    # The console's dashboard prints the label beside the version too.
+    viewer = Actor("county-leader", Tier.COUNTY, COUNTY, "viewer", "县领导", ("viewer",))
+    page = person(api, viewer).get("/county/dashboard?as_of=2016-06-30")
+    assert page.status_code == 200, page.text
+    assert f"density/legacy-local/v1（{LABEL}）" in page.text
 
 
 def test_without_legacy_versions_2016_commands_needing_a_rule_are_refused(national: Api) -> None:

@@ -257,6 +257,10 @@ def load_rules(path: Path = DEFAULT_RULES) -> Rules:
             raise ValueError(f"{path}: no versions for rule family {family!r}")
         if len({v.version for v in versions}) != len(versions):
             raise ValueError(f"{path}: duplicate version names in rule family {family!r}")
+        if len({v.effective_from for v in versions}) != len(versions):
+            # Which one is in force would depend on the file's order (a county adding its own
+            # version on the day of the demo's legacy one, ADR 0018): say so at start instead.
+            raise ValueError(f"{path}: two versions of rule family {family!r} start on one day")
         families[family] = tuple(versions)
     return Rules(families)
 

@@ -164,3 +164,9 @@ def test_the_demo_file_has_a_labelled_legacy_version_of_every_family_from_2016()
         assert family == "coverage" or (first.legacy and "国家规则施行前" in first.label_zh)
     national = [v for vs in rules.families.values() for v in vs if not v.kind]
     assert national and all(v.effective_from > date(2016, 1, 1) for v in national)
+
+
+def test_two_versions_starting_on_one_day_stop_the_load(tmp_path: Path) -> None:
+    same_day = {**COUNTY_CHOICE, "effective_from": "2016-01-01"}  # the default's day
+    with pytest.raises(ValueError, match="start on one day"):
+        load_rules(rules_file(tmp_path / "rules.json", coverage=[same_day]))

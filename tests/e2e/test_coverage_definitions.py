@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from shared.kernel.domain import Actor
+from shared.kernel.jurisdiction import Tier
+from tests.console.browser import person
 from tests.helpers import COUNTY, Api, build_platform, county_op, rules_file, seed_history
 
 CHOICE = {
@@ -76,6 +79,16 @@ def test_a_county_s_coverage_definitions_are_used_and_named_everywhere(api: Api)
     assert (
         exported["rules"]["coverage"]["parameters"]["denominators"]["incubator_coverage"] == "urban"
     )
+
+
+def test_the_dashboard_cards_name_the_denominator(api: Api) -> None:
+    viewer = Actor("county-leader", Tier.COUNTY, COUNTY, "viewer", "县领导", ("viewer",))
+    page = person(api, viewer).get("/county/dashboard")
+    assert page.status_code == 200, page.text
+    card = page.text[page.text.index('data-metric="platforms.incubator_coverage"') :]
+    assert "分母：城市社区" in card[: card.index("</div>")]
+    card = page.text[page.text.index('data-metric="platforms.sage_council_coverage"') :]
+    assert "分母：全部村（社区）" in card[: card.index("</div>")]
 
 
 def test_the_catalogue_lists_both_variants(api: Api) -> None:

@@ -21,7 +21,7 @@ from shared.infrastructure.store import open_database
 from shared.kernel.domain import CHINA, DomainError
 from shared.kernel.jurisdiction import Jurisdiction, Tier, load
 from shared.kernel.periods import Period, resolve
-from shared.kernel.rules import load_rules
+from shared.kernel.rules import RuleSet, load_rules
 from shared.reporting.reconcile import reconcile_tiers
 from shared.reporting.report import division_report
 from shared.tier.application import utcnow
@@ -86,15 +86,18 @@ def reconcile(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        _summary(result)
+        _summary(result, rules)
     return 0 if result["ok"] else 1
 
 
-def _summary(r: dict[str, Any]) -> None:
+def _summary(r: dict[str, Any], rules: RuleSet) -> None:
     print(f"division {r['division']}  as of {r['as_of']}  period {r['period']['label']}")
     tree = r["tree"]
     print(f"division tree: {tree['basis']}, in force on {tree['on']}")
-    print(f"rule versions: {', '.join(r['rule_versions'].values())}")
+    # A legacy or local version is printed with its Chinese label (ADR 0018).
+    labels = {v.version: v.label_zh for v in rules.present() if v.label_zh}
+    named = [f"{v}（{labels[v]}）" if v in labels else v for v in r["rule_versions"].values()]
+    print(f"rule versions: {', '.join(named)}")
     for tier, marks in r["watermarks"].items():
         print(f"  {tier:<9} read model at {json.dumps(marks, sort_keys=True)}")
     if not r["consistent_point"]:

@@ -661,3 +661,21 @@ def seed_supervision(p: Platform, h: History) -> None:
         )
         step(app.run_due_exits)
         step(app.reverse_exit, exiting.id, "复议撤销", on(op, date(2025, 3, 1)))
+
+
+def rules_file(path: Path, legacy: bool = True, **families: list[dict[str, Any]]) -> Path:
+    """A rules file at ``path``: the default one, without its legacy versions when ``legacy``
+    is false (the national rules alone, as before issue 14: history before them is refused),
+    with ``families`` appended to (or, for a new family, making) their lists."""
+    import json
+
+    from shared.kernel.rules import DEFAULT_RULES
+
+    raw = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
+    for family, versions in list(raw.items()):
+        if isinstance(versions, list) and not legacy:
+            raw[family] = [v for v in versions if v.get("kind") != "legacy"]
+    for family, extra in families.items():
+        raw[family] = [*raw.get(family, []), *extra]
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -526,6 +526,27 @@ def figures_of(
     f["platforms.village_sage_councils"] = len(sages)
     f["platforms.villages_with_sage_council"] = len(sage_villages)
     f["platforms.sage_council_coverage"] = _ratio(len(sage_villages), len(rural))
+    if rules.coverage is None:
+        return f  # a report from before the coverage family: the former figures only
+    # Coverage over each set of villages (ADR 0018), and the headline rate over the set the
+    # coverage rule in force names.
+    council_villages = {o.village for o in sages}
+    sets = {"all": villages, "urban": urban, "rural": rural}
+    covered = {"incubator_coverage": incubated, "sage_council_coverage": council_villages}
+    for rate, marked in covered.items():
+        for basis, among in sets.items():
+            hit = sum(v.code in marked for v in among)
+            f[f"platforms.{rate}_{basis}"] = _ratio(hit, len(among))
+        basis = rules.coverage.parameters["denominators"][rate]
+        f[f"platforms.{rate}"] = f[f"platforms.{rate}_{basis}"]
+    f["platforms.urban_communities_with_incubator"] = sum(v.code in incubated for v in urban)
+    f["platforms.rural_villages_with_incubator"] = sum(v.code in incubated for v in rural)
+    f["platforms.urban_communities_with_sage_council"] = sum(
+        v.code in council_villages for v in urban
+    )
+    f["platforms.villages_and_communities_with_sage_council"] = sum(
+        v.code in council_villages for v in villages
+    )
     return f
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from shared.kernel.domain import Conflict
 
 DEFAULT_RULES = Path(__file__).parents[1] / "data" / "rules.json"
-FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation", "activity_themes")
+FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation", "activity_themes", "coverage")
 # Families every rules file has had since the start; the others were added later (issue 6) and
 # are optional in a ``Rules``, so a report issued before them names, and reproduces with, only
 # the families it used (ADR 0006).
@@ -28,6 +28,16 @@ DECISION_FAMILIES = ("zombie_exit", "sampling", "funding")
 # than leaving the family out, which means "added to the file after the report was issued")
 # lets ``by_versions`` reproduce the report exactly.
 NOT_IN_FORCE = "rule_not_in_force"
+# What a version is (issue 14, ADR 0018): unstated for the national rules shipped so far;
+# ``legacy`` for a county's own version in force before the national rule (its history from
+# 2016), which must carry a Chinese label so every report printing it says so; ``local`` for a
+# county's own choice that is no national rule at all (coverage definitions).
+KINDS = ("", "national", "legacy", "local")
+# Coverage definitions (issue 14 item 3, family ``coverage``): the villages and communities a
+# coverage rate is divided by. Without a ``coverage`` version (a report issued before the family
+# existed) the rates keep the definitions Sanji always used, given here.
+COVERAGE_BASES = ("all", "urban", "rural")
+COVERAGE_DEFAULTS = {"incubator_coverage": "all", "sage_council_coverage": "rural"}
 
 
 class RuleNotInForce(Conflict, LookupError):
@@ -74,6 +84,12 @@ class RuleVersion:
     effective_from: date
     parameters: dict[str, Any]
     source: str = ""
+    kind: str = ""  # KINDS
+    label_zh: str = ""  # how reports name a legacy or local version, e.g. 本县试行规则
+
+    @property
+    def legacy(self) -> bool:
+        return self.kind == "legacy"
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,7 @@ class RuleSet:
     ranking: RuleVersion
     credit: RuleVersion | None = None  # credit lists (MCA order 60, 2018), ADR 0007
     evaluation: RuleVersion | None = None  # grades 1A–5A and local stars, ADR 0007
+    coverage: RuleVersion | None = None  # coverage denominators a county chooses, ADR 0018
     # Families with no version in force on the report's day (``Rules.for_report``). A required
     # family's field then holds its first version only so the counters keep one query shape;
     # every figure depending on a withheld family is replaced by "not applicable" before it
@@ -125,13 +142,23 @@ class RuleSet:
         """The day before the trailing window starts: activity after it counts as recent."""
         return months_before(as_of, self.zombie_window_months)
 
+    def coverage_basis(self, metric: str) -> str:
+        """``all`` / ``urban`` / ``rural``: what ``platforms.<metric>`` is divided by under the
+        coverage version in force (Sanji's former definition when the report has none)."""
+        chosen = (self.coverage.parameters.get("denominators") or {}) if self.coverage else {}
+        return str(chosen.get(metric, COVERAGE_DEFAULTS[metric]))
+
     def describe(self) -> dict[str, dict[str, Any]]:
-        """What a report prints about its rules: version, start and parameters per family."""
+        """What a report prints about its rules: version, start and parameters per family, and
+        the kind and Chinese label of a legacy or local version (left out for the national
+        versions, so a report under them keeps its former content and hash)."""
         return {
             v.family: {
                 "version": v.version,
                 "effective_from": v.effective_from.isoformat(),
                 "parameters": v.parameters,
+                **({"kind": v.kind} if v.kind else {}),
+                **({"label_zh": v.label_zh} if v.label_zh else {}),
             }
             for v in self.present()
         }
@@ -197,6 +224,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
         chosen["ranking"],
         chosen.get("credit"),
         chosen.get("evaluation"),
+        chosen.get("coverage"),
         withheld,
         chosen.get("activity_themes"),
     )
@@ -208,9 +236,15 @@ def load_rules(path: Path = DEFAULT_RULES) -> Rules:
     for family in (*FAMILIES, *DECISION_FAMILIES):
         versions = []
         for v in raw.get(family, []):
-            params = {
-                k: val for k, val in v.items() if k not in ("version", "effective_from", "source")
-            }
+            params = {k: val for k, val in v.items() if k not in _ENTRY_KEYS}
+            kind, label = str(v.get("kind", "")), str(v.get("label_zh", ""))
+            if kind not in KINDS:
+                raise ValueError(f"{path}: {v['version']}: kind {kind!r} is not one of {KINDS}")
+            if kind in ("legacy", "local") and not label:
+                # A legacy version printed without its label would pass for the national rule.
+                raise ValueError(f"{path}: {v['version']}: a {kind} version needs a label_zh")
+            if family == "coverage":
+                _check_coverage(path, v["version"], params)
             versions.append(
                 RuleVersion(
                     family,
@@ -218,6 +252,8 @@ def load_rules(path: Path = DEFAULT_RULES) -> Rules:
                     date.fromisoformat(v["effective_from"]),
                     params,
                     v.get("source", ""),
+                    kind,
+                    label,
                 )
             )
         if not versions and family not in REQUIRED:
@@ -226,8 +262,33 @@ def load_rules(path: Path = DEFAULT_RULES) -> Rules:
             raise ValueError(f"{path}: no versions for rule family {family!r}")
         if len({v.version for v in versions}) != len(versions):
             raise ValueError(f"{path}: duplicate version names in rule family {family!r}")
+        if len({v.effective_from for v in versions}) != len(versions):
+            # Which one is in force would depend on the file's order (a county adding its own
+            # version on the day of the demo's legacy one, ADR 0018): say so at start instead.
+            raise ValueError(f"{path}: two versions of rule family {family!r} start on one day")
         families[family] = tuple(versions)
     return Rules(families)
+
+
+_ENTRY_KEYS = ("version", "effective_from", "source", "kind", "label_zh")
+
+
+def _check_coverage(path: Path, version: str, params: dict[str, Any]) -> None:
+    """A coverage version chooses, per coverage rate, ``all``, ``urban`` or ``rural``; a typo
+    would silently fall back to the default, so it stops the service at start instead."""
+    chosen = params.get("denominators")
+    if not isinstance(chosen, dict):
+        raise ValueError(f"{path}: {version}: a coverage version needs a denominators map")
+    for metric, basis in chosen.items():
+        if metric not in COVERAGE_DEFAULTS:
+            raise ValueError(
+                f"{path}: {version}: unknown coverage rate {metric!r}"
+                f" (one of {sorted(COVERAGE_DEFAULTS)})"
+            )
+        if basis not in COVERAGE_BASES:
+            raise ValueError(
+                f"{path}: {version}: {metric} denominator {basis!r} is not one of {COVERAGE_BASES}"
+            )
 
 
 def months_before(day: date, months: int) -> date:

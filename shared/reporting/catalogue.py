@@ -99,6 +99,71 @@ def _m(key: str, zh: str, en: str, unit: str, definition: str, **kw: object) -> 
     return Metric(key, zh, en, unit, definition, **kw)  # type: ignore[arg-type]
 
 
+# Coverage rates (issue 14 item 3, ADR 0018): the headline rate follows the ``coverage`` rule in
+# force; the variants divide by a fixed set of villages so a reader sees every definition.
+_BY_RULE = "per the coverage rule in force (rules.coverage)"
+_BASIS = {
+    "all": ("全部村（社区）", "all villages and communities", "density.villages"),
+    "urban": ("城市社区", "urban communities", "density.urban_communities"),
+    "rural": ("农村行政村", "rural villages", "density.rural_villages"),
+}
+
+
+def _coverage_numerators(what: str, has_en: str, zh: str) -> list[Metric]:
+    """The numerator counters a coverage rule may choose that had no figure before (the
+    incubator's ``all`` and the council's ``rural`` numerators predate the family)."""
+    existing = {"incubator": "all", "sage_council": "rural"}[what]
+    out = []
+    for basis, (basis_zh, basis_en, _) in _BASIS.items():
+        if basis == existing:
+            continue
+        key = (
+            f"platforms.villages_and_communities_with_{what}"
+            if basis == "all"
+            else f"platforms.{basis}_{'communities' if basis == 'urban' else 'villages'}_with_{what}"
+        )
+        out.append(
+            _m(
+                key,
+                f"建有{zh}的{basis_zh}",
+                f"{basis_en.capitalize()} with {'an incubator' if what == 'incubator' else 'a sage council'}",
+                "个",
+                f"{basis_en} with {has_en} on the as-of date",
+            )
+        )
+    return out
+
+
+# Per coverage rate and basis, the numerator counter (shared/reporting/coverage.py counts them).
+COVERAGE_NUMERATORS = {
+    "incubator_coverage": {
+        "all": "platforms.villages_with_incubator",
+        "urban": "platforms.urban_communities_with_incubator",
+        "rural": "platforms.rural_villages_with_incubator",
+    },
+    "sage_council_coverage": {
+        "all": "platforms.villages_and_communities_with_sage_council",
+        "urban": "platforms.urban_communities_with_sage_council",
+        "rural": "platforms.villages_with_sage_council",
+    },
+}
+
+
+def _coverage_variants(rate: str, zh: str, en: str) -> list[Metric]:
+    numerators = COVERAGE_NUMERATORS[rate]
+    return [
+        _m(
+            f"platforms.{rate}_{basis}",
+            f"{zh}（按{basis_zh}）",
+            f"{en} over {basis_en}",
+            "ratio",
+            f"{numerators[basis]} ÷ {denominator}",
+            denominator=basis_en,
+        )
+        for basis, (basis_zh, basis_en, denominator) in _BASIS.items()
+    ]
+
+
 METRICS: list[Metric] = [
     # 1 ------------------------------------------------------------ organisations
     _m("organisations.active", "组织总数", "Active organisations", "个", _ACTIVE),
@@ -737,14 +802,19 @@ METRICS: list[Metric] = [
         "个",
         "villages/communities with at least one incubator open on the as-of date",
     ),
+    *_coverage_numerators("incubator", "an incubator open", "孵化园"),
     _m(
         "platforms.incubator_coverage",
         "孵化园覆盖率",
         "Incubator coverage",
         "ratio",
-        "platforms.villages_with_incubator ÷ density.villages",
-        denominator="villages and communities",
+        "villages/communities with an incubator ÷ the villages/communities the coverage rule in"
+        " force divides by (rules.coverage: all by default, or urban or rural); equals one of"
+        " the three variants below",
+        denominator=_BY_RULE,
+        rules=("coverage",),
     ),
+    *_coverage_variants("incubator_coverage", "孵化园覆盖率", "Incubator coverage"),
     _m(
         "platforms.organisations_in_incubated_villages",
         "孵化园服务组织数",
@@ -766,14 +836,19 @@ METRICS: list[Metric] = [
         "个",
         "rural villages with at least one active village-sage council",
     ),
+    *_coverage_numerators("sage_council", "at least one active village-sage council", "乡贤参事会"),
     _m(
         "platforms.sage_council_coverage",
         "乡贤参事会覆盖率",
         "Sage-council coverage",
         "ratio",
-        "platforms.villages_with_sage_council ÷ density.rural_villages",
-        denominator="rural villages",
+        "villages/communities with a village-sage council ÷ the villages/communities the"
+        " coverage rule in force divides by (rules.coverage: rural by default, or all or"
+        " urban); equals one of the three variants below",
+        denominator=_BY_RULE,
+        rules=("coverage",),
     ),
+    *_coverage_variants("sage_council_coverage", "乡贤参事会覆盖率", "Sage-council coverage"),
 ]
 
 BY_KEY = {m.key: m for m in METRICS}
@@ -875,20 +950,26 @@ def render_markdown(rules_path: Path | None = None) -> str:
         "## Rule versions",
         "",
         "Rules are versioned data (`shared/data/rules.json`);"
-        " a report names the version of each family it used.",
+        " a report names the version of each family it used. A `legacy` version is a county's"
+        " own rule in force before the national one, so history from before it is recorded and"
+        " reported (ADR 0018); the `coverage` family chooses what each coverage rate is divided"
+        " by (`all` villages and communities, `urban` communities or `rural` villages).",
         "",
     ]
     for family, versions in rules.families.items():
         lines += [
             f"### {family}",
             "",
-            "| version | effective from | parameters | source |",
-            "|---|---|---|---|",
+            "| version | kind | effective from | parameters | source |",
+            "|---|---|---|---|---|",
         ]
         for v in versions:
             params = ", ".join(f"{k}={_param(val)}" for k, val in v.parameters.items())
+            # A legacy or local version says so, in the label reports print (ADR 0018).
+            kind = f"{v.kind}: {v.label_zh}" if v.kind else "national"
             lines.append(
-                f"| `{v.version}` | {v.effective_from.isoformat()} | {params} | {v.source} |"
+                f"| `{v.version}` | {kind} | {v.effective_from.isoformat()} | {params} |"
+                f" {v.source} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from shared.kernel.rules import COVERAGE_DEFAULTS
 from shared.reporting.catalogue import (
     GROUPS,
     METRICS,
@@ -32,6 +33,7 @@ from shared.reporting.catalogue import (
 )
 from shared.reporting.cells import append_row, csv_cell
 from shared.reporting.model import DivisionLine, DivisionReport, OrganisationLine, canonical
+from shared.reporting.zh import VALUES, parameter_name
 
 __all__ = [
     "DIVISION_SUFFIX",
@@ -49,6 +51,8 @@ __all__ = [
     "report_title",
     "report_xlsx",
     "rule_families",
+    "version_text",
+    "coverage_text",
     "table_csv",
     "table_xlsx",
     "theme_table",
@@ -211,9 +215,30 @@ def rule_families(report: DivisionReport) -> list[dict[str, Any]]:
                 "version": spec.version,
                 "effective_from": spec.effective_from.isoformat(),
                 "parameters": dict(spec.parameters),
+                "kind": spec.kind or "",
+                "label_zh": spec.label_zh or "",
             }
         )
     return out
+
+
+def version_text(r: dict[str, Any]) -> str:
+    """A version as printed: a legacy or local version with its Chinese label (ADR 0018), so
+    it never reads as the national rule."""
+    return f"{r['version']}（{r['label_zh']}）" if r.get("label_zh") else str(r["version"])
+
+
+def coverage_text(report: DivisionReport) -> str:
+    """What each coverage rate of the report divides by, e.g. 孵化园覆盖率：城市社区; "" for a
+    report without a coverage rule (issued before the family existed)."""
+    spec = report.rules.get("coverage")
+    if spec is None:
+        return ""
+    chosen = {**COVERAGE_DEFAULTS, **(spec.parameters.get("denominators") or {})}
+    return LIST_SEPARATOR.join(
+        f"{parameter_name(rate)}：按{VALUES.get(basis, basis)}（{spec.version}）"
+        for rate, basis in chosen.items()
+    )
 
 
 def _rules_text(report: DivisionReport) -> str:
@@ -221,7 +246,7 @@ def _rules_text(report: DivisionReport) -> str:
     for r in rule_families(report):
         since = f"，{r['effective_from']}起" if r["effective_from"] else ""
         name = f"{r['zh']}（{r['family']}）：" if r["family"] else ""
-        parts.append(f"{name}{r['version']}{since}")
+        parts.append(f"{name}{version_text(r)}{since}")
     return LIST_SEPARATOR.join(parts)
 
 
@@ -251,6 +276,7 @@ def _preamble(report: DivisionReport) -> list[tuple[str, str]]:
         ("截至日期", report.as_of.isoformat()),
         ("统计期间", period_text(report)),
         ("规则版本", _rules_text(report)),
+        *([("覆盖率口径", text)] if (text := coverage_text(report)) else []),
         ("数据水位", watermark_text(report)),
         ("区划树", tree_text(report)),
         *([("不适用 Not applicable", text)] if (text := not_applicable_text(report)) else []),
@@ -453,7 +479,7 @@ def report_xlsx(report: DivisionReport) -> bytes:
         if k != "规则版本":  # the rules section below lists them, with their parameters
             append_row(notes, [k, v])
     heading("规则 Rules")
-    append_row(notes, ["规则族", "名称", "版本", "生效日期", "参数", "取值"])
+    append_row(notes, ["规则族", "名称", "版本", "生效日期", "参数", "取值", "规则类别"])
     for r in rule_families(report):
         params = r["parameters"] or {"": ""}
         for name, value in params.items():
@@ -466,6 +492,7 @@ def report_xlsx(report: DivisionReport) -> bytes:
                     r["effective_from"],
                     name,
                     _format_parameter(value),
+                    r["label_zh"] or "国家规则",  # a legacy version says so (ADR 0018)
                 ],
             )
     heading("数据水位 Watermarks")

@@ -25,6 +25,7 @@ from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier, prefi
 from shared.kernel.periods import Period
 from shared.kernel.rules import RuleSet
 from shared.kernel.usci import LegalForm
+from shared.reporting.coverage import coverage_figures, village_coverage
 
 Counters = Counter[str]
 
@@ -378,10 +379,8 @@ def village_flags(c: Counters, v: Division, rules: RuleSet) -> None:
     c["density.registered_population"] += v.registered_population
     c["density.resident_population"] += v.resident_population
     if c["platforms.incubators"]:
-        c["platforms.villages_with_incubator"] += 1
         c["platforms.organisations_in_incubated_villages"] += c["organisations.active"]
-    if v.area is Area.RURAL and c["platforms.village_sage_councils"]:
-        c["platforms.villages_with_sage_council"] += 1
+    village_coverage(c, v.area)  # the coverage numerators, per denominator (ADR 0018)
 
 
 def fold(counters: dict[str, Counters], division: Division) -> Counters:
@@ -400,11 +399,14 @@ def _ratio(a: float, b: float, scale: float = 1.0) -> float | None:
     return round(a / b * scale, 4) if b else None
 
 
-def derive(c: Counters, organisation: bool = False) -> dict[str, Any]:
+def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None) -> dict[str, Any]:
     """Figures from additive counters: nested by group, rates and averages computed here.
 
     ``organisation``: figures for one organisation (no density or platform groups).
+    ``rules``: the report's rule set, whose ``coverage`` version says what each coverage rate
+    is divided by (ADR 0018); without it, Sanji's former definitions.
     """
+    coverage = coverage_figures(c, rules)
     active = c["organisations.active"]
     programmes = {
         p.value: {
@@ -519,17 +521,14 @@ def derive(c: Counters, organisation: bool = False) -> dict[str, Any]:
             "village_stations": c["platforms.village_stations"],
             "incubators": c["platforms.incubators"],
             "villages_with_incubator": c["platforms.villages_with_incubator"],
-            "incubator_coverage": _ratio(
-                c["platforms.villages_with_incubator"], c["density.villages"]
-            ),
+            "incubator_coverage": coverage.pop("incubator_coverage"),
             "organisations_in_incubated_villages": c[
                 "platforms.organisations_in_incubated_villages"
             ],
             "village_sage_councils": c["platforms.village_sage_councils"],
             "villages_with_sage_council": c["platforms.villages_with_sage_council"],
-            "sage_council_coverage": _ratio(
-                c["platforms.villages_with_sage_council"], c["density.rural_villages"]
-            ),
+            "sage_council_coverage": coverage.pop("sage_council_coverage"),
+            **coverage,  # the explicit variants, when the report names a coverage rule
         },
     }
     figures["ranking"] = ranking_summary(c)

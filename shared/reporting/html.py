@@ -22,6 +22,7 @@ from shared.reporting.catalogue import GROUPS, Group, lookup
 from shared.reporting.export import (
     DIVISION_SUFFIX,
     NOT_APPLICABLE,
+    coverage_text,
     display_unit,
     division_figures,
     division_name,
@@ -728,10 +729,18 @@ def _meta(report: DivisionReport) -> str:
             since = f"，{r['effective_from']}起施行" if r["effective_from"] else ""
             label = f"{r['zh']}（{r['family']}）：" if r["family"] else ""
             detail = f'<span class="params">{escape(params)}</span>' if params else ""
+            # A legacy or local version carries its Chinese label (ADR 0018).
+            tag = (
+                f'<span class="rule-label">（{escape(r["label_zh"])}）</span>'
+                if r["label_zh"]
+                else ""
+            )
             items.append(
-                f"<li>{escape(label)}<code>{escape(r['version'])}</code>{escape(since)}{detail}</li>"
+                f"<li>{escape(label)}<code>{escape(r['version'])}</code>{tag}{escape(since)}{detail}</li>"
             )
         rows.append(("规则版本", f'<ul class="rules">{"".join(items)}</ul>'))
+    if coverage := coverage_text(report):
+        rows.append(("覆盖率口径", escape(coverage)))
     if text := not_applicable_text(report):
         rows.append((escape(NOT_APPLICABLE), escape(text)))
     marks = report.watermarks

@@ -61,6 +61,10 @@ class RuleOut(BaseModel):
     version: str
     effective_from: date
     parameters: dict[str, Any]
+    # Only for a legacy or local version (ADR 0018); unset, and so absent from the JSON and
+    # the content hash, for the national versions (``exclude_unset``).
+    kind: str | None = Field(None, description="legacy（国家规则施行前的本地规则）/ local")
+    label_zh: str | None = Field(None, description="规则名称，如“本县试行规则（国家规则施行前）”")
 
 
 class DivisionOut(BaseModel):

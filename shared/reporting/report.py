@@ -114,7 +114,7 @@ def division_report(
                     "kind": "organisation",
                     "org_id": org_id,
                     "name": names.get(org_id),
-                    "figures": withhold(derive(c, organisation=True), rules),
+                    "figures": withhold(derive(c, organisation=True, rules=rules), rules),
                     "links": {"report": f"{API}/reports/organisations/{org_id}{q}"},
                 }
                 for org_id, c in sorted(
@@ -126,7 +126,11 @@ def division_report(
                 {
                     **describe(child),
                     "figures": withhold(
-                        derive(division_counters(tx, cache, j, child, as_of, period, rules)), rules
+                        derive(
+                            division_counters(tx, cache, j, child, as_of, period, rules),
+                            rules=rules,
+                        ),
+                        rules,
                     ),
                     "links": {"report": f"{API}/reports/{child.code}{q}"},
                 }
@@ -145,7 +149,7 @@ def division_report(
         rule_versions=rules.versions,
         watermarks=marks,
         tree=TreeOut.model_validate(describe_tree(j, tree)),
-        figures=withhold(derive(total), rules),
+        figures=withhold(derive(total, rules=rules), rules),
         approvals=ApprovalsSummary.model_validate(summary),
         children=[_line(c) for c in children],
         links={
@@ -260,7 +264,9 @@ def organisation_report(
         rules=_rules(rules),
         rule_versions=rules.versions,
         watermarks=marks,
-        figures=withhold(derive(counters.get(org_id, Counter()), organisation=True), rules),
+        figures=withhold(
+            derive(counters.get(org_id, Counter()), organisation=True, rules=rules), rules
+        ),
         # Without a ranking or zombie rule in force there is no rank and no zombie finding.
         ranking=None if "ranking" in rules.withheld else _typed(RankedRow, mine),
         zombie=None if "zombie" in rules.withheld else _typed(ZombieRow, zombie),

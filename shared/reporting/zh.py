@@ -77,12 +77,20 @@ DEFINITIONS: dict[str, str] = {
     "platforms.organisations_in_incubated_villages": "所在村（社区）建有孵化园的在册组织数",
     "platforms.village_sage_councils": "截至日期在册、类别为乡贤参事会（社）的组织数",
     "platforms.villages_with_sage_council": "至少有一个在册乡贤参事会的行政村数",
+    "platforms.urban_communities_with_incubator": "截至日期至少有一个运行中孵化园的城市社区数",
+    "platforms.rural_villages_with_incubator": "截至日期至少有一个运行中孵化园的行政村数",
+    "platforms.villages_and_communities_with_sage_council": "至少有一个在册乡贤参事会的村（社区）数（行政村和城市社区）",
+    "platforms.urban_communities_with_sage_council": "至少有一个在册乡贤参事会的城市社区数",
+    "platforms.incubator_coverage": "建有孵化园的村（社区）数 ÷ 现行覆盖率口径规则选定的村（社区）数（默认全部村（社区），也可为城市社区或行政村）；等于下列三种口径之一",
+    "platforms.sage_council_coverage": "建有乡贤参事会的村（社区）数 ÷ 现行覆盖率口径规则选定的村（社区）数（默认行政村，也可为全部村（社区）或城市社区）；等于下列三种口径之一",
 }
 
 DENOMINATORS: dict[str, str] = {
     "urban communities": "城市社区数",
     "rural villages": "行政村数",
     "villages and communities": "村（社区）数",
+    "all villages and communities": "全部村（社区）数",
+    "per the coverage rule in force (rules.coverage)": "按现行覆盖率口径规则（见规则版本 coverage）",
     "户籍 household-registered population": "户籍人口",
     "常住 resident population": "常住人口",
     "active organisations": "组织总数",
@@ -195,7 +203,12 @@ PARAMETERS: dict[str, str] = {
     "priority_min_grade": "优先最低等级",
     "min_score": "最低分",
     "max_score": "最高分",
+    "denominators": "覆盖率分母",
+    "incubator_coverage": "孵化园覆盖率",
+    "sage_council_coverage": "乡贤参事会覆盖率",
 }
+# Parameter values that are words (the coverage denominators, ADR 0018).
+VALUES: dict[str, str] = {"all": "全部村（社区）", "urban": "城市社区", "rural": "农村行政村"}
 
 
 def parameter_name(name: str) -> str:
@@ -211,6 +224,8 @@ def parameter_text(value: object) -> str:
         return "、".join(parameter_text(v) for v in value)
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, str):
+        return VALUES.get(value, value)
     return str(value)
 
 

@@ -49,6 +49,7 @@ def test_drill_down_links_lead_from_county_to_organisation(seeded: tuple[Api, Hi
         "credit",
         "evaluation",
         "activity_themes",
+        "coverage",
     }
     assert county["watermarks"] == {str(t): h for t, h in api.heads().items()}
     township_link = next(c for c in county["children"] if c["code"] == TOWNSHIP)["links"]["report"]

@@ -1,23 +1,50 @@
 """Rules over time (issue 12 item 4): a report or command dated before the first version of a
 rule family answers a clear result, never a 500 — reports show the figures depending on it as
-not applicable; commands that need it are refused with 409 ``rule_not_in_force``."""
+not applicable; commands that need it are refused with 409 ``rule_not_in_force``.
+
+These run with the national rules alone (the demo rules file without its legacy versions from
+2016, ADR 0018), so the dates before each national rule stay before every version.
+``test_rules_back_in_time.py`` covers the legacy versions."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
 from shared.reporting.export import NOT_APPLICABLE as LABEL
-from tests.helpers import COUNTY, TOWNSHIP, VILLAGE, Api, History, county_op, seed_history
+from tests.helpers import (
+    COUNTY,
+    TOWNSHIP,
+    VILLAGE,
+    Api,
+    History,
+    MovableClock,
+    build_platform,
+    county_op,
+    rules_file,
+    seed_history,
+)
 
 OLD = "as_of=2015-06-30&from=2015-01-01&to=2015-06-30"
 # Before the credit rule (2018-03-01), after the others (2017-12-27).
 BEFORE_CREDIT = "as_of=2018-01-31&from=2018-01-01&to=2018-01-31"
 WITHHELD = {"density.meeting_standard", "zombies.count", "ranking.avg_total", "ratings.graded"}
+
+
+@pytest.fixture
+def api(tmp_path: Path, clock: MovableClock | None, backdate_days: int) -> Iterator[Api]:
+    """The conftest's platform, with the national rules alone."""
+    national = rules_file(tmp_path / "national.json", legacy=False)
+    p = build_platform(tmp_path / "data", clock, backdate_days, rules_file=national)
+    p.start()
+    yield Api.of(p)
+    p.stop()
 
 
 @pytest.fixture

@@ -47,8 +47,8 @@ def exact(db: Database, code: str) -> dict[str, Any]:
         counters = collect(tx, J, code, AS_OF, PERIOD, RULES)
     children = [J.divisions[c] for c in J.children[code]]
     return {
-        "figures": derive(fold(counters, J.divisions[code])),
-        "children": {c.code: derive(fold(counters, c)) for c in children},
+        "figures": derive(fold(counters, J.divisions[code]), rules=RULES),
+        "children": {c.code: derive(fold(counters, c), rules=RULES) for c in children},
     }
 
 

@@ -45,8 +45,10 @@ def exact(db: Database, j: Jurisdiction, code: str, as_of: date) -> dict[str, An
     with db.snapshot() as tx:
         counters = collect(tx, j, code, as_of, PERIOD, RULES)
     return {
-        "figures": derive(fold(counters, j.divisions[code])),
-        "children": {c: derive(fold(counters, j.divisions[c])) for c in j.children[code]},
+        "figures": derive(fold(counters, j.divisions[code]), rules=RULES),
+        "children": {
+            c: derive(fold(counters, j.divisions[c]), rules=RULES) for c in j.children[code]
+        },
     }
 
 

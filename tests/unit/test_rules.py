@@ -19,6 +19,7 @@ from shared.kernel.rules import (
     months_before,
 )
 from shared.reporting.applicability import not_applicable, withhold
+from tests.helpers import rules_file
 
 
 @pytest.mark.parametrize(
@@ -88,6 +89,7 @@ def test_default_rules_file() -> None:
         "credit": "credit/mca-60-2018/v1",
         "evaluation": "evaluation/grades-5y/v1",
         "activity_themes": "activity-themes/local/v4",
+        "coverage": "coverage/sanji-default/v1",
     }
     assert (current.urban_min_per_community, current.rural_min_per_village) == (10, 5)
     assert current.zombie_window_months == 12
@@ -124,8 +126,10 @@ def test_a_family_without_versions_is_refused(tmp_path: Path) -> None:
         load_rules(path)
 
 
-def test_families_added_later_are_named_once_in_force_and_optional_when_reproducing() -> None:
-    rules = load_rules()
+def test_families_added_later_are_named_once_in_force_and_optional_when_reproducing(
+    tmp_path: Path,
+) -> None:
+    rules = load_rules(rules_file(tmp_path / "national.json", legacy=False))
     # The credit rule (MCA order 60) came into force on 2018-03-01: a report before names none.
     assert "credit" not in rules.in_force(date(2018, 2, 28)).versions
     assert rules.in_force(date(2018, 3, 1)).versions["credit"] == "credit/mca-60-2018/v1"
@@ -136,7 +140,7 @@ def test_families_added_later_are_named_once_in_force_and_optional_when_reproduc
 
 def test_a_rules_file_from_before_the_later_families_still_loads(tmp_path: Path) -> None:
     raw = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
-    del raw["credit"], raw["evaluation"], raw["activity_themes"]
+    del raw["credit"], raw["evaluation"], raw["activity_themes"], raw["coverage"]
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     assert set(load_rules(path).in_force(date(2026, 1, 1)).versions) == set(REQUIRED)
@@ -152,7 +156,8 @@ def test_a_day_before_a_family_is_refused_with_one_code_naming_family_and_day() 
     assert isinstance(e, Conflict) and isinstance(e, LookupError)  # 409, and old callers work
     assert e.code == "rule_not_in_force" and e.status == 409
     assert e.message.startswith("2015-06-30 没有生效的 funding 规则版本")  # Chinese first
-    assert "2017-12-27" in e.message and "no funding rule version in force" in e.message
+    # The demo file's first funding version is its legacy one (ADR 0018).
+    assert "2016-01-01" in e.message and "no funding rule version in force" in e.message
 
 
 def test_a_report_before_every_family_withholds_them_all() -> None:
@@ -164,6 +169,7 @@ def test_a_report_before_every_family_withholds_them_all() -> None:
         "credit",
         "evaluation",
         "activity_themes",
+        "coverage",
     )
     assert rules.describe() == {}
     assert set(rules.versions.values()) == {"rule_not_in_force"}
@@ -185,8 +191,8 @@ def test_a_report_with_every_family_in_force_is_unchanged() -> None:
     assert rules.for_report(date(2026, 1, 1)) == rules.in_force(date(2026, 1, 1))
 
 
-def test_an_optional_family_not_yet_in_force_is_withheld_and_reproduced() -> None:
-    rules = load_rules()
+def test_an_optional_family_not_yet_in_force_is_withheld_and_reproduced(tmp_path: Path) -> None:
+    rules = load_rules(rules_file(tmp_path / "national.json", legacy=False))
     early = rules.for_report(date(2018, 2, 28))
     assert early.withheld == ("credit",)
     assert early.versions["credit"] == "rule_not_in_force"

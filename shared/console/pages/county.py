@@ -19,7 +19,9 @@ from fastapi.responses import Response
 from shared.console.client import ApiError
 from shared.console.forms import Form
 from shared.console.web import CurrentPage, Page
+from shared.kernel.rules import COVERAGE_DEFAULTS
 from shared.reporting.catalogue import lookup
+from shared.reporting.coverage import DENOMINATOR_ZH
 from shared.reporting.export import display_unit, format_value
 from shared.reporting.html import Reference, Series, bar_chart
 
@@ -103,13 +105,26 @@ def _standards(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _coverage_notes(report: dict[str, Any]) -> dict[str, str]:
+    """What each coverage card is divided by, from the report's coverage rule (ADR 0018)."""
+    spec = (report.get("rules") or {}).get("coverage")
+    if not spec:
+        return {}
+    chosen = {**COVERAGE_DEFAULTS, **((spec.get("parameters") or {}).get("denominators") or {})}
+    return {
+        f"platforms.{rate}": f"分母：{DENOMINATOR_ZH.get(basis, basis)}"
+        for rate, basis in chosen.items()
+    }
+
+
 def cards(report: dict[str, Any]) -> list[dict[str, Any]]:
     figures = report["figures"]
     standards = _standards(report)
+    coverage = _coverage_notes(report)
     out = []
     for key in CARDS:
         value = figure(figures, key)
-        note = ""
+        note = coverage.get(key, "")
         warn = False
         standard = standards.get(key)
         if standard is not None:

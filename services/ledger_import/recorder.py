@@ -1,0 +1,469 @@
+"""Records one checked ledger row through the tier applications' own commands (ADR 0020).
+
+Nothing here writes an event or a read-model row: every act goes through the command a tier's
+operator would use, with its guards, as the import account of that tier (role ``import``, which
+may date acts back: ADR 0013) and the row's historical effective date. Each command carries:
+
+- an idempotency key derived from the county, the sheet and the row's ledger key (never the
+  file or the row number), so a re-import, a corrected file or a resumed import finds what is
+  already recorded and records nothing twice; the ids of created records follow from it
+  (``new_id``), so the same ledger key is the same organisation in every file (one import account acts at
+  every tier, so the id does not depend on the tier that created the record);
+- a request hash of the command's own inputs, so a row whose recorded fact changed is told
+  apart (``idempotency_key_reused`` → "changed", refused: a recorded fact is never overwritten)
+  from one recorded already (replayed → "already present");
+- ``Meta.imported``: the file's SHA-256, sheet and row that recorded the act.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, cast
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from services.county.application import CountyApplication
+from services.county.funding.domain import application_id_for, award_id_for, call_id_for
+from services.ledger_import.sheets import Sheet
+from services.township.application import TownshipApplication
+from services.village.application import VillageApplication
+from shared.capabilities.identity.accounts import account_id
+from shared.capabilities.identity.passwords import hash_password
+from shared.capabilities.identity.provision import provisioner
+from shared.kernel import backdating
+from shared.kernel.domain import (
+    CHINA,
+    Actor,
+    CommandResult,
+    DomainError,
+    Imported,
+    Meta,
+    new_id,
+)
+from shared.kernel.integration.events import PlatformKind
+from shared.kernel.jurisdiction import Tier
+
+IMPORT_USERNAME = "ledger-import"
+IMPORT_ROLE = "import"
+BACKDATE_REASON = "台账导入 / ledger import"
+
+
+class RowRefused(Exception):
+    """A row the import does not record: code, Chinese message, and the column at fault."""
+
+    def __init__(self, code: str, message: str, column: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.column = code, message, column
+
+
+class OutsideReference(RowRefused):
+    """Dry run: the row refers to a record the real stores hold but the file does not define;
+    it is checked up to that reference (the scratch platform does not hold the record)."""
+
+
+@dataclass
+class Outcome:
+    recorded: int = 0  # commands that recorded something
+    present: int = 0  # commands answered from an earlier import (replayed)
+
+
+@dataclass
+class Row:
+    sheet: Sheet
+    number: int
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def import_actors(platform: Any) -> dict[Tier, Actor]:
+    """The import account (a county account with the role ``import``, opened on first use)
+    as the actor of each tier's commands (ADR 0020).
+
+    An account belongs to one tier and one of its divisions, but a ledger spans the county's
+    three tiers. The import is one county account acting at each tier: its acts carry the
+    tier they belong to (the applications check it) and the county as the division, so the
+    account's id, the role ``import`` and the file, sheet and row say who recorded them."""
+    county = platform.jurisdiction.county.code
+    app = platform.tiers[Tier.COUNTY].app
+    account = app.account(account_id(Tier.COUNTY, IMPORT_USERNAME))
+    if account is None:
+        meta = Meta(provisioner(county), app.clock(), f"provision:{uuid4()}")
+        # Nobody logs in as the import: its password is random and never shown.
+        secret = hash_password(uuid4().hex + uuid4().hex)
+        app.create_account(IMPORT_USERNAME, "台账导入", county, [IMPORT_ROLE], secret, meta, False)
+        account = app.account(account_id(Tier.COUNTY, IMPORT_USERNAME))
+    return {
+        tier: Actor(str(account.id), tier, county, IMPORT_ROLE, account.name, tuple(account.roles))
+        for tier in platform.tiers
+    }
+
+
+def digest(*parts: Any) -> str:
+    text = json.dumps(parts, ensure_ascii=False, default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Recorder:
+    """Runs the commands of ledger rows against one platform (the real one, or a dry run's)."""
+
+    platform: Any
+    file_sha256: str
+    actors: dict[Tier, Actor]
+    window_days: int
+    outcome: Outcome = field(default_factory=Outcome)
+    # Ledger keys met in this run → Sanji ids (others are looked up by their derived ids).
+    orgs: dict[str, UUID] = field(default_factory=dict)
+    awards: dict[str, UUID] = field(default_factory=dict)
+    # Called after each command that recorded something (tests interrupt an import here).
+    after_record: Callable[[], None] | None = None
+    # Dry run: the real platform, where keys the file does not define are looked up.
+    outside: Any = None
+    # Founding dates of the organisations in this file (the registration does not keep one).
+    founded: dict[str, date] = field(default_factory=dict)
+    # The column of the effective date of the command being run (where date refusals point).
+    date_column: str = ""
+
+    @property
+    def county_code(self) -> str:
+        return str(self.platform.jurisdiction.county.code)
+
+    @property
+    def village(self) -> VillageApplication:
+        return cast(VillageApplication, self.platform.tiers[Tier.VILLAGE].app)
+
+    @property
+    def township(self) -> TownshipApplication:
+        return cast(TownshipApplication, self.platform.tiers[Tier.TOWNSHIP].app)
+
+    @property
+    def county(self) -> CountyApplication:
+        return cast(CountyApplication, self.platform.tiers[Tier.COUNTY].app)
+
+    # ------------------------------------------------------------ keys, metadata, commands
+
+    def key(self, sheet: str, *parts: Any) -> str:
+        return ":".join(["ledger", self.county_code, sheet, *(str(p) for p in parts)])
+
+    def meta(self, tier: Tier, row: Row, day: date, key: str, inputs: tuple[Any, ...]) -> Meta:
+        actor = self.actors[tier]
+        self.date_column = next(
+            (row.sheet.column(k).header for k, v in row.values.items() if v == day), ""
+        )
+        today = self.platform.tiers[tier].app.clock().astimezone(CHINA).date()
+        try:
+            reason = backdating.check(day, BACKDATE_REASON, actor, today, self.window_days)
+        except DomainError as e:
+            raise RowRefused(e.code, _zh(e), self.date_column) from None
+        return Meta(
+            actor=actor,
+            effective_at=datetime.combine(day, time(0), CHINA),
+            correlation_id=str(uuid5(NAMESPACE_URL, f"sanji:{key}")),
+            idempotency_key=key,
+            request_hash=digest(str(day), *inputs),
+            backdate_reason=reason,
+            imported=Imported(self.file_sha256, row.sheet.name, row.number),
+        )
+
+    def run(self, command: Callable[[], CommandResult]) -> CommandResult:
+        try:
+            result = command()
+        except DomainError as e:
+            if e.code == "idempotency_key_reused":
+                raise RowRefused(
+                    "import_row_changed",
+                    "该行已导入，内容与已记录的不同：已记录的事实不会被覆盖或删除，"
+                    "请按更正流程办理（见导入说明）",
+                ) from None
+            column = COLUMNS_BY_CODE.get(e.code)
+            if column is None:
+                column = self.date_column if e.code in DATE_CODES else ""
+            raise RowRefused(e.code, _zh(e), column) from None
+        if result.replayed:
+            self.outcome.present += 1
+        else:
+            self.outcome.recorded += 1
+            if self.after_record is not None:
+                self.after_record()
+        return result
+
+    # ------------------------------------------------------------ ids of ledger keys
+
+    def org_id(self, key: str) -> UUID:
+        """The id of the organisation with this ledger key: the record its first act created
+        (the village's application, or the county's registration: both keyed alike)."""
+        made = self.key("组织", key)
+        return new_id(Meta(self.actors[Tier.COUNTY], datetime.now(CHINA), "", idempotency_key=made))
+
+    def org(self, key: str, column: str = "组织编号") -> UUID:
+        if key in self.orgs:
+            return self.orgs[key]
+        candidate = self.org_id(key)
+        if self.county.lookup.get(candidate) is not None:
+            self.orgs[key] = candidate
+            return candidate
+        if self.outside is not None:
+            if self.outside.tiers[Tier.COUNTY].app.lookup.get(candidate) is not None:
+                raise OutsideReference("outside_reference", f"组织编号“{key}”为已有记录", column)
+        raise RowRefused("unknown_reference", f"组织编号“{key}”在本台账和已有记录中都不存在", column)
+
+    # ------------------------------------------------------------ sheets
+
+    def divisions(self, row: Row) -> None:
+        division = self.platform.jurisdiction.get(row["code"])
+        if division is None:
+            raise RowRefused("unknown_division", f"本县没有区划代码 {row['code']}", "区划代码")
+        if division.name != row["name"]:
+            raise RowRefused(
+                "division_mismatch", f"区划名称应为“{division.name}”，台账为“{row['name']}”", "名称"
+            )
+        if row["tier"] and str(division.tier) != row["tier"]:
+            raise RowRefused("division_mismatch", f"{division.name}的层级与台账不符", "层级")
+        if row["area"] and division.area is not None and str(division.area) != row["area"]:
+            raise RowRefused("division_mismatch", f"{division.name}的城乡类别与台账不符", "城乡")
+
+    def check_organisation(self, row: Row) -> None:
+        filed = row["applied"] is not None or row["filed"] is not None
+        registered = row["usci"] is not None or row["registered"] is not None
+        if not filed and not registered:
+            raise RowRefused(
+                "status_required",
+                "须填写备案信息（申请日期、备案日期）或登记信息（统一社会信用代码、登记日期）",
+                "申请日期",
+            )
+        for present, needed in ((filed, ("applied", "filed")), (registered, ("usci", "registered"))):
+            for k in needed:
+                if present and row[k] is None:
+                    header = row.sheet.column(k).header
+                    raise RowRefused("required", f"“{header}”为必填项", header)
+
+    def organisation_apply(self, row: Row) -> None:
+        self.check_organisation(row)
+        self.founded[row["org"]] = row["founded"]
+        if row["applied"] is None:
+            return
+        inputs = (row["village"], row["name"], str(row["field"]), str(row["founded"]))
+        category = str(row["category"] or "general")
+        meta = self.meta(
+            Tier.VILLAGE, row, row["applied"], self.key("组织", row["org"]), (*inputs, category)
+        )
+        result = self.run(
+            lambda: self.village.apply_for_filing(
+                row["village"], row["name"], str(row["field"]), row["founded"], meta, category
+            )
+        )
+        self.orgs[row["org"]] = result.id
+
+    def organisation_file(self, row: Row) -> None:
+        if row["filed"] is None:
+            return
+        org = self.org(row["org"])
+        meta = self.meta(Tier.TOWNSHIP, row, row["filed"], self.key("组织", row["org"], "备案"), ())
+        self.run(lambda: self.township.decide_filing(org, True, "", meta))
+
+    def organisation_register(self, row: Row) -> None:
+        if row["registered"] is None:
+            return
+        category = str(row["category"] or "general")
+        upgrade = row["applied"] is not None
+        org = self.org(row["org"]) if upgrade else None
+        key = self.key("组织", row["org"], "登记") if upgrade else self.key("组织", row["org"])
+        inputs = (row["usci"], row["name"], str(row["field"]), row["village"], category)
+        meta = self.meta(Tier.COUNTY, row, row["registered"], key, inputs)
+        result = self.run(
+            lambda: self.county.register(
+                row["usci"], row["name"], str(row["field"]), row["village"], org, meta, category
+            )
+        )
+        self.orgs[row["org"]] = result.id
+
+    def charters(self, row: Row) -> None:
+        org, day = self.org(row["org"]), row["day"]
+        inputs = (row["party"], row["integrity"])
+        facts = self.county.lookup.get(org)
+        if facts is not None and facts.registered_on_day(day):
+            meta = self.meta(Tier.COUNTY, row, day, self.key("章程", row["org"]), inputs)
+            self.run(lambda: self.county.approve_charter(org, *inputs, meta))
+        else:
+            meta = self.meta(Tier.TOWNSHIP, row, day, self.key("章程", row["org"]), inputs)
+            self.run(lambda: self.township.approve_charter(org, *inputs, meta))
+
+    def activities(self, row: Row) -> None:
+        org = self.org(row["org"])
+        founded = self.founded.get(row["org"])
+        if founded is not None and row["day"] < founded:
+            raise RowRefused(
+                "activity_before_founding",
+                f"活动日期 {row['day']} 早于组织成立日期 {founded}",
+                "活动日期",
+            )
+        figures: dict[str, Any] = {
+            "field": str(row["field"]),
+            "participants": row["participants"],
+            "volunteers": row["volunteers"] or 0,
+            "volunteer_services": row["volunteer_services"] or 0,
+            "volunteer_hours": row["volunteer_hours"] or Decimal(0),
+            "beneficiaries": row["beneficiaries"] or 0,
+            "money_spent": row["money_spent"] or Decimal(0),
+        }
+        inputs = (str(org), *(str(v) for v in figures.values()))
+        meta = self.meta(Tier.VILLAGE, row, row["day"], self.key("活动", row["key"]), inputs)
+        self.run(lambda: self.village.report_activity(org, row["day"], meta=meta, **figures))
+
+    def inspections(self, row: Row) -> None:
+        org = self.org(row["org"])
+        findings, inspectors = row["findings"] or "", row["inspectors"]
+        inputs = (str(org), row["result"], findings, inspectors)
+        meta = self.meta(Tier.TOWNSHIP, row, row["day"], self.key("检查", row["key"]), inputs)
+        done = self.run(
+            lambda: self.township.record_inspection(org, row["result"], findings, inspectors, meta)
+        )
+        if row["rectified"] is not None:
+            key = self.key("检查", row["key"], "整改")
+            meta = self.meta(Tier.TOWNSHIP, row, row["rectified"], key, ())
+            self.run(lambda: self.township.complete_rectification(done.id, meta))
+
+    def annual_reports(self, row: Row) -> None:
+        org = self.org(row["org"])
+        key = self.key("年报", row["org"], row["year"])
+        meta = self.meta(Tier.COUNTY, row, row["day"], key, (row["year"],))
+        self.run(lambda: self.county.file_annual_report(org, row["year"], meta))
+
+    def ratings(self, row: Row) -> None:
+        org = self.org(row["org"])
+        inputs = (row["credit"], row["grade"], str(row["valid_until"]), row["stars"])
+        if all(v is None for v in (row["credit"], row["grade"], row["stars"])):
+            raise RowRefused("rating_empty", "信用评价、评估等级、星级至少填写一项", "信用评价")
+        # A rating supersedes the one before it: a changed row records a new rating (the
+        # correction), so its content is part of its key (ADR 0020).
+        key = self.key("评级", row["org"], row["day"], digest(*inputs)[:16])
+        meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+        self.run(
+            lambda: self.county.rate(
+                org, row["credit"], row["grade"], row["valid_until"], row["stars"], meta
+            )
+        )
+
+    def platforms(self, row: Row) -> None:
+        kind = PlatformKind(row["kind"])
+        tier = {
+            PlatformKind.COUNTY_CENTRE: Tier.COUNTY,
+            PlatformKind.VILLAGE_STATION: Tier.VILLAGE,
+        }.get(kind, Tier.TOWNSHIP)
+        inputs = (str(kind), row["division"], row["name"])
+        meta = self.meta(tier, row, row["day"], self.key("平台", row["key"]), inputs)
+        app = self.platform.tiers[tier].app
+        self.run(lambda: app.open_platform(kind, row["division"], row["name"], meta))
+
+    def calls(self, row: Row) -> None:
+        programme = str(row["programme"])
+        inputs = (programme, row["round"], row["title"], str(row["budget"]), str(row["deadline"]))
+        key = self.key("资金征集", programme, row["round"])
+        meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+        self.run(
+            lambda: self.county.open_call(
+                programme, row["round"], row["title"], row["budget"], row["deadline"], meta
+            )
+        )
+
+    def project_apply(self, row: Row) -> None:
+        org = self.org(row["org"])
+        host = self.org(row["host"], "托管组织编号") if row["host"] else None
+        call = call_id_for(str(row["programme"]), row["round"])
+        if self.county.find(call) is None:
+            if not row["approved"]:
+                raise RowRefused(
+                    "call_required", "没有资金征集的批次只能登记立项的项目（直接立项）", "评审结果"
+                )
+            return  # a direct award, recorded at review
+        if row["applied"] is None:
+            raise RowRefused("required", "有资金征集的批次，“申报日期”为必填项", "申报日期")
+        inputs = (str(call), str(org), row["project"], str(row["requested"]), str(host))
+        key = self.key("资助项目", row["key"])
+        meta = self.meta(Tier.COUNTY, row, row["applied"], key, inputs)
+        self.run(
+            lambda: self.county.apply_for_funding(
+                call, org, row["project"], row["requested"], host, False, meta
+            )
+        )
+
+    def project_review(self, row: Row) -> None:
+        org = self.org(row["org"])
+        host = self.org(row["host"], "托管组织编号") if row["host"] else None
+        programme = str(row["programme"])
+        amount = row["amount"]
+        if row["approved"] and amount is None:
+            raise RowRefused("required", "立项的项目，“资助金额”为必填项", "资助金额")
+        call = call_id_for(programme, row["round"])
+        key = self.key("资助项目", row["key"], "评审")
+        if self.county.find(call) is None:
+            inputs = (str(org), programme, row["round"], row["project"], str(amount), str(host))
+            meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+            result = self.run(
+                lambda: self.county.award_funding(
+                    org, programme, row["round"], row["project"], amount, host, meta
+                )
+            )
+            self.awards[row["key"]] = result.id
+            return
+        application = application_id_for(call, org)
+        reason = row["reason"] or ""
+        decision = (str(application), row["approved"], str(amount), reason)
+        meta = self.meta(Tier.COUNTY, row, row["day"], key, decision)
+        self.run(
+            lambda: self.county.review_application(
+                application, row["approved"], amount, reason, meta
+            )
+        )
+        if row["approved"]:
+            self.awards[row["key"]] = award_id_for(application)
+
+    def tranches(self, row: Row) -> None:
+        award = self.awards.get(row["project"])
+        if award is None:
+            raise RowRefused(
+                "unknown_reference",
+                f"项目编号“{row['project']}”在本台账中不存在或未立项",
+                "项目编号",
+            )
+        inputs = (str(award), row["tranche"], str(row["amount"]))
+        key = self.key("拨付", row["project"], row["tranche"])
+        meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+        self.run(lambda: self.county.disburse(award, row["tranche"], row["amount"], meta))
+
+
+def _zh(e: DomainError) -> str:
+    from shared.api.messages_zh import message_zh
+
+    return message_zh(e.code, e.message, e.status)
+
+
+# The column a domain refusal is about, where the code says it (else the row as a whole).
+COLUMNS_BY_CODE = {
+    "unknown_division": "村社区代码",
+    "out_of_jurisdiction": "村社区代码",
+    "founded_after_application": "成立日期",
+    "activity_before_founding": "活动日期",
+    "decision_before_application": "备案日期",
+    "usci_already_registered": "统一社会信用代码",
+    "too_few_inspectors": "检查人员",
+    "stars_out_of_range": "星级",
+}
+# Refusals about the act's date: they point at the column the effective date came from.
+DATE_CODES = frozenset(
+    {
+        "rule_not_in_force",
+        "date_in_future",
+        "organisation_not_active",
+        "period_locked",
+        "deadline_in_past",
+        "call_not_open",
+        "backdate_forbidden",
+    }
+)

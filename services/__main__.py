@@ -28,9 +28,9 @@ import uvicorn
 
 from services import accounts_cli, audit, integrity, reporting, roles
 from services.demo import load_demo
-from services.ledger_import import cli as ledger_import
 from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
+from services.ledger_import import cli as ledger_import
 from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
 from shared.capabilities.identity.secrets import InsecureSecret

@@ -109,7 +109,9 @@ def parse_date(value: Any) -> date:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-    raise CellError("invalid_date", f"“{text}”不是有效日期（应如 2026-03-01、2026/3/1、2026年3月1日）")
+    raise CellError(
+        "invalid_date", f"“{text}”不是有效日期（应如 2026-03-01、2026/3/1、2026年3月1日）"
+    )
 
 
 def _serial(days: float) -> date:

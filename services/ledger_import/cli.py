@@ -26,9 +26,7 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     imp.add_argument("file", help="ledger .xlsx, a sheet's .csv, or a directory of .csv files")
     imp.add_argument("--dry-run", action="store_true", help="check every row, record nothing")
-    imp.add_argument(
-        "--report", help="error report (.csv or .xlsx; default: <file>-错误报告.csv)"
-    )
+    imp.add_argument("--report", help="error report (.csv or .xlsx; default: <file>-错误报告.csv)")
 
 
 def template(args: argparse.Namespace) -> int:

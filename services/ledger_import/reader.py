@@ -95,4 +95,3 @@ class Ledger:
                 yield list(row)
         finally:
             wb.close()
-

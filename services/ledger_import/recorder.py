@@ -208,10 +208,12 @@ class Recorder:
         if self.county.lookup.get(candidate) is not None:
             self.orgs[key] = candidate
             return candidate
-        if self.outside is not None:
-            if self.outside.tiers[Tier.COUNTY].app.lookup.get(candidate) is not None:
-                raise OutsideReference("outside_reference", f"组织编号“{key}”为已有记录", column)
-        raise RowRefused("unknown_reference", f"组织编号“{key}”在本台账和已有记录中都不存在", column)
+        outside = self.outside.tiers[Tier.COUNTY].app if self.outside is not None else None
+        if outside is not None and outside.lookup.get(candidate) is not None:
+            raise OutsideReference("outside_reference", f"组织编号“{key}”为已有记录", column)
+        raise RowRefused(
+            "unknown_reference", f"组织编号“{key}”在本台账和已有记录中都不存在", column
+        )
 
     # ------------------------------------------------------------ sheets
 
@@ -237,7 +239,10 @@ class Recorder:
                 "须填写备案信息（申请日期、备案日期）或登记信息（统一社会信用代码、登记日期）",
                 "申请日期",
             )
-        for present, needed in ((filed, ("applied", "filed")), (registered, ("usci", "registered"))):
+        for present, needed in (
+            (filed, ("applied", "filed")),
+            (registered, ("usci", "registered")),
+        ):
             for k in needed:
                 if present and row[k] is None:
                     header = row.sheet.column(k).header

@@ -165,3 +165,29 @@ def test_a_version_1_rectification_verified_loads_as_final(platform: Platform) -
         reg = event.mutate(reg)
     assert reg.listings["abnormal"]["removal_due"] == events[2].removal_due  # type: ignore[union-attr]
     assert reg.provisional_removal() is None  # type: ignore[union-attr]
+
+
+def test_metadata_stored_before_imports_existed_still_loads(platform: Platform) -> None:
+    """``Meta.imported`` (ADR 0020) is written only when set: an event recorded through the
+    API stores no such key, and one stored before the field existed loads with None."""
+    from dataclasses import replace
+
+    from shared.kernel.domain import Imported
+
+    v = apps(platform)[0]
+    v.apply_for_filing(VILLAGE, "读书会", "culture_sports", date(2025, 1, 1), meta(village_op()))
+    app, stored = first_stored_event(platform, Tier.VILLAGE)
+    state = json.loads(stored.state)
+    assert "imported" not in json.dumps(state["meta"])
+    assert app.mapper.to_domain_event(stored).meta.imported is None
+
+    imported = Imported("ab" * 32, "组织", 7)
+    v.apply_for_filing(
+        VILLAGE,
+        "合唱团",
+        "culture_sports",
+        date(2025, 1, 1),
+        replace(meta(village_op()), imported=imported),
+    )
+    (second,) = app.recorder.select_notifications(2, 1)
+    assert app.mapper.to_domain_event(second).meta.imported == imported

@@ -125,6 +125,8 @@ class Recorder:
     after_record: Callable[[], None] | None = None
     # Dry run: the real platform, where keys the file does not define are looked up.
     outside: Any = None
+    # Ledger keys of organisation rows this run refused: rows that refer to them say so.
+    refused_orgs: set[str] = field(default_factory=set)
     # Founding dates of the organisations in this file (the registration does not keep one).
     founded: dict[str, date] = field(default_factory=dict)
     # The column of the effective date of the command being run (where date refusals point).
@@ -151,11 +153,10 @@ class Recorder:
     def key(self, sheet: str, *parts: Any) -> str:
         return ":".join(["ledger", self.county_code, sheet, *(str(p) for p in parts)])
 
-    def meta(self, tier: Tier, row: Row, day: date, key: str, inputs: tuple[Any, ...]) -> Meta:
-        actor = self.actors[tier]
-        self.date_column = next(
-            (row.sheet.column(k).header for k, v in row.values.items() if v == day), ""
-        )
+    def meta(self, tier: Tier, row: Row, when: str, key: str, inputs: tuple[Any, ...]) -> Meta:
+        """The command's metadata; ``when`` is the column (key) of the act's effective date."""
+        actor, day = self.actors[tier], row[when]
+        self.date_column = row.sheet.column(when).header
         today = self.platform.tiers[tier].app.clock().astimezone(CHINA).date()
         try:
             reason = backdating.check(day, BACKDATE_REASON, actor, today, self.window_days)
@@ -208,6 +209,11 @@ class Recorder:
         if self.county.lookup.get(candidate) is not None:
             self.orgs[key] = candidate
             return candidate
+        # Not recorded: because its own row was refused in this run, if it was.
+        if key in self.refused_orgs:
+            raise RowRefused(
+                "reference_refused", f"组织编号“{key}”所在的组织行未通过检查，本行不能导入", column
+            )
         outside = self.outside.tiers[Tier.COUNTY].app if self.outside is not None else None
         if outside is not None and outside.lookup.get(candidate) is not None:
             raise OutsideReference("outside_reference", f"组织编号“{key}”为已有记录", column)
@@ -256,7 +262,7 @@ class Recorder:
         inputs = (row["village"], row["name"], str(row["field"]), str(row["founded"]))
         category = str(row["category"] or "general")
         meta = self.meta(
-            Tier.VILLAGE, row, row["applied"], self.key("组织", row["org"]), (*inputs, category)
+            Tier.VILLAGE, row, "applied", self.key("组织", row["org"]), (*inputs, category)
         )
         result = self.run(
             lambda: self.village.apply_for_filing(
@@ -269,7 +275,7 @@ class Recorder:
         if row["filed"] is None:
             return
         org = self.org(row["org"])
-        meta = self.meta(Tier.TOWNSHIP, row, row["filed"], self.key("组织", row["org"], "备案"), ())
+        meta = self.meta(Tier.TOWNSHIP, row, "filed", self.key("组织", row["org"], "备案"), ())
         self.run(lambda: self.township.decide_filing(org, True, "", meta))
 
     def organisation_register(self, row: Row) -> None:
@@ -280,7 +286,7 @@ class Recorder:
         org = self.org(row["org"]) if upgrade else None
         key = self.key("组织", row["org"], "登记") if upgrade else self.key("组织", row["org"])
         inputs = (row["usci"], row["name"], str(row["field"]), row["village"], category)
-        meta = self.meta(Tier.COUNTY, row, row["registered"], key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "registered", key, inputs)
         result = self.run(
             lambda: self.county.register(
                 row["usci"], row["name"], str(row["field"]), row["village"], org, meta, category
@@ -293,10 +299,10 @@ class Recorder:
         inputs = (row["party"], row["integrity"])
         facts = self.county.lookup.get(org)
         if facts is not None and facts.registered_on_day(day):
-            meta = self.meta(Tier.COUNTY, row, day, self.key("章程", row["org"]), inputs)
+            meta = self.meta(Tier.COUNTY, row, "day", self.key("章程", row["org"]), inputs)
             self.run(lambda: self.county.approve_charter(org, *inputs, meta))
         else:
-            meta = self.meta(Tier.TOWNSHIP, row, day, self.key("章程", row["org"]), inputs)
+            meta = self.meta(Tier.TOWNSHIP, row, "day", self.key("章程", row["org"]), inputs)
             self.run(lambda: self.township.approve_charter(org, *inputs, meta))
 
     def activities(self, row: Row) -> None:
@@ -318,26 +324,26 @@ class Recorder:
             "money_spent": row["money_spent"] or Decimal(0),
         }
         inputs = (str(org), *(str(v) for v in figures.values()))
-        meta = self.meta(Tier.VILLAGE, row, row["day"], self.key("活动", row["key"]), inputs)
+        meta = self.meta(Tier.VILLAGE, row, "day", self.key("活动", row["key"]), inputs)
         self.run(lambda: self.village.report_activity(org, row["day"], meta=meta, **figures))
 
     def inspections(self, row: Row) -> None:
         org = self.org(row["org"])
         findings, inspectors = row["findings"] or "", row["inspectors"]
         inputs = (str(org), row["result"], findings, inspectors)
-        meta = self.meta(Tier.TOWNSHIP, row, row["day"], self.key("检查", row["key"]), inputs)
+        meta = self.meta(Tier.TOWNSHIP, row, "day", self.key("检查", row["key"]), inputs)
         done = self.run(
             lambda: self.township.record_inspection(org, row["result"], findings, inspectors, meta)
         )
         if row["rectified"] is not None:
             key = self.key("检查", row["key"], "整改")
-            meta = self.meta(Tier.TOWNSHIP, row, row["rectified"], key, ())
+            meta = self.meta(Tier.TOWNSHIP, row, "rectified", key, ())
             self.run(lambda: self.township.complete_rectification(done.id, meta))
 
     def annual_reports(self, row: Row) -> None:
         org = self.org(row["org"])
         key = self.key("年报", row["org"], row["year"])
-        meta = self.meta(Tier.COUNTY, row, row["day"], key, (row["year"],))
+        meta = self.meta(Tier.COUNTY, row, "day", key, (row["year"],))
         self.run(lambda: self.county.file_annual_report(org, row["year"], meta))
 
     def ratings(self, row: Row) -> None:
@@ -348,7 +354,7 @@ class Recorder:
         # A rating supersedes the one before it: a changed row records a new rating (the
         # correction), so its content is part of its key (ADR 0020).
         key = self.key("评级", row["org"], row["day"], digest(*inputs)[:16])
-        meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
         self.run(
             lambda: self.county.rate(
                 org, row["credit"], row["grade"], row["valid_until"], row["stars"], meta
@@ -362,7 +368,7 @@ class Recorder:
             PlatformKind.VILLAGE_STATION: Tier.VILLAGE,
         }.get(kind, Tier.TOWNSHIP)
         inputs = (str(kind), row["division"], row["name"])
-        meta = self.meta(tier, row, row["day"], self.key("平台", row["key"]), inputs)
+        meta = self.meta(tier, row, "day", self.key("平台", row["key"]), inputs)
         app = self.platform.tiers[tier].app
         self.run(lambda: app.open_platform(kind, row["division"], row["name"], meta))
 
@@ -370,7 +376,7 @@ class Recorder:
         programme = str(row["programme"])
         inputs = (programme, row["round"], row["title"], str(row["budget"]), str(row["deadline"]))
         key = self.key("资金征集", programme, row["round"])
-        meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
         self.run(
             lambda: self.county.open_call(
                 programme, row["round"], row["title"], row["budget"], row["deadline"], meta
@@ -391,7 +397,7 @@ class Recorder:
             raise RowRefused("required", "有资金征集的批次，“申报日期”为必填项", "申报日期")
         inputs = (str(call), str(org), row["project"], str(row["requested"]), str(host))
         key = self.key("资助项目", row["key"])
-        meta = self.meta(Tier.COUNTY, row, row["applied"], key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "applied", key, inputs)
         self.run(
             lambda: self.county.apply_for_funding(
                 call, org, row["project"], row["requested"], host, False, meta
@@ -409,7 +415,7 @@ class Recorder:
         key = self.key("资助项目", row["key"], "评审")
         if self.county.find(call) is None:
             inputs = (str(org), programme, row["round"], row["project"], str(amount), str(host))
-            meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+            meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
             result = self.run(
                 lambda: self.county.award_funding(
                     org, programme, row["round"], row["project"], amount, host, meta
@@ -420,7 +426,7 @@ class Recorder:
         application = application_id_for(call, org)
         reason = row["reason"] or ""
         decision = (str(application), row["approved"], str(amount), reason)
-        meta = self.meta(Tier.COUNTY, row, row["day"], key, decision)
+        meta = self.meta(Tier.COUNTY, row, "day", key, decision)
         self.run(
             lambda: self.county.review_application(
                 application, row["approved"], amount, reason, meta
@@ -439,7 +445,7 @@ class Recorder:
             )
         inputs = (str(award), row["tranche"], str(row["amount"]))
         key = self.key("拨付", row["project"], row["tranche"])
-        meta = self.meta(Tier.COUNTY, row, row["day"], key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
         self.run(lambda: self.county.disburse(award, row["tranche"], row["amount"], meta))
 
 

@@ -166,8 +166,7 @@ class Import:
                 continue
             row = self._parse(raw, first)
             if row is None:
-                refused.add(raw.number)
-                tally.refused += 1
+                self._refuse(recorder, raw, refused, tally)
                 continue
             before = replace(recorder.outcome)
             try:
@@ -177,11 +176,18 @@ class Import:
                 tally.checked += 1
                 continue
             except RowRefused as e:
-                refused.add(raw.number)
-                tally.refused += 1
+                self._refuse(recorder, raw, refused, tally)
                 self._error(sheet.name, raw.number, e.column, e.code, e.message)
                 continue
             self._count(tally, raw.number, before, recorder.outcome)
+
+    def _refuse(self, recorder: Recorder, raw: RawRow, refused: set[int], tally: Tally) -> None:
+        refused.add(raw.number)
+        tally.refused += 1
+        if raw.sheet.kind == "organisations":  # rows that refer to it are refused by name
+            key = raw.cells.get(raw.sheet.column("org").header)
+            if key is not None:
+                recorder.refused_orgs.add(str(key).strip())
 
     def _count(self, tally: Tally, number: int, before: Outcome, after: Outcome) -> None:
         # A row counts once however many steps it has: recorded if any step recorded.

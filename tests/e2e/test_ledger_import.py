@@ -292,6 +292,7 @@ def test_mistakes_are_listed_row_by_row_and_nothing_recorded(
     orgs.append({**orgs[0], "组织编号": "ZZ-7", "组织名称": "七队", "村社区代码": "330699999999"})
     orgs.append({**orgs[0], "组织编号": "ZZ-8", "组织名称": '=HYPERLINK("http://x","点击")'})
     ledger["活动"].append(activity("HD-5", "ZZ-2", "2018-12-01", 5))  # founded 2019-01-01
+    ledger["活动"].append(activity("HD-6", "ZZ-4", "2019-12-01", 5))  # its organisation refused
     ledger["评级"].append({"组织编号": "ZZ-2", "评定日期": "2017-06-01", "信用评价": "B"})
     path = fill(template, ledger, tmp_path / "台账.xlsx")
 
@@ -303,8 +304,9 @@ def test_mistakes_are_listed_row_by_row_and_nothing_recorded(
     assert ("组织", 7, "统一社会信用代码", "usci_invalid") in found
     assert ("组织", 8, "村社区代码", "unknown_division") in found
     assert ("活动", 6, "活动日期", "activity_before_founding") in found
+    assert ("活动", 7, "组织编号", "reference_refused") in found
     assert ("评级", 3, "评定日期", "rule_not_in_force") in found
-    assert len(found) == 6, found
+    assert len(found) == 7, found
     # A formula-like name is data: imported as typed, flagged only as a notice.
     notice = next(e for e in dry.errors if e.code == "formula_like_text")
     assert (notice.sheet, notice.row, notice.column, notice.severity) == (
@@ -363,19 +365,23 @@ def test_a_corrected_file_records_only_the_corrections(
 
     ledger["活动"][0]["活动日期"] = "2019-05-10"  # fixed
     ledger["评级"][0]["信用评价"] = "B"  # a rating corrected: a new rating supersedes it
-    ledger["组织"][0]["组织名称"] = "文昌社区为老服务总队"  # a recorded fact changed
+    ledger["组织"][0] |= {"统一社会信用代码": usci(9), "登记日期": "2022-01-01"}  # registered
+    ledger["组织"][2]["组织名称"] = "青溪村乡贤参事总会"  # a recorded fact changed
     second = Import(platform, fill(template, ledger, tmp_path / "v2.xlsx")).run()
     assert second.tallies["活动"].recorded == 1 and second.tallies["活动"].present == 3
     assert second.tallies["评级"].recorded == 1
-    assert errors(second) == [("组织", 2, "", "import_row_changed")]
-    assert sum(t.recorded for t in second.tallies.values()) == 2
+    assert second.tallies["组织"].recorded == 1 and second.tallies["组织"].present == 1
+    assert errors(second) == [("组织", 4, "", "import_row_changed")]
+    assert sum(t.recorded for t in second.tallies.values()) == 3
     after = heads(platform)
     assert after[Tier.VILLAGE] - before[Tier.VILLAGE] == 1  # the activity
-    assert after[Tier.COUNTY] - before[Tier.COUNTY] == 1  # the new rating
+    assert after[Tier.COUNTY] - before[Tier.COUNTY] == 2  # the registration, the new rating
     assert after[Tier.TOWNSHIP] == before[Tier.TOWNSHIP]
     with platform.tiers[Tier.COUNTY].db.transaction() as tx:
         row = tx.one("SELECT credit FROM org WHERE credit IS NOT NULL")
+        upgraded = tx.one("SELECT name, usci FROM org WHERE usci = %s", (usci(9),))
     assert row is not None and row["credit"] == "B"
+    assert upgraded is not None and upgraded["name"] == "文昌社区为老服务队"
 
 
 class Crash(Exception):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zipfile
 from pathlib import Path
 
+from openpyxl.utils.exceptions import InvalidFileException
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from services.ledger_import.reader import Ledger
 from services.ledger_import.report import print_summary, write_errors
 from services.ledger_import.run import ERROR, Import, Result
 from services.ledger_import.template import write_csv, write_xlsx
@@ -41,6 +44,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         print(f"[sanji] 找不到文件 no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        Ledger(path).sheets()  # an unreadable file is one line, not a traceback
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
+        print(f"[sanji] 无法读取台账文件 cannot read the ledger {path}: {e}", file=sys.stderr)
         return 2
     platform = Platform.build(settings)
     try:

@@ -27,6 +27,7 @@ class RawRow:
     number: int  # spreadsheet row number (header = 1)
     cells: dict[str, Any]  # header → raw value
     unknown: tuple[str, ...] = ()  # headers this sheet does not have
+    missing: tuple[str, ...] = ()  # required headers the file lacks
 
 
 def file_sha256(path: Path) -> str:
@@ -40,6 +41,19 @@ def file_sha256(path: Path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), or GB 18030 (what Excel saves a CSV as on Chinese Windows):
+    decided from the first 64 KiB, so the file is still read as a stream."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return "gb18030"
+    return "utf-8-sig"
 
 
 class Ledger:
@@ -71,20 +85,24 @@ class Ledger:
         rows = self._csv_rows(sheet) if self.csv else self._xlsx_rows(sheet)
         header: list[str] | None = None
         unknown: tuple[str, ...] = ()
+        missing: tuple[str, ...] = ()
         known = {c.header for c in sheet.columns}
         for number, values in enumerate(rows, 1):
             if header is None:
                 header = [str(v).strip() if v is not None else "" for v in values]
                 unknown = tuple(h for h in header if h and h not in known)
+                missing = tuple(
+                    c.header for c in sheet.columns if c.required and c.header not in header
+                )
                 continue
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue  # blank lines between blocks of rows are layout, not records
             cells = {h: v for h, v in zip(header, values, strict=False) if h in known}
-            yield RawRow(sheet, number, cells, unknown)
+            yield RawRow(sheet, number, cells, unknown, missing)
 
     def _csv_rows(self, sheet: Sheet) -> Iterator[list[Any]]:
         path = self.path / f"{sheet.name}.csv" if self.path.is_dir() else self.path
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with path.open(encoding=csv_encoding(path), newline="") as fh:
             for row in csv.reader(fh):
                 yield [v if v != "" else None for v in row]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from services.ledger_import.batch import batched_saves
 from services.ledger_import.cells import CellError, parse
 from services.ledger_import.reader import Ledger, RawRow
 from services.ledger_import.recorder import (
@@ -31,6 +32,7 @@ from services.ledger_import.recorder import (
     import_actors,
 )
 from services.ledger_import.sheets import BY_KIND, Sheet
+from shared.kernel.jurisdiction import Tier
 from shared.reporting.cells import formula_like
 
 ERROR, WARNING = "错误", "提示"
@@ -132,7 +134,11 @@ class Import:
                 if kind not in present:
                     continue
                 sheet = BY_KIND[kind]
-                self._phase(recorder, sheet, step, sheet.kind not in first)
+                if kind == "activities":  # the bulk of a ledger: saved 100 to a transaction
+                    with batched_saves(platform.tiers[Tier.VILLAGE].app):
+                        self._phase(recorder, sheet, step, sheet.kind not in first)
+                else:
+                    self._phase(recorder, sheet, step, sheet.kind not in first)
                 first.add(sheet.kind)
                 platform.drain()
         self.result.seconds = time.perf_counter() - started
@@ -215,6 +221,11 @@ class Import:
             for header in raw.unknown:
                 msg = f"未知的列“{header}”，已忽略"
                 self._error(sheet.name, 1, header, "unknown_column", msg, severity=WARNING)
+            for header in raw.missing:
+                msg = f"缺少必填列“{header}”，本表各行均不能导入"
+                self._error(sheet.name, 1, header, "missing_column", msg)
+        if raw.missing:
+            return None  # said once for the sheet, not once per row
         for column in sheet.columns:
             value = raw.cells.get(column.header)
             try:

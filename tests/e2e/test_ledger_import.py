@@ -418,3 +418,34 @@ def test_an_interrupted_import_resumes_where_it_stopped(template: Path, tmp_path
     finally:
         clean.stop()
         crashed.stop()
+
+
+def test_gb18030_csv_missing_columns_and_unreadable_files(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Excel on Chinese Windows saves (GB 18030 CSV) imports; a sheet without a required
+    column is refused once for the sheet; a file that is no workbook is one line, exit 2."""
+    directory = tmp_path / "csv"
+    directory.mkdir()
+    org = good_ledger()["组织"][0]
+    headers = [c.header for c in SHEETS[1].columns]
+    with (directory / "组织.csv").open("w", encoding="gb18030", newline="") as fh:
+        csv.writer(fh).writerows([headers, [org.get(h, "") for h in headers]])
+    with (directory / "活动.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["活动编号", "组织编号", "活动日期"], ["HD-1", "ZZ-1", "2019-05-10"]]
+        )
+    result = Import(platform, directory).run()
+    assert errors(result) == [
+        ("活动", 1, "活动领域", "missing_column"),
+        ("活动", 1, "参与人数", "missing_column"),
+    ]
+    assert result.tallies["组织"].recorded == 1 and result.tallies["活动"].refused == 1
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        row = tx.one("SELECT name FROM org")
+    assert row is not None and row["name"] == "文昌社区为老服务队"
+
+    monkeypatch.setenv("SANJI_DATA_DIR", str(tmp_path / "var"))
+    fake = tmp_path / "台账.xlsx"
+    fake.write_text("组织编号,组织名称\n", encoding="utf-8")
+    assert main(["import", str(fake), "--dry-run"]) == 2

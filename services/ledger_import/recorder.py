@@ -48,6 +48,9 @@ from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
 
 IMPORT_USERNAME = "ledger-import"
+CHANGED = (
+    "该行已导入，内容与已记录的不同：已记录的事实不会被覆盖或删除，请按更正流程办理（见导入说明）"
+)
 IMPORT_ROLE = "import"
 BACKDATE_REASON = "台账导入 / ledger import"
 
@@ -131,6 +134,14 @@ class Recorder:
     founded: dict[str, date] = field(default_factory=dict)
     # The column of the effective date of the command being run (where date refusals point).
     date_column: str = ""
+    # The command being run: its metadata, tier and the aggregate its key lands on (a dry run
+    # asks the real stores whether that aggregate has the key applied already).
+    last_meta: Meta | None = None
+    last_tier: Tier = Tier.COUNTY
+    last_target: UUID | None = None
+    last_on: UUID | None = None
+    # Dry run: this row refers to a record only the real stores hold (reset for every row).
+    outside_ref: bool = False
 
     @property
     def county_code(self) -> str:
@@ -153,8 +164,17 @@ class Recorder:
     def key(self, sheet: str, *parts: Any) -> str:
         return ":".join(["ledger", self.county_code, sheet, *(str(p) for p in parts)])
 
-    def meta(self, tier: Tier, row: Row, when: str, key: str, inputs: tuple[Any, ...]) -> Meta:
-        """The command's metadata; ``when`` is the column (key) of the act's effective date."""
+    def meta(
+        self,
+        tier: Tier,
+        row: Row,
+        when: str,
+        key: str,
+        inputs: tuple[Any, ...],
+        on: UUID | None = None,
+    ) -> Meta:
+        """The command's metadata; ``when`` is the column (key) of the act's effective date,
+        ``on`` the aggregate the command acts on (None: the one it creates, id from the key)."""
         actor, day = self.actors[tier], row[when]
         self.date_column = row.sheet.column(when).header
         today = self.platform.tiers[tier].app.clock().astimezone(CHINA).date()
@@ -162,7 +182,7 @@ class Recorder:
             reason = backdating.check(day, BACKDATE_REASON, actor, today, self.window_days)
         except DomainError as e:
             raise RowRefused(e.code, _zh(e), self.date_column) from None
-        return Meta(
+        meta = Meta(
             actor=actor,
             effective_at=datetime.combine(day, time(0), CHINA),
             correlation_id=str(uuid5(NAMESPACE_URL, f"sanji:{key}")),
@@ -171,17 +191,23 @@ class Recorder:
             backdate_reason=reason,
             imported=Imported(self.file_sha256, row.sheet.name, row.number),
         )
+        self.last_meta, self.last_tier, self.last_on = meta, tier, on
+        self.last_target = on if on is not None else new_id(meta)
+        return meta
 
     def run(self, command: Callable[[], CommandResult]) -> CommandResult:
+        if self.outside is not None:
+            present = self.present_outside()
+            if present is not None:
+                self.outcome.present += 1
+                return present
+            if self.outside_ref or self.only_outside(self.last_on):
+                raise OutsideReference("outside_reference", "本行引用已有记录", "")
         try:
             result = command()
         except DomainError as e:
             if e.code == "idempotency_key_reused":
-                raise RowRefused(
-                    "import_row_changed",
-                    "该行已导入，内容与已记录的不同：已记录的事实不会被覆盖或删除，"
-                    "请按更正流程办理（见导入说明）",
-                ) from None
+                raise RowRefused("import_row_changed", CHANGED) from None
             column = COLUMNS_BY_CODE.get(e.code)
             if column is None:
                 column = self.date_column if e.code in DATE_CODES else ""
@@ -194,6 +220,30 @@ class Recorder:
                 self.after_record()
         return result
 
+    def only_outside(self, aggregate_id: UUID | None) -> bool:
+        """Dry run: the command acts on a record the real stores hold and the scratch not."""
+        if aggregate_id is None:
+            return False
+        app = self.platform.tiers[self.last_tier].app
+        if app.find(aggregate_id) is not None:
+            return False
+        return self.outside.tiers[self.last_tier].app.find(aggregate_id) is not None
+
+    def present_outside(self) -> CommandResult | None:
+        """Dry run: the command's result if the real stores have its key applied already;
+        refused as changed if they have it for other inputs."""
+        assert self.last_meta is not None and self.last_target is not None
+        existing = self.outside.tiers[self.last_tier].app.find(self.last_target)
+        if existing is None:
+            return None
+        try:
+            version = existing.replayed_version(self.last_meta)
+        except DomainError:
+            raise RowRefused("import_row_changed", CHANGED) from None
+        if version is None:
+            return None
+        return CommandResult(existing.id, version, None, replayed=True)
+
     # ------------------------------------------------------------ ids of ledger keys
 
     def org_id(self, key: str) -> UUID:
@@ -203,23 +253,32 @@ class Recorder:
         return new_id(Meta(self.actors[Tier.COUNTY], datetime.now(CHINA), "", idempotency_key=made))
 
     def org(self, key: str, column: str = "组织编号") -> UUID:
-        if key in self.orgs:
-            return self.orgs[key]
-        candidate = self.org_id(key)
+        if self.outside is None and key in self.orgs:
+            return self.orgs[key]  # an import: what this run created or found is there
+        candidate = self.orgs.get(key) or self.org_id(key)
         if self.county.lookup.get(candidate) is not None:
             self.orgs[key] = candidate
+            return candidate
+        outside = self.outside.tiers[Tier.COUNTY].app if self.outside is not None else None
+        if outside is not None and outside.lookup.get(candidate) is not None:
+            self.outside_ref = True  # the real stores hold it; the scratch stores do not
             return candidate
         # Not recorded: because its own row was refused in this run, if it was.
         if key in self.refused_orgs:
             raise RowRefused(
                 "reference_refused", f"组织编号“{key}”所在的组织行未通过检查，本行不能导入", column
             )
-        outside = self.outside.tiers[Tier.COUNTY].app if self.outside is not None else None
-        if outside is not None and outside.lookup.get(candidate) is not None:
-            raise OutsideReference("outside_reference", f"组织编号“{key}”为已有记录", column)
         raise RowRefused(
             "unknown_reference", f"组织编号“{key}”在本台账和已有记录中都不存在", column
         )
+
+    def call_exists(self, call: UUID) -> bool:
+        if self.county.find(call) is not None:
+            return True
+        if self.outside is not None and self.outside.tiers[Tier.COUNTY].app.find(call):
+            self.outside_ref = True
+            return True
+        return False
 
     # ------------------------------------------------------------ sheets
 
@@ -275,7 +334,8 @@ class Recorder:
         if row["filed"] is None:
             return
         org = self.org(row["org"])
-        meta = self.meta(Tier.TOWNSHIP, row, "filed", self.key("组织", row["org"], "备案"), ())
+        key = self.key("组织", row["org"], "备案")
+        meta = self.meta(Tier.TOWNSHIP, row, "filed", key, (), on=org)
         self.run(lambda: self.township.decide_filing(org, True, "", meta))
 
     def organisation_register(self, row: Row) -> None:
@@ -286,7 +346,7 @@ class Recorder:
         org = self.org(row["org"]) if upgrade else None
         key = self.key("组织", row["org"], "登记") if upgrade else self.key("组织", row["org"])
         inputs = (row["usci"], row["name"], str(row["field"]), row["village"], category)
-        meta = self.meta(Tier.COUNTY, row, "registered", key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "registered", key, inputs, on=org)
         result = self.run(
             lambda: self.county.register(
                 row["usci"], row["name"], str(row["field"]), row["village"], org, meta, category
@@ -298,11 +358,13 @@ class Recorder:
         org, day = self.org(row["org"]), row["day"]
         inputs = (row["party"], row["integrity"])
         facts = self.county.lookup.get(org)
+        if facts is None and self.outside is not None:  # dry run: a recorded organisation
+            facts = self.outside.tiers[Tier.COUNTY].app.lookup.get(org)
         if facts is not None and facts.registered_on_day(day):
-            meta = self.meta(Tier.COUNTY, row, "day", self.key("章程", row["org"]), inputs)
+            meta = self.meta(Tier.COUNTY, row, "day", self.key("章程", row["org"]), inputs, org)
             self.run(lambda: self.county.approve_charter(org, *inputs, meta))
         else:
-            meta = self.meta(Tier.TOWNSHIP, row, "day", self.key("章程", row["org"]), inputs)
+            meta = self.meta(Tier.TOWNSHIP, row, "day", self.key("章程", row["org"]), inputs, org)
             self.run(lambda: self.township.approve_charter(org, *inputs, meta))
 
     def activities(self, row: Row) -> None:
@@ -337,13 +399,13 @@ class Recorder:
         )
         if row["rectified"] is not None:
             key = self.key("检查", row["key"], "整改")
-            meta = self.meta(Tier.TOWNSHIP, row, "rectified", key, ())
+            meta = self.meta(Tier.TOWNSHIP, row, "rectified", key, (), on=done.id)
             self.run(lambda: self.township.complete_rectification(done.id, meta))
 
     def annual_reports(self, row: Row) -> None:
         org = self.org(row["org"])
         key = self.key("年报", row["org"], row["year"])
-        meta = self.meta(Tier.COUNTY, row, "day", key, (row["year"],))
+        meta = self.meta(Tier.COUNTY, row, "day", key, (row["year"],), on=org)
         self.run(lambda: self.county.file_annual_report(org, row["year"], meta))
 
     def ratings(self, row: Row) -> None:
@@ -354,7 +416,7 @@ class Recorder:
         # A rating supersedes the one before it: a changed row records a new rating (the
         # correction), so its content is part of its key (ADR 0020).
         key = self.key("评级", row["org"], row["day"], digest(*inputs)[:16])
-        meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs, on=org)
         self.run(
             lambda: self.county.rate(
                 org, row["credit"], row["grade"], row["valid_until"], row["stars"], meta
@@ -376,7 +438,8 @@ class Recorder:
         programme = str(row["programme"])
         inputs = (programme, row["round"], row["title"], str(row["budget"]), str(row["deadline"]))
         key = self.key("资金征集", programme, row["round"])
-        meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
+        call = call_id_for(programme, row["round"])
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs, on=call)
         self.run(
             lambda: self.county.open_call(
                 programme, row["round"], row["title"], row["budget"], row["deadline"], meta
@@ -387,7 +450,7 @@ class Recorder:
         org = self.org(row["org"])
         host = self.org(row["host"], "托管组织编号") if row["host"] else None
         call = call_id_for(str(row["programme"]), row["round"])
-        if self.county.find(call) is None:
+        if not self.call_exists(call):
             if not row["approved"]:
                 raise RowRefused(
                     "call_required", "没有资金征集的批次只能登记立项的项目（直接立项）", "评审结果"
@@ -397,7 +460,8 @@ class Recorder:
             raise RowRefused("required", "有资金征集的批次，“申报日期”为必填项", "申报日期")
         inputs = (str(call), str(org), row["project"], str(row["requested"]), str(host))
         key = self.key("资助项目", row["key"])
-        meta = self.meta(Tier.COUNTY, row, "applied", key, inputs)
+        on = application_id_for(call, org)
+        meta = self.meta(Tier.COUNTY, row, "applied", key, inputs, on=on)
         self.run(
             lambda: self.county.apply_for_funding(
                 call, org, row["project"], row["requested"], host, False, meta
@@ -413,7 +477,7 @@ class Recorder:
             raise RowRefused("required", "立项的项目，“资助金额”为必填项", "资助金额")
         call = call_id_for(programme, row["round"])
         key = self.key("资助项目", row["key"], "评审")
-        if self.county.find(call) is None:
+        if not self.call_exists(call):
             inputs = (str(org), programme, row["round"], row["project"], str(amount), str(host))
             meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
             result = self.run(
@@ -426,7 +490,7 @@ class Recorder:
         application = application_id_for(call, org)
         reason = row["reason"] or ""
         decision = (str(application), row["approved"], str(amount), reason)
-        meta = self.meta(Tier.COUNTY, row, "day", key, decision)
+        meta = self.meta(Tier.COUNTY, row, "day", key, decision, on=application)
         self.run(
             lambda: self.county.review_application(
                 application, row["approved"], amount, reason, meta
@@ -445,7 +509,7 @@ class Recorder:
             )
         inputs = (str(award), row["tranche"], str(row["amount"]))
         key = self.key("拨付", row["project"], row["tranche"])
-        meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs, on=award)
         self.run(lambda: self.county.disburse(award, row["tranche"], row["amount"], meta))
 
 

@@ -175,6 +175,7 @@ class Import:
                 self._refuse(recorder, raw, refused, tally)
                 continue
             before = replace(recorder.outcome)
+            recorder.outside_ref = False
             try:
                 method(row)
             except OutsideReference:

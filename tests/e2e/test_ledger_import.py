@@ -449,3 +449,23 @@ def test_gb18030_csv_missing_columns_and_unreadable_files(
     fake = tmp_path / "台账.xlsx"
     fake.write_text("组织编号,组织名称\n", encoding="utf-8")
     assert main(["import", str(fake), "--dry-run"]) == 2
+
+
+def test_a_dry_run_after_an_import_tells_present_changed_and_new_rows(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    ledger = good_ledger()
+    Import(platform, fill(template, ledger, tmp_path / "v1.xlsx")).run()
+    rows = {name: len(r) for name, r in ledger.items()}
+    with stores_nothing(platform):
+        same = Import(platform, fill(template, ledger, tmp_path / "v1b.xlsx"), True).run()
+    assert errors(same) == []
+    assert {s: t.present for s, t in same.tallies.items()} == rows | {"区划": 0}
+
+    ledger["活动"].append(activity("HD-9", "ZZ-1", "2022-02-02", 9))  # new, on a recorded org
+    ledger["组织"][1]["组织名称"] = "改名"  # changed
+    with stores_nothing(platform):
+        dry = Import(platform, fill(template, ledger, tmp_path / "v2.xlsx"), True).run()
+    assert errors(dry) == [("组织", 3, "", "import_row_changed")]
+    assert dry.tallies["活动"].present == 4 and dry.tallies["活动"].checked == 1
+    assert dry.tallies["拨付"].present == 3

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from openpyxl.utils.exceptions import InvalidFileException
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from services.ledger_import.reader import Ledger
 from services.ledger_import.report import print_summary, write_errors
@@ -75,14 +82,16 @@ def run_import(platform: object, path: Path, dry_run: bool) -> Result:
         console=console,
         transient=False,
     ) as bars:
-        tasks: dict[str, object] = {}
-        current: list[str] = [""]
+        tasks: dict[str, TaskID] = {}
 
-        def progress(sheet: str, done: int) -> None:
-            if done == 1 or sheet != current[0]:
-                current[0] = sheet
-                tasks[sheet] = bars.add_task(sheet, total=None)
-            if done % 50 == 0:
-                bars.update(tasks[sheet], completed=done)  # type: ignore[arg-type]
+        def progress(label: str, done: int, total: int | None, ended: bool) -> None:
+            if total == 0:
+                return  # a template sheet left empty: no bar
+            if label not in tasks:
+                tasks[label] = bars.add_task(label, total=total)
+            if ended:
+                bars.update(tasks[label], completed=done, total=done)
+            elif done % 50 == 0:
+                bars.update(tasks[label], completed=done)
 
         return Import(platform, path, dry_run, progress=progress).run()

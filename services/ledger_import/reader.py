@@ -81,6 +81,18 @@ class Ledger:
         finally:
             wb.close()
 
+    def count(self, sheet: Sheet) -> int | None:
+        """Rows below the header as the workbook records its size (for the progress bar);
+        None for CSV files, or a workbook that does not say."""
+        if self.csv:
+            return None
+        wb = load_workbook(self.path, read_only=True)
+        try:
+            rows = wb[sheet.name].max_row
+        finally:
+            wb.close()
+        return rows - 1 if rows else None
+
     def rows(self, sheet: Sheet) -> Iterator[RawRow]:
         rows = self._csv_rows(sheet) if self.csv else self._xlsx_rows(sheet)
         header: list[str] | None = None

@@ -44,19 +44,20 @@ def write_errors(path: Path, errors: list[RowError]) -> Path:
 def summary(result: Result) -> Table:
     what = "试导入（未记录）" if result.dry_run else "导入"
     rate = result.rows / result.seconds if result.seconds else 0.0
-    table = Table(
-        title=f"{what}：{result.rows} 行，用时 {result.seconds:.1f} 秒，{rate:.0f} 行/秒",
-        caption=f"文件 SHA-256 {result.file_sha256}",
-    )
+    table = Table(title=f"{what}：{result.rows} 行，用时 {result.seconds:.1f} 秒，{rate:.0f} 行/秒")
     for header in ("工作表", "读取", "记录" if not result.dry_run else "可记录", "已有", "未通过"):
         table.add_column(header, justify="right" if header != "工作表" else "left")
     if result.dry_run:
         table.add_column("仅核对引用", justify="right")
     for sheet, t in result.tallies.items():
+        if not t.read:
+            continue  # a template sheet left empty
         cells = [sheet, str(t.read), str(t.recorded), str(t.present), str(t.refused)]
         table.add_row(*cells, *([str(t.checked)] if result.dry_run else []))
     return table
 
 
 def print_summary(result: Result, console: Console | None = None) -> None:
-    (console or Console(stderr=True)).print(summary(result))
+    console = console or Console(stderr=True)
+    console.print(summary(result))
+    console.print(f"文件 file SHA-256 {result.file_sha256}")

@@ -93,7 +93,15 @@ class Result:
         return sum(t.read for t in self.tallies.values())
 
 
-Progress = Callable[[str, int], None]  # (sheet name, rows done in this phase)
+# (label of the phase, rows done in it, rows in the sheet if known, whether the phase ended)
+Progress = Callable[[str, int, int | None, bool], None]
+STEPS = {  # the label of a sheet's step, where a sheet has several
+    "organisation_apply": "组织·申请",
+    "organisation_file": "组织·备案",
+    "organisation_register": "组织·登记",
+    "project_apply": "资助项目·申报",
+    "project_review": "资助项目·评审",
+}
 
 
 class Import:
@@ -161,11 +169,14 @@ class Import:
         tally = self.result.tallies.setdefault(sheet.name, Tally())
         refused = self.refused.setdefault(sheet.name, set())
         method = getattr(recorder, step)
+        label, total = STEPS.get(step, sheet.name), self.ledger.count(sheet)
         done = 0
+        if self.progress is not None:
+            self.progress(label, 0, total, False)
         for raw in self.ledger.rows(sheet):
             done += 1
             if self.progress is not None:
-                self.progress(sheet.name, done)
+                self.progress(label, done, total, False)
             if first:
                 tally.read += 1
             if raw.number in refused:
@@ -187,6 +198,8 @@ class Import:
                 self._error(sheet.name, raw.number, e.column, e.code, e.message)
                 continue
             self._count(tally, raw.number, before, recorder.outcome)
+        if self.progress is not None:
+            self.progress(label, done, total, True)
 
     def _refuse(self, recorder: Recorder, raw: RawRow, refused: set[int], tally: Tally) -> None:
         refused.add(raw.number)

@@ -162,7 +162,11 @@ class Recorder:
     # ------------------------------------------------------------ keys, metadata, commands
 
     def key(self, sheet: str, *parts: Any) -> str:
-        return ":".join(["ledger", self.county_code, sheet, *(str(p) for p in parts)])
+        """The idempotency key of a row's command: county, sheet, ledger key, step. A ledger
+        key is the county's own text, so ``:`` in it is escaped: key ``A:备案`` must not be
+        the filing step of key ``A``."""
+        escaped = (str(p).replace("%", "%25").replace(":", "%3A") for p in parts)
+        return ":".join(["ledger", self.county_code, sheet, *escaped])
 
     def meta(
         self,

@@ -64,3 +64,16 @@ def test_code_lists_required_usci_and_text() -> None:
     formula = '=HYPERLINK("http://x","点击")'
     assert parse(ORGS.column("name"), formula) == formula  # data, kept as typed
     assert parse(ORGS.column("village"), 330699001001.0) == "330699001001"
+
+
+def test_ledger_keys_cannot_collide_with_another_rows_step() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from services.ledger_import.recorder import Recorder
+
+    platform: Any = SimpleNamespace(jurisdiction=SimpleNamespace(county=SimpleNamespace(code="C")))
+    r = Recorder(platform, "sha", cast(Any, {}), 30)
+    assert r.key("组织", "A", "备案") == "ledger:C:组织:A:备案"
+    assert r.key("组织", "A:备案") == "ledger:C:组织:A%3A备案"
+    assert r.key("组织", "A%3A备案") == "ledger:C:组织:A%253A备案"

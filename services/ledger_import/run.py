@@ -105,6 +105,9 @@ STEPS = {  # the label of a sheet's step, where a sheet has several
 
 
 class Import:
+    """One import (or dry run) of one ledger file into ``platform``; :meth:`run` answers the
+    tallies and row errors."""
+
     def __init__(
         self,
         platform: Any,
@@ -121,6 +124,8 @@ class Import:
         self.result = Result(self.ledger.sha256, dry_run)
         self.refused: dict[str, set[int]] = {}  # sheet → rows refused (skipped in later steps)
         self.keys: dict[str, dict[tuple[Any, ...], int]] = {}  # sheet → ledger key → row
+        # sheet → row → "recorded" | "present": a row of several steps counts once.
+        self.seen: dict[str, dict[int, str]] = {}
 
     def run(self) -> Result:
         started = time.perf_counter()
@@ -197,7 +202,9 @@ class Import:
                 self._refuse(recorder, raw, refused, tally)
                 self._error(sheet.name, raw.number, e.column, e.code, e.message)
                 continue
-            self._count(tally, raw.number, before, recorder.outcome)
+            self._count(
+                tally, self.seen.setdefault(sheet.name, {}), raw.number, before, recorder.outcome
+            )
         if self.progress is not None:
             self.progress(label, done, total, True)
 
@@ -209,9 +216,11 @@ class Import:
             if key is not None:
                 recorder.refused_orgs.add(str(key).strip())
 
-    def _count(self, tally: Tally, number: int, before: Outcome, after: Outcome) -> None:
+    @staticmethod
+    def _count(
+        tally: Tally, seen: dict[int, str], number: int, before: Outcome, after: Outcome
+    ) -> None:
         # A row counts once however many steps it has: recorded if any step recorded.
-        seen = self._seen.setdefault(id(tally), {})
         state = seen.get(number)
         if after.recorded > before.recorded:
             if state == "present":
@@ -222,12 +231,6 @@ class Import:
         elif after.present > before.present and state is None:
             tally.present += 1
             seen[number] = "present"
-
-    @property
-    def _seen(self) -> dict[int, dict[int, str]]:
-        if not hasattr(self, "_seen_rows"):
-            self._seen_rows: dict[int, dict[int, str]] = {}
-        return self._seen_rows
 
     def _parse(self, raw: RawRow, first: bool) -> Row | None:
         sheet, values, ok = raw.sheet, {}, True

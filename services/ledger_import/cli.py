@@ -46,6 +46,7 @@ def template(args: argparse.Namespace) -> int:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from services.init import initialise
     from services.platform import Platform
 
     path = Path(args.file)
@@ -57,6 +58,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
         print(f"[sanji] 无法读取台账文件 cannot read the ledger {path}: {e}", file=sys.stderr)
         return 2
+    if settings.persistence == "postgres" or settings.transport == "kafka":
+        initialise(settings, say=False)  # as embedded does: safe to repeat
     platform = Platform.build(settings)
     try:
         result = run_import(platform, path, args.dry_run)

@@ -389,7 +389,9 @@ class Recorder:
             "beneficiaries": row["beneficiaries"] or 0,
             "money_spent": row["money_spent"] or Decimal(0),
         }
-        inputs = (str(org), *(str(v) for v in figures.values()))
+        # Named, and only when filled: a column added later (e.g. 主题, themes) changes the hash
+        # only of rows that fill it, so activities imported before it existed still replay.
+        inputs = (str(org), *(f"{k}={v}" for k, v in figures.items() if v not in (None, "", [])))
         meta = self.meta(Tier.VILLAGE, row, "day", self.key("活动", row["key"]), inputs)
         self.run(lambda: self.village.report_activity(org, row["day"], meta=meta, **figures))
 

@@ -8,7 +8,9 @@ replays a projector's poison events; ``reconcile`` proves parent = Σ children a
 read models; ``export`` writes a report file; ``timeline`` writes one
 organisation's events from all three tiers in order; ``verify``, ``rebuild``, ``checkpoint`` and
 ``reproduce`` check the logs' hash chains, rebuild and compare a read model, record chain heads
-and recompute an issued report (services/integrity.py); ``tokens`` prints the demo operators' tokens.
+and recompute an issued report (services/integrity.py); ``tokens`` prints the demo operators' tokens;
+``import-template`` writes the ledger templates and ``import FILE [--dry-run]`` checks or records a
+county's ledger (services/ledger_import, ADR 0020).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from services import accounts_cli, audit, integrity, reporting, roles
 from services.demo import load_demo
 from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
+from services.ledger_import import cli as ledger_import
 from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
 from shared.capabilities.identity.secrets import InsecureSecret
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_arguments(tl)
     integrity.add_arguments(sub)
     accounts_cli.add_arguments(sub)
+    ledger_import.add_arguments(sub)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -84,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "tokens":
         return tokens(settings)
+    if args.command == "import-template":
+        return ledger_import.template(args)
+    if args.command == "import":
+        return ledger_import.run(settings, args)
     if args.command in ("account-add", "demo-accounts"):
         return accounts_cli.run(settings, args)
     if args.command == "init":

@@ -20,7 +20,8 @@ from datetime import date, timedelta
 from shared.kernel.domain import Actor, DomainError, InvalidInput
 
 DEFAULT_WINDOW_DAYS = 30
-ROLES = ("admin", "backdate")  # either may date an act back beyond the window
+# Any of these may date an act back beyond the window; ``import`` records ledgers (ADR 0020).
+ROLES = ("admin", "backdate", "import")
 
 
 class BackdateForbidden(DomainError):

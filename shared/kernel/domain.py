@@ -96,6 +96,23 @@ class Actor:
 SYSTEM_ROLE = "system"
 
 
+@dataclass(frozen=True)
+class Imported:
+    """Where an imported act came from (issue 14, ADR 0020): the ledger file's SHA-256, and the
+    sheet and row (as the county numbers them: the header is row 1) that recorded it."""
+
+    file_sha256: str
+    sheet: str
+    row: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file_sha256": self.file_sha256, "sheet": self.sheet, "row": self.row}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Imported:
+        return cls(file_sha256=d["file_sha256"], sheet=d["sheet"], row=int(d["row"]))
+
+
 def system_actor(tier: Tier, county_code: str) -> Actor:
     """Who records what the platform does by itself (checkpoints, timers, automatic exits)."""
     return Actor(id=f"sanji-{tier}", tier=tier, division=county_code, role=SYSTEM_ROLE)
@@ -117,6 +134,8 @@ class Meta:
     backdate_reason: str | None = None
     # Who asked for an on-demand run of a timer whose decisions the system actor records.
     triggered_by: Actor | None = None
+    # Recorded by the ledger import (ADR 0020): the file, sheet and row the act came from.
+    imported: Imported | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -133,16 +152,19 @@ class Meta:
             d["backdate_reason"] = self.backdate_reason
         if self.triggered_by is not None:
             d["triggered_by"] = self.triggered_by.to_dict()
+        if self.imported is not None:
+            d["imported"] = self.imported.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Meta:
-        triggered = d.get("triggered_by")
+        triggered, imported = d.get("triggered_by"), d.get("imported")
         return cls(
             **{
                 **d,
                 "actor": Actor.from_dict(d["actor"]),
                 "triggered_by": Actor.from_dict(triggered) if triggered else None,
+                "imported": Imported.from_dict(imported) if imported else None,
             }
         )
 

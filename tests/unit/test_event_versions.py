@@ -228,3 +228,29 @@ def test_a_version_1_activity_loads_without_themes_or_cases(platform: Platform) 
                                                                     "cases_resolved")}  # fmt: skip
     before = ActivityReportedV1.model_validate(payload)
     assert before.themes == [] and before.cases_taken is None and before.cases_resolved is None
+
+
+def test_metadata_stored_before_imports_existed_still_loads(platform: Platform) -> None:
+    """``Meta.imported`` (ADR 0020) is written only when set: an event recorded through the
+    API stores no such key, and one stored before the field existed loads with None."""
+    from dataclasses import replace
+
+    from shared.kernel.domain import Imported
+
+    v = apps(platform)[0]
+    v.apply_for_filing(VILLAGE, "读书会", "culture_sports", date(2025, 1, 1), meta(village_op()))
+    app, stored = first_stored_event(platform, Tier.VILLAGE)
+    state = json.loads(stored.state)
+    assert "imported" not in json.dumps(state["meta"])
+    assert app.mapper.to_domain_event(stored).meta.imported is None
+
+    imported = Imported("ab" * 32, "组织", 7)
+    v.apply_for_filing(
+        VILLAGE,
+        "合唱团",
+        "culture_sports",
+        date(2025, 1, 1),
+        replace(meta(village_op()), imported=imported),
+    )
+    (second,) = app.recorder.select_notifications(2, 1)
+    assert app.mapper.to_domain_event(second).meta.imported == imported

@@ -21,13 +21,14 @@ from shared.kernel.domain import Conflict, InvalidInput, Meta
 from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.jurisdiction import Tier
 
-ROLES = ("operator", "viewer", "auditor", "admin", "backdate")
+ROLES = ("operator", "viewer", "auditor", "admin", "backdate", "import")
 ROLE_NAMES = {
     "operator": "经办人 / operator: records acts of its division",
     "viewer": "查阅 / viewer: reads its division's records and reports",
     "auditor": "审计 / auditor: replays the record, reads the access log",
     "admin": "管理员 / admin: manages the accounts of its division and below",
     "backdate": "补录 / backdate: may record acts effective before the backdating window",
+    "import": "台账导入 / import: records a county's ledgers (python -m services import, ADR 0020)",
 }
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 

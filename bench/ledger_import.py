@@ -1,0 +1,135 @@
+"""Ledger import rows/s on PostgreSQL, against raw batch inserts measured in the same run.
+
+Starts a throwaway PostgreSQL 15 cluster and measures:
+
+- raw PostgreSQL: ~350-byte rows inserted 100 to a transaction (psycopg ``executemany``, one
+  connection): the floor issue 14 item 7 compares with (target: the import at >= 0.6x);
+- the ledger import (``services/ledger_import``, as ``python -m services import`` runs it): a
+  generated ledger of filed organisations (application, filing and charter each) and their
+  activities, read from an XLSX file, every row recorded through the tier commands, the tiers
+  drained (relayed and projected) between phases; rows/s = ledger rows / elapsed.
+
+Then re-imports the same file (everything already present) and reports that rate too.
+
+    .venv/bin/python -m bench.ledger_import [--orgs 100] [--activities 900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import psycopg
+from openpyxl import load_workbook
+
+from services.init import initialise
+from services.ledger_import.run import Import
+from services.ledger_import.template import write_xlsx
+from services.platform import Platform
+from services.topology import LocalPostgres
+from shared.infrastructure.settings import Settings
+
+BATCH = 100
+
+
+def raw_rate(url: str, n: int) -> float:
+    """Rows/s of ``n`` ~350-byte rows inserted ``BATCH`` to a transaction."""
+    body = os.urandom(350)
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, body bytea NOT NULL)")
+        conn.commit()
+        start = time.perf_counter()
+        with conn.cursor() as cur:
+            for _ in range(0, n, BATCH):
+                cur.executemany("INSERT INTO bench_raw (body) VALUES (%s)", [(body,)] * BATCH)
+                conn.commit()
+        return (n // BATCH * BATCH) / (time.perf_counter() - start)
+
+
+def ledger(path: Path, villages: list[str], orgs: int, activities: int, seed: int = 14) -> int:
+    """A generated ledger (2019 onwards): filed organisations with charters, and activities."""
+    rng = Random(seed)
+    wb = load_workbook(write_xlsx(path))
+    org_ws, charter_ws, activity_ws = wb["组织"], wb["章程"], wb["活动"]
+    filed: dict[str, date] = {}
+    for i in range(orgs):
+        applied = date(2019, 1, 1) + timedelta(days=rng.randint(0, 700))
+        key = f"ZZ-{i:06d}"
+        filed[key] = applied + timedelta(days=7)
+        org_ws.append(
+            [key, f"第{i}互助队", rng.choice(villages), "邻里互助", "一般"]
+            + [(applied - timedelta(days=30)).isoformat(), applied.isoformat()]
+            + [filed[key].isoformat(), None, None]
+        )
+        charter_ws.append([key, (filed[key] + timedelta(days=10)).isoformat(), "是", "是"])
+    keys = list(filed)
+    for i in range(activities):
+        key = rng.choice(keys)
+        day = filed[key] + timedelta(days=rng.randint(0, 1500))
+        activity_ws.append(
+            [f"HD-{i:07d}", key, day.isoformat(), "邻里互助", rng.randint(5, 80), 3, 3]
+            + ["6", rng.randint(0, 100), "0"]
+        )
+    wb.save(path)
+    return orgs * 2 + activities
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", type=int, default=100, help="organisations in the ledger")
+    parser.add_argument("--activities", type=int, default=900, help="activities in the ledger")
+    parser.add_argument("--raw", type=int, default=20_000, help="rows for the raw baseline")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sanji-bench-import-"))
+    work.chmod(0o755)  # as root the cluster runs as `postgres`, which must reach work/pg
+    pg = LocalPostgres(work / "pg")
+    try:
+        pg.start()
+        url = pg.url()
+        settings = Settings(
+            persistence="postgres",
+            postgres_url=url,
+            data_dir=work / "data",
+            demo=False,
+            daily_checkpoint=False,
+            supervision_seconds=0,
+            secret=secrets.token_urlsafe(48),  # production persistence needs one (ADR 0012)
+        )
+        initialise(settings, say=False)
+        raw = raw_rate(url, args.raw)
+        platform: Any = Platform.build(settings)
+        try:
+            villages = [v.code for v in platform.jurisdiction.villages()]
+            path = work / "台账.xlsx"
+            rows = ledger(path, villages, args.orgs, args.activities)
+            first = Import(platform, path).run()
+            again = Import(platform, path).run()
+        finally:
+            platform.stop()
+    finally:
+        pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    assert first.refused == 0 and again.refused == 0, [e.code for e in first.errors[:5]]
+    imported = rows / first.seconds
+    replayed = rows / again.seconds
+    print(
+        f"ledger rows: {rows} ({args.orgs} organisations + charters, {args.activities} activities)"
+    )
+    print(f"raw PostgreSQL, {BATCH}-row batches: {raw:,.0f} rows/s")
+    print(f"import:   {imported:,.1f} rows/s ({first.seconds:.1f} s), ratio {imported / raw:.4f}")
+    print(f"re-import (all present): {replayed:,.1f} rows/s, ratio {replayed / raw:.4f}")
+    print(f"target ratio 0.6: {'met' if imported / raw >= 0.6 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

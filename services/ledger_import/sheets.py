@@ -1,0 +1,277 @@
+"""The ledger's sheets and columns: one definition for the templates, the reader and the checks.
+
+A sheet is one kind of record; sheets come in dependency order (an organisation before its
+charter, a funding call before the projects that answer it). Every column has a Chinese header
+(what the county's clerks type and read), a kind (how a cell is parsed), whether it is required,
+the allowed values in Chinese where it is a code list, and an example. Rows refer to each other
+by ledger keys the county chooses (组织编号, 项目编号 …), never by Sanji ids (ADR 0020).
+
+To add a column (e.g. 主题 on 活动 for activity themes), append a :class:`Column` to the sheet:
+the template, the 说明 sheet and the reader follow; the recorder reads it by its ``key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shared.kernel.domain import Category
+from shared.kernel.domain import Field as OrgField
+from shared.kernel.integration.events import FundingProgramme, PlatformKind
+
+FIELDS = {
+    "为民服务": OrgField.SERVICES,
+    "自治": OrgField.SELF_GOVERNANCE,
+    "文体": OrgField.CULTURE_SPORTS,
+    "平安": OrgField.SAFETY,
+    "公益慈善": OrgField.CHARITY,
+    "矛盾调处": OrgField.MEDIATION,
+    "乡村振兴": OrgField.RURAL_REVITALISATION,
+    "邻里互助": OrgField.MUTUAL_AID,
+    "其他": OrgField.OTHER,
+}
+CATEGORIES = {"一般": Category.GENERAL, "乡贤参事会": Category.VILLAGE_SAGE_COUNCIL}
+YES_NO = {"是": True, "否": False}
+INSPECTION_RESULTS = {
+    "合规": "compliant",
+    "责令整改": "rectification_ordered",
+    "违规": "violation",
+}
+PLATFORM_KINDS = {
+    "县级中心": PlatformKind.COUNTY_CENTRE,
+    "乡镇平台": PlatformKind.TOWNSHIP_PLATFORM,
+    "孵化园": PlatformKind.INCUBATOR,
+    "村社区服务站": PlatformKind.VILLAGE_STATION,
+}
+PROGRAMMES = {
+    "微公益创投": FundingProgramme.MICRO_VENTURE,
+    "政府购买服务": FundingProgramme.PURCHASE_OF_SERVICES,
+    "专项资金": FundingProgramme.SPECIAL_FUND,
+}
+DECISIONS = {"立项": True, "不予立项": False}
+DIVISION_TIERS = {"县": "county", "乡镇街道": "township", "村社区": "village"}
+AREAS = {"城市社区": "urban", "农村": "rural"}
+GRADES = {f"{n}A": n for n in range(1, 6)} | {str(n): n for n in range(1, 6)}
+
+# Cell kinds (services/ledger_import/cells.py parses them).
+TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES = (
+    "text",
+    "name",
+    "key",
+    "code",
+    "date",
+    "int",
+    "money",
+    "hours",
+    "choice",
+    "usci",
+    "names",
+)
+FORMATS = {
+    TEXT: "文本",
+    NAME: "文本（1–200 字，不含控制字符）",
+    KEY: "文本（本县自定编号，1–64 字，同表内不重复）",
+    CODE: "12 位区划代码",
+    DATE: "日期：2026-03-01、2026/3/1、2026年3月1日 或 Excel 日期",
+    INT: "非负整数",
+    MONEY: "金额（元），最多两位小数",
+    HOURS: "小时数，最多两位小数",
+    CHOICE: "取值之一",
+    USCI: "18 位统一社会信用代码（民政登记，首位 5）",
+    NAMES: "姓名，用顿号、逗号或分号分隔",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # 表头（中文）
+    key: str  # the recorder's name for it
+    kind: str
+    required: bool = False
+    note: str = ""  # 说明
+    example: str = ""
+    choices: Mapping[str, object] = field(default_factory=dict)  # 中文取值 → value
+
+    def allowed(self) -> str:
+        return "、".join(self.choices)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str  # 工作表名 = CSV 文件名（不含 .csv）
+    kind: str  # the recorder's name for it
+    note: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # the columns that make a row's ledger key (unique in the sheet)
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+ORG = Column("组织编号", "org", KEY, True, "本县台账中的组织编号，其他表以此引用", "ZZ-0001")
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet(
+        "区划",
+        "divisions",
+        "可选：核对台账中的区划与本县区划是否一致，不记录任何内容",
+        (
+            Column("区划代码", "code", CODE, True, "", "330699001001"),
+            Column("名称", "name", NAME, True, "须与本县区划名称一致", "文昌社区"),
+            Column("层级", "tier", CHOICE, False, "", "村社区", DIVISION_TIERS),
+            Column("城乡", "area", CHOICE, False, "村/社区填写", "城市社区", AREAS),
+        ),
+        ("code",),
+    ),
+    Sheet(
+        "组织",
+        "organisations",
+        "备案组织填申请日期与备案日期；登记组织填统一社会信用代码与登记日期；"
+        "先备案后登记的两者都填",
+        (
+            ORG,
+            Column("组织名称", "name", NAME, True, "", "文昌社区为老服务队"),
+            Column("村社区代码", "village", CODE, True, "组织所在村（社区）", "330699001001"),
+            Column("服务领域", "field", CHOICE, True, "", "为民服务", dict(FIELDS)),
+            Column("类别", "category", CHOICE, False, "默认 一般", "一般", dict(CATEGORIES)),
+            Column("成立日期", "founded", DATE, True, "", "2019-03-01"),
+            Column("申请日期", "applied", DATE, False, "备案组织必填", "2019-04-01"),
+            Column("备案日期", "filed", DATE, False, "备案组织必填（乡镇街道备案）", "2019-04-10"),
+            Column("统一社会信用代码", "usci", USCI, False, "登记组织必填", ""),
+            Column("登记日期", "registered", DATE, False, "登记组织必填（县民政局登记）", ""),
+        ),
+        ("org",),
+    ),
+    Sheet(
+        "章程",
+        "charters",
+        "备案组织由乡镇街道核准，登记组织由县民政局核准（按核准日期的状态）",
+        (
+            ORG,
+            Column("核准日期", "day", DATE, True, "", "2019-05-01"),
+            Column("党建入章", "party", CHOICE, True, "", "是", dict(YES_NO)),
+            Column("清廉入章", "integrity", CHOICE, True, "", "是", dict(YES_NO)),
+        ),
+        ("org",),
+    ),
+    Sheet(
+        "活动",
+        "activities",
+        "每次活动一行；人数与人次为非负整数",
+        (
+            Column("活动编号", "key", KEY, True, "本县台账中的活动编号", "HD-000001"),
+            ORG,
+            Column("活动日期", "day", DATE, True, "", "2020-06-01"),
+            Column("活动领域", "field", CHOICE, True, "", "为民服务", dict(FIELDS)),
+            Column("参与人数", "participants", INT, True, "", "30"),
+            Column("志愿者人数", "volunteers", INT, False, "默认 0", "5"),
+            Column("志愿服务人次", "volunteer_services", INT, False, "默认 0", "5"),
+            Column("志愿服务时长", "volunteer_hours", HOURS, False, "默认 0", "10"),
+            Column("受益人次", "beneficiaries", INT, False, "默认 0", "40"),
+            Column("支出金额", "money_spent", MONEY, False, "默认 0", "120.50"),
+        ),
+        ("key",),
+    ),
+    Sheet(
+        "检查",
+        "inspections",
+        "乡镇街道抽查记录；责令整改的可填整改完成日期",
+        (
+            Column("检查编号", "key", KEY, True, "", "JC-0001"),
+            ORG,
+            Column("检查日期", "day", DATE, True, "", "2020-09-01"),
+            Column("检查结果", "result", CHOICE, True, "", "合规", INSPECTION_RESULTS),
+            Column("发现问题", "findings", TEXT, False, "", ""),
+            Column("检查人员", "inspectors", NAMES, True, "至少两人", "王建国、李秀英"),
+            Column("整改完成日期", "rectified", DATE, False, "", ""),
+        ),
+        ("key",),
+    ),
+    Sheet(
+        "年报",
+        "annual_reports",
+        "登记组织的年度报告（次年报送）",
+        (
+            ORG,
+            Column("年度", "year", INT, True, "", "2020"),
+            Column("报送日期", "day", DATE, True, "", "2021-04-15"),
+        ),
+        ("org", "year"),
+    ),
+    Sheet(
+        "评级",
+        "ratings",
+        "登记组织的信用评价、评估等级与星级；同一组织同一日期一行，更正后重新导入记录一次新评定",
+        (
+            ORG,
+            Column("评定日期", "day", DATE, True, "", "2021-06-01"),
+            Column("信用评价", "credit", TEXT, False, "如 A、B、C", "A"),
+            Column("评估等级", "grade", CHOICE, False, "", "3A", dict(GRADES)),
+            Column("等级有效期", "valid_until", DATE, False, "默认 5 年", ""),
+            Column("星级", "stars", INT, False, "1–5", ""),
+        ),
+        ("org", "day"),
+    ),
+    Sheet(
+        "平台",
+        "platforms",
+        "县级中心、乡镇平台、孵化园（城市社区）与村社区服务站",
+        (
+            Column("平台编号", "key", KEY, True, "", "PT-001"),
+            Column("类型", "kind", CHOICE, True, "", "村社区服务站", dict(PLATFORM_KINDS)),
+            Column("区划代码", "division", CODE, True, "", "330699001001"),
+            Column("名称", "name", NAME, True, "", "文昌社区社会组织服务站"),
+            Column("开设日期", "day", DATE, True, "", "2019-01-15"),
+        ),
+        ("key",),
+    ),
+    Sheet(
+        "资金征集",
+        "calls",
+        "每个项目类别每个批次一次征集",
+        (
+            Column("项目类别", "programme", CHOICE, True, "", "微公益创投", dict(PROGRAMMES)),
+            Column("批次", "round", TEXT, True, "", "2020"),
+            Column("名称", "title", NAME, True, "", "2020年微公益创投"),
+            Column("预算", "budget", MONEY, True, "元", "200000"),
+            Column("发布日期", "day", DATE, True, "", "2020-03-01"),
+            Column("截止日期", "deadline", DATE, True, "", "2020-04-30"),
+        ),
+        ("programme", "round"),
+    ),
+    Sheet(
+        "资助项目",
+        "projects",
+        "有征集的批次：申报并评审；没有征集的：直接立项（评审日期即立项日期）",
+        (
+            Column("项目编号", "key", KEY, True, "", "XM-0001"),
+            ORG,
+            Column("项目类别", "programme", CHOICE, True, "", "微公益创投", dict(PROGRAMMES)),
+            Column("批次", "round", TEXT, True, "", "2020"),
+            Column("项目名称", "project", NAME, True, "", "邻里守望项目"),
+            Column("申报金额", "requested", MONEY, True, "元", "20000"),
+            Column("托管组织编号", "host", KEY, False, "备案组织须填托管的登记组织编号", ""),
+            Column("申报日期", "applied", DATE, False, "有征集时必填", "2020-04-01"),
+            Column("评审日期", "day", DATE, True, "", "2020-05-20"),
+            Column("评审结果", "approved", CHOICE, True, "", "立项", dict(DECISIONS)),
+            Column("资助金额", "amount", MONEY, False, "立项时必填", "20000"),
+            Column("理由", "reason", TEXT, False, "不予立项时必填", ""),
+        ),
+        ("key",),
+    ),
+    Sheet(
+        "拨付",
+        "tranches",
+        "资助项目的分批拨付",
+        (
+            Column("项目编号", "project", KEY, True, "", "XM-0001"),
+            Column("拨付批次", "tranche", TEXT, True, "", "首期"),
+            Column("金额", "amount", MONEY, True, "元", "12000"),
+            Column("拨付日期", "day", DATE, True, "", "2020-06-20"),
+        ),
+        ("project", "tranche"),
+    ),
+)
+BY_NAME = {s.name: s for s in SHEETS}
+BY_KIND = {s.kind: s for s in SHEETS}
+NOTES_SHEET = "说明"

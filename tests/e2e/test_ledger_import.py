@@ -1,0 +1,471 @@
+"""Ledger import (issue 14 item 1, ADR 0020): template → filled ledger → dry run → import;
+row errors in Chinese; idempotent re-import; corrections; an interrupted import resumes."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from services.__main__ import main
+from services.ledger_import.recorder import IMPORT_USERNAME
+from services.ledger_import.report import write_errors
+from services.ledger_import.run import ERROR, WARNING, Import, Result
+from services.ledger_import.sheets import SHEETS
+from services.ledger_import.template import write_csv, write_xlsx
+from services.platform import Platform
+from shared.capabilities.identity.accounts import account_id
+from shared.kernel.jurisdiction import Tier
+from tests.helpers import RURAL_VILLAGE, VILLAGE, build_platform, heads, stores_nothing, usci
+
+Ledger = dict[str, list[dict[str, Any]]]
+
+
+def good_ledger() -> Ledger:
+    """A small county ledger, 2019 onwards (no legacy rule versions needed)."""
+    return {
+        "区划": [{"区划代码": VILLAGE, "名称": "文昌社区", "层级": "村社区", "城乡": "城市社区"}],
+        "组织": [
+            {
+                "组织编号": "ZZ-1",
+                "组织名称": "文昌社区为老服务队",
+                "村社区代码": VILLAGE,
+                "服务领域": "为民服务",
+                "成立日期": "2019-03-01",
+                "申请日期": "2019/4/1",
+                "备案日期": "2019年4月10日",
+            },
+            {
+                "组织编号": "ZZ-2",
+                "组织名称": "示范县文昌社区居家养老服务中心",
+                "村社区代码": VILLAGE,
+                "服务领域": "为民服务",
+                "成立日期": "2019-01-01",
+                "统一社会信用代码": usci(1, "2"),
+                "登记日期": "2019-05-01",
+            },
+            {
+                "组织编号": "ZZ-3",
+                "组织名称": "青溪村乡贤参事会",
+                "村社区代码": RURAL_VILLAGE,
+                "服务领域": "自治",
+                "类别": "乡贤参事会",
+                "成立日期": "2019-05-01",
+                "申请日期": "2019-06-01",
+                "备案日期": "2019-06-05",
+                "统一社会信用代码": usci(2, "1"),
+                "登记日期": "2020-06-01",
+            },
+        ],
+        "章程": [
+            {"组织编号": "ZZ-1", "核准日期": "2019-05-01", "党建入章": "是", "清廉入章": "否"},
+            {"组织编号": "ZZ-2", "核准日期": "2019-06-01", "党建入章": "是", "清廉入章": "是"},
+        ],
+        "活动": [
+            activity("HD-1", "ZZ-1", "2019-05-10", 30),
+            activity("HD-2", "ZZ-2", "2019/6/1", 40),
+            activity("HD-3", "ZZ-3", "2020年7月1日", 25),
+            activity("HD-4", "ZZ-1", datetime(2021, 3, 8), 12),  # an Excel date cell
+        ],
+        "检查": [
+            {
+                "检查编号": "JC-1",
+                "组织编号": "ZZ-1",
+                "检查日期": "2020-09-01",
+                "检查结果": "责令整改",
+                "发现问题": "台账不全",
+                "检查人员": "王建国、李秀英",
+                "整改完成日期": "2020-10-01",
+            }
+        ],
+        "年报": [{"组织编号": "ZZ-2", "年度": 2019, "报送日期": "2020-04-15"}],
+        "评级": [{"组织编号": "ZZ-2", "评定日期": "2021-06-01", "信用评价": "A", "评估等级": "3A"}],
+        "平台": [
+            {
+                "平台编号": "PT-1",
+                "类型": "村社区服务站",
+                "区划代码": VILLAGE,
+                "名称": "文昌社区社会组织服务站",
+                "开设日期": "2019-01-15",
+            }
+        ],
+        "资金征集": [
+            {
+                "项目类别": "微公益创投",
+                "批次": "2020",
+                "名称": "2020年微公益创投",
+                "预算": "200000",
+                "发布日期": "2020-03-01",
+                "截止日期": "2020-04-30",
+            }
+        ],
+        "资助项目": [
+            {
+                "项目编号": "XM-1",
+                "组织编号": "ZZ-1",
+                "项目类别": "微公益创投",
+                "批次": "2020",
+                "项目名称": "邻里守望项目",
+                "申报金额": "20000",
+                "托管组织编号": "ZZ-2",
+                "申报日期": "2020-04-01",
+                "评审日期": "2020-05-20",
+                "评审结果": "立项",
+                "资助金额": "18000",
+            },
+            {
+                "项目编号": "XM-2",
+                "组织编号": "ZZ-2",
+                "项目类别": "政府购买服务",
+                "批次": "2021",
+                "项目名称": "居家养老服务",
+                "申报金额": "50000",
+                "评审日期": "2021-03-01",
+                "评审结果": "立项",
+                "资助金额": "50000",
+            },
+        ],
+        "拨付": [
+            {"项目编号": "XM-1", "拨付批次": "首期", "金额": "10800", "拨付日期": "2020-06-20"},
+            {"项目编号": "XM-1", "拨付批次": "尾款", "金额": "7200", "拨付日期": "2020-12-20"},
+            {"项目编号": "XM-2", "拨付批次": "首期", "金额": "30000", "拨付日期": "2021-04-01"},
+        ],
+    }
+
+
+def activity(key: str, org: str, day: Any, participants: int) -> dict[str, Any]:
+    return {
+        "活动编号": key,
+        "组织编号": org,
+        "活动日期": day,
+        "活动领域": "为民服务",
+        "参与人数": participants,
+        "志愿者人数": 3,
+        "志愿服务人次": 3,
+        "志愿服务时长": "7.5",
+        "受益人次": 50,
+        "支出金额": "120.50",
+    }
+
+
+def fill(template: Path, ledger: Ledger, out: Path) -> Path:
+    """The template filled programmatically, as a clerk would (headers from the template)."""
+    wb = load_workbook(template)
+    for name, rows in ledger.items():
+        ws = wb[name]
+        headers = [c.value for c in ws[1]]
+        for row in rows:
+            ws.append([row.get(h) for h in headers])
+    wb.save(out)
+    return out
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Any:
+    p = build_platform(tmp_path / "data")
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    return write_xlsx(tmp_path / "模板.xlsx")
+
+
+def errors(result: Result) -> list[tuple[str, int, str, str]]:
+    return [(e.sheet, e.row, e.column, e.code) for e in result.errors if e.severity == ERROR]
+
+
+def count(p: Platform, sql: str) -> int:
+    with p.tiers[Tier.COUNTY].db.transaction() as tx:
+        row = tx.one(sql)
+    assert row is not None
+    return int(next(iter(dict(row).values())))
+
+
+def test_template_has_every_sheet_documented(template: Path, tmp_path: Path) -> None:
+    wb = load_workbook(template, read_only=True)
+    assert wb.sheetnames == ["说明", *(s.name for s in SHEETS)]
+    notes = list(wb["说明"].iter_rows(values_only=True))
+    assert notes[0] == ("工作表", "列名", "是否必填", "格式", "可选值", "说明", "示例")
+    for sheet in SHEETS:
+        assert next(wb[sheet.name].iter_rows(values_only=True)) == tuple(
+            c.header for c in sheet.columns
+        )
+        documented = {r[1] for r in notes if r[0] == sheet.name}
+        assert {c.header for c in sheet.columns} <= documented
+    assert next(r[:3] for r in notes if r[1] == "服务领域") == ("组织", "服务领域", "必填")
+    directory = write_csv(tmp_path / "csv")
+    with (directory / "组织.csv").open(encoding="utf-8-sig") as fh:
+        assert next(csv.reader(fh))[:3] == ["组织编号", "组织名称", "村社区代码"]
+
+
+def test_round_trip_dry_run_then_import(platform: Platform, template: Path, tmp_path: Path) -> None:
+    path = fill(template, good_ledger(), tmp_path / "台账.xlsx")
+    rows = {name: len(r) for name, r in good_ledger().items()}
+    with stores_nothing(platform):
+        dry = Import(platform, path, dry_run=True).run()
+    assert errors(dry) == []
+    assert {s: t.read for s, t in dry.tallies.items()} == rows
+    assert {s: t.recorded for s, t in dry.tallies.items()} == rows | {"区划": 0}
+
+    done = Import(platform, path).run()
+    assert errors(done) == [] and done.file_sha256 == dry.file_sha256
+    assert {s: t.recorded for s, t in done.tallies.items()} == rows | {"区划": 0}
+    # The ledger's figures are the read model's.
+    assert count(platform, "SELECT count(*) FROM org") == 3
+    assert count(platform, "SELECT count(*) FROM org WHERE registered_on IS NOT NULL") == 2
+    assert count(platform, "SELECT count(*) FROM activity") == 4
+    assert count(platform, "SELECT sum(participants) FROM activity") == 30 + 40 + 25 + 12
+    assert count(platform, "SELECT count(*) FROM inspection") == 1
+    assert count(platform, "SELECT count(*) FROM annual_report") == 1
+    assert count(platform, "SELECT count(*) FROM platform") == 1
+    assert count(platform, "SELECT sum(amount_fen) FROM funding") == 100 * (18000 + 50000)
+    assert count(platform, "SELECT sum(amount_fen) FROM disbursement") == 100 * (
+        10800 + 7200 + 30000
+    )
+
+    # Recorded as the import account, dated in the past, marked with file, sheet and row.
+    village = platform.tiers[Tier.VILLAGE].app
+    events: list[Any] = [
+        e
+        for n in village.recorder.select_notifications(0, 1000)
+        if (e := village.mapper.to_domain_event(n)).__class__.__name__ == "Applied"
+    ]
+    first = events[0].meta
+    assert first.actor.id == str(account_id(Tier.COUNTY, IMPORT_USERNAME))
+    assert first.actor.tier is Tier.VILLAGE
+    assert first.actor.role == "import" and first.backdate_reason
+    assert first.effective_at.date().isoformat() == "2019-04-01"
+    assert first.imported is not None
+    assert (first.imported.file_sha256, first.imported.sheet, first.imported.row) == (
+        done.file_sha256,
+        "组织",
+        2,
+    )
+
+    # Re-importing the same file records nothing; every row is found already present.
+    with stores_nothing(platform):
+        again = Import(platform, path).run()
+    assert errors(again) == []
+    assert {s: t.present for s, t in again.tallies.items()} == rows | {"区划": 0}
+    assert sum(t.recorded for t in again.tallies.values()) == 0
+
+
+def test_csv_ledger_imports_like_the_workbook(platform: Platform, tmp_path: Path) -> None:
+    directory = write_csv(tmp_path / "csv")
+    for name, rows in good_ledger().items():
+        with (directory / f"{name}.csv").open(encoding="utf-8-sig") as fh:
+            headers = next(csv.reader(fh))
+        with (directory / f"{name}.csv").open("a", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            for row in rows:
+                value = {
+                    k: v.date().isoformat() if isinstance(v, datetime) else v
+                    for k, v in row.items()
+                }
+                w.writerow([value.get(h, "") for h in headers])
+    result = Import(platform, directory).run()
+    assert errors(result) == []
+    assert count(platform, "SELECT count(*) FROM activity") == 4
+
+
+def test_mistakes_are_listed_row_by_row_and_nothing_recorded(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    ledger = good_ledger()
+    orgs = ledger["组织"]
+    orgs.append({**orgs[0], "组织编号": "ZZ-4", "组织名称": None})  # row 5: no name
+    orgs.append({**orgs[0], "组织编号": "ZZ-5", "组织名称": "五队", "成立日期": "2019-13-45"})
+    orgs.append(
+        {
+            **orgs[1],
+            "组织编号": "ZZ-6",
+            "组织名称": "六队",
+            "统一社会信用代码": "51330699MJ0000001X",
+        }
+    )
+    orgs.append({**orgs[0], "组织编号": "ZZ-7", "组织名称": "七队", "村社区代码": "330699999999"})
+    orgs.append({**orgs[0], "组织编号": "ZZ-8", "组织名称": '=HYPERLINK("http://x","点击")'})
+    ledger["活动"].append(activity("HD-5", "ZZ-2", "2018-12-01", 5))  # founded 2019-01-01
+    ledger["活动"].append(activity("HD-6", "ZZ-4", "2019-12-01", 5))  # its organisation refused
+    ledger["评级"].append({"组织编号": "ZZ-2", "评定日期": "2015-06-01", "信用评价": "B"})
+    path = fill(template, ledger, tmp_path / "台账.xlsx")
+
+    with stores_nothing(platform):
+        dry = Import(platform, path, dry_run=True).run()
+    found = errors(dry)
+    assert ("组织", 5, "组织名称", "required") in found
+    assert ("组织", 6, "成立日期", "invalid_date") in found
+    assert ("组织", 7, "统一社会信用代码", "usci_invalid") in found
+    assert ("组织", 8, "村社区代码", "unknown_division") in found
+    assert ("活动", 6, "活动日期", "activity_before_founding") in found
+    assert ("活动", 7, "组织编号", "reference_refused") in found
+    assert ("评级", 3, "评定日期", "rule_not_in_force") in found
+    assert len(found) == 7, found
+    # A formula-like name is data: imported as typed, flagged only as a notice.
+    notice = next(e for e in dry.errors if e.code == "formula_like_text")
+    assert (notice.sheet, notice.row, notice.column, notice.severity) == (
+        "组织",
+        9,
+        "组织名称",
+        WARNING,
+    )
+    assert dry.tallies["组织"].recorded == 4  # three good rows and the formula-like name
+    by_code = {e.code: e for e in dry.errors}
+    assert by_code["required"].message == "“组织名称”为必填项"
+    assert "日期" in by_code["invalid_date"].message
+    assert "统一社会信用代码" in by_code["usci_invalid"].message
+    assert by_code["activity_before_founding"].message.startswith("活动日期")
+    assert "规则" in by_code["rule_not_in_force"].message
+
+    # The report: Chinese columns; the formula-like cell stays text in CSV and XLSX.
+    report = write_errors(tmp_path / "错误报告.csv", dry.errors)
+    with report.open(encoding="utf-8-sig") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0] == ["工作表", "行号", "列", "级别", "代码", "说明", "单元格内容"]
+    line = next(line for line in lines if line[4] == "formula_like_text")
+    assert line[:4] == ["组织", "9", "组织名称", WARNING]
+    assert line[6] == "'" + '=HYPERLINK("http://x","点击")'  # the OWASP prefix: text
+    xlsx = write_errors(tmp_path / "错误报告.xlsx", dry.errors)
+    ws = load_workbook(xlsx)["错误报告"]
+    cell = next(r[6] for r in ws.iter_rows(min_row=2) if r[4].value == "formula_like_text")
+    assert cell.data_type == "s" and cell.value.startswith("=")
+
+
+def test_the_cli_writes_templates_and_checks_a_file(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANJI_PERSISTENCE", "sqlite")
+    monkeypatch.setenv("SANJI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SANJI_DAILY_CHECKPOINT", "n")
+    out = tmp_path / "tpl" / "模板.xlsx"
+    assert main(["import-template", "--out", str(out), "--csv", str(tmp_path / "tpl")]) == 0
+    assert out.exists() and (tmp_path / "tpl" / "组织.csv").exists()
+    ledger = good_ledger()
+    ledger["组织"][0]["成立日期"] = "不详"
+    path = fill(out, ledger, tmp_path / "台账.xlsx")
+    report = tmp_path / "报告.csv"
+    assert main(["import", str(path), "--dry-run", "--report", str(report)]) == 1
+    assert "invalid_date" in report.read_text(encoding="utf-8-sig")
+
+
+def test_a_corrected_file_records_only_the_corrections(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    ledger = good_ledger()
+    ledger["活动"][0]["活动日期"] = "2019-13-01"  # refused at first
+    first = Import(platform, fill(template, ledger, tmp_path / "v1.xlsx")).run()
+    assert [e[:4] for e in errors(first)] == [("活动", 2, "活动日期", "invalid_date")]
+    before = heads(platform)
+
+    ledger["活动"][0]["活动日期"] = "2019-05-10"  # fixed
+    ledger["评级"][0]["信用评价"] = "B"  # a rating corrected: a new rating supersedes it
+    ledger["组织"][0] |= {"统一社会信用代码": usci(9), "登记日期": "2022-01-01"}  # registered
+    ledger["组织"][2]["组织名称"] = "青溪村乡贤参事总会"  # a recorded fact changed
+    second = Import(platform, fill(template, ledger, tmp_path / "v2.xlsx")).run()
+    assert second.tallies["活动"].recorded == 1 and second.tallies["活动"].present == 3
+    assert second.tallies["评级"].recorded == 1
+    assert second.tallies["组织"].recorded == 1 and second.tallies["组织"].present == 1
+    assert errors(second) == [("组织", 4, "", "import_row_changed")]
+    assert sum(t.recorded for t in second.tallies.values()) == 3
+    after = heads(platform)
+    assert after[Tier.VILLAGE] - before[Tier.VILLAGE] == 1  # the activity
+    assert after[Tier.COUNTY] - before[Tier.COUNTY] == 2  # the registration, the new rating
+    assert after[Tier.TOWNSHIP] == before[Tier.TOWNSHIP]
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        row = tx.one("SELECT credit FROM org WHERE credit IS NOT NULL")
+        upgraded = tx.one("SELECT name, usci FROM org WHERE usci = %s", (usci(9),))
+    assert row is not None and row["credit"] == "B"
+    assert upgraded is not None and upgraded["name"] == "文昌社区为老服务队"
+
+
+class Crash(Exception):
+    pass
+
+
+def test_an_interrupted_import_resumes_where_it_stopped(template: Path, tmp_path: Path) -> None:
+    path = fill(template, good_ledger(), tmp_path / "台账.xlsx")
+    clean = build_platform(tmp_path / "clean")
+    crashed = build_platform(tmp_path / "crashed")
+    try:
+        Import(clean, path).run()
+        recorded = [0]
+
+        def crash_after_seven() -> None:
+            recorded[0] += 1
+            if recorded[0] == 7:
+                raise Crash
+
+        with pytest.raises(Crash):
+            Import(crashed, path, after_record=crash_after_seven).run()
+        resumed = Import(crashed, path).run()
+        assert errors(resumed) == []
+        # The seven acts before the crash: two applications, two filings, two registrations
+        # and the first charter, i.e. the three organisations' rows and one charter row.
+        assert {s: t.present for s, t in resumed.tallies.items() if t.present} == {
+            "组织": 3,
+            "章程": 1,
+        }
+        assert heads(crashed) == heads(clean)
+        for table in ("org", "activity", "funding", "disbursement", "inspection"):
+            sql = f"SELECT count(*) FROM {table}"
+            assert count(crashed, sql) == count(clean, sql), table
+    finally:
+        clean.stop()
+        crashed.stop()
+
+
+def test_gb18030_csv_missing_columns_and_unreadable_files(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Excel on Chinese Windows saves (GB 18030 CSV) imports; a sheet without a required
+    column is refused once for the sheet; a file that is no workbook is one line, exit 2."""
+    directory = tmp_path / "csv"
+    directory.mkdir()
+    org = good_ledger()["组织"][0]
+    headers = [c.header for c in SHEETS[1].columns]
+    with (directory / "组织.csv").open("w", encoding="gb18030", newline="") as fh:
+        csv.writer(fh).writerows([headers, [org.get(h, "") for h in headers]])
+    with (directory / "活动.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["活动编号", "组织编号", "活动日期"], ["HD-1", "ZZ-1", "2019-05-10"]]
+        )
+    result = Import(platform, directory).run()
+    assert errors(result) == [
+        ("活动", 1, "活动领域", "missing_column"),
+        ("活动", 1, "参与人数", "missing_column"),
+    ]
+    assert result.tallies["组织"].recorded == 1 and result.tallies["活动"].refused == 1
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        row = tx.one("SELECT name FROM org")
+    assert row is not None and row["name"] == "文昌社区为老服务队"
+
+    monkeypatch.setenv("SANJI_DATA_DIR", str(tmp_path / "var"))
+    fake = tmp_path / "台账.xlsx"
+    fake.write_text("组织编号,组织名称\n", encoding="utf-8")
+    assert main(["import", str(fake), "--dry-run"]) == 2
+
+
+def test_a_dry_run_after_an_import_tells_present_changed_and_new_rows(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    ledger = good_ledger()
+    Import(platform, fill(template, ledger, tmp_path / "v1.xlsx")).run()
+    rows = {name: len(r) for name, r in ledger.items()}
+    with stores_nothing(platform):
+        same = Import(platform, fill(template, ledger, tmp_path / "v1b.xlsx"), True).run()
+    assert errors(same) == []
+    assert {s: t.present for s, t in same.tallies.items()} == rows | {"区划": 0}
+
+    ledger["活动"].append(activity("HD-9", "ZZ-1", "2022-02-02", 9))  # new, on a recorded org
+    ledger["组织"][1]["组织名称"] = "改名"  # changed
+    with stores_nothing(platform):
+        dry = Import(platform, fill(template, ledger, tmp_path / "v2.xlsx"), True).run()
+    assert errors(dry) == [("组织", 3, "", "import_row_changed")]
+    assert dry.tallies["活动"].present == 4 and dry.tallies["活动"].checked == 1
+    assert dry.tallies["拨付"].present == 3

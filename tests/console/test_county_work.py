@@ -314,3 +314,36 @@ def test_one_notice_then_its_withdrawal(api: Api) -> None:
         "/api/v1/zombie-exit/proceedings", headers=api.auth(county_op())
     ).json()
     assert after["state"] == "stopped"
+
+
+def test_charter_party_organisation_and_deregistration(api: Api) -> None:
+    clerk = person(api, county_op())
+    org_id = registered(api, clerk)
+    page = clerk.get(f"/county/organisations/{org_id}")
+    for kind in ("charter", "party-organisation", "deregistration", "revocation"):
+        assert f'href="/county/organisations/{org_id}/{kind}"' in page.text
+    unanswered = clerk.submit(f"/county/organisations/{org_id}/charter", {"party_clause": ""})
+    assert unanswered.status_code == 400 and "请选择党建入章" in unanswered.text
+    charter = clerk.submit(
+        f"/county/organisations/{org_id}/charter",
+        {"party_clause": "true", "integrity_clause": "false", "effective_on": ""},
+    )
+    assert charter.status_code == 303, charter.text
+    party = clerk.submit(
+        f"/county/organisations/{org_id}/party-organisation", {"kind": "joint", "effective_on": ""}
+    )
+    assert party.status_code == 303, party.text
+    api.settle()
+    (row,) = organisations(api)
+    assert row["party_clause"] == 1 and row["integrity_clause"] == 0
+    assert row["party_org"] == "joint"
+    no_reason = clerk.submit(f"/county/organisations/{org_id}/deregistration", {"reason": ""})
+    assert no_reason.status_code == 400 and "请填写注销理由" in no_reason.text
+    gone = clerk.submit(
+        f"/county/organisations/{org_id}/deregistration",
+        {"reason": "完成宗旨，自行解散", "effective_on": ""},
+    )
+    assert gone.status_code == 303, gone.text
+    api.settle()
+    (row,) = organisations(api)
+    assert row["registration_ended_on"] and row["exit_kind"] == "deregistered"

@@ -42,6 +42,7 @@ PROCEEDING_ZH = {
     "reversed": "已撤销退出",
 }
 LIMIT = 50
+YES_NO_ZH = {"true": "是", "false": "否"}
 
 
 # ------------------------------------------------------------------ helpers
@@ -311,6 +312,56 @@ ACTIONS: dict[str, Action] = {
         "评价已记录。",
         one_of=("credit", "grade", "stars"),
     ),
+    "charter": Action(
+        "章程核准",
+        "核准章程",
+        [
+            Input("party_clause", "党建入章", "select", options=YES_NO_ZH),
+            Input("integrity_clause", "清廉入章", "select", options=YES_NO_ZH),
+            EFFECTIVE,
+        ],
+        "/api/v1/organisations/{org}/charter",
+        "章程已核准。",
+    ),
+    "party-organisation": Action(
+        "建立党组织",
+        "记录党组织",
+        [
+            Input(
+                "kind",
+                "建立方式",
+                "select",
+                options={"own": "单独建立党组织", "joint": "联合党支部"},
+            ),
+            EFFECTIVE,
+        ],
+        "/api/v1/organisations/{org}/party-organisation",
+        "党组织建立情况已记录。",
+    ),
+    "deregistration": Action(
+        "注销登记",
+        "注销登记",
+        [
+            Input(
+                "reason",
+                "注销理由",
+                "textarea",
+                "如 自行解散、完成宗旨；注销后不可撤回，只能重新登记",
+            ),
+            EFFECTIVE,
+        ],
+        "/api/v1/organisations/{org}/deregistration",
+        "已注销登记。",
+        warning=True,
+    ),
+    "revocation": Action(
+        "撤销登记",
+        "撤销登记",
+        [Input("reason", "撤销事由", "textarea", "写明违法事实与依据"), EFFECTIVE],
+        "/api/v1/organisations/{org}/revocation",
+        "已撤销登记。",
+        warning=True,
+    ),
     "annual-report": Action(
         "年报报送",
         "记录年报",
@@ -442,11 +493,23 @@ async def list_action(
     return await _action(page, org_id, LIST_ACTIONS[kind], str(credit_list), here, posted)
 
 
+OrgAction = Literal[
+    "rating",
+    "annual-report",
+    "credit-list",
+    "funding-award",
+    "charter",
+    "party-organisation",
+    "deregistration",
+    "revocation",
+]
+
+
 @router.get("/county/organisations/{org_id}/{kind}")
 async def action_form(
     page: CurrentPage,
     org_id: UUID,
-    kind: Literal["rating", "annual-report", "credit-list", "funding-award"],
+    kind: OrgAction,
 ) -> Response:
     return await _action(page, org_id, ACTIONS[kind], "", page.request.url.path, None)
 
@@ -456,7 +519,7 @@ async def action(
     page: CurrentPage,
     posted: Posted,
     org_id: UUID,
-    kind: Literal["rating", "annual-report", "credit-list", "funding-award"],
+    kind: OrgAction,
 ) -> Response:
     return await _action(page, org_id, ACTIONS[kind], "", page.request.url.path, posted)
 

@@ -402,7 +402,9 @@ ERRORS_REPORT: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/dry-runs/{file_sha256}/errors.{fmt}", response_class=Response, responses=ERRORS_REPORT)
+@router.get(
+    "/dry-runs/{file_sha256}/errors.{fmt}", response_class=Response, responses=ERRORS_REPORT
+)
 def dry_run_errors(
     operator: Operator, runtime: Runtime, file_sha256: str, fmt: Literal["csv", "xlsx"]
 ) -> Response:

@@ -35,6 +35,7 @@ from services.ledger_import.report import write_errors
 from services.ledger_import.run import ERROR, Import, Result, RowError, Tally
 from services.ledger_import.sheets import BY_NAME
 from services.ledger_import.template import write_xlsx
+from shared.api.contract import ErrorOut
 from shared.api.deps import Operator, RequestIn, Runtime
 from shared.api.limits import UPLOAD
 from shared.kernel.domain import Actor, Conflict, InvalidInput, NotFound, OutOfJurisdiction
@@ -51,6 +52,7 @@ SHOWN = 500  # row errors in an answer; the error report has them all
 CLI = "python -m services import 文件 --dry-run"
 SHA256 = r"^[0-9a-f]{64}$"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE = {"schema": {"type": "string", "format": "binary"}}  # a download, in the OpenAPI document
 # One import or dry run at a time per process: each drains the tiers and a dry run holds a
 # scratch platform in memory; a second one answers 409 import_busy instead of queueing.
 _running = threading.Lock()
@@ -330,7 +332,7 @@ def _store(runtime: TierRuntime, upload: UploadFile) -> tuple[str, Path, int]:
 @router.get(
     "/template.xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX_MEDIA: {}}, "description": "台账模板 / the template"}},
+    responses={200: {"content": {XLSX_MEDIA: FILE}, "description": "台账模板 / the template"}},
 )
 def template(operator: Operator) -> Response:
     """台账模板 / The ledger template: the 说明 sheet and one sheet per kind of record
@@ -340,7 +342,20 @@ def template(operator: Operator) -> Response:
     return _download(body, XLSX_MEDIA, "台账模板.xlsx", "ledger-template.xlsx")
 
 
-@router.post("/dry-runs", response_model=LedgerRunOut, openapi_extra=UPLOAD)
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "import_needs_embedded, import_busy"},
+    413: {"model": ErrorOut, "description": "upload_too_large: over SANJI_MAX_UPLOAD_BYTES"},
+    415: {"model": ErrorOut, "description": "upload_unsupported_type: not an XLSX or CSV file"},
+    422: {
+        "model": ErrorOut,
+        "description": "upload_empty, ledger_unreadable, ledger_csv_sheet_unknown",
+    },
+}
+
+
+@router.post(
+    "/dry-runs", response_model=LedgerRunOut, openapi_extra=UPLOAD, responses=UPLOAD_ERRORS
+)
 async def dry_run(
     operator: Operator,
     runtime: Runtime,
@@ -398,7 +413,7 @@ def import_result(operator: Operator, runtime: Runtime, file_sha256: str) -> dic
 
 
 ERRORS_REPORT: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}, XLSX_MEDIA: {}}, "description": "错误报告 / error report"}
+    200: {"content": {"text/csv": FILE, XLSX_MEDIA: FILE}, "description": "错误报告 / error report"}
 }
 
 

@@ -302,3 +302,14 @@ def test_a_county_process_alone_refuses_and_names_the_cli(api: Api) -> None:
         assert "python -m services import" in error["message_zh"]
     finally:
         runtime.embedded = embedded
+
+
+def test_only_the_countys_upload_routes_take_the_upload_limit(api: Api) -> None:
+    county = api.county.app.state.upload_paths  # type: ignore[attr-defined]
+    assert county == {"/api/v1/ledger/dry-runs", "/county/ledger"}
+    for tier in (Tier.TOWNSHIP, Tier.VILLAGE):
+        assert api.clients[tier].app.state.upload_paths == set()  # type: ignore[attr-defined]
+    # At the township, the console's upload form is guarded by the general limit.
+    big = b"x" * (api.platform.settings.max_body_bytes + 10)
+    answer = api.township.post("/county/ledger", files={"file": ("台账.xlsx", big, XLSX)})
+    assert answer.status_code == 413 and "提交的内容过长" in answer.text

@@ -4,8 +4,9 @@ Chinese), then confirm the import and read its result.
 
 The pages call the county API's ledger routes (services/ledger_import/api.py) with the
 person's token, like every page; the upload is passed on as it came. The upload form's route
-takes the upload body limit (``SANJI_MAX_UPLOAD_BYTES``), so a file over it is refused with
-the 413 page before it is read; anything the API refuses (a file that is not a ledger, a
+takes the upload body limit (``SANJI_MAX_UPLOAD_BYTES``) where the API takes uploads (the
+county: shared/console/app.py), so a file over it is refused with the 413 page before it is
+read; anything the API refuses (a file that is not a ledger, a
 production service that cannot run the import) is shown on the upload page.
 """
 
@@ -17,10 +18,9 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from shared.api.limits import UPLOAD
 from shared.console.client import ApiError, segment
 from shared.console.forms import Form
-from shared.console.web import CSRF_FIELD, CurrentPage, Page, Posted, check_csrf, done
+from shared.console.web import CurrentPage, Page, Posted, done
 
 router = APIRouter()
 
@@ -57,16 +57,13 @@ async def template(page: CurrentPage) -> Response:
     return _passed(await page.api.raw(f"{API}/template.xlsx"))
 
 
-@router.post("/county/ledger", openapi_extra=UPLOAD)
-async def upload(page: CurrentPage) -> Response:
-    _allowed(page)  # before the body is read: another tier's or role's upload is not parsed
+@router.post("/county/ledger")
+async def upload(page: CurrentPage, _: Posted) -> Response:
+    # Posted has checked the CSRF token (a forged upload is refused before anything else);
+    # the body limit has bounded what was read (the upload limit here only at the county).
+    _allowed(page)
     request = page.request
-    try:
-        posted = await request.form(max_files=1, max_fields=10)
-    except Exception as e:  # a body the multipart parser cannot read: the form's page
-        raise ApiError(400, "unreadable_form", "无法读取上传的文件，请重新选择后上传。") from e
-    token = posted.get(CSRF_FIELD)
-    check_csrf(request, token if isinstance(token, str) else None)
+    posted = await request.form()  # parsed once by Posted; the file is kept there
     file = posted.get("file")
     form = Form()
     if not isinstance(file, UploadFile) or not file.filename:

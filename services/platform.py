@@ -38,7 +38,10 @@ class Platform:
             for tier, boot in BOOTSTRAPS.items()
         }
         sources.apps.update({rt.app.name: rt.app for rt in tiers.values()})
-        return cls(settings, jurisdiction, tiers)
+        platform = cls(settings, jurisdiction, tiers)
+        for rt in tiers.values():
+            rt.embedded = platform  # a tier's API may run what needs all three (ADR 0020)
+        return platform
 
     def start(self) -> None:
         """Catch every projector up from the stores (the truth), then run the loops."""

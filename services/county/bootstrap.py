@@ -8,6 +8,7 @@ from services.county import api
 from services.county.application import CountyApplication
 from services.county.funding import api as funding_api
 from services.county.supervision import api as supervision_api
+from services.ledger_import import api as ledger_api
 from shared.bootstrap import TierBootstrap
 from shared.capabilities.exits import api as zombie_exit
 
@@ -16,5 +17,6 @@ router.include_router(api.router)
 router.include_router(supervision_api.router)
 router.include_router(zombie_exit.router)
 router.include_router(funding_api.router)
+router.include_router(ledger_api.router)  # the ledger import (ADR 0020 addendum)
 
 BOOTSTRAP = TierBootstrap(CountyApplication, router)

@@ -84,6 +84,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         rate_per_second=settings.rate_limit_per_second,
         concurrency=settings.expensive_concurrency,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     docs.install(app)
     # Outermost of all: request id, access line and metrics for every answer (413s included).

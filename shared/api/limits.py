@@ -4,7 +4,10 @@
   before it is read: a declared Content-Length is refused at once, a chunked body is counted as
   it streams and refused at the first byte over. It is pure ASGI (no ``Request`` object, no
   buffering) and wraps everything that reads bodies or checks tokens, so a 64 MiB upload with a
-  bad token costs neither the memory nor the token check.
+  bad token costs neither the memory nor the token check. A route marked as an upload
+  (``openapi_extra=UPLOAD``: the ledger file, ADR 0020) takes ``SANJI_MAX_UPLOAD_BYTES`` instead,
+  refused the same way (``upload_too_large``); only its exact path does, so the small limit
+  still guards every other route.
 - ``RateLimit``: a token bucket per account, in process, spent by every authenticated request
   that changes something (commands, account changes, logout). Over it: 429 ``rate_limited`` with
   ``Retry-After``. In process is enough for a limit that protects a service from one runaway
@@ -49,25 +52,64 @@ async def _refuse(
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+# The mark of a route whose body is a file upload, with its own limit (``SANJI_MAX_UPLOAD_BYTES``);
+# it also tells the OpenAPI document's reader which limit applies.
+UPLOAD: dict[str, Any] = {"x-body-limit": "SANJI_MAX_UPLOAD_BYTES"}
 
-    def _message(self) -> str:
-        return f"请求体超过 {self.max_bytes} 字节 / the request body exceeds {self.max_bytes} bytes"
+
+def collect_uploads(app: Any) -> None:
+    """Add the paths of ``app``'s routes marked :data:`UPLOAD` to the set the body limit reads
+    (``app.state.upload_paths``); called once the routes are in (API, then console)."""
+    paths: set[str] = app.state.upload_paths
+    todo = list(app.routes)
+    while todo:
+        route = todo.pop()
+        extra = getattr(route, "openapi_extra", None) or {}
+        if extra.get("x-body-limit") == UPLOAD["x-body-limit"]:
+            paths.add(route.path)
+        included = getattr(route, "original_router", None)  # recent FastAPI: a lazy router
+        if included is not None:
+            todo.extend(included.routes)
+
+
+class BodyLimit:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_upload_bytes: int | None = None,
+        uploads: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        self.app, self.max_bytes = app, max_bytes
+        self.max_upload_bytes = max_upload_bytes if max_upload_bytes is not None else max_bytes
+        self.uploads = uploads  # filled after the routes are in: read on every request
+
+    def _limit(self, path: str) -> tuple[int, str, str]:
+        if path in self.uploads:
+            n = self.max_upload_bytes
+            mib = f"{n / 1_048_576:g}"
+            return (
+                n,
+                "upload_too_large",
+                f"上传的文件超过 {mib} MiB（{n} 字节）的上限 / the upload exceeds "
+                f"{n} bytes (SANJI_MAX_UPLOAD_BYTES)",
+            )
+        n = self.max_bytes
+        return n, "body_too_large", f"请求体超过 {n} 字节 / the request body exceeds {n} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, code, message = self._limit(scope.get("path", ""))
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1  # malformed: the server's parser deals with it
-                if declared > self.max_bytes:
-                    await _refuse(send, 413, "body_too_large", self._message())
+                if declared > limit:
+                    await _refuse(send, 413, code, message)
                     return
         received = 0
         over = False
@@ -80,7 +122,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Stop the app reading; what it answers is replaced by the 413 below.
                     over = True
                     return {"type": "http.disconnect"}
@@ -99,7 +141,7 @@ class BodyLimit:
             if not over:
                 raise
         if over and not started:
-            await _refuse(send, 413, "body_too_large", self._message())
+            await _refuse(send, 413, code, message)
 
 
 class TokenBuckets:
@@ -196,8 +238,15 @@ def check_ids(name: str, ids: Any, limit: int) -> None:
         )
 
 
-def install(app: Any, max_body_bytes: int, rate_per_second: float, concurrency: int) -> None:
-    """Add the limits to an app; call after every other middleware (the body limit wraps them)."""
+def install(
+    app: Any,
+    max_body_bytes: int,
+    rate_per_second: float,
+    concurrency: int,
+    max_upload_bytes: int | None = None,
+) -> None:
+    """Add the limits to an app; call after every other middleware (the body limit wraps them).
+    Upload routes are found by :func:`collect_uploads` once they are in."""
     from fastapi import Request
     from fastapi.responses import JSONResponse
 
@@ -218,4 +267,11 @@ def install(app: Any, max_body_bytes: int, rate_per_second: float, concurrency: 
         )
 
     app.add_middleware(ExpensiveReads, concurrency=concurrency)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.state.upload_paths = set()
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max_body_bytes,
+        max_upload_bytes=max_upload_bytes,
+        uploads=app.state.upload_paths,
+    )
+    collect_uploads(app)

@@ -30,8 +30,17 @@ TITLES = {
     413: "提交内容过长",
     429: "操作过于频繁",
 }
+# Console forms that carry a file, and the API route each passes it to.
+UPLOAD_FORMS = {"/county/ledger": "/api/v1/ledger/dry-runs"}
 UNREADABLE = "无法读取提交的表单。请返回上一页刷新后重新提交。"
 TOO_LARGE = "提交的内容过长，超过了服务允许的大小。请返回上一页删减后重新提交。"
+
+
+def upload_too_large(max_bytes: int) -> str:
+    return (
+        f"上传的文件超过 {max_bytes / 1_048_576:g} MiB 的上限。请把台账拆分（例如按年度，或把工作表"
+        "分别另存为 CSV）后分别上传；很大的台账请在服务器上用命令行导入。"
+    )
 
 
 def is_console(path: str) -> bool:
@@ -106,7 +115,13 @@ class ConsoleAnswers:
         await self.app(scope, receive, guarded)
         if refused:
             request = Request(scope)
-            await problem(request, 413, TOO_LARGE, "body_too_large")(scope, receive, headed)
+            state = request.app.state
+            if path in getattr(state, "upload_paths", ()):  # a file upload: its own limit
+                message = upload_too_large(state.runtime.settings.max_upload_bytes)
+                answer = problem(request, 413, message, "upload_too_large")
+            else:
+                answer = problem(request, 413, TOO_LARGE, "body_too_large")
+            await answer(scope, receive, headed)
 
 
 def install(app: FastAPI) -> None:
@@ -114,6 +129,11 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in PAGES:
         app.include_router(router, include_in_schema=False)
+    # The upload form takes the upload limit where the API takes the upload (the county's
+    # ledger routes); elsewhere its page is a 403 and the general limit guards it.
+    for form, api in UPLOAD_FORMS.items():
+        if api in getattr(app.state, "upload_paths", ()):
+            app.state.upload_paths.add(form)
 
     @app.exception_handler(SignedOut)
     async def signed_out(request: Request, e: SignedOut) -> Response:

@@ -69,6 +69,13 @@ class Api:
     async def post(self, path: str, json: Any = None, data: Any = None) -> Any:
         return self._answer(await self._client.post(path, json=json, data=data))
 
+    async def post_file(
+        self, path: str, field: str, filename: str, content: bytes, media_type: str
+    ) -> Any:
+        """A multipart upload of one file (the ledger: its route's own body limit applies)."""
+        files = {field: (filename, content, media_type)}
+        return self._answer(await self._client.post(path, files=files))
+
     async def raw(self, path: str, **params: Any) -> httpx.Response:
         """An export, passed through as the API answered it."""
         query = {k: v for k, v in params.items() if v is not None and v != ""}

@@ -17,6 +17,7 @@ ROLE_ZH = {
     "auditor": "审计",
     "admin": "账号管理",
     "backdate": "补录",
+    "import": "台账导入",
 }
 
 FIELD_ZH = {

@@ -77,6 +77,8 @@ class Settings:
     # Limits (issue 12): body size, commands per second per account (0: off), reproductions and
     # known-at reports running at once per process, ids in a caller-supplied draw record.
     max_body_bytes: int = 1_048_576
+    # A ledger upload's own limit (ADR 0020 addendum): only routes marked as uploads take it.
+    max_upload_bytes: int = 20 * 1_048_576
     rate_limit_per_second: float = 20.0
     expensive_concurrency: int = 2
     max_reproduction_ids: int = 100_000

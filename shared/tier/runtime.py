@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from shared.capabilities.divisions.history import tree_from
 from shared.capabilities.identity import secrets
@@ -120,6 +121,10 @@ class TierRuntime:
     keyring: Keyring = field(default_factory=lambda: Keyring(""))
     directory: Directory = field(default_factory=lambda: Directory(lambda _: None, 0))
     oidc: OidcIssuer | None = None  # a county's identity provider, if configured (ADR 0012)
+    # The process's three tiers, when it holds all three (the embedded platform,
+    # services/platform.py): what needs every tier at once (the ledger import, ADR 0020) runs
+    # only there. None in the production topology (one tier per process).
+    embedded: Any = None
     _consumer: Consumer | None = None
     _last_heal: float = 0.0
     _checkpointed: datetime | None = None
@@ -272,6 +277,11 @@ class TierRuntime:
                 log.exception("%s %s failed; retrying from stored position", self.tier, name)
                 resume = name == "projector"
                 self._stop.wait(1.0)
+
+    @property
+    def running(self) -> bool:
+        """Its relay and projector loops run in threads (then only they drain it)."""
+        return bool(self._threads)
 
     def drain(self) -> None:
         """Run relay and projector in the caller's thread until both are idle (tests, demo load)."""

@@ -8,6 +8,7 @@ from shared.console.pages import (
     auth,
     county,
     county_funding,
+    county_ledger,
     county_work,
     home,
     organisation,
@@ -24,6 +25,7 @@ PAGES = [
     county.router,
     county_work.router,
     county_funding.router,
+    county_ledger.router,
     audit.router,
     admin.router,
 ]

@@ -86,7 +86,13 @@ def test_a_group_from_application_to_the_county_dashboard(live: Live, new_page: 
     clerk.get_by_label("成立日期").fill((today_cst() - timedelta(days=30)).isoformat())
     clerk.get_by_role("button", name="提交备案申请").click()
     assert GROUP in clerk.locator(".notice-success").inner_text()
-    assert "待备案" in clerk.locator("tr", has_text=GROUP).inner_text()
+
+    def pending() -> bool:  # the list is the read model: it shows the group once projected
+        clerk.goto(live.url(Tier.VILLAGE, "/village/groups"))
+        row = clerk.locator("tr", has_text=GROUP)
+        return row.count() > 0 and "待备案" in row.inner_text()
+
+    eventually(pending, "the application in the village's list")
 
     # The township officer files it from the worklist.
     sign_in(officer, live, Tier.TOWNSHIP, township_op().id.lower())

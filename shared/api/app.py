@@ -114,6 +114,7 @@ def ready(runtime: Runtime, response: Response) -> dict[str, Any]:
     return {
         "status": "degraded" if blocked else "ready",
         "tier": str(runtime.tier),
+        "source": runtime.app.name,
         "store_head": head,
         "relay_position": relayed,
         "relay_lag": head - relayed,

@@ -43,6 +43,9 @@ class CalendarHorizonOut(BaseModel):
 class ReadyOut(BaseModel):
     status: str = Field(description="ready, or degraded while a source is blocked (503)")
     tier: str
+    source: str = Field(
+        description="本级事件库在各投影中的名称 / this store's name in projector_positions"
+    )
     store_head: int
     relay_position: int
     relay_lag: int

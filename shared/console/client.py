@@ -4,6 +4,7 @@ metrics therefore apply to a click exactly as they apply to a script."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -75,6 +76,19 @@ class Api:
         """A multipart upload of one file (the ledger: its route's own body limit applies)."""
         files = {field: (filename, content, media_type)}
         return self._answer(await self._client.post(path, files=files))
+
+    async def settled(self, timeout: float = 2.0) -> None:
+        """Wait (bounded) until this tier's read model shows what its store holds now, so the
+        page a person is sent to after a form shows what they just did. Lists are read
+        models, projected asynchronously (ADR 0001); past the bound the page says it as it is."""
+        ready = (await self._client.get("/ready")).json()
+        source, head = ready.get("source"), int(ready.get("store_head") or 0)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while source and int(ready.get("projector_positions", {}).get(source, 0)) < head:
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.01)
+            ready = (await self._client.get("/ready")).json()
 
     async def raw(self, path: str, **params: Any) -> httpx.Response:
         """An export, passed through as the API answered it."""

@@ -136,8 +136,10 @@ async def send(
     body: dict[str, Any] = {k: v.strip() for k, v in form.values.items() if v.strip() != ""}
     body.update(fixed or {})
     try:
-        return await api.post(path, json=body), form
+        answer = await api.post(path, json=body)
     except ApiError as e:
         if e.status not in ON_THE_FORM:
             raise
         return None, from_api(form, e, labels, fields)
+    await api.settled()  # the next page (a read model) shows what was just recorded
+    return answer, form

@@ -87,6 +87,9 @@ def test_the_clerk_files_a_group_and_it_is_pending_in_the_list_and_the_api(api: 
     )
     assert sent.status_code == 303, sent.text
     assert sent.headers["location"].startswith("/village/groups?done=")
+    # The page the clerk is sent to shows the group at once: the form waited for this tier's
+    # read model (no settling here).
+    assert "文昌合唱团" in clerk.get(sent.headers["location"]).text
     api.settle()
     (row,) = organisations(api)
     assert row["name"] == "文昌合唱团" and row["village_code"] == VILLAGE

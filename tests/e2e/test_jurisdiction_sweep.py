@@ -188,6 +188,9 @@ def _seed(
         "village_code": VILLAGE,
         "host_organisation_id": str(history.filed),
         "fmt": "csv",
+        # A ledger upload is named by its content; none is stored, so each route answers 404
+        # or its role refusal — never another division's data.
+        "file_sha256": "0" * 64,
         "credit_list": "abnormal",
         "programme": "micro_venture",
         "round": str(START.year),

@@ -571,3 +571,110 @@ def test_activities_imported_before_the_theme_columns_still_replay(
         again = Import(platform, fill(template, ledger, tmp_path / "v2.xlsx")).run()
     assert again.tallies["活动"].present == 3
     assert errors(again) == [("活动", 2, "", "import_row_changed")]
+
+
+def history_from_2016() -> Ledger:
+    """A ledger from 2016: filings and a registration, charters, activities with themes and
+    mediation, an inspection, annual reports, a rating under the legacy credit rule, and five
+    rounds of micro-venture funding (2016–2020), each a call, projects and tranches."""
+    ledger = good_ledger()
+    orgs = ledger["组织"]
+    orgs[0] |= {"成立日期": "2015-10-01", "申请日期": "2016-02-01", "备案日期": "2016-02-15"}
+    orgs[1] |= {"成立日期": "2015-06-01", "登记日期": "2016-03-01"}
+    orgs[2] |= {"成立日期": "2016-01-05", "申请日期": "2016-04-01", "备案日期": "2016-04-10"}
+    ledger["章程"] = [
+        {"组织编号": "ZZ-1", "核准日期": "2016-03-01", "党建入章": "是", "清廉入章": "否"},
+        {"组织编号": "ZZ-2", "核准日期": "2016-04-01", "党建入章": "是", "清廉入章": "是"},
+    ]
+    ledger["活动"] = [
+        themed("HD-1", "2016-05-10", "为老服务", 3, 2),
+        activity("HD-2", "ZZ-2", "2016-09-01", 40) | {"主题": "文化体育"},
+        activity("HD-3", "ZZ-3", "2017-07-01", 25) | {"主题": "脱贫攻坚、扶贫济困"},
+        themed("HD-4", "2019-03-08", None),
+        themed("HD-5", "2020-02-20", "疫情防控"),
+    ]
+    ledger["检查"][0] |= {"检查日期": "2016-09-01", "整改完成日期": "2016-10-01"}
+    ledger["年报"] = [
+        {"组织编号": "ZZ-2", "年度": 2016, "报送日期": "2017-04-15"},
+        {"组织编号": "ZZ-2", "年度": 2017, "报送日期": "2018-04-15"},
+    ]
+    ledger["评级"] = [
+        {"组织编号": "ZZ-2", "评定日期": "2017-06-01", "信用评价": "A", "评估等级": "3A"}
+    ]
+    ledger["平台"][0]["开设日期"] = "2016-01-15"
+    ledger["资金征集"], ledger["资助项目"], ledger["拨付"] = [], [], []
+    for year in range(2016, 2021):
+        ledger["资金征集"].append(
+            {
+                "项目类别": "微公益创投",
+                "批次": str(year),
+                "名称": f"{year}年微公益创投",
+                "预算": "200000",
+                "发布日期": f"{year}-03-01",
+                "截止日期": f"{year}-04-30",
+            }
+        )
+        for n, org in enumerate(("ZZ-1", "ZZ-2")):
+            key = f"XM-{year}-{n}"
+            ledger["资助项目"].append(
+                {
+                    "项目编号": key,
+                    "组织编号": org,
+                    "项目类别": "微公益创投",
+                    "批次": str(year),
+                    "项目名称": f"{year}年邻里守望项目{n}",
+                    "申报金额": "20000",
+                    "托管组织编号": "ZZ-2" if org == "ZZ-1" else None,
+                    "申报日期": f"{year}-04-01",
+                    "评审日期": f"{year}-05-20",
+                    "评审结果": "立项",
+                    "资助金额": str(10000 + 1000 * n + year - 2016),
+                }
+            )
+            ledger["拨付"].append(
+                {"项目编号": key, "拨付批次": "首期", "金额": "5000", "拨付日期": f"{year}-06-20"}
+            )
+    return ledger
+
+
+def test_history_from_2016_imports_with_no_refusals(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    """With the legacy rule versions in the default rules file (ADR 0018), 2016–2017 history
+    is decided under them: nothing is refused as ``rule_not_in_force``."""
+    ledger = history_from_2016()
+    path = fill(template, ledger, tmp_path / "台账.xlsx")
+    with stores_nothing(platform):
+        dry = Import(platform, path, dry_run=True).run()
+    assert errors(dry) == []
+    done = Import(platform, path).run()
+    assert errors(done) == []
+    rows = {name: len(r) for name, r in ledger.items()}
+    assert {s: t.recorded for s, t in done.tallies.items()} == rows | {"区划": 0}
+    awarded = sum(int(p["资助金额"]) for p in ledger["资助项目"])
+    assert count(platform, "SELECT sum(amount_fen) FROM funding") == 100 * awarded
+    assert count(platform, "SELECT count(DISTINCT round) FROM funding") == 5
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        first = tx.one("SELECT min(occurred_on) AS d FROM activity")
+        themes2016 = tx.all("SELECT theme FROM activity_theme WHERE occurred_on < '2018-01-01'")
+    assert first is not None and str(first["d"]) == "2016-05-10"
+    assert sorted(r["theme"] for r in themes2016) == [
+        "charity",
+        "culture_sports",
+        "elderly_care",
+        "poverty_alleviation",
+    ]
+    # The 2016 and 2017 rounds were decided under the legacy funding rule, later ones not.
+    county = platform.tiers[Tier.COUNTY].app
+    awards = {
+        e.meta.effective_at.year: e.meta.rule_version
+        for n in county.recorder.select_notifications(0, 10_000)
+        if (e := county.mapper.to_domain_event(n)).__class__.__qualname__ == "FundingAward.Awarded"
+    }
+    assert awards == {
+        2016: "funding/legacy-local/v1",
+        2017: "funding/legacy-local/v1",
+        2018: "funding/abc-85-60/v1",
+        2019: "funding/abc-85-60/v1",
+        2020: "funding/abc-85-60/v1",
+    }

@@ -56,7 +56,8 @@ def raw_rate(url: str, n: int) -> float:
 
 
 def ledger(path: Path, villages: list[str], orgs: int, activities: int, seed: int = 14) -> int:
-    """A generated ledger (2019 onwards): filed organisations with charters, and activities."""
+    """A generated ledger (2019 onwards): filed organisations with charters, and activities
+    (columns in the template's order: 主题 blank after 活动领域)."""
     rng = Random(seed)
     wb = load_workbook(write_xlsx(path))
     org_ws, charter_ws, activity_ws = wb["组织"], wb["章程"], wb["活动"]
@@ -76,7 +77,7 @@ def ledger(path: Path, villages: list[str], orgs: int, activities: int, seed: in
         key = rng.choice(keys)
         day = filed[key] + timedelta(days=rng.randint(0, 1500))
         activity_ws.append(
-            [f"HD-{i:07d}", key, day.isoformat(), "邻里互助", rng.randint(5, 80), 3, 3]
+            [f"HD-{i:07d}", key, day.isoformat(), "邻里互助", None, rng.randint(5, 80), 3, 3]
             + ["6", rng.randint(0, 100), "0"]
         )
     wb.save(path)

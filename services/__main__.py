@@ -89,7 +89,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "tokens":
         return tokens(settings)
     if args.command == "import-template":
-        return ledger_import.template(args)
+        return ledger_import.template(settings, args)
     if args.command == "import":
         return ledger_import.run(settings, args)
     if args.command in ("account-add", "demo-accounts"):

@@ -29,6 +29,7 @@ from services.ledger_import.sheets import (
     NAME,
     NAMES,
     TEXT,
+    THEMES,
     USCI,
     Column,
 )
@@ -39,6 +40,7 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 _SERIAL = re.compile(r"^\d{5}(\.0+)?$")  # an Excel day number that a CSV kept as a number
 _EXCEL_EPOCH = date(1899, 12, 30)
 _SPLIT = re.compile(r"[、,，;；/\s]+")
+_THEMES_SPLIT = re.compile(r"[、,，;；\s]+")
 _NAME, _SHORT, _LONG = TypeAdapter(Name), TypeAdapter(ShortText), TypeAdapter(LongText)
 MAX_KEY = 64
 MAX_COUNT = 10_000_000  # as services/village/api.py: keeps sums inside integer columns
@@ -90,6 +92,10 @@ def parse(column: Column, value: Any) -> Any:
     if kind == NAMES:
         names = [n for n in _SPLIT.split(text) if n]
         return [_checked(_SHORT, n) for n in names]
+    if kind == THEMES:
+        # Names or codes as typed: which vocabulary they belong to depends on the activity's
+        # date, so the recorder resolves them and the command checks them (ADR 0019).
+        return [_checked(_SHORT, n) for n in _THEMES_SPLIT.split(text) if n]
     assert kind == TEXT
     return _checked(_LONG, text)
 

@@ -23,6 +23,7 @@ from services.ledger_import.report import print_summary, write_errors
 from services.ledger_import.run import ERROR, Import, Result
 from services.ledger_import.template import write_csv, write_xlsx
 from shared.infrastructure.settings import Settings
+from shared.kernel.rules import load_rules
 
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,8 +40,10 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     imp.add_argument("--report", help="error report (.csv or .xlsx; default: <file>-错误报告.csv)")
 
 
-def template(args: argparse.Namespace) -> int:
-    xlsx, directory = write_xlsx(Path(args.out)), write_csv(Path(args.csv))
+def template(settings: Settings, args: argparse.Namespace) -> int:
+    # The 说明 sheet lists the county's own theme vocabulary (its rules file, ADR 0019).
+    rules = load_rules(settings.rules_file)
+    xlsx, directory = write_xlsx(Path(args.out), rules), write_csv(Path(args.csv), rules)
     print(f"[sanji] 台账模板 ledger templates: {xlsx}  {directory}/", file=sys.stderr)
     return 0
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -34,7 +35,7 @@ from services.village.application import VillageApplication
 from shared.capabilities.identity.accounts import account_id
 from shared.capabilities.identity.passwords import hash_password
 from shared.capabilities.identity.provision import provisioner
-from shared.kernel import backdating
+from shared.kernel import backdating, themes
 from shared.kernel.domain import (
     CHINA,
     Actor,
@@ -46,6 +47,7 @@ from shared.kernel.domain import (
 )
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
+from shared.kernel.rules import RuleNotInForce
 
 IMPORT_USERNAME = "ledger-import"
 CHANGED = (
@@ -388,12 +390,32 @@ class Recorder:
             "volunteer_hours": row["volunteer_hours"] or Decimal(0),
             "beneficiaries": row["beneficiaries"] or 0,
             "money_spent": row["money_spent"] or Decimal(0),
+            "themes": self.theme_codes(row["themes"] or [], row["day"]),
+            "cases_taken": row["cases_taken"],
+            "cases_resolved": row["cases_resolved"],
         }
-        # Named, and only when filled: a column added later (e.g. 主题, themes) changes the hash
-        # only of rows that fill it, so activities imported before it existed still replay.
+        # Named, and only when filled: a column added later (主题, 受理纠纷数, 调解成功数)
+        # changes the hash only of rows that fill it, so activities imported before it existed
+        # still replay (tests/e2e/test_ledger_import.py pins one such hash).
         inputs = (str(org), *(f"{k}={v}" for k, v in figures.items() if v not in (None, "", [])))
         meta = self.meta(Tier.VILLAGE, row, "day", self.key("活动", row["key"]), inputs)
         self.run(lambda: self.village.report_activity(org, row["day"], meta=meta, **figures))
+
+    def theme_codes(self, typed: list[str], on: date) -> list[str]:
+        """The codes of the themes as typed: a Chinese name of the vocabulary in force on the
+        activity's date, else of any version (so a retired name is refused by the command as
+        ``theme_not_in_force``, not as unknown), or a code. What matches nothing is passed on
+        as typed and refused by the command as ``unknown_theme``."""
+        if not typed:
+            return []
+        rules = self.village.rules
+        names = {
+            t.zh: t.code for v in rules.families.get(themes.FAMILY, ()) for t in themes.themes_of(v)
+        }
+        # Before the first version there is none in force: the command refuses every theme.
+        with suppress(RuleNotInForce):
+            names |= {t.zh: t.code for t in themes.in_force(rules, on)[1]}
+        return [names.get(t, t) for t in typed]
 
     def inspections(self, row: Row) -> None:
         org = self.org(row["org"])
@@ -535,6 +557,11 @@ COLUMNS_BY_CODE = {
     "usci_already_registered": "统一社会信用代码",
     "too_few_inspectors": "检查人员",
     "stars_out_of_range": "星级",
+    "unknown_theme": "主题",
+    "duplicate_theme": "主题",
+    "too_many_themes": "主题",
+    "theme_not_in_force": "主题",
+    "cases_resolved_exceed_taken": "调解成功数",
 }
 # Refusals about the act's date: they point at the column the effective date came from.
 DATE_CODES = frozenset(

@@ -6,7 +6,7 @@ charter, a funding call before the projects that answer it). Every column has a 
 the allowed values in Chinese where it is a code list, and an example. Rows refer to each other
 by ledger keys the county chooses (组织编号, 项目编号 …), never by Sanji ids (ADR 0020).
 
-To add a column (e.g. 主题 on 活动 for activity themes), append a :class:`Column` to the sheet:
+To add a column (as 主题, 受理纠纷数 and 调解成功数 were added to 活动), append a :class:`Column` to the sheet:
 the template, the 说明 sheet and the reader follow; the recorder reads it by its ``key``.
 """
 
@@ -54,7 +54,7 @@ AREAS = {"城市社区": "urban", "农村": "rural"}
 GRADES = {f"{n}A": n for n in range(1, 6)} | {str(n): n for n in range(1, 6)}
 
 # Cell kinds (services/ledger_import/cells.py parses them).
-TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES = (
+TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES = (
     "text",
     "name",
     "key",
@@ -66,6 +66,7 @@ TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES = (
     "choice",
     "usci",
     "names",
+    "themes",
 )
 FORMATS = {
     TEXT: "文本",
@@ -79,6 +80,8 @@ FORMATS = {
     CHOICE: "取值之一",
     USCI: "18 位统一社会信用代码（民政登记，首位 5）",
     NAMES: "姓名，用顿号、逗号或分号分隔",
+    # Checked against the vocabulary in force on the activity's date by the command itself.
+    THEMES: "主题名称或代码，多个用顿号或分号分隔；须在活动日期生效的主题目录中",
 }
 
 
@@ -157,18 +160,35 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet(
         "活动",
         "activities",
-        "每次活动一行；人数与人次为非负整数",
+        "每次活动一行；人数与人次为非负整数；主题与调解件数为选填",
         (
             Column("活动编号", "key", KEY, True, "本县台账中的活动编号", "HD-000001"),
             ORG,
             Column("活动日期", "day", DATE, True, "", "2020-06-01"),
             Column("活动领域", "field", CHOICE, True, "", "为民服务", dict(FIELDS)),
+            Column(
+                "主题",
+                "themes",
+                THEMES,
+                False,
+                "可填多个；按活动日期生效的本县活动主题目录核对（停用的主题只能用于停用前的活动）",
+                "为老服务、矛盾调解",
+            ),
             Column("参与人数", "participants", INT, True, "", "30"),
             Column("志愿者人数", "volunteers", INT, False, "默认 0", "5"),
             Column("志愿服务人次", "volunteer_services", INT, False, "默认 0", "5"),
             Column("志愿服务时长", "volunteer_hours", HOURS, False, "默认 0", "10"),
             Column("受益人次", "beneficiaries", INT, False, "默认 0", "40"),
             Column("支出金额", "money_spent", MONEY, False, "默认 0", "120.50"),
+            Column("受理纠纷数", "cases_taken", INT, False, "矛盾调解活动填写", "3"),
+            Column(
+                "调解成功数",
+                "cases_resolved",
+                INT,
+                False,
+                "不能多于受理纠纷数（须先填受理纠纷数）",
+                "2",
+            ),
         ),
         ("key",),
     ),

@@ -11,39 +11,53 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from services.ledger_import.sheets import FORMATS, NOTES_SHEET, SHEETS, Column, Sheet
+from services.ledger_import.sheets import FORMATS, NOTES_SHEET, SHEETS, THEMES, Column, Sheet
+from shared.kernel import themes
+from shared.kernel.rules import Rules, load_rules
 
 NOTES_HEADER = ["工作表", "列名", "是否必填", "格式", "可选值", "说明", "示例"]
 
 
-def notes_rows() -> list[list[str]]:
+def notes_rows(rules: Rules | None = None) -> list[list[str]]:
+    rules = rules if rules is not None else load_rules()
     rows = []
     for sheet in SHEETS:
         rows.append([sheet.name, "（本表）", "", "", "", sheet.note, ""])
         for c in sheet.columns:
-            rows.append(notes_row(sheet, c))
+            rows.append(notes_row(sheet, c, rules))
     return rows
 
 
-def notes_row(sheet: Sheet, c: Column) -> list[str]:
+def notes_row(sheet: Sheet, c: Column, rules: Rules) -> list[str]:
+    allowed = vocabulary(rules) if c.kind == THEMES else c.allowed()
     return [
         sheet.name,
         c.header,
         "必填" if c.required else "选填",
         FORMATS[c.kind],
-        c.allowed(),
+        allowed,
         c.note,
         c.example,
     ]
 
 
-def write_xlsx(path: Path) -> Path:
+def vocabulary(rules: Rules) -> str:
+    """Every version of the theme vocabulary with the day it took effect: which names an
+    activity may carry depends on its date (ADR 0019), so the clerk needs them all."""
+    return "\n".join(
+        f"{v.label_zh or v.version}（{v.effective_from.isoformat()} 起）："
+        + "、".join(t.zh for t in themes.themes_of(v))
+        for v in rules.families.get(themes.FAMILY, ())
+    )
+
+
+def write_xlsx(path: Path, rules: Rules | None = None) -> Path:
     wb = Workbook()
     notes = wb.active
     assert notes is not None
     notes.title = NOTES_SHEET
     notes.append(NOTES_HEADER)
-    for row in notes_rows():
+    for row in notes_rows(rules):
         notes.append(row)
     for cell in notes[1]:
         cell.font = Font(bold=True)
@@ -59,12 +73,12 @@ def write_xlsx(path: Path) -> Path:
     return path
 
 
-def write_csv(directory: Path) -> Path:
+def write_csv(directory: Path, rules: Rules | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / f"{NOTES_SHEET}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(NOTES_HEADER)
-        w.writerows(notes_rows())
+        w.writerows(notes_rows(rules))
     for sheet in SHEETS:
         with (directory / f"{sheet.name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
             csv.writer(fh).writerow([c.header for c in sheet.columns])

@@ -4,6 +4,13 @@ Each event is applied in one database transaction together with the tracking row
 source and the consumer offset it came from, so a crash at any point leaves either all of it or
 none. A repeated or older position is a no-op; a position whose ``previous_position`` is not the
 tracked one is a gap, filled by reading the source store directly (ADR 0001).
+
+Delivered events are applied up to :data:`BATCH` to a transaction (``process_batch``) when
+each is simply the next of its source: the same writes and the same tracking, committed
+together, so a crash still leaves each event all applied or not at all (its batch is). Anything
+out of the ordinary in a batch — a gap, a duplicate, a blocked source, a poison event, another
+writer overtaking — rolls the batch back and the same events go one by one through ``handle``,
+exactly as before batching (ADR 0020, docs/benchmarks.md §9).
 """
 
 from __future__ import annotations
@@ -39,10 +46,17 @@ class SourceReader(Protocol):
 
 
 MAX_ATTEMPTS = 3  # ADR 0003: tries of one event before it is dead-lettered
+# Delivered events applied in one transaction (per-transaction cost dominates a bulk load,
+# e.g. the ledger import: one commit per event per tier).
+BATCH = 200
 
 
 class _Overtaken(Exception):
     """Another writer advanced this source's position during our transaction."""
+
+
+class _NotBatchable(Exception):
+    """A batch holds an event that is not simply the next of its source: go one by one."""
 
 
 class Gap(Exception):
@@ -58,7 +72,11 @@ class ReadModel(Protocol):
 
     def create_schema(self, tx: Tx) -> None: ...
 
-    def project(self, tx: Tx, scope: str, env: Envelope) -> None: ...
+    def project(
+        self, tx: Tx, scope: str, env: Envelope, touched: set[str] | None = None
+    ) -> None: ...
+
+    def touch(self, tx: Tx, *codes: str) -> None: ...
 
 
 def stamp(moment: datetime) -> str:
@@ -118,6 +136,57 @@ class EventProjector:
         with self._advanced:
             self._advanced.notify_all()
         return True
+
+    def process_batch(self, items: list[tuple[Envelope, Record | None]]) -> None:
+        """Apply consecutive events in one transaction: every event must be the next of its
+        source (else :class:`_NotBatchable`, and nothing is applied). Each division's version
+        moves once for the batch rather than once per event: its cached counters are stale
+        either way, and no reader sees the batch half applied."""
+        if any(env.source in self.blocked for env, _ in items):
+            raise _NotBatchable
+        with self.db.transaction() as tx:
+            tracked: dict[str, int] = {}
+            for env, _ in items:
+                if env.source not in tracked:
+                    tracked[env.source] = _tracked(tx, env.source)
+            start = dict(tracked)
+            touched: set[str] = set()
+            offsets: dict[tuple[str, int], Record] = {}
+            for env, record in items:
+                if env.position <= tracked[env.source]:
+                    raise _NotBatchable  # a duplicate: handled one by one
+                if env.previous_position != tracked[env.source]:
+                    raise _NotBatchable  # a gap: healed one by one
+                self.model.project(tx, self.scope, env, touched)
+                tracked[env.source] = env.position
+                if record is not None:
+                    offsets[(record.topic, record.partition)] = record
+            self.model.touch(tx, *touched)
+            for record in offsets.values():
+                _save_offset(tx, record)
+            for source, position in tracked.items():
+                # Compare-and-set, as for one event: another writer moved it → go one by one.
+                if not tx.execute(
+                    "INSERT INTO tracking (source, position) VALUES (%s, %s) "
+                    "ON CONFLICT (source) DO UPDATE SET position = excluded.position "
+                    "WHERE tracking.position = %s",
+                    (source, position, start[source]),
+                ):
+                    raise _NotBatchable
+        with self._advanced:
+            self._advanced.notify_all()
+
+    def handle_batch(self, items: list[tuple[Envelope, Record | None]]) -> None:
+        """Apply delivered events, a batch at a time when they are ordinary, else one by one
+        through :meth:`handle` (gaps, retries and dead letters as for any event)."""
+        if len(items) > 1:
+            try:
+                self.process_batch(items)
+                return
+            except Exception:  # _NotBatchable or a failing event: rolled back, retried singly
+                log.debug("%s: batch of %d applied one by one", self.name, len(items))
+        for env, record in items:
+            self.handle(env, record)
 
     def handle(self, env: Envelope, record: Record | None = None) -> None:
         """Apply one delivered event: fill gaps from the source; dead-letter a poison event
@@ -254,9 +323,15 @@ class EventProjector:
 
     def consume(self, records: Iterable[Record]) -> int:
         n = 0
+        batch: list[tuple[Envelope, Record | None]] = []
         for record in records:
-            self.handle(Envelope.from_bytes(record.value), record)
+            batch.append((Envelope.from_bytes(record.value), record))
             n += 1
+            if len(batch) >= BATCH:
+                self.handle_batch(batch)
+                batch = []
+        if batch:
+            self.handle_batch(batch)
         return n
 
     # ------------------------------------------------------------ positions

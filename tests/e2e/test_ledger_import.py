@@ -469,3 +469,212 @@ def test_a_dry_run_after_an_import_tells_present_changed_and_new_rows(
     assert errors(dry) == [("组织", 3, "", "import_row_changed")]
     assert dry.tallies["活动"].present == 4 and dry.tallies["活动"].checked == 1
     assert dry.tallies["拨付"].present == 3
+
+
+def themed(key: str, day: str, themes: str | None, taken: Any = None, resolved: Any = None) -> Any:
+    return activity(key, "ZZ-1", day, 10) | {
+        "主题": themes,
+        "受理纠纷数": taken,
+        "调解成功数": resolved,
+    }
+
+
+def test_themes_and_mediation_cases_import_and_are_checked_by_date(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    """主题 takes the Chinese names of the vocabulary in force on the activity's date (or codes),
+    several separated by 、 or ；; 受理纠纷数 and 调解成功数 go with them (ADR 0019, 0020)."""
+    notes = list(load_workbook(template, read_only=True)["说明"].iter_rows(values_only=True))
+    documented = next(r for r in notes if r[:2] == ("活动", "主题"))
+    assert "疫情防控" in str(documented[4]) and "2020-01-24" in str(documented[4])
+    assert any(r[:2] == ("活动", "调解成功数") for r in notes)
+
+    ledger = good_ledger()
+    ledger["活动"] = [
+        themed("HD-1", "2019-05-10", "为老服务、矛盾调解", 4, 3),
+        themed("HD-2", "2020-02-10", "疫情防控；elderly_care"),  # v2: 疫情防控 is in force
+        themed("HD-3", "2020-12-01", "脱贫攻坚"),  # retired 2021-02-25: valid before
+        themed("HD-4", "2021-03-08", None, 2),  # cases without themes
+        # Refused:
+        themed("HD-5", "2019-06-01", "疫情防控"),  # not yet introduced
+        themed("HD-6", "2022-06-01", "脱贫攻坚"),  # retired
+        themed("HD-7", "2019-06-01", "广场舞"),  # no version ever listed it
+        themed("HD-8", "2019-06-01", "矛盾调解", 2, 3),  # resolved > taken
+        themed("HD-9", "2019-06-01", "矛盾调解", None, 1),  # resolved without taken
+        themed("HD-10", "2019-06-01", "矛盾调解、mediation"),  # the same theme twice
+    ]
+    path = fill(template, ledger, tmp_path / "台账.xlsx")
+    with stores_nothing(platform):
+        dry = Import(platform, path, dry_run=True).run()
+    expected = [
+        ("活动", 6, "主题", "theme_not_in_force"),
+        ("活动", 7, "主题", "theme_not_in_force"),
+        ("活动", 8, "主题", "unknown_theme"),
+        ("活动", 9, "调解成功数", "cases_resolved_exceed_taken"),
+        ("活动", 10, "调解成功数", "cases_resolved_exceed_taken"),
+        ("活动", 11, "主题", "duplicate_theme"),
+    ]
+    assert errors(dry) == expected
+    by_row = {e.row: e.message for e in dry.errors if e.sheet == "活动"}
+    assert "疫情防控" in by_row[6] and "2019-06-01" in by_row[6] and " / " not in by_row[6]
+    assert by_row[8].startswith("未知的活动主题") and "广场舞" in by_row[8]
+    assert by_row[9].startswith("调解成功件数")
+    assert dry.tallies["活动"].recorded == 4
+
+    done = Import(platform, path).run()
+    assert errors(done) == expected and done.tallies["活动"].recorded == 4
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        pairs = tx.all(
+            "SELECT a.occurred_on, t.theme FROM activity_theme t JOIN activity a"
+            " ON a.activity_id = t.activity_id ORDER BY 1, 2"
+        )
+        cases = tx.all(
+            "SELECT occurred_on, cases_taken, cases_resolved FROM activity_cases ORDER BY 1"
+        )
+    assert [(str(r["occurred_on"]), r["theme"]) for r in pairs] == [
+        ("2019-05-10", "elderly_care"),
+        ("2019-05-10", "mediation"),
+        ("2020-02-10", "elderly_care"),
+        ("2020-02-10", "epidemic_prevention"),
+        ("2020-12-01", "poverty_alleviation"),
+    ]
+    assert [(str(r["occurred_on"]), r["cases_taken"], r["cases_resolved"]) for r in cases] == [
+        ("2019-05-10", 4, 3),
+        ("2021-03-08", 2, 0),
+    ]
+    # Names or codes, in any order of separators: the same fact, already present.
+    ledger["活动"][0]["主题"] = "elderly_care;mediation"
+    with stores_nothing(platform):
+        again = Import(platform, fill(template, ledger, tmp_path / "v2.xlsx")).run()
+    assert again.tallies["活动"].present == 4
+
+
+def test_activities_imported_before_the_theme_columns_still_replay(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    """The request hash of an activity row that fills none of 主题, 受理纠纷数, 调解成功数 is the
+    one the import computed before those columns existed (pinned from that version), so a
+    county's earlier imports are found already present, not refused as changed."""
+    Import(platform, fill(template, good_ledger(), tmp_path / "台账.xlsx")).run()
+    village = platform.tiers[Tier.VILLAGE].app
+    hashes = {
+        e.meta.idempotency_key: e.meta.request_hash
+        for n in village.recorder.select_notifications(0, 1000)
+        if (e := village.mapper.to_domain_event(n)).__class__.__name__ == "Reported"
+    }
+    assert hashes["ledger:330699000000:活动:HD-1"] == (
+        "156246c362a398efbd3bb17be79a9aeb61530fde835add3cb7cc7ee62e9b32c7"
+    )
+    ledger = good_ledger()
+    ledger["活动"][0] |= {"主题": "为老服务"}  # filling a new column is a changed fact
+    with stores_nothing(platform):
+        again = Import(platform, fill(template, ledger, tmp_path / "v2.xlsx")).run()
+    assert again.tallies["活动"].present == 3
+    assert errors(again) == [("活动", 2, "", "import_row_changed")]
+
+
+def history_from_2016() -> Ledger:
+    """A ledger from 2016: filings and a registration, charters, activities with themes and
+    mediation, an inspection, annual reports, a rating under the legacy credit rule, and five
+    rounds of micro-venture funding (2016–2020), each a call, projects and tranches."""
+    ledger = good_ledger()
+    orgs = ledger["组织"]
+    orgs[0] |= {"成立日期": "2015-10-01", "申请日期": "2016-02-01", "备案日期": "2016-02-15"}
+    orgs[1] |= {"成立日期": "2015-06-01", "登记日期": "2016-03-01"}
+    orgs[2] |= {"成立日期": "2016-01-05", "申请日期": "2016-04-01", "备案日期": "2016-04-10"}
+    ledger["章程"] = [
+        {"组织编号": "ZZ-1", "核准日期": "2016-03-01", "党建入章": "是", "清廉入章": "否"},
+        {"组织编号": "ZZ-2", "核准日期": "2016-04-01", "党建入章": "是", "清廉入章": "是"},
+    ]
+    ledger["活动"] = [
+        themed("HD-1", "2016-05-10", "为老服务", 3, 2),
+        activity("HD-2", "ZZ-2", "2016-09-01", 40) | {"主题": "文化体育"},
+        activity("HD-3", "ZZ-3", "2017-07-01", 25) | {"主题": "脱贫攻坚、扶贫济困"},
+        themed("HD-4", "2019-03-08", None),
+        themed("HD-5", "2020-02-20", "疫情防控"),
+    ]
+    ledger["检查"][0] |= {"检查日期": "2016-09-01", "整改完成日期": "2016-10-01"}
+    ledger["年报"] = [
+        {"组织编号": "ZZ-2", "年度": 2016, "报送日期": "2017-04-15"},
+        {"组织编号": "ZZ-2", "年度": 2017, "报送日期": "2018-04-15"},
+    ]
+    ledger["评级"] = [
+        {"组织编号": "ZZ-2", "评定日期": "2017-06-01", "信用评价": "A", "评估等级": "3A"}
+    ]
+    ledger["平台"][0]["开设日期"] = "2016-01-15"
+    ledger["资金征集"], ledger["资助项目"], ledger["拨付"] = [], [], []
+    for year in range(2016, 2021):
+        ledger["资金征集"].append(
+            {
+                "项目类别": "微公益创投",
+                "批次": str(year),
+                "名称": f"{year}年微公益创投",
+                "预算": "200000",
+                "发布日期": f"{year}-03-01",
+                "截止日期": f"{year}-04-30",
+            }
+        )
+        for n, org in enumerate(("ZZ-1", "ZZ-2")):
+            key = f"XM-{year}-{n}"
+            ledger["资助项目"].append(
+                {
+                    "项目编号": key,
+                    "组织编号": org,
+                    "项目类别": "微公益创投",
+                    "批次": str(year),
+                    "项目名称": f"{year}年邻里守望项目{n}",
+                    "申报金额": "20000",
+                    "托管组织编号": "ZZ-2" if org == "ZZ-1" else None,
+                    "申报日期": f"{year}-04-01",
+                    "评审日期": f"{year}-05-20",
+                    "评审结果": "立项",
+                    "资助金额": str(10000 + 1000 * n + year - 2016),
+                }
+            )
+            ledger["拨付"].append(
+                {"项目编号": key, "拨付批次": "首期", "金额": "5000", "拨付日期": f"{year}-06-20"}
+            )
+    return ledger
+
+
+def test_history_from_2016_imports_with_no_refusals(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    """With the legacy rule versions in the default rules file (ADR 0018), 2016–2017 history
+    is decided under them: nothing is refused as ``rule_not_in_force``."""
+    ledger = history_from_2016()
+    path = fill(template, ledger, tmp_path / "台账.xlsx")
+    with stores_nothing(platform):
+        dry = Import(platform, path, dry_run=True).run()
+    assert errors(dry) == []
+    done = Import(platform, path).run()
+    assert errors(done) == []
+    rows = {name: len(r) for name, r in ledger.items()}
+    assert {s: t.recorded for s, t in done.tallies.items()} == rows | {"区划": 0}
+    awarded = sum(int(p["资助金额"]) for p in ledger["资助项目"])
+    assert count(platform, "SELECT sum(amount_fen) FROM funding") == 100 * awarded
+    assert count(platform, "SELECT count(DISTINCT round) FROM funding") == 5
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        first = tx.one("SELECT min(occurred_on) AS d FROM activity")
+        themes2016 = tx.all("SELECT theme FROM activity_theme WHERE occurred_on < '2018-01-01'")
+    assert first is not None and str(first["d"]) == "2016-05-10"
+    assert sorted(r["theme"] for r in themes2016) == [
+        "charity",
+        "culture_sports",
+        "elderly_care",
+        "poverty_alleviation",
+    ]
+    # The 2016 and 2017 rounds were decided under the legacy funding rule, later ones not.
+    county = platform.tiers[Tier.COUNTY].app
+    awards = {
+        e.meta.effective_at.year: e.meta.rule_version
+        for n in county.recorder.select_notifications(0, 10_000)
+        if (e := county.mapper.to_domain_event(n)).__class__.__qualname__ == "FundingAward.Awarded"
+    }
+    assert awards == {
+        2016: "funding/legacy-local/v1",
+        2017: "funding/legacy-local/v1",
+        2018: "funding/abc-85-60/v1",
+        2019: "funding/abc-85-60/v1",
+        2020: "funding/abc-85-60/v1",
+    }

@@ -173,3 +173,61 @@ def test_large_amounts_are_exact_on_both_engines(platform: Platform, new_store: 
     assert int(money["h"]) == 9999999999 + 3 * 1225
     assert int(funding["a"]) == 3000000001
     assert dump(db) == live_dump(platform)
+
+
+def test_batches_apply_what_one_event_at_a_time_applies(
+    platform: Platform, new_store: NewStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delivered events go up to BATCH to a transaction (the ledger import's bulk, ADR 0020);
+    a batch with a duplicate, a gap or a failing event is rolled back and its events go one
+    by one, so the read model, the positions and the failures are those of one at a time."""
+    from shared.tier import readmodel
+
+    seed_history(platform)
+    by_source = envelopes_by_source(platform)
+    stream = round_robin(by_source)
+    one_by_one = new_store()
+    single = Projector(one_by_one, COUNTY)
+    for env in stream:
+        single.process(env)
+
+    db = new_store()
+    projector = Projector(db, COUNTY, source_reader(platform))
+    chunks = [stream[i : i + 7] for i in range(0, len(stream), 7)]
+    singly: list[Envelope] = []
+    process = projector.process
+    monkeypatch.setattr(projector, "process", lambda e, r=None: singly.append(e) or process(e, r))
+    projector.handle_batch([(e, None) for e in chunks[0]])
+    assert singly == []  # one transaction, not one per event
+    assert projector.positions() == {
+        s: max(e.position for e in chunks[0] if e.source == s)
+        for s in {e.source for e in chunks[0]}
+    }
+    # Duplicates of the first batch with the second, then a batch that skips an event (a gap,
+    # filled from the source store), then everything again in one batch.
+    projector.handle_batch([(e, None) for e in chunks[0] + chunks[1]])
+    projector.handle_batch([(e, None) for e in chunks[3]])
+    assert singly  # those went one by one
+    for chunk in chunks[2:]:
+        projector.handle_batch([(e, None) for e in chunk])
+    projector.handle_batch([(e, None) for e in stream])
+    assert dump(db) == dump(one_by_one) == live_dump(platform)
+    assert projector.positions() == single.positions()
+
+    # A failing event: those before it in the batch are applied, it is not, and its failure
+    # is counted once, as one at a time would (dead-lettered after MAX_ATTEMPTS).
+    fresh = Projector(new_store(), COUNTY)
+    at = next(
+        i for i in range(3, len(stream)) if stream[i].type not in {e.type for e in stream[:i]}
+    )
+    poison = stream[at]
+
+    def broken(tx: object, env: Envelope, payload: object) -> None:
+        raise RuntimeError("poison")
+
+    monkeypatch.setitem(readmodel.HANDLERS, poison.type, broken)
+    with pytest.raises(RuntimeError, match="poison"):
+        fresh.handle_batch([(e, None) for e in stream[: at + 5]])
+    assert fresh.position(poison.source) == poison.previous_position
+    assert fresh._failures == {(poison.source, poison.position): 1}
+    assert all(fresh.position(e.source) >= e.position for e in stream[:at])

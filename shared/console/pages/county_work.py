@@ -28,7 +28,7 @@ router = APIRouter()
 
 WORKERS = ("operator",)
 
-CREDIT_LIST_ZH = {"abnormal": "活动异常名录", "serious": "严重违法失信名单"}
+CREDIT_LIST_ZH = labels.CREDIT_LIST_ZH
 OUTCOME_ZH = {
     "revoke": "撤销登记",
     "deregister": "注销登记",
@@ -327,12 +327,7 @@ ACTIONS: dict[str, Action] = {
         "建立党组织",
         "记录党组织",
         [
-            Input(
-                "kind",
-                "建立方式",
-                "select",
-                options={"own": "单独建立党组织", "joint": "联合党支部"},
-            ),
+            Input("kind", "建立方式", "select", options=labels.PARTY_ORG_ZH),
             EFFECTIVE,
         ],
         "/api/v1/organisations/{org}/party-organisation",

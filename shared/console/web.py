@@ -186,7 +186,8 @@ class Page:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     runtime = request.app.state.runtime
-    context.setdefault("me", None)
+    # An error page keeps the person's header and navigation when the page knew them.
+    context.setdefault("me", getattr(request.state, "me", None))
     context.setdefault("errors", [])
     context.setdefault("values", {})
     response = templates.TemplateResponse(
@@ -231,6 +232,7 @@ async def open_page(request: Request) -> Page:
         roles=list(me["roles"]),
         must_change_password=bool(me.get("must_change_password")),
     )
+    request.state.me = person
     if person.must_change_password and request.url.path != "/password":
         await api.__aexit__()
         raise PasswordChangeRequired()

@@ -123,3 +123,10 @@ def test_a_malformed_id_in_a_page_address_is_a_page_not_json(api: Api) -> None:
     assert page.headers["content-type"].startswith("text/html")
     api_answer = clerk.client.get("/api/v1/returns/not-a-uuid", headers=api.auth(village_op()))
     assert api_answer.status_code in (403, 422) and "error" in api_answer.json()
+
+
+def test_an_error_page_keeps_the_persons_header_and_navigation(api: Api) -> None:
+    clerk = person(api, village_op())
+    refused = clerk.get("/county/dashboard")
+    assert refused.status_code == 403 and "无权访问" in refused.text
+    assert 'action="/logout"' in refused.text and 'href="/village/groups"' in refused.text

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import statistics
 import sys
@@ -171,7 +172,13 @@ class Sanji:
                 code = self.villages[i % len(self.villages)]
                 groups.append(
                     GroupRecord.apply_for_filing(
-                        uuid4(), code, f"seed {i}", "services", today, meta(self.village_ops[code])
+                        uuid4(),
+                        meta(self.village_ops[code]),
+                        village_code=code,
+                        name=f"seed {i}",
+                        field="services",
+                        founded_on=today,
+                        category="general",
                     )
                 )
                 self.applications.append((groups[-1].id, code))
@@ -239,7 +246,13 @@ def main() -> int:
         pg.start()
         url = pg.url()
         settings = Settings(
-            persistence="postgres", postgres_url=url, data_dir=work / "data", demo=False
+            persistence="postgres",
+            postgres_url=url,
+            data_dir=work / "data",
+            demo=False,
+            # A production deployment must set one (ADR 0012); a run's own random one does.
+            secret=secrets.token_urlsafe(48),
+            rate_limit_per_second=0,
         )
         initialise(settings, say=False)
         with psycopg.connect(url, autocommit=True) as conn:

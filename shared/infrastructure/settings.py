@@ -42,6 +42,10 @@ class Settings:
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/sanji"
     transport: str = "memory"
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Freshness (issue 15): the longest a broker holds an empty fetch, and how often an idle
+    # relay looks for new events when no command in its own process woke it.
+    kafka_fetch_wait_ms: int = 10
+    relay_idle_ms: int = 20
     jurisdiction_file: Path = DEMO_COUNTY
     rules_file: Path = DEFAULT_RULES
     calendar_file: Path = DEFAULT_CALENDAR

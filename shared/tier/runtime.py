@@ -213,7 +213,9 @@ class TierRuntime:
 
     def _relay_step(self) -> None:
         if self.relay.run_once() == 0:
-            self._wake.wait(IDLE_WAIT)
+            # A command in this process wakes the relay at once; in the production topology the
+            # API is another process, so an idle relay looks again after SANJI_RELAY_IDLE_MS.
+            self._wake.wait(self.settings.relay_idle_ms / 1000)
             self._wake.clear()
 
     def _projector_step(self) -> None:

@@ -10,7 +10,7 @@ def open_transport(settings: Settings) -> Transport:
     if settings.transport == "kafka":
         from shared.infrastructure.transport.kafka import KafkaTransport
 
-        return KafkaTransport(settings.kafka_bootstrap)
+        return KafkaTransport(settings.kafka_bootstrap, fetch_wait_ms=settings.kafka_fetch_wait_ms)
     from shared.infrastructure.transport.memory import MemoryTransport
 
     return MemoryTransport()

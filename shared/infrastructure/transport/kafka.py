@@ -44,15 +44,16 @@ def ensure_topics(bootstrap: str, topics: list[str]) -> None:
 
 
 class KafkaTransport:
-    def __init__(self, bootstrap: str, client_id: str = "sanji") -> None:
+    def __init__(self, bootstrap: str, client_id: str = "sanji", fetch_wait_ms: int = 10) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
+        self.fetch_wait_ms = fetch_wait_ms
 
     def producer(self) -> KafkaRecordProducer:
         return KafkaRecordProducer(self.bootstrap, self.client_id)
 
     def consumer(self, topics: list[str]) -> KafkaRecordConsumer:
-        return KafkaRecordConsumer(self.bootstrap, topics, self.client_id)
+        return KafkaRecordConsumer(self.bootstrap, topics, self.client_id, self.fetch_wait_ms)
 
     def close(self) -> None:
         pass
@@ -89,10 +90,17 @@ class KafkaRecordProducer:
 
 
 class KafkaRecordConsumer:
-    def __init__(self, bootstrap: str, topics: list[str], client_id: str) -> None:
+    def __init__(
+        self, bootstrap: str, topics: list[str], client_id: str, fetch_wait_ms: int = 10
+    ) -> None:
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
             client_id=f"{client_id}-projector",
+            # How long the broker may hold a fetch that has nothing to return. kafka-python's
+            # default (500 ms) is what an idle projector waits for a record published just
+            # after its fetch: Tansu holds the whole time instead of answering early
+            # (platform notes), which was most of village → county freshness (issue 15).
+            fetch_max_wait_ms=fetch_wait_ms,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

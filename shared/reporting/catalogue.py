@@ -456,6 +456,41 @@ METRICS: list[Metric] = [
         period=True,
         since="activity_themes",
     ),
+    # Volunteers as distinct people (志愿者人数（去重）, issue 14, ADR 0021): from the village
+    # registers, beside the 人次 figures stated on each activity.
+    _m(
+        "activity.distinct_volunteers",
+        "参与志愿者（去重）",
+        "Volunteers mobilised (distinct people)",
+        "人",
+        "number of distinct registered volunteers (village register number) listed on at least"
+        " one activity in the period in the division; a volunteer belongs to one village's"
+        " register and is listed only on that village's activities, so the count adds up"
+        " exactly (county = Σ townships = Σ villages); activities that list no volunteers add"
+        " nobody",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "activity.listed_volunteer_services",
+        "登记志愿者服务人次",
+        "Services by registered volunteers",
+        "人次",
+        "Σ over activities in the period of the registered volunteers each lists (one per"
+        " volunteer per activity)",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "activity.services_per_distinct_volunteer",
+        "人均服务次数（登记志愿者）",
+        "Services per registered volunteer",
+        "average",
+        "activity.listed_volunteer_services ÷ activity.distinct_volunteers",
+        denominator="distinct volunteers",
+        period=True,
+        since="activity_themes",
+    ),
     # 5 ------------------------------------------------------------ zombies
     _m(
         "zombies.count",

@@ -178,6 +178,18 @@ def count_activity(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -
         c = out[r["k"]]
         c["activity.cases_taken"] += int(r["taken"] or 0)
         c["activity.cases_resolved"] += int(r["resolved"] or 0)
+    # Volunteers as distinct people (ADR 0021): a volunteer is (village, register number), and
+    # an activity lists only volunteers of its own village's register, so a village's distinct
+    # count is its own and villages' counts add up exactly to the township's and county's.
+    for r in tx.all(
+        f"SELECT a.{s.by} AS k,"
+        " COUNT(DISTINCT v.village_code || ':' || v.volunteer_id) AS people, COUNT(*) AS services"
+        " FROM activity_volunteer v JOIN activity a ON a.activity_id = v.activity_id"
+        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        out[r["k"]]["activity.distinct_volunteers"] += int(r["people"])
+        out[r["k"]]["activity.listed_volunteer_services"] += int(r["services"])
 
 
 # Every additive activity counter, by theme: ``theme.<code>.<counter>`` (ADR 0019). An activity
@@ -470,6 +482,11 @@ def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None
             "cases_resolved": c["activity.cases_resolved"],
             "cases_resolution_rate": _ratio(
                 c["activity.cases_resolved"], c["activity.cases_taken"]
+            ),
+            "distinct_volunteers": c["activity.distinct_volunteers"],
+            "listed_volunteer_services": c["activity.listed_volunteer_services"],
+            "services_per_distinct_volunteer": _ratio(
+                c["activity.listed_volunteer_services"], c["activity.distinct_volunteers"]
             ),
         },
         "zombies": {"count": c["zombies.count"], "rate": _ratio(c["zombies.count"], active)},

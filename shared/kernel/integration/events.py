@@ -104,6 +104,19 @@ class ActivityReportedV1(Payload):
     )
     cases_taken: NonNegative | None = None  # disputes taken (mediation)
     cases_resolved: NonNegative | None = None  # disputes resolved, never more than taken
+    # Added in issue 14 (ADR 0021; domain event version 3), optional: the numbers, in the
+    # village's volunteer register, of the volunteers who served.
+    volunteer_ids: list[str] = Field(
+        default_factory=list, description="volunteer numbers of the village's register"
+    )
+
+
+class VolunteerRegisteredV1(Payload):
+    """A volunteer entered in a village's register (ADR 0021): a pseudonym, nothing else."""
+
+    volunteer_key: UUID  # the register entry's aggregate id (village and number)
+    village_code: str
+    volunteer_id: str  # the village's own volunteer number
 
 
 # ------------------------------------------------------------------ township
@@ -603,6 +616,7 @@ class AccountLockedV1(Payload):
 TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
+    "sanji.village.volunteer.registered.v1": VolunteerRegisteredV1,
     "sanji.township.filing.filed.v1": FilingFiledV1,
     "sanji.township.filing.rejected.v1": FilingRejectedV1,
     "sanji.township.filing.cancelled.v1": FilingCancelledV1,

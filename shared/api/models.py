@@ -95,6 +95,17 @@ class OrganisationsOut(BaseModel):
     organisations: list[OrganisationListRow]
 
 
+class VolunteerRow(Row):
+    village_code: str = Field(description="村/社区区划代码 / the register's village")
+    volunteer_id: str = Field(description="志愿者编号 / the village's own volunteer number")
+    registered_on: date = Field(description="登记日期 / entered in the register on")
+
+
+class VolunteersOut(BaseModel):
+    division_code: str
+    volunteers: list[VolunteerRow]
+
+
 class InspectionRow(Row):
     inspection_id: str
     org_id: str

@@ -341,6 +341,9 @@ class CampaignOut(BaseModel):
 class AwardOut(Row):
     award_id: str
     village_code: str
+    purchaser: str | None = Field(None, description="购买主体 / purchasing department (ADR 0021)")
+    beneficiaries_planned: int | None = Field(None, description="计划受益人数 / planned")
+    beneficiaries_reached: int | None = Field(None, description="实际受益人数 / reached")
     snapshot: dict[str, Any] | None
     tranches: list[dict[str, Any]]
     evaluations: list[dict[str, Any]]

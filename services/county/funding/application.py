@@ -14,10 +14,13 @@ from services.county.domain import FundingAward, Registration
 from services.county.funding.domain import (
     FINAL,
     MID_TERM,
+    PURCHASE_OF_SERVICES,
     FundingApplication,
     FundingCall,
+    ProgrammeBudget,
     application_id_for,
     award_id_for,
+    budget_id_for,
     call_id_for,
     grade_for,
 )
@@ -49,7 +52,26 @@ def funding_events() -> dict[type, str]:
         FundingApplication.Rejected: f"{a}.rejected.v1",
         FundingAward.Evaluated: f"{w}.evaluated.v1",
         FundingAward.Closed: f"{w}.closed.v1",
+        ProgrammeBudget.Set: "sanji.county.programme_budget.set.v1",
+        ProgrammeBudget.Revised: "sanji.county.programme_budget.revised.v1",
     }
+
+
+def check_purchaser(programme: str, purchaser: str | None) -> None:
+    """A purchase of services names the department that buys it (购买主体); no other
+    programme does (ADR 0021)."""
+    if programme == PURCHASE_OF_SERVICES and not purchaser:
+        raise InvalidInput(
+            "purchaser_required",
+            "政府购买服务项目须填写购买主体 / a purchase of services names the purchasing"
+            " department (purchaser)",
+        )
+    if programme != PURCHASE_OF_SERVICES and purchaser:
+        raise InvalidInput(
+            "purchaser_not_allowed",
+            f"只有政府购买服务项目填写购买主体 / only purchase_of_services names a purchaser,"
+            f" not {programme}",
+        )
 
 
 class Funding(_Base):
@@ -110,10 +132,14 @@ class Funding(_Base):
         host_organisation_id: UUID | None,
         other_government_funding: bool,
         meta: Meta,
+        purchaser: str | None = None,
+        beneficiaries_planned: int | None = None,
     ) -> CommandResult:
         """Apply to a call: an active organisation, a filed group through an active registered
-        host; no project with other government money; one application per round."""
+        host; no project with other government money; one application per round; a purchase
+        of services names its purchasing department."""
         call = self.load(FundingCall, call_id, "call")
+        check_purchaser(call.programme, purchaser)
         facts = self.facts(organisation_id, meta)
         app_id = application_id_for(call_id, organisation_id)
         if replayed := self.replay_create(
@@ -140,6 +166,8 @@ class Funding(_Base):
             requested=requested,
             host_organisation_id=host_organisation_id,
             other_government_funding=False,
+            purchaser=purchaser,
+            beneficiaries_planned=beneficiaries_planned,
         )
         return self.commit(application, organisation_id)
 
@@ -212,6 +240,8 @@ class Funding(_Base):
             call_id=call.id,
             application_id=application.id,
             snapshot=snapshot,
+            purchaser=application.purchaser,
+            beneficiaries_planned=application.beneficiaries_planned,
         )
         self.save(application, call, award)
         result = CommandResult(application.id, application.version, application.organisation_id)
@@ -270,8 +300,12 @@ class Funding(_Base):
         amount: Decimal,
         host_organisation_id: UUID | None,
         meta: Meta,
+        purchaser: str | None = None,
+        beneficiaries_planned: int | None = None,
     ) -> CommandResult:
-        """Award a project; one project per organisation per round; filed groups via a host."""
+        """Award a project; one project per organisation per round; filed groups via a host;
+        a purchase of services names its purchasing department."""
+        check_purchaser(programme, purchaser)
         facts = self.facts(organisation_id, meta)
         today = legal_date(meta.effective_at)
         if not facts.active_on(today):
@@ -297,6 +331,8 @@ class Funding(_Base):
             project=project,
             amount=amount,
             host_organisation_id=host_organisation_id,
+            purchaser=purchaser,
+            beneficiaries_planned=beneficiaries_planned,
         )
         return self.commit(award, organisation_id)
 
@@ -320,13 +356,40 @@ class Funding(_Base):
         award.evaluate(stage, score, grade_for(score, rule), comment, meta)
         return self.commit(award, award.organisation_id)
 
-    def close_award(self, award_id: UUID, reason: str, meta: Meta) -> CommandResult:
-        """Close a project after its final evaluation: no tranche after it."""
+    def close_award(
+        self,
+        award_id: UUID,
+        reason: str,
+        meta: Meta,
+        beneficiaries_reached: int | None = None,
+    ) -> CommandResult:
+        """Close a project after its final evaluation: no tranche after it; the beneficiaries
+        it reached are stated here (ADR 0021)."""
         award = self._award(award_id, meta)
         if replayed := self.replay(award, meta, award.organisation_id):
             return replayed
-        award.close(reason, meta)
+        award.close(reason, meta, beneficiaries_reached)
         return self.commit(award, award.organisation_id)
+
+    # ------------------------------------------------------------ yearly budgets
+
+    def set_programme_budget(
+        self, programme: str, year: int, amount: Decimal, meta: Meta
+    ) -> CommandResult:
+        """A programme's budget for a year at the county (county-wide operators); setting it
+        again revises it (ADR 0021)."""
+        county = self.jurisdiction.county.code
+        self.check_jurisdiction(meta, county)
+        existing = self.find(budget_id_for(programme, year))
+        if isinstance(existing, ProgrammeBudget):
+            if (version := existing.replayed_version(meta)) is not None:
+                return CommandResult(existing.id, version, None, replayed=True)
+            existing.revise(amount, meta)
+            self.save(existing)
+            return CommandResult(existing.id, existing.version, None)
+        budget = ProgrammeBudget.set_for(meta, county, programme, year, amount)
+        self.save(budget)
+        return CommandResult(budget.id, budget.version, None)
 
     def _award(self, award_id: UUID, meta: Meta) -> FundingAward:
         award = self.load(FundingAward, award_id, "award")

@@ -155,6 +155,8 @@ class FundingApplication(Agg):
         project: str
         requested: Decimal
         host_organisation_id: UUID | None
+        purchaser: str | None
+        beneficiaries_planned: int | None
         state: str
 
     began_by = ("before_funding_application", "申报", "application")
@@ -174,6 +176,15 @@ class FundingApplication(Agg):
         # The applicant's declaration that the project has no other government money (a
         # project that has is refused, so a recorded application always declares False).
         other_government_funding: bool
+        # Version 2 (issue 14, ADR 0021): the purchasing department (购买主体) of a purchase
+        # of services and the beneficiaries planned; applications before it state neither.
+        class_version = 2
+        purchaser: str | None
+        beneficiaries_planned: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["purchaser"] = state["beneficiaries_planned"] = None
 
         def apply(self, application: Any) -> None:
             application.call_id = self.call_id
@@ -182,6 +193,8 @@ class FundingApplication(Agg):
             application.project = self.project
             application.requested = self.requested
             application.host_organisation_id = self.host_organisation_id
+            application.purchaser = self.purchaser
+            application.beneficiaries_planned = self.beneficiaries_planned
             application.state = SUBMITTED
 
     class Approved(Event):
@@ -240,3 +253,68 @@ class FundingApplication(Agg):
 
     def reject(self, reason: str, meta: Meta) -> None:
         self._decide(self.Rejected, meta, reason=reason)
+
+
+PURCHASE_OF_SERVICES = "purchase_of_services"
+
+
+def budget_id_for(programme: str, year: int) -> UUID:
+    """One budget per programme and year; setting it again revises it."""
+    return uuid5(NAMESPACE_URL, f"sanji:programme-budget:{programme}:{year}")
+
+
+class ProgrammeBudget(Agg):
+    """A programme's budget for one year at the county (年度预算, issue 14, ADR 0021): the
+    figure "average yearly investment" divides by it. Set once, then revised as the county's
+    budget is adjusted; the latest amount counts."""
+
+    if TYPE_CHECKING:
+        county: str
+        programme: str
+        year: int
+        amount: Decimal
+
+    class Event(Agg.Event):
+        ID_NAME = "budget_id"
+        ABOUT_ORGANISATION = False
+
+    class Set(Event, Agg.Created):
+        division_code: str  # the county
+        programme: str
+        year: int
+        amount: Decimal
+
+        def apply(self, budget: Any) -> None:
+            budget.county = self.division_code
+            budget.programme, budget.year, budget.amount = self.programme, self.year, self.amount
+
+    class Revised(Event):
+        division_code: str
+        programme: str
+        year: int
+        amount: Decimal
+
+        def apply(self, budget: Any) -> None:
+            budget.amount = self.amount
+
+    @classmethod
+    def set_for(cls, meta: Meta, county: str, programme: str, year: int, amount: Decimal) -> Any:
+        return cls._create(
+            cls.Set,
+            id=budget_id_for(programme, year),
+            meta=meta,
+            division_code=county,
+            programme=programme,
+            year=year,
+            amount=amount,
+        )
+
+    def revise(self, amount: Decimal, meta: Meta) -> None:
+        self.trigger_event(
+            self.Revised,
+            division_code=self.county,
+            programme=self.programme,
+            year=self.year,
+            amount=amount,
+            meta=meta,
+        )

@@ -238,6 +238,10 @@ class FundingAwardedV1(Payload):
     call_id: UUID | None = None
     application_id: UUID | None = None
     snapshot: FundingSnapshotV1 | None = None
+    # Added in issue 14 (ADR 0021; domain event version 3), optional: the purchasing
+    # department of a purchase of services, and the beneficiaries planned.
+    purchaser: str | None = None
+    beneficiaries_planned: NonNegative | None = None
 
 
 class FundingDisbursedV1(Payload):
@@ -265,6 +269,8 @@ class FundingClosedV1(Payload):
     final_grade: str
     released: NonNegativeDecimal
     reason: str
+    # Added in issue 14 (ADR 0021; domain event version 2), optional.
+    beneficiaries_reached: NonNegative | None = None
 
 
 class FundingCallOpenedV1(Payload):
@@ -305,6 +311,19 @@ class FundingApplicationSubmittedV1(Payload):
     requested: Annotated[Decimal, Field(gt=0)]
     host_organisation_id: UUID | None = None
     other_government_funding: bool
+    # Added in issue 14 (ADR 0021; domain event version 2), optional.
+    purchaser: str | None = None
+    beneficiaries_planned: NonNegative | None = None
+
+
+class ProgrammeBudgetV1(Payload):
+    """A programme's budget for one year at the county, set or revised (ADR 0021); the
+    latest one recorded for a programme and year counts."""
+
+    budget_id: UUID
+    programme: FundingProgramme
+    year: int
+    amount: NonNegativeDecimal
 
 
 class FundingApplicationApprovedV1(Payload):
@@ -643,6 +662,8 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.funding_application.submitted.v1": FundingApplicationSubmittedV1,
     "sanji.county.funding_application.approved.v1": FundingApplicationApprovedV1,
     "sanji.county.funding_application.rejected.v1": FundingApplicationRejectedV1,
+    "sanji.county.programme_budget.set.v1": ProgrammeBudgetV1,
+    "sanji.county.programme_budget.revised.v1": ProgrammeBudgetV1,
     "sanji.county.credit_list.entered.v1": CreditListEnteredV1,
     "sanji.county.credit_list.left.v1": CreditListLeftV1,
     "sanji.county.credit_list.triggered.v1": CreditListTriggeredV1,

@@ -672,6 +672,75 @@ METRICS: list[Metric] = [
         "funding.disbursed_yuan ÷ funding.awarded_yuan for the period",
         denominator="amount awarded in the period",
     ),
+    # Funding details (issue 14, ADR 0021).
+    _m(
+        "funding.beneficiaries_planned",
+        "计划受益人数",
+        "Beneficiaries planned",
+        "人",
+        "Σ beneficiaries planned stated on the awards made in the period (on the application or"
+        " the direct award); awards that stated none add nothing",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.beneficiaries_reached",
+        "实际受益人数",
+        "Beneficiaries reached",
+        "人",
+        "Σ beneficiaries reached stated at the closure (结项) of the projects closed in the"
+        " period, whenever they were awarded",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.beneficiaries_reached_per_10k_yuan",
+        "每万元受益人数",
+        "Beneficiaries reached per 10,000 yuan",
+        "人/万元",
+        "funding.beneficiaries_reached ÷ (Σ amounts awarded to those same projects, closed in"
+        " the period with beneficiaries reached stated ÷ 10,000)",
+        denominator="10,000 yuan awarded to the projects closed in the period that stated"
+        " beneficiaries reached",
+        additive=False,
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.average_yearly_awarded_yuan",
+        "年均资助金额",
+        "Average yearly amount awarded",
+        "average",
+        "funding.awarded_yuan ÷ the number of calendar years the period touches (a period of"
+        " 2016-01-01 to 2020-12-31 has five; a quarter or a month has one, so the figure is"
+        " meant for periods of whole years)",
+        denominator="calendar years the period touches",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.budget_yuan",
+        "年度预算合计",
+        "Yearly budgets",
+        "元",
+        "Σ of every programme's yearly budget (年度预算, set at the county) for the calendar"
+        " years the period touches, the latest revision of each; in the county's report only"
+        " (null below it: budgets are the county's and are not split among its divisions)",
+        additive=False,
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.average_yearly_budget_yuan",
+        "年均预算投入",
+        "Average yearly investment (budget)",
+        "average",
+        "funding.budget_yuan ÷ the number of calendar years the period touches; a year with no"
+        " budget set counts as 0; county only",
+        denominator="calendar years the period touches",
+        period=True,
+        since="activity_themes",
+    ),
     *[
         m
         for p in FundingProgramme
@@ -699,6 +768,39 @@ METRICS: list[Metric] = [
                 "元",
                 f"Σ disbursed in programme {p.value} in the period",
                 period=True,
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.average_yearly_awarded_yuan",
+                f"{_PROGRAMME_ZH[p]}年均资助金额",
+                f"{p.value}: average yearly amount awarded",
+                "average",
+                f"funding.by_programme.{p.value}.awarded_yuan ÷ the calendar years the period"
+                " touches",
+                denominator="calendar years the period touches",
+                period=True,
+                since="activity_themes",
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.budget_yuan",
+                f"{_PROGRAMME_ZH[p]}年度预算",
+                f"{p.value}: yearly budgets",
+                "元",
+                f"Σ yearly budgets of programme {p.value} for the calendar years the period"
+                " touches; county only",
+                additive=False,
+                period=True,
+                since="activity_themes",
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.average_yearly_budget_yuan",
+                f"{_PROGRAMME_ZH[p]}年均预算投入",
+                f"{p.value}: average yearly investment (budget)",
+                "average",
+                f"funding.by_programme.{p.value}.budget_yuan ÷ the calendar years the period"
+                " touches; county only",
+                denominator="calendar years the period touches",
+                period=True,
+                since="activity_themes",
             ),
         )
     ],

@@ -326,6 +326,56 @@ def count_funding(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) ->
         (s.like, start, end),
     ):
         out[r["k"]][f"funding.by_programme.{r['programme']}.disbursed_fen"] += int(r["fen"])
+    # Beneficiaries (ADR 0021): planned by the awards made in the period, reached by the
+    # projects closed in it that stated them (with what those projects were awarded).
+    for r in tx.all(
+        f"SELECT {s.by} AS k, SUM(beneficiaries_planned) AS n FROM funding_detail"
+        " WHERE village_code LIKE %s AND awarded_on BETWEEN %s AND %s"
+        " AND beneficiaries_planned IS NOT NULL GROUP BY 1",
+        (s.like, start, end),
+    ):
+        out[r["k"]]["funding.beneficiaries_planned"] += int(r["n"])
+    for r in tx.all(
+        f"SELECT {s.by} AS k, SUM(beneficiaries_reached) AS n, SUM(amount_fen) AS fen"
+        " FROM funding_detail WHERE village_code LIKE %s AND closed_on BETWEEN %s AND %s"
+        " AND beneficiaries_reached IS NOT NULL GROUP BY 1",
+        (s.like, start, end),
+    ):
+        out[r["k"]]["funding.beneficiaries_reached"] += int(r["n"])
+        out[r["k"]]["funding.reached_awarded_fen"] += int(r["fen"])
+
+
+def period_years(period: Period) -> int:
+    """The calendar years a period touches (ADR 0021): 2016-01-01..2020-12-31 is five, a
+    quarter is one. "Average yearly" figures divide by it."""
+    return period.end.year - period.start.year + 1
+
+
+def add_yearly_funding(
+    figures: dict[str, Any], period: Period, budgets_fen: dict[str, int] | None
+) -> dict[str, Any]:
+    """The funding figures that need the period's years (not counters, so computed after
+    ``derive``): the average yearly amount awarded at any division, and at the county the
+    programmes' yearly budgets of the years the period touches and their yearly average
+    (``budgets_fen``: programme → Σ budgets; None below the county, whose reports have no
+    budget). Budgets are the county's, never split among its divisions (ADR 0021)."""
+    funding = figures.get("funding")
+    if not isinstance(funding, dict):
+        return figures
+    years = period_years(period)
+    funding["average_yearly_awarded_yuan"] = round(funding["awarded_yuan"] / years, 2)
+    for p, line in funding["by_programme"].items():
+        line["average_yearly_awarded_yuan"] = round(line["awarded_yuan"] / years, 2)
+        budget = None if budgets_fen is None else budgets_fen.get(p, 0) / 100
+        line["budget_yuan"] = budget
+        line["average_yearly_budget_yuan"] = None if budget is None else round(budget / years, 2)
+    if budgets_fen is None:
+        funding["budget_yuan"] = funding["average_yearly_budget_yuan"] = None
+    else:
+        total = sum(budgets_fen.values()) / 100
+        funding["budget_yuan"] = total
+        funding["average_yearly_budget_yuan"] = round(total / years, 2)
+    return figures
 
 
 def latest_ratings(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, Any]]:
@@ -520,6 +570,11 @@ def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None
             "disbursed_yuan": disbursed,
             "disbursement_rate": _ratio(disbursed, awarded),
             "by_programme": programmes,
+            "beneficiaries_planned": c["funding.beneficiaries_planned"],
+            "beneficiaries_reached": c["funding.beneficiaries_reached"],
+            "beneficiaries_reached_per_10k_yuan": _ratio(
+                c["funding.beneficiaries_reached"], c["funding.reached_awarded_fen"], 1_000_000
+            ),
         },
         "ratings": {
             "grade": {str(g): c[f"ratings.grade.{g}"] for g in range(5, 0, -1)},

@@ -48,7 +48,7 @@ SCHEMA = [
     # at the award and reached at closure. A table of its own, so a read model built before
     # it needs no migration (its awards stated neither).
     """CREATE TABLE IF NOT EXISTS funding_detail (
-        award_id TEXT PRIMARY KEY, village_code TEXT NOT NULL, programme TEXT NOT NULL,
+        award_id TEXT PRIMARY KEY, org_id TEXT, village_code TEXT NOT NULL, programme TEXT NOT NULL,
         awarded_on TEXT NOT NULL, amount_fen BIGINT NOT NULL, purchaser TEXT,
         beneficiaries_planned BIGINT, beneficiaries_reached BIGINT, closed_on TEXT
     )""",
@@ -103,11 +103,12 @@ def award_recorded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
         ),
     )
     tx.execute(
-        "INSERT INTO funding_detail (award_id, village_code, programme, awarded_on, amount_fen,"
-        " purchaser, beneficiaries_planned) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        "INSERT INTO funding_detail (award_id, org_id, village_code, programme, awarded_on,"
+        " amount_fen, purchaser, beneficiaries_planned) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (award_id) DO NOTHING",
         (
             str(p.award_id),
+            str(env.organisation_id) if env.organisation_id else None,
             env.division_code,
             str(p.programme),
             _on(env),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_activity_themes import _activity, _group, _report
 from tests.helpers import (
     COUNTY,
     HISTORY_BACKDATE_DAYS,
@@ -23,7 +24,6 @@ from tests.helpers import (
     township_op,
     village_op,
 )
-from tests.e2e.test_activity_themes import _activity, _group, _report
 
 
 @pytest.fixture

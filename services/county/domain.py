@@ -542,9 +542,7 @@ class FundingAward(Agg):
 
     @classmethod
     def award(cls, id: UUID, meta: Meta, **fields: Any) -> FundingAward:
-        for name in (
-            "call_id", "application_id", "snapshot", "purchaser", "beneficiaries_planned"
-        ):
+        for name in ("call_id", "application_id", "snapshot", "purchaser", "beneficiaries_planned"):
             fields.setdefault(name, None)
         return cls._create(cls.Awarded, id=id, meta=meta, **fields)
 

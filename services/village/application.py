@@ -148,9 +148,7 @@ class VillageApplication(TierApplication):
 
     # ------------------------------------------------------------ volunteer register
 
-    def register_volunteer(
-        self, village_code: str, volunteer_id: str, meta: Meta
-    ) -> CommandResult:
+    def register_volunteer(self, village_code: str, volunteer_id: str, meta: Meta) -> CommandResult:
         """The station enters a volunteer in its register under the village's own number."""
         if self.division_in_force(village_code, meta).tier is not Tier.VILLAGE:
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
@@ -166,7 +164,9 @@ class VillageApplication(TierApplication):
         """Every volunteer an activity lists is in the register of the activity's village: a
         volunteer belongs to one village, so distinct counts add up the tree (ADR 0021)."""
         unknown = [
-            v for v in volunteer_ids if not isinstance(self.find(volunteer_key(village_code, v)), Volunteer)
+            v
+            for v in volunteer_ids
+            if not isinstance(self.find(volunteer_key(village_code, v)), Volunteer)
         ]
         if unknown:
             raise Conflict(

@@ -17,10 +17,10 @@ from pydantic import BaseModel
 
 from shared.capabilities.divisions.history import check_division
 from shared.capabilities.divisions.history import describe as describe_tree
+from shared.capabilities.funding.projection import budgets as funding_budgets
 from shared.infrastructure.store import Database, Tx
 from shared.kernel.domain import NotFound
 from shared.kernel.jurisdiction import Jurisdiction, Tier
-from shared.capabilities.funding.projection import budgets as funding_budgets
 from shared.kernel.periods import Period
 from shared.kernel.rules import RuleSet
 from shared.kernel.themes import for_period, retired_of
@@ -34,8 +34,8 @@ from shared.reporting.counters import (
 )
 from shared.reporting.figures import (
     Counters,
-    children_of,
     add_yearly_funding,
+    children_of,
     derive,
     describe,
     fold,
@@ -117,9 +117,7 @@ def division_report(
                     "org_id": org_id,
                     "name": names.get(org_id),
                     "figures": withhold(
-                        add_yearly_funding(
-                            derive(c, organisation=True, rules=rules), period, None
-                        ),
+                        add_yearly_funding(derive(c, organisation=True, rules=rules), period, None),
                         rules,
                     ),
                     "links": {"report": f"{API}/reports/organisations/{org_id}{q}"},

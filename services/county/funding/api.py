@@ -177,9 +177,7 @@ def evaluate(award_id: UUID, body: EvaluationIn, meta: CommandMeta, app: App) ->
 def close_award(award_id: UUID, body: ClosureIn, meta: CommandMeta, app: App) -> CommandOut:
     """结项 / Close a project after its final evaluation (409 ``final_evaluation_required``),
     stating the beneficiaries it reached; no tranche after it (409 ``award_closed``)."""
-    return CommandOut.of(
-        app.close_award(award_id, body.reason, meta, body.beneficiaries_reached)
-    )
+    return CommandOut.of(app.close_award(award_id, body.reason, meta, body.beneficiaries_reached))
 
 
 # Budgets from the earliest history a county brings in (issue 14) to a few years ahead.
@@ -187,9 +185,7 @@ FIRST_BUDGET_YEAR, BUDGET_YEARS_AHEAD = 2000, 5
 
 
 @router.post("/funding/programmes/{programme}/budgets", status_code=CREATED)
-def set_budget(
-    programme: str, body: BudgetIn, meta: CommandMeta, app: App
-) -> CommandOut:
+def set_budget(programme: str, body: BudgetIn, meta: CommandMeta, app: App) -> CommandOut:
     """年度预算 / A programme's budget for a year (county-wide operators); setting it again
     revises it. 422 ``unknown_programme``, ``budget_year_out_of_range``."""
     if programme not in {str(p) for p in FundingProgramme}:

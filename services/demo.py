@@ -62,6 +62,7 @@ REGISTERED = {  # USCI category (社会团体, 民办非企业单位, 基金会)
 REJECTIONS = ["材料不全，负责人信息缺失", "与已备案组织重复", "活动内容超出社区社会组织范围"]
 PARTY_KINDS = ["own", "joint", "joint"]  # 单独建立 / 联合党支部
 PROGRAMMES = ["micro_venture", "micro_venture", "special_fund"]
+PURCHASERS = ("区民政局", "区卫生健康局", "区司法局", "区残联")
 PROJECTS = ["暖心", "邻里守望", "银龄关爱", "共富工坊", "一老一小"]
 INSPECTION_RESULTS = ["compliant", "rectification_ordered", "violation"]
 INSPECTORS = ["王建国", "李秀英", "张伟", "陈静", "刘洋", "赵敏", "周杰", "吴芳"]
@@ -268,8 +269,15 @@ class DemoHistory:
                 amount = Decimal(self.rng.randint(5, 30) * (5000 if direct else 1000))
                 project = f"{org.name}{self.rng.choice(PROJECTS)}项目"
                 meta = self.meta(Tier.COUNTY, day)
+                # The purchasing department, picked without the generator so the rest of the
+                # demo county stays as it was (ADR 0021).
+                purchaser = (
+                    PURCHASERS[len(project) % len(PURCHASERS)]
+                    if programme == "purchase_of_services"
+                    else None
+                )
                 award = self.county.award_funding(
-                    org.id, programme, str(year), project, amount, host, meta
+                    org.id, programme, str(year), project, amount, host, meta, purchaser=purchaser
                 )
                 self.count("funding_awards")
                 # 60% a month after the award, the rest after the final evaluation (~6 months).

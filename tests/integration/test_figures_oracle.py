@@ -210,8 +210,8 @@ def script(p: Platform) -> dict[str, UUID]:
             meta(township_op(township_of(village)), at=day),
         )
 
-    def county(method: str, name: str, *args: Any, day: datetime) -> Any:
-        return run(getattr(c, method), ids[name], *args, meta(county_op(), at=day))
+    def county(method: str, name: str, *args: Any, day: datetime, **kw: Any) -> Any:
+        return run(getattr(c, method), ids[name], *args, meta(county_op(), at=day), **kw)
 
     def activity(
         name: str,
@@ -435,6 +435,7 @@ def script(p: Platform) -> dict[str, UUID]:
         Decimal("30000"),
         None,
         day=at(2026, 2, 1),
+        purchaser="区公安分局",  # a purchase of services names its department (ADR 0021)
     )
     run(c.disburse, award_3.id, "首期", Decimal("10000"), meta(county_op(), at=at(2026, 3, 1)))
     activity("枫林调解室", date(2026, 3, 1), 9, 2, "3.5", "12.30")

@@ -109,6 +109,12 @@ def test_only_a_purchase_of_services_names_its_purchaser(
     assert refused.value.code == code
 
 
+def test_an_imported_purchase_of_services_may_leave_its_purchaser_unstated() -> None:
+    check_purchaser("purchase_of_services", None, imported=True)
+    with pytest.raises(InvalidInput):
+        check_purchaser("micro_venture", "区民政局", imported=True)
+
+
 def test_the_years_of_a_period_are_the_calendar_years_it_touches() -> None:
     assert period_years(Period(date(2016, 1, 1), date(2020, 12, 31))) == 5
     assert period_years(Period(date(2025, 4, 1), date(2025, 6, 30))) == 1

@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.county.domain import FundingAward, Registration
+from services.county.funding.budgets import ProgrammeBudget, budget_id_for
 from services.county.funding.domain import (
     FINAL,
     MID_TERM,
     PURCHASE_OF_SERVICES,
     FundingApplication,
     FundingCall,
-    ProgrammeBudget,
     application_id_for,
     award_id_for,
-    budget_id_for,
     call_id_for,
     grade_for,
 )
@@ -57,10 +56,12 @@ def funding_events() -> dict[type, str]:
     }
 
 
-def check_purchaser(programme: str, purchaser: str | None) -> None:
+def check_purchaser(programme: str, purchaser: str | None, imported: bool = False) -> None:
     """A purchase of services names the department that buys it (购买主体); no other
-    programme does (ADR 0021)."""
-    if programme == PURCHASE_OF_SERVICES and not purchaser:
+    programme does (ADR 0021). A project brought in from a county's ledger (``imported``,
+    ADR 0020) may leave it unstated: ledgers kept before the field existed often do not say,
+    and refusing the row would lose the project from the history; it is recorded as None."""
+    if programme == PURCHASE_OF_SERVICES and not purchaser and not imported:
         raise InvalidInput(
             "purchaser_required",
             "政府购买服务项目须填写购买主体 / a purchase of services names the purchasing"
@@ -139,7 +140,7 @@ class Funding(_Base):
         host; no project with other government money; one application per round; a purchase
         of services names its purchasing department."""
         call = self.load(FundingCall, call_id, "call")
-        check_purchaser(call.programme, purchaser)
+        check_purchaser(call.programme, purchaser, meta.imported is not None)
         facts = self.facts(organisation_id, meta)
         app_id = application_id_for(call_id, organisation_id)
         if replayed := self.replay_create(
@@ -305,7 +306,7 @@ class Funding(_Base):
     ) -> CommandResult:
         """Award a project; one project per organisation per round; filed groups via a host;
         a purchase of services names its purchasing department."""
-        check_purchaser(programme, purchaser)
+        check_purchaser(programme, purchaser, meta.imported is not None)
         facts = self.facts(organisation_id, meta)
         today = legal_date(meta.effective_at)
         if not facts.active_on(today):

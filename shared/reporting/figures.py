@@ -363,18 +363,20 @@ def add_yearly_funding(
     if not isinstance(funding, dict):
         return figures
     years = period_years(period)
-    funding["average_yearly_awarded_yuan"] = round(funding["awarded_yuan"] / years, 2)
+    # Rounded to 4 places like every average here, so a sum of fen divided by the years
+    # stays within the catalogue's rounding of the exact quotient.
+    funding["average_yearly_awarded_yuan"] = round(funding["awarded_yuan"] / years, 4)
     for p, line in funding["by_programme"].items():
-        line["average_yearly_awarded_yuan"] = round(line["awarded_yuan"] / years, 2)
+        line["average_yearly_awarded_yuan"] = round(line["awarded_yuan"] / years, 4)
         budget = None if budgets_fen is None else budgets_fen.get(p, 0) / 100
         line["budget_yuan"] = budget
-        line["average_yearly_budget_yuan"] = None if budget is None else round(budget / years, 2)
+        line["average_yearly_budget_yuan"] = None if budget is None else round(budget / years, 4)
     if budgets_fen is None:
         funding["budget_yuan"] = funding["average_yearly_budget_yuan"] = None
     else:
         total = sum(budgets_fen.values()) / 100
         funding["budget_yuan"] = total
-        funding["average_yearly_budget_yuan"] = round(total / years, 2)
+        funding["average_yearly_budget_yuan"] = round(total / years, 4)
     return figures
 
 

@@ -145,7 +145,7 @@ def division_report(
                 }
                 for child in children_of(j, division)
             ]
-        budgets = _budgets(tx, period) if division.tier is Tier.COUNTY else None
+        budgets = county_budgets(tx, period) if division.tier is Tier.COUNTY else None
         lines = {str(c["code"]): c for c in children if "code" in c}
         summary, per_child = approvals(tx, j, code, period, list(lines))
         for child_code, line in lines.items():
@@ -178,7 +178,7 @@ def division_report(
     )
 
 
-def _budgets(tx: Tx, period: Period) -> dict[str, int]:
+def county_budgets(tx: Tx, period: Period) -> dict[str, int]:
     """Programme → Σ yearly budgets (fen) of the calendar years the period touches."""
     out: dict[str, int] = {}
     for r in funding_budgets(tx, period.start.year, period.end.year):

@@ -73,8 +73,11 @@ DATE_FIELDS = {
 }
 # Volunteer numbers typed in one field, separated by spaces, commas or 、 (ADR 0021).
 SEPARATORS = re.compile(r"[\s,，、;；]+")
-VOLUNTEER_LABELS = {"volunteer_id": "志愿者编号"}
-VOLUNTEER_FIELDS = {code: "volunteer_id" for code in ("volunteer_exists", "volunteer_id_personal")}
+VOLUNTEER_LABELS = {"volunteer_id": "志愿者编号", "effective_on": "登记日期"}
+VOLUNTEER_FIELDS = {
+    **{code: "volunteer_id" for code in ("volunteer_exists", "volunteer_id_personal")},
+    **{code: "effective_on" for code in ("date_in_future", "backdate_forbidden")},
+}
 # One checkbox per theme, named ``theme_<code>``: a posted form keeps one value per name, so a
 # shared name "themes" would keep only the last box ticked (as the roles of an account).
 THEME_PREFIX = "theme_"

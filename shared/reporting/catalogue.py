@@ -1007,6 +1007,7 @@ THEME_FIGURES = (
     "cases_taken",
     "cases_resolved",
     "cases_resolution_rate",
+    "distinct_volunteers",  # ADR 0021: registered volunteers listed on the theme's activities
 )
 
 

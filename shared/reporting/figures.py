@@ -219,6 +219,17 @@ def count_activity_themes(tx: Tx, out: dict[str, Counters], s: Scope, period: Pe
         for col in THEME_COUNTERS:
             if r[col]:
                 c[f"theme.{r['theme']}.{col}"] += int(r[col])
+    # Volunteers mobilised by theme, as distinct people (ADR 0021): additive for the same reason
+    # as the activity total (a volunteer belongs to one village's register).
+    for r in tx.all(
+        f"SELECT a.{s.by} AS k, t.theme,"
+        " COUNT(DISTINCT v.village_code || ':' || v.volunteer_id) AS people"
+        " FROM activity_theme t JOIN activity a ON a.activity_id = t.activity_id"
+        " JOIN activity_volunteer v ON v.activity_id = a.activity_id"
+        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        out[r["k"]][f"theme.{r['theme']}.distinct_volunteers"] += int(r["people"])
 
 
 def theme_figures(c: Counters, code: str) -> dict[str, int | float | None]:
@@ -236,6 +247,7 @@ def theme_figures(c: Counters, code: str) -> dict[str, int | float | None]:
         "cases_taken": t["cases_taken"],
         "cases_resolved": t["cases_resolved"],
         "cases_resolution_rate": _ratio(t["cases_resolved"], t["cases_taken"]),
+        "distinct_volunteers": c[f"theme.{code}.distinct_volunteers"],
     }
 
 

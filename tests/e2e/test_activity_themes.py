@@ -189,6 +189,7 @@ def test_themes_recorded_refused_and_counted_at_every_tier(api: Api) -> None:
         "cases_taken": 6,
         "cases_resolved": 4,
         "cases_resolution_rate": round(4 / 6, 4),
+        "distinct_volunteers": 0,  # no activity listed registered volunteers (ADR 0021)
     }
     assert mediation["figures"]["activities"] == 2
     assert mediation["figures"]["active_organisations"] == 2

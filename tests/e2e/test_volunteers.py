@@ -91,7 +91,11 @@ def test_volunteers_registered_refused_and_counted_as_people(api: Api) -> None:
         (c, RURAL_VILLAGE, "2022-08-01", ["QX-1"]),
         (a, VILLAGE, "2023-02-01", ["V003"]),
     ):
-        r = _activity(api, org, village, occurred_on=day, participants=5, volunteer_ids=ids)
+        # 疫情防控 on the activities of March and July 2022 (ADR 0019): by theme too.
+        themes = ["epidemic_prevention"] if day in ("2022-03-01", "2022-07-01") else []
+        r = _activity(
+            api, org, village, occurred_on=day, participants=5, volunteer_ids=ids, themes=themes
+        )
         assert r.status_code == 201, r.text
     api.settle()
 
@@ -101,6 +105,10 @@ def test_volunteers_registered_refused_and_counted_as_people(api: Api) -> None:
     assert activity["volunteers"] == 10  # the 人数 stated on the five activities of 2022 (2 each)
     assert activity["services_per_distinct_volunteer"] == round(6 / 5, 4)
     assert _people(_report(api, api.county, county_op(), COUNTY, "period=2023")) == (1, 1)
+    # Volunteers mobilised for 疫情防控: V001, V002 of each of the two villages.
+    by_theme = {row["code"]: row["figures"] for row in county["by_theme"]}
+    assert by_theme["epidemic_prevention"]["distinct_volunteers"] == 4
+    assert by_theme["mediation"]["distinct_volunteers"] == 0
     # Over both years V001 of VILLAGE is still one person.
     both = "from=2022-01-01&to=2023-12-31&as_of=2023-12-31"
     assert _people(_report(api, api.county, county_op(), COUNTY, both)) == (6, 7)

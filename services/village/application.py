@@ -26,6 +26,7 @@ from shared.kernel.domain import (
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
 from shared.kernel.themes import check as check_themes
+from shared.kernel.volunteers import check_number
 from shared.tier.application import TierApplication
 
 
@@ -150,6 +151,7 @@ class VillageApplication(TierApplication):
 
     def register_volunteer(self, village_code: str, volunteer_id: str, meta: Meta) -> CommandResult:
         """The station enters a volunteer in its register under the village's own number."""
+        check_number(volunteer_id)
         if self.division_in_force(village_code, meta).tier is not Tier.VILLAGE:
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)

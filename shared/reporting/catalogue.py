@@ -994,6 +994,9 @@ METRICS: list[Metric] = [
 
 BY_KEY = {m.key: m for m in METRICS}
 
+# Units of amounts of money, shown to the fen: yuan, and yuan a year (ADR 0021).
+MONEY_UNITS = frozenset({"元", "元/年"})
+
 # The figures of each ``by_theme`` row (``figures.theme_figures``), named as the activity group's.
 THEME_FIGURES = (
     "activities",

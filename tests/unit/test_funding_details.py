@@ -119,3 +119,39 @@ def test_the_years_of_a_period_are_the_calendar_years_it_touches() -> None:
     assert period_years(Period(date(2016, 1, 1), date(2020, 12, 31))) == 5
     assert period_years(Period(date(2025, 4, 1), date(2025, 6, 30))) == 1
     assert period_years(Period(date(2025, 12, 1), date(2026, 1, 31))) == 2
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("V001", None),
+        ("ZY-2021-07", None),
+        ("1234567890", None),  # ten digits: a register's own numbering
+        ("13800138000", "volunteer_id_personal"),  # a mobile number
+        ("V13800138000", "volunteer_id_personal"),
+        ("王小明", "invalid_volunteer_id"),
+        ("V 1", "invalid_volunteer_id"),
+        ("-V1", "invalid_volunteer_id"),
+        ("V" * 17, "invalid_volunteer_id"),
+        ("V001\n", "invalid_volunteer_id"),
+    ],
+)
+def test_a_volunteer_number_is_a_pseudonym(number: str, code: str | None) -> None:
+    from shared.kernel.volunteers import check_number
+
+    if code is None:
+        check_number(number)
+        return
+    with pytest.raises(InvalidInput) as refused:
+        check_number(number)
+    assert refused.value.code == code
+
+
+def test_beneficiaries_are_never_negative_whoever_calls() -> None:
+    from services.county.funding.application import check_beneficiaries
+
+    check_beneficiaries("beneficiaries_reached", None)
+    check_beneficiaries("beneficiaries_reached", 0)
+    with pytest.raises(InvalidInput) as refused:
+        check_beneficiaries("beneficiaries_reached", -1)
+    assert refused.value.code == "invalid_beneficiaries"

@@ -24,6 +24,7 @@ from services.county.funding.domain import (
     grade_for,
 )
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
+from shared.kernel.integration.events import FundingProgramme
 from shared.kernel.rules import RuleVersion
 from shared.tier.lookup import OrgFacts
 
@@ -54,6 +55,17 @@ def funding_events() -> dict[type, str]:
         ProgrammeBudget.Set: "sanji.county.programme_budget.set.v1",
         ProgrammeBudget.Revised: "sanji.county.programme_budget.revised.v1",
     }
+
+
+# Budgets from the earliest history a county brings in (issue 14) to a few years ahead.
+FIRST_BUDGET_YEAR, BUDGET_YEARS_AHEAD = 2000, 5
+
+
+def check_beneficiaries(name: str, value: int | None) -> None:
+    """A count of people, when stated, is a whole number ≥ 0 (the API's model says so too;
+    this guards the callers that do not come through it, as the ledger import)."""
+    if value is not None and value < 0:
+        raise InvalidInput("invalid_beneficiaries", f"{name} ({value}) 不能为负数 / is negative")
 
 
 def check_purchaser(programme: str, purchaser: str | None, imported: bool = False) -> None:
@@ -141,6 +153,7 @@ class Funding(_Base):
         of services names its purchasing department."""
         call = self.load(FundingCall, call_id, "call")
         check_purchaser(call.programme, purchaser, meta.imported is not None)
+        check_beneficiaries("beneficiaries_planned", beneficiaries_planned)
         facts = self.facts(organisation_id, meta)
         app_id = application_id_for(call_id, organisation_id)
         if replayed := self.replay_create(
@@ -307,6 +320,7 @@ class Funding(_Base):
         """Award a project; one project per organisation per round; filed groups via a host;
         a purchase of services names its purchasing department."""
         check_purchaser(programme, purchaser, meta.imported is not None)
+        check_beneficiaries("beneficiaries_planned", beneficiaries_planned)
         facts = self.facts(organisation_id, meta)
         today = legal_date(meta.effective_at)
         if not facts.active_on(today):
@@ -366,6 +380,7 @@ class Funding(_Base):
     ) -> CommandResult:
         """Close a project after its final evaluation: no tranche after it; the beneficiaries
         it reached are stated here (ADR 0021)."""
+        check_beneficiaries("beneficiaries_reached", beneficiaries_reached)
         award = self._award(award_id, meta)
         if replayed := self.replay(award, meta, award.organisation_id):
             return replayed
@@ -378,7 +393,25 @@ class Funding(_Base):
         self, programme: str, year: int, amount: Decimal, meta: Meta
     ) -> CommandResult:
         """A programme's budget for a year at the county (county-wide operators); setting it
-        again revises it (ADR 0021)."""
+        again revises it (ADR 0021). 422 ``unknown_programme``, ``budget_year_out_of_range``,
+        ``invalid_amount``."""
+        if programme not in {str(p) for p in FundingProgramme}:
+            raise InvalidInput(
+                "unknown_programme",
+                f"未知的资金项目类别 {programme[:40]!r} / unknown programme; one of "
+                + ", ".join(str(p) for p in FundingProgramme),
+            )
+        last = self.clock().year + BUDGET_YEARS_AHEAD
+        if not FIRST_BUDGET_YEAR <= year <= last:
+            raise InvalidInput(
+                "budget_year_out_of_range",
+                f"预算年度须在 {FIRST_BUDGET_YEAR}–{last} 之间 / the year must be within"
+                f" {FIRST_BUDGET_YEAR}–{last}",
+            )
+        if amount < 0:
+            raise InvalidInput(
+                "invalid_amount", f"预算不能为负数 / a budget ({amount}) is negative"
+            )
         county = self.jurisdiction.county.code
         self.check_jurisdiction(meta, county)
         existing = self.find(budget_id_for(programme, year))

@@ -282,3 +282,12 @@ def test_a_report_issued_before_themes_reproduces_without_them(platform: Platfor
     }
     for line in issued["children"]:
         assert "cases_taken" not in line["figures"]["activity"]
+    # The funding details of ADR 0021 came with the same change: left out as well, nested too.
+    funding = issued["figures"]["funding"]
+    assert "budget_yuan" not in funding and "beneficiaries_reached" not in funding
+    assert set(funding["by_programme"]["micro_venture"]) == {
+        "projects",
+        "awarded_yuan",
+        "disbursed_yuan",
+    }
+    assert "budget_yuan" in current["figures"]["funding"]

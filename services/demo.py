@@ -62,6 +62,8 @@ REGISTERED = {  # USCI category (社会团体, 民办非企业单位, 基金会)
 REJECTIONS = ["材料不全，负责人信息缺失", "与已备案组织重复", "活动内容超出社区社会组织范围"]
 PARTY_KINDS = ["own", "joint", "joint"]  # 单独建立 / 联合党支部
 PROGRAMMES = ["micro_venture", "micro_venture", "special_fund"]
+YEARLY_BUDGETS = {"micro_venture": 200000, "purchase_of_services": 500000, "special_fund": 100000}
+PURCHASERS = ("区民政局", "区卫生健康局", "区司法局", "区残联")
 PROJECTS = ["暖心", "邻里守望", "银龄关爱", "共富工坊", "一老一小"]
 INSPECTION_RESULTS = ["compliant", "rectification_ordered", "violation"]
 INSPECTORS = ["王建国", "李秀英", "张伟", "陈静", "刘洋", "赵敏", "周杰", "吴芳"]
@@ -86,6 +88,9 @@ class DemoHistory:
         # Themes and mediation cases (ADR 0019) draw from a generator of their own, so the
         # rest of the demo county is the same as before they existed.
         self.theme_rng = Random(f"{seed}/themes")
+        # Volunteers listed on activities (ADR 0021) likewise: their own generator.
+        self.volunteer_rng = Random(f"{seed}/volunteers")
+        self.registered: set[tuple[str, str]] = set()  # (village, volunteer number)
         self.j: Jurisdiction = platform.jurisdiction
         self.village = platform.tiers[Tier.VILLAGE].app
         self.township = platform.tiers[Tier.TOWNSHIP].app
@@ -268,8 +273,15 @@ class DemoHistory:
                 amount = Decimal(self.rng.randint(5, 30) * (5000 if direct else 1000))
                 project = f"{org.name}{self.rng.choice(PROJECTS)}项目"
                 meta = self.meta(Tier.COUNTY, day)
+                # The purchasing department, picked without the generator so the rest of the
+                # demo county stays as it was (ADR 0021).
+                purchaser = (
+                    PURCHASERS[len(project) % len(PURCHASERS)]
+                    if programme == "purchase_of_services"
+                    else None
+                )
                 award = self.county.award_funding(
-                    org.id, programme, str(year), project, amount, host, meta
+                    org.id, programme, str(year), project, amount, host, meta, purchaser=purchaser
                 )
                 self.count("funding_awards")
                 # 60% a month after the award, the rest after the final evaluation (~6 months).
@@ -282,6 +294,13 @@ class DemoHistory:
                         meta = self.meta(Tier.COUNTY, paid)
                         self.county.disburse(award.id, tranche, amount * share, meta)
                         self.count("disbursements")
+            # Each programme's budget for the year, set in January (ADR 0021).
+            budgeted = date(year, 1, 10)
+            if self.start <= budgeted:
+                for programme, yuan in YEARLY_BUDGETS.items():
+                    meta = self.meta(Tier.COUNTY, budgeted)
+                    self.county.set_programme_budget(programme, year, Decimal(yuan), meta)
+                    self.count("programme_budgets")
 
     def platforms(self) -> None:
         """The three-tier platform system: a county centre, a platform per township, stations
@@ -384,6 +403,7 @@ class DemoHistory:
         for i, (org, day) in enumerate(plan, 1):
             meta = self.meta(Tier.VILLAGE, day, org, keyed=False)
             figures = {**self.figures(org), **self.themes(org, day)}
+            figures |= self.served(org, day, int(figures["volunteers"]))
             self.village.report_activity(org.id, day, meta=meta, **figures)
             self.progress("village activities", i, len(plan), every=500)
         self.count("activities", len(plan))
@@ -402,6 +422,21 @@ class DemoHistory:
             "beneficiaries": r.randint(0, 300),
             "money_spent": Decimal(r.choice([0, 0, r.randint(50, 300000)])) / 100,
         }
+
+    def served(self, org: Org, day: date, volunteers: int) -> dict[str, Any]:
+        """About two activities in five list one to three volunteers of the village's register
+        (twenty numbers a village), entered in the register when first listed (ADR 0021)."""
+        r = self.volunteer_rng
+        if r.random() >= 0.4:
+            return {}
+        numbers = r.sample([f"V{n:03d}" for n in range(1, 21)], min(volunteers, r.randint(1, 3)))
+        village = org.village.code
+        for number in numbers:
+            if (village, number) not in self.registered:
+                self.village.register_volunteer(village, number, self.meta(Tier.VILLAGE, day, org))
+                self.registered.add((village, number))
+                self.count("volunteers_registered")
+        return {"volunteer_ids": numbers}
 
     def themes(self, org: Org, day: date) -> dict[str, Any]:
         """About a third of activities carry one or two themes in force on their day; a

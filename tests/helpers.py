@@ -601,16 +601,32 @@ def seed_supervision(p: Platform, h: History) -> None:
         None,
         False,
         meta(county_op()),
+        purchaser="区民政局",  # a purchase of services names its department (ADR 0021)
+        beneficiaries_planned=150,
     )
     rejected = step(
-        c.apply_for_funding, call, newcomer, "读书", Decimal("5000"), None, False, meta(county_op())
+        c.apply_for_funding,
+        call,
+        newcomer,
+        "读书",
+        Decimal("5000"),
+        None,
+        False,
+        meta(county_op()),
+        purchaser="区民政局",
     )
     award = step(c.review_application, approved.id, True, Decimal("18000"), "", meta(county_op()))
     step(c.review_application, rejected.id, False, None, "预算不足", meta(county_op()))
     award_id = award.extra["award_id"]
     step(c.evaluate_award, award_id, "final", Decimal("88"), "", meta(county_op()))
-    step(c.close_award, award_id, "结项", meta(county_op()))
+    step(c.close_award, award_id, "结项", meta(county_op()), beneficiaries_reached=120)
     step(c.close_call, call, "征集结束", meta(county_op()))
+    # A yearly budget, set and revised; a volunteer entered in a village's register (ADR 0021).
+    for amount in ("50000", "60000"):
+        step(
+            c.set_programme_budget, "purchase_of_services", year, Decimal(amount), meta(county_op())
+        )
+    step(v.register_volunteer, VILLAGE, "V001", meta(village_op()))
     # Sampling: a county draw of registered organisations, a township draw of filed groups.
     step(draw, c, None, year, "county-seed", None, meta(county_op()))
     step(draw, t, None, year, "township-seed", None, meta(township_op()))

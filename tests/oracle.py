@@ -142,6 +142,7 @@ class Activity:
     money_spent: Decimal
     cases_taken: int = 0  # disputes mediated (issue 14): not stated counts as none
     cases_resolved: int = 0
+    volunteer_ids: tuple[str, ...] = ()  # register numbers of who served (ADR 0021)
 
 
 @dataclass
@@ -161,6 +162,9 @@ class Award:
     programme: str
     amount: Decimal
     on: date
+    planned: int | None = None  # beneficiaries planned (ADR 0021)
+    reached: int | None = None  # beneficiaries reached, stated at closure
+    closed_on: date | None = None
 
 
 @dataclass
@@ -184,6 +188,8 @@ class World:
     platforms: dict[str, Platform] = field(default_factory=dict)
     # Drawn organisations: (draw id, org id) → (village when drawn, draw date), ADR 0010.
     drawn: dict[tuple[str, str], tuple[str, date]] = field(default_factory=dict)
+    # Yearly programme budgets at the county: (programme, year) → the latest amount (ADR 0021).
+    budgets: dict[tuple[str, int], Decimal] = field(default_factory=dict)
 
 
 def replay(envelopes: Iterable[Envelope]) -> World:
@@ -254,6 +260,7 @@ def replay(envelopes: Iterable[Envelope]) -> World:
                     Decimal(str(d["money_spent"])),
                     int(d.get("cases_taken") or 0),
                     int(d.get("cases_resolved") or 0),
+                    tuple(d.get("volunteer_ids") or ()),
                 )
             )
         elif kind == "inspection.recorded":
@@ -272,12 +279,19 @@ def replay(envelopes: Iterable[Envelope]) -> World:
                 d["programme"],
                 Decimal(str(d["amount"])),
                 day,
+                d.get("beneficiaries_planned"),
             )
         elif kind == "funding.disbursed":
             w.disbursements.append((d["award_id"], Decimal(str(d["amount"])), day))
+        elif kind == "funding.closed":
+            closed = w.awards[d["award_id"]]
+            closed.closed_on, closed.reached = day, d.get("beneficiaries_reached")
+        elif kind in ("programme_budget.set", "programme_budget.revised"):
+            w.budgets[(d["programme"], int(d["year"]))] = Decimal(str(d["amount"]))
+        elif kind == "volunteer.registered":
+            pass  # the register alone is no figure: activities listing volunteers are
         elif kind.startswith(("funding_call.", "funding_application.")) or kind in (
             "funding.evaluated",
-            "funding.closed",
         ):
             pass  # the funding lifecycle (ADR 0011): no division figure of its own
         elif kind == "platform.opened":
@@ -400,6 +414,13 @@ def figures_of(
     f["activity.cases_resolution_rate"] = _ratio(
         f["activity.cases_resolved"], f["activity.cases_taken"]
     )
+    # Volunteers as people (ADR 0021): a person is a village and a register number.
+    people = {(a.village, v) for a in acts for v in a.volunteer_ids}
+    f["activity.distinct_volunteers"] = len(people)
+    f["activity.listed_volunteer_services"] = sum(len(a.volunteer_ids) for a in acts)
+    f["activity.services_per_distinct_volunteer"] = _ratio(
+        f["activity.listed_volunteer_services"], len(people)
+    )
 
     # ---------------------------------------------------------------- 5 zombies
     # The trailing window is (cutoff, as_of]; "entered before the window": on or before cutoff.
@@ -478,6 +499,42 @@ def figures_of(
         f[f"funding.by_programme.{p.value}.disbursed_yuan"] = float(
             sum((amount for a, amount in paid if a.programme == p.value), Decimal(0))
         )
+    # Funding details (ADR 0021): beneficiaries, and yearly figures over the calendar years
+    # the period touches; budgets are the county's alone.
+    years = period.end.year - period.start.year + 1
+    closed = [
+        a
+        for a in awards.values()
+        if a.closed_on is not None and in_period(a.closed_on) and a.reached is not None
+    ]
+    reached = sum(a.reached or 0 for a in closed)
+    f["funding.beneficiaries_planned"] = sum(a.planned or 0 for a in awarded)
+    f["funding.beneficiaries_reached"] = reached
+    f["funding.beneficiaries_reached_per_10k_yuan"] = _ratio(
+        reached, float(sum((a.amount for a in closed), Decimal(0))) / 10_000
+    )
+    f["funding.average_yearly_awarded_yuan"] = float(awarded_total) / years
+    at_county = j.divisions[code].tier is Tier.COUNTY
+    budget = {
+        p.value: float(
+            sum(
+                (amount for (q, y), amount in w.budgets.items()
+                 if q == p.value and period.start.year <= y <= period.end.year),
+                Decimal(0),
+            )
+        )
+        for p in FundingProgramme
+    }  # fmt: skip
+    total_budget = sum(budget.values()) if at_county else None
+    f["funding.budget_yuan"] = total_budget
+    f["funding.average_yearly_budget_yuan"] = (
+        total_budget / years if total_budget is not None else None
+    )
+    for p in FundingProgramme:
+        key = f"funding.by_programme.{p.value}"
+        f[f"{key}.average_yearly_awarded_yuan"] = f[f"{key}.awarded_yuan"] / years
+        f[f"{key}.budget_yuan"] = budget[p.value] if at_county else None
+        f[f"{key}.average_yearly_budget_yuan"] = budget[p.value] / years if at_county else None
 
     # ---------------------------------------------------------------- 8 ratings
     grades: Counter[int] = Counter()

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import Field
 
 from services.county.application import CountyApplication
+from services.county.funding.api import Beneficiaries, Purchaser
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
 from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import LongText, Name, ShortText
@@ -79,6 +80,10 @@ class FundingIn(CommandIn):
     project: Name = Field(description="项目名称 / project")
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="金额（元）/ yuan")
     host_organisation_id: UUID | None = Field(None, description="托管组织（备案组织必填）/ host")
+    purchaser: Purchaser | None = None
+    beneficiaries_planned: Beneficiaries | None = Field(
+        None, description="计划受益人数 / beneficiaries the project plans to reach"
+    )
 
 
 @router.post("/registrations", status_code=CREATED)
@@ -145,6 +150,8 @@ def award_funding(
             body.amount,
             body.host_organisation_id,
             meta,
+            purchaser=body.purchaser,
+            beneficiaries_planned=body.beneficiaries_planned,
         )
     )
 

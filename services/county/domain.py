@@ -470,14 +470,22 @@ class FundingAward(Agg):
         # Version 2 (ADR 0011): the call and application an award came from, and what the
         # county knew of the organisation at the decision (status, credit, grade, lists).
         # Direct awards, and all awards before version 2, have none.
-        class_version = 2
+        # Version 3 (issue 14, ADR 0021): the purchasing department (购买主体) of a purchase
+        # of services, and the beneficiaries the project plans to reach; none before it.
+        class_version = 3
         call_id: UUID | None
         application_id: UUID | None
         snapshot: dict[str, Any] | None
+        purchaser: str | None
+        beneficiaries_planned: int | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["call_id"] = state["application_id"] = state["snapshot"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["purchaser"] = state["beneficiaries_planned"] = None
 
         def apply(self, award: Any) -> None:
             award.organisation_id = self.organisation_id
@@ -520,13 +528,21 @@ class FundingAward(Agg):
         final_grade: str
         released: Decimal
         reason: str
+        # Version 2 (issue 14, ADR 0021): the beneficiaries the project reached, stated at
+        # closure; projects closed before it state none.
+        class_version = 2
+        beneficiaries_reached: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["beneficiaries_reached"] = None
 
         def apply(self, award: Any) -> None:
             award.closed = True
 
     @classmethod
     def award(cls, id: UUID, meta: Meta, **fields: Any) -> FundingAward:
-        for name in ("call_id", "application_id", "snapshot"):
+        for name in ("call_id", "application_id", "snapshot", "purchaser", "beneficiaries_planned"):
             fields.setdefault(name, None)
         return cls._create(cls.Awarded, id=id, meta=meta, **fields)
 
@@ -552,8 +568,9 @@ class FundingAward(Agg):
             raise Conflict("final_already_evaluated", "the final evaluation is recorded")
         self._record(self.Evaluated, meta, stage=stage, score=score, grade=grade, comment=comment)
 
-    def close(self, reason: str, meta: Meta) -> None:
-        """Close the project: only after its final evaluation; what was not paid is released."""
+    def close(self, reason: str, meta: Meta, beneficiaries_reached: int | None = None) -> None:
+        """Close the project: only after its final evaluation; what was not paid is released;
+        the beneficiaries it reached are stated here (ADR 0021)."""
         self.check_not_closed()
         if "final" not in self.evaluations:
             raise Conflict("final_evaluation_required", "evaluate the project finally first")
@@ -563,6 +580,7 @@ class FundingAward(Agg):
             final_grade=self.evaluations["final"],
             released=self.amount - self.disbursed,
             reason=reason,
+            beneficiaries_reached=beneficiaries_reached,
         )
 
     def disburse(self, tranche: str, amount: Decimal, meta: Meta) -> None:

@@ -16,6 +16,7 @@ from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import Name
 from shared.kernel.domain import Category
 from shared.kernel.themes import MAX_THEMES
+from shared.kernel.volunteers import check_pseudonym
 
 
 async def _app(runtime: Runtime) -> VillageApplication:
@@ -37,6 +38,13 @@ class FilingApplication(CommandIn):
 
 # A theme's code as the rules file spells them (lower-case words joined by underscores).
 ThemeCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+# A volunteer's number in its village's register (ADR 0021): letters, digits and hyphens, at
+# most 16. A run of 11 or more digits is refused (``shared.kernel.volunteers``): it would be a
+# phone or ID-card number, which the register must not hold.
+VolunteerNumber = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")]
+# More volunteers than any one activity lists; bounds the register look-ups of one request.
+MAX_VOLUNTEER_IDS = 500
 
 # Far above any one activity; keeps sums inside the read model's integer columns.
 MAX_COUNT = 10_000_000
@@ -72,6 +80,20 @@ class ActivityReport(RequestIn):
         le=MAX_COUNT,
         description="调解成功件数 / disputes resolved (≤ cases_taken)",
     )
+    volunteer_ids: list[VolunteerNumber] = Field(
+        default_factory=list,
+        max_length=MAX_VOLUNTEER_IDS,
+        description="参与志愿者编号 / numbers, in the village's volunteer register, of the "
+        "volunteers who served (each registered, at most `volunteers` of them); none by default",
+    )
+
+
+class VolunteerRegistration(CommandIn):
+    village_code: str = Field(pattern=r"^\d{12}$", description="村/社区区划代码 / 12-digit code")
+    volunteer_id: VolunteerNumber = Field(
+        description="志愿者编号 / the village's own volunteer number (a pseudonym: no name, "
+        "ID-card or phone number)"
+    )
 
 
 @router.post("/filing-applications", status_code=CREATED)
@@ -96,4 +118,13 @@ def report_activity(
     """活动记录 / Report an activity of an active organisation in the village."""
     figures = body.model_dump()
     figures["field"] = str(body.field)
+    for number in body.volunteer_ids:
+        check_pseudonym(number)
     return CommandOut.of(app.report_activity(organisation_id, meta=meta, **figures))
+
+
+@router.post("/volunteers", status_code=CREATED)
+def register_volunteer(body: VolunteerRegistration, meta: CommandMeta, app: App) -> CommandOut:
+    """志愿者登记 / The station enters a volunteer in the village's register (ADR 0021)."""
+    check_pseudonym(body.volunteer_id)
+    return CommandOut.of(app.register_volunteer(body.village_code, body.volunteer_id, meta))

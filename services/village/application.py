@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
-from services.village.domain import Activity, GroupRecord
+from services.village.domain import Activity, GroupRecord, Volunteer, volunteer_key
 from shared.capabilities.approvals.application import check_unlocked
 from shared.capabilities.approvals.domain import approval_events
 from shared.capabilities.identity.accounts import account_events
@@ -26,6 +26,7 @@ from shared.kernel.domain import (
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
 from shared.kernel.themes import check as check_themes
+from shared.kernel.volunteers import check_number
 from shared.tier.application import TierApplication
 
 
@@ -35,6 +36,7 @@ class VillageApplication(TierApplication):
     published: ClassVar[dict[type, str]] = {
         GroupRecord.Applied: "sanji.village.group.applied.v1",
         Activity.Reported: "sanji.village.activity.reported.v1",
+        Volunteer.Registered: "sanji.village.volunteer.registered.v1",
         **platform_events("village"),
         **ledger_events("village"),
         **account_events("village"),
@@ -91,11 +93,13 @@ class VillageApplication(TierApplication):
         themes: Sequence[str] = (),
         cases_taken: int | None = None,
         cases_resolved: int | None = None,
+        volunteer_ids: Sequence[str] = (),
     ) -> CommandResult:
         """The station records an activity of an active organisation in its village, with
         the themes it served (in force on its date) and, for mediation, the disputes taken and
-        resolved (ADR 0019)."""
+        resolved (ADR 0019), and the volunteers of its register who served (ADR 0021)."""
         check_cases(cases_taken, cases_resolved)
+        check_volunteer_count(volunteer_ids, volunteers)
         org = self.facts(organisation_id, meta)
         check_not_future("occurred_on", occurred_on, self.clock())
         # The vocabulary version that allowed the themes is recorded like any rule version.
@@ -119,6 +123,7 @@ class VillageApplication(TierApplication):
                 f"活动日期 {occurred_on} 早于成立日期 {group.founded_on} / the activity on "
                 f"{occurred_on} is before the group was founded ({group.founded_on})",
             )
+        self.check_registered(org.village_code, volunteer_ids)
         activity_id, replayed = self.create_id(meta, organisation_id)
         if replayed:
             return replayed
@@ -138,8 +143,39 @@ class VillageApplication(TierApplication):
             themes=list(themes),
             cases_taken=cases_taken,
             cases_resolved=cases_resolved,
+            volunteer_ids=list(volunteer_ids),
         )
         return self.commit(activity, organisation_id)
+
+    # ------------------------------------------------------------ volunteer register
+
+    def register_volunteer(self, village_code: str, volunteer_id: str, meta: Meta) -> CommandResult:
+        """The station enters a volunteer in its register under the village's own number."""
+        check_number(volunteer_id)
+        if self.division_in_force(village_code, meta).tier is not Tier.VILLAGE:
+            raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
+        self.check_jurisdiction(meta, village_code)
+        key = volunteer_key(village_code, volunteer_id)
+        if replayed := self.replay_create(key, meta, "volunteer_exists"):
+            return replace(replayed, organisation_id=None)
+        volunteer = Volunteer.register(meta, village_code, volunteer_id)
+        self.save(volunteer)
+        return CommandResult(volunteer.id, volunteer.version, None)
+
+    def check_registered(self, village_code: str, volunteer_ids: Sequence[str]) -> None:
+        """Every volunteer an activity lists is in the register of the activity's village: a
+        volunteer belongs to one village, so distinct counts add up the tree (ADR 0021)."""
+        unknown = [
+            v
+            for v in volunteer_ids
+            if not isinstance(self.find(volunteer_key(village_code, v)), Volunteer)
+        ]
+        if unknown:
+            raise Conflict(
+                "unknown_volunteer",
+                f"志愿者编号 {'、'.join(unknown[:10])} 未在本村（社区）志愿者名册登记 / volunteer"
+                f" number(s) {', '.join(unknown[:10])} not in the register of {village_code}",
+            )
 
 
 def check_cases(taken: int | None, resolved: int | None) -> None:
@@ -151,4 +187,16 @@ def check_cases(taken: int | None, resolved: int | None) -> None:
             "cases_resolved_exceed_taken",
             f"调解成功件数（{resolved}）不能多于受理件数（{taken if taken is not None else '未填'}）"
             f" / cases resolved ({resolved}) exceed cases taken ({taken})",
+        )
+
+
+def check_volunteer_count(volunteer_ids: Sequence[str], volunteers: int) -> None:
+    """The volunteers listed are among the activity's volunteers (人数), each listed once."""
+    if len(set(volunteer_ids)) != len(volunteer_ids):
+        raise InvalidInput("duplicate_volunteer", "志愿者编号重复 / a volunteer is listed twice")
+    if len(volunteer_ids) > volunteers:
+        raise InvalidInput(
+            "volunteer_ids_exceed_volunteers",
+            f"列出的志愿者（{len(volunteer_ids)} 人）多于志愿者人数（{volunteers}）/ more"
+            f" volunteers listed ({len(volunteer_ids)}) than the activity's volunteers ({volunteers})",
         )

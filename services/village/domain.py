@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from shared.kernel.domain import Meta
 from shared.kernel.domain import SanjiAggregate as Agg
@@ -58,7 +58,9 @@ class Activity(Agg):
         # Version 2 (issue 14, ADR 0019) added ``themes`` (codes of the rules family
         # ``activity_themes``) and the mediation figures ``cases_taken`` / ``cases_resolved``;
         # an activity reported before them has no theme and no cases (None: not stated).
-        class_version = 2
+        # Version 3 (issue 14, ADR 0021) added ``volunteer_ids``: the numbers, in the village's
+        # volunteer register, of the volunteers who served; none before it.
+        class_version = 3
 
         organisation_id: UUID
         village_code: str
@@ -73,12 +75,17 @@ class Activity(Agg):
         themes: list[str]
         cases_taken: int | None
         cases_resolved: int | None
+        volunteer_ids: list[str]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["themes"] = []
             state["cases_taken"] = None
             state["cases_resolved"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["volunteer_ids"] = []
 
         def apply(self, activity: Any) -> None:
             activity.organisation_id = self.organisation_id
@@ -88,3 +95,44 @@ class Activity(Agg):
     @classmethod
     def report(cls, id: UUID, meta: Meta, **figures: Any) -> Activity:
         return cls._create(cls.Reported, id=id, meta=meta, **figures)
+
+
+def volunteer_key(village_code: str, volunteer_id: str) -> UUID:
+    """The register entry's aggregate id: a volunteer number means something only in its own
+    village's register, so the same number in two villages is two people (ADR 0021)."""
+    return uuid5(NAMESPACE_URL, f"sanji:volunteer:{village_code}:{volunteer_id}")
+
+
+class Volunteer(Agg):
+    """An entry of a village's volunteer register (志愿者登记): a pseudonym and nothing else.
+
+    The id is the village's own volunteer number; no name, ID number, phone or birth date is
+    held, because the only figure that needs the register (volunteers as distinct people)
+    needs nothing but a stable pseudonym (ADR 0021).
+    """
+
+    if TYPE_CHECKING:
+        village_code: str
+        volunteer_id: str
+
+    class Event(Agg.Event):
+        ID_NAME = "volunteer_key"
+        ABOUT_ORGANISATION = False  # a person of the village, not of an organisation
+
+    class Registered(Event, Agg.Created):
+        village_code: str
+        volunteer_id: str  # the village's own volunteer number
+
+        def apply(self, volunteer: Any) -> None:
+            volunteer.village_code = self.village_code
+            volunteer.volunteer_id = self.volunteer_id
+
+    @classmethod
+    def register(cls, meta: Meta, village_code: str, volunteer_id: str) -> Volunteer:
+        return cls._create(
+            cls.Registered,
+            id=volunteer_key(village_code, volunteer_id),
+            meta=meta,
+            village_code=village_code,
+            volunteer_id=volunteer_id,
+        )

@@ -62,6 +62,19 @@ BY_CODE: dict[str, str] = {
     "too_many_themes": "活动主题过多",
     "theme_not_in_force": "所选活动主题在活动日期不在生效的主题目录中",
     "cases_resolved_exceed_taken": "调解成功件数不能多于受理件数",
+    # Volunteer register and funding details (ADR 0021).
+    "unknown_volunteer": "志愿者编号未在本村（社区）志愿者名册登记",
+    "volunteer_exists": "该志愿者编号已在本村（社区）名册登记",
+    "duplicate_volunteer": "志愿者编号重复",
+    "volunteer_ids_exceed_volunteers": "列出的志愿者多于活动的志愿者人数",
+    "volunteer_id_personal": "志愿者编号不得使用手机号码或身份证号码",
+    "invalid_volunteer_id": "志愿者编号只能由字母、数字和连字符组成，最多 16 位",
+    "purchaser_required": "政府购买服务项目须填写购买主体（购买服务的部门）",
+    "purchaser_not_allowed": "只有政府购买服务项目填写购买主体",
+    "beneficiaries_reached_required": "结项须填写实际受益人数",
+    "unknown_programme": "未知的资金项目类别",
+    "budget_year_out_of_range": "预算年度超出允许范围",
+    "invalid_beneficiaries": "受益人数不能为负数",
 }
 
 BY_STATUS: dict[int, str] = {

@@ -98,6 +98,17 @@ class OrganisationsOut(BaseModel):
     organisations: list[OrganisationListRow]
 
 
+class VolunteerRow(Row):
+    village_code: str = Field(description="村/社区区划代码 / the register's village")
+    volunteer_id: str = Field(description="志愿者编号 / the village's own volunteer number")
+    registered_on: date = Field(description="登记日期 / entered in the register on")
+
+
+class VolunteersOut(BaseModel):
+    division_code: str
+    volunteers: list[VolunteerRow]
+
+
 class InspectionRow(Row):
     inspection_id: str
     org_id: str
@@ -333,6 +344,9 @@ class CampaignOut(BaseModel):
 class AwardOut(Row):
     award_id: str
     village_code: str
+    purchaser: str | None = Field(None, description="购买主体 / purchasing department (ADR 0021)")
+    beneficiaries_planned: int | None = Field(None, description="计划受益人数 / planned")
+    beneficiaries_reached: int | None = Field(None, description="实际受益人数 / reached")
     snapshot: dict[str, Any] | None
     tranches: list[dict[str, Any]]
     evaluations: list[dict[str, Any]]

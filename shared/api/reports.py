@@ -474,6 +474,27 @@ def list_organisations(
     return {"division_code": code, "tree": describe_tree(j, tree), "organisations": rows}
 
 
+@router.get("/volunteers", response_model=models.VolunteersOut)
+def list_volunteers(
+    runtime: Runtime,
+    operator: Operator,
+    division: Annotated[str | None, Query(description="区划代码 / division code")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """志愿者名册 / The volunteer registers of the villages within a division (ADR 0021): each
+    volunteer's number in its village's register and the day it was entered; nothing else is
+    held."""
+    code, _, where, params = _villages_of(runtime, operator, division, "as_of")
+    with runtime.db.snapshot() as tx:
+        rows = tx.all(
+            f"SELECT * FROM volunteer WHERE {where}"
+            " ORDER BY village_code, volunteer_id LIMIT %s OFFSET %s",
+            (*params, limit, offset),
+        )
+    return {"division_code": code, "volunteers": rows}
+
+
 @router.get("/inspections", response_model=models.InspectionsOut)
 def list_inspections(
     runtime: Runtime,

@@ -34,17 +34,23 @@ def withhold(figures: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
     named = rules.versions
     for m in METRICS:
         if m.since and m.since not in named:
-            group = figures.get(m.group)
-            if isinstance(group, dict):
-                group.pop(m.key.split(".", 1)[1], None)
+            node, leaf = _parent(figures, m.key)
+            if isinstance(node, dict):
+                node.pop(leaf, None)
     for key in withheld_metrics(rules):
-        *path, leaf = key.split(".")
-        node: Any = figures
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
+        node, leaf = _parent(figures, key)
         if isinstance(node, dict) and leaf in node:
             node[leaf] = None
     return figures
+
+
+def _parent(figures: dict[str, Any], key: str) -> tuple[Any, str]:
+    """The dict holding a figure's key (``funding.by_programme.x.budget_yuan``), and its leaf."""
+    *path, leaf = key.split(".")
+    node: Any = figures
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node, leaf
 
 
 def not_applicable(rules: RuleSet, on: date) -> dict[str, dict[str, str]]:

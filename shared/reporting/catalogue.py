@@ -456,6 +456,41 @@ METRICS: list[Metric] = [
         period=True,
         since="activity_themes",
     ),
+    # Volunteers as distinct people (志愿者人数（去重）, issue 14, ADR 0021): from the village
+    # registers, beside the 人次 figures stated on each activity.
+    _m(
+        "activity.distinct_volunteers",
+        "参与志愿者（去重）",
+        "Volunteers mobilised (distinct people)",
+        "人",
+        "number of distinct registered volunteers (village register number) listed on at least"
+        " one activity in the period in the division; a volunteer belongs to one village's"
+        " register and is listed only on that village's activities, so the count adds up"
+        " exactly (county = Σ townships = Σ villages); activities that list no volunteers add"
+        " nobody",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "activity.listed_volunteer_services",
+        "登记志愿者服务人次",
+        "Services by registered volunteers",
+        "人次",
+        "Σ over activities in the period of the registered volunteers each lists (one per"
+        " volunteer per activity)",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "activity.services_per_distinct_volunteer",
+        "人均服务次数（登记志愿者）",
+        "Services per registered volunteer",
+        "average",
+        "activity.listed_volunteer_services ÷ activity.distinct_volunteers",
+        denominator="distinct volunteers",
+        period=True,
+        since="activity_themes",
+    ),
     # 5 ------------------------------------------------------------ zombies
     _m(
         "zombies.count",
@@ -637,6 +672,77 @@ METRICS: list[Metric] = [
         "funding.disbursed_yuan ÷ funding.awarded_yuan for the period",
         denominator="amount awarded in the period",
     ),
+    # Funding details (issue 14, ADR 0021).
+    _m(
+        "funding.beneficiaries_planned",
+        "计划受益人数",
+        "Beneficiaries planned",
+        "人",
+        "Σ beneficiaries planned stated on the awards made in the period (on the application or"
+        " the direct award); awards that stated none add nothing",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.beneficiaries_reached",
+        "实际受益人数",
+        "Beneficiaries reached",
+        "人",
+        "Σ beneficiaries reached stated at the closure (结项) of the projects closed in the"
+        " period, whenever they were awarded",
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.beneficiaries_reached_per_10k_yuan",
+        "每万元受益人数",
+        "Beneficiaries reached per 10,000 yuan",
+        "人/万元",
+        "funding.beneficiaries_reached ÷ (Σ amounts awarded to those same projects, closed in"
+        " the period with beneficiaries reached stated ÷ 10,000)",
+        denominator="10,000 yuan awarded to the projects closed in the period that stated"
+        " beneficiaries reached",
+        additive=False,
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.average_yearly_awarded_yuan",
+        "年均资助金额",
+        "Average yearly amount awarded",
+        "元/年",
+        "funding.awarded_yuan ÷ the number of calendar years the period touches (a period of"
+        " 2016-01-01 to 2020-12-31 has five; a quarter or a month has one, so the figure is"
+        " meant for periods of whole years)",
+        denominator="calendar years the period touches",
+        additive=False,
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.budget_yuan",
+        "年度预算合计",
+        "Yearly budgets",
+        "元",
+        "Σ of every programme's yearly budget (年度预算, set at the county) for the calendar"
+        " years the period touches, the latest revision of each; in the county's report only"
+        " (null below it: budgets are the county's and are not split among its divisions)",
+        additive=False,
+        period=True,
+        since="activity_themes",
+    ),
+    _m(
+        "funding.average_yearly_budget_yuan",
+        "年均预算投入",
+        "Average yearly investment (budget)",
+        "元/年",
+        "funding.budget_yuan ÷ the number of calendar years the period touches; a year with no"
+        " budget set counts as 0; county only",
+        denominator="calendar years the period touches",
+        additive=False,
+        period=True,
+        since="activity_themes",
+    ),
     *[
         m
         for p in FundingProgramme
@@ -664,6 +770,41 @@ METRICS: list[Metric] = [
                 "元",
                 f"Σ disbursed in programme {p.value} in the period",
                 period=True,
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.average_yearly_awarded_yuan",
+                f"{_PROGRAMME_ZH[p]}年均资助金额",
+                f"{p.value}: average yearly amount awarded",
+                "元/年",
+                f"funding.by_programme.{p.value}.awarded_yuan ÷ the calendar years the period"
+                " touches",
+                denominator="calendar years the period touches",
+                additive=False,
+                period=True,
+                since="activity_themes",
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.budget_yuan",
+                f"{_PROGRAMME_ZH[p]}年度预算",
+                f"{p.value}: yearly budgets",
+                "元",
+                f"Σ yearly budgets of programme {p.value} for the calendar years the period"
+                " touches; county only",
+                additive=False,
+                period=True,
+                since="activity_themes",
+            ),
+            _m(
+                f"funding.by_programme.{p.value}.average_yearly_budget_yuan",
+                f"{_PROGRAMME_ZH[p]}年均预算投入",
+                f"{p.value}: average yearly investment (budget)",
+                "元/年",
+                f"funding.by_programme.{p.value}.budget_yuan ÷ the calendar years the period"
+                " touches; county only",
+                denominator="calendar years the period touches",
+                additive=False,
+                period=True,
+                since="activity_themes",
             ),
         )
     ],
@@ -853,6 +994,9 @@ METRICS: list[Metric] = [
 
 BY_KEY = {m.key: m for m in METRICS}
 
+# Units of amounts of money, shown to the fen: yuan, and yuan a year (ADR 0021).
+MONEY_UNITS = frozenset({"元", "元/年"})
+
 # The figures of each ``by_theme`` row (``figures.theme_figures``), named as the activity group's.
 THEME_FIGURES = (
     "activities",
@@ -866,6 +1010,7 @@ THEME_FIGURES = (
     "cases_taken",
     "cases_resolved",
     "cases_resolution_rate",
+    "distinct_volunteers",  # ADR 0021: registered volunteers listed on the theme's activities
 )
 
 

@@ -36,9 +36,9 @@ from shared.reporting.ranking import count_ranking
 from shared.reporting.sampling import count_sampling
 
 # Bump when what a counter means changes, so no entry computed by older code is ever used.
-COUNTERS_VERSION = (
-    "4"  # 2: sampling (ADR 0010); 3: themes, mediation (ADR 0019); 4: coverage (ADR 0018)
-)
+# 2: sampling (ADR 0010); 3: themes, mediation (ADR 0019); 4: coverage (ADR 0018);
+# 5: distinct volunteers, funding details (ADR 0021).
+COUNTERS_VERSION = "5"
 # A township with at least this many stale villages is recomputed in one pass over it.
 BATCH_FROM = 4
 

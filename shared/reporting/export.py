@@ -25,6 +25,7 @@ from shared.kernel.rules import COVERAGE_DEFAULTS
 from shared.reporting.catalogue import (
     GROUPS,
     METRICS,
+    MONEY_UNITS,
     THEME_FIGURES,
     Group,
     Metric,
@@ -161,7 +162,7 @@ def format_value(value: object, unit: str, *, blank: str = "", grouping: bool = 
             return f"{value * 100:.1f}%"
         if isinstance(value, int):
             return f"{value:{sep}d}"
-        if value.is_integer() and unit not in _UNIT_DISPLAY and unit != "元":
+        if value.is_integer() and unit not in _UNIT_DISPLAY and unit not in MONEY_UNITS:
             return f"{int(value):{sep}d}"  # a count that arrived as a float
         return f"{value:{sep}.2f}"
     return str(value)
@@ -391,7 +392,7 @@ def _display_width(text: object) -> int:
 def _number_format(unit: str, value: object) -> str | None:
     if unit == "ratio":
         return _PERCENT_FORMAT
-    if unit == "元":
+    if unit in MONEY_UNITS:
         return _MONEY_FORMAT
     if isinstance(value, float) and not value.is_integer():
         return _DECIMAL_FORMAT

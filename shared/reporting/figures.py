@@ -178,6 +178,18 @@ def count_activity(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -
         c = out[r["k"]]
         c["activity.cases_taken"] += int(r["taken"] or 0)
         c["activity.cases_resolved"] += int(r["resolved"] or 0)
+    # Volunteers as distinct people (ADR 0021): a volunteer is (village, register number), and
+    # an activity lists only volunteers of its own village's register, so a village's distinct
+    # count is its own and villages' counts add up exactly to the township's and county's.
+    for r in tx.all(
+        f"SELECT a.{s.by} AS k,"
+        " COUNT(DISTINCT v.village_code || ':' || v.volunteer_id) AS people, COUNT(*) AS services"
+        " FROM activity_volunteer v JOIN activity a ON a.activity_id = v.activity_id"
+        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        out[r["k"]]["activity.distinct_volunteers"] += int(r["people"])
+        out[r["k"]]["activity.listed_volunteer_services"] += int(r["services"])
 
 
 # Every additive activity counter, by theme: ``theme.<code>.<counter>`` (ADR 0019). An activity
@@ -207,6 +219,17 @@ def count_activity_themes(tx: Tx, out: dict[str, Counters], s: Scope, period: Pe
         for col in THEME_COUNTERS:
             if r[col]:
                 c[f"theme.{r['theme']}.{col}"] += int(r[col])
+    # Volunteers mobilised by theme, as distinct people (ADR 0021): additive for the same reason
+    # as the activity total (a volunteer belongs to one village's register).
+    for r in tx.all(
+        f"SELECT a.{s.by} AS k, t.theme,"
+        " COUNT(DISTINCT v.village_code || ':' || v.volunteer_id) AS people"
+        " FROM activity_theme t JOIN activity a ON a.activity_id = t.activity_id"
+        " JOIN activity_volunteer v ON v.activity_id = a.activity_id"
+        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (s.like, period.start.isoformat(), period.end.isoformat()),
+    ):
+        out[r["k"]][f"theme.{r['theme']}.distinct_volunteers"] += int(r["people"])
 
 
 def theme_figures(c: Counters, code: str) -> dict[str, int | float | None]:
@@ -224,6 +247,7 @@ def theme_figures(c: Counters, code: str) -> dict[str, int | float | None]:
         "cases_taken": t["cases_taken"],
         "cases_resolved": t["cases_resolved"],
         "cases_resolution_rate": _ratio(t["cases_resolved"], t["cases_taken"]),
+        "distinct_volunteers": c[f"theme.{code}.distinct_volunteers"],
     }
 
 
@@ -314,6 +338,58 @@ def count_funding(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) ->
         (s.like, start, end),
     ):
         out[r["k"]][f"funding.by_programme.{r['programme']}.disbursed_fen"] += int(r["fen"])
+    # Beneficiaries (ADR 0021): planned by the awards made in the period, reached by the
+    # projects closed in it that stated them (with what those projects were awarded).
+    for r in tx.all(
+        f"SELECT {s.by} AS k, SUM(beneficiaries_planned) AS n FROM funding_detail"
+        " WHERE village_code LIKE %s AND awarded_on BETWEEN %s AND %s"
+        " AND beneficiaries_planned IS NOT NULL GROUP BY 1",
+        (s.like, start, end),
+    ):
+        out[r["k"]]["funding.beneficiaries_planned"] += int(r["n"])
+    for r in tx.all(
+        f"SELECT {s.by} AS k, SUM(beneficiaries_reached) AS n, SUM(amount_fen) AS fen"
+        " FROM funding_detail WHERE village_code LIKE %s AND closed_on BETWEEN %s AND %s"
+        " AND beneficiaries_reached IS NOT NULL GROUP BY 1",
+        (s.like, start, end),
+    ):
+        out[r["k"]]["funding.beneficiaries_reached"] += int(r["n"])
+        out[r["k"]]["funding.reached_awarded_fen"] += int(r["fen"])
+
+
+def period_years(period: Period) -> int:
+    """The calendar years a period touches (ADR 0021): 2016-01-01..2020-12-31 is five, a
+    quarter is one. "Average yearly" figures divide by it."""
+    return period.end.year - period.start.year + 1
+
+
+def add_yearly_funding(
+    figures: dict[str, Any], period: Period, budgets_fen: dict[str, int] | None
+) -> dict[str, Any]:
+    """The funding figures that need the period's years (not counters, so computed after
+    ``derive``): the average yearly amount awarded at any division, and at the county the
+    programmes' yearly budgets of the years the period touches and their yearly average
+    (``budgets_fen``: programme → Σ budgets; None below the county, whose reports have no
+    budget). Budgets are the county's, never split among its divisions (ADR 0021)."""
+    funding = figures.get("funding")
+    if not isinstance(funding, dict):
+        return figures
+    years = period_years(period)
+    # Rounded to 4 places like every average here, so a sum of fen divided by the years
+    # stays within the catalogue's rounding of the exact quotient.
+    funding["average_yearly_awarded_yuan"] = round(funding["awarded_yuan"] / years, 4)
+    for p, line in funding["by_programme"].items():
+        line["average_yearly_awarded_yuan"] = round(line["awarded_yuan"] / years, 4)
+        budget = None if budgets_fen is None else budgets_fen.get(p, 0) / 100
+        line["budget_yuan"] = budget
+        line["average_yearly_budget_yuan"] = None if budget is None else round(budget / years, 4)
+    if budgets_fen is None:
+        funding["budget_yuan"] = funding["average_yearly_budget_yuan"] = None
+    else:
+        total = sum(budgets_fen.values()) / 100
+        funding["budget_yuan"] = total
+        funding["average_yearly_budget_yuan"] = round(total / years, 4)
+    return figures
 
 
 def latest_ratings(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, Any]]:
@@ -471,6 +547,11 @@ def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None
             "cases_resolution_rate": _ratio(
                 c["activity.cases_resolved"], c["activity.cases_taken"]
             ),
+            "distinct_volunteers": c["activity.distinct_volunteers"],
+            "listed_volunteer_services": c["activity.listed_volunteer_services"],
+            "services_per_distinct_volunteer": _ratio(
+                c["activity.listed_volunteer_services"], c["activity.distinct_volunteers"]
+            ),
         },
         "zombies": {"count": c["zombies.count"], "rate": _ratio(c["zombies.count"], active)},
         "supervision": {
@@ -503,6 +584,11 @@ def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None
             "disbursed_yuan": disbursed,
             "disbursement_rate": _ratio(disbursed, awarded),
             "by_programme": programmes,
+            "beneficiaries_planned": c["funding.beneficiaries_planned"],
+            "beneficiaries_reached": c["funding.beneficiaries_reached"],
+            "beneficiaries_reached_per_10k_yuan": _ratio(
+                c["funding.beneficiaries_reached"], c["funding.reached_awarded_fen"], 1_000_000
+            ),
         },
         "ratings": {
             "grade": {str(g): c[f"ratings.grade.{g}"] for g in range(5, 0, -1)},

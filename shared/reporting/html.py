@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from shared.reporting.catalogue import GROUPS, Group, lookup
+from shared.reporting.catalogue import GROUPS, MONEY_UNITS, Group, lookup
 from shared.reporting.export import (
     DIVISION_SUFFIX,
     NOT_APPLICABLE,
@@ -136,7 +136,7 @@ def _tick_text(t: float, percent: bool) -> str:
 def _value_text(v: float | int | None, unit: str, percent: bool) -> str:
     if v is None:
         return "—"
-    if unit == "元" and not percent:
+    if unit in MONEY_UNITS and not percent:
         return f"{v:,.0f}"  # whole yuan on a chart; the table keeps the fen
     return format_value(v, "ratio" if percent else unit, blank="—", grouping=True)
 

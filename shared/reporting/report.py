@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from shared.capabilities.divisions.history import check_division
 from shared.capabilities.divisions.history import describe as describe_tree
+from shared.capabilities.funding.projection import budgets as funding_budgets
 from shared.infrastructure.store import Database, Tx
 from shared.kernel.domain import NotFound
 from shared.kernel.jurisdiction import Jurisdiction, Tier
@@ -33,6 +34,7 @@ from shared.reporting.counters import (
 )
 from shared.reporting.figures import (
     Counters,
+    add_yearly_funding,
     children_of,
     derive,
     describe,
@@ -114,7 +116,10 @@ def division_report(
                     "kind": "organisation",
                     "org_id": org_id,
                     "name": names.get(org_id),
-                    "figures": withhold(derive(c, organisation=True, rules=rules), rules),
+                    "figures": withhold(
+                        add_yearly_funding(derive(c, organisation=True, rules=rules), period, None),
+                        rules,
+                    ),
                     "links": {"report": f"{API}/reports/organisations/{org_id}{q}"},
                 }
                 for org_id, c in sorted(
@@ -126,9 +131,13 @@ def division_report(
                 {
                     **describe(child),
                     "figures": withhold(
-                        derive(
-                            division_counters(tx, cache, j, child, as_of, period, rules),
-                            rules=rules,
+                        add_yearly_funding(
+                            derive(
+                                division_counters(tx, cache, j, child, as_of, period, rules),
+                                rules=rules,
+                            ),
+                            period,
+                            None,
                         ),
                         rules,
                     ),
@@ -136,6 +145,7 @@ def division_report(
                 }
                 for child in children_of(j, division)
             ]
+        budgets = county_budgets(tx, period) if division.tier is Tier.COUNTY else None
         lines = {str(c["code"]): c for c in children if "code" in c}
         summary, per_child = approvals(tx, j, code, period, list(lines))
         for child_code, line in lines.items():
@@ -149,7 +159,7 @@ def division_report(
         rule_versions=rules.versions,
         watermarks=marks,
         tree=TreeOut.model_validate(describe_tree(j, tree)),
-        figures=withhold(derive(total, rules=rules), rules),
+        figures=withhold(add_yearly_funding(derive(total, rules=rules), period, budgets), rules),
         approvals=ApprovalsSummary.model_validate(summary),
         children=[_line(c) for c in children],
         links={
@@ -166,6 +176,14 @@ def division_report(
         **_not_applicable(rules, as_of),
         **_by_theme(total, rules, period),
     )
+
+
+def county_budgets(tx: Tx, period: Period) -> dict[str, int]:
+    """Programme → Σ yearly budgets (fen) of the calendar years the period touches."""
+    out: dict[str, int] = {}
+    for r in funding_budgets(tx, period.start.year, period.end.year):
+        out[r["programme"]] = out.get(r["programme"], 0) + int(r["amount_fen"])
+    return out
 
 
 def _by_theme(total: Counters, rules: RuleSet, period: Period) -> dict[str, Any]:
@@ -265,7 +283,12 @@ def organisation_report(
         rule_versions=rules.versions,
         watermarks=marks,
         figures=withhold(
-            derive(counters.get(org_id, Counter()), organisation=True, rules=rules), rules
+            add_yearly_funding(
+                derive(counters.get(org_id, Counter()), organisation=True, rules=rules),
+                period,
+                None,
+            ),
+            rules,
         ),
         # Without a ranking or zombie rule in force there is no rank and no zombie finding.
         ranking=None if "ranking" in rules.withheld else _typed(RankedRow, mine),

@@ -41,6 +41,10 @@ DEFINITIONS: dict[str, str] = {
     "activity.cases_taken": "统计期间内各次活动填报的受理矛盾纠纷件数之和",
     "activity.cases_resolved": "统计期间内各次活动填报的调解成功件数之和（每次活动不多于其受理件数）",
     "activity.cases_resolution_rate": "调解成功件数 ÷ 受理矛盾纠纷件数",
+    "activity.distinct_volunteers": "统计期间内至少一次活动列明参与的登记志愿者人数（按村（社区）名册编号去重）；"
+    "志愿者只属于一个村（社区）的名册、只列于本村（社区）的活动，故县 = Σ乡镇 = Σ村（社区）",
+    "activity.listed_volunteer_services": "统计期间内各次活动列明的登记志愿者人次之和（每人每次活动计一次）",
+    "activity.services_per_distinct_volunteer": "登记志愿者服务人次 ÷ 参与志愿者（去重）人数",
     "zombies.count": "截至日期在册、在统计窗口开始前已成立、且截至当日的整个窗口内没有活动记录的组织数",
     "supervision.inspections": "统计期间内开展的抽查次数",
     "supervision.compliant": "统计期间内结果为合规的抽查次数",
@@ -61,6 +65,27 @@ DEFINITIONS: dict[str, str] = {
     "funding.awarded_yuan": "统计期间内资助金额之和",
     "funding.disbursed_yuan": "统计期间内拨付金额之和（不论何时立项）",
     "funding.disbursement_rate": "统计期间拨付金额 ÷ 统计期间资助金额",
+    "funding.beneficiaries_planned": "统计期间内立项项目填报的计划受益人数之和",
+    "funding.beneficiaries_reached": "统计期间内结项项目填报的实际受益人数之和（不论何时立项）",
+    "funding.beneficiaries_reached_per_10k_yuan": "实际受益人数 ÷（这些结项项目的资助金额 ÷ 1万元）",
+    "funding.average_yearly_awarded_yuan": "统计期间资助金额 ÷ 统计期间跨越的自然年数"
+    "（2016年1月1日至2020年12月31日为5年；一个季度或一个月计1年，宜按整年统计）",
+    "funding.budget_yuan": "统计期间跨越的各自然年、各项目类别年度预算（县级设定，以最新调整为准）之和；"
+    "仅县级报表有，乡镇、村（社区）不分摊",
+    "funding.average_yearly_budget_yuan": "年度预算合计 ÷ 统计期间跨越的自然年数；未设预算的年度计为0；仅县级",
+    **{
+        f"funding.by_programme.{p}.{leaf}": text.format(name)
+        for p, name in (
+            ("micro_venture", "微公益创投"),
+            ("purchase_of_services", "政府购买服务"),
+            ("special_fund", "专项资金"),
+        )
+        for leaf, text in (
+            ("average_yearly_awarded_yuan", "{}资助金额 ÷ 统计期间跨越的自然年数"),
+            ("budget_yuan", "统计期间跨越的各自然年{}年度预算之和；仅县级"),
+            ("average_yearly_budget_yuan", "{}年度预算之和 ÷ 统计期间跨越的自然年数；仅县级"),
+        )
+    },
     "ratings.graded": "截至日期在册、持有有效期内评估等级的组织数",
     "ratings.grade_3a_plus": "截至日期在册、持有有效期内3A及以上评估等级的组织数（政府购买服务优先）",
     "ranking.ranked": "截至日期在册、参与四维评分的组织数",
@@ -98,6 +123,12 @@ DENOMINATORS: dict[str, str] = {
     "annual reports due": "应报年报数",
     "organisations drawn in the period": "统计期间抽中组织数",
     "amount awarded in the period": "统计期间资助金额",
+    "distinct volunteers": "参与志愿者（去重）人数",
+    "disputes taken": "受理矛盾纠纷件数",
+    "calendar years the period touches": "统计期间跨越的自然年数",
+    "10,000 yuan awarded to the projects closed in the period that stated beneficiaries reached": (
+        "统计期间结项且填报实际受益人数的项目的资助金额（万元）"
+    ),
     "organisations ranked": "参与排名组织数",
 }
 

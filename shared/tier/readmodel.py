@@ -88,6 +88,19 @@ SCHEMA = [
         cases_taken INTEGER NOT NULL, cases_resolved INTEGER NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS activity_cases_village ON activity_cases (village_code, occurred_on)",
+    # The volunteer register and who served in each activity (issue 14, ADR 0021). A volunteer
+    # number means something only with its village: the key is (village_code, volunteer_id).
+    """CREATE TABLE IF NOT EXISTS volunteer (
+        village_code TEXT NOT NULL, volunteer_id TEXT NOT NULL, registered_on TEXT NOT NULL,
+        PRIMARY KEY (village_code, volunteer_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS activity_volunteer (
+        activity_id TEXT NOT NULL, volunteer_id TEXT NOT NULL,
+        village_code TEXT NOT NULL, occurred_on TEXT NOT NULL,
+        PRIMARY KEY (activity_id, volunteer_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS activity_volunteer_village"
+    " ON activity_volunteer (village_code, occurred_on)",
     """CREATE TABLE IF NOT EXISTS inspection (
         inspection_id TEXT PRIMARY KEY,
         org_id TEXT NOT NULL, village_code TEXT NOT NULL,
@@ -194,6 +207,8 @@ READ_MODEL_TABLES = {
     "activity": "activity_id",
     "activity_theme": "activity_id, theme",
     "activity_cases": "activity_id",
+    "volunteer": "village_code, volunteer_id",
+    "activity_volunteer": "activity_id, volunteer_id",
     "inspection": "inspection_id",
     "annual_report": "org_id, year",
     "org_history": "org_id, fact, source, position",
@@ -355,6 +370,21 @@ def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
             " cases_resolved) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (activity_id) DO NOTHING",
             (*where, p.cases_taken or 0, p.cases_resolved or 0),
         )
+    for volunteer_id in p.volunteer_ids:
+        tx.execute(
+            "INSERT INTO activity_volunteer (activity_id, volunteer_id, village_code, occurred_on)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (activity_id, volunteer_id) DO NOTHING",
+            (where[0], volunteer_id, *where[1:]),
+        )
+
+
+@handles("sanji.village.volunteer.registered.v1")
+def volunteer_registered(tx: Tx, env: Envelope, p: ev.VolunteerRegisteredV1) -> None:
+    tx.execute(
+        "INSERT INTO volunteer (village_code, volunteer_id, registered_on) VALUES (%s, %s, %s)"
+        " ON CONFLICT (village_code, volunteer_id) DO NOTHING",
+        (p.village_code, p.volunteer_id, effective_date(env)),
+    )
 
 
 @handles("sanji.township.filing.filed.v1")

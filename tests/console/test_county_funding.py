@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.console.browser import person
-from tests.helpers import VILLAGE, Api, county_op, today_cst, usci
+from tests.helpers import COUNTY, VILLAGE, Api, county_op, today_cst, usci
 
 
 def get(api: Api, path: str) -> Any:
@@ -127,3 +127,53 @@ def test_a_direct_award_from_the_organisation_page(api: Api) -> None:
     api.settle()
     report = get(api, f"/api/v1/reports/organisations/{org}")
     assert report["figures"]["funding"]["awarded_yuan"] == 8000.0
+
+
+def test_funding_details_through_the_console(api: Api) -> None:
+    """The purchasing department of a purchase of services (refused without it, shown on the
+    award), beneficiaries planned and reached, and a programme's yearly budget (ADR 0021)."""
+    org = api.county.post(
+        "/api/v1/registrations",
+        json={"usci": usci(7), "name": "北苑社工站", "field": "services", "village_code": VILLAGE},
+        headers=api.auth(county_op()),
+    ).json()["organisation_id"]
+    api.settle()
+    clerk = person(api, county_op())
+    path = f"/county/organisations/{org}/funding-award"
+    assert 'name="purchaser"' in clerk.get(path).text
+    body = {
+        "programme": "purchase_of_services",
+        "round": "2026",
+        "project": "助残",
+        "amount": "9000",
+    }
+    before = api.heads()
+    missing = clerk.submit(path, body)
+    assert missing.status_code == 400 and "须填写购买主体" in missing.text
+    assert api.heads() == before
+    awarded = clerk.submit(path, {**body, "purchaser": "区残联", "beneficiaries_planned": "60"})
+    assert awarded.status_code == 303, awarded.text
+    api.settle()
+    awards = api.county.get(
+        f"/api/v1/reports/organisations/{org}", headers=api.auth(county_op())
+    ).json()["figures"]["funding"]
+    assert awards["beneficiaries_planned"] == 60
+
+    assert clerk.get("/county/funding/budgets/new").status_code == 200
+    unknown = clerk.submit("/county/funding/budgets/new", {"programme": "", "year": "2026"})
+    assert unknown.status_code == 400 and "请选择资助项目类别" in unknown.text
+    bad_year = clerk.submit(
+        "/county/funding/budgets/new",
+        {"programme": "micro_venture", "year": "1990", "amount": "1000"},
+    )
+    assert bad_year.status_code == 400 and "预算年度须在" in bad_year.text
+    year = str(today_cst().year)
+    sent = clerk.submit(
+        "/county/funding/budgets/new",
+        {"programme": "micro_venture", "year": year, "amount": "120000"},
+    )
+    assert sent.status_code == 303, sent.text
+    api.settle()
+    funding = get(api, f"/api/v1/reports/{COUNTY}")["figures"]["funding"]
+    assert funding["by_programme"]["micro_venture"]["budget_yuan"] == 120000.0
+    assert funding["average_yearly_budget_yuan"] == 120000.0

@@ -455,3 +455,49 @@ def test_the_activity_form_offers_the_themes_in_force_and_mediation_cases(api: A
     assert "矛盾调解" in page.text and "平安建设" in page.text and "扶贫济困" not in page.text
     detail = clerk.get(f"/organisations/{org}")
     assert "受理矛盾纠纷（件）" in detail.text and "调解成功（件）" in detail.text
+
+
+def test_the_volunteer_register_and_the_activity_form_list_who_served(api: Api) -> None:
+    """The register page lists the village's volunteer numbers and enters new ones (no name or
+    phone: a phone number is refused); the activity form takes the numbers of who served in one
+    field, posted as the API's list and counted as distinct people (issue 14, ADR 0021)."""
+    org = filed_group(api, "文昌志愿队")
+    clerk = person(api, village_op())
+    page = clerk.get("/village/volunteers")
+    assert page.status_code == 200 and "志愿者名册" in page.text and "暂无登记的志愿者" in page.text
+    for number in ("V001", "V002"):
+        sent = clerk.submit("/village/volunteers", {"volunteer_id": number})
+        assert sent.status_code == 303, sent.text
+    api.settle()
+    before = api.heads()
+    phone = clerk.submit("/village/volunteers", {"volunteer_id": "13800138000"})
+    assert phone.status_code == 400 and 'id="volunteer_id-error"' in phone.text
+    assert "不得使用手机号码或身份证号码" in phone.text
+    twice = clerk.submit("/village/volunteers", {"volunteer_id": "V001"})
+    assert twice.status_code == 400 and "已在本村（社区）名册登记" in twice.text
+    listed = clerk.get("/village/volunteers")
+    assert "V001" in listed.text and "V002" in listed.text and "已登记 2 人" in listed.text
+
+    path = f"/village/groups/{org}/activities/new"
+    form = clerk.get(path)
+    assert 'name="volunteer_ids"' in form.text
+    day = today_cst().isoformat()
+    unknown = clerk.submit(
+        path, {"occurred_on": day, "field": "services", **FIGURES, "volunteer_ids": "V001 V009"}
+    )
+    assert unknown.status_code == 400 and 'id="volunteer_ids-error"' in unknown.text
+    assert "V009" in unknown.text and 'value="V001 V009"' in unknown.text
+    api.settle()
+    assert api.heads() == before
+
+    for ids in ("V001、V002", "V001"):
+        sent = clerk.submit(
+            path, {"occurred_on": day, "field": "services", **FIGURES, "volunteer_ids": ids}
+        )
+        assert sent.status_code == 303, sent.text
+    api.settle()
+    report = api.village.get(f"/api/v1/reports/{VILLAGE}", headers=api.auth(village_op())).json()
+    activity = report["figures"]["activity"]
+    assert (activity["distinct_volunteers"], activity["listed_volunteer_services"]) == (2, 3)
+    # A township clerk has no village register page.
+    assert person(api, township_op()).get("/village/volunteers").status_code == 403

@@ -189,6 +189,7 @@ def test_themes_recorded_refused_and_counted_at_every_tier(api: Api) -> None:
         "cases_taken": 6,
         "cases_resolved": 4,
         "cases_resolution_rate": round(4 / 6, 4),
+        "distinct_volunteers": 0,  # no activity listed registered volunteers (ADR 0021)
     }
     assert mediation["figures"]["activities"] == 2
     assert mediation["figures"]["active_organisations"] == 2
@@ -281,3 +282,12 @@ def test_a_report_issued_before_themes_reproduces_without_them(platform: Platfor
     }
     for line in issued["children"]:
         assert "cases_taken" not in line["figures"]["activity"]
+    # The funding details of ADR 0021 came with the same change: left out as well, nested too.
+    funding = issued["figures"]["funding"]
+    assert "budget_yuan" not in funding and "beneficiaries_reached" not in funding
+    assert set(funding["by_programme"]["micro_venture"]) == {
+        "projects",
+        "awarded_yuan",
+        "disbursed_yuan",
+    }
+    assert "budget_yuan" in current["figures"]["funding"]

@@ -78,6 +78,7 @@ BODIES: dict[tuple[Tier, str], dict[str, Any]] = {
     (Tier.VILLAGE, "/api/v1/platforms"): {"kind": "village_station"},
     (Tier.TOWNSHIP, "/api/v1/platforms"): {"kind": "township_platform"},
     (Tier.TOWNSHIP, "/api/v1/returns"): {"division_code": VILLAGE},  # villages' returns
+    (Tier.VILLAGE, "/api/v1/volunteers"): {"volunteer_id": "V001"},  # a register number
 }
 
 # The other division's records, per tier service (filled by _seed).

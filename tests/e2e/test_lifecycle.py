@@ -154,6 +154,10 @@ def test_filed_group_to_registered_organisation_in_every_report(api: Api) -> Non
         "cases_taken": 0,
         "cases_resolved": 0,
         "cases_resolution_rate": None,
+        # No activity listed registered volunteers (ADR 0021).
+        "distinct_volunteers": 0,
+        "listed_volunteer_services": 0,
+        "services_per_distinct_volunteer": None,
     }
     assert figures["zombies"]["count"] == 0
     assert figures["density"]["villages"] == 26 and figures["density"]["meeting_standard"] == 0

@@ -14,9 +14,9 @@ from shared.kernel.jurisdiction import load
 from shared.kernel.periods import resolve
 from shared.kernel.rules import load_rules
 from shared.reporting.counters import CounterCache, collect, division_counters
-from shared.reporting.figures import derive, fold
+from shared.reporting.figures import add_yearly_funding, derive, fold
 from shared.reporting.model import DivisionLine
-from shared.reporting.report import division_report
+from shared.reporting.report import county_budgets, division_report
 from shared.tier.projector import Projector
 from tests.helpers import (
     COUNTY,
@@ -45,10 +45,16 @@ def exact(db: Database, code: str) -> dict[str, Any]:
     """Figures for a division and its children straight from the rows (no cache)."""
     with db.snapshot() as tx:
         counters = collect(tx, J, code, AS_OF, PERIOD, RULES)
+        # Budgets are no counters: the county's own, read beside them (ADR 0021).
+        budgets = county_budgets(tx, PERIOD) if code == COUNTY else None
     children = [J.divisions[c] for c in J.children[code]]
+
+    def figures(c: Any, own: dict[str, int] | None = None) -> dict[str, Any]:
+        return add_yearly_funding(derive(c, rules=RULES), PERIOD, own)
+
     return {
-        "figures": derive(fold(counters, J.divisions[code]), rules=RULES),
-        "children": {c.code: derive(fold(counters, c), rules=RULES) for c in children},
+        "figures": figures(fold(counters, J.divisions[code]), budgets),
+        "children": {c.code: figures(fold(counters, c)) for c in children},
     }
 
 

@@ -17,9 +17,9 @@ from shared.kernel.jurisdiction import Jurisdiction, Tier
 from shared.kernel.periods import resolve
 from shared.kernel.rules import load_rules
 from shared.reporting.counters import CounterCache, collect, division_counters, volatile
-from shared.reporting.figures import derive, fold
+from shared.reporting.figures import add_yearly_funding, derive, fold
 from shared.reporting.model import DivisionLine
-from shared.reporting.report import division_report
+from shared.reporting.report import county_budgets, division_report
 from tests.helpers import (
     COUNTY,
     RURAL_TOWNSHIP,
@@ -44,11 +44,15 @@ MERGED_ON = TODAY  # seed_history records a rename today; changes are appended
 def exact(db: Database, j: Jurisdiction, code: str, as_of: date) -> dict[str, Any]:
     with db.snapshot() as tx:
         counters = collect(tx, j, code, as_of, PERIOD, RULES)
+        # Budgets are no counters: the county's own, read beside them (ADR 0021).
+        budgets = county_budgets(tx, PERIOD) if j.divisions[code].tier is Tier.COUNTY else None
+
+    def figures(c: Any, own: dict[str, int] | None = None) -> dict[str, Any]:
+        return add_yearly_funding(derive(c, rules=RULES), PERIOD, own)
+
     return {
-        "figures": derive(fold(counters, j.divisions[code]), rules=RULES),
-        "children": {
-            c: derive(fold(counters, j.divisions[c]), rules=RULES) for c in j.children[code]
-        },
+        "figures": figures(fold(counters, j.divisions[code]), budgets),
+        "children": {c: figures(fold(counters, j.divisions[c])) for c in j.children[code]},
     }
 
 

@@ -210,8 +210,8 @@ def script(p: Platform) -> dict[str, UUID]:
             meta(township_op(township_of(village)), at=day),
         )
 
-    def county(method: str, name: str, *args: Any, day: datetime) -> Any:
-        return run(getattr(c, method), ids[name], *args, meta(county_op(), at=day))
+    def county(method: str, name: str, *args: Any, day: datetime, **kw: Any) -> Any:
+        return run(getattr(c, method), ids[name], *args, meta(county_op(), at=day), **kw)
 
     def activity(
         name: str,
@@ -221,6 +221,7 @@ def script(p: Platform) -> dict[str, UUID]:
         hours: str,
         money: str,
         cases: tuple[int, int] | None = None,  # disputes taken, resolved (ADR 0019)
+        served: tuple[str, ...] = (),  # volunteer numbers of the village's register (ADR 0021)
     ) -> None:
         village = p.tiers[Tier.VILLAGE].app.lookup.get(ids[name]).village_code  # type: ignore[union-attr]
         run(
@@ -237,7 +238,17 @@ def script(p: Platform) -> dict[str, UUID]:
             meta(village_op(village), at=datetime.combine(on, time(12), CST)),
             cases_taken=cases[0] if cases else None,
             cases_resolved=cases[1] if cases else None,
+            volunteer_ids=served,
         )
+
+    def volunteers(name: str, *numbers: str, day: datetime) -> None:
+        """Enter volunteers in the register of the village ``name`` counts in (ADR 0021)."""
+        village = p.tiers[Tier.VILLAGE].app.lookup.get(ids[name]).village_code  # type: ignore[union-attr]
+        for number in numbers:
+            run(v.register_volunteer, village, number, meta(village_op(village), at=day))
+
+    def budget(programme: str, year: int, amount: str, day: datetime) -> None:
+        run(c.set_programme_budget, programme, year, Decimal(amount), meta(county_op(), at=day))
 
     def inspect(name: str, result: str, day: datetime) -> UUID:
         village = p.tiers[Tier.TOWNSHIP].app.lookup.get(ids[name]).village_code  # type: ignore[union-attr]
@@ -279,7 +290,9 @@ def script(p: Platform) -> dict[str, UUID]:
     apply("高山议事会", GAOSHAN, "self_governance", at(2024, 5, 1))
     decide("高山议事会", True, at(2024, 5, 10))
     register("示范社工服务中心", "2", "services", at(2024, 5, 10), NANMEN)
-    activity("文昌舞蹈队", date(2024, 5, 20), 30, 5, "12.5", "200.00")
+    volunteers("文昌舞蹈队", "W1", "W2", "W3", day=at(2024, 5, 15))
+    activity("文昌舞蹈队", date(2024, 5, 20), 30, 5, "12.5", "200.00", served=("W1", "W2"))
+    budget("special_fund", 2024, "30000", at(2024, 5, 15))
     apply("枫林调解室", FENGLIN, "mediation", at(2024, 5, 25))
     township_charter("青溪乡贤参事会", False, False, at(2024, 6, 1))
     county("approve_charter", "示范社工服务中心", True, True, day=at(2024, 6, 1))
@@ -332,7 +345,10 @@ def script(p: Platform) -> dict[str, UUID]:
         )
     inspect("慈善基金会", "rectification_ordered", at(2025, 2, 1))  # never rectified
     decide("竹园4队", True, at(2025, 2, 1))
-    activity("文昌舞蹈队", date(2025, 2, 14), 50, 10, "30.5", "880.80", cases=(2, 2))
+    activity(
+        "文昌舞蹈队", date(2025, 2, 14), 50, 10, "30.5", "880.80", cases=(2, 2), served=("W1", "W3")
+    )
+    budget("micro_venture", 2025, "100000", at(2025, 2, 14))
     # Upgrade day: the township approves the filed group's charter, the county registers it
     # (new field, same category) and approves a new charter, all taking effect on 1 March.
     township_charter("青溪乡贤参事会", False, True, at(2025, 3, 1))
@@ -356,6 +372,7 @@ def script(p: Platform) -> dict[str, UUID]:
         Decimal("20000"),
         None,
         day=at(2025, 3, 1),
+        beneficiaries_planned=200,
     )
     inspect("白石平安队", "compliant", at(2025, 3, 1))
     county("file_annual_report", "慈善基金会", 2024, day=at(2025, 3, 15))
@@ -384,7 +401,9 @@ def script(p: Platform) -> dict[str, UUID]:
     close(c, county_op(), centre_2, at(2025, 6, 30))
     run(t.complete_rectification, rectification, meta(township_op(), at=at(2025, 7, 1)))
     run(c.disburse, award_2.id, "全额", Decimal("2500.25"), meta(county_op(), at=at(2025, 7, 1)))
-    activity("示范社工服务中心", date(2025, 7, 20), 70, 12, "48", "2100.00")
+    volunteers("示范社工服务中心", "W1", "S2", day=at(2025, 7, 1))  # W1 of another village
+    activity("示范社工服务中心", date(2025, 7, 20), 70, 12, "48", "2100.00", served=("W1", "S2"))
+    budget("micro_venture", 2025, "120000", at(2025, 7, 20))  # revised: the latest counts
     # An upgrade that makes a filed group a village-sage council.
     register("高山议事会", "1", "self_governance", at(2025, 8, 1), category="village_sage_council")
     # The filing of a group that was upgraded and has since been deregistered.
@@ -435,14 +454,32 @@ def script(p: Platform) -> dict[str, UUID]:
         Decimal("30000"),
         None,
         day=at(2026, 2, 1),
+        purchaser="区公安分局",  # a purchase of services names its department (ADR 0021)
+        beneficiaries_planned=80,
     )
+    budget("purchase_of_services", 2026, "50000", at(2026, 2, 1))
     run(c.disburse, award_3.id, "首期", Decimal("10000"), meta(county_op(), at=at(2026, 3, 1)))
     activity("枫林调解室", date(2026, 3, 1), 9, 2, "3.5", "12.30")
     county("file_annual_report", "示范社工服务中心", 2025, day=at(2026, 3, 10))
     county("file_annual_report", "青溪乡贤参事会", 2025, day=at(2026, 4, 1))
     apply("上塘读书会", SHANGTANG, "culture_sports", at(2026, 5, 1))  # undecided
-    activity("文昌舞蹈队", date(2026, 6, 28), 45, 9, "27", "640.00")
+    activity("文昌舞蹈队", date(2026, 6, 28), 45, 9, "27", "640.00", served=("W2",))
     activity("示范社工服务中心", date(2026, 6, 30), 60, 15, "40.25", "1800.00")
+    run(
+        c.evaluate_award,
+        award_1.id,
+        "final",
+        Decimal(90),
+        "",
+        meta(county_op(), at=at(2026, 6, 1)),
+    )
+    run(
+        c.close_award,
+        award_1.id,
+        "结项",
+        meta(county_op(), at=at(2026, 6, 15)),
+        beneficiaries_reached=150,
+    )
     return ids
 
 

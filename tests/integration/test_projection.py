@@ -160,6 +160,7 @@ def test_large_amounts_are_exact_on_both_engines(platform: Platform, new_store: 
         Decimal("30000000.01"),
         None,
         meta(county_op()),
+        purchaser="区民政局",
     )
     platform.drain()
     db = new_store()

@@ -204,15 +204,17 @@ def test_a_version_1_activity_loads_without_themes_or_cases(platform: Platform) 
                                                               f"{Activity.Reported.__qualname__}"])[0]  # fmt: skip
     new = app.mapper.to_domain_event(stored)
     assert (new.themes, new.cases_taken, new.cases_resolved) == (["mediation", "safety"], 4, 3)
-    assert json.loads(stored.state)["class_version"] == 2
-    old = app.mapper.to_domain_event(without(stored, 1, "themes", "cases_taken", "cases_resolved"))
+    assert json.loads(stored.state)["class_version"] == 3  # 3: volunteer_ids (ADR 0021)
+    old = app.mapper.to_domain_event(
+        without(stored, 1, "themes", "cases_taken", "cases_resolved", "volunteer_ids")
+    )
     assert isinstance(old, Activity.Reported)
     assert (old.themes, old.cases_taken, old.cases_resolved) == ([], None, None)
     assert old.participants == 10 and old.occurred_on == today_cst()
     # What the relay publishes for the old event, and a v1 payload written before the fields.
     from eventsourcing.persistence import Notification
 
-    v1 = without(stored, 1, "themes", "cases_taken", "cases_resolved")
+    v1 = without(stored, 1, "themes", "cases_taken", "cases_resolved", "volunteer_ids")
     published = app.to_envelope(
         Notification(
             originator_id=v1.originator_id,
@@ -254,3 +256,47 @@ def test_metadata_stored_before_imports_existed_still_loads(platform: Platform) 
     )
     (second,) = app.recorder.select_notifications(2, 1)
     assert app.mapper.to_domain_event(second).meta.imported == imported
+
+
+def test_a_version_2_activity_loads_without_volunteers(platform: Platform) -> None:
+    """Activity.Reported v3 added ``volunteer_ids`` (issue 14, ADR 0021): an activity stored at
+    version 2 (themes, no volunteers) loads with none listed and keeps its themes; the relay
+    publishes it with an empty list, and a payload written before the field still validates."""
+    from decimal import Decimal
+
+    from eventsourcing.persistence import Notification
+
+    from services.village.domain import Activity
+    from shared.kernel.integration.events import ActivityReportedV1
+    from tests.helpers import today_cst, township_op
+
+    v, t, _ = apps(platform)
+    org = v.apply_for_filing(VILLAGE, "志愿队", "services", date(2025, 1, 1), meta(village_op())).id
+    platform.drain()
+    t.decide_filing(org, True, "", meta(township_op()))
+    platform.drain()
+    v.register_volunteer(VILLAGE, "V7", meta(village_op()))
+    v.report_activity(
+        org, today_cst(), "services", 10, 2, 3, Decimal("4.5"), 20, Decimal("0"),
+        meta(village_op()), themes=["mediation"], volunteer_ids=["V7"],
+    )  # fmt: skip
+    app = platform.tiers[Tier.VILLAGE].app
+    topic = f"{Activity.Reported.__module__}:{Activity.Reported.__qualname__}"
+    stored = app.recorder.select_notifications(0, 10, topics=[topic])[0]
+    assert app.mapper.to_domain_event(stored).volunteer_ids == ["V7"]
+    v2 = without(stored, 2, "volunteer_ids")
+    old = app.mapper.to_domain_event(v2)
+    assert old.volunteer_ids == [] and old.themes == ["mediation"] and old.participants == 10
+    published = app.to_envelope(
+        Notification(
+            originator_id=v2.originator_id,
+            originator_version=v2.originator_version,
+            topic=v2.topic,
+            state=v2.state,
+            id=stored.id,
+        ),
+        0,
+    )
+    assert published.data["volunteer_ids"] == [] and published.data["themes"] == ["mediation"]
+    payload = {k: val for k, val in published.data.items() if k != "volunteer_ids"}
+    assert ActivityReportedV1.model_validate(payload).volunteer_ids == []

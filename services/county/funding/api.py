@@ -16,7 +16,7 @@ from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import AwardOut
-from shared.api.text import Name, OptionalLongText, ShortText
+from shared.api.text import LongText, Name, OptionalLongText, ShortText
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.kernel.domain import InvalidInput, NotFound
 from shared.kernel.integration.events import FundingProgramme
@@ -32,6 +32,15 @@ router = APIRouter(prefix="/api/v1", tags=["county funding 资金扶持"])
 
 Yuan = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, description="元 / yuan")]
 Round = Annotated[ShortText, Field(description="批次 / round, e.g. 2026")]
+# ADR 0021: who buys a purchase of services, and the people a project is for.
+Purchaser = Annotated[
+    ShortText,
+    Field(
+        description="购买主体 / the purchasing department of a purchase of services (required "
+        "for purchase_of_services, refused for other programmes), e.g. 区民政局"
+    ),
+]
+Beneficiaries = Annotated[int, Field(ge=0, le=100_000_000, description="受益人数 / people")]
 
 
 class CallIn(CommandIn):
@@ -52,6 +61,24 @@ class ApplicationIn(CommandIn):
     other_government_funding: bool = Field(
         description="项目是否已获其他财政资金 / the project already has government money"
     )
+    purchaser: Purchaser | None = None
+    beneficiaries_planned: Beneficiaries | None = Field(
+        None, description="计划受益人数 / beneficiaries the project plans to reach"
+    )
+
+
+class ClosureIn(CommandIn):
+    reason: LongText = Field(description="理由 / reason")
+    beneficiaries_reached: Beneficiaries | None = Field(
+        None, description="实际受益人数 / beneficiaries the project reached"
+    )
+
+
+class BudgetIn(CommandIn):
+    year: int = Field(description="预算年度 / budget year")
+    amount: Annotated[
+        Decimal, Field(ge=0, max_digits=14, decimal_places=2, description="预算（元）/ yuan")
+    ]
 
 
 class ReviewIn(CommandIn):
@@ -111,7 +138,8 @@ def close_call(call_id: UUID, body: Reason, meta: CommandMeta, app: App) -> Comm
 def apply(call_id: UUID, body: ApplicationIn, meta: CommandMeta, app: App) -> CommandOut:
     """项目申报 / Apply: 409 ``double_funding``, ``already_applied_in_round``,
     ``already_funded_in_round``, ``host_not_registered``, ``call_closed``,
-    ``call_deadline_passed``; 422 ``host_required``."""
+    ``call_deadline_passed``; 422 ``host_required``, ``purchaser_required``,
+    ``purchaser_not_allowed``."""
     return CommandOut.of(
         app.apply_for_funding(
             call_id,
@@ -121,6 +149,8 @@ def apply(call_id: UUID, body: ApplicationIn, meta: CommandMeta, app: App) -> Co
             body.host_organisation_id,
             body.other_government_funding,
             meta,
+            purchaser=body.purchaser,
+            beneficiaries_planned=body.beneficiaries_planned,
         )
     )
 
@@ -144,10 +174,17 @@ def evaluate(award_id: UUID, body: EvaluationIn, meta: CommandMeta, app: App) ->
 
 
 @router.post("/funding-awards/{award_id}/closure")
-def close_award(award_id: UUID, body: Reason, meta: CommandMeta, app: App) -> CommandOut:
-    """结项 / Close a project after its final evaluation (409 ``final_evaluation_required``);
-    no tranche after it (409 ``award_closed``)."""
-    return CommandOut.of(app.close_award(award_id, body.reason, meta))
+def close_award(award_id: UUID, body: ClosureIn, meta: CommandMeta, app: App) -> CommandOut:
+    """结项 / Close a project after its final evaluation (409 ``final_evaluation_required``),
+    stating the beneficiaries it reached; no tranche after it (409 ``award_closed``)."""
+    return CommandOut.of(app.close_award(award_id, body.reason, meta, body.beneficiaries_reached))
+
+
+@router.post("/funding/programmes/{programme}/budgets", status_code=CREATED)
+def set_budget(programme: str, body: BudgetIn, meta: CommandMeta, app: App) -> CommandOut:
+    """年度预算 / A programme's budget for a year (county-wide operators); setting it again
+    revises it. 422 ``unknown_programme``, ``budget_year_out_of_range``."""
+    return CommandOut.of(app.set_programme_budget(programme, body.year, body.amount, meta))
 
 
 @router.get("/funding-awards/{award_id}", response_model=AwardOut)

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.county.domain import FundingAward, Registration
+from services.county.funding.budgets import ProgrammeBudget, budget_id_for
 from services.county.funding.domain import (
     FINAL,
     MID_TERM,
+    PURCHASE_OF_SERVICES,
     FundingApplication,
     FundingCall,
     application_id_for,
@@ -22,6 +24,7 @@ from services.county.funding.domain import (
     grade_for,
 )
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
+from shared.kernel.integration.events import FundingProgramme
 from shared.kernel.rules import RuleVersion
 from shared.tier.lookup import OrgFacts
 
@@ -49,7 +52,39 @@ def funding_events() -> dict[type, str]:
         FundingApplication.Rejected: f"{a}.rejected.v1",
         FundingAward.Evaluated: f"{w}.evaluated.v1",
         FundingAward.Closed: f"{w}.closed.v1",
+        ProgrammeBudget.Set: "sanji.county.programme_budget.set.v1",
+        ProgrammeBudget.Revised: "sanji.county.programme_budget.revised.v1",
     }
+
+
+# Budgets from the earliest history a county brings in (issue 14) to a few years ahead.
+FIRST_BUDGET_YEAR, BUDGET_YEARS_AHEAD = 2000, 5
+
+
+def check_beneficiaries(name: str, value: int | None) -> None:
+    """A count of people, when stated, is a whole number ≥ 0 (the API's model says so too;
+    this guards the callers that do not come through it, as the ledger import)."""
+    if value is not None and value < 0:
+        raise InvalidInput("invalid_beneficiaries", f"{name} ({value}) 不能为负数 / is negative")
+
+
+def check_purchaser(programme: str, purchaser: str | None, imported: bool = False) -> None:
+    """A purchase of services names the department that buys it (购买主体); no other
+    programme does (ADR 0021). A project brought in from a county's ledger (``imported``,
+    ADR 0020) may leave it unstated: ledgers kept before the field existed often do not say,
+    and refusing the row would lose the project from the history; it is recorded as None."""
+    if programme == PURCHASE_OF_SERVICES and not purchaser and not imported:
+        raise InvalidInput(
+            "purchaser_required",
+            "政府购买服务项目须填写购买主体 / a purchase of services names the purchasing"
+            " department (purchaser)",
+        )
+    if programme != PURCHASE_OF_SERVICES and purchaser:
+        raise InvalidInput(
+            "purchaser_not_allowed",
+            f"只有政府购买服务项目填写购买主体 / only purchase_of_services names a purchaser,"
+            f" not {programme}",
+        )
 
 
 class Funding(_Base):
@@ -110,10 +145,15 @@ class Funding(_Base):
         host_organisation_id: UUID | None,
         other_government_funding: bool,
         meta: Meta,
+        purchaser: str | None = None,
+        beneficiaries_planned: int | None = None,
     ) -> CommandResult:
         """Apply to a call: an active organisation, a filed group through an active registered
-        host; no project with other government money; one application per round."""
+        host; no project with other government money; one application per round; a purchase
+        of services names its purchasing department."""
         call = self.load(FundingCall, call_id, "call")
+        check_purchaser(call.programme, purchaser, meta.imported is not None)
+        check_beneficiaries("beneficiaries_planned", beneficiaries_planned)
         facts = self.facts(organisation_id, meta)
         app_id = application_id_for(call_id, organisation_id)
         if replayed := self.replay_create(
@@ -140,6 +180,8 @@ class Funding(_Base):
             requested=requested,
             host_organisation_id=host_organisation_id,
             other_government_funding=False,
+            purchaser=purchaser,
+            beneficiaries_planned=beneficiaries_planned,
         )
         return self.commit(application, organisation_id)
 
@@ -212,6 +254,8 @@ class Funding(_Base):
             call_id=call.id,
             application_id=application.id,
             snapshot=snapshot,
+            purchaser=application.purchaser,
+            beneficiaries_planned=application.beneficiaries_planned,
         )
         self.save(application, call, award)
         result = CommandResult(application.id, application.version, application.organisation_id)
@@ -270,8 +314,13 @@ class Funding(_Base):
         amount: Decimal,
         host_organisation_id: UUID | None,
         meta: Meta,
+        purchaser: str | None = None,
+        beneficiaries_planned: int | None = None,
     ) -> CommandResult:
-        """Award a project; one project per organisation per round; filed groups via a host."""
+        """Award a project; one project per organisation per round; filed groups via a host;
+        a purchase of services names its purchasing department."""
+        check_purchaser(programme, purchaser, meta.imported is not None)
+        check_beneficiaries("beneficiaries_planned", beneficiaries_planned)
         facts = self.facts(organisation_id, meta)
         today = legal_date(meta.effective_at)
         if not facts.active_on(today):
@@ -297,6 +346,8 @@ class Funding(_Base):
             project=project,
             amount=amount,
             host_organisation_id=host_organisation_id,
+            purchaser=purchaser,
+            beneficiaries_planned=beneficiaries_planned,
         )
         return self.commit(award, organisation_id)
 
@@ -320,13 +371,59 @@ class Funding(_Base):
         award.evaluate(stage, score, grade_for(score, rule), comment, meta)
         return self.commit(award, award.organisation_id)
 
-    def close_award(self, award_id: UUID, reason: str, meta: Meta) -> CommandResult:
-        """Close a project after its final evaluation: no tranche after it."""
+    def close_award(
+        self,
+        award_id: UUID,
+        reason: str,
+        meta: Meta,
+        beneficiaries_reached: int | None = None,
+    ) -> CommandResult:
+        """Close a project after its final evaluation: no tranche after it; the beneficiaries
+        it reached are stated here (ADR 0021)."""
+        check_beneficiaries("beneficiaries_reached", beneficiaries_reached)
         award = self._award(award_id, meta)
         if replayed := self.replay(award, meta, award.organisation_id):
             return replayed
-        award.close(reason, meta)
+        award.close(reason, meta, beneficiaries_reached)
         return self.commit(award, award.organisation_id)
+
+    # ------------------------------------------------------------ yearly budgets
+
+    def set_programme_budget(
+        self, programme: str, year: int, amount: Decimal, meta: Meta
+    ) -> CommandResult:
+        """A programme's budget for a year at the county (county-wide operators); setting it
+        again revises it (ADR 0021). 422 ``unknown_programme``, ``budget_year_out_of_range``,
+        ``invalid_amount``."""
+        if programme not in {str(p) for p in FundingProgramme}:
+            raise InvalidInput(
+                "unknown_programme",
+                f"未知的资金项目类别 {programme[:40]!r} / unknown programme; one of "
+                + ", ".join(str(p) for p in FundingProgramme),
+            )
+        last = self.clock().year + BUDGET_YEARS_AHEAD
+        if not FIRST_BUDGET_YEAR <= year <= last:
+            raise InvalidInput(
+                "budget_year_out_of_range",
+                f"预算年度须在 {FIRST_BUDGET_YEAR}–{last} 之间 / the year must be within"
+                f" {FIRST_BUDGET_YEAR}–{last}",
+            )
+        if amount < 0:
+            raise InvalidInput(
+                "invalid_amount", f"预算不能为负数 / a budget ({amount}) is negative"
+            )
+        county = self.jurisdiction.county.code
+        self.check_jurisdiction(meta, county)
+        existing = self.find(budget_id_for(programme, year))
+        if isinstance(existing, ProgrammeBudget):
+            if (version := existing.replayed_version(meta)) is not None:
+                return CommandResult(existing.id, version, None, replayed=True)
+            existing.revise(amount, meta)
+            self.save(existing)
+            return CommandResult(existing.id, existing.version, None)
+        budget = ProgrammeBudget.set_for(meta, county, programme, year, amount)
+        self.save(budget)
+        return CommandResult(budget.id, budget.version, None)
 
     def _award(self, award_id: UUID, meta: Meta) -> FundingAward:
         award = self.load(FundingAward, award_id, "award")

@@ -155,6 +155,8 @@ class FundingApplication(Agg):
         project: str
         requested: Decimal
         host_organisation_id: UUID | None
+        purchaser: str | None
+        beneficiaries_planned: int | None
         state: str
 
     began_by = ("before_funding_application", "申报", "application")
@@ -174,6 +176,15 @@ class FundingApplication(Agg):
         # The applicant's declaration that the project has no other government money (a
         # project that has is refused, so a recorded application always declares False).
         other_government_funding: bool
+        # Version 2 (issue 14, ADR 0021): the purchasing department (购买主体) of a purchase
+        # of services and the beneficiaries planned; applications before it state neither.
+        class_version = 2
+        purchaser: str | None
+        beneficiaries_planned: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["purchaser"] = state["beneficiaries_planned"] = None
 
         def apply(self, application: Any) -> None:
             application.call_id = self.call_id
@@ -182,6 +193,8 @@ class FundingApplication(Agg):
             application.project = self.project
             application.requested = self.requested
             application.host_organisation_id = self.host_organisation_id
+            application.purchaser = self.purchaser
+            application.beneficiaries_planned = self.beneficiaries_planned
             application.state = SUBMITTED
 
     class Approved(Event):
@@ -240,3 +253,6 @@ class FundingApplication(Agg):
 
     def reject(self, reason: str, meta: Meta) -> None:
         self._decide(self.Rejected, meta, reason=reason)
+
+
+PURCHASE_OF_SERVICES = "purchase_of_services"

@@ -44,12 +44,28 @@ SCHEMA = [
         grade TEXT NOT NULL, evaluated_on TEXT NOT NULL, rule_version TEXT,
         PRIMARY KEY (award_id, stage)
     )""",
+    # Funding details (issue 14, ADR 0021): who purchased a service, the beneficiaries planned
+    # at the award and reached at closure. A table of its own, so a read model built before
+    # it needs no migration (its awards stated neither).
+    """CREATE TABLE IF NOT EXISTS funding_detail (
+        award_id TEXT PRIMARY KEY, org_id TEXT, village_code TEXT NOT NULL, programme TEXT NOT NULL,
+        awarded_on TEXT NOT NULL, amount_fen BIGINT NOT NULL, purchaser TEXT,
+        beneficiaries_planned BIGINT, beneficiaries_reached BIGINT, closed_on TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS funding_detail_village ON funding_detail (village_code)",
+    # A programme's yearly budget at the county (ADR 0021): the latest set or revision counts.
+    """CREATE TABLE IF NOT EXISTS programme_budget (
+        programme TEXT NOT NULL, year INTEGER NOT NULL, county_code TEXT NOT NULL,
+        amount_fen BIGINT NOT NULL, set_on TEXT NOT NULL, PRIMARY KEY (programme, year)
+    )""",
 ]
 TABLES = {
     "funding_call": "call_id",
     "funding_application": "application_id",
     "funding_award_lifecycle": "award_id",
     "funding_evaluation": "award_id, stage",
+    "funding_detail": "award_id",
+    "programme_budget": "programme, year",
 }
 
 Handler = Callable[[Tx, Envelope, Any], None]
@@ -84,6 +100,21 @@ def award_recorded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
             str(p.application_id) if p.application_id else None,
             json.dumps(snapshot, sort_keys=True) if snapshot else None,
             env.rule_version,
+        ),
+    )
+    tx.execute(
+        "INSERT INTO funding_detail (award_id, org_id, village_code, programme, awarded_on,"
+        " amount_fen, purchaser, beneficiaries_planned) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (award_id) DO NOTHING",
+        (
+            str(p.award_id),
+            str(env.organisation_id) if env.organisation_id else None,
+            env.division_code,
+            str(p.programme),
+            _on(env),
+            _fen(p.amount),
+            p.purchaser,
+            p.beneficiaries_planned,
         ),
     )
 
@@ -179,6 +210,22 @@ def award_closed(tx: Tx, env: Envelope, p: ev.FundingClosedV1) -> None:
         " WHERE award_id = %s",
         (_on(env), p.final_grade, _fen(p.released), str(p.award_id)),
     )
+    tx.execute(
+        "UPDATE funding_detail SET closed_on = %s, beneficiaries_reached = %s WHERE award_id = %s",
+        (_on(env), p.beneficiaries_reached, str(p.award_id)),
+    )
+
+
+@_handles("programme_budget.set")
+@_handles("programme_budget.revised")
+def budget_set(tx: Tx, env: Envelope, p: ev.ProgrammeBudgetV1) -> None:
+    # Events of one budget arrive in order: the last one written is the latest revision.
+    tx.execute(
+        "INSERT INTO programme_budget (programme, year, county_code, amount_fen, set_on)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (programme, year) DO UPDATE SET"
+        " amount_fen = excluded.amount_fen, set_on = excluded.set_on",
+        (str(p.programme), p.year, env.division_code, _fen(p.amount), _on(env)),
+    )
 
 
 # ------------------------------------------------------------------ queries
@@ -189,8 +236,10 @@ def award_view(tx: Tx, award_id: str) -> dict[str, Any] | None:
     row = tx.one(
         "SELECT f.award_id, f.org_id, f.village_code, f.programme, f.round, f.project, f.amount_fen,"
         " f.awarded_on, f.host_org_id, l.call_id, l.application_id, l.snapshot, l.rule_version,"
-        " l.closed_on, l.final_grade, l.released_fen FROM funding f"
-        " LEFT JOIN funding_award_lifecycle l ON l.award_id = f.award_id WHERE f.award_id = %s",
+        " l.closed_on, l.final_grade, l.released_fen, d.purchaser, d.beneficiaries_planned,"
+        " d.beneficiaries_reached FROM funding f"
+        " LEFT JOIN funding_award_lifecycle l ON l.award_id = f.award_id"
+        " LEFT JOIN funding_detail d ON d.award_id = f.award_id WHERE f.award_id = %s",
         (award_id,),
     )
     if row is None:
@@ -273,3 +322,12 @@ def calls(tx: Tx) -> list[dict[str, Any]]:
             (row["call_id"],),
         )
     return rows
+
+
+def budgets(tx: Tx, first_year: int, last_year: int) -> list[dict[str, Any]]:
+    """The yearly budgets of every programme for the years ``first_year``–``last_year``."""
+    return tx.all(
+        "SELECT programme, year, amount_fen FROM programme_budget WHERE year BETWEEN %s AND %s"
+        " ORDER BY year, programme",
+        (first_year, last_year),
+    )

@@ -59,7 +59,22 @@ EVALUATE = [
     EFFECTIVE,
 ]
 CLOSE_CALL = [Input("reason", "截止理由", "textarea", "如 申报期满"), EFFECTIVE]
-CLOSE_AWARD = [Input("reason", "结项说明", "textarea", "须已完成结项评估"), EFFECTIVE]
+CLOSE_AWARD = [
+    Input("reason", "结项说明", "textarea", "须已完成结项评估"),
+    Input("beneficiaries_reached", "实际受益人数", hint="选填：项目实际服务的人数", width="5"),
+    EFFECTIVE,
+]
+# Funding details (ADR 0021): who buys a purchase of services, whom a project plans to reach.
+PURCHASER = Input(
+    "purchaser", "购买主体", hint="政府购买服务项目必填：购买服务的部门，如 区民政局", width="20"
+)
+PLANNED = Input("beneficiaries_planned", "计划受益人数", hint="选填", width="5")
+BUDGET = [
+    Input("programme", "资助项目类别", "select", options=labels.PROGRAMME_ZH),
+    Input("year", "预算年度", hint="如 2026", width="4"),
+    Input("amount", "年度预算（元）", hint="最多两位小数；再次填写同一年度即调整预算", width="10"),
+    EFFECTIVE,
+]
 
 LIST = ("/county/funding", "资金项目")
 
@@ -219,6 +234,9 @@ async def _apply(page: Page, posted: Posted | None, call_id: UUID) -> Response:
             options=YES_NO,
             blank="",
         ),
+        # Only a purchase of services names its purchaser; the API refuses it elsewhere.
+        *([PURCHASER] if call["programme"] == "purchase_of_services" else []),
+        PLANNED,
         EFFECTIVE,
     ]
     return await _form(
@@ -310,4 +328,52 @@ async def _award_action(page: Page, posted: Posted | None, award_id: UUID, kind:
         submit=submit,
         message=message,
         back=f"/county/funding/awards/{award_id}",
+    )
+
+
+# ------------------------------------------------------------------ yearly budgets
+
+
+@router.get("/county/funding/budgets/new")
+async def budget_form(page: CurrentPage) -> Response:
+    return await _budget(page, None)
+
+
+@router.post("/county/funding/budgets/new")
+async def set_budget(page: CurrentPage, posted: Posted) -> Response:
+    return await _budget(page, posted)
+
+
+async def _budget(page: Page, posted: Posted | None) -> Response:
+    """A programme's yearly budget (ADR 0021). The programme is part of the API's path, not of
+    its body: the rest of the form is posted there."""
+    page.require("county", roles=WORKERS)
+    form = Form()
+    if posted is not None:
+        programme = str(posted.get("programme", ""))
+        if programme in labels.PROGRAMME_ZH:
+            inputs = [i for i in BUDGET if i.name != "programme"]
+            answer, form = await command(
+                page, posted, inputs, f"/api/v1/funding/programmes/{programme}/budgets"
+            )
+            if answer is not None:
+                year = str(posted.get("year", "")).strip()
+                name = labels.PROGRAMME_ZH[programme]
+                return done(page.request, "/county/funding", f"已记录{name}{year}年度预算。")
+            form.values["programme"] = programme
+        else:
+            form = Form(values={k: str(v) for k, v in posted.items()})
+            form.add("programme", "请选择资助项目类别")
+    return form_page(
+        page,
+        form,
+        BUDGET,
+        status=200 if posted is None else 400,
+        title="年度预算",
+        caption="",
+        action=page.request.url.path,
+        submit="记录预算",
+        back="/county/funding",
+        warning=False,
+        trail=[LIST, ("", "年度预算")],
     )

@@ -389,6 +389,14 @@ ACTIONS: dict[str, Action] = {
                 "托管组织ID",
                 hint="备案组织受资助时必填，须为已登记组织；登记组织留空",
             ),
+            # Funding details (ADR 0021).
+            Input(
+                "purchaser",
+                "购买主体",
+                hint="政府购买服务必填：购买服务的部门，如 区民政局；其他类别留空",
+                width="20",
+            ),
+            Input("beneficiaries_planned", "计划受益人数", hint="选填", width="5"),
             EFFECTIVE,
         ],
         "/api/v1/organisations/{org}/funding-awards",

@@ -8,6 +8,7 @@ another village's record, propagates to the 403 page.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -45,6 +46,7 @@ ACTIVITY_LABELS = {
     "themes": "活动主题",
     "cases_taken": "受理矛盾纠纷（件）",
     "cases_resolved": "调解成功（件）",
+    "volunteer_ids": "参与志愿者编号",
 }
 
 # A refusal about the activity's date belongs beside the date field; one about its themes or
@@ -59,6 +61,22 @@ DATE_FIELDS = {
         for code in ("unknown_theme", "duplicate_theme", "too_many_themes", "theme_not_in_force")
     },
     "cases_resolved_exceed_taken": "cases_resolved",
+    **{
+        code: "volunteer_ids"
+        for code in (
+            "unknown_volunteer",
+            "duplicate_volunteer",
+            "volunteer_ids_exceed_volunteers",
+            "volunteer_id_personal",
+        )
+    },
+}
+# Volunteer numbers typed in one field, separated by spaces, commas or 、 (ADR 0021).
+SEPARATORS = re.compile(r"[\s,，、;；]+")
+VOLUNTEER_LABELS = {"volunteer_id": "志愿者编号", "effective_on": "登记日期"}
+VOLUNTEER_FIELDS = {
+    **{code: "volunteer_id" for code in ("volunteer_exists", "volunteer_id_personal")},
+    **{code: "effective_on" for code in ("date_in_future", "backdate_forbidden")},
 }
 # One checkbox per theme, named ``theme_<code>``: a posted form keeps one value per name, so a
 # shared name "themes" would keep only the last box ticked (as the roles of an account).
@@ -213,6 +231,7 @@ async def report_activity(page: CurrentPage, organisation_id: UUID, posted: Post
     page.require("village", roles=("operator",))
     org = await _organisation(page, organisation_id)
     themes = _ticked(posted)
+    numbers = [n for n in SEPARATORS.split(str(posted.get("volunteer_ids", ""))) if n]
     answer, form = await send(
         page.api,
         f"/api/v1/organisations/{organisation_id}/activities",
@@ -220,13 +239,55 @@ async def report_activity(page: CurrentPage, organisation_id: UUID, posted: Post
         ACTIVITY_LABELS,
         selects=SELECTS,
         fields=DATE_FIELDS,
-        fixed={"themes": themes},  # a list: the form's boxes, gathered above
+        # Lists: the form's boxes, gathered above, and the numbers typed in one field.
+        fixed={"themes": themes, "volunteer_ids": numbers},
     )
     if answer is not None:
         when = labels.date_zh(form.values.get("occurred_on"))
         return done(page.request, "/village/groups", f"已记录“{org.get('name')}”{when}的活动。")
     form.values.update({f"{THEME_PREFIX}{t}": "on" for t in themes})  # ticked again
     return await _activity_page(page, org, form, status=400)
+
+
+# ------------------------------------------------------------------ volunteer register
+
+
+async def _volunteers_page(page: Page, form: Form, status: int = 200) -> Response:
+    code = page.me.division
+    listed = await page.api.get("/api/v1/volunteers", division=code, limit=500)
+    names = await divisions(page)
+    return page.render(
+        "village/volunteers.html",
+        status=status,
+        title="志愿者名册",
+        division=names.get(code, {"code": code, "name": code}),
+        rows=listed["volunteers"],
+        form=form,
+    )
+
+
+@router.get("/village/volunteers")
+async def volunteers(page: CurrentPage) -> Response:
+    page.require("village")
+    return await _volunteers_page(page, Form())
+
+
+@router.post("/village/volunteers")
+async def register_volunteer(page: CurrentPage, posted: Posted) -> Response:
+    """Enter a volunteer under the village's own number: a pseudonym, nothing else (ADR 0021)."""
+    page.require("village", roles=("operator",))
+    answer, form = await send(
+        page.api,
+        "/api/v1/volunteers",
+        posted,
+        VOLUNTEER_LABELS,
+        fields=VOLUNTEER_FIELDS,
+        fixed={"village_code": page.me.division},
+    )
+    if answer is not None:
+        number = form.values.get("volunteer_id", "").strip()
+        return done(page.request, "/village/volunteers", f"已登记志愿者 {number}。")
+    return await _volunteers_page(page, form, status=400)
 
 
 # ------------------------------------------------------------------ returns

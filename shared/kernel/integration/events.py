@@ -104,6 +104,19 @@ class ActivityReportedV1(Payload):
     )
     cases_taken: NonNegative | None = None  # disputes taken (mediation)
     cases_resolved: NonNegative | None = None  # disputes resolved, never more than taken
+    # Added in issue 14 (ADR 0021; domain event version 3), optional: the numbers, in the
+    # village's volunteer register, of the volunteers who served.
+    volunteer_ids: list[str] = Field(
+        default_factory=list, description="volunteer numbers of the village's register"
+    )
+
+
+class VolunteerRegisteredV1(Payload):
+    """A volunteer entered in a village's register (ADR 0021): a pseudonym, nothing else."""
+
+    volunteer_key: UUID  # the register entry's aggregate id (village and number)
+    village_code: str
+    volunteer_id: str  # the village's own volunteer number
 
 
 # ------------------------------------------------------------------ township
@@ -225,6 +238,10 @@ class FundingAwardedV1(Payload):
     call_id: UUID | None = None
     application_id: UUID | None = None
     snapshot: FundingSnapshotV1 | None = None
+    # Added in issue 14 (ADR 0021; domain event version 3), optional: the purchasing
+    # department of a purchase of services, and the beneficiaries planned.
+    purchaser: str | None = None
+    beneficiaries_planned: NonNegative | None = None
 
 
 class FundingDisbursedV1(Payload):
@@ -252,6 +269,8 @@ class FundingClosedV1(Payload):
     final_grade: str
     released: NonNegativeDecimal
     reason: str
+    # Added in issue 14 (ADR 0021; domain event version 2), optional.
+    beneficiaries_reached: NonNegative | None = None
 
 
 class FundingCallOpenedV1(Payload):
@@ -292,6 +311,19 @@ class FundingApplicationSubmittedV1(Payload):
     requested: Annotated[Decimal, Field(gt=0)]
     host_organisation_id: UUID | None = None
     other_government_funding: bool
+    # Added in issue 14 (ADR 0021; domain event version 2), optional.
+    purchaser: str | None = None
+    beneficiaries_planned: NonNegative | None = None
+
+
+class ProgrammeBudgetV1(Payload):
+    """A programme's budget for one year at the county, set or revised (ADR 0021); the
+    latest one recorded for a programme and year counts."""
+
+    budget_id: UUID
+    programme: FundingProgramme
+    year: int
+    amount: NonNegativeDecimal
 
 
 class FundingApplicationApprovedV1(Payload):
@@ -603,6 +635,7 @@ class AccountLockedV1(Payload):
 TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
+    "sanji.village.volunteer.registered.v1": VolunteerRegisteredV1,
     "sanji.township.filing.filed.v1": FilingFiledV1,
     "sanji.township.filing.rejected.v1": FilingRejectedV1,
     "sanji.township.filing.cancelled.v1": FilingCancelledV1,
@@ -629,6 +662,8 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.funding_application.submitted.v1": FundingApplicationSubmittedV1,
     "sanji.county.funding_application.approved.v1": FundingApplicationApprovedV1,
     "sanji.county.funding_application.rejected.v1": FundingApplicationRejectedV1,
+    "sanji.county.programme_budget.set.v1": ProgrammeBudgetV1,
+    "sanji.county.programme_budget.revised.v1": ProgrammeBudgetV1,
     "sanji.county.credit_list.entered.v1": CreditListEnteredV1,
     "sanji.county.credit_list.left.v1": CreditListLeftV1,
     "sanji.county.credit_list.triggered.v1": CreditListTriggeredV1,

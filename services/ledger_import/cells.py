@@ -23,6 +23,7 @@ from services.ledger_import.sheets import (
     CODE,
     DATE,
     HOURS,
+    IDS,
     INT,
     KEY,
     MONEY,
@@ -89,7 +90,7 @@ def parse(column: Column, value: Any) -> Any:
         return _checked(_SHORT if len(text) <= 50 else _NAME, text)
     if kind == NAME:
         return _checked(_NAME, text)
-    if kind == NAMES:
+    if kind in (NAMES, IDS):
         names = [n for n in _SPLIT.split(text) if n]
         return [_checked(_SHORT, n) for n in names]
     if kind == THEMES:

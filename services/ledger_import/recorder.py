@@ -28,10 +28,12 @@ from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from services.county.application import CountyApplication
+from services.county.funding.budgets import budget_id_for
 from services.county.funding.domain import application_id_for, award_id_for, call_id_for
 from services.ledger_import.sheets import Sheet
 from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
+from services.village.domain import volunteer_key
 from shared.capabilities.identity.accounts import account_id
 from shared.capabilities.identity.passwords import hash_password
 from shared.capabilities.identity.provision import provisioner
@@ -393,6 +395,7 @@ class Recorder:
             "themes": self.theme_codes(row["themes"] or [], row["day"]),
             "cases_taken": row["cases_taken"],
             "cases_resolved": row["cases_resolved"],
+            "volunteer_ids": row["volunteer_ids"] or [],
         }
         # Named, and only when filled: a column added later (主题, 受理纠纷数, 调解成功数)
         # changes the hash only of rows that fill it, so activities imported before it existed
@@ -400,6 +403,24 @@ class Recorder:
         inputs = (str(org), *(f"{k}={v}" for k, v in figures.items() if v not in (None, "", [])))
         meta = self.meta(Tier.VILLAGE, row, "day", self.key("活动", row["key"]), inputs)
         self.run(lambda: self.village.report_activity(org, row["day"], meta=meta, **figures))
+
+    def volunteers(self, row: Row) -> None:
+        """A volunteer in the village's register, by the village's own number (ADR 0021)."""
+        village, number = row["village"], row["volunteer_id"]
+        key = self.key("志愿者", village, number)
+        meta = self.meta(
+            Tier.VILLAGE, row, "day", key, (village, number), on=volunteer_key(village, number)
+        )
+        self.run(lambda: self.village.register_volunteer(village, number, meta))
+
+    def budgets(self, row: Row) -> None:
+        """A programme's budget for a year; a corrected amount is recorded as a revision."""
+        programme, year, amount = str(row["programme"]), row["year"], row["amount"]
+        inputs = (programme, year, str(amount))
+        key = self.key("资金预算", programme, year, digest(*inputs)[:16])
+        on = budget_id_for(programme, year)
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs, on=on)
+        self.run(lambda: self.county.set_programme_budget(programme, year, amount, meta))
 
     def theme_codes(self, typed: list[str], on: date) -> list[str]:
         """The codes of the themes as typed: a Chinese name of the vocabulary in force on the
@@ -486,13 +507,15 @@ class Recorder:
             return  # a direct award, recorded at review
         if row["applied"] is None:
             raise RowRefused("required", "有资金征集的批次，“申报日期”为必填项", "申报日期")
-        inputs = (str(call), str(org), row["project"], str(row["requested"]), str(host))
+        details = _details(row)
+        inputs: tuple[Any, ...] = (str(call), str(org), row["project"], str(row["requested"]))
+        inputs += (str(host), *_named(details))
         key = self.key("资助项目", row["key"])
         on = application_id_for(call, org)
         meta = self.meta(Tier.COUNTY, row, "applied", key, inputs, on=on)
         self.run(
             lambda: self.county.apply_for_funding(
-                call, org, row["project"], row["requested"], host, False, meta
+                call, org, row["project"], row["requested"], host, False, meta, **details
             )
         )
 
@@ -506,11 +529,13 @@ class Recorder:
         call = call_id_for(programme, row["round"])
         key = self.key("资助项目", row["key"], "评审")
         if not self.call_exists(call):
-            inputs = (str(org), programme, row["round"], row["project"], str(amount), str(host))
+            details = _details(row)
+            inputs: tuple[Any, ...] = (str(org), programme, row["round"], row["project"])
+            inputs += (str(amount), str(host), *_named(details))
             meta = self.meta(Tier.COUNTY, row, "day", key, inputs)
             result = self.run(
                 lambda: self.county.award_funding(
-                    org, programme, row["round"], row["project"], amount, host, meta
+                    org, programme, row["round"], row["project"], amount, host, meta, **details
                 )
             )
             self.awards[row["key"]] = result.id
@@ -539,6 +564,16 @@ class Recorder:
         key = self.key("拨付", row["project"], row["tranche"])
         meta = self.meta(Tier.COUNTY, row, "day", key, inputs, on=award)
         self.run(lambda: self.county.disburse(award, row["tranche"], row["amount"], meta))
+
+
+def _details(row: Row) -> dict[str, Any]:
+    """A project's funding details (ADR 0021), when the ledger gives them."""
+    return {k: row[k] for k in ("purchaser", "beneficiaries_planned") if row[k] not in (None, "")}
+
+
+def _named(details: dict[str, Any]) -> tuple[str, ...]:
+    # Named, and only when filled: projects imported before these columns existed still replay.
+    return tuple(f"{k}={v}" for k, v in sorted(details.items()))
 
 
 def _zh(e: DomainError) -> str:

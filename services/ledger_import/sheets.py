@@ -54,7 +54,7 @@ AREAS = {"城市社区": "urban", "农村": "rural"}
 GRADES = {f"{n}A": n for n in range(1, 6)} | {str(n): n for n in range(1, 6)}
 
 # Cell kinds (services/ledger_import/cells.py parses them).
-TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES = (
+TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES, IDS = (
     "text",
     "name",
     "key",
@@ -67,6 +67,7 @@ TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES = (
     "usci",
     "names",
     "themes",
+    "ids",
 )
 FORMATS = {
     TEXT: "文本",
@@ -82,6 +83,7 @@ FORMATS = {
     NAMES: "姓名，用顿号、逗号或分号分隔",
     # Checked against the vocabulary in force on the activity's date by the command itself.
     THEMES: "主题名称或代码，多个用顿号或分号分隔；须在活动日期生效的主题目录中",
+    IDS: "编号，多个用顿号、逗号或分号分隔",
 }
 
 
@@ -158,6 +160,18 @@ SHEETS: tuple[Sheet, ...] = (
         ("org",),
     ),
     Sheet(
+        "志愿者",
+        "volunteers",
+        "村（社区）志愿者名册：只填本村（社区）自编的志愿者编号，不填姓名、身份证号或电话"
+        "（ADR 0021）；活动表的“志愿者编号”须先在此登记",
+        (
+            Column("村社区代码", "village", CODE, True, "志愿者所属村（社区）", "330699001001"),
+            Column("志愿者编号", "volunteer_id", KEY, True, "本村（社区）自编编号", "WC-0001"),
+            Column("登记日期", "day", DATE, True, "", "2019-03-01"),
+        ),
+        ("village", "volunteer_id"),
+    ),
+    Sheet(
         "活动",
         "activities",
         "每次活动一行；人数与人次为非负整数；主题与调解件数为选填",
@@ -188,6 +202,14 @@ SHEETS: tuple[Sheet, ...] = (
                 False,
                 "不能多于受理纠纷数（须先填受理纠纷数）",
                 "2",
+            ),
+            Column(
+                "志愿者编号",
+                "volunteer_ids",
+                IDS,
+                False,
+                "参加服务的志愿者（须已在志愿者表登记于本村社区），人数不多于志愿者人数",
+                "WC-0001、WC-0002",
             ),
         ),
         ("key",),
@@ -260,6 +282,18 @@ SHEETS: tuple[Sheet, ...] = (
         ("programme", "round"),
     ),
     Sheet(
+        "资金预算",
+        "budgets",
+        "各资金项目类别的年度预算；同一类别同一年度再填一次即为调整",
+        (
+            Column("项目类别", "programme", CHOICE, True, "", "微公益创投", dict(PROGRAMMES)),
+            Column("年度", "year", INT, True, "", "2020"),
+            Column("预算金额", "amount", MONEY, True, "元", "500000"),
+            Column("确定日期", "day", DATE, True, "", "2020-01-10"),
+        ),
+        ("programme", "year"),
+    ),
+    Sheet(
         "资助项目",
         "projects",
         "有征集的批次：申报并评审；没有征集的：直接立项（评审日期即立项日期）",
@@ -276,6 +310,8 @@ SHEETS: tuple[Sheet, ...] = (
             Column("评审结果", "approved", CHOICE, True, "", "立项", dict(DECISIONS)),
             Column("资助金额", "amount", MONEY, False, "立项时必填", "20000"),
             Column("理由", "reason", TEXT, False, "不予立项时必填", ""),
+            Column("购买主体", "purchaser", NAME, False, "政府购买服务填写购买服务的部门", ""),
+            Column("计划受益人数", "beneficiaries_planned", INT, False, "", "200"),
         ),
         ("key",),
     ),

@@ -29,6 +29,7 @@ from services.ledger_import.sheets import (
     MONEY,
     NAME,
     NAMES,
+    SCORE,
     TEXT,
     THEMES,
     USCI,
@@ -66,7 +67,7 @@ def parse(column: Column, value: Any) -> Any:
     kind = column.kind
     if kind == DATE:
         return parse_date(value)
-    if kind in (INT, MONEY, HOURS):
+    if kind in (INT, MONEY, HOURS, SCORE):
         return parse_number(kind, value)
     text = _text(value)
     if kind == CHOICE:

@@ -552,7 +552,8 @@ class Recorder:
         if row["approved"]:
             self.awards[row["key"]] = award_id_for(application)
 
-    def tranches(self, row: Row) -> None:
+    def award_of(self, row: Row) -> UUID:
+        """The award of the row's project, which this ledger's 资助项目 sheet approved."""
         award = self.awards.get(row["project"])
         if award is None:
             raise RowRefused(
@@ -560,10 +561,31 @@ class Recorder:
                 f"项目编号“{row['project']}”在本台账中不存在或未立项",
                 "项目编号",
             )
+        return award
+
+    def tranches(self, row: Row) -> None:
+        award = self.award_of(row)
         inputs = (str(award), row["tranche"], str(row["amount"]))
         key = self.key("拨付", row["project"], row["tranche"])
         meta = self.meta(Tier.COUNTY, row, "day", key, inputs, on=award)
         self.run(lambda: self.county.disburse(award, row["tranche"], row["amount"], meta))
+
+    def evaluations(self, row: Row) -> None:
+        award, stage, comment = self.award_of(row), str(row["stage"]), row["comment"] or ""
+        inputs = (str(award), stage, str(row["score"]), comment)
+        key = self.key("评估", row["project"], stage)
+        meta = self.meta(Tier.COUNTY, row, "day", key, inputs, on=award)
+        self.run(lambda: self.county.evaluate_award(award, stage, row["score"], comment, meta))
+
+    def closures(self, row: Row) -> None:
+        award, reached = self.award_of(row), row["beneficiaries_reached"]
+        inputs = (str(award), row["reason"], *(() if reached is None else (f"reached={reached}",)))
+        meta = self.meta(Tier.COUNTY, row, "day", self.key("结项", row["project"]), inputs, award)
+        self.run(
+            lambda: self.county.close_award(
+                award, row["reason"], meta, beneficiaries_reached=reached
+            )
+        )
 
 
 def _details(row: Row) -> dict[str, Any]:

@@ -55,6 +55,8 @@ PHASES: tuple[tuple[str, str], ...] = (
     ("projects", "project_apply"),
     ("projects", "project_review"),
     ("tranches", "tranches"),
+    ("evaluations", "evaluations"),
+    ("closures", "closures"),
 )
 
 

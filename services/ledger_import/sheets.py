@@ -49,12 +49,13 @@ PROGRAMMES = {
     "专项资金": FundingProgramme.SPECIAL_FUND,
 }
 DECISIONS = {"立项": True, "不予立项": False}
+STAGES = {"中期评估": "mid_term", "结项评估": "final"}
 DIVISION_TIERS = {"县": "county", "乡镇街道": "township", "村社区": "village"}
 AREAS = {"城市社区": "urban", "农村": "rural"}
 GRADES = {f"{n}A": n for n in range(1, 6)} | {str(n): n for n in range(1, 6)}
 
 # Cell kinds (services/ledger_import/cells.py parses them).
-TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES, IDS = (
+TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES, IDS, SCORE = (
     "text",
     "name",
     "key",
@@ -68,6 +69,7 @@ TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES, IDS
     "names",
     "themes",
     "ids",
+    "score",
 )
 FORMATS = {
     TEXT: "文本",
@@ -84,6 +86,7 @@ FORMATS = {
     # Checked against the vocabulary in force on the activity's date by the command itself.
     THEMES: "主题名称或代码，多个用顿号或分号分隔；须在活动日期生效的主题目录中",
     IDS: "编号，多个用顿号、逗号或分号分隔",
+    SCORE: "分数，最多两位小数",
 }
 
 
@@ -326,6 +329,31 @@ SHEETS: tuple[Sheet, ...] = (
             Column("拨付日期", "day", DATE, True, "", "2020-06-20"),
         ),
         ("project", "tranche"),
+    ),
+    Sheet(
+        "评估",
+        "evaluations",
+        "资助项目的中期评估与结项评估（得分按评估日期生效的资金规则评定等级）",
+        (
+            Column("项目编号", "project", KEY, True, "", "XM-0001"),
+            Column("评估阶段", "stage", CHOICE, True, "", "结项评估", STAGES),
+            Column("得分", "score", SCORE, True, "", "88"),
+            Column("评估日期", "day", DATE, True, "", "2020-12-01"),
+            Column("评估意见", "comment", TEXT, False, "", ""),
+        ),
+        ("project", "stage"),
+    ),
+    Sheet(
+        "结项",
+        "closures",
+        "资助项目结项（须已有结项评估）；填写实际受益人数",
+        (
+            Column("项目编号", "project", KEY, True, "", "XM-0001"),
+            Column("结项日期", "day", DATE, True, "", "2020-12-31"),
+            Column("结项说明", "reason", TEXT, True, "", "项目按计划完成"),
+            Column("实际受益人数", "beneficiaries_reached", INT, False, "", "260"),
+        ),
+        ("project",),
     ),
 )
 BY_NAME = {s.name: s for s in SHEETS}

@@ -722,3 +722,34 @@ def test_volunteers_budgets_and_funding_details_come_in_from_the_ledger(
         ("活动", "unknown_volunteer")
     ]
     assert refused.tallies["活动"].recorded == 0
+
+
+def test_evaluations_and_closures_close_a_project_with_its_beneficiaries_reached(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    ledger = good_ledger()
+    ledger["评估"] = [
+        {"项目编号": "XM-1", "评估阶段": "中期评估", "得分": "82.5", "评估日期": "2020-09-01"},
+        {"项目编号": "XM-1", "评估阶段": "结项评估", "得分": "90", "评估日期": "2020-12-25"},
+    ]
+    ledger["结项"] = [
+        {
+            "项目编号": "XM-1",
+            "结项日期": "2020-12-31",
+            "结项说明": "按计划完成",
+            "实际受益人数": 260,
+        },
+        # A project that never had its final evaluation cannot close: refused with the code.
+        {"项目编号": "XM-2", "结项日期": "2021-12-31", "结项说明": "完成"},
+    ]
+    done = Import(platform, fill(template, ledger, tmp_path / "台账.xlsx")).run()
+    assert done.tallies["评估"].recorded == 2 and done.tallies["结项"].recorded == 1
+    refused = [(e.sheet, e.row) for e in done.errors if e.severity == ERROR]
+    assert refused == [("结项", 3)]
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        closed = tx.one(
+            "SELECT beneficiaries_reached FROM funding_detail WHERE beneficiaries_reached IS NOT NULL"
+        )
+    assert closed == {"beneficiaries_reached": 260}
+    again = Import(platform, fill(template, ledger, tmp_path / "again.xlsx")).run()
+    assert again.tallies["评估"].present == 2 and again.tallies["结项"].present == 1

@@ -224,3 +224,23 @@ def test_readiness_reports_positions(api: Api) -> None:
     assert village_ready["store_head"] == head
     assert 0 <= village_ready["relay_lag"] <= 1  # the relay records its position after the ack
     assert api.township.get("/health").json() == {"status": "ok", "tier": "township"}
+
+
+def test_a_rating_that_rates_nothing_is_refused_and_records_nothing(api: Api) -> None:
+    from tests.helpers import usci
+
+    org = api.county.post(
+        "/api/v1/registrations",
+        json={"usci": usci(7), "name": "空评测试", "field": "services", "village_code": VILLAGE},
+        headers=api.auth(county_op()),
+    )
+    assert org.status_code == 201, org.text
+    before = api.heads()
+    empty = api.county.post(
+        f"/api/v1/organisations/{org.json()['organisation_id']}/ratings",
+        json={},
+        headers=api.auth(county_op()),
+    )
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "rating_empty"
+    assert "请至少填写" in empty.json()["error"]["message_zh"]
+    assert api.heads() == before

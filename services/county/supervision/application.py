@@ -192,6 +192,12 @@ class Supervision(_Base):
         meta: Meta,
     ) -> CommandResult:
         """Credit rating, grade (validity and eligibility from the evaluation rule) and stars."""
+        if credit is None and grade is None and stars is None:
+            # A rating that rates nothing would be recorded as an empty act.
+            raise InvalidInput(
+                "rating_empty",
+                "请至少填写信用评价、评估等级、星级中的一项 / give a credit rating, a grade or stars",
+            )
         day = legal_date(meta.effective_at)
         rule = self.evaluation_rule(day)
         scheme = rule.parameters["stars"]

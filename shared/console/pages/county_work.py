@@ -218,16 +218,8 @@ async def _registration_inputs(page: Page) -> list[Input]:
 @router.get("/county/organisations/new")
 async def registration_form(page: CurrentPage) -> Response:
     page.require("county", roles=WORKERS)
-    return form_page(
-        page,
-        Form(values={"category": "general"}),
-        await _registration_inputs(page),
-        title="登记社区社会组织",
-        action="/county/organisations/new",
-        submit="登记",
-        back="/county/organisations",
-        trail=[("/county/organisations", "组织登记"), ("", "登记")],
-    )
+    form = Form(values={"category": "general"})
+    return _registration_page(page, form, await _registration_inputs(page))
 
 
 @router.post("/county/organisations/new")
@@ -243,11 +235,15 @@ async def register(page: CurrentPage, posted: Posted) -> Response:
             f"/county/organisations/{answer['organisation_id']}",
             f"已登记：{posted.get('name', '').strip()}。",
         )
+    return _registration_page(page, form, inputs, status=400)
+
+
+def _registration_page(page: Page, form: Form, inputs: list[Input], status: int = 200) -> Response:
     return form_page(
         page,
         form,
         inputs,
-        status=400,
+        status=status,
         title="登记社区社会组织",
         action="/county/organisations/new",
         submit="登记",
@@ -281,8 +277,8 @@ class Action:
     path: str  # the API path, {org} and {list} filled in
     message: str
     warning: bool = False
-    # Fields of which at least one must be given (the API would record an empty rating).
-    one_of: tuple[str, ...] = ()
+    # API refusal codes shown beside the field they concern.
+    refusals: dict[str, str] | None = None
 
 
 ACTIONS: dict[str, Action] = {
@@ -310,7 +306,7 @@ ACTIONS: dict[str, Action] = {
         ],
         "/api/v1/organisations/{org}/ratings",
         "评价已记录。",
-        one_of=("credit", "grade", "stars"),
+        refusals={"rating_empty": "credit"},
     ),
     "charter": Action(
         "章程核准",
@@ -447,16 +443,9 @@ async def _action(
     form = Form()
     if posted is not None:
         path = act.path.format(org=org_id, list=caption)
-        if act.one_of and not any(posted.get(n, "").strip() for n in act.one_of):
-            names = field_labels(act.inputs)
-            form = Form(values={k: v for k, v in posted.items() if k in names})
-            form.add(
-                act.one_of[0], "请至少填写" + "、".join(names[n] for n in act.one_of) + "中的一项"
-            )
-        else:
-            answer, form = await command(page, posted, act.inputs, path)
-            if answer is not None:
-                return done(page.request, back, act.message)
+        answer, form = await command(page, posted, act.inputs, path, act.refusals)
+        if answer is not None:
+            return done(page.request, back, act.message)
     name = org.get("name") or str(org_id)
     return form_page(
         page,

@@ -213,9 +213,11 @@ class TierRuntime:
 
     def _relay_step(self) -> None:
         if self.relay.run_once() == 0:
-            # A command in this process wakes the relay at once; in the production topology the
-            # API is another process, so an idle relay looks again after SANJI_RELAY_IDLE_MS.
-            self._wake.wait(self.settings.relay_idle_ms / 1000)
+            # A command in this process wakes the relay at once (the embedded platform); in the
+            # production topology the API is another process, so an idle relay looks again
+            # after SANJI_RELAY_IDLE_MS.
+            idle = IDLE_WAIT if self.embedded is not None else self.settings.relay_idle_ms / 1000
+            self._wake.wait(idle)
             self._wake.clear()
 
     def _projector_step(self) -> None:

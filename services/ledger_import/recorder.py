@@ -30,10 +30,12 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from services.county.application import CountyApplication
 from services.county.funding.budgets import budget_id_for
 from services.county.funding.domain import application_id_for, award_id_for, call_id_for
+from services.ledger_import.bulk import Chunk
 from services.ledger_import.sheets import Sheet
 from services.township.application import TownshipApplication
 from services.village.application import VillageApplication
 from services.village.domain import volunteer_key
+from shared.capabilities.approvals.domain import step_id
 from shared.capabilities.identity.accounts import account_id
 from shared.capabilities.identity.passwords import hash_password
 from shared.capabilities.identity.provision import provisioner
@@ -254,11 +256,45 @@ class Recorder:
 
     # ------------------------------------------------------------ ids of ledger keys
 
+    def created_id(self, key: str) -> UUID:
+        """The id of the record the command with idempotency key ``key`` creates."""
+        return new_id(Meta(self.actors[Tier.COUNTY], datetime.now(CHINA), "", idempotency_key=key))
+
     def org_id(self, key: str) -> UUID:
         """The id of the organisation with this ledger key: the record its first act created
         (the village's application, or the county's registration: both keyed alike)."""
-        made = self.key("组织", key)
-        return new_id(Meta(self.actors[Tier.COUNTY], datetime.now(CHINA), "", idempotency_key=made))
+        return self.created_id(self.key("组织", key))
+
+    # ------------------------------------------------------------ bulk reads (bulk.py)
+
+    def prefetch(self, step: str, rows: list[Row], chunks: dict[Tier, Chunk]) -> None:
+        """Reads in bulk what a chunk of ``step``'s rows will read: their organisations (as
+        records and as facts, at every tier), the records they create, and for activities
+        the returns that could lock their days and the volunteers they name. A guess that
+        misses costs nothing but the read it would have cost anyway."""
+        orgs = {self.orgs.get(r[k]) or self.org_id(r[k]) for r in rows for k in ORG_KEYS if r[k]}
+        created: set[UUID] = set()
+        if step in CREATES:
+            sheet, column, suffix = CREATES[step]
+            created = {self.created_id(self.key(sheet, r[column], *suffix)) for r in rows}
+        for chunk in chunks.values():
+            chunk.prefetch(organisations=orgs)
+        if step != "activities":
+            for chunk in chunks.values():
+                chunk.prefetch(orgs | created)
+            return
+        village = chunks[Tier.VILLAGE]
+        returns: set[UUID] = set()
+        volunteers: set[UUID] = set()
+        for r in rows:
+            facts = village.org_facts(self.orgs.get(r["org"]) or self.org_id(r["org"]))
+            if facts is not None:
+                returns |= Chunk.returns_covering(facts.village_code, r["day"])
+                volunteers |= {
+                    volunteer_key(facts.village_code, v) for v in r["volunteer_ids"] or []
+                }
+        steps = {step_id(r, 1) for r in returns}
+        village.prefetch(orgs | created | steps | volunteers, returns=returns)
 
     def org(self, key: str, column: str = "组织编号") -> UUID:
         if self.outside is None and key in self.orgs:
@@ -586,6 +622,16 @@ class Recorder:
                 award, row["reason"], meta, beneficiaries_reached=reached
             )
         )
+
+
+# Columns of a row that name an organisation by its ledger key.
+ORG_KEYS = ("org", "host")
+# step → (sheet, key column, key suffix) of the record a row's first command creates.
+CREATES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "organisation_apply": ("组织", "org", ()),
+    "activities": ("活动", "key", ()),
+    "inspections": ("检查", "key", ()),
+}
 
 
 def _details(row: Row) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from services.ledger_import.batch import batched_saves
+from services.ledger_import.bulk import CHUNK, Chunk, batched, chunks_of
 from services.ledger_import.cells import CellError, parse
 from services.ledger_import.reader import Ledger, RawRow
 from services.ledger_import.recorder import (
@@ -151,11 +151,8 @@ class Import:
                 if kind not in present:
                     continue
                 sheet = BY_KIND[kind]
-                if kind == "activities":  # the bulk of a ledger: saved 100 to a transaction
-                    with batched_saves(platform.tiers[Tier.VILLAGE].app):
-                        self._phase(recorder, sheet, step, sheet.kind not in first)
-                else:
-                    self._phase(recorder, sheet, step, sheet.kind not in first)
+                with chunks_of(platform) as chunks:
+                    self._phase(recorder, chunks, sheet, step, sheet.kind not in first)
                 first.add(sheet.kind)
                 platform.drain()
         self.result.seconds = time.perf_counter() - started
@@ -174,7 +171,9 @@ class Import:
         finally:
             scratch.stop()
 
-    def _phase(self, recorder: Recorder, sheet: Sheet, step: str, first: bool) -> None:
+    def _phase(
+        self, recorder: Recorder, chunks: dict[Tier, Chunk], sheet: Sheet, step: str, first: bool
+    ) -> None:
         tally = self.result.tallies.setdefault(sheet.name, Tally())
         refused = self.refused.setdefault(sheet.name, set())
         method = getattr(recorder, step)
@@ -182,35 +181,54 @@ class Import:
         done = 0
         if self.progress is not None:
             self.progress(label, 0, total, False)
-        for raw in self.ledger.rows(sheet):
-            done += 1
+        for raws in batched(self.ledger.rows(sheet), CHUNK):
+            parsed: list[tuple[RawRow, Row]] = []
+            for raw in raws:
+                if first:
+                    tally.read += 1
+                if raw.number in refused:
+                    continue
+                row = self._parse(raw, first)
+                if row is None:
+                    self._refuse(recorder, raw, refused, tally)
+                else:
+                    parsed.append((raw, row))
+            # The chunk's reads in a few queries, its saves in one transaction (bulk.py).
+            recorder.prefetch(step, [row for _, row in parsed], chunks)
+            for raw, row in parsed:
+                self._record(recorder, method, raw, row, refused, tally)
+            for chunk in chunks.values():
+                chunk.flush()
+            done += len(raws)
             if self.progress is not None:
                 self.progress(label, done, total, False)
-            if first:
-                tally.read += 1
-            if raw.number in refused:
-                continue
-            row = self._parse(raw, first)
-            if row is None:
-                self._refuse(recorder, raw, refused, tally)
-                continue
-            before = replace(recorder.outcome)
-            recorder.outside_ref = False
-            try:
-                method(row)
-            except OutsideReference:
-                refused.add(raw.number)  # nothing more to check in this run
-                tally.checked += 1
-                continue
-            except RowRefused as e:
-                self._refuse(recorder, raw, refused, tally)
-                self._error(sheet.name, raw.number, e.column, e.code, e.message)
-                continue
-            self._count(
-                tally, self.seen.setdefault(sheet.name, {}), raw.number, before, recorder.outcome
-            )
         if self.progress is not None:
             self.progress(label, done, total, True)
+
+    def _record(
+        self,
+        recorder: Recorder,
+        method: Callable[[Row], None],
+        raw: RawRow,
+        row: Row,
+        refused: set[int],
+        tally: Tally,
+    ) -> None:
+        before = replace(recorder.outcome)
+        recorder.outside_ref = False
+        try:
+            method(row)
+        except OutsideReference:
+            refused.add(raw.number)  # nothing more to check in this run
+            tally.checked += 1
+            return
+        except RowRefused as e:
+            self._refuse(recorder, raw, refused, tally)
+            self._error(raw.sheet.name, raw.number, e.column, e.code, e.message)
+            return
+        self._count(
+            tally, self.seen.setdefault(raw.sheet.name, {}), raw.number, before, recorder.outcome
+        )
 
     def _refuse(self, recorder: Recorder, raw: RawRow, refused: set[int], tally: Tally) -> None:
         refused.add(raw.number)

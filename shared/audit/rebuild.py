@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.infrastructure.projector import SourceReader
+from shared.infrastructure.projector import Deferred, SourceReader
 from shared.infrastructure.store import Database, Tx
 from shared.kernel.integration.envelope import Envelope
 from shared.tier import readmodel
@@ -76,11 +76,11 @@ def rebuild(
 
     def flush() -> None:
         with target.transaction() as tx:
-            touched: set[str] = set()
+            deferred = Deferred()
             for env in chunk:
-                readmodel.project(tx, scope, env, touched)
+                readmodel.project(tx, scope, env, deferred)
                 applied[env.source] = max(applied.get(env.source, 0), env.position)
-            readmodel.touch(tx, *touched)  # once per division per batch, not per event
+            readmodel.finish(tx, deferred)  # once per division and source per batch
             _set_tracking(tx, applied)
         if progress is not None:
             progress(len(chunk))

@@ -23,7 +23,7 @@ recorder refuses to start with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
@@ -88,6 +88,13 @@ class ChainedRecorder:
 
     def chain_head(self) -> Link | None:
         raise NotImplementedError
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every stored event of these aggregates, in one query where the engine allows:
+        ordered by aggregate, then version. A bulk reader (the ledger import) reads the
+        aggregates of a hundred commands at once instead of one round trip each."""
+        recorder = cast(ApplicationRecorder, self)  # mixed into each engine's recorder
+        return [e for i in originator_ids for e in recorder.select_events(i)]
 
     def sign_legacy_links(self, before: int | None = None) -> int:
         return 0  # only the durable stores can predate signing
@@ -196,6 +203,22 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             row = curs.fetchone()
         return _link_from(list(row.values())) if row else None
 
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        if not originator_ids:
+            return []
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, [list(originator_ids)])
+            return [
+                StoredEvent(
+                    r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                )
+                for r in curs.fetchall()
+            ]
+
 
 # ------------------------------------------------------------------ SQLite
 
@@ -295,6 +318,29 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             )
             row = c.fetchone()
         return _link_from(tuple(row)) if row else None
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        found: list[StoredEvent] = []
+        for start in range(0, len(originator_ids), 500):  # SQLite's bound-variable limit
+            chunk = [i.hex for i in originator_ids[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(
+                    "SELECT originator_id, originator_version, topic, state FROM "
+                    f"{self.events_table_name} WHERE originator_id IN ({marks}) "
+                    "ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                found += [
+                    StoredEvent(
+                        self.convert_originator_id(r["originator_id"]),
+                        r["originator_version"],
+                        r["topic"],
+                        r["state"],
+                    )
+                    for r in c.fetchall()
+                ]
+        return found
 
 
 # ------------------------------------------------------------------ memory

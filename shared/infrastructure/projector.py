@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
@@ -65,6 +66,16 @@ class Gap(Exception):
         self.source = source
 
 
+@dataclass
+class Deferred:
+    """What a batch of events writes once, at its end, rather than once per event: each
+    touched division's version moves once, and each source's chain head is noted once (the
+    last link of the batch). A batch is one transaction, so no reader sees the difference."""
+
+    divisions: set[str] = field(default_factory=set)
+    heads: dict[str, Envelope] = field(default_factory=dict)
+
+
 class ReadModel(Protocol):
     """What a projector applies events to: the tier's read model (``shared.tier.readmodel``).
     The machinery here knows no capability; the tier binds its read model
@@ -73,10 +84,10 @@ class ReadModel(Protocol):
     def create_schema(self, tx: Tx) -> None: ...
 
     def project(
-        self, tx: Tx, scope: str, env: Envelope, touched: set[str] | None = None
+        self, tx: Tx, scope: str, env: Envelope, deferred: Deferred | None = None
     ) -> None: ...
 
-    def touch(self, tx: Tx, *codes: str) -> None: ...
+    def finish(self, tx: Tx, deferred: Deferred) -> None: ...
 
 
 def stamp(moment: datetime) -> str:
@@ -150,18 +161,18 @@ class EventProjector:
                 if env.source not in tracked:
                     tracked[env.source] = _tracked(tx, env.source)
             start = dict(tracked)
-            touched: set[str] = set()
+            deferred = Deferred()
             offsets: dict[tuple[str, int], Record] = {}
             for env, record in items:
                 if env.position <= tracked[env.source]:
                     raise _NotBatchable  # a duplicate: handled one by one
                 if env.previous_position != tracked[env.source]:
                     raise _NotBatchable  # a gap: healed one by one
-                self.model.project(tx, self.scope, env, touched)
+                self.model.project(tx, self.scope, env, deferred)
                 tracked[env.source] = env.position
                 if record is not None:
                     offsets[(record.topic, record.partition)] = record
-            self.model.touch(tx, *touched)
+            self.model.finish(tx, deferred)
             for record in offsets.values():
                 _save_offset(tx, record)
             for source, position in tracked.items():

@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from shared.capabilities.approvals import projection as approvals_rm
 from shared.capabilities.divisions.history import tree_from
 from shared.capabilities.identity.commands import AccountCommands
 from shared.capabilities.ledger.domain import (
@@ -35,7 +36,7 @@ from shared.capabilities.ledger.domain import (
 )
 from shared.capabilities.platforms.domain import PLACEMENT, ServicePlatform
 from shared.infrastructure.eventstore import ChainedRecorder
-from shared.infrastructure.store import Tx
+from shared.infrastructure.store import Row, Tx
 from shared.kernel.calendar import WorkingCalendar, load_calendar
 from shared.kernel.domain import (
     Actor,
@@ -136,6 +137,11 @@ class TierApplication(AccountCommands, Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def return_positions(self, return_ids: Sequence[UUID]) -> dict[str, Row]:
+        """Where these returns stand in this tier's read model, by id (absent: none yet)."""
+        with self.lookup.db.transaction() as tx:
+            return approvals_rm.positions(tx, [str(r) for r in return_ids])
 
     def tree_on(self, day: date) -> Jurisdiction:
         """The division tree in force on ``day``, as far as this tier has seen the changes."""

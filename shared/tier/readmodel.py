@@ -23,7 +23,7 @@ from shared.capabilities.exits import projection as zombie_exit
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.capabilities.identity import projection as accounts
 from shared.capabilities.sampling import projection as sampling
-from shared.infrastructure.projector import stamp
+from shared.infrastructure.projector import Deferred, stamp
 from shared.infrastructure.store import Tx
 from shared.infrastructure.versions import touch
 from shared.kernel.domain import Category, legal_date
@@ -721,30 +721,40 @@ def note_chain_head(tx: Tx, env: Envelope) -> None:
     )
 
 
-def project(tx: Tx, scope: str, env: Envelope, touched: set[str] | None = None) -> None:
+def project(tx: Tx, scope: str, env: Envelope, deferred: Deferred | None = None) -> None:
     """What one event does to a read model whose scope is ``scope`` (live projector and
-    rebuild alike; tracking is the caller's). With ``touched``, the event's division is
-    collected there instead of touched now: a rebuild touches each division once per batch
-    (``touch(tx, *touched)``), which moves the same versions with far fewer statements."""
-    if contains(scope, env.division_code):
-        if touched is None:
+    rebuild alike; tracking is the caller's). With ``deferred``, the event's division version
+    and its source's chain head are collected there instead of written now: a batch writes
+    them once (:func:`finish`), which moves the same versions with far fewer statements."""
+    if deferred is None:
+        if contains(scope, env.division_code):
             apply(tx, env)
-        else:
-            apply(tx, env, touched)
-    note_chain_head(tx, env)
+        note_chain_head(tx, env)
+        return
+    if contains(scope, env.division_code):
+        apply(tx, env, deferred)
+    if env.chain is not None:
+        deferred.heads[env.source] = env  # a batch's events come in each source's order
 
 
-def apply(tx: Tx, env: Envelope, touched: set[str] | None = None) -> None:
+def finish(tx: Tx, deferred: Deferred) -> None:
+    """The writes a batch deferred: each division's version once, each source's last link."""
+    touch(tx, *deferred.divisions)
+    for env in deferred.heads.values():
+        note_chain_head(tx, env)
+
+
+def apply(tx: Tx, env: Envelope, deferred: Deferred | None = None) -> None:
     """Apply one integration event to the read model (tracking is the projector's job)."""
     HANDLERS[env.type](tx, env, env.payload())
     if env.organisation_id is not None:
         index_event(tx, env)
     if accounts.is_account_event(env.type):
         return
-    if touched is None:
+    if deferred is None:
         touch(tx, env.division_code)
     else:
-        touched.add(env.division_code)
+        deferred.divisions.add(env.division_code)
 
 
 def index_event(tx: Tx, env: Envelope) -> None:

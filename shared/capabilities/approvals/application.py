@@ -169,8 +169,7 @@ def check_unlocked(app: TierApplication, village_code: str, day: date) -> None:
     candidates = {
         return_id(k, village_code, label): (k, label) for k, label in periods_covering(day)
     }
-    with app.lookup.db.transaction() as tx:
-        rows = rm.positions(tx, [str(r) for r in candidates])
+    rows = app.return_positions(list(candidates))
     for rid, (kind, label) in candidates.items():
         position = _ahead(app, rid, _seen(rows.get(str(rid))))
         if position.state in LOCKING:

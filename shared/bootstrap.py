@@ -13,11 +13,11 @@ from fastapi import APIRouter, FastAPI
 
 from shared.api.app import create_app
 from shared.console.app import install as install_console
-from shared.public.pages import install as install_public
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport.base import Transport
 from shared.kernel.jurisdiction import Jurisdiction, Tier
+from shared.public.pages import install as install_public
 from shared.tier.application import TierApplication
 from shared.tier.runtime import TierRuntime
 

@@ -201,13 +201,13 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, e: HTTPException) -> Response:
         if is_public(request.url.path):
             if e.status_code == 405:
-                answer = Refused(
+                only_reads = Refused(
                     405,
                     "不支持的请求",
                     "信息公示页面只能查看，不接受提交。",
                     {"Allow": ", ".join(READ_METHODS)},
                 )
-                return refusal(request, answer)
+                return refusal(request, only_reads)
             if e.status_code == 404:
                 return refusal(request, NOT_FOUND)
             return refusal(request, Refused(400, "请求无效", "无法处理这个请求。请返回查询页。"))

@@ -10,7 +10,7 @@ models of ``models.py``; answers may be cached briefly by browsers and proxies.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +85,8 @@ def _runtime(request: Request) -> TierRuntime:
     return runtime
 
 
-def _today(runtime: TierRuntime) -> Any:
+def _today(runtime: TierRuntime) -> date:
+    """Today in China, by the service's clock (what grades and listings are in force on)."""
     return runtime.app.clock().astimezone(CHINA).date()
 
 
@@ -101,7 +102,7 @@ def render(
         template,
         {
             "county": {"code": county.code, "name": county.name},
-            "today": datetime.now(CHINA).date(),
+            "today": _today(runtime),
             **context,
         },
         status_code=status,

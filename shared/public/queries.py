@@ -174,7 +174,8 @@ def division(
     db: Database, j: Jurisdiction, today: date, code: str, page: int
 ) -> PublicDivisionPage | None:
     """A division of the tree in force today: its counts, its children's, and one page of
-    its disclosed organisations (in force first, then by name). None for an unknown code."""
+    its disclosed organisations (in force first, then by village and name). None for an
+    unknown code."""
     here = j.get(code) if DIVISION_CODE.match(code) else None
     if here is None:
         return None
@@ -186,7 +187,9 @@ def division(
     # Rows of a retired code that now counts elsewhere (ADR 0005) are not this division's.
     rows = [r for r in rows if contains(code, j.resolve(str(r["village_code"])))]
     lines = [_line(r, j, today, listed) for r in rows]
-    lines.sort(key=lambda o: (o.status not in IN_FORCE, o.name, o.id))
+    lines.sort(
+        key=lambda o: (o.status not in IN_FORCE, o.village.code if o.village else "", o.name, o.id)
+    )
     children = [j.divisions[c] for c in j.children.get(code, []) if c in j.divisions]
     pages = max(1, -(-len(lines) // PAGE_SIZE))
     page = min(max(page, 1), pages)

@@ -22,6 +22,7 @@ from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier, load
 from shared.public import queries
 from shared.tier.readmodel import create_schema
+from tests import helpers
 from tests.helpers import (
     COUNTY,
     TOWNSHIP,
@@ -32,7 +33,6 @@ from tests.helpers import (
     build_platform,
     meta,
     seed_history,
-    test_account as open_account,
     today_cst,
     usci,
 )
@@ -92,7 +92,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     village_person = Actor("v-secret", Tier.VILLAGE, VILLAGE, name="孙村干部乙")
     township_person = Actor("t-secret", Tier.TOWNSHIP, TOWNSHIP, name="周乡干部丙")
     for app, who in ((c, county_person), (v, village_person), (t, township_person)):
-        open_account(app, who)
+        helpers.test_account(app, who)  # accounts whose names must not show
     day = today_cst()
 
     def step(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -116,7 +116,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     step(c.enter_credit_list, org, "abnormal", PUBLIC_REASON, meta(county_person))
     step(c.notify_listing, org, "abnormal", "内部告知书NB42", meta(county_person))
     step(c.lodge_objection, org, "abnormal", "异议理由OB77", meta(county_person))
-    gone = step(c.register, usci(8, "1"), "撤销测试社", "charity", VILLAGE, None, meta(county_person))
+    gone = step(
+        c.register, usci(8, "1"), "撤销测试社", "charity", VILLAGE, None, meta(county_person)
+    )
     step(c.revoke, gone.id, "内部撤销理由RV13", meta(county_person))
     group = step(
         v.apply_for_filing, VILLAGE, "保密测试小组", "services", day, meta(village_person)
@@ -307,7 +309,7 @@ def test_no_operator_only_field_ever_appears(seeded: Seeded, web: Any) -> None:
             shown = body.replace(f'value="{secret}"', "").replace(f"“{secret}”", "")
             assert secret not in shown, f"{secret!r} on {path}"
         assert not re.search(r"https?://", body), path  # nothing from outside the service
-        assert "<script" not in body and "<form method=\"post\"" not in body, path
+        assert "<script" not in body and '<form method="post"' not in body, path
         seen += body
     for public in ("保密测试协会", seeded.secret_usci, PUBLIC_REASON, "保密测试小组", "撤销测试社"):
         assert public in seen, public
@@ -345,7 +347,7 @@ def test_sign_in_page_links_to_the_public_search(seeded: Seeded, web: Any) -> No
 def test_too_many_pages_from_one_address_answer_429(seeded: Seeded) -> None:
     from fastapi.testclient import TestClient
 
-    app = seeded.api.county.app
+    app: Any = seeded.api.county.app
     kept = app.state.public_buckets
     app.state.public_buckets = TokenBuckets(1.0, burst=2.0, clock=lambda: 100.0)
     try:

@@ -431,3 +431,62 @@ def test_search_stays_fast_over_thousands_of_organisations() -> None:
     assert [o.name for o in by_number.organisations] == ["第4998号志愿服务队"]
     assert len(many.organisations) == queries.SEARCH_LIMIT and many.more
     assert elapsed < 1.0, elapsed
+
+
+def test_the_queries_run_on_postgresql(postgres_url: str) -> None:
+    """The same SQL on the production engine: escaping of LIKE, the code lookups' UNION, and
+    an organisation's page with a listing and an annual report."""
+    from shared.infrastructure.store import open_database
+
+    db = open_database(f"{postgres_url}?schema=sanji_public_{uuid4().hex[:8]}")
+    org, other = str(uuid4()), str(uuid4())
+    with db.transaction() as tx:
+        create_schema(tx)
+        tx.execute(
+            "INSERT INTO org (org_id, village_code, name, usci, registered_on, legal_form,"
+            " field, grade, grade_valid_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                org,
+                VILLAGE,
+                "百分_100%互助会",
+                usci(9, "1"),
+                "2023-05-04",
+                "social_group",
+                "charity",
+                3,
+                "2030-01-01",
+            ),
+        )
+        tx.execute(
+            "INSERT INTO org (org_id, village_code, name, filing_number, filed_on)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (other, VILLAGE, "百分之百互助会", f"BA{VILLAGE}ABCDEF", "2024-01-01"),
+        )
+        tx.execute(
+            "INSERT INTO credit_listing (org_id, credit_list, position, village_code, entered_on,"
+            " reason) VALUES (%s, %s, %s, %s, %s, %s)",
+            (org, "abnormal", 1, VILLAGE, "2025-02-03", PUBLIC_REASON),
+        )
+        tx.execute(
+            "INSERT INTO annual_report (org_id, year, village_code, filed_on)"
+            " VALUES (%s, %s, %s, %s)",
+            (org, 2024, VILLAGE, "2025-03-01"),
+        )
+    j, today = load(), date(2026, 1, 1)
+    assert [o.id for o in queries.search(db, j, today, "_100%").organisations] == [org]
+    assert [o.id for o in queries.search(db, j, today, "百分").organisations] == [org, other]
+    assert [o.id for o in queries.search(db, j, today, usci(9, "1")).organisations] == [org]
+    assert [o.id for o in queries.search(db, j, today, f"ba{VILLAGE}abcdef").organisations] == [
+        other
+    ]
+    page = queries.organisation(db, j, today, org)
+    assert page is not None and page.grade is not None and page.grade.grade == 3
+    assert [c.reason for c in page.credit_entries] == [PUBLIC_REASON]
+    assert [(r.year, r.filed) for r in page.annual_reports] == [
+        (2025, False),
+        (2024, True),
+        (2023, False),
+    ]
+    division = queries.division(db, j, today, VILLAGE, 1)
+    assert division is not None and division.counts.organisations == 2
+    assert division.counts.on_credit_list == 1 and division.counts.graded == 1

@@ -119,7 +119,9 @@ def refusal(request: Request, e: Refused) -> HTMLResponse:
     return response
 
 
-NOT_FOUND = Refused(404, "未找到", "没有找到这个页面或这家组织。请返回查询页重新查询。")
+def not_found() -> Refused:
+    # One answer for an unknown address, id or division and an organisation never disclosed.
+    return Refused(404, "未找到", "没有找到这个页面或这家组织。请返回查询页重新查询。")
 
 
 @router.api_route("/", methods=READ_METHODS, response_class=HTMLResponse)
@@ -151,7 +153,7 @@ async def organisation_page(request: Request, org_id: str) -> HTMLResponse:
 
     page = await run_in_threadpool(read)
     if page is None:
-        raise NOT_FOUND
+        raise not_found()
     return render(request, "organisation.html", title=page.organisation.name, page=page)
 
 
@@ -169,14 +171,14 @@ async def division_page(request: Request, code: str) -> HTMLResponse:
 
     page = await run_in_threadpool(read)
     if page is None:
-        raise NOT_FOUND
+        raise not_found()
     crumbs = [(f"{PREFIX}/division/{p.code}", p.name) for p in page.parents]
     return render(request, "division.html", title=page.division.name, page=page, crumbs=crumbs)
 
 
 @router.api_route("/{rest:path}", methods=READ_METHODS, response_class=HTMLResponse)
 async def unknown_page(request: Request, rest: str) -> HTMLResponse:
-    raise NOT_FOUND
+    raise not_found()
 
 
 def is_public(path: str) -> bool:
@@ -210,7 +212,7 @@ def install(app: FastAPI) -> None:
                 )
                 return refusal(request, only_reads)
             if e.status_code == 404:
-                return refusal(request, NOT_FOUND)
+                return refusal(request, not_found())
             return refusal(request, Refused(400, "请求无效", "无法处理这个请求。请返回查询页。"))
         answer = earlier_http(request, e)
         return await answer if isinstance(answer, Awaitable) else answer
@@ -218,6 +220,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, e: RequestValidationError) -> Response:
         if is_public(request.url.path):
-            return refusal(request, NOT_FOUND)
+            return refusal(request, not_found())
         answer = earlier_invalid(request, e)
         return await answer if isinstance(answer, Awaitable) else answer

@@ -16,7 +16,8 @@ from shared.console.app import install as install_console
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport.base import Transport
-from shared.kernel.jurisdiction import Jurisdiction
+from shared.kernel.jurisdiction import Jurisdiction, Tier
+from shared.public.pages import install as install_public
 from shared.tier.application import TierApplication
 from shared.tier.runtime import TierRuntime
 
@@ -38,4 +39,7 @@ class TierBootstrap:
     def build_api(self, runtime: TierRuntime) -> FastAPI:
         app = create_app(runtime, self.router)
         install_console(app)
+        if runtime.tier == Tier.COUNTY:
+            # The public disclosure pages (ADR 0023): the county holds every organisation.
+            install_public(app)
         return app

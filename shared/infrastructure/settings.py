@@ -91,6 +91,8 @@ class Settings:
     request_log: bool = True
     # The console's session cookie is sent over HTTPS only (set behind a TLS proxy; ADR 0017).
     console_secure_cookie: bool = False
+    # The public disclosure pages (ADR 0023): pages per second per client address (0: off).
+    public_rate_per_second: float = 5.0
 
     def __post_init__(self) -> None:
         if self.persistence not in PERSISTENCE:

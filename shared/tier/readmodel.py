@@ -45,6 +45,9 @@ SCHEMA = [
         grade INTEGER, grade_valid_until TEXT, credit TEXT, stars INTEGER
     )""",
     "CREATE INDEX IF NOT EXISTS org_village ON org (village_code)",
+    # The public search finds an organisation by its USCI or filing number (ADR 0023).
+    "CREATE INDEX IF NOT EXISTS org_usci ON org (usci)",
+    "CREATE INDEX IF NOT EXISTS org_filing_number ON org (filing_number)",
     # What an organisation's field, category and charter were on any day: every statement with
     # its effective date. The org row holds the latest (by effective date, then recording), and
     # a report as of a past day corrects the few organisations that changed after it.

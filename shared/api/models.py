@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.reporting.assessment import Scorecard
 from shared.reporting.model import (
     DivisionReport,
     NotApplicable,
@@ -232,6 +233,11 @@ class IssuedReproductionOut(BaseModel):
     watermarks: dict[str, int]
     rule_versions: dict[str, str]
     report: DivisionReport
+    scorecard: Scorecard | None = Field(
+        None,
+        description="考核记分卡 / for an issued scorecard: the scorecard recomputed from the"
+        " report above (its hash is what was compared); absent for a report",
+    )
 
 
 class SourceCheck(BaseModel):

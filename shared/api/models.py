@@ -80,6 +80,10 @@ class MetricOut(Row):
 class CatalogueOut(BaseModel):
     groups: list[MetricGroupOut]
     metrics: list[MetricOut]
+    assessment: list[MetricOut] = Field(
+        default_factory=list,
+        description="考核记分卡指标 / the scorecard's own figures (ADR 0025), not in reports",
+    )
 
 
 class OrganisationRow(Row):

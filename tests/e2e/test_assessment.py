@@ -101,7 +101,7 @@ def _expected_score(i: dict[str, Any], value: float | None) -> float | None:
 
 @pytest.mark.parametrize(
     ("year", "version"),
-    [(2023, "assessment/county/2018-v1"), (today_cst().year, "assessment/county/2024-v2")],
+    [(2023, "assessment/county/2016-v1"), (today_cst().year, "assessment/county/2024-v2")],
 )
 def test_every_value_is_the_oracle_s_figure_and_every_score_the_rule_s(
     api: Api, year: int, version: str
@@ -160,7 +160,7 @@ def test_the_rule_versions_and_the_catalogue_say_what_each_indicator_measures(
     headers = api.auth(county_op())
     versions = api.county.get("/api/v1/assessments/rules", headers=headers).json()["versions"]
     assert [v["version"] for v in versions] == [
-        "assessment/county/2018-v1",
+        "assessment/county/2016-v1",
         "assessment/county/2024-v2",
     ]
     per_org = next(i for i in versions[1]["indicators"] if i["per"])
@@ -210,7 +210,7 @@ def test_an_issued_scorecard_reproduces_byte_for_byte(api: Api) -> None:
 @pytest.mark.parametrize(
     ("tier", "path", "status", "code"),
     [
-        ("county", f"/api/v1/assessments/2017/{COUNTY}", 422, "assessment_not_in_force"),
+        ("county", f"/api/v1/assessments/2015/{COUNTY}", 422, "assessment_not_in_force"),
         ("county", f"/api/v1/assessments/2999/{COUNTY}", 422, "invalid_year"),
         ("county", f"/api/v1/assessments/1800/{COUNTY}", 422, "invalid_input"),
         ("county", f"/api/v1/assessments/twenty/{COUNTY}", 422, "invalid_input"),
@@ -239,7 +239,7 @@ def test_refused_issues_record_nothing(api: Api) -> None:
     leader = api.auth(viewer)  # opening the account is recorded: before the block
     with stores_nothing(api.platform):
         for path, body, status in [
-            (f"/api/v1/assessments/2017/{COUNTY}/issue", {"title": "考核"}, 422),
+            (f"/api/v1/assessments/2015/{COUNTY}/issue", {"title": "考核"}, 422),
             (f"/api/v1/assessments/2025/{VILLAGE}/issue", {"title": "考核"}, 422),
             (f"/api/v1/assessments/2025/{COUNTY}/issue", {"title": " "}, 422),
             (f"/api/v1/assessments/2025/{COUNTY}/issue", {"title": "考核", "x": 1}, 422),
@@ -274,11 +274,11 @@ def test_console_pages(api: Api) -> None:
     assert "assessment/county/2024-v2" in table.text and "2024年修订" in table.text
     assert "发布考核结果" not in table.text  # a leader reads; an operator issues
     old = browser.get("/county/assessment?year=2023")
-    assert "assessment/county/2018-v1" in old.text and "抽查完成率" not in old.text
+    assert "assessment/county/2016-v1" in old.text and "抽查完成率" not in old.text
     detail = browser.get(f"/county/assessment/{TOWNSHIP}?year={year}")
     assert detail.status_code == 200
     assert "density.share_meeting_standard" in detail.text and "文昌社区" in detail.text
-    bad = browser.get("/county/assessment?year=2017")
+    bad = browser.get("/county/assessment?year=2015")
     assert bad.status_code == 400 and "没有生效的考核规则版本" in bad.text
     bad = browser.get("/county/assessment?year=abc")
     assert bad.status_code == 400 and "考核年度须为四位数字年份" in bad.text

@@ -270,8 +270,16 @@ def scorecard(report: DivisionReport, rule: RuleVersion, year: int) -> Scorecard
 
 
 def scorecard_hash(card: Scorecard) -> str:
-    """SHA-256 of the scorecard's canonical JSON (sorted keys, no spacing), as a report's."""
-    text = json.dumps(
-        card.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    """SHA-256 of the scorecard's canonical JSON (sorted keys, no spacing), as a report's,
+    without the words it quotes from the catalogue and the rule's ``source`` note: a catalogue
+    definition reworded later must not stop an issued scorecard reproducing; the figure keys,
+    values, targets, weights, scores and versions it was issued with are all covered."""
+    content = card.model_dump(mode="json", exclude=_QUOTED)
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+_QUOTED: Any = {
+    "indicators": {"__all__": {"figure_name", "figure_definition", "per_name", "per_definition"}},
+    "assessment": {"source"},
+}

@@ -23,6 +23,7 @@ from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
 from shared.kernel.periods import Period
 from shared.kernel.rules import load_rules
+from shared.reporting.assessment import Scorecard, scorecard_hash
 from tests.console.browser import person
 from tests.helpers import (
     COUNTY,
@@ -198,6 +199,13 @@ def test_an_issued_scorecard_reproduces_byte_for_byte(api: Api) -> None:
     assert again["recorded_hash"] == again["recomputed_hash"] == body["content_hash"]
     assert again["scorecard"] == body["scorecard"]  # the same content, field for field
     assert again["rule_versions"]["assessment"] == "assessment/county/2024-v2"
+    # The hash covers the figures, targets, scores and versions, not the catalogue's wording:
+    # a definition reworded later does not stop the scorecard reproducing.
+    reworded = Scorecard.model_validate(body["scorecard"])
+    reworded.indicators[0].figure_definition = "改写后的定义"
+    assert scorecard_hash(reworded) == body["content_hash"]
+    reworded.indicators[0].target += 0.01
+    assert scorecard_hash(reworded) != body["content_hash"]
     # The record lists it like any issued report, readable by the county only.
     listed = api.county.get("/api/v1/issued-reports", headers=headers).json()["issued"]
     assert any(r["report_id"] == body["report_id"] for r in listed)

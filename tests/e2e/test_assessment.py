@@ -297,6 +297,13 @@ def test_console_pages(api: Api) -> None:
     issued = operator.submit(f"/county/assessment?year={year}", {"title": f"{year}年考核"})
     assert issued.status_code == 303, issued.text
     assert "考核结果已发布" in operator.get(issued.headers["location"]).text
+    # The auditor's page of the issued record shows the scorecard it recomputed.
+    auditor = Actor("county-auditor", Tier.COUNTY, COUNTY, "auditor", "审计员", ("auditor",))
+    listed = api.county.get("/api/v1/issued-reports", headers=api.auth(county_op())).json()
+    record = next(r for r in listed["issued"] if r["title"] == f"{year}年考核")
+    audit = person(api, auditor).get(f"/audit/reports/issued/{record['report_id']}")
+    assert audit.status_code == 200 and "复核一致" in audit.text
+    assert 'id="scorecard"' in audit.text and "城关街道" in audit.text
     empty = operator.submit(f"/county/assessment?year={year}", {"title": ""})
     assert empty.status_code == 400 and "请填写发布标题" in empty.text
 

@@ -13,7 +13,17 @@ from pydantic import BaseModel, Field
 
 from shared.api.audit import IssueIn
 from shared.api.deps import CommandMeta, Operator, Runtime
-from shared.api.reports import Code, _division, _report, _tree, _when
+from shared.api.reports import (
+    TABLES,
+    Code,
+    Format,
+    _division,
+    _download,
+    _report,
+    _table,
+    _tree,
+    _when,
+)
 from shared.kernel.domain import CHINA, Actor
 from shared.kernel.rules import ASSESSMENT
 from shared.reporting.assessment import (
@@ -91,15 +101,54 @@ def assessment_rules(runtime: Runtime, operator: Operator) -> dict[str, Any]:
     }
 
 
-@router.get("/assessments/{year}/{division_code}", response_model=Scorecard)
-def assessment(year: Year, division_code: Code, runtime: Runtime, operator: Operator) -> Scorecard:
+@router.get("/assessments/{year}/{division_code}", response_model=Scorecard, responses=TABLES)
+def assessment(
+    year: Year,
+    division_code: Code,
+    runtime: Runtime,
+    operator: Operator,
+    format: Format = "json",
+) -> Any:
     """考核记分卡 / The scorecard of a county's townships (or of a township's villages) for a
     year: each indicator's value (the catalogue figure of the year's report), target, score
     and the weighted total per division, under the assessment rule version in force on
     1 January of the year, which it names. A township reads its own only (403 for another);
     422 ``invalid_year`` for a year not begun, ``assessment_not_in_force`` before the first
-    version, ``assessment_division_tier`` for a village."""
-    return _card(runtime, operator, year, division_code)[0]
+    version, ``assessment_division_tier`` for a village. ``format=csv|xlsx``: the table with
+    Chinese headers, one row per division (the division itself last)."""
+    card = _card(runtime, operator, year, division_code)[0]
+    if format == "json":
+        return card
+    columns, rows = export_table(card)
+    title = f"{card.division.name}{year}年度考核记分卡"
+    return _download(
+        _table(format, title, columns, rows), format, f"assessment-{division_code}-{year}"
+    )
+
+
+def export_table(card: Scorecard) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """The scorecard as a flat table: rank, division, each indicator's value and score, the
+    total, and the rule version on every row (a sheet copied out still says which rule)."""
+    columns = [("rank", "名次"), ("code", "区划代码"), ("name", "区划")]
+    for d in card.indicators:
+        columns += [
+            (f"{d.code}.value", f"{d.name}（指标值）"),
+            (f"{d.code}.score", f"{d.name}（得分）"),
+        ]
+    columns += [("total", "综合得分"), ("version", "考核规则版本")]
+    rows = []
+    for r in [*card.rows, card.overall]:
+        row: dict[str, Any] = {
+            "rank": r.rank,
+            "code": r.code,
+            "name": r.name,
+            "total": r.total,
+            "version": card.assessment.version,
+        }
+        for s in r.indicators:
+            row[f"{s.code}.value"], row[f"{s.code}.score"] = s.value, s.score
+        rows.append(row)
+    return columns, rows
 
 
 @issue_router.post(

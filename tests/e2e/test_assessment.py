@@ -155,6 +155,19 @@ def test_every_value_is_the_oracle_s_figure_and_every_score_the_rule_s(
     assert ranks == sorted(ranks, key=lambda x: x[1])  # a higher total never ranks lower
 
 
+def test_the_scorecard_exports_as_csv_with_chinese_headers(api: Api) -> None:
+    answer = api.county.get(
+        f"/api/v1/assessments/2023/{COUNTY}",
+        params={"format": "csv"},
+        headers=api.auth(county_op()),
+    )
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    lines = answer.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("名次,区划代码,区划,发展密度达标率（指标值）")
+    assert "城关街道" in answer.content.decode("utf-8-sig")
+    assert all(line.endswith("assessment/county/2016-v1") for line in lines[1:])
+
+
 def test_the_rule_versions_and_the_catalogue_say_what_each_indicator_measures(
     api: Api,
 ) -> None:
@@ -283,6 +296,8 @@ def test_console_pages(api: Api) -> None:
     assert "发布考核结果" not in table.text  # a leader reads; an operator issues
     old = browser.get("/county/assessment?year=2023")
     assert "assessment/county/2016-v1" in old.text and "抽查完成率" not in old.text
+    sheet = browser.get(f"/county/assessment/export.xlsx?year={year}")
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"  # a workbook
     detail = browser.get(f"/county/assessment/{TOWNSHIP}?year={year}")
     assert detail.status_code == 200
     assert "density.share_meeting_standard" in detail.text and "文昌社区" in detail.text

@@ -8,7 +8,7 @@ Every figure comes from ``GET /api/v1/assessments/{year}/{division}`` of the pag
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -100,6 +100,19 @@ async def issue_scorecard(page: CurrentPage, posted: Posted, year: str = "") -> 
         f"/county/assessment?year={year}",
         f"考核结果已发布（发布记录 {answer['report_id']}，内容哈希 {answer['content_hash']}），"
         "可在审计页面复核。",
+    )
+
+
+@router.get("/county/assessment/export.{fmt}")
+async def export(fmt: Literal["csv", "xlsx"], page: CurrentPage, year: str = "") -> Response:
+    """The browser has no bearer token: the API's file is fetched with the session's and
+    passed through as it answered (declared before the detail page, whose path it would match)."""
+    page.require("county", roles=READ)
+    chosen = year if year.isdigit() else _default_year()
+    answer = await page.api.raw(f"/api/v1/assessments/{chosen}/{page.me.division}", format=fmt)
+    headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
+    return Response(
+        content=answer.content, media_type=answer.headers.get("content-type"), headers=headers
     )
 
 

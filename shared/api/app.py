@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Response
 
 from shared.api import (
     access_log,
+    assessment,
     audit,
     auth,
     divisions,
@@ -70,6 +71,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(themes.router, responses=ERRORS)
     app.include_router(audit.router, responses=ERRORS)
     app.include_router(access_log.router, responses=ERRORS)
+    app.include_router(assessment.router, responses=ERRORS)  # 考核 (ADR 0025)
     app.include_router(_health)
     scope.classify_routes(app)  # a parameter without a jurisdiction rule stops the build
     # Outermost: logs reads of one organisation's record with the status actually answered.

@@ -75,6 +75,10 @@ BY_CODE: dict[str, str] = {
     "unknown_programme": "未知的资金项目类别",
     "budget_year_out_of_range": "预算年度超出允许范围",
     "invalid_beneficiaries": "受益人数不能为负数",
+    # Assessment of the tiers below (考核, ADR 0025).
+    "invalid_year": "年度无效",
+    "assessment_not_in_force": "该年度没有生效的考核规则版本",
+    "assessment_division_tier": "考核记分卡按县或乡镇（街道）出具",
 }
 
 BY_STATUS: dict[int, str] = {

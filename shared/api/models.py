@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.reporting.assessment import Scorecard
 from shared.reporting.model import (
     DivisionReport,
     NotApplicable,
@@ -79,6 +80,10 @@ class MetricOut(Row):
 class CatalogueOut(BaseModel):
     groups: list[MetricGroupOut]
     metrics: list[MetricOut]
+    assessment: list[MetricOut] = Field(
+        default_factory=list,
+        description="考核记分卡指标 / the scorecard's own figures (ADR 0025), not in reports",
+    )
 
 
 class OrganisationRow(Row):
@@ -232,6 +237,11 @@ class IssuedReproductionOut(BaseModel):
     watermarks: dict[str, int]
     rule_versions: dict[str, str]
     report: DivisionReport
+    scorecard: Scorecard | None = Field(
+        None,
+        description="考核记分卡 / for an issued scorecard: the scorecard recomputed from the"
+        " report above (its hash is what was compared); absent for a report",
+    )
 
 
 class SourceCheck(BaseModel):

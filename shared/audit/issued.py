@@ -26,7 +26,8 @@ from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.store import Database, open_database
 from shared.kernel.jurisdiction import Jurisdiction
 from shared.kernel.periods import Period
-from shared.kernel.rules import Rules, RuleSet
+from shared.kernel.rules import ASSESSMENT, Rules, RuleSet
+from shared.reporting.assessment import scorecard, scorecard_hash
 from shared.reporting.model import DivisionReport, canonical
 from shared.reporting.report import division_report
 
@@ -150,12 +151,22 @@ def reproduce(
         known_at=datetime.fromisoformat(issued["known_at"]) if issued.get("known_at") else None,
     )
     recomputed = content_hash(report)
+    versions = rule_set.versions
+    card = None
+    named = json.loads(issued["rule_versions"]).get(ASSESSMENT)
+    if named is not None:
+        # An issued scorecard (ADR 0025): its content is the scorecard the same report gives
+        # under the assessment version it named, so that is what is hashed again.
+        card = scorecard(report, rules.named(ASSESSMENT, named), period.start.year)
+        recomputed = scorecard_hash(card)
+        versions = card.rule_versions
     return {
         "report_id": issued["report_id"],
         "reproduced": recomputed == issued["content_hash"],
         "recorded_hash": issued["content_hash"],
         "recomputed_hash": recomputed,
         "watermarks": watermarks,
-        "rule_versions": rule_set.versions,
+        "rule_versions": versions,
         "report": report,
+        **({"scorecard": card} if card is not None else {}),
     }

@@ -23,6 +23,12 @@ FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation", "activity_th
 REQUIRED = ("density", "zombie", "ranking")
 # Families only decisions use (each decision records its version, ADR 0009); reports name none.
 DECISION_FAMILIES = ("zombie_exit", "sampling", "funding")
+# The assessment of the tiers below (考核, issue 16 item 4, ADR 0025): indicators, targets and
+# weights per year. A scorecard names the version it used beside its report's rule versions;
+# reports themselves name none, so no report's content or hash changes with this family.
+ASSESSMENT = "assessment"
+DIRECTIONS = ("higher", "lower")
+SCORING_METHODS = ("linear",)
 # What a report's ``rule_versions`` names for a family that had no version in force on its
 # as-of date (issue 12): the figures depending on it are withheld, and naming it there (rather
 # than leaving the family out, which means "added to the file after the report was issued")
@@ -209,6 +215,13 @@ class Rules:
             chosen[f] = match[0]
         return _rule_set(chosen, tuple(withheld))
 
+    def named(self, family: str, version: str) -> RuleVersion:
+        """A version by its name (an issued scorecard's assessment version), else 409."""
+        for v in self.families.get(family, ()):
+            if v.version == version:
+                return v
+        raise RuleVersionUnknown(family, version)
+
     def version_on(self, family: str, on: date) -> RuleVersion:
         candidates = [v for v in self.families.get(family, ()) if v.effective_from <= on]
         if not candidates:
@@ -233,7 +246,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
 def load_rules(path: Path = DEFAULT_RULES) -> Rules:
     raw = json.loads(path.read_text(encoding="utf-8"))
     families: dict[str, tuple[RuleVersion, ...]] = {}
-    for family in (*FAMILIES, *DECISION_FAMILIES):
+    for family in (*FAMILIES, *DECISION_FAMILIES, ASSESSMENT):
         versions = []
         for v in raw.get(family, []):
             params = {k: val for k, val in v.items() if k not in _ENTRY_KEYS}
@@ -245,6 +258,8 @@ def load_rules(path: Path = DEFAULT_RULES) -> Rules:
                 raise ValueError(f"{path}: {v['version']}: a {kind} version needs a label_zh")
             if family == "coverage":
                 _check_coverage(path, v["version"], params)
+            if family == ASSESSMENT:
+                _check_assessment(path, v["version"], params)
             versions.append(
                 RuleVersion(
                     family,
@@ -289,6 +304,45 @@ def _check_coverage(path: Path, version: str, params: dict[str, Any]) -> None:
             raise ValueError(
                 f"{path}: {version}: {metric} denominator {basis!r} is not one of {COVERAGE_BASES}"
             )
+
+
+def _check_assessment(path: Path, version: str, params: dict[str, Any]) -> None:
+    """An assessment version lists indicators whose weights make 100, each scored linearly
+    from ``zero_at`` (score 0) to ``target`` (full weight). A typo here would score every
+    township wrongly for a year, so it stops the service at start instead. Whether each
+    ``figure`` is a catalogue key is checked by the reporting layer (the kernel does not know
+    the catalogue) and by a unit test over the rules file."""
+    indicators = params.get("indicators")
+    if not isinstance(indicators, list) or not indicators:
+        raise ValueError(f"{path}: {version}: an assessment version needs a list of indicators")
+    codes: set[str] = set()
+    total = 0.0
+    for i in indicators:
+        code = i.get("code") if isinstance(i, dict) else None
+        if not isinstance(code, str) or not code or code in codes:
+            raise ValueError(f"{path}: {version}: indicator code missing or repeated: {code!r}")
+        codes.add(code)
+        where = f"{path}: {version}: indicator {code}"
+        if not i.get("zh") or not isinstance(i.get("figure"), str):
+            raise ValueError(f"{where}: needs zh and figure (a catalogue key)")
+        if "per" in i and not isinstance(i["per"], str):
+            raise ValueError(f"{where}: per must be a catalogue key")
+        if i.get("direction") not in DIRECTIONS:
+            raise ValueError(f"{where}: direction must be one of {DIRECTIONS}")
+        if i.get("method", "linear") not in SCORING_METHODS:
+            raise ValueError(f"{where}: method must be one of {SCORING_METHODS}")
+        target, zero_at, weight = i.get("target"), i.get("zero_at"), i.get("weight")
+        if not all(isinstance(x, int | float) for x in (target, zero_at, weight)):
+            raise ValueError(f"{where}: target, zero_at and weight must be numbers")
+        assert isinstance(target, int | float) and isinstance(zero_at, int | float)
+        assert isinstance(weight, int | float)
+        if weight <= 0:
+            raise ValueError(f"{where}: weight must be positive")
+        if (i["direction"] == "higher") != (zero_at < target):
+            raise ValueError(f"{where}: zero_at must lie on the worse side of the target")
+        total += weight
+    if abs(total - 100) > 1e-9:
+        raise ValueError(f"{path}: {version}: indicator weights sum to {total}, not 100")
 
 
 def months_before(day: date, months: int) -> date:

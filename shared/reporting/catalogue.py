@@ -17,6 +17,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shared.kernel.domain import Category
 from shared.kernel.domain import Field as OrgField
@@ -994,6 +995,73 @@ METRICS: list[Metric] = [
 
 BY_KEY = {m.key: m for m in METRICS}
 
+# The scorecard's figures (考核, issue 16 item 4, ADR 0025). Not report figures: a scorecard
+# is computed from a report's figures (shared/reporting/assessment.py) under the ``assessment``
+# rule, so these are defined here, listed by ``GET /api/v1/metrics`` under ``assessment`` and in
+# docs/metrics.md, and kept out of ``METRICS`` (which every report carries, and reconciles).
+ASSESSMENT_METRICS = [
+    _m(
+        "assessment.value",
+        "指标值",
+        "Indicator value",
+        "as the figure",
+        "the catalogue figure the indicator names (``figure``), as the division's report for the"
+        " year gives it (as of 31 December, or today while the year runs); for an indicator with"
+        " ``per``, figure ÷ per of that report, rounded to 4 places like every catalogue rate;"
+        " null (not assessable) when the report gives null (a rate over zero, a figure whose"
+        " rule was not in force)",
+        additive=False,
+        period=True,
+        rules=("assessment",),
+    ),
+    _m(
+        "assessment.activities_per_organisation",
+        "组织平均活动次数",
+        "Activities per organisation",
+        "average",
+        "activity.activities ÷ organisations.active of the year's report (activities in the"
+        " year per organisation active on the as-of date)",
+        denominator="active organisations",
+        period=True,
+        rules=("assessment",),
+    ),
+    _m(
+        "assessment.score",
+        "指标得分",
+        "Indicator score",
+        "score",
+        "weight × min(1, max(0, (value − zero_at) ÷ (target − zero_at))), to 2 places: the full"
+        " weight at the target or better, 0 at zero_at or worse, linear between (zero_at lies on"
+        " the worse side: below the target when higher is better, above it when lower is);"
+        " null when the value is not assessable",
+        additive=False,
+        period=True,
+        rules=("assessment",),
+    ),
+    _m(
+        "assessment.total",
+        "综合得分",
+        "Weighted total",
+        "score",
+        "Σ indicator scores ÷ Σ weights of the assessable indicators × 100, to 2 places (0–100);"
+        " an indicator that is not assessable neither adds nor costs; null when none is",
+        denominator="weights of the assessable indicators",
+        period=True,
+        rules=("assessment",),
+    ),
+    _m(
+        "assessment.rank",
+        "名次",
+        "Rank",
+        "rank",
+        "1 + the number of divisions on the scorecard (townships of a county, villages of a"
+        " township) with a higher total; equal totals share a rank; no total, no rank",
+        additive=False,
+        period=True,
+        rules=("assessment",),
+    ),
+]
+
 # Units of amounts of money, shown to the fen: yuan, and yuan a year (ADR 0021).
 MONEY_UNITS = frozenset({"元", "元/年"})
 
@@ -1081,6 +1149,7 @@ def render_markdown(rules_path: Path | None = None) -> str:
                 f" {', '.join(m.rules)} |"
             )
         lines.append("")
+    lines += _assessment_markdown(rules)
     lines += [
         "## Activity figures by theme (按活动主题)",
         "",
@@ -1118,6 +1187,41 @@ def render_markdown(rules_path: Path | None = None) -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _assessment_markdown(rules: Any) -> list[str]:
+    """The scorecard's figures and every assessment version's indicators (ADR 0025)."""
+    lines = [
+        "## Assessment of the tiers below (考核记分卡)",
+        "",
+        "A scorecard (`GET /api/v1/assessments/{year}/{division}`) scores a county's townships,"
+        " or a township's villages, against the `assessment` rule version in force on 1 January"
+        " of the year. Each indicator's value is a figure of the division's report for the year,"
+        " read by its catalogue key; the scorecard adds only these:",
+        "",
+        "| key | 名称 | name | unit | definition | denominator |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in ASSESSMENT_METRICS:
+        lines.append(
+            f"| `{m.key}` | {m.zh} | {m.en} | {m.unit} | {m.definition} | {m.denominator} |"
+        )
+    lines.append("")
+    for v in rules.families.get("assessment", ()):
+        lines += [
+            f"### `{v.version}`: {v.label_zh}（{v.effective_from.isoformat()} 起）",
+            "",
+            "| code | 指标 | figure | per | direction | target | zero_at | weight | method |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for i in v.parameters["indicators"]:
+            per = f"`{i['per']}`" if i.get("per") else ""
+            lines.append(
+                f"| `{i['code']}` | {i['zh']} | `{i['figure']}` | {per} | {i['direction']} |"
+                f" {i['target']} | {i['zero_at']} | {i['weight']} | {i.get('method', 'linear')} |"
+            )
+        lines.append("")
+    return lines
 
 
 def _param(value: object) -> object:

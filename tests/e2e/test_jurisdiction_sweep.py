@@ -57,6 +57,7 @@ OWN_ONLY = {
     ("GET", "/api/v1/divisions"),  # the division tree is public within the county
     ("GET", "/api/v1/divisions/changes"),  # likewise its recorded changes
     ("GET", "/api/v1/rules/activity-themes"),  # rule data, the same for every division
+    ("GET", "/api/v1/assessments/rules"),  # rule data, the same for every division
     ("GET", "/api/v1/issued-reports"),  # lists the caller's division's issued reports
     ("GET", "/api/v1/integrity"),  # county only (403 below)
     ("POST", "/api/v1/sample-draws/reproduction"),  # recomputes a record the caller sends

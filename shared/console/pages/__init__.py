@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.console.pages import (
     admin,
+    assessment,
     audit,
     auth,
     county,
@@ -26,6 +27,7 @@ PAGES = [
     county_work.router,
     county_funding.router,
     county_ledger.router,
+    assessment.router,  # 考核 (ADR 0025)
     audit.router,
     admin.router,
 ]

@@ -222,6 +222,9 @@ class TimedTx:
     def execute(self, sql: str, params: Any = ()) -> Any:
         return self._timed("execute", sql, params)
 
+    def write(self, sql: str, params: Any = ()) -> Any:
+        return self._timed("write", sql, params)
+
     def all(self, sql: str, params: Any = ()) -> Any:
         return self._timed("all", sql, params)
 
@@ -235,8 +238,8 @@ class TimedDatabase:
         self.log: list[Statement] = []
 
     @contextmanager
-    def transaction(self) -> Iterator[TimedTx]:
-        with self._db.transaction() as tx:
+    def transaction(self, pipelined: bool = False) -> Iterator[TimedTx]:
+        with self._db.transaction(pipelined) as tx:
             yield TimedTx(tx, self.log)
 
     @contextmanager

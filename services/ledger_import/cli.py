@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 from openpyxl.utils.exceptions import InvalidFileException
@@ -57,7 +58,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"[sanji] 找不到文件 no such file: {path}", file=sys.stderr)
         return 2
     try:
-        Ledger(path).sheets()  # an unreadable file is one line, not a traceback
+        with closing(Ledger(path)) as ledger:
+            ledger.sheets()  # an unreadable file is one line, not a traceback
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
         print(f"[sanji] 无法读取台账文件 cannot read the ledger {path}: {e}", file=sys.stderr)
         return 2

@@ -63,6 +63,17 @@ class Ledger:
         self.path = path
         self.sha256 = file_sha256(path)
         self.csv = path.is_dir() or path.suffix.lower() == ".csv"
+        self._book: Any = None  # opened once: each opening parses the shared strings again
+
+    def _workbook(self) -> Any:
+        if self._book is None:
+            self._book = load_workbook(self.path, read_only=True)
+        return self._book
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+            self._book = None
 
     def sheets(self) -> list[Sheet]:
         """The known sheets the ledger has (others, and the 说明 sheet, are ignored)."""
@@ -75,22 +86,14 @@ class Ledger:
         if self.csv:
             files = sorted(self.path.glob("*.csv")) if self.path.is_dir() else [self.path]
             return [f.stem for f in files]
-        wb = load_workbook(self.path, read_only=True)
-        try:
-            return list(wb.sheetnames)
-        finally:
-            wb.close()
+        return list(self._workbook().sheetnames)
 
     def count(self, sheet: Sheet) -> int | None:
         """Rows below the header as the workbook records its size (for the progress bar);
         None for CSV files, or a workbook that does not say."""
         if self.csv:
             return None
-        wb = load_workbook(self.path, read_only=True)
-        try:
-            rows = wb[sheet.name].max_row
-        finally:
-            wb.close()
+        rows = self._workbook()[sheet.name].max_row
         return rows - 1 if rows else None
 
     def rows(self, sheet: Sheet) -> Iterator[RawRow]:
@@ -119,9 +122,5 @@ class Ledger:
                 yield [v if v != "" else None for v in row]
 
     def _xlsx_rows(self, sheet: Sheet) -> Iterator[list[Any]]:
-        wb = load_workbook(self.path, read_only=True)
-        try:
-            for row in wb[sheet.name].iter_rows(values_only=True):
-                yield list(row)
-        finally:
-            wb.close()
+        for row in self._workbook()[sheet.name].iter_rows(values_only=True):
+            yield list(row)

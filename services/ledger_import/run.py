@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,7 +133,7 @@ class Import:
 
     def run(self) -> Result:
         started = time.perf_counter()
-        with self._platform() as platform:
+        with self._platform() as platform, closing(self.ledger):
             actors = import_actors(platform)  # a dry run opens it in its scratch stores
             recorder = Recorder(
                 platform,

@@ -45,7 +45,7 @@ def _stream(sources: SourceReader, source: str, stop: int) -> Iterator[Envelope]
 
 def _set_tracking(tx: Tx, positions: dict[str, int]) -> None:
     for source, position in positions.items():
-        tx.execute(
+        tx.write(
             "INSERT INTO tracking (source, position) VALUES (%s, %s) "
             "ON CONFLICT (source) DO UPDATE SET position = excluded.position",
             (source, position),
@@ -75,7 +75,7 @@ def rebuild(
     chunk: list[Envelope] = []
 
     def flush() -> None:
-        with target.transaction() as tx:
+        with target.transaction(pipelined=True) as tx:  # many small writes, no round trip each
             deferred = Deferred()
             for env in chunk:
                 readmodel.project(tx, scope, env, deferred)

@@ -155,7 +155,8 @@ class EventProjector:
         either way, and no reader sees the batch half applied."""
         if any(env.source in self.blocked for env, _ in items):
             raise _NotBatchable
-        with self.db.transaction() as tx:
+        # Pipelined: the batch's many small writes go out without a round trip each.
+        with self.db.transaction(pipelined=True) as tx:
             tracked: dict[str, int] = {}
             for env, _ in items:
                 if env.source not in tracked:
@@ -372,7 +373,7 @@ def _tracked(tx: Tx, source: str) -> int:
 
 
 def _save_offset(tx: Tx, record: Record) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO consumer_offset (topic, part, next_offset) VALUES (%s, %s, %s) "
         "ON CONFLICT (topic, part) DO UPDATE SET next_offset = excluded.next_offset",
         (record.topic, record.partition, record.offset + 1),

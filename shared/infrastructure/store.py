@@ -19,12 +19,14 @@ Row = dict[str, Any]
 
 class Tx(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def write(self, sql: str, params: Sequence[Any] = ()) -> None: ...
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
 
 class Database(Protocol):
-    def transaction(self) -> Any: ...  # context manager yielding Tx
+    # A context manager yielding Tx; ``pipelined``: writes need not wait for their answers.
+    def transaction(self, pipelined: bool = False) -> Any: ...
     def snapshot(self) -> Any: ...  # read-only Tx that sees one consistent state throughout
     def close(self) -> None: ...
 
@@ -46,6 +48,9 @@ class _SQLiteTx:
             return self._conn.execute(self._sql(sql), tuple(params)).rowcount
         except sqlite3.IntegrityError as e:
             raise IntegrityConflict(str(e)) from e
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.execute(sql, params)
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cur = self._conn.execute(self._sql(sql), tuple(params))
@@ -70,7 +75,7 @@ class SQLiteDatabase:
         self._lock = threading.RLock()
 
     @contextmanager
-    def transaction(self) -> Iterator[_SQLiteTx]:
+    def transaction(self, pipelined: bool = False) -> Iterator[_SQLiteTx]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -90,21 +95,39 @@ class SQLiteDatabase:
 
 
 class _PostgresTx:
-    def __init__(self, cursor: Any) -> None:
-        self._cur = cursor
+    """A transaction's statements. Pipelined (psycopg pipeline mode), ``write`` sends a
+    statement without waiting for its answer; ``execute`` (whose row count a caller reads),
+    ``all`` and ``one`` wait for everything sent before them. An error of a written statement
+    is raised by a later call or at commit, and rolls the whole transaction back."""
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def __init__(self, cursor: Any, pipeline: Any = None) -> None:
+        self._cur = cursor
+        self._pipeline = pipeline
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
         import psycopg
 
         try:
-            self._cur.execute(sql, tuple(params))
+            yield
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityConflict(str(e)) from e
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        with self._errors():
+            self._cur.execute(sql, tuple(params))
+            if self._pipeline is not None:
+                self._pipeline.sync()  # the row count arrives with the answer
         return int(self._cur.rowcount)
 
+    def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self._errors():
+            self._cur.execute(sql, tuple(params))
+
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self._cur.execute(sql, tuple(params))
-        return list(self._cur.fetchall())
+        with self._errors():
+            self._cur.execute(sql, tuple(params))
+            return list(self._cur.fetchall())
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.all(sql, params)
@@ -130,9 +153,15 @@ class PostgresDatabase:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
     @contextmanager
-    def transaction(self) -> Iterator[_PostgresTx]:
+    def transaction(self, pipelined: bool = False) -> Iterator[_PostgresTx]:
+        """One transaction on a pooled connection. ``pipelined`` for a batch of many small
+        writes (the projector's, the rebuild's): they go out without a round trip each."""
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            yield _PostgresTx(cur)
+            if not pipelined:
+                yield _PostgresTx(cur)
+                return
+            with conn.pipeline() as pipeline:
+                yield _PostgresTx(cur, pipeline)
 
     @contextmanager
     def snapshot(self) -> Iterator[_PostgresTx]:

@@ -18,7 +18,7 @@ def touch(tx: Tx, *codes: str) -> None:
     """Move the version of divisions and of their ancestors: their cached counters are stale."""
     levels = {c for code in codes for c in (code, code[:9] + "000", code[:6] + "000000")}
     for level in sorted(levels):  # one lock order
-        tx.execute(
+        tx.write(
             "INSERT INTO division_version (code, version) VALUES (%s, 1) ON CONFLICT (code)"
             " DO UPDATE SET version = division_version.version + 1",
             (level,),

@@ -235,7 +235,7 @@ READ_MODEL_TABLES = {
 
 def create_schema(tx: Tx) -> None:
     for statement in SCHEMA:
-        tx.execute(statement)
+        tx.write(statement)
 
 
 def effective_date(env: Envelope) -> str:
@@ -269,7 +269,7 @@ def handles(*types: str) -> Callable[[Handler], Handler]:
 
 def _org(tx: Tx, env: Envelope) -> str:
     org_id = str(env.organisation_id)
-    tx.execute(
+    tx.write(
         "INSERT INTO org (org_id, village_code) VALUES (%s, %s) ON CONFLICT (org_id) DO NOTHING",
         (org_id, env.division_code),
     )
@@ -278,7 +278,7 @@ def _org(tx: Tx, env: Envelope) -> str:
 
 def _set(tx: Tx, org_id: str, **columns: Any) -> None:
     assignments = ", ".join(f"{c} = %s" for c in columns)
-    tx.execute(f"UPDATE org SET {assignments} WHERE org_id = %s", (*columns.values(), org_id))
+    tx.write(f"UPDATE org SET {assignments} WHERE org_id = %s", (*columns.values(), org_id))
 
 
 def version_stamp(env: Envelope) -> str:
@@ -287,7 +287,7 @@ def version_stamp(env: Envelope) -> str:
 
 
 def _history(tx: Tx, env: Envelope, org_id: str, fact: str, value: str) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO org_history (org_id, fact, source, position, village_code, effective_on,"
         " stamp, value) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (org_id, fact, source, position) DO NOTHING",
@@ -308,7 +308,7 @@ def _profile(tx: Tx, env: Envelope, name: str, field: str, legal_form: str | Non
     """Name and field: the latest statement (by effective date, then recording time) wins,
     whatever the arrival order; every statement is kept for as-of reports."""
     org_id = _org(tx, env)
-    tx.execute(
+    tx.write(
         "UPDATE org SET name = %s, field = %s, profile_at = %s WHERE org_id = %s "
         "AND (profile_at IS NULL OR profile_at < %s)",
         (name, field, version_stamp(env), org_id, version_stamp(env)),
@@ -324,7 +324,7 @@ def _category(tx: Tx, env: Envelope, org_id: str, category: str | None) -> None:
     # category stated earlier, so only the others are recorded.
     if category is None or category == Category.GENERAL:
         return
-    tx.execute(
+    tx.write(
         "UPDATE org SET category = %s, category_at = %s WHERE org_id = %s"
         " AND (category_at IS NULL OR category_at < %s)",
         (category, version_stamp(env), org_id, version_stamp(env)),
@@ -341,7 +341,7 @@ def group_applied(tx: Tx, env: Envelope, p: ev.GroupAppliedV1) -> None:
 
 @handles("sanji.village.activity.reported.v1")
 def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO activity (activity_id, org_id, village_code, occurred_on, field, participants,"
         " volunteers, volunteer_services, volunteer_hours_centi, beneficiaries, money_fen)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -362,19 +362,19 @@ def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
     )
     where = (str(p.activity_id), env.division_code, p.occurred_on.isoformat())
     for theme in p.themes:
-        tx.execute(
+        tx.write(
             "INSERT INTO activity_theme (activity_id, theme, village_code, occurred_on)"
             " VALUES (%s, %s, %s, %s) ON CONFLICT (activity_id, theme) DO NOTHING",
             (where[0], theme, *where[1:]),
         )
     if p.cases_taken is not None or p.cases_resolved is not None:
-        tx.execute(
+        tx.write(
             "INSERT INTO activity_cases (activity_id, village_code, occurred_on, cases_taken,"
             " cases_resolved) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (activity_id) DO NOTHING",
             (*where, p.cases_taken or 0, p.cases_resolved or 0),
         )
     for volunteer_id in p.volunteer_ids:
-        tx.execute(
+        tx.write(
             "INSERT INTO activity_volunteer (activity_id, volunteer_id, village_code, occurred_on)"
             " VALUES (%s, %s, %s, %s) ON CONFLICT (activity_id, volunteer_id) DO NOTHING",
             (where[0], volunteer_id, *where[1:]),
@@ -383,7 +383,7 @@ def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
 
 @handles("sanji.village.volunteer.registered.v1")
 def volunteer_registered(tx: Tx, env: Envelope, p: ev.VolunteerRegisteredV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO volunteer (village_code, volunteer_id, registered_on) VALUES (%s, %s, %s)"
         " ON CONFLICT (village_code, volunteer_id) DO NOTHING",
         (p.village_code, p.volunteer_id, effective_date(env)),
@@ -395,7 +395,7 @@ def filing_filed(tx: Tx, env: Envelope, p: ev.FilingFiledV1) -> None:
     _profile(tx, env, p.name, p.field, None)
     org_id = str(env.organisation_id)
     _set(tx, org_id, filing_number=p.filing_number, filed_on=effective_date(env))
-    tx.execute(
+    tx.write(
         "UPDATE org SET legal_form = 'filed_group' WHERE org_id = %s AND legal_form IS NULL",
         (org_id,),
     )
@@ -414,7 +414,7 @@ def filing_cancelled(tx: Tx, env: Envelope, p: ev.FilingCancelledV1) -> None:
 @handles("sanji.township.charter.approved.v1", "sanji.county.charter.approved.v1")
 def charter_approved(tx: Tx, env: Envelope, p: ev.CharterApprovedV1) -> None:
     org_id = _org(tx, env)
-    tx.execute(
+    tx.write(
         "UPDATE org SET party_clause = %s, integrity_clause = %s, charter_at = %s "
         "WHERE org_id = %s AND (charter_at IS NULL OR charter_at < %s)",
         (
@@ -430,12 +430,12 @@ def charter_approved(tx: Tx, env: Envelope, p: ev.CharterApprovedV1) -> None:
 
 @handles("sanji.township.inspection.recorded.v1")
 def inspection_recorded(tx: Tx, env: Envelope, p: ev.InspectionRecordedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO inspection (inspection_id, org_id, village_code) VALUES (%s, %s, %s)"
         " ON CONFLICT (inspection_id) DO NOTHING",
         (str(p.inspection_id), str(env.organisation_id), env.division_code),
     )
-    tx.execute(
+    tx.write(
         "UPDATE inspection SET inspected_on = %s, result = %s WHERE inspection_id = %s",
         (effective_date(env), p.result, str(p.inspection_id)),
     )
@@ -445,12 +445,12 @@ def inspection_recorded(tx: Tx, env: Envelope, p: ev.InspectionRecordedV1) -> No
 
 @handles("sanji.township.rectification.completed.v1")
 def rectification_completed(tx: Tx, env: Envelope, p: ev.RectificationCompletedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO inspection (inspection_id, org_id, village_code) VALUES (%s, %s, %s)"
         " ON CONFLICT (inspection_id) DO NOTHING",
         (str(p.inspection_id), str(env.organisation_id), env.division_code),
     )
-    tx.execute(
+    tx.write(
         "UPDATE inspection SET rectified_on = %s WHERE inspection_id = %s",
         (effective_date(env), str(p.inspection_id)),
     )
@@ -467,7 +467,7 @@ def organisation_registered(tx: Tx, env: Envelope, p: ev.OrganisationRegisteredV
 def party_organisation_set_up(tx: Tx, env: Envelope, p: ev.PartyOrganisationSetUpV1) -> None:
     org_id = _org(tx, env)
     _set(tx, org_id, party_org=p.kind)
-    tx.execute(
+    tx.write(
         "UPDATE org SET party_org_on = %s WHERE org_id = %s"
         " AND (party_org_on IS NULL OR party_org_on > %s)",
         (effective_date(env), org_id, effective_date(env)),
@@ -476,7 +476,7 @@ def party_organisation_set_up(tx: Tx, env: Envelope, p: ev.PartyOrganisationSetU
 
 @handles("sanji.county.annual_report.filed.v1")
 def annual_report_filed(tx: Tx, env: Envelope, p: ev.AnnualReportFiledV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO annual_report (org_id, year, village_code, filed_on) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT (org_id, year) DO NOTHING",
         (str(env.organisation_id), p.year, env.division_code, effective_date(env)),
@@ -493,7 +493,7 @@ def rating_recorded(tx: Tx, env: Envelope, p: ev.RatingRecordedV1) -> None:
         _set(tx, org_id, credit=p.credit)
     if p.stars is not None:
         _set(tx, org_id, stars=p.stars)
-    tx.execute(
+    tx.write(
         "INSERT INTO rating (org_id, position, village_code, rated_on, credit, grade,"
         " grade_valid_until, stars) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (org_id, position) DO NOTHING",
@@ -513,7 +513,7 @@ def rating_recorded(tx: Tx, env: Envelope, p: ev.RatingRecordedV1) -> None:
 @handles("sanji.county.funding.awarded.v1")
 def funding_awarded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
     host = str(p.host_organisation_id) if p.host_organisation_id else None
-    tx.execute(
+    tx.write(
         "INSERT INTO funding (award_id, org_id, village_code, programme, round, project,"
         " amount_fen, awarded_on, host_org_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (award_id) DO NOTHING",
@@ -535,7 +535,7 @@ def funding_awarded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
 @handles("sanji.county.funding.disbursed.v1")
 def funding_disbursed(tx: Tx, env: Envelope, p: ev.FundingDisbursedV1) -> None:
     # The award comes first from the same (ordered) source, so its programme is known.
-    tx.execute(
+    tx.write(
         "INSERT INTO disbursement (award_id, tranche, org_id, village_code, programme,"
         " amount_fen, disbursed_on) SELECT %s, %s, %s, %s, programme, %s, %s FROM funding"
         " WHERE award_id = %s ON CONFLICT (award_id, tranche) DO NOTHING",
@@ -553,7 +553,7 @@ def funding_disbursed(tx: Tx, env: Envelope, p: ev.FundingDisbursedV1) -> None:
 
 @handles("sanji.county.credit_list.entered.v1")
 def credit_list_entered(tx: Tx, env: Envelope, p: ev.CreditListEnteredV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO credit_listing (org_id, credit_list, position, village_code, entered_on,"
         " reason) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (org_id, credit_list, position) DO NOTHING",
@@ -570,7 +570,7 @@ def credit_list_entered(tx: Tx, env: Envelope, p: ev.CreditListEnteredV1) -> Non
 
 @handles("sanji.county.credit_list.left.v1")
 def credit_list_left(tx: Tx, env: Envelope, p: ev.CreditListLeftV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE credit_listing SET left_on = %s WHERE org_id = %s AND credit_list = %s"
         " AND left_on IS NULL",
         (effective_date(env), str(env.organisation_id), str(p.credit_list)),
@@ -594,7 +594,7 @@ def credit_procedure(tx: Tx, env: Envelope, p: ev.Payload) -> None:
 def grade_expired(tx: Tx, env: Envelope, p: ev.GradeExpiredV1) -> None:
     # Figures already stop counting a grade after its last valid day (rating table); the org
     # row's latest grade is cleared unless a newer grade replaced it meanwhile.
-    tx.execute(
+    tx.write(
         "UPDATE org SET grade = NULL, grade_valid_until = NULL WHERE org_id = %s"
         " AND grade_valid_until = %s",
         (str(env.organisation_id), p.valid_until.isoformat()),
@@ -603,7 +603,7 @@ def grade_expired(tx: Tx, env: Envelope, p: ev.GradeExpiredV1) -> None:
 
 @handles(*(f"sanji.{t}.platform.opened.v1" for t in ("village", "township", "county")))
 def platform_opened(tx: Tx, env: Envelope, p: ev.PlatformOpenedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO platform (platform_id, division_code, source_tier, kind, name, opened_on)"
         " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (platform_id) DO NOTHING",
         (
@@ -619,7 +619,7 @@ def platform_opened(tx: Tx, env: Envelope, p: ev.PlatformOpenedV1) -> None:
 
 @handles(*(f"sanji.{t}.platform.closed.v1" for t in ("village", "township", "county")))
 def platform_closed(tx: Tx, env: Envelope, p: ev.PlatformClosedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE platform SET closed_on = %s WHERE platform_id = %s",
         (effective_date(env), str(p.platform_id)),
     )
@@ -628,7 +628,7 @@ def platform_closed(tx: Tx, env: Envelope, p: ev.PlatformClosedV1) -> None:
 @handles("sanji.county.division.changed.v1")
 def division_changed(tx: Tx, env: Envelope, p: ev.DivisionChangedV1) -> None:
     data = p.model_dump(mode="json", exclude={"sequence"})
-    tx.execute(
+    tx.write(
         "INSERT INTO division_change (county_code, sequence, kind, code, effective_on,"
         " recorded_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (county_code, sequence) DO NOTHING",
@@ -665,7 +665,7 @@ def filing_reinstated(tx: Tx, env: Envelope, p: ev.OrganisationReinstatedV1) -> 
 @handles(*(f"sanji.{t}.chain.checkpointed.v1" for t in ("village", "township", "county")))
 def chain_checkpointed(tx: Tx, env: Envelope, p: ev.ChainCheckpointedV1) -> None:
     for head in p.heads:
-        tx.execute(
+        tx.write(
             "INSERT INTO chain_checkpoint (source, day, head_source, position, link, recorded_at)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (source, day, head_source) DO NOTHING",
             (
@@ -681,7 +681,7 @@ def chain_checkpointed(tx: Tx, env: Envelope, p: ev.ChainCheckpointedV1) -> None
 
 @handles(*(f"sanji.{t}.report.issued.v1" for t in ("village", "township", "county")))
 def report_issued(tx: Tx, env: Envelope, p: ev.ReportIssuedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO issued_report (report_id, source, division_code, title, as_of, period_from,"
         " period_to, period_label, tree, known_at, watermarks, rule_versions, content_hash,"
         " issued_at, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -716,7 +716,7 @@ def note_chain_head(tx: Tx, env: Envelope) -> None:
     """Keep the last link seen from each source: this tier's copy of every child's head."""
     if env.chain is None:
         return
-    tx.execute(
+    tx.write(
         "INSERT INTO chain_head (source, position, link) VALUES (%s, %s, %s)"
         " ON CONFLICT (source) DO UPDATE SET position = excluded.position, link = excluded.link"
         " WHERE chain_head.position < excluded.position",
@@ -762,7 +762,7 @@ def apply(tx: Tx, env: Envelope, deferred: Deferred | None = None) -> None:
 
 def index_event(tx: Tx, env: Envelope) -> None:
     """Note where an event about an organisation is stored (idempotent, any arrival order)."""
-    tx.execute(
+    tx.write(
         "INSERT INTO org_event (organisation_id, source, position, type, recorded_at,"
         " effective_at) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (organisation_id, source, position) DO NOTHING",

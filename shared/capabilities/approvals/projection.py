@@ -48,7 +48,7 @@ def step_taken(tx: Tx, env: Envelope, p: ev.ReturnStepV1) -> None:
     """Any step: the return's row (created by whichever step arrives first), its state if
     this step is the latest seen, and the step in the history."""
     rid, on = str(p.return_id), legal_date(env.effective_at).isoformat()
-    tx.execute(
+    tx.write(
         "INSERT INTO approval_return (return_id, kind, division_code, period, period_from,"
         " period_to, step, state) VALUES (%s, %s, %s, %s, %s, %s, 0, 'none')"
         " ON CONFLICT (return_id) DO NOTHING",
@@ -61,13 +61,13 @@ def step_taken(tx: Tx, env: Envelope, p: ev.ReturnStepV1) -> None:
             p.period_to.isoformat(),
         ),
     )
-    tx.execute(
+    tx.write(
         "UPDATE approval_return SET step = %s, state = %s, state_on = %s, state_tier = %s,"
         " reason = %s WHERE return_id = %s AND step < %s",
         (p.step, p.state, on, str(env.source_tier), p.reason, rid, p.step),
     )
     action = env.type.split(".")[3]
-    tx.execute(
+    tx.write(
         "INSERT INTO approval_step (return_id, step, action, state, tier, actor, reason,"
         " effective_on, recorded_at, source, position)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -90,7 +90,7 @@ def step_taken(tx: Tx, env: Envelope, p: ev.ReturnStepV1) -> None:
 
 def return_submitted(tx: Tx, env: Envelope, p: ev.ReturnSubmittedV1) -> None:
     step_taken(tx, env, p)
-    tx.execute(
+    tx.write(
         "UPDATE approval_return SET cycle = %s, submitted_step = %s, submitted_on = %s,"
         " figures = %s, content_hash = %s WHERE return_id = %s"
         " AND (submitted_step IS NULL OR submitted_step < %s)",

@@ -37,7 +37,7 @@ def _on(env: Envelope) -> str:
 
 
 def noticed(tx: Tx, env: Envelope, p: ev.ZombieExitNoticedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO zombie_exit (proceeding_id, org_id, village_code, source_tier, outcome,"
         " exit_outcome, reasons, criteria, noticed_on, notice_ends_on, due_on, rule_version,"
         " state) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'noticed')"
@@ -60,7 +60,7 @@ def noticed(tx: Tx, env: Envelope, p: ev.ZombieExitNoticedV1) -> None:
 
 
 def stopped(tx: Tx, env: Envelope, p: ev.ZombieExitStoppedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE zombie_exit SET state = 'stopped', closed_on = %s, closed_reason = %s"
         " WHERE proceeding_id = %s",
         (_on(env), p.reason, str(p.proceeding_id)),
@@ -68,7 +68,7 @@ def stopped(tx: Tx, env: Envelope, p: ev.ZombieExitStoppedV1) -> None:
 
 
 def exited(tx: Tx, env: Envelope, p: ev.ZombieExitExitedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE zombie_exit SET state = 'exited', closed_on = %s, closed_reason = %s"
         " WHERE proceeding_id = %s",
         (_on(env), p.outcome, str(p.proceeding_id)),
@@ -76,7 +76,7 @@ def exited(tx: Tx, env: Envelope, p: ev.ZombieExitExitedV1) -> None:
 
 
 def reversed_(tx: Tx, env: Envelope, p: ev.ZombieExitReversedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE zombie_exit SET state = 'reversed', reversed_on = %s WHERE proceeding_id = %s",
         (_on(env), str(p.proceeding_id)),
     )

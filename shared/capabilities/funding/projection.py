@@ -91,7 +91,7 @@ def _fen(amount: Decimal) -> int:
 def award_recorded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
     """Every award: its call and application (if any), snapshot and rule version."""
     snapshot = p.snapshot.model_dump(mode="json") if p.snapshot else None
-    tx.execute(
+    tx.write(
         "INSERT INTO funding_award_lifecycle (award_id, call_id, application_id, snapshot,"
         " rule_version) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (award_id) DO NOTHING",
         (
@@ -102,7 +102,7 @@ def award_recorded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
             env.rule_version,
         ),
     )
-    tx.execute(
+    tx.write(
         "INSERT INTO funding_detail (award_id, org_id, village_code, programme, awarded_on,"
         " amount_fen, purchaser, beneficiaries_planned) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (award_id) DO NOTHING",
@@ -121,7 +121,7 @@ def award_recorded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
 
 @_handles("funding_call.opened")
 def call_opened(tx: Tx, env: Envelope, p: ev.FundingCallOpenedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO funding_call (call_id, county_code, programme, round, title, budget_fen,"
         " deadline, opened_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (call_id) DO NOTHING",
@@ -147,7 +147,7 @@ def call_committed(tx: Tx, env: Envelope, p: ev.FundingCallCommittedV1) -> None:
 
 @_handles("funding_call.closed")
 def call_closed(tx: Tx, env: Envelope, p: ev.FundingCallClosedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE funding_call SET closed_on = %s WHERE call_id = %s", (_on(env), str(p.call_id))
     )
 
@@ -155,7 +155,7 @@ def call_closed(tx: Tx, env: Envelope, p: ev.FundingCallClosedV1) -> None:
 @_handles("funding_application.submitted")
 def application_submitted(tx: Tx, env: Envelope, p: ev.FundingApplicationSubmittedV1) -> None:
     host = str(p.host_organisation_id) if p.host_organisation_id else None
-    tx.execute(
+    tx.write(
         "INSERT INTO funding_application (application_id, call_id, org_id, village_code,"
         " programme, round, project, requested_fen, host_org_id, applied_on, state)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'submitted')"
@@ -177,7 +177,7 @@ def application_submitted(tx: Tx, env: Envelope, p: ev.FundingApplicationSubmitt
 
 @_handles("funding_application.approved")
 def application_approved(tx: Tx, env: Envelope, p: ev.FundingApplicationApprovedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE funding_application SET state = 'approved', decided_on = %s, award_id = %s,"
         " amount_fen = %s WHERE application_id = %s",
         (_on(env), str(p.award_id), _fen(p.amount), str(p.application_id)),
@@ -186,7 +186,7 @@ def application_approved(tx: Tx, env: Envelope, p: ev.FundingApplicationApproved
 
 @_handles("funding_application.rejected")
 def application_rejected(tx: Tx, env: Envelope, p: ev.FundingApplicationRejectedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE funding_application SET state = 'rejected', decided_on = %s, reason = %s"
         " WHERE application_id = %s",
         (_on(env), p.reason, str(p.application_id)),
@@ -195,7 +195,7 @@ def application_rejected(tx: Tx, env: Envelope, p: ev.FundingApplicationRejected
 
 @_handles("funding.evaluated")
 def award_evaluated(tx: Tx, env: Envelope, p: ev.FundingEvaluatedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO funding_evaluation (award_id, stage, score_centi, grade, evaluated_on,"
         " rule_version) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (award_id, stage) DO NOTHING",
@@ -205,12 +205,12 @@ def award_evaluated(tx: Tx, env: Envelope, p: ev.FundingEvaluatedV1) -> None:
 
 @_handles("funding.closed")
 def award_closed(tx: Tx, env: Envelope, p: ev.FundingClosedV1) -> None:
-    tx.execute(
+    tx.write(
         "UPDATE funding_award_lifecycle SET closed_on = %s, final_grade = %s, released_fen = %s"
         " WHERE award_id = %s",
         (_on(env), p.final_grade, _fen(p.released), str(p.award_id)),
     )
-    tx.execute(
+    tx.write(
         "UPDATE funding_detail SET closed_on = %s, beneficiaries_reached = %s WHERE award_id = %s",
         (_on(env), p.beneficiaries_reached, str(p.award_id)),
     )
@@ -220,7 +220,7 @@ def award_closed(tx: Tx, env: Envelope, p: ev.FundingClosedV1) -> None:
 @_handles("programme_budget.revised")
 def budget_set(tx: Tx, env: Envelope, p: ev.ProgrammeBudgetV1) -> None:
     # Events of one budget arrive in order: the last one written is the latest revision.
-    tx.execute(
+    tx.write(
         "INSERT INTO programme_budget (programme, year, county_code, amount_fen, set_on)"
         " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (programme, year) DO UPDATE SET"
         " amount_fen = excluded.amount_fen, set_on = excluded.set_on",

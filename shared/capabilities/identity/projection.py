@@ -35,14 +35,14 @@ def _stamp(env: Envelope) -> str:
 def _set(tx: Tx, env: Envelope, account_id: object, **columns: Any) -> None:
     columns["changed_at"] = _stamp(env)
     assignments = ", ".join(f"{c} = %s" for c in columns)
-    tx.execute(
+    tx.write(
         f"UPDATE account SET {assignments} WHERE account_id = %s",
         (*columns.values(), str(account_id)),
     )
 
 
 def created(tx: Tx, env: Envelope, p: ev.AccountCreatedV1) -> None:
-    tx.execute(
+    tx.write(
         "INSERT INTO account (account_id, username, name, tier, division_code, roles, enabled,"
         " must_change_password, created_at, changed_at) VALUES (%s, %s, %s, %s, %s, %s, 1, %s,"
         " %s, %s) ON CONFLICT (account_id) DO NOTHING",
@@ -82,7 +82,7 @@ def locked(tx: Tx, env: Envelope, p: ev.AccountLockedV1) -> None:
 
 def logged_in(tx: Tx, env: Envelope, p: ev.AccountLoginV1) -> None:
     # Not a change of the account: changed_at stays.
-    tx.execute(
+    tx.write(
         "UPDATE account SET last_login_at = %s WHERE account_id = %s",
         (_stamp(env), str(p.account_id)),
     )

@@ -52,7 +52,7 @@ Handler = Callable[[Tx, Envelope, Any], None]
 
 def sample_drawn(tx: Tx, env: Envelope, p: ev.SampleDrawnV1) -> None:
     on = legal_date(env.effective_at).isoformat()
-    tx.execute(
+    tx.write(
         "INSERT INTO sample_draw (draw_id, source, division_code, year, drawn_on,"
         " population_kind, population_size, quota, supplementary, rule_version, actor,"
         " recorded_at, record) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -74,7 +74,7 @@ def sample_drawn(tx: Tx, env: Envelope, p: ev.SampleDrawnV1) -> None:
         ),
     )
     for rank, s in enumerate(p.selected, 1):
-        tx.execute(
+        tx.write(
             "INSERT INTO sample_selection (draw_id, org_id, village_code, rank, drawn_on)"
             " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (draw_id, org_id) DO NOTHING",
             (str(p.draw_id), str(s.organisation_id), s.village_code, rank, on),
@@ -85,7 +85,7 @@ def sample_drawn(tx: Tx, env: Envelope, p: ev.SampleDrawnV1) -> None:
 
 def inspection_linked(tx: Tx, env: Envelope, p: ev.InspectionRecordedV1) -> None:
     """An inspection that fulfils a draw (called by the inspection handler)."""
-    tx.execute(
+    tx.write(
         "INSERT INTO sample_inspection (inspection_id, draw_id, org_id, village_code,"
         " inspected_on, result) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (inspection_id) DO NOTHING",

@@ -63,7 +63,7 @@ class Chunk:
         wanted = [i for i in dict.fromkeys(aggregates) if i not in self.events]
         for i in wanted:
             self.events[i] = []
-        for stored in self.app.recorder.select_events_of(wanted):
+        for stored in self.app.recorder.select_events_of(wanted) if wanted else ():
             self.events[stored.originator_id].append(self.app.mapper.to_domain_event(stored))
         orgs = [str(i) for i in dict.fromkeys(organisations) if str(i) not in self.facts]
         found = self.app.lookup.get_many(orgs)

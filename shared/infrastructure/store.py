@@ -160,8 +160,13 @@ class PostgresDatabase:
             if not pipelined:
                 yield _PostgresTx(cur)
                 return
-            with conn.pipeline() as pipeline:
-                yield _PostgresTx(cur, pipeline)
+            import psycopg
+
+            try:
+                with conn.pipeline() as pipeline:
+                    yield _PostgresTx(cur, pipeline)
+            except psycopg.errors.UniqueViolation as e:  # a write answered at the end
+                raise IntegrityConflict(str(e)) from e
 
     @contextmanager
     def snapshot(self) -> Iterator[_PostgresTx]:

@@ -4,7 +4,7 @@ row errors in Chinese; idempotent re-import; corrections; an interrupted import 
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from services.__main__ import main
+from services.ledger_import.bulk import chunked
 from services.ledger_import.recorder import IMPORT_USERNAME
 from services.ledger_import.report import write_errors
 from services.ledger_import.run import ERROR, WARNING, Import, Result
@@ -20,7 +21,16 @@ from services.ledger_import.template import write_csv, write_xlsx
 from services.platform import Platform
 from shared.capabilities.identity.accounts import account_id
 from shared.kernel.jurisdiction import Tier
-from tests.helpers import RURAL_VILLAGE, VILLAGE, build_platform, heads, stores_nothing, usci
+from tests.helpers import (
+    RURAL_VILLAGE,
+    VILLAGE,
+    build_platform,
+    heads,
+    meta,
+    stores_nothing,
+    usci,
+    village_op,
+)
 
 Ledger = dict[str, list[dict[str, Any]]]
 
@@ -752,3 +762,31 @@ def test_evaluations_and_closures_close_a_project_with_its_beneficiaries_reached
     assert closed == {"beneficiaries_reached": 260}
     again = Import(platform, fill(template, ledger, tmp_path / "again.xlsx")).run()
     assert again.tallies["评估"].present == 2 and again.tallies["结项"].present == 1
+
+
+def test_a_chunk_holds_its_saves_and_answers_each_read_with_a_fresh_aggregate(
+    platform: Platform,
+) -> None:
+    """What the import's chunks do to a tier application (bulk.py): a command's events are
+    visible to the next command at once and stored when the chunk flushes; every read gets
+    its own copy (a command that fails half-way leaves nothing behind); a chunk that ends in
+    an error stores nothing."""
+    app = platform.tiers[Tier.VILLAGE].app
+    before = heads(platform)[Tier.VILLAGE]
+    with chunked(app) as chunk:
+        made = app.apply_for_filing(
+            VILLAGE, "甲队", "为民服务", date(2025, 1, 1), meta(village_op())
+        )
+        assert heads(platform)[Tier.VILLAGE] == before  # held in the chunk
+        copy = app.find(made.id)
+        assert copy is not None and copy.name == "甲队"
+        copy.name = "改坏了"  # what a failing command might leave in its own copy
+        assert app.find(made.id).name == "甲队"
+        chunk.flush()
+        assert heads(platform)[Tier.VILLAGE] == before + 1
+        assert chunk.events == {} and chunk.pending == []  # forgotten: memory stays flat
+    assert type(app).save is not None and "save" not in vars(app)  # the methods are back
+    with pytest.raises(RuntimeError), chunked(app):
+        app.apply_for_filing(VILLAGE, "乙队", "为民服务", date(2025, 1, 1), meta(village_op()))
+        raise RuntimeError("the import stops here")
+    assert heads(platform)[Tier.VILLAGE] == before + 1

@@ -17,11 +17,13 @@ Then re-imports the same file (everything already present) and reports that rate
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -53,6 +55,35 @@ def raw_rate(url: str, n: int) -> float:
                 cur.executemany("INSERT INTO bench_raw (body) VALUES (%s)", [(body,)] * BATCH)
                 conn.commit()
         return (n // BATCH * BATCH) / (time.perf_counter() - start)
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class PeakRss:
+    """The highest resident memory seen while the block runs (sampled every 50 ms)."""
+
+    def __init__(self) -> None:
+        self.start = self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, rss_mb())
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def ledger(path: Path, villages: list[str], orgs: int, activities: int, seed: int = 14) -> int:
@@ -112,7 +143,9 @@ def main() -> int:
             villages = [v.code for v in platform.jurisdiction.villages()]
             path = work / "台账.xlsx"
             rows = ledger(path, villages, args.orgs, args.activities)
-            first = Import(platform, path).run()
+            gc.collect()
+            with PeakRss() as memory:
+                first = Import(platform, path).run()
             again = Import(platform, path).run()
         finally:
             platform.stop()
@@ -128,6 +161,10 @@ def main() -> int:
     print(f"raw PostgreSQL, {BATCH}-row batches: {raw:,.0f} rows/s")
     print(f"import:   {imported:,.1f} rows/s ({first.seconds:.1f} s), ratio {imported / raw:.4f}")
     print(f"re-import (all present): {replayed:,.1f} rows/s, ratio {replayed / raw:.4f}")
+    print(
+        f"memory during the import: {memory.start:,.0f} MB at the start, peak"
+        f" {memory.peak:,.0f} MB (+{memory.peak - memory.start:,.0f} MB)"
+    )
     print(f"target ratio 0.6: {'met' if imported / raw >= 0.6 else 'NOT met'}")
     return 0
 

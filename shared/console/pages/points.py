@@ -101,7 +101,12 @@ async def points(page: CurrentPage, period: str = "") -> Response:
 async def switch_pilot(page: CurrentPage, posted: Posted) -> Response:
     """Turn the community's pilot on or off from the day given (today if none)."""
     page.require("village", roles=("operator",))
-    state = "off" if posted.get("state") == "off" else "on"
+    state = posted.get("state", "")
+    if state not in ("on", "off"):
+        # Only the page's own button says which; anything else is not this form.
+        form = Form(values={k: v for k, v in posted.items() if k in PILOT_LABELS})
+        form.add("", "请使用本页的“开启/关闭积分制试点”按钮提交。")
+        return await _page(page, pilot=form, status=400)
     answer, form = await send(
         page.api,
         f"/api/v1/points/communities/{page.me.division}/pilot/{state}",

@@ -6,10 +6,13 @@ from the rule's numbers (an oracle sharing no code with the read side)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
+from shared.kernel.jurisdiction import Tier
+from shared.kernel.rules import POINTS
 from tests.e2e.test_activity_themes import _activity, _group
 from tests.helpers import (
     COUNTY,
@@ -21,9 +24,11 @@ from tests.helpers import (
     VILLAGE_2,
     Api,
     county_op,
+    envelopes_by_source,
     township_op,
     village_op,
 )
+from tests.oracle import oracle_points
 
 
 @pytest.fixture
@@ -227,3 +232,21 @@ def test_points_pilot_ledger_ranking_and_figures(api: Api) -> None:
     assert r.status_code == 200
     text = r.content.decode("utf-8-sig")
     assert "积分余额" in text and "V001" in text and "resident-points/county/v1" in text
+
+    # The independent oracle: the same figures from the raw envelopes, for several periods
+    # and divisions, each tier from its own read model.
+    envelopes = [e for es in envelopes_by_source(api.platform).values() for e in es]
+    rules = api.platform.tiers[Tier.COUNTY].app.rules.families[POINTS]
+    parameters = [(v.effective_from, v.parameters) for v in rules]
+    for client, actor, code in (
+        (api.county, county_op(), COUNTY),
+        (api.township, township_op(), TOWNSHIP),
+        (api.village, village_op(VILLAGE_2), VILLAGE_2),
+    ):
+        for query, start, end in (
+            ("period=2022", date(2022, 1, 1), date(2022, 12, 31)),
+            ("period=2022-03", date(2022, 3, 1), date(2022, 3, 31)),
+            ("from=2022-03-15&to=2024-06-30", date(2022, 3, 15), date(2024, 6, 30)),
+        ):
+            got = _figures(api, client, actor, code, query)["figures"]
+            assert got == oracle_points(envelopes, parameters, code, start, end), (code, query)

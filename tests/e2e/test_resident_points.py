@@ -44,12 +44,12 @@ def _pilot(api: Api, village: str, state: str, day: str, actor: Any = None) -> A
     )
 
 
-def _adjust(api: Api, village: str, actor: Any = None, **body: Any) -> Any:
+def _adjust(api: Api, village: str, actor: Any = None, key: str | None = None, **body: Any) -> Any:
     return api.village.post(
         f"/api/v1/points/communities/{village}/adjustments",
         json={"effective_on": "2022-05-01", "volunteer_id": "V002", "kind": "award",
               "points": 5, "reason": "调解邻里纠纷表现突出", **body},
-        headers=api.auth(actor or village_op(village)),
+        headers=api.auth(actor or village_op(village), key),
     )  # fmt: skip
 
 
@@ -139,7 +139,10 @@ def test_points_pilot_ledger_ranking_and_figures(api: Api) -> None:
         r = _activity(api, org, village, occurred_on=day, participants=3, volunteer_ids=ids,
                       **extra)  # fmt: skip
         assert r.status_code == 201, r.text
-    assert _adjust(api, VILLAGE).status_code == 201  # V002 +5 on 2022-05-01
+    first = _adjust(api, VILLAGE, key="award-V002")  # V002 +5 on 2022-05-01
+    again = _adjust(api, VILLAGE, key="award-V002")  # a retry records nothing more
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json()["replayed"] and again.json()["id"] == first.json()["id"]
     r = _adjust(api, VILLAGE, volunteer_id="V001", kind="deduction", points=4,
                 reason="重复登记，予以更正", effective_on="2022-06-01")  # fmt: skip
     assert r.status_code == 201, r.text

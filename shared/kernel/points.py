@@ -46,16 +46,15 @@ class Entry:
     capped: bool = False  # the activity's points were cut by a cap
 
 
-def per_activity(version: RuleVersion, served: Served) -> int:
-    """Points for serving at one activity before the monthly cap: per_activity + per_hour ×
-    whole hours (the activity's hours ÷ its stated volunteers, as hours are not recorded per
-    person) + each theme's bonus, at most cap_per_activity."""
+def uncapped(version: RuleVersion, served: Served) -> int:
+    """Points for serving at one activity before any cap: per_activity + per_hour × whole
+    hours (the activity's hours ÷ its stated volunteers, as hours are not recorded per person)
+    + each theme's bonus."""
     p = version.parameters
     hours = served.volunteer_hours_centi // (served.volunteers * 100) if served.volunteers else 0
     bonus = p.get("theme_bonus", {})
     raw = int(p["per_activity"]) + int(p["per_hour"]) * hours
-    raw += sum(int(bonus.get(theme, 0)) for theme in served.themes)
-    return min(raw, int(p["cap_per_activity"]))
+    return raw + sum(int(bonus.get(theme, 0)) for theme in served.themes)
 
 
 def earned(rules: Rules, served: Iterable[Served]) -> list[Entry]:
@@ -72,7 +71,8 @@ def earned(rules: Rules, served: Iterable[Served]) -> list[Entry]:
         except LookupError:
             continue
         month = (s.village_code, s.volunteer_id, s.occurred_on.year, s.occurred_on.month)
-        before = per_activity(version, s)
+        raw = uncapped(version, s)
+        before = min(raw, int(version.parameters["cap_per_activity"]))
         points = max(0, min(before, int(version.parameters["cap_per_month"]) - used[month]))
         used[month] += points
         out.append(
@@ -84,21 +84,10 @@ def earned(rules: Rules, served: Iterable[Served]) -> list[Entry]:
                 "activity",
                 s.activity_id,
                 version.version,
-                capped=points < before or before < _uncapped(version, s),
+                capped=points < raw,
             )
         )
     return out
-
-
-def _uncapped(version: RuleVersion, served: Served) -> int:
-    """``per_activity`` without its cap: whether the activity's own cap cut it."""
-    no_cap = RuleVersion(
-        version.family,
-        version.version,
-        version.effective_from,
-        {**version.parameters, "cap_per_activity": 10**9},
-    )
-    return per_activity(no_cap, served)
 
 
 def pilot_on(periods: Iterable[tuple[date, date | None]], day: date) -> bool:

@@ -454,6 +454,27 @@ class DemoHistory:
             out.update(cases_taken=taken, cases_resolved=r.randint(0, taken))
         return out
 
+    def points_pilots(self) -> None:
+        """Resident points (ADR 0027): the two communities with the most registered volunteers
+        pilot the scheme from the start of last year, and one volunteer of each is awarded
+        points by hand. Points earned at their activities follow from the activities."""
+        by_village = Counter(village for village, _ in self.registered)
+        start = date(self.today.year - 1, 1, 1)
+        for code, _ in sorted(by_village.items(), key=lambda kv: (-kv[1], kv[0]))[:2]:
+            village = self.j.divisions[code]
+            self.village.turn_points_on(code, self.meta(Tier.VILLAGE, start, village))
+            number = min(n for v, n in self.registered if v == code)
+            day = max(start, self.today - timedelta(days=10))
+            self.village.adjust_points(
+                code,
+                number,
+                "award",
+                5,
+                "调解邻里纠纷表现突出",
+                self.meta(Tier.VILLAGE, day, village),
+            )
+            self.count("points_pilots")
+
     def run(self) -> dict[str, int]:
         # Drain after a phase whose facts the next phase's commands consult (other tiers' facts
         # reach a tier only through its read model).
@@ -468,6 +489,7 @@ class DemoHistory:
             (self.credit_lists, False),
             (self.inspections_and_exits, True),
             (self.activities, True),
+            (self.points_pilots, True),
         ]:
             step()
             if drain:

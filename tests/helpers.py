@@ -627,6 +627,11 @@ def seed_supervision(p: Platform, h: History) -> None:
             c.set_programme_budget, "purchase_of_services", year, Decimal(amount), meta(county_op())
         )
     step(v.register_volunteer, VILLAGE, "V001", meta(village_op()))
+    # Resident points (ADR 0027): the community turns the pilot on, awards points by hand, and
+    # turns it off the same day (an empty period, as a turn-on made by mistake is corrected).
+    step(v.turn_points_on, VILLAGE, meta(village_op()))
+    step(v.adjust_points, VILLAGE, "V001", "award", 5, "调解邻里纠纷", meta(village_op()))
+    step(v.turn_points_off, VILLAGE, meta(village_op()))
     # Sampling: a county draw of registered organisations, a township draw of filed groups.
     step(draw, c, None, year, "county-seed", None, meta(county_op()))
     step(draw, t, None, year, "township-seed", None, meta(township_op()))

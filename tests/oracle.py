@@ -644,3 +644,67 @@ def mismatches(got: dict[str, Any], want: Figures) -> list[str]:
         elif not same(key, got[key], want[key]):
             out.append(f"{key}: report {got[key]!r}, oracle {want[key]!r}")
     return out
+
+
+# ------------------------------------------------------------------ resident points (ADR 0027)
+
+
+def oracle_points(
+    envelopes: Iterable[Envelope], parameters: list[tuple[date, dict[str, Any]]], within: str,
+    start: date, end: date,
+) -> dict[str, int]:  # fmt: skip
+    """The catalogue's ``points.*`` figures of the villages within ``within`` for ``start`` …
+    ``end``, from the raw envelopes and the rule's parameters by effective date alone: an
+    activity earns for each volunteer it lists when its village's pilot was on on its date
+    (turn-on day inclusive, turn-off day exclusive), per_activity + per_hour × whole hours
+    (hours ÷ stated volunteers) + theme bonuses, at most cap_per_activity, then at most
+    cap_per_month in the volunteer's calendar month, the month's activities in date order
+    (ties by activity id); adjustments count on their legal date."""
+    on: dict[str, list[list[Any]]] = {}
+    served: list[tuple[date, str, str, str, dict[str, Any]]] = []
+    entries: list[tuple[str, str, date, int]] = []  # village, volunteer, day, points
+    for e in envelopes:
+        d = e.data
+        if e.type == "sanji.village.points_pilot.turned_on.v1":
+            on.setdefault(d["village_code"], []).append([date.fromisoformat(d["started_on"]), None])
+        elif e.type == "sanji.village.points_pilot.turned_off.v1":
+            for period in on[d["village_code"]]:
+                if period[0] == date.fromisoformat(d["started_on"]):
+                    period[1] = date.fromisoformat(d["ended_on"])
+        elif e.type == "sanji.village.points.adjusted.v1":
+            day = legal_date(e.effective_at)
+            entries.append((d["village_code"], d["volunteer_id"], day, int(d["points"])))
+        elif e.type == "sanji.village.activity.reported.v1":
+            for v in d.get("volunteer_ids") or []:
+                day = date.fromisoformat(d["occurred_on"])
+                served.append((day, d["activity_id"], str(e.division_code), v, d))
+
+    def pilot(village: str, day: date) -> bool:
+        return any(s <= day and (t is None or day < t) for s, t in on.get(village, []))
+
+    month_used: Counter[tuple[str, str, int, int]] = Counter()
+    for day, _, village, volunteer, d in sorted(served, key=lambda s: (s[0], s[1], s[3])):
+        versions = [p for since, p in parameters if since <= day]
+        if not pilot(village, day) or not versions:
+            continue
+        p = versions[-1]
+        hours = Decimal(str(d["volunteer_hours"])) / d["volunteers"] if d["volunteers"] else 0
+        points = p["per_activity"] + p["per_hour"] * int(hours)
+        points += sum(p["theme_bonus"].get(t, 0) for t in d.get("themes") or [])
+        points = min(points, p["cap_per_activity"])
+        key = (village, volunteer, day.year, day.month)
+        points = max(0, min(points, p["cap_per_month"] - month_used[key]))
+        month_used[key] += points
+        entries.append((village, volunteer, day, points))
+    mine = [x for x in entries if contains(within, x[0]) and start <= x[2] <= end]
+    return {
+        "communities_piloting": sum(
+            1
+            for village, periods in on.items()
+            if contains(within, village)
+            and any(s <= end and (t is None or t > start) for s, t in periods)
+        ),
+        "volunteers_awarded": len({(v, n) for v, n, _, p in mine if p > 0}),
+        "awarded": sum(p for *_, p in mine if p > 0),
+        "deducted": -sum(p for *_, p in mine if p < 0),
+    }

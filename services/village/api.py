@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import Field
 
 from services.village.application import VillageApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, OrgField
 from shared.api.deps import CommandMeta, RequestIn, Runtime
-from shared.api.text import Name
+from shared.api.text import LongText, Name
 from shared.kernel.domain import Category
 from shared.kernel.themes import MAX_THEMES
 from shared.kernel.volunteers import check_pseudonym
@@ -128,3 +128,59 @@ def register_volunteer(body: VolunteerRegistration, meta: CommandMeta, app: App)
     """志愿者登记 / The station enters a volunteer in the village's register (ADR 0021)."""
     check_pseudonym(body.volunteer_id)
     return CommandOut.of(app.register_volunteer(body.village_code, body.volunteer_id, meta))
+
+
+# ------------------------------------------------------------------ resident points (ADR 0027)
+
+Community = Annotated[
+    str, Path(pattern=r"^\d{12}$", description="村/社区区划代码 / the community's 12-digit code")
+]
+# Far above any rule's largest adjustment; the rule in force says the real bound (422).
+MAX_ADJUSTMENT = 100_000
+
+
+class PointsAdjustmentIn(CommandIn):
+    volunteer_id: VolunteerNumber = Field(description="志愿者编号 / in the community's register")
+    kind: Literal["award", "deduction"] = Field(description="award 奖励 / deduction 扣减")
+    points: int = Field(
+        le=MAX_ADJUSTMENT,
+        description="积分（正整数）/ points, a whole number from 1 to the rule's max_adjustment",
+    )
+    reason: LongText = Field(description="调整理由 / why (required)")
+
+
+@router.post("/points/communities/{village_code}/pilot/on", status_code=CREATED)
+def turn_points_on(
+    village_code: Community, body: CommandIn, meta: CommandMeta, app: App
+) -> CommandOut:
+    """开启积分制试点 / The community turns the resident points pilot on from ``effective_on``
+    (default today): registered volunteers earn points for activities from that day under the
+    rule in force on each activity's date. 409 ``points_pilot_already_on``,
+    ``points_pilot_overlap`` (before the last turn-off), ``rule_not_in_force``."""
+    return CommandOut.of(app.turn_points_on(village_code, meta))
+
+
+@router.post("/points/communities/{village_code}/pilot/off", status_code=CREATED)
+def turn_points_off(
+    village_code: Community, body: CommandIn, meta: CommandMeta, app: App
+) -> CommandOut:
+    """关闭积分制试点 / The community turns its pilot off from ``effective_on``: activities on
+    or after it earn nothing; points earned before stay. 409 ``points_pilot_off`` when it is
+    not on, ``points_pilot_off_before_on`` before the day it was turned on."""
+    return CommandOut.of(app.turn_points_off(village_code, meta))
+
+
+@router.post("/points/communities/{village_code}/adjustments", status_code=CREATED)
+def adjust_points(
+    village_code: Community, body: PointsAdjustmentIn, meta: CommandMeta, app: App
+) -> CommandOut:
+    """积分调整 / Award or deduct points by hand, with the reason, on ``effective_on``; a
+    correction is another adjustment (nothing is deleted). 409 ``points_pilot_off`` (the pilot
+    was not on that day), ``unknown_volunteer``; 422 ``invalid_points`` (not 1 … the rule's
+    max_adjustment), ``reason_required``."""
+    check_pseudonym(body.volunteer_id)
+    return CommandOut.of(
+        app.adjust_points(
+            village_code, body.volunteer_id, body.kind, body.points, body.reason, meta
+        )
+    )

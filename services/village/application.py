@@ -10,6 +10,8 @@ from typing import ClassVar
 from uuid import UUID
 
 from services.village.domain import Activity, GroupRecord, Volunteer, volunteer_key
+from services.village.points import PointsAdjustment, PointsPilot
+from services.village.points_commands import PointsCommands
 from shared.capabilities.approvals.application import check_unlocked
 from shared.capabilities.approvals.domain import approval_events
 from shared.capabilities.identity.accounts import account_events
@@ -30,13 +32,18 @@ from shared.kernel.volunteers import check_number
 from shared.tier.application import TierApplication
 
 
-class VillageApplication(TierApplication):
+class VillageApplication(PointsCommands, TierApplication):
     name = "village"
     tier = Tier.VILLAGE
     published: ClassVar[dict[type, str]] = {
         GroupRecord.Applied: "sanji.village.group.applied.v1",
         Activity.Reported: "sanji.village.activity.reported.v1",
         Volunteer.Registered: "sanji.village.volunteer.registered.v1",
+        # Resident points (ADR 0027): both turn-ons publish one type.
+        PointsPilot.Started: "sanji.village.points_pilot.turned_on.v1",
+        PointsPilot.Resumed: "sanji.village.points_pilot.turned_on.v1",
+        PointsPilot.Stopped: "sanji.village.points_pilot.turned_off.v1",
+        PointsAdjustment.Recorded: "sanji.village.points.adjusted.v1",
         **platform_events("village"),
         **ledger_events("village"),
         **account_events("village"),

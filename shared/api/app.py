@@ -17,6 +17,7 @@ from shared.api import (
     limits,
     models,
     observability,
+    points,
     reports,
     scope,
     themes,
@@ -72,6 +73,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(audit.router, responses=ERRORS)
     app.include_router(access_log.router, responses=ERRORS)
     app.include_router(assessment.router, responses=ERRORS)  # 考核 (ADR 0025)
+    app.include_router(points.router, responses=ERRORS)  # 积分制 (ADR 0027)
     app.include_router(_health)
     scope.classify_routes(app)  # a parameter without a jurisdiction rule stops the build
     # Outermost: logs reads of one organisation's record with the status actually answered.

@@ -79,6 +79,14 @@ BY_CODE: dict[str, str] = {
     "invalid_year": "年度无效",
     "assessment_not_in_force": "该年度没有生效的考核规则版本",
     "assessment_division_tier": "考核记分卡按县或乡镇（街道）出具",
+    # Resident points (积分制, ADR 0027).
+    "points_pilot_off": "本村（社区）当日未开启积分制试点",
+    "points_pilot_already_on": "本村（社区）积分制试点已开启",
+    "points_pilot_overlap": "开启日期早于上次关闭日期",
+    "points_pilot_off_before_on": "关闭日期早于开启日期",
+    "invalid_points": "调整积分须为正整数，且不超过积分规则规定的单次上限",
+    "invalid_adjustment_kind": "调整类型须为奖励或扣减",
+    "points_division_tier": "积分排名按村（社区）查看",
 }
 
 BY_STATUS: dict[int, str] = {

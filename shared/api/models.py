@@ -84,6 +84,10 @@ class CatalogueOut(BaseModel):
         default_factory=list,
         description="考核记分卡指标 / the scorecard's own figures (ADR 0025), not in reports",
     )
+    points: list[MetricOut] = Field(
+        default_factory=list,
+        description="积分制指标 / resident points figures (ADR 0027), not in reports",
+    )
 
 
 class OrganisationRow(Row):

@@ -156,6 +156,7 @@ def metrics(operator: Operator) -> dict[str, Any]:
         "groups": [asdict(g) for g in catalogue.GROUPS],
         "metrics": [{**asdict(m), "group": m.group} for m in catalogue.METRICS],
         "assessment": [{**asdict(m), "group": m.group} for m in catalogue.ASSESSMENT_METRICS],
+        "points": [{**asdict(m), "group": m.group} for m in catalogue.POINTS_METRICS],
     }
 
 

@@ -28,6 +28,17 @@ DECISION_FAMILIES = ("zombie_exit", "sampling", "funding")
 # reports themselves name none, so no report's content or hash changes with this family.
 ASSESSMENT = "assessment"
 DIRECTIONS = ("higher", "lower")
+# Resident points (积分制, issue 16 item 6, ADR 0027): what a registered volunteer earns for
+# serving at an activity of a community piloting the scheme. Only the points ledger reads it
+# (each entry names the version that computed it); reports name none.
+POINTS = "resident_points"
+POINTS_AMOUNTS = (
+    "per_activity",
+    "per_hour",
+    "cap_per_activity",
+    "cap_per_month",
+    "max_adjustment",
+)
 SCORING_METHODS = ("linear",)
 # What a report's ``rule_versions`` names for a family that had no version in force on its
 # as-of date (issue 12): the figures depending on it are withheld, and naming it there (rather
@@ -246,7 +257,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
 def load_rules(path: Path = DEFAULT_RULES) -> Rules:
     raw = json.loads(path.read_text(encoding="utf-8"))
     families: dict[str, tuple[RuleVersion, ...]] = {}
-    for family in (*FAMILIES, *DECISION_FAMILIES, ASSESSMENT):
+    for family in (*FAMILIES, *DECISION_FAMILIES, ASSESSMENT, POINTS):
         versions = []
         for v in raw.get(family, []):
             params = {k: val for k, val in v.items() if k not in _ENTRY_KEYS}
@@ -260,6 +271,8 @@ def load_rules(path: Path = DEFAULT_RULES) -> Rules:
                 _check_coverage(path, v["version"], params)
             if family == ASSESSMENT:
                 _check_assessment(path, v["version"], params)
+            if family == POINTS:
+                _check_points(path, v["version"], params)
             versions.append(
                 RuleVersion(
                     family,
@@ -343,6 +356,24 @@ def _check_assessment(path: Path, version: str, params: dict[str, Any]) -> None:
         total += weight
     if abs(total - 100) > 1e-9:
         raise ValueError(f"{path}: {version}: indicator weights sum to {total}, not 100")
+
+
+def _check_points(path: Path, version: str, params: dict[str, Any]) -> None:
+    """A points version states whole, non-negative amounts and caps, and a bonus per theme
+    code; a missing or fractional amount would award points no one can explain, so it stops
+    the service at start. Whether each bonus names a known theme is checked by a unit test over
+    the rules file (the themes are another family)."""
+    for key in POINTS_AMOUNTS:
+        value = params.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{path}: {version}: {key} must be a whole number ≥ 0")
+    bonus = params.get("theme_bonus", {})
+    if not isinstance(bonus, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in bonus.values()
+    ):
+        raise ValueError(f"{path}: {version}: theme_bonus maps theme codes to whole numbers ≥ 0")
+    if params["max_adjustment"] < 1:
+        raise ValueError(f"{path}: {version}: max_adjustment must be at least 1")
 
 
 def months_before(day: date, months: int) -> date:

@@ -1062,6 +1062,57 @@ ASSESSMENT_METRICS = [
     ),
 ]
 
+# Resident points (积分制, issue 16 item 6, ADR 0027). Not report figures: they come from the
+# points read side (shared/reporting/points.py, ``GET /api/v1/points/summary/{division}``),
+# listed by ``GET /api/v1/metrics`` under ``points`` and in docs/metrics.md, and kept out of
+# ``METRICS`` so that no report's content or issued hash changes with them. Each is counted
+# per village and summed: county = Σ townships = Σ villages.
+_POINTS_RULE = ("resident_points",)
+POINTS_METRICS = [
+    _m(
+        "points.communities_piloting",
+        "积分制试点社区数",
+        "Communities piloting resident points",
+        "个",
+        "villages and communities whose points pilot was on on at least one day of the period"
+        " (turned on on or before its last day, not turned off on or before its first day)",
+        period=True,
+    ),
+    _m(
+        "points.volunteers_awarded",
+        "获得积分的志愿者",
+        "Volunteers awarded points",
+        "人",
+        "registered volunteers (village and number, ADR 0021) with at least one positive points"
+        " entry dated in the period: earned at an activity of their community on a day its pilot"
+        " was on, or awarded by hand",
+        period=True,
+        rules=_POINTS_RULE,
+    ),
+    _m(
+        "points.awarded",
+        "发放积分",
+        "Points awarded",
+        "分",
+        "Σ points earned at activities dated in the period (per volunteer listed: per_activity +"
+        " per_hour × whole hours of the activity's volunteer hours ÷ its stated volunteers +"
+        " each theme's bonus, at most cap_per_activity, and at most cap_per_month in a calendar"
+        " month, under the resident_points version in force on the activity's date) + Σ points"
+        " awarded by hand in the period",
+        period=True,
+        rules=_POINTS_RULE,
+    ),
+    _m(
+        "points.deducted",
+        "扣减积分",
+        "Points deducted",
+        "分",
+        "Σ points deducted by hand in the period (a positive number)",
+        period=True,
+        rules=_POINTS_RULE,
+    ),
+]
+
 # Units of amounts of money, shown to the fen: yuan, and yuan a year (ADR 0021).
 MONEY_UNITS = frozenset({"元", "元/年"})
 
@@ -1150,6 +1201,7 @@ def render_markdown(rules_path: Path | None = None) -> str:
             )
         lines.append("")
     lines += _assessment_markdown(rules)
+    lines += _points_markdown()
     lines += [
         "## Activity figures by theme (按活动主题)",
         "",
@@ -1221,6 +1273,29 @@ def _assessment_markdown(rules: Any) -> list[str]:
                 f" {i['target']} | {i['zero_at']} | {i['weight']} | {i.get('method', 'linear')} |"
             )
         lines.append("")
+    return lines
+
+
+def _points_markdown() -> list[str]:
+    """The resident points figures (ADR 0027); the rule's versions are listed below with
+    every family's."""
+    lines = [
+        "## Resident points (积分制)",
+        "",
+        "For the communities piloting resident points (`GET /api/v1/points/summary/{division}`,"
+        " any period): counted per village and summed up the tree (additive). Points earned at"
+        " activities are derived from the activities under the `resident_points` rule version in"
+        " force on each activity's date; adjustments by hand are recorded with a reason.",
+        "",
+        "| key | 名称 | name | unit | additive | definition | rules |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in POINTS_METRICS:
+        lines.append(
+            f"| `{m.key}` | {m.zh} | {m.en} | {m.unit} | {'yes' if m.additive else 'no'} |"
+            f" {m.definition} | {', '.join(m.rules)} |"
+        )
+    lines.append("")
     return lines
 
 

@@ -22,6 +22,7 @@ from shared.capabilities.approvals import projection as approvals
 from shared.capabilities.exits import projection as zombie_exit
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.capabilities.identity import projection as accounts
+from shared.capabilities.points import projection as points
 from shared.capabilities.sampling import projection as sampling
 from shared.infrastructure.projector import Deferred, stamp
 from shared.infrastructure.store import Tx
@@ -173,6 +174,8 @@ SCHEMA = [
     *funding_lifecycle.SCHEMA,
     # Operator accounts of every tier (ADR 0012).
     *accounts.SCHEMA,
+    # Resident points: pilots and manual adjustments (ADR 0027).
+    *points.SCHEMA,
     # Reads of one organisation's record (ADR 0012): written by the API, not by events, so
     # a rebuild neither makes nor compares it.
     """CREATE TABLE IF NOT EXISTS access_log (
@@ -230,6 +233,7 @@ READ_MODEL_TABLES = {
     **sampling.TABLES,
     **funding_lifecycle.TABLES,
     **accounts.TABLES,
+    **points.TABLES,
 }
 
 
@@ -255,6 +259,7 @@ HANDLERS: dict[str, Handler] = {
     **sampling.HANDLERS,
     **funding_lifecycle.HANDLERS,
     **accounts.HANDLERS,
+    **points.HANDLERS,
 }
 
 

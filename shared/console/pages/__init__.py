@@ -13,6 +13,7 @@ from shared.console.pages import (
     county_work,
     home,
     organisation,
+    points,
     township,
     village,
 )
@@ -28,6 +29,7 @@ PAGES = [
     county_funding.router,
     county_ledger.router,
     assessment.router,  # 考核 (ADR 0025)
+    points.router,  # 居民积分 (ADR 0027)
     audit.router,
     admin.router,
 ]

@@ -119,6 +119,35 @@ class VolunteerRegisteredV1(Payload):
     volunteer_id: str  # the village's own volunteer number
 
 
+class PointsPilotTurnedOnV1(Payload):
+    """A community turned the resident points pilot on (积分制, ADR 0027), from ``started_on``."""
+
+    pilot_key: UUID  # the community's pilot record
+    village_code: str
+    started_on: date
+
+
+class PointsPilotTurnedOffV1(Payload):
+    """A community turned its points pilot off from ``ended_on``: activities on or after it
+    earn nothing. ``started_on`` names the period it ends."""
+
+    pilot_key: UUID
+    village_code: str
+    started_on: date
+    ended_on: date
+
+
+class PointsAdjustedV1(Payload):
+    """Points awarded (positive) or deducted (negative) by hand, with the reason (ADR 0027);
+    the effective date is the day it counts on."""
+
+    adjustment_id: UUID
+    village_code: str
+    volunteer_id: str  # the village's own volunteer number
+    points: int
+    reason: str
+
+
 # ------------------------------------------------------------------ township
 
 
@@ -636,6 +665,9 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
     "sanji.village.volunteer.registered.v1": VolunteerRegisteredV1,
+    "sanji.village.points_pilot.turned_on.v1": PointsPilotTurnedOnV1,
+    "sanji.village.points_pilot.turned_off.v1": PointsPilotTurnedOffV1,
+    "sanji.village.points.adjusted.v1": PointsAdjustedV1,
     "sanji.township.filing.filed.v1": FilingFiledV1,
     "sanji.township.filing.rejected.v1": FilingRejectedV1,
     "sanji.township.filing.cancelled.v1": FilingCancelledV1,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_OID, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -36,6 +36,7 @@ from shared.capabilities.ledger.domain import (
 )
 from shared.capabilities.platforms.domain import PLACEMENT, ServicePlatform
 from shared.infrastructure.eventstore import ChainedRecorder
+from shared.infrastructure.group_commit import GroupCommit
 from shared.infrastructure.store import Row, Tx
 from shared.kernel.calendar import WorkingCalendar, load_calendar
 from shared.kernel.domain import (
@@ -114,6 +115,19 @@ class TierApplication(AccountCommands, Application[UUID]):
         self.rules: Rules = load_rules()
         self.calendar: WorkingCalendar = load_calendar()
         self._listeners: list[Callable[[], None]] = []
+        # Concurrent commands' saves share one transaction (group_commit.py, issue 15).
+        self._group = GroupCommit(self.events.put)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Stores the aggregates' new events, grouped with concurrent commands' saves. A save
+        with tracking (``kwargs``) is the library's own."""
+        if kwargs:
+            return super().save(*objs, **kwargs)
+        collected: ProcessingEvent[UUID] = ProcessingEvent()
+        collected.collect_events(*objs)
+        recordings = self._group.save(collected.events)
+        self._notify(recordings)
+        return recordings
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = super().construct_transcoder()

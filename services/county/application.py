@@ -23,6 +23,7 @@ from shared.capabilities.identity.accounts import account_events
 from shared.capabilities.ledger.domain import ledger_events
 from shared.capabilities.platforms.domain import platform_events
 from shared.capabilities.sampling.domain import sampling_events
+from shared.capabilities.training.domain import training_events
 from shared.kernel.domain import CommandResult, Meta, legal_date
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
@@ -61,6 +62,7 @@ class CountyApplication(Registrations, Supervision, CountyExit, Funding, TierApp
         Registration.Reinstated: "sanji.county.organisation.reinstated.v1",
         **exit_events("county"),
         **sampling_events("county"),
+        **training_events("county"),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 

@@ -14,6 +14,7 @@ from shared.capabilities.ledger.domain import ledger_events
 from shared.capabilities.platforms.domain import platform_events
 from shared.capabilities.sampling.application import check_inspection
 from shared.capabilities.sampling.domain import sampling_events
+from shared.capabilities.training.domain import training_events
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
@@ -37,6 +38,7 @@ class TownshipApplication(TownshipExit, TierApplication):
         Filing.Reinstated: "sanji.township.filing.reinstated.v1",
         **exit_events("township"),
         **sampling_events("township"),
+        **training_events("township"),
     }
     platform_kinds = frozenset({PlatformKind.TOWNSHIP_PLATFORM, PlatformKind.INCUBATOR})
 

@@ -16,13 +16,22 @@ from typing import Any
 from shared.kernel.domain import Conflict
 
 DEFAULT_RULES = Path(__file__).parents[1] / "data" / "rules.json"
-FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation", "activity_themes", "coverage")
+FAMILIES = (
+    "density",
+    "zombie",
+    "ranking",
+    "credit",
+    "evaluation",
+    "activity_themes",
+    "coverage",
+    "training",
+)
 # Families every rules file has had since the start; the others were added later (issue 6) and
 # are optional in a ``Rules``, so a report issued before them names, and reproduces with, only
 # the families it used (ADR 0006).
 REQUIRED = ("density", "zombie", "ranking")
 # Families only decisions use (each decision records its version, ADR 0009); reports name none.
-DECISION_FAMILIES = ("zombie_exit", "sampling", "funding")
+DECISION_FAMILIES = ("zombie_exit", "sampling", "funding", "commendation")
 # What a report's ``rule_versions`` names for a family that had no version in force on its
 # as-of date (issue 12): the figures depending on it are withheld, and naming it there (rather
 # than leaving the family out, which means "added to the file after the report was issued")
@@ -111,6 +120,9 @@ class RuleSet:
     # carries its by-theme figures; a report issued before the family existed reproduces
     # without them (``by_versions`` leaves it out), so its content hash is unchanged.
     activity_themes: RuleVersion | None = None
+    # The kinds of training course (issue 16, ADR 0024): named by a report, which then carries
+    # the training and commendation figures; one issued before the family reproduces without.
+    training: RuleVersion | None = None
 
     def present(self) -> list[RuleVersion]:
         return [
@@ -227,6 +239,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
         chosen.get("coverage"),
         withheld,
         chosen.get("activity_themes"),
+        chosen.get("training"),
     )
 
 

@@ -23,6 +23,7 @@ from shared.capabilities.exits import projection as zombie_exit
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.capabilities.identity import projection as accounts
 from shared.capabilities.sampling import projection as sampling
+from shared.capabilities.training import projection as training
 from shared.infrastructure.projector import stamp
 from shared.infrastructure.store import Tx
 from shared.infrastructure.versions import touch
@@ -170,6 +171,8 @@ SCHEMA = [
     *funding_lifecycle.SCHEMA,
     # Operator accounts of every tier (ADR 0012).
     *accounts.SCHEMA,
+    # Training courses and their attendance (ADR 0024).
+    *training.SCHEMA,
     # Reads of one organisation's record (ADR 0012): written by the API, not by events, so
     # a rebuild neither makes nor compares it.
     """CREATE TABLE IF NOT EXISTS access_log (
@@ -227,6 +230,7 @@ READ_MODEL_TABLES = {
     **sampling.TABLES,
     **funding_lifecycle.TABLES,
     **accounts.TABLES,
+    **training.TABLES,
 }
 
 
@@ -252,6 +256,7 @@ HANDLERS: dict[str, Handler] = {
     **sampling.HANDLERS,
     **funding_lifecycle.HANDLERS,
     **accounts.HANDLERS,
+    **training.HANDLERS,
 }
 
 

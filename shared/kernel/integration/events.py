@@ -436,6 +436,39 @@ class PlatformClosedV1(Payload):
     reason: str
 
 
+class TrainingCourseV1(Payload):
+    """A training course (培训班) scheduled, or its details corrected (``reason`` then), by the
+    county or a township (issue 16, ADR 0024); the envelope's division is the one running it."""
+
+    course_id: UUID
+    division_code: str
+    topic: str
+    kind: str
+    starts_on: date
+    ends_on: date
+    trainer: str
+    platform_id: UUID | None = None
+    reason: str | None = None
+
+
+class TrainingCancelledV1(Payload):
+    course_id: UUID
+    division_code: str
+    reason: str
+
+
+class TrainingAttendanceV1(Payload):
+    """An organisation's attendance at a course, or its correction (``reason`` then; 0
+    trainees: it did not attend after all); the envelope's division is its village."""
+
+    course_id: UUID
+    organisation_id: UUID
+    village_code: str
+    trainees: NonNegative
+    roles: list[str] = []
+    reason: str | None = None
+
+
 class ChainHeadV1(Payload):
     """The last link of one source's hash chain (shared/kernel/chain.py) at a position."""
 
@@ -685,6 +718,18 @@ TYPES: dict[str, type[Payload]] = {
         for subject, payload in (
             ("chain.checkpointed", ChainCheckpointedV1),
             ("report.issued", ReportIssuedV1),
+        )
+    },
+    # Training courses (issue 16, ADR 0024): the county and the townships run them.
+    **{
+        f"sanji.{tier}.training.{action}.v1": payload
+        for tier in ("township", "county")
+        for action, payload in (
+            ("scheduled", TrainingCourseV1),
+            ("corrected", TrainingCourseV1),
+            ("cancelled", TrainingCancelledV1),
+            ("attendance_recorded", TrainingAttendanceV1),
+            ("attendance_corrected", TrainingAttendanceV1),
         )
     },
     # Approval of periodic returns (ADR 0008): each tier publishes the steps it takes.

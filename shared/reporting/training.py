@@ -22,9 +22,7 @@ def _window(as_of: date, period: Period) -> tuple[str, str]:
     return period.start.isoformat(), min(period.end, as_of).isoformat()
 
 
-def count_training(
-    tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, period: Period
-) -> None:
+def count_training(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, period: Period) -> None:
     start, end = _window(as_of, period)
     for r in tx.all(
         f"SELECT {s.by} AS k, SUM(trainees) AS trainees, COUNT(DISTINCT org_id) AS orgs"

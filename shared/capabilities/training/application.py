@@ -134,7 +134,18 @@ def schedule(
 
 
 def _course(app: TierApplication, course_id: UUID, meta: Meta) -> TrainingCourse:
-    course = app.load(TrainingCourse, course_id, "course")
+    try:
+        course = app.load(TrainingCourse, course_id, "course")
+    except NotFound:
+        with app.lookup.db.transaction() as tx:
+            elsewhere = rm.course(tx, str(course_id))
+        if elsewhere is not None:  # another tier's course, which this operator may read only
+            raise OutOfJurisdiction(
+                "out_of_jurisdiction",
+                f"培训班由 {elsewhere['division_code']} 举办，只能由其记录 / course {course_id}"
+                f" is run by {elsewhere['division_code']}, which alone records it",
+            ) from None
+        raise
     app.check_jurisdiction(meta, course.division_code)
     return course
 
@@ -227,7 +238,9 @@ def attend(
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
     day = legal_date(meta.effective_at)
     # Within the division running the course (a retired village through its successor).
-    if not app.in_charge(replace(meta.actor, division=course.division_code), facts.village_code, day):
+    if not app.in_charge(
+        replace(meta.actor, division=course.division_code), facts.village_code, day
+    ):
         raise OutOfJurisdiction(
             "attendee_out_of_jurisdiction",
             f"该组织不在培训班举办单位 {course.division_code} 辖区内 / {organisation_id} is not"

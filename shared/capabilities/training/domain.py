@@ -114,8 +114,9 @@ class TrainingCourse(Agg):
             self.Cancelled, division_code=self.division_code, reason=reason, meta=meta
         )
 
-    def attend(self, organisation_id: str, village_code: str, trainees: int, roles: list[str],
-               meta: Meta) -> None:
+    def attend(
+        self, organisation_id: str, village_code: str, trainees: int, roles: list[str], meta: Meta
+    ) -> None:
         self._open()
         if organisation_id in self.attendance:
             raise Conflict(
@@ -132,8 +133,15 @@ class TrainingCourse(Agg):
             meta=meta,
         )
 
-    def correct_attendance(self, organisation_id: str, village_code: str, trainees: int,
-                           roles: list[str], reason: str, meta: Meta) -> None:
+    def correct_attendance(
+        self,
+        organisation_id: str,
+        village_code: str,
+        trainees: int,
+        roles: list[str],
+        reason: str,
+        meta: Meta,
+    ) -> None:
         self._open()
         if organisation_id not in self.attendance:
             raise NotFound(

@@ -13,6 +13,7 @@ from shared.console.pages import (
     home,
     organisation,
     township,
+    training,
     village,
 )
 
@@ -28,4 +29,5 @@ PAGES = [
     county_ledger.router,
     audit.router,
     admin.router,
+    training.router,
 ]

@@ -202,6 +202,8 @@ class World:
     # Yearly programme budgets at the county: (programme, year) → the latest amount (ADR 0021).
     budgets: dict[tuple[str, int], Decimal] = field(default_factory=dict)
     courses: dict[str, Course] = field(default_factory=dict)
+    # Published commendations (ADR 0024): (organisation, its village, publication day).
+    commended: list[tuple[str, str, date]] = field(default_factory=list)
 
 
 def replay(envelopes: Iterable[Envelope]) -> World:
@@ -319,6 +321,11 @@ def replay(envelopes: Iterable[Envelope]) -> World:
                 d["village_code"],
                 int(d["trainees"]),
             )
+        elif kind in ("commendation.opened", "commendation.decided"):
+            pass  # only a published commendation is a figure
+        elif kind == "commendation.published":
+            for x in d["commended"]:
+                w.commended.append((x["organisation_id"], x["village_code"], day))
         elif kind == "platform.opened":
             w.platforms[d["platform_id"]] = Platform(e.division_code, d["kind"], day)
         elif kind == "platform.closed":
@@ -621,6 +628,13 @@ def figures_of(
         ]
         f["training.trainees"] = sum(n for _, n in lines)
         f["training.organisations_reached"] = len({org for org, n in lines if n > 0})
+        f["training.commended"] = len(
+            {
+                org
+                for org, village, on in w.commended
+                if inside(village) and in_period(on) and on <= as_of
+            }
+        )
         f["training.trainees_per_organisation"] = _ratio(
             int(f["training.trainees"] or 0), int(f["training.organisations_reached"] or 0)
         )

@@ -17,6 +17,7 @@ from services.county.registration.application import Registrations
 from services.county.registration.exits import CountyExit
 from services.county.supervision.application import Supervision
 from shared.capabilities.approvals.domain import approval_events
+from shared.capabilities.commendations.domain import commendation_events
 from shared.capabilities.divisions.history import Change, check_next
 from shared.capabilities.exits.domain import exit_events
 from shared.capabilities.identity.accounts import account_events
@@ -63,6 +64,7 @@ class CountyApplication(Registrations, Supervision, CountyExit, Funding, TierApp
         **exit_events("county"),
         **sampling_events("county"),
         **training_events("county"),
+        **commendation_events("county"),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 

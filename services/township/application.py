@@ -8,6 +8,7 @@ from uuid import UUID
 from services.township.domain import Filing, Inspection
 from services.township.exits import TownshipExit
 from shared.capabilities.approvals.domain import approval_events
+from shared.capabilities.commendations.domain import commendation_events
 from shared.capabilities.exits.domain import exit_events
 from shared.capabilities.identity.accounts import account_events
 from shared.capabilities.ledger.domain import ledger_events
@@ -39,6 +40,7 @@ class TownshipApplication(TownshipExit, TierApplication):
         **exit_events("township"),
         **sampling_events("township"),
         **training_events("township"),
+        **commendation_events("township"),
     }
     platform_kinds = frozenset({PlatformKind.TOWNSHIP_PLATFORM, PlatformKind.INCUBATOR})
 

@@ -23,6 +23,7 @@ from shared.api import (
 from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
 from shared.capabilities.approvals import api as returns
+from shared.capabilities.commendations import api as commendations
 from shared.capabilities.identity import api as accounts
 from shared.capabilities.platforms import api as platforms
 from shared.capabilities.sampling import api as sampling
@@ -67,6 +68,7 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(returns.router, responses=ERRORS)
     app.include_router(sampling.router, responses=ERRORS)
     app.include_router(training.router, responses=ERRORS)
+    app.include_router(commendations.router, responses=ERRORS)
     app.include_router(reports.router, responses=ERRORS)
     app.include_router(divisions.router, responses=ERRORS)
     app.include_router(themes.router, responses=ERRORS)

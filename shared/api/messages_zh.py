@@ -97,6 +97,7 @@ BY_CODE: dict[str, str] = {
     "not_a_candidate": "该组织不是本次候选",
     "commendation_ineligible": "该组织不符合评先评优资格",
     "duplicate_organisation": "组织重复",
+    "organisations_required": "至少选择一个组织",
     "invalid_year": "年度不合规",
     "governance_participation_required": "该组织本年度未参与基层治理工作，按规则受限",
 }

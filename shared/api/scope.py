@@ -90,6 +90,7 @@ RESOLVERS: dict[str, Resolver] = {
     "award_id": _row("funding", "award_id", "village_code"),
     "account_id": _row("account", "account_id", "division_code"),
     "course_id": _row("training_course", "course_id", "division_code"),
+    "round_id": _row("commendation_round", "round_id", "division_code"),
 }
 
 # A draw is published to the divisions below the one it was drawn for (shared/capabilities/sampling/api.py):

@@ -1029,6 +1029,17 @@ METRICS: list[Metric] = [
         since="training",
     ),
     _m(
+        "training.commended",
+        "受表彰组织",
+        "Organisations commended",
+        "个",
+        "distinct organisations commended in the commendation rounds (评先评优) of the county or"
+        " a township published in the period, counted at the organisation's village; one"
+        " commended by both the county and its township counts once",
+        period=True,
+        since="training",
+    ),
+    _m(
         "training.trainees_per_organisation",
         "组织平均参训人次",
         "Trainees per organisation trained",

@@ -626,6 +626,7 @@ def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None
         "trainees_per_organisation": _ratio(
             c["training.trainees"], c["training.organisations_reached"]
         ),
+        "commended": c["training.commended"],
     }
     if organisation:
         del figures["density"], figures["platforms"]

@@ -32,6 +32,14 @@ def count_training(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, peri
     ):
         out[r["k"]]["training.trainees"] += int(r["trainees"] or 0)
         out[r["k"]]["training.organisations_reached"] += int(r["orgs"])
+    # Commendations (评先评优): organisations commended in rounds published in the period, at
+    # their village; one commended by both the county and its township counts once.
+    for r in tx.all(
+        f"SELECT {s.by} AS k, COUNT(DISTINCT org_id) AS n FROM commendation"
+        " WHERE village_code LIKE %s AND published_on BETWEEN %s AND %s GROUP BY 1",
+        (s.like, start, end),
+    ):
+        out[r["k"]]["training.commended"] += int(r["n"])
 
 
 def count_courses(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, period: Period) -> None:

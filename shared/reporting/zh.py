@@ -52,6 +52,8 @@ DEFINITIONS: dict[str, str] = {
     "村（社区），不论由哪一级举办，故县 = Σ乡镇 = Σ村（社区）",
     "training.organisations_reached": "统计期间内开班的培训班中至少有一人参训的组织数（去重）；组织只属于"
     "一个村（社区），故可逐级相加",
+    "training.commended": "统计期间内公布的县、乡镇评先评优中受表彰的组织数（去重，同一组织县乡两级均表彰的"
+    "计一次），计入组织所在村（社区）",
     "zombies.count": "截至日期在册、在统计窗口开始前已成立、且截至当日的整个窗口内没有活动记录的组织数",
     "supervision.inspections": "统计期间内开展的抽查次数",
     "supervision.compliant": "统计期间内结果为合规的抽查次数",

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.capabilities.approvals import projection as approvals
+from shared.capabilities.commendations import projection as commendations
 from shared.capabilities.exits import projection as zombie_exit
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.capabilities.identity import projection as accounts
@@ -173,6 +174,7 @@ SCHEMA = [
     *accounts.SCHEMA,
     # Training courses and their attendance (ADR 0024).
     *training.SCHEMA,
+    *commendations.SCHEMA,
     # Reads of one organisation's record (ADR 0012): written by the API, not by events, so
     # a rebuild neither makes nor compares it.
     """CREATE TABLE IF NOT EXISTS access_log (
@@ -231,6 +233,7 @@ READ_MODEL_TABLES = {
     **funding_lifecycle.TABLES,
     **accounts.TABLES,
     **training.TABLES,
+    **commendations.TABLES,
 }
 
 
@@ -257,6 +260,7 @@ HANDLERS: dict[str, Handler] = {
     **funding_lifecycle.HANDLERS,
     **accounts.HANDLERS,
     **training.HANDLERS,
+    **commendations.HANDLERS,
 }
 
 

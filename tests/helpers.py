@@ -581,6 +581,19 @@ def seed_training(p: Platform) -> None:
         args = ("负责人培训", "leaders", start, start, "中心", None, "改授课人")
         training.correct(app, course, *args, meta(op))
         training.cancel(app, course, "录入错误", meta(op))
+    # A commendation round at each tier (ADR 0024): the organisation mediated a dispute today.
+    from shared.capabilities.commendations import application as rounds
+
+    v = apps(p)[0]
+    v.report_activity(
+        org, start, "services", 5, 1, 1, Decimal(1), 1, Decimal(0), meta(village_op()),
+        themes=["mediation"],
+    )  # fmt: skip
+    p.drain()
+    for app, op in ((c, county_op()), (t, township_op())):
+        rid = rounds.open_round(app, None, start.year, meta(op)).id
+        rounds.decide(app, rid, [org], "", meta(op))
+        rounds.publish(app, rid, meta(op))
     p.drain()
 
 

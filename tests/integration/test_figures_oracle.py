@@ -53,6 +53,7 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
+from shared.capabilities.commendations import application as commendations
 from shared.capabilities.sampling.application import draw
 from shared.capabilities.training import application as training
 from shared.kernel.domain import legal_date
@@ -223,6 +224,7 @@ def script(p: Platform) -> dict[str, UUID]:
         money: str,
         cases: tuple[int, int] | None = None,  # disputes taken, resolved (ADR 0019)
         served: tuple[str, ...] = (),  # volunteer numbers of the village's register (ADR 0021)
+        themes: tuple[str, ...] = (),  # activity themes (ADR 0019): governance work, ADR 0024
     ) -> None:
         village = p.tiers[Tier.VILLAGE].app.lookup.get(ids[name]).village_code  # type: ignore[union-attr]
         run(
@@ -240,6 +242,7 @@ def script(p: Platform) -> dict[str, UUID]:
             cases_taken=cases[0] if cases else None,
             cases_resolved=cases[1] if cases else None,
             volunteer_ids=served,
+            themes=list(themes),
         )
 
     def volunteers(name: str, *numbers: str, day: datetime) -> None:
@@ -545,6 +548,14 @@ def script(p: Platform) -> dict[str, UUID]:
     for name, n in (("白石平安队", 2), ("北苑乡贤会", 3), ("青溪乡贤参事会", 1)):
         attend(county_op(), k5, name, n, at(2026, 3, 16))
     course(county_op(), COUNTY, "leaders", date(2026, 9, 1), date(2026, 9, 2), at(2026, 6, 20))
+    # A commendation round (ADR 0024): the county's for 2025, opened, decided and published
+    # in January 2026; 枫林调解室 took part in governance work (a mediation activity) in 2025.
+    activity("枫林调解室", date(2025, 9, 1), 7, 1, "2", "0", themes=("mediation",))
+    rid = run(commendations.open_round, c, None, 2025, meta(county_op(), at=at(2026, 1, 15))).id
+    run(
+        commendations.decide, c, rid, [ids["枫林调解室"]], "", meta(county_op(), at=at(2026, 1, 16))
+    )
+    run(commendations.publish, c, rid, meta(county_op(), at=at(2026, 1, 20)))
     return ids
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.console.browser import person
 from tests.console.test_township import filed, ok
-from tests.helpers import TOWNSHIP, Api, today_cst, township_op, village_op
+from tests.helpers import COUNTY, TOWNSHIP, Api, county_op, today_cst, township_op, village_op
 
 
 def test_a_township_runs_a_course_through_the_console(api: Api) -> None:
@@ -46,6 +46,53 @@ def test_a_township_runs_a_course_through_the_console(api: Api) -> None:
         "trainees": 4,
         "organisations_reached": 1,
         "trainees_per_organisation": 4.0,
+        "commended": 0,
     }
     # A village clerk has no training pages.
     assert person(api, village_op()).get("/training").status_code == 403
+
+
+def test_a_county_commendation_round_through_the_console(api: Api) -> None:
+    org = filed(api, "文昌调解队")
+    year = today_cst().year
+    ok(
+        api.village.post(
+            f"/api/v1/organisations/{org}/activities",
+            json={
+                "occurred_on": today_cst().isoformat(),
+                "field": "mediation",
+                "participants": 8,
+                "volunteers": 1,
+                "volunteer_services": 1,
+                "volunteer_hours": "2",
+                "beneficiaries": 8,
+                "money_spent": "0",
+                "themes": ["mediation"],
+            },
+            headers=api.auth(village_op()),
+        )
+    )
+    api.settle()
+    officer = person(api, county_op())
+    assert "启动评先评优" in officer.get("/commendations").text
+    future = officer.submit("/commendations", {"year": str(year + 1)})
+    assert future.status_code == 400 and "评选年度" in future.text
+    opened = officer.submit("/commendations", {"year": str(year)})
+    assert opened.status_code == 303, opened.text
+    page = opened.headers["location"].split("?")[0]
+    shown = officer.get(page)
+    assert "文昌调解队" in shown.text and "活跃度" in shown.text and "记录决定" in shown.text
+    none = officer.submit(f"{page}/decision", {"note": ""})
+    assert none.status_code == 400 and 'class="error-summary"' in none.text
+    decided = officer.submit(f"{page}/decision", {f"commend_{org}": "y", "note": "年度表彰"})
+    assert decided.status_code == 303, decided.text
+    assert "拟表彰" in officer.get(page).text
+    published = officer.submit(f"{page}/publication", {})
+    assert published.status_code == 303, published.text
+    api.settle()
+    assert "已表彰" in officer.get(page).text
+    report = ok(
+        api.county.get(f"/api/v1/reports/{COUNTY}?period={year}", headers=api.auth(county_op())),
+        200,
+    )
+    assert report["figures"]["training"]["commended"] == 1

@@ -6,6 +6,7 @@ from shared.console.pages import (
     admin,
     audit,
     auth,
+    commendations,
     county,
     county_funding,
     county_ledger,
@@ -30,4 +31,5 @@ PAGES = [
     audit.router,
     admin.router,
     training.router,
+    commendations.router,
 ]

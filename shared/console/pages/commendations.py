@@ -60,7 +60,9 @@ async def open_round(page: CurrentPage, posted: Posted) -> Response:
         fields={"round_exists": "year", "invalid_year": "year"},
     )
     if answer is not None:
-        return done(page.request, f"/commendations/{answer['id']}", "评先评优已启动，候选名单如下。")
+        return done(
+            page.request, f"/commendations/{answer['id']}", "评先评优已启动，候选名单如下。"
+        )
     return await _rounds_page(page, form, status=400)
 
 

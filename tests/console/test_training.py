@@ -96,3 +96,40 @@ def test_a_county_commendation_round_through_the_console(api: Api) -> None:
         200,
     )
     assert report["figures"]["training"]["commended"] == 1
+
+
+def test_attendance_corrected_and_course_cancelled_through_the_console(api: Api) -> None:
+    org = filed(api, "文昌合唱团")
+    officer = person(api, township_op())
+    officer.get("/training/new")
+    day = today_cst().isoformat()
+    created = officer.submit(
+        "/training/new",
+        {"topic": "负责人培训", "kind": "leaders", "starts_on": day, "ends_on": day,
+         "trainer": "街道"},
+    )  # fmt: skip
+    page = created.headers["location"].split("?")[0]
+    officer.get(page)
+    assert (
+        officer.submit(f"{page}/attendance", {"organisation_id": org, "trainees": "3"}).status_code
+        == 303
+    )
+    form = officer.get(f"{page}/attendance-correction")
+    assert form.status_code == 200 and "文昌合唱团" in form.text
+    no_reason = officer.submit(
+        f"{page}/attendance-correction", {"organisation_id": org, "trainees": "1"}
+    )
+    assert no_reason.status_code == 400 and "更正理由" in no_reason.text
+    fixed = officer.submit(
+        f"{page}/attendance-correction", {"organisation_id": org, "trainees": "1", "reason": "多报"}
+    )
+    assert fixed.status_code == 303, fixed.text
+    officer.get(f"{page}/cancellation")
+    cancelled = officer.submit(f"{page}/cancellation", {"reason": "录入错误"})
+    assert cancelled.status_code == 303, cancelled.text
+    api.settle()
+    shown = officer.get(page).text
+    assert "已取消：录入错误" in shown and "登记参训" not in shown
+    course = ok(api.township.get(f"/api/v1/training-courses/{page.rsplit('/', 1)[1]}",
+                                 headers=api.auth(township_op())), 200)  # fmt: skip
+    assert [a["trainees"] for a in course["attendance"]] == [1]

@@ -130,6 +130,14 @@ async def _organisations(page: Page) -> dict[str, str]:
     return dict(sorted(out.items(), key=lambda kv: kv[1]))
 
 
+CORRECT = [
+    Input("organisation_id", "参训组织", "select"),
+    Input("trainees", "更正后的参训人数", "number", "填 0 表示该组织实际未参训", width="4"),
+    Input("reason", "更正理由", "textarea"),
+]
+CANCEL = [Input("reason", "取消理由", "textarea", "培训班未举办或录入错误；取消后不再计入统计")]
+
+
 async def _course_page(page: Page, course_id: str, form: Form, status: int = 200) -> Response:
     course: dict[str, Any] = await page.api.get(f"/api/v1/training-courses/{course_id}")
     kinds = await _kinds(page)
@@ -141,6 +149,7 @@ async def _course_page(page: Page, course_id: str, form: Form, status: int = 200
     ]
     own = course["division_code"] == page.me.division
     total = sum(a["trainees"] for a in course["attendance"])
+
     return page.render(
         "training/course.html",
         status=status,
@@ -177,3 +186,81 @@ async def attend(page: CurrentPage, course_id: str, posted: Posted) -> Response:
     if answer is not None:
         return done(page.request, f"/training/{course_id}", "参训情况已登记。")
     return await _course_page(page, course_id, form, status=400)
+
+
+async def _correction_page(page: Page, course_id: str, form: Form, status: int = 200) -> Response:
+    course: dict[str, Any] = await page.api.get(f"/api/v1/training-courses/{course_id}")
+    recorded = {a["org_id"]: a["name"] or a["org_id"] for a in course["attendance"]}
+    inputs = [
+        Input(**{**i.__dict__, "options": recorded}) if i.name == "organisation_id" else i
+        for i in CORRECT
+    ]
+    return form_page(
+        page,
+        form,
+        inputs,
+        title="更正参训记录",
+        action=f"/training/{course_id}/attendance-correction",
+        submit="更正",
+        back=f"/training/{course_id}",
+        status=status,
+        trail=[("/training", "培训班"), (f"/training/{course_id}", course["topic"]), ("", "更正")],
+        caption=course["topic"],
+    )
+
+
+@router.get("/training/{course_id}/attendance-correction")
+async def correction_form(page: CurrentPage, course_id: str) -> Response:
+    page.require(*TIERS, roles=WORKERS)
+    return await _correction_page(page, course_id, Form())
+
+
+@router.post("/training/{course_id}/attendance-correction")
+async def correct_attendance(page: CurrentPage, course_id: str, posted: Posted) -> Response:
+    page.require(*TIERS, roles=WORKERS)
+    answer, form = await send(
+        page.api,
+        f"/api/v1/training-courses/{course_id}/attendance-correction",
+        posted,
+        field_labels(CORRECT),
+        selects=frozenset({"organisation_id"}),
+        fields={"unknown_attendance": "organisation_id", "invalid_trainees": "trainees"},
+    )
+    if answer is not None:
+        return done(page.request, f"/training/{course_id}", "参训记录已更正。")
+    return await _correction_page(page, course_id, form, status=400)
+
+
+def _cancel_page(page: Page, course_id: str, form: Form, status: int = 200) -> Response:
+    return form_page(
+        page,
+        form,
+        CANCEL,
+        title="取消培训班",
+        action=f"/training/{course_id}/cancellation",
+        submit="取消培训班",
+        back=f"/training/{course_id}",
+        status=status,
+        trail=[("/training", "培训班"), (f"/training/{course_id}", "培训班"), ("", "取消")],
+        warning=True,
+    )
+
+
+@router.get("/training/{course_id}/cancellation")
+async def cancel_form(page: CurrentPage, course_id: str) -> Response:
+    page.require(*TIERS, roles=WORKERS)
+    return _cancel_page(page, course_id, Form())
+
+
+@router.post("/training/{course_id}/cancellation")
+async def cancel(page: CurrentPage, course_id: str, posted: Posted) -> Response:
+    page.require(*TIERS, roles=WORKERS)
+    answer, form = await send(
+        page.api,
+        f"/api/v1/training-courses/{course_id}/cancellation",
+        posted,
+        field_labels(CANCEL),
+    )
+    if answer is not None:
+        return done(page.request, f"/training/{course_id}", "培训班已取消。")
+    return _cancel_page(page, course_id, form, status=400)

@@ -11,6 +11,7 @@ with about 15% of the groups silent for the last 12 months (the zombie list).
 
 from __future__ import annotations
 
+import json
 import time as clock
 from collections import Counter
 from dataclasses import dataclass
@@ -475,6 +476,86 @@ class DemoHistory:
             )
             self.count("points_pilots")
 
+    def training(self) -> None:
+        """Training courses (ADR 0024): the county's leaders' and core-staff classes every
+        half year, one class per township a year, attended by some active organisations; and
+        the county's commendation round for last year, decided and published. A generator of
+        its own, so the rest of the demo county is the same as before."""
+        from shared.capabilities.commendations import application as rounds
+        from shared.capabilities.training import application as courses
+
+        r = Random(f"{self.seed}/training")
+        county = self.j.county
+        plan: list[tuple[Any, Division, str, date]] = []
+        day = self.start + timedelta(days=60)
+        while day < self.today - timedelta(days=7):
+            plan.append((self.county, county, r.choice(["leaders", "core_staff"]), day))
+            day += timedelta(days=182)
+        for t in self.j.townships():
+            plan.append(
+                (
+                    self.township,
+                    t,
+                    "core_staff",
+                    self.day_between(self.start, self.today - timedelta(days=7)),
+                )
+            )
+        for app, division, kind, first in sorted(plan, key=lambda p: p[3]):
+            tier = Tier.COUNTY if division.code == county.code else Tier.TOWNSHIP
+            last = first + timedelta(days=r.choice([0, 1, 2]))
+            topic = {
+                "leaders": "社区社会组织负责人培训班",
+                "core_staff": "社区社会组织业务骨干培训班",
+            }[kind]
+            course = courses.schedule(
+                app, division.code, f"{division.name}{topic}", kind, first, last,
+                r.choice(["县社会组织服务中心", "市社会工作协会", "县委党校"]), None,
+                self.meta(tier, first, division),
+            ).id  # fmt: skip
+            self.count("training_courses")
+            prefix = division.code[:6] if tier is Tier.COUNTY else division.code[:9]
+            attending = [
+                o for o in self.orgs
+                if o.village.code.startswith(prefix) and o.entered and o.entered <= first
+                and self.last_day(o) >= last
+            ]  # fmt: skip
+            for org in r.sample(attending, min(len(attending), r.randint(5, 25))):
+                courses.attend(
+                    app, course, org.id, r.randint(1, 4), [r.choice(["负责人", "业务骨干"])],
+                    self.meta(tier, last, division),
+                )  # fmt: skip
+                self.count("training_attendance")
+        self.platform.drain()
+        year = self.today.year - 1
+        if self.start.year > year:
+            return
+        opened = (
+            date(self.today.year, 1, 15)
+            if self.today > date(self.today.year, 1, 20)
+            else self.today
+        )
+        rid = rounds.open_round(self.county, None, year, self.meta(Tier.COUNTY, opened, county)).id
+        self.platform.drain()
+        with self.county.lookup.db.transaction() as tx:
+            found = tx.one(
+                "SELECT candidates FROM commendation_round WHERE round_id = %s", (str(rid),)
+            )
+        chosen = (
+            [UUID(c["organisation_id"]) for c in json.loads(found["candidates"])[:3]]
+            if found
+            else []
+        )
+        if chosen:
+            rounds.decide(
+                self.county,
+                rid,
+                chosen,
+                "年度优秀社区社会组织",
+                self.meta(Tier.COUNTY, opened, county),
+            )
+            rounds.publish(self.county, rid, self.meta(Tier.COUNTY, opened, county))
+            self.count("commended", len(chosen))
+
     def run(self) -> dict[str, int]:
         # Drain after a phase whose facts the next phase's commands consult (other tiers' facts
         # reach a tier only through its read model).
@@ -490,6 +571,7 @@ class DemoHistory:
             (self.inspections_and_exits, True),
             (self.activities, True),
             (self.points_pilots, True),
+            (self.training, True),
         ]:
             step()
             if drain:

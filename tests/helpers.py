@@ -562,6 +562,41 @@ def seed_recount(p: Platform) -> None:
     p.drain()
 
 
+def seed_training(p: Platform) -> None:
+    """Every training event once at the county and a township (ADR 0024): a course today, the
+    attendance of an organisation registered for it, corrected, the course corrected and
+    cancelled."""
+    from shared.capabilities.training import application as training
+
+    _, t, c = apps(p)
+    org = c.register(usci(42), "培训参训组织", "services", VILLAGE, None, meta(county_op())).id
+    p.drain()
+    start = today_cst()
+    for app, op, code in ((c, county_op(), COUNTY), (t, township_op(), TOWNSHIP)):
+        course = training.schedule(
+            app, code, "负责人培训", "leaders", start, start, "中心", None, meta(op)
+        ).id
+        training.attend(app, course, org, 2, ["负责人"], meta(op))
+        training.attend(app, course, org, 3, [], meta(op), reason="漏记")
+        args = ("负责人培训", "leaders", start, start, "中心", None, "改授课人")
+        training.correct(app, course, *args, meta(op))
+        training.cancel(app, course, "录入错误", meta(op))
+    # A commendation round at each tier (ADR 0024): the organisation mediated a dispute today.
+    from shared.capabilities.commendations import application as rounds
+
+    v = apps(p)[0]
+    v.report_activity(
+        org, start, "services", 5, 1, 1, Decimal(1), 1, Decimal(0), meta(village_op()),
+        themes=["mediation"],
+    )  # fmt: skip
+    p.drain()
+    for app, op in ((c, county_op()), (t, township_op())):
+        rid = rounds.open_round(app, None, start.year, meta(op)).id
+        rounds.decide(app, rid, [org], "", meta(op))
+        rounds.publish(app, rid, meta(op))
+    p.drain()
+
+
 def seed_supervision(p: Platform, h: History) -> None:
     """After :func:`seed_history`: every supervision process once more (issue 6, ADRs 0009–0011),
     on fixed past dates: a funding call through to a closed award, sampling draws at county and

@@ -179,6 +179,17 @@ class Platform:
 
 
 @dataclass
+class Course:
+    """A training course (ADR 0024): who ran it, its first day (as last corrected), whether it
+    was cancelled, and the latest person-count per attending organisation (with its village)."""
+
+    division: str
+    starts_on: date
+    cancelled: bool = False
+    attendance: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass
 class World:
     orgs: dict[str, Org] = field(default_factory=dict)
     activities: list[Activity] = field(default_factory=list)
@@ -190,6 +201,9 @@ class World:
     drawn: dict[tuple[str, str], tuple[str, date]] = field(default_factory=dict)
     # Yearly programme budgets at the county: (programme, year) → the latest amount (ADR 0021).
     budgets: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+    courses: dict[str, Course] = field(default_factory=dict)
+    # Published commendations (ADR 0024): (organisation, its village, publication day).
+    commended: list[tuple[str, str, date]] = field(default_factory=list)
 
 
 def replay(envelopes: Iterable[Envelope]) -> World:
@@ -294,6 +308,24 @@ def replay(envelopes: Iterable[Envelope]) -> World:
             "funding.evaluated",
         ):
             pass  # the funding lifecycle (ADR 0011): no division figure of its own
+        elif kind == "training.scheduled":
+            w.courses[d["course_id"]] = Course(
+                d["division_code"], date.fromisoformat(d["starts_on"])
+            )
+        elif kind == "training.corrected":
+            w.courses[d["course_id"]].starts_on = date.fromisoformat(d["starts_on"])
+        elif kind == "training.cancelled":
+            w.courses[d["course_id"]].cancelled = True
+        elif kind in ("training.attendance_recorded", "training.attendance_corrected"):
+            w.courses[d["course_id"]].attendance[d["organisation_id"]] = (
+                d["village_code"],
+                int(d["trainees"]),
+            )
+        elif kind in ("commendation.opened", "commendation.decided"):
+            pass  # only a published commendation is a figure
+        elif kind == "commendation.published":
+            for x in d["commended"]:
+                w.commended.append((x["organisation_id"], x["village_code"], day))
         elif kind == "platform.opened":
             w.platforms[d["platform_id"]] = Platform(e.division_code, d["kind"], day)
         elif kind == "platform.closed":
@@ -583,6 +615,29 @@ def figures_of(
     f["platforms.village_sage_councils"] = len(sages)
     f["platforms.villages_with_sage_council"] = len(sage_villages)
     f["platforms.sage_council_coverage"] = _ratio(len(sage_villages), len(rural))
+    # ---------------------------------------------------------------- 11 training (ADR 0024)
+    if rules.training is not None:
+        held = [
+            c
+            for c in w.courses.values()
+            if not c.cancelled and in_period(c.starts_on) and c.starts_on <= as_of
+        ]
+        f["training.courses_held"] = sum(contains(code, c.division) for c in held)
+        lines = [
+            (org, n) for c in held for org, (village, n) in c.attendance.items() if inside(village)
+        ]
+        f["training.trainees"] = sum(n for _, n in lines)
+        f["training.organisations_reached"] = len({org for org, n in lines if n > 0})
+        f["training.commended"] = len(
+            {
+                org
+                for org, village, on in w.commended
+                if inside(village) and in_period(on) and on <= as_of
+            }
+        )
+        f["training.trainees_per_organisation"] = _ratio(
+            int(f["training.trainees"] or 0), int(f["training.organisations_reached"] or 0)
+        )
     if rules.coverage is None:
         return f  # a report from before the coverage family: the former figures only
     # Coverage over each set of villages (ADR 0018), and the headline rate over the set the

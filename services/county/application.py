@@ -17,12 +17,14 @@ from services.county.registration.application import Registrations
 from services.county.registration.exits import CountyExit
 from services.county.supervision.application import Supervision
 from shared.capabilities.approvals.domain import approval_events
+from shared.capabilities.commendations.domain import commendation_events
 from shared.capabilities.divisions.history import Change, check_next
 from shared.capabilities.exits.domain import exit_events
 from shared.capabilities.identity.accounts import account_events
 from shared.capabilities.ledger.domain import ledger_events
 from shared.capabilities.platforms.domain import platform_events
 from shared.capabilities.sampling.domain import sampling_events
+from shared.capabilities.training.domain import training_events
 from shared.kernel.domain import CommandResult, Meta, legal_date
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
@@ -61,6 +63,8 @@ class CountyApplication(Registrations, Supervision, CountyExit, Funding, TierApp
         Registration.Reinstated: "sanji.county.organisation.reinstated.v1",
         **exit_events("county"),
         **sampling_events("county"),
+        **training_events("county"),
+        **commendation_events("county"),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 

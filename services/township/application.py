@@ -8,12 +8,14 @@ from uuid import UUID
 from services.township.domain import Filing, Inspection
 from services.township.exits import TownshipExit
 from shared.capabilities.approvals.domain import approval_events
+from shared.capabilities.commendations.domain import commendation_events
 from shared.capabilities.exits.domain import exit_events
 from shared.capabilities.identity.accounts import account_events
 from shared.capabilities.ledger.domain import ledger_events
 from shared.capabilities.platforms.domain import platform_events
 from shared.capabilities.sampling.application import check_inspection
 from shared.capabilities.sampling.domain import sampling_events
+from shared.capabilities.training.domain import training_events
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.kernel.integration.events import PlatformKind
 from shared.kernel.jurisdiction import Tier
@@ -37,6 +39,8 @@ class TownshipApplication(TownshipExit, TierApplication):
         Filing.Reinstated: "sanji.township.filing.reinstated.v1",
         **exit_events("township"),
         **sampling_events("township"),
+        **training_events("township"),
+        **commendation_events("township"),
     }
     platform_kinds = frozenset({PlatformKind.TOWNSHIP_PLATFORM, PlatformKind.INCUBATOR})
 

@@ -25,9 +25,11 @@ from shared.api import (
 from shared.api.contract import ERRORS
 from shared.api.deps import Runtime
 from shared.capabilities.approvals import api as returns
+from shared.capabilities.commendations import api as commendations
 from shared.capabilities.identity import api as accounts
 from shared.capabilities.platforms import api as platforms
 from shared.capabilities.sampling import api as sampling
+from shared.capabilities.training import api as training
 from shared.kernel.calendar import horizon
 from shared.kernel.domain import legal_date
 from shared.tier.runtime import TierRuntime
@@ -67,6 +69,8 @@ def create_app(runtime: TierRuntime, commands: APIRouter) -> FastAPI:
     app.include_router(platforms.router, responses=ERRORS)
     app.include_router(returns.router, responses=ERRORS)
     app.include_router(sampling.router, responses=ERRORS)
+    app.include_router(training.router, responses=ERRORS)
+    app.include_router(commendations.router, responses=ERRORS)
     app.include_router(reports.router, responses=ERRORS)
     app.include_router(divisions.router, responses=ERRORS)
     app.include_router(themes.router, responses=ERRORS)

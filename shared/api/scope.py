@@ -89,12 +89,16 @@ RESOLVERS: dict[str, Resolver] = {
     "application_id": _row("funding_application", "application_id", "village_code"),
     "award_id": _row("funding", "award_id", "village_code"),
     "account_id": _row("account", "account_id", "division_code"),
+    "course_id": _row("training_course", "course_id", "division_code"),
+    "round_id": _row("commendation_round", "round_id", "division_code"),
 }
 
 # A draw is published to the divisions below the one it was drawn for (shared/capabilities/sampling/api.py):
 # a village may read its county's draw, which it does not contain, and a township records its
 # inspections of the organisations the county drew against that draw.
-PUBLISHED_DOWNWARD = frozenset({"draw_id"})
+# A training course likewise (ADR 0024): the townships and villages whose organisations a county
+# course trained read it (the route shows them their own organisations' attendance only).
+PUBLISHED_DOWNWARD = frozenset({"draw_id", "course_id"})
 
 # Parameters that name no record: formats, periods, filters, paging, rule names. A filter
 # narrows a list the route has already limited to the account's division.

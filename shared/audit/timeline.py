@@ -48,6 +48,8 @@ LABELS = {
     "organisation.revoked": "撤销登记",
     "platform.opened": "服务平台设立",
     "platform.closed": "服务平台关闭",
+    "training.attendance_recorded": "参加培训",
+    "training.attendance_corrected": "更正参训记录",
 }
 
 # Export columns: (key of a flattened line, Chinese header).

@@ -16,13 +16,22 @@ from typing import Any
 from shared.kernel.domain import Conflict
 
 DEFAULT_RULES = Path(__file__).parents[1] / "data" / "rules.json"
-FAMILIES = ("density", "zombie", "ranking", "credit", "evaluation", "activity_themes", "coverage")
+FAMILIES = (
+    "density",
+    "zombie",
+    "ranking",
+    "credit",
+    "evaluation",
+    "activity_themes",
+    "coverage",
+    "training",
+)
 # Families every rules file has had since the start; the others were added later (issue 6) and
 # are optional in a ``Rules``, so a report issued before them names, and reproduces with, only
 # the families it used (ADR 0006).
 REQUIRED = ("density", "zombie", "ranking")
 # Families only decisions use (each decision records its version, ADR 0009); reports name none.
-DECISION_FAMILIES = ("zombie_exit", "sampling", "funding")
+DECISION_FAMILIES = ("zombie_exit", "sampling", "funding", "commendation")
 # The assessment of the tiers below (考核, issue 16 item 4, ADR 0025): indicators, targets and
 # weights per year. A scorecard names the version it used beside its report's rule versions;
 # reports themselves name none, so no report's content or hash changes with this family.
@@ -128,6 +137,9 @@ class RuleSet:
     # carries its by-theme figures; a report issued before the family existed reproduces
     # without them (``by_versions`` leaves it out), so its content hash is unchanged.
     activity_themes: RuleVersion | None = None
+    # The kinds of training course (issue 16, ADR 0024): named by a report, which then carries
+    # the training and commendation figures; one issued before the family reproduces without.
+    training: RuleVersion | None = None
 
     def present(self) -> list[RuleVersion]:
         return [
@@ -251,6 +263,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
         chosen.get("coverage"),
         withheld,
         chosen.get("activity_themes"),
+        chosen.get("training"),
     )
 
 

@@ -67,6 +67,7 @@ GROUPS = [
     Group("ratings", 8, "评价评级", "Ratings"),
     Group("ranking", 9, "四维排名", "Ranking"),
     Group("platforms", 10, "服务平台", "Platforms"),
+    Group("training", 11, "培训与表彰", "Training and commendations"),
 ]
 
 _ACTIVE = "active on the as-of date: registered and not deregistered/revoked, or filed, not cancelled and not yet registered"
@@ -991,6 +992,64 @@ METRICS: list[Metric] = [
         rules=("coverage",),
     ),
     *_coverage_variants("sage_council_coverage", "乡贤参事会覆盖率", "Sage-council coverage"),
+    # 11 ------------------------------------------------- training and commendations
+    # Issue 16, ADR 0024: courses the county and the townships run, who attended, and the
+    # yearly commendation rounds. They came with the ``training`` report family: a report
+    # issued before it names none and is reproduced without them.
+    _m(
+        "training.courses_held",
+        "举办培训班",
+        "Training courses held",
+        "期",
+        "courses run by the division or by a division within it whose first day falls in the"
+        " period (cancelled ones never count); a course counts at the division that ran it (the"
+        " county's own level, a township's own level), like the service platforms, so a county's"
+        " figure is its own courses plus its townships'",
+        period=True,
+        since="training",
+    ),
+    _m(
+        "training.trainees",
+        "培训人次",
+        "Trainees",
+        "人次",
+        "Σ persons trained (latest recorded count per organisation and course) at courses whose"
+        " first day falls in the period, counted at the attending organisation's village"
+        " whichever tier ran the course, so county = Σ townships = Σ villages",
+        period=True,
+        since="training",
+    ),
+    _m(
+        "training.organisations_reached",
+        "参训组织数",
+        "Organisations trained",
+        "个",
+        "distinct organisations with at least one trainee at a course whose first day falls in"
+        " the period; an organisation belongs to one village, so the count adds up exactly",
+        period=True,
+        since="training",
+    ),
+    _m(
+        "training.commended",
+        "受表彰组织",
+        "Organisations commended",
+        "个",
+        "distinct organisations commended in the commendation rounds (评先评优) of the county or"
+        " a township published in the period, counted at the organisation's village; one"
+        " commended by both the county and its township counts once",
+        period=True,
+        since="training",
+    ),
+    _m(
+        "training.trainees_per_organisation",
+        "组织平均参训人次",
+        "Trainees per organisation trained",
+        "average",
+        "training.trainees ÷ training.organisations_reached",
+        denominator="organisations trained",
+        period=True,
+        since="training",
+    ),
 ]
 
 BY_KEY = {m.key: m for m in METRICS}

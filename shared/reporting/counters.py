@@ -34,11 +34,12 @@ from shared.reporting import figures as f
 from shared.reporting.figures import Counters, Scope
 from shared.reporting.ranking import count_ranking
 from shared.reporting.sampling import count_sampling
+from shared.reporting.training import count_courses, count_training
 
 # Bump when what a counter means changes, so no entry computed by older code is ever used.
 # 2: sampling (ADR 0010); 3: themes, mediation (ADR 0019); 4: coverage (ADR 0018);
-# 5: distinct volunteers, funding details (ADR 0021).
-COUNTERS_VERSION = "5"
+# 5: distinct volunteers, funding details (ADR 0021); 6: training (ADR 0024).
+COUNTERS_VERSION = "6"
 # A township with at least this many stale villages is recomputed in one pass over it.
 BATCH_FROM = 4
 
@@ -59,6 +60,7 @@ def _count_all(
     f.count_zombies(tx, out, s, as_of, rules)
     f.count_supervision(tx, out, s, as_of, period)
     count_sampling(tx, out, s, as_of, period)
+    count_training(tx, out, s, as_of, period)
     f.count_funding(tx, out, s, period)
     f.count_ratings(tx, out, s, as_of)
     count_ranking(tx, out, j, s.like, s.by, as_of, rules)
@@ -82,6 +84,7 @@ def collect(
         scope = Scope(pattern)
         _count_all(tx, out, j, scope, as_of, period, rules)
         f.count_platforms(tx, out, scope, as_of)
+        count_courses(tx, out, scope, as_of, period)
     remap(out, j)
     # Rows whose division is not in the tree stay in: they count in the parent's fold but in
     # no child's, which is exactly the mismatch reconciliation reports.
@@ -101,12 +104,13 @@ def collect_organisations(
     return dict(out)
 
 
-def _own_level(tx: Tx, j: Jurisdiction, code: str, as_of: date) -> Counters:
-    """What sits at a township's or the county's own code (platforms), not in a village,
-    including at retired codes it succeeded."""
+def _own_level(tx: Tx, j: Jurisdiction, code: str, as_of: date, period: Period) -> Counters:
+    """What sits at a township's or the county's own code (platforms, the courses it ran),
+    not in a village, including at retired codes it succeeded."""
     out: dict[str, Counters] = defaultdict(Counter)
     for level in (code, *(old for old, new in j.aliases.items() if new == code)):
         f.count_platforms(tx, out, Scope(level), as_of)
+        count_courses(tx, out, Scope(level), as_of, period)
     remap(out, j)
     return out.get(code, Counter())
 
@@ -233,7 +237,7 @@ def division_counters(
     if division.tier is Tier.VILLAGE:
         _compute_villages(tx, cache, j, j.divisions[division.parent or code], as_of, period, rules)
         return cache.entries[code]
-    total = Counter(_own_level(tx, j, code, as_of))
+    total = Counter(_own_level(tx, j, code, as_of, period))
     children = [j.divisions[c] for c in j.children[code]]
     cache.fetch(tx, [c.code for c in children])
     stale = [c for c in children if c.tier is Tier.VILLAGE and c.code not in cache.entries]

@@ -618,6 +618,16 @@ def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None
         },
     }
     figures["ranking"] = ranking_summary(c)
+    # Training and commendations (ADR 0024; shared/reporting/training.py).
+    figures["training"] = {
+        "courses_held": c["training.courses_held"],
+        "trainees": c["training.trainees"],
+        "organisations_reached": c["training.organisations_reached"],
+        "trainees_per_organisation": _ratio(
+            c["training.trainees"], c["training.organisations_reached"]
+        ),
+        "commended": c["training.commended"],
+    }
     if organisation:
         del figures["density"], figures["platforms"]
     return figures

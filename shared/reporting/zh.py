@@ -45,6 +45,15 @@ DEFINITIONS: dict[str, str] = {
     "志愿者只属于一个村（社区）的名册、只列于本村（社区）的活动，故县 = Σ乡镇 = Σ村（社区）",
     "activity.listed_volunteer_services": "统计期间内各次活动列明的登记志愿者人次之和（每人每次活动计一次）",
     "activity.services_per_distinct_volunteer": "登记志愿者服务人次 ÷ 参与志愿者（去重）人数",
+    # Training (ADR 0024).
+    "training.courses_held": "统计期间内开班（首日在期间内）的培训班数，已取消的不计；按举办单位计"
+    "（县本级、乡镇本级），故县 = 县本级 + Σ乡镇",
+    "training.trainees": "统计期间内开班的培训班参训人次之和（每个组织取最新登记人数），计入参训组织所在"
+    "村（社区），不论由哪一级举办，故县 = Σ乡镇 = Σ村（社区）",
+    "training.organisations_reached": "统计期间内开班的培训班中至少有一人参训的组织数（去重）；组织只属于"
+    "一个村（社区），故可逐级相加",
+    "training.commended": "统计期间内公布的县、乡镇评先评优中受表彰的组织数（去重，同一组织县乡两级均表彰的"
+    "计一次），计入组织所在村（社区）",
     "zombies.count": "截至日期在册、在统计窗口开始前已成立、且截至当日的整个窗口内没有活动记录的组织数",
     "supervision.inspections": "统计期间内开展的抽查次数",
     "supervision.compliant": "统计期间内结果为合规的抽查次数",

@@ -58,6 +58,7 @@ from shared.kernel.integration.events import TYPES, PlatformKind
 from shared.kernel.jurisdiction import Division, Jurisdiction, Tier, contains
 from shared.kernel.rules import Rules, RuleSet, load_rules
 from shared.kernel.signing import AnchorSink, Signer, load_signer
+from shared.reporting.ranking import rank
 from shared.reporting.zombies import zombie_list
 from shared.tier.lookup import OrganisationLookup, OrgFacts
 from shared.tier.topics import old_topics, register_moved_topics
@@ -170,6 +171,15 @@ class TierApplication(AccountCommands, Application[UUID]):
         ADR 0009), which the exit review starts from. Handed in from here because the exits
         capability sits below reporting (ADR 0016)."""
         return zombie_list(tx, within, day, rules, tree)
+
+    def ranking(
+        self, tx: Tx, within: str, day: date, rules: RuleSet, tree: Jurisdiction
+    ) -> list[dict[str, Any]]:
+        """The four-dimension ranking of ``within`` on ``day`` with each organisation's
+        explanation: the report's (one definition), which a commendation round proposes its
+        candidates from (ADR 0024); handed in from here for the same reason as the zombie
+        list."""
+        return rank(tx, tree, within, day, rules)
 
     def in_charge(self, actor: Actor, code: str, day: date) -> bool:
         """True if ``actor``'s division holds ``code``: as recorded, or, for a division retired

@@ -19,11 +19,13 @@ from decimal import Decimal
 from typing import Any
 
 from shared.capabilities.approvals import projection as approvals
+from shared.capabilities.commendations import projection as commendations
 from shared.capabilities.exits import projection as zombie_exit
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.capabilities.identity import projection as accounts
 from shared.capabilities.points import projection as points
 from shared.capabilities.sampling import projection as sampling
+from shared.capabilities.training import projection as training
 from shared.infrastructure.projector import Deferred, stamp
 from shared.infrastructure.store import Tx
 from shared.infrastructure.versions import touch
@@ -176,6 +178,9 @@ SCHEMA = [
     *accounts.SCHEMA,
     # Resident points: pilots and manual adjustments (ADR 0027).
     *points.SCHEMA,
+    # Training courses and their attendance (ADR 0024).
+    *training.SCHEMA,
+    *commendations.SCHEMA,
     # Reads of one organisation's record (ADR 0012): written by the API, not by events, so
     # a rebuild neither makes nor compares it.
     """CREATE TABLE IF NOT EXISTS access_log (
@@ -234,6 +239,8 @@ READ_MODEL_TABLES = {
     **funding_lifecycle.TABLES,
     **accounts.TABLES,
     **points.TABLES,
+    **training.TABLES,
+    **commendations.TABLES,
 }
 
 
@@ -260,6 +267,8 @@ HANDLERS: dict[str, Handler] = {
     **funding_lifecycle.HANDLERS,
     **accounts.HANDLERS,
     **points.HANDLERS,
+    **training.HANDLERS,
+    **commendations.HANDLERS,
 }
 
 

@@ -58,12 +58,16 @@ OWN_ONLY = {
     ("GET", "/api/v1/divisions/changes"),  # likewise its recorded changes
     ("GET", "/api/v1/rules/activity-themes"),  # rule data, the same for every division
     ("GET", "/api/v1/assessments/rules"),  # rule data, the same for every division
+    ("GET", "/api/v1/rules/training"),  # likewise the kinds of training course (ADR 0024)
     ("GET", "/api/v1/issued-reports"),  # lists the caller's division's issued reports
     ("GET", "/api/v1/integrity"),  # county only (403 below)
     ("POST", "/api/v1/sample-draws/reproduction"),  # recomputes a record the caller sends
     ("GET", "/api/v1/accounts"),  # without division=: the caller's division (admins only)
     ("POST", "/api/v1/zombie-exit/run-due"),  # the caller's division's due exits: see below
     ("POST", "/api/v1/supervision/run-due"),  # county only
+    # Without division_code, the caller's own division's round of a year (ADR 0024); with the
+    # other division's code in the body it is refused (the body sweep below).
+    ("POST", "/api/v1/commendation-rounds"),
 }
 # Not called at all (commented why); everything else in the OpenAPI must be.
 NOT_CALLED = {
@@ -165,6 +169,22 @@ def _seed(
             (Tier.COUNTY, TOWNSHIP, county_op()),
         )
     }
+    # A township's training course and commendation round (ADR 0024).
+    course = _ok(
+        api.township.post(
+            "/api/v1/training-courses",
+            json={"topic": "骨干培训", "kind": "core_staff", "starts_on": START.isoformat(),
+                  "ends_on": START.isoformat(), "trainer": "社工站"},
+            headers=api.auth(township_op()),
+        )
+    )["id"]  # fmt: skip
+    commendation = _ok(
+        api.township.post(
+            "/api/v1/commendation-rounds",
+            json={"year": START.year},
+            headers=api.auth(township_op()),
+        )
+    )["id"]
     api.settle()
     with p.tiers[Tier.TOWNSHIP].db.transaction() as tx:
         inspection = tx.one(
@@ -188,6 +208,9 @@ def _seed(
         "inspection_id": inspection["inspection_id"],
         "award_id": award["award_id"],
         "village_code": VILLAGE,
+        "course_id": str(course),
+        "round_id": str(commendation),
+        "volunteer_id": "V001",  # a register number (ADR 0021): the community named decides
         "host_organisation_id": str(history.filed),
         "fmt": "csv",
         # A ledger upload is named by its content; none is stored, so each route answers 404

@@ -53,7 +53,9 @@ from uuid import UUID
 import pytest
 
 from services.platform import Platform
+from shared.capabilities.commendations import application as commendations
 from shared.capabilities.sampling.application import draw
+from shared.capabilities.training import application as training
 from shared.kernel.domain import legal_date
 from shared.kernel.integration.envelope import Envelope
 from shared.kernel.jurisdiction import Jurisdiction, Tier, load
@@ -222,6 +224,7 @@ def script(p: Platform) -> dict[str, UUID]:
         money: str,
         cases: tuple[int, int] | None = None,  # disputes taken, resolved (ADR 0019)
         served: tuple[str, ...] = (),  # volunteer numbers of the village's register (ADR 0021)
+        themes: tuple[str, ...] = (),  # activity themes (ADR 0019): governance work, ADR 0024
     ) -> None:
         village = p.tiers[Tier.VILLAGE].app.lookup.get(ids[name]).village_code  # type: ignore[union-attr]
         run(
@@ -239,6 +242,7 @@ def script(p: Platform) -> dict[str, UUID]:
             cases_taken=cases[0] if cases else None,
             cases_resolved=cases[1] if cases else None,
             volunteer_ids=served,
+            themes=list(themes),
         )
 
     def volunteers(name: str, *numbers: str, day: datetime) -> None:
@@ -480,6 +484,78 @@ def script(p: Platform) -> dict[str, UUID]:
         meta(county_op(), at=at(2026, 6, 15)),
         beneficiaries_reached=150,
     )
+
+    # Training courses (ADR 0024): the county's and two townships' courses, attendance across
+    # townships, counts corrected (one to 0), a course moved to other days, one cancelled.
+    def course(op: Any, code: str, kind: str, starts: date, ends: date, day: datetime) -> UUID:
+        app = c if code == COUNTY else t
+        args = (code, f"{kind}班", kind, starts, ends, "县社会组织服务中心", None, meta(op, at=day))
+        return run(training.schedule, app, *args).id  # type: ignore[no-any-return]
+
+    def attend(op: Any, course_id: UUID, name: str, n: int, day: datetime, why: Any = None) -> None:
+        app = c if op.tier is Tier.COUNTY else t
+        run(training.attend, app, course_id, ids[name], n, ["负责人"], meta(op, at=day), why)
+
+    k1 = course(
+        county_op(), COUNTY, "leaders", date(2024, 6, 10), date(2024, 6, 12), at(2024, 6, 1)
+    )
+    for name, n in (
+        ("文昌舞蹈队", 2),
+        ("青溪乡贤参事会", 3),
+        ("云岭互助会", 1),
+        ("示范社工服务中心", 4),
+    ):
+        attend(county_op(), k1, name, n, at(2024, 6, 12))
+    attend(county_op(), k1, "云岭互助会", 0, at(2024, 7, 1), "未实际参加")
+    attend(county_op(), k1, "文昌舞蹈队", 5, at(2024, 7, 1), "漏记三人")
+    k2 = course(
+        township_op(),
+        "330699001000",
+        "core_staff",
+        date(2025, 3, 5),
+        date(2025, 3, 5),
+        at(2025, 3, 1),
+    )
+    attend(township_op(), k2, "文昌舞蹈队", 6, at(2025, 3, 5))
+    attend(township_op(), k2, "示范社工服务中心", 2, at(2025, 3, 6))
+    k3 = course(
+        county_op(), COUNTY, "finance", date(2025, 7, 10), date(2025, 7, 11), at(2025, 7, 1)
+    )
+    attend(county_op(), k3, "高山议事会", 2, at(2025, 7, 11))
+    attend(county_op(), k3, "竹园1队", 1, at(2025, 7, 11))
+    run(
+        training.correct,
+        c,
+        k3,
+        "财务班",
+        "finance",
+        date(2025, 8, 3),
+        date(2025, 8, 4),
+        "县财政局",
+        None,
+        "改期",
+        meta(county_op(), at=at(2025, 8, 5)),
+    )
+    baishi_op = township_op("330699102000")
+    k4 = course(
+        baishi_op, "330699102000", "other", date(2026, 2, 10), date(2026, 2, 10), at(2026, 2, 1)
+    )
+    attend(baishi_op, k4, "竹园3队", 3, at(2026, 2, 10))
+    run(training.cancel, t, k4, "录入错误", meta(baishi_op, at=at(2026, 2, 20)))
+    k5 = course(
+        county_op(), COUNTY, "leaders", date(2026, 3, 15), date(2026, 3, 16), at(2026, 3, 1)
+    )
+    for name, n in (("白石平安队", 2), ("北苑乡贤会", 3), ("青溪乡贤参事会", 1)):
+        attend(county_op(), k5, name, n, at(2026, 3, 16))
+    course(county_op(), COUNTY, "leaders", date(2026, 9, 1), date(2026, 9, 2), at(2026, 6, 20))
+    # A commendation round (ADR 0024): the county's for 2025, opened, decided and published
+    # in January 2026; 枫林调解室 took part in governance work (a mediation activity) in 2025.
+    activity("枫林调解室", date(2025, 9, 1), 7, 1, "2", "0", themes=("mediation",))
+    rid = run(commendations.open_round, c, None, 2025, meta(county_op(), at=at(2026, 1, 15))).id
+    run(
+        commendations.decide, c, rid, [ids["枫林调解室"]], "", meta(county_op(), at=at(2026, 1, 16))
+    )
+    run(commendations.publish, c, rid, meta(county_op(), at=at(2026, 1, 20)))
     return ids
 
 
@@ -560,9 +636,20 @@ def test_county_is_the_sum_of_its_townships(history: History, case: str) -> None
     county = flatten(r["figures"])
     townships = [flatten(c["figures"]) for c in r["children"]]
     assert [c["code"] for c in r["children"]] == TOWNSHIPS
-    keys = {k for k in county if additive(k)} - {"platforms.county_centres"}
+    own_level = {"platforms.county_centres", "training.courses_held"}
+    keys = {k for k in county if additive(k)} - own_level
     assert_sums(county, townships, keys)
     assert all(t["platforms.county_centres"] == 0 for t in townships)
+    # Courses count where they were run (ADR 0024): the county's own, plus its townships'.
+    as_of, period = CASES[case]
+    own = sum(
+        k.division == COUNTY
+        and not k.cancelled
+        and period.start <= k.starts_on <= min(period.end, as_of)
+        for k in history.world.courses.values()
+    )
+    held = sum(t["training.courses_held"] for t in townships)
+    assert county["training.courses_held"] == held + own
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -573,8 +660,9 @@ def test_township_is_the_sum_of_its_villages_and_own_level(
     r = report(history, code, case)
     township = flatten(r["figures"])
     villages: list[dict[str, Any]] = [flatten(c["figures"]) for c in r["children"]]
-    own_level = {"platforms.township_platforms", "platforms.incubators"}
+    own_level = {"platforms.township_platforms", "platforms.incubators", "training.courses_held"}
     assert_sums(township, villages, {k for k in township if additive(k)} - own_level)
+    assert all(v["training.courses_held"] == 0 for v in villages)
     as_of, _ = CASES[case]
     at_township = [
         p for p in history.world.platforms.values() if p.division == code and p.open_on(as_of)

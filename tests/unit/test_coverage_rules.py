@@ -161,9 +161,15 @@ def test_the_demo_file_has_a_labelled_legacy_version_of_every_family_from_2016()
     for family, versions in rules.families.items():
         first = min(versions, key=lambda v: v.effective_from)
         assert first.effective_from == date(2016, 1, 1), family
-        # A local vocabulary, the county's own assessment of its townships (ADR 0025) and its
-        # resident points scheme (ADR 0027): no rule the nation set later.
-        if family in ("activity_themes", "assessment", "resident_points"):
+        # Local vocabularies and rules, not rules the nation set later (ADR 0019, 0024, 0025,
+        # 0027): themes, training, commendations, the assessment and resident points.
+        if family in (
+            "activity_themes",
+            "training",
+            "commendation",
+            "assessment",
+            "resident_points",
+        ):
             assert first.kind == "local" and first.label_zh, family
             continue
         assert family == "coverage" or (first.legacy and "国家规则施行前" in first.label_zh)

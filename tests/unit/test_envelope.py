@@ -17,13 +17,16 @@ from tests.helpers import (
     seed_history,
     seed_recount,
     seed_supervision,
+    seed_training,
 )
 
 
 def test_every_published_type_maps_with_a_previous_position_chain(platform: Platform) -> None:
-    seed_supervision(platform, seed_history(platform))
+    history = seed_history(platform)
+    seed_supervision(platform, history)
     seed_accounts(platform)
     seed_recount(platform)
+    seed_training(platform)
     for rt in platform.tiers.values():
         app = rt.app
         notifications = app.recorder.select_notifications(0, 1000)

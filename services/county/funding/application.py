@@ -23,6 +23,7 @@ from services.county.funding.domain import (
     call_id_for,
     grade_for,
 )
+from shared.capabilities.commendations.application import act_of_programme, check_participation
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
 from shared.kernel.integration.events import FundingProgramme
 from shared.kernel.rules import RuleVersion
@@ -165,6 +166,7 @@ class Funding(_Base):
             raise Conflict("double_funding", "the project already has government money")
         call.check_open(day)
         self._check_applicant(facts, host_organisation_id, day)
+        check_participation(self, organisation_id, act_of_programme(call.programme), meta)
         if self.lookup.funded_in_round(organisation_id, call.programme, call.round):
             raise Conflict(
                 "already_funded_in_round", f"{organisation_id} has a project in {call.round}"
@@ -325,6 +327,7 @@ class Funding(_Base):
         today = legal_date(meta.effective_at)
         if not facts.active_on(today):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
+        check_participation(self, organisation_id, act_of_programme(programme), meta)
         if not facts.registered_on_day(today):
             host = self.lookup.get(host_organisation_id) if host_organisation_id else None
             if host is None or not host.registered_on_day(today):

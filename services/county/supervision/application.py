@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.county import credit
 from services.county.domain import Registration
+from shared.capabilities.commendations.application import check_participation
 from shared.kernel.backdating import period_start
 from shared.kernel.domain import (
     Actor,
@@ -208,6 +209,7 @@ class Supervision(_Base):
             return replayed
         if grade is not None:
             self.check_grade_eligible(reg, day, rule)
+            check_participation(self, organisation_id, "grading", meta)  # ADR 0024
             meta = replace(meta, rule_version=rule.version)
             if grade_valid_until is None:
                 years = int(rule.parameters["grade_validity_years"])

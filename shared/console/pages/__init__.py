@@ -7,6 +7,7 @@ from shared.console.pages import (
     assessment,
     audit,
     auth,
+    commendations,
     county,
     county_funding,
     county_ledger,
@@ -15,6 +16,7 @@ from shared.console.pages import (
     organisation,
     points,
     township,
+    training,
     village,
 )
 
@@ -32,4 +34,6 @@ PAGES = [
     points.router,  # 居民积分 (ADR 0027)
     audit.router,
     admin.router,
+    training.router,
+    commendations.router,
 ]

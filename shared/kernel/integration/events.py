@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -465,6 +465,90 @@ class PlatformClosedV1(Payload):
     reason: str
 
 
+class TrainingCourseV1(Payload):
+    """A training course (培训班) scheduled, or its details corrected (``reason`` then), by the
+    county or a township (issue 16, ADR 0024); the envelope's division is the one running it."""
+
+    course_id: UUID
+    division_code: str
+    topic: str
+    kind: str
+    starts_on: date
+    ends_on: date
+    trainer: str
+    platform_id: UUID | None = None
+    reason: str | None = None
+
+
+class TrainingCancelledV1(Payload):
+    course_id: UUID
+    division_code: str
+    reason: str
+
+
+class TrainingAttendanceV1(Payload):
+    """An organisation's attendance at a course, or its correction (``reason`` then; 0
+    trainees: it did not attend after all); the envelope's division is its village."""
+
+    course_id: UUID
+    organisation_id: UUID
+    village_code: str
+    trainees: NonNegative
+    roles: list[str] = []
+    reason: str | None = None
+
+
+class CommendationCandidateV1(Payload):
+    """One organisation of a commendation round's ranking: its ranks, total score and the
+    ranking's explanation, and whether the ``commendation`` rule found it eligible (if not,
+    ``reasons``: not_active, on_credit_list, no_governance_work)."""
+
+    organisation_id: UUID
+    village_code: str
+    name: str | None = None
+    rank_in_county: int
+    rank_in_township: int | None = None
+    total: float
+    explanation: dict[str, Any] = {}
+    eligible: bool
+    reasons: list[str] = []
+
+
+class CommendationOpenedV1(Payload):
+    """A yearly commendation round (评先评优) opened by the county or a township (issue 16,
+    ADR 0024): candidates proposed from the ranking of ``ranked_on``, and those ranked above
+    the last candidate that the rule passed over; the rule version is the envelope's."""
+
+    round_id: UUID
+    division_code: str
+    year: int
+    ranked_on: date
+    candidates: list[CommendationCandidateV1]
+    passed_over: list[CommendationCandidateV1] = []
+
+
+class CommendedV1(Payload):
+    organisation_id: UUID
+    village_code: str
+
+
+class CommendationDecidedV1(Payload):
+    round_id: UUID
+    division_code: str
+    year: int
+    commended: list[CommendedV1]
+    note: str = ""
+
+
+class CommendationPublishedV1(Payload):
+    """The round's decision made public (公示/表彰): the organisations commended count from here."""
+
+    round_id: UUID
+    division_code: str
+    year: int
+    commended: list[CommendedV1]
+
+
 class ChainHeadV1(Payload):
     """The last link of one source's hash chain (shared/kernel/chain.py) at a position."""
 
@@ -717,6 +801,28 @@ TYPES: dict[str, type[Payload]] = {
         for subject, payload in (
             ("chain.checkpointed", ChainCheckpointedV1),
             ("report.issued", ReportIssuedV1),
+        )
+    },
+    # Training courses (issue 16, ADR 0024): the county and the townships run them.
+    **{
+        f"sanji.{tier}.training.{action}.v1": payload
+        for tier in ("township", "county")
+        for action, payload in (
+            ("scheduled", TrainingCourseV1),
+            ("corrected", TrainingCourseV1),
+            ("cancelled", TrainingCancelledV1),
+            ("attendance_recorded", TrainingAttendanceV1),
+            ("attendance_corrected", TrainingAttendanceV1),
+        )
+    },
+    # Commendation rounds (issue 16, ADR 0024).
+    **{
+        f"sanji.{tier}.commendation.{action}.v1": payload
+        for tier in ("township", "county")
+        for action, payload in (
+            ("opened", CommendationOpenedV1),
+            ("decided", CommendationDecidedV1),
+            ("published", CommendationPublishedV1),
         )
     },
     # Approval of periodic returns (ADR 0008): each tier publishes the steps it takes.

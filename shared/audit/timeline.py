@@ -48,6 +48,8 @@ LABELS = {
     "organisation.revoked": "撤销登记",
     "platform.opened": "服务平台设立",
     "platform.closed": "服务平台关闭",
+    "evaluation.finding_recorded": "第三方评估意见",
+    "evaluation.decided": "局方对评估意见的决定",
 }
 
 # Export columns: (key of a flattened line, Chinese header).

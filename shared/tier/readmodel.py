@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.capabilities.approvals import projection as approvals
+from shared.capabilities.evaluation import projection as evaluation
 from shared.capabilities.exits import projection as zombie_exit
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.capabilities.identity import projection as accounts
@@ -171,6 +172,8 @@ SCHEMA = [
     *sampling.SCHEMA,
     # Funding calls, applications, evaluations and closures (ADR 0011).
     *funding_lifecycle.SCHEMA,
+    # Third-party evaluation (ADR 0026).
+    *evaluation.SCHEMA,
     # Operator accounts of every tier (ADR 0012).
     *accounts.SCHEMA,
     # Reads of one organisation's record (ADR 0012): written by the API, not by events, so
@@ -229,6 +232,7 @@ READ_MODEL_TABLES = {
     **zombie_exit.TABLES,
     **sampling.TABLES,
     **funding_lifecycle.TABLES,
+    **evaluation.TABLES,
     **accounts.TABLES,
 }
 
@@ -254,6 +258,7 @@ HANDLERS: dict[str, Handler] = {
     **zombie_exit.HANDLERS,
     **sampling.HANDLERS,
     **funding_lifecycle.HANDLERS,
+    **evaluation.HANDLERS,
     **accounts.HANDLERS,
 }
 

@@ -294,6 +294,8 @@ def replay(envelopes: Iterable[Envelope]) -> World:
             "funding.evaluated",
         ):
             pass  # the funding lifecycle (ADR 0011): no division figure of its own
+        elif kind.startswith(("evaluator.", "evaluation.")):
+            pass  # third-party evaluation (ADR 0026): counted per year at the county only
         elif kind == "platform.opened":
             w.platforms[d["platform_id"]] = Platform(e.division_code, d["kind"], day)
         elif kind == "platform.closed":

@@ -110,8 +110,9 @@ def _get(api: Api, path: str, actor: Actor | None = None, status: int = 200) -> 
 def _refused(
     api: Api, method: str, path: str, actor: Actor, status: int, code: str, body: Any = None
 ) -> None:
+    headers = api.auth(actor)  # opens the account first: not the request's doing
     before = api.heads()
-    response = api.county.request(method, path, json=body, headers=api.auth(actor))
+    response = api.county.request(method, path, json=body, headers=headers)
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error["code"] == code

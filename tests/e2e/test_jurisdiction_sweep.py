@@ -228,6 +228,8 @@ def _seed(
             # County-only records: a random id stands for them (unknown below the county: 403).
             "call_id": str(uuid4()),
             "application_id": str(uuid4()),
+            "evaluator_id": str(uuid4()),
+            "assignment_id": str(uuid4()),
         },
     }
     return victims, proceeding

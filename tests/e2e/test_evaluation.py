@@ -232,9 +232,7 @@ def test_rejection_records_no_rating_and_closure_stops_findings(world: dict[str,
     _refused(api, "POST", f"{base}/findings", EVALUATOR, 409, "assignment_closed",
              _finding(world, world["orgs"][0], grade=2))  # fmt: skip
     years = _get(api, "/api/v1/evaluation-figures")["years"]
-    assert years == [
-        {"year": int(TODAY[:4]), "assignments": 2, "findings": 2, "decisions": 2}
-    ]
+    assert years == [{"year": int(TODAY[:4]), "assignments": 2, "findings": 2, "decisions": 2}]
 
 
 def test_a_project_evaluation_decided_records_the_awards_evaluation(
@@ -257,9 +255,7 @@ def test_a_project_evaluation_decided_records_the_awards_evaluation(
     incomplete = _finding(world, org, award_id=world["award"], stage="final")
     _refused(api, "POST", f"{base}/findings", EVALUATOR, 422, "project_finding_incomplete",
              incomplete)  # fmt: skip
-    finding = _post(
-        api, f"{base}/findings", {**incomplete, "score": "78"}, 201, EVALUATOR
-    )["id"]
+    finding = _post(api, f"{base}/findings", {**incomplete, "score": "78"}, 201, EVALUATOR)["id"]
     amended = {"finding_id": finding, "outcome": "amended", "score": "88", "reason": "复核"}
     _post(api, f"{base}/decisions", amended, 201)
     award = _get(api, f"/api/v1/funding-awards/{world['award']}")

@@ -10,6 +10,7 @@ from shared.console.pages import (
     county_funding,
     county_ledger,
     county_work,
+    evaluation,
     home,
     organisation,
     township,
@@ -26,6 +27,7 @@ PAGES = [
     county_work.router,
     county_funding.router,
     county_ledger.router,
+    evaluation.router,
     audit.router,
     admin.router,
 ]

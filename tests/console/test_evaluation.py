@@ -90,6 +90,9 @@ def test_evaluation_from_assignment_to_decision(api: Api) -> None:
     detail = bureau.get(f"/county/evaluation/assignments/{assignment.group(1)}")
     finding = re.search(r"/decisions/([0-9a-f-]{36})", detail.text)
     assert finding is not None and "评估员丙" in detail.text
+    decision = f"/county/evaluation/assignments/{assignment.group(1)}/decisions/{finding.group(1)}"
+    amended = bureau.submit(decision, {"outcome": "amended", "grade": "", "reason": "改定"})
+    assert amended.status_code == 400 and "改定须给出局方认定的等级" in amended.text
     decided = bureau.submit(
         f"/county/evaluation/assignments/{assignment.group(1)}/decisions/{finding.group(1)}",
         {"outcome": "accepted", "grade": "", "reason": "采纳"},

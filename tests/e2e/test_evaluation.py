@@ -174,7 +174,13 @@ def test_findings_corrections_and_the_bureaus_decision(world: dict[str, Any]) ->
     org, base = world["orgs"][0], f"/api/v1/evaluation-assignments/{world['grade']}"
     _refused(api, "POST", f"{base}/findings", EVALUATOR, 422, "invalid_grade",
              _finding(world, org, grade=6))  # fmt: skip
-    first = _post(api, f"{base}/findings", _finding(world, org, grade=4), 201, EVALUATOR)["id"]
+    once = api.auth(EVALUATOR, key="finding-1")
+    answer = api.county.post(f"{base}/findings", json=_finding(world, org, grade=4), headers=once)
+    assert answer.status_code == 201, answer.text
+    first = answer.json()["id"]
+    again = api.county.post(f"{base}/findings", json=_finding(world, org, grade=4), headers=once)
+    assert (again.json()["id"], again.json()["replayed"]) == (first, True)  # a retry
+    api.settle()
     _refused(api, "POST", f"{base}/findings", EVALUATOR, 409, "finding_exists",
              _finding(world, org, grade=3))  # fmt: skip
     corrected = _post(

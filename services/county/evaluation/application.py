@@ -246,7 +246,8 @@ class Evaluations(_Base):
         if self.evaluator_of(meta.actor.id) != assignment.evaluator_id:
             raise OutOfJurisdiction("not_assigned", "不是本机构的评估委托 / not your assignment")
         if replayed := self.replay(assignment, meta, organisation_id):
-            return replayed
+            found = assignment.finding_at(replayed.version)
+            return replace(replayed, id=found) if found else replayed
         self.evaluator(assignment.evaluator_id).check_active()
         if evaluated_on > legal_date(self.clock()):
             raise InvalidInput("date_in_future", f"评估日期 {evaluated_on} 在未来 / in the future")

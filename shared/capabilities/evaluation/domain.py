@@ -219,6 +219,7 @@ class Assignment(Agg):
                 "grade": self.grade,
                 "score": self.score,
                 "superseded": False,
+                "version": self.originator_version,  # answers a retried request (its id)
             }
 
     class Decided(Event):
@@ -299,6 +300,13 @@ class Assignment(Agg):
             **fields,
         )
         return finding_id
+
+    def finding_at(self, version: int) -> UUID | None:
+        """The finding recorded at ``version`` (a retried request answers its id)."""
+        for fid, f in self.findings.items():
+            if f["version"] == version:
+                return UUID(fid)
+        return None
 
     def finding(self, finding_id: UUID) -> dict[str, Any]:
         """The finding a decision is on: 409 ``finding_required`` unless it is this assignment's

@@ -6,12 +6,14 @@ decided. One platform for the module: the tests run in order on one story."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shared.api import deps
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
@@ -281,3 +283,30 @@ def test_roles_and_suspension(world: dict[str, Any]) -> None:
              409, "evaluator_inactive", _finding(world, world["outside"], grade=3))  # fmt: skip
     _refused(api, "POST", "/api/v1/evaluators", county_op(), 409, "evaluator_exists",
              {"name": "重复", "identifier": usci(801, "5"), "contact_role": "主任"})  # fmt: skip
+
+
+def test_every_other_route_of_every_tier_refuses_an_evaluator(world: dict[str, Any]) -> None:
+    """The allowlist is central (shared/api/deps.py): every route in the county's OpenAPI
+    outside it answers 403 ``evaluator_forbidden`` to an evaluator's token, so a route added
+    later is closed without anyone remembering to close it."""
+    api = world["api"]
+    headers = api.auth(EVALUATOR)
+    allowed = deps.EVALUATOR_ROUTES | {("POST", "/api/v1/auth/token")}  # login: no token
+    spec = api.county.app.openapi()
+    before = api.heads()
+    checked = 0
+    for route, operations in spec["paths"].items():
+        if not route.startswith("/api/"):
+            continue
+        for method in operations:
+            if (method.upper(), route) in allowed:
+                continue
+            path = re.sub(r"\{[^}]+\}", world["grade"], route)
+            answer = api.county.request(method.upper(), path, json={}, headers=headers)
+            assert (answer.status_code, answer.json()["error"]["code"]) == (
+                403,
+                "evaluator_forbidden",
+            ), f"{method.upper()} {route}"
+            checked += 1
+    assert checked > 80
+    assert api.heads() == before

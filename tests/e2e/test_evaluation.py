@@ -285,7 +285,7 @@ def test_roles_and_suspension(world: dict[str, Any]) -> None:
              {"name": "重复", "identifier": usci(801, "5"), "contact_role": "主任"})  # fmt: skip
 
 
-def test_every_other_route_of_every_tier_refuses_an_evaluator(world: dict[str, Any]) -> None:
+def test_every_other_county_route_refuses_an_evaluator(world: dict[str, Any]) -> None:
     """The allowlist is central (shared/api/deps.py): every route in the county's OpenAPI
     outside it answers 403 ``evaluator_forbidden`` to an evaluator's token, so a route added
     later is closed without anyone remembering to close it."""

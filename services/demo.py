@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 import time as clock
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from random import Random
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from services.demo_accounts import demo_operators
-from shared.kernel.domain import CHINA, Meta
+from services.demo_accounts import EVALUATOR_USERNAME, demo_operators
+from shared.kernel.domain import CHINA, Actor, Meta
 from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier
 from shared.kernel.rules import RuleNotInForce, months_before
 from shared.kernel.themes import in_force as themes_in_force
@@ -65,6 +65,8 @@ PARTY_KINDS = ["own", "joint", "joint"]  # 单独建立 / 联合党支部
 PROGRAMMES = ["micro_venture", "micro_venture", "special_fund"]
 YEARLY_BUDGETS = {"micro_venture": 200000, "purchase_of_services": 500000, "special_fund": 100000}
 PURCHASERS = ("区民政局", "区卫生健康局", "区司法局", "区残联")
+# The demo evaluator's registration number (ADR 0026: a USCI or another identifier).
+DEMO_EVALUATOR_USCI = "330699-PG-001"
 PROJECTS = ["暖心", "邻里守望", "银龄关爱", "共富工坊", "一老一小"]
 INSPECTION_RESULTS = ["compliant", "rectification_ordered", "violation"]
 INSPECTORS = ["王建国", "李秀英", "张伟", "陈静", "刘洋", "赵敏", "周杰", "吴芳"]
@@ -572,6 +574,7 @@ class DemoHistory:
             (self.activities, True),
             (self.points_pilots, True),
             (self.training, True),
+            (self.evaluation, True),
         ]:
             step()
             if drain:
@@ -579,6 +582,49 @@ class DemoHistory:
         self.count("groups", len(self.orgs))
         self.count("zombies", sum(o.zombie and not o.ended for o in self.orgs))
         return dict(self.counts)
+
+    def evaluation(self) -> None:
+        """An outside evaluator (ADR 0026) with the demo's evaluator account bound to it, given
+        today a grade evaluation of five registered organisations, one finding recorded: the
+        bureau's decision is left for a person trying the console. Last, so that nothing else
+        in the demo county changes; skipped when the accounts were not provisioned."""
+        account = self.county.account_named(EVALUATOR_USERNAME)
+        if account is None:
+            return
+        orgs = sorted(
+            (o for o in self.orgs if o.registered and not o.ended and not o.zombie),
+            key=lambda o: str(o.id),
+        )[:5]
+        if not orgs:
+            return
+        evaluator = self.county.register_evaluator(
+            "示范社会组织评估中心",
+            DEMO_EVALUATOR_USCI,
+            "项目主管",
+            self.meta(Tier.COUNTY, self.today),
+        )
+        self.county.bind_evaluator_account(
+            evaluator.id, account.id, self.meta(Tier.COUNTY, self.today)
+        )
+        assignment = self.county.assign_evaluation(
+            evaluator.id,
+            "grade",
+            f"{self.today.year} 年度社会组织等级评估",
+            [o.id for o in orgs],
+            [],
+            self.today + timedelta(days=60),
+            self.meta(Tier.COUNTY, self.today),
+        )
+        person = Actor(
+            str(account.id), Tier.COUNTY, account.division, "evaluator", account.name,
+            ("evaluator",),
+        )  # fmt: skip
+        meta = replace(self.meta(Tier.COUNTY, self.today), actor=person)
+        self.county.record_finding(
+            assignment.id, orgs[0].id, None, None, 4, Decimal("86"),
+            "章程执行规范，财务管理制度健全，建议评为 4A。", self.today, None, meta,
+        )  # fmt: skip
+        self.count("evaluation_assignments")
 
 
 def load_demo(platform: Any, seed: int) -> dict[str, float]:

@@ -24,6 +24,7 @@ from shared.kernel.jurisdiction import Division, Jurisdiction, Tier
 
 DEMO_ROLES = ("operator", "viewer", "auditor", "admin")
 ROLE_TITLES = {"operator": "经办人", "viewer": "查阅员", "auditor": "审计员", "admin": "管理员"}
+EVALUATOR_USERNAME = "county-evaluator"
 FILE = "demo-accounts.json"
 SCRIPT_TOKEN_LIFETIME = timedelta(hours=1)  # `python -m services tokens`: short-lived
 
@@ -50,7 +51,13 @@ def demo_accounts(j: Jurisdiction) -> list[DemoAccount]:
         return DemoAccount(username, f"{d.name}{ROLE_TITLES[role]}", d.tier, d.code, role)
 
     divisions = [j.county, *j.townships(), *j.villages()]
-    return [of(d, role) for d in divisions for role in DEMO_ROLES]
+    return [of(d, role) for d in divisions for role in DEMO_ROLES] + [
+        # An outside evaluator's person (ADR 0026): bound to the demo's evaluator by the demo
+        # history (services/demo.py), it sees that evaluator's assignments only.
+        DemoAccount(
+            EVALUATOR_USERNAME, "示范评估中心评估员", Tier.COUNTY, j.county.code, "evaluator"
+        )
+    ]
 
 
 def demo_operators(j: Jurisdiction) -> list[Actor]:

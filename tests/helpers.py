@@ -719,6 +719,32 @@ def seed_supervision(p: Platform, h: History) -> None:
         step(app.reverse_exit, exiting.id, "复议撤销", on(op, date(2025, 3, 1)))
 
 
+def seed_evaluation(p: Platform, h: History) -> None:
+    """Every third-party evaluation event (ADR 0026): an evaluator registered, its account
+    bound, suspended and resumed; a grade evaluation of a registered organisation, a finding,
+    the bureau's rejection, the assignment closed; the evaluator ended."""
+    county = p.tiers[Tier.COUNTY].app
+    bureau = county_op()
+    person = Actor("seed-evaluator", Tier.COUNTY, COUNTY, "evaluator", "评估员", ("evaluator",))
+    account = test_account(county, person)
+    evaluator = county.register_evaluator("种子评估中心", "SEED-EVAL-1", "主任", meta(bureau)).id
+    county.bind_evaluator_account(evaluator, account.id, meta(bureau))
+    county.change_evaluator(evaluator, "suspended", "合同暂停", meta(bureau))
+    county.change_evaluator(evaluator, "active", "合同恢复", meta(bureau))
+    today = today_cst()
+    assignment = county.assign_evaluation(
+        evaluator, "grade", "等级评估", [h.registered], [], today, meta(bureau)
+    ).id
+    acting = as_recorded(person)
+    finding = county.record_finding(
+        assignment, h.registered, None, None, 4, None, "规范", today, None, meta(acting)
+    ).id
+    county.decide_finding(assignment, finding, "rejected", None, None, "材料不全", meta(bureau))
+    county.close_assignment(assignment, "完成", meta(bureau))
+    county.change_evaluator(evaluator, "ended", "合同期满", meta(bureau))
+    p.drain()
+
+
 def rules_file(path: Path, legacy: bool = True, **families: list[dict[str, Any]]) -> Path:
     """A rules file at ``path``: the default one, without its legacy versions when ``legacy``
     is false (the national rules alone, as before issue 14: history before them is refused),

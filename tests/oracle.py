@@ -326,6 +326,8 @@ def replay(envelopes: Iterable[Envelope]) -> World:
         elif kind == "commendation.published":
             for x in d["commended"]:
                 w.commended.append((x["organisation_id"], x["village_code"], day))
+        elif kind.startswith(("evaluator.", "evaluation.")):
+            pass  # third-party evaluation (ADR 0026): counted per year at the county only
         elif kind == "platform.opened":
             w.platforms[d["platform_id"]] = Platform(e.division_code, d["kind"], day)
         elif kind == "platform.closed":

@@ -12,6 +12,7 @@ from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.county.domain import DivisionHistory, FundingAward, Registration
+from services.county.evaluation.application import Evaluations
 from services.county.funding.application import Funding, funding_events
 from services.county.registration.application import Registrations
 from services.county.registration.exits import CountyExit
@@ -19,6 +20,7 @@ from services.county.supervision.application import Supervision
 from shared.capabilities.approvals.domain import approval_events
 from shared.capabilities.commendations.domain import commendation_events
 from shared.capabilities.divisions.history import Change, check_next
+from shared.capabilities.evaluation.domain import evaluation_events
 from shared.capabilities.exits.domain import exit_events
 from shared.capabilities.identity.accounts import account_events
 from shared.capabilities.ledger.domain import ledger_events
@@ -31,7 +33,9 @@ from shared.kernel.jurisdiction import Tier
 from shared.tier.application import TierApplication
 
 
-class CountyApplication(Registrations, Supervision, CountyExit, Funding, TierApplication):
+class CountyApplication(
+    Registrations, Supervision, CountyExit, Funding, Evaluations, TierApplication
+):
     name = "county"
     tier = Tier.COUNTY
     published: ClassVar[dict[type, str]] = {
@@ -65,6 +69,7 @@ class CountyApplication(Registrations, Supervision, CountyExit, Funding, TierApp
         **sampling_events("county"),
         **training_events("county"),
         **commendation_events("county"),
+        **evaluation_events(),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 

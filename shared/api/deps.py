@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from shared.api import limits
 from shared.api.observability import request_id
 from shared.api.text import LongText
-from shared.capabilities.identity.accounts import account_id
+from shared.capabilities.identity.accounts import EVALUATOR, account_id
 from shared.capabilities.identity.directory import AccountView
 from shared.capabilities.identity.tokens import Claims, Unauthenticated
 from shared.kernel import backdating
@@ -73,6 +73,8 @@ async def authenticated(
                 runtime.directory.get, Tier(claims.tier), claims.account_id
             )
     view = runtime.directory.authenticate(claims, view)
+    if EVALUATOR in view.roles:
+        _evaluator_route(request)
     request.state.claims = claims
     request.state.actor = view.actor()
     request.state.account = view
@@ -83,6 +85,33 @@ async def authenticated(
         claims.account_id,
     )
     return view
+
+
+# The only routes an evaluator's account may call (ADR 0026): its own session, and its
+# organisation's assignments (which ones: shared/api/scope.py). Checked here, where every
+# authenticated request passes, so a new operator route is closed to evaluators without
+# anyone remembering to close it.
+EVALUATOR_ROUTES = frozenset(
+    {
+        ("GET", "/api/v1/auth/me"),
+        ("POST", "/api/v1/auth/password"),
+        ("POST", "/api/v1/auth/logout"),
+        ("GET", "/api/v1/evaluation-assignments"),
+        ("GET", "/api/v1/evaluation-assignments/{assignment_id}"),
+        ("POST", "/api/v1/evaluation-assignments/{assignment_id}/findings"),
+    }
+)
+
+
+def _evaluator_route(request: Request) -> None:
+    route = request.scope.get("route")
+    method = "GET" if request.method == "HEAD" else request.method
+    if (method, getattr(route, "path", None)) not in EVALUATOR_ROUTES:
+        raise OutOfJurisdiction(
+            "evaluator_forbidden",
+            "第三方评估账号只能查看和办理本机构的评估委托 / an evaluator's account reaches only "
+            "its organisation's assignments",
+        )
 
 
 def _from_issuer(runtime: TierRuntime, token: str) -> tuple[Claims, AccountView | None]:
@@ -175,7 +204,8 @@ async def command_meta(
     x_correlation_id: Annotated[str | None, Header()] = None,
     x_causation_id: Annotated[str | None, Header()] = None,
 ) -> Meta:
-    if not operator.has("operator"):
+    # An evaluator records findings (the only command its routes allow: EVALUATOR_ROUTES).
+    if not (operator.has("operator") or operator.has(EVALUATOR)):
         raise OutOfJurisdiction(
             "role_forbidden",
             "该账号没有经办权限，不能变更记录 / this account has no operator role: it may not "

@@ -111,6 +111,16 @@ BY_CODE: dict[str, str] = {
     "duplicate_organisation": "组织重复",
     "organisations_required": "至少选择一个组织",
     "governance_participation_required": "该组织本年度未参与基层治理工作，按规则受限",
+    # Third-party evaluation (ADR 0026).
+    "evaluator_forbidden": "第三方评估账号只能查看和办理本机构的评估委托",
+    "evaluator_unbound": "该账号尚未绑定评估机构",
+    "evaluator_exists": "该评估机构已登记",
+    "unknown_evaluator": "未找到该评估机构",
+    "unknown_assignment": "未找到该评估委托",
+    "assignment_closed": "评估委托已结束",
+    "finding_required": "须先有评估意见才能作出决定",
+    "account_already_bound": "该账号已绑定评估机构",
+    "invalid_grade": "评估等级须为 1–5（1A–5A）",
 }
 
 BY_STATUS: dict[int, str] = {

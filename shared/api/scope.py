@@ -27,6 +27,8 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from shared.api.deps import authenticated, bearer
+from shared.capabilities.evaluation.domain import Assignment, EvaluatorMember, member_id_for
+from shared.capabilities.identity.accounts import EVALUATOR
 from shared.kernel.domain import CHINA, Actor, OutOfJurisdiction
 from shared.kernel.jurisdiction import contains
 from shared.tier.runtime import TierRuntime
@@ -91,6 +93,9 @@ RESOLVERS: dict[str, Resolver] = {
     "account_id": _row("account", "account_id", "division_code"),
     "course_id": _row("training_course", "course_id", "division_code"),
     "round_id": _row("commendation_round", "round_id", "division_code"),
+    # Third-party evaluation (ADR 0026): county records; evaluators are checked on their own.
+    "evaluator_id": _row("evaluator", "evaluator_id", "county_code"),
+    "assignment_id": _row("evaluation_assignment", "assignment_id", "county_code"),
 }
 
 # A draw is published to the divisions below the one it was drawn for (shared/capabilities/sampling/api.py):
@@ -193,8 +198,48 @@ async def in_scope(request: Request) -> None:
     credentials = await bearer(request)
     account = await authenticated(request, runtime, None, credentials)
     actor = account.actor()
+    if EVALUATOR in account.roles:
+        # An evaluator's account is county-wide by division but reaches only its
+        # organisation's assignments (ADR 0026): a check of its own, not the division's.
+        await run_in_threadpool(_check_evaluator, runtime, actor, named)
+        return
     # The lookups read the read model and the store: off the event loop, like a sync route.
     await run_in_threadpool(_check_all, runtime, actor, named)
+
+
+def _check_evaluator(runtime: TierRuntime, actor: Actor, named: list[tuple[str, str]]) -> None:
+    """An evaluator may name its organisation's assignments, and the organisations and awards
+    they list; anything else is refused as out of its jurisdiction, known or not."""
+    member = runtime.app.find(member_id_for(actor.id))
+    mine = member.evaluator_id if isinstance(member, EvaluatorMember) else None
+    targets: set[str] = set()
+    for name, value in named:
+        if name != "assignment_id":
+            continue
+        found = runtime.app.find(UUID(value)) if _well_formed(name, value) else None
+        if mine is None or not isinstance(found, Assignment) or found.evaluator_id != mine:
+            raise _refused(actor, name, value)
+        targets |= {t["organisation_id"] for t in found.targets}
+        targets |= {t["award_id"] for t in found.targets if t["award_id"]}
+    for name, value in named:
+        if name == "assignment_id":
+            continue
+        if name not in ("organisation_id", "award_id") or _canonical(value) not in targets:
+            raise _refused(actor, name, value)
+
+
+def _canonical(value: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        return value
+
+
+def _refused(actor: Actor, name: str, value: str) -> OutOfJurisdiction:
+    return OutOfJurisdiction(
+        "out_of_jurisdiction",
+        f"{name}={value} 不在本评估机构的评估委托中 / not in your organisation's assignments",
+    )
 
 
 def _check_all(runtime: TierRuntime, actor: Actor, named: list[tuple[str, str]]) -> None:

@@ -50,6 +50,8 @@ LABELS = {
     "platform.closed": "服务平台关闭",
     "training.attendance_recorded": "参加培训",
     "training.attendance_corrected": "更正参训记录",
+    "evaluation.finding_recorded": "第三方评估意见",
+    "evaluation.decided": "局方对评估意见的决定",
 }
 
 # Export columns: (key of a flattened line, Chinese header).

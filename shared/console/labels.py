@@ -18,6 +18,7 @@ ROLE_ZH = {
     "admin": "账号管理",
     "backdate": "补录",
     "import": "台账导入",
+    "evaluator": "第三方评估",
 }
 
 FIELD_ZH = {

@@ -20,6 +20,7 @@ from typing import Any
 
 from shared.capabilities.approvals import projection as approvals
 from shared.capabilities.commendations import projection as commendations
+from shared.capabilities.evaluation import projection as evaluation
 from shared.capabilities.exits import projection as zombie_exit
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.capabilities.identity import projection as accounts
@@ -174,6 +175,8 @@ SCHEMA = [
     *sampling.SCHEMA,
     # Funding calls, applications, evaluations and closures (ADR 0011).
     *funding_lifecycle.SCHEMA,
+    # Third-party evaluation (ADR 0026).
+    *evaluation.SCHEMA,
     # Operator accounts of every tier (ADR 0012).
     *accounts.SCHEMA,
     # Resident points: pilots and manual adjustments (ADR 0027).
@@ -237,6 +240,7 @@ READ_MODEL_TABLES = {
     **zombie_exit.TABLES,
     **sampling.TABLES,
     **funding_lifecycle.TABLES,
+    **evaluation.TABLES,
     **accounts.TABLES,
     **points.TABLES,
     **training.TABLES,
@@ -265,6 +269,7 @@ HANDLERS: dict[str, Handler] = {
     **zombie_exit.HANDLERS,
     **sampling.HANDLERS,
     **funding_lifecycle.HANDLERS,
+    **evaluation.HANDLERS,
     **accounts.HANDLERS,
     **points.HANDLERS,
     **training.HANDLERS,

@@ -337,7 +337,13 @@ def test_the_run_command_says_how_to_log_in_and_the_demo_accounts_work(tmp_path:
         assert login.status_code == 200 and "登录村（社区）服务" in login.text
         accounts = json.loads((tmp_path / "demo-accounts.json").read_text(encoding="utf-8"))
         assert (tmp_path / "demo-accounts.json").stat().st_mode & 0o777 == 0o600
-        assert {a["role"] for a in accounts} == {"operator", "viewer", "auditor", "admin"}
+        assert {a["role"] for a in accounts} == {
+            "operator",
+            "viewer",
+            "auditor",
+            "admin",
+            "evaluator",
+        }
         assert set(accounts[0]) == {"username", "password", "tier", "division", "role"}
         clerk = next(a for a in accounts if a["tier"] == "village" and a["role"] == "operator")
         assert f"{clerk['username']:<32} {clerk['password']}" in out

@@ -59,6 +59,7 @@ OWN_ONLY = {
     ("GET", "/api/v1/rules/activity-themes"),  # rule data, the same for every division
     ("GET", "/api/v1/assessments/rules"),  # rule data, the same for every division
     ("GET", "/api/v1/rules/training"),  # likewise the kinds of training course (ADR 0024)
+    ("GET", "/api/v1/points/rules"),  # and the resident points rule (ADR 0027)
     ("GET", "/api/v1/issued-reports"),  # lists the caller's division's issued reports
     ("GET", "/api/v1/integrity"),  # county only (403 below)
     ("POST", "/api/v1/sample-draws/reproduction"),  # recomputes a record the caller sends
@@ -252,6 +253,8 @@ def _seed(
             # County-only records: a random id stands for them (unknown below the county: 403).
             "call_id": str(uuid4()),
             "application_id": str(uuid4()),
+            "evaluator_id": str(uuid4()),
+            "assignment_id": str(uuid4()),
         },
     }
     return victims, proceeding

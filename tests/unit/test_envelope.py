@@ -14,6 +14,7 @@ from tests.helpers import (
     COUNTY,
     envelopes_by_source,
     seed_accounts,
+    seed_evaluation,
     seed_history,
     seed_recount,
     seed_supervision,
@@ -24,6 +25,7 @@ from tests.helpers import (
 def test_every_published_type_maps_with_a_previous_position_chain(platform: Platform) -> None:
     history = seed_history(platform)
     seed_supervision(platform, history)
+    seed_evaluation(platform, history)
     seed_accounts(platform)
     seed_recount(platform)
     seed_training(platform)

@@ -370,9 +370,17 @@ class Funding(_Base):
         award = self._award(award_id, meta)
         if replayed := self.replay(award, meta, award.organisation_id):
             return replayed
+        self.evaluate_on(award, stage, score, comment, meta)
+        return self.commit(award, award.organisation_id)
+
+    def evaluate_on(
+        self, award: FundingAward, stage: str, score: Decimal, comment: str, meta: Meta
+    ) -> None:
+        """Record an evaluation on ``award`` without saving it: the bureau's decision on a
+        third-party evaluation saves it together with the decision (ADR 0026)."""
+        rule = self.funding_rule(legal_date(meta.effective_at))
         meta = replace(meta, rule_version=rule.version)
         award.evaluate(stage, score, grade_for(score, rule), comment, meta)
-        return self.commit(award, award.organisation_id)
 
     def close_award(
         self,

@@ -207,9 +207,25 @@ class Supervision(_Base):
         reg, replayed = self._act_on(organisation_id, meta)
         if replayed:
             return replayed
+        self.rate_on(reg, credit, grade, grade_valid_until, stars, meta)
+        return self.commit(reg)
+
+    def rate_on(
+        self,
+        reg: Registration,
+        credit: str | None,
+        grade: int | None,
+        grade_valid_until: date | None,
+        stars: int | None,
+        meta: Meta,
+    ) -> None:
+        """Record a rating on ``reg`` without saving it: the bureau's decision on a third-party
+        evaluation saves it together with the decision (ADR 0026)."""
+        day = legal_date(meta.effective_at)
+        rule = self.evaluation_rule(day)
         if grade is not None:
             self.check_grade_eligible(reg, day, rule)
-            check_participation(self, organisation_id, "grading", meta)  # ADR 0024
+            check_participation(self, reg.id, "grading", meta)  # ADR 0024
             meta = replace(meta, rule_version=rule.version)
             if grade_valid_until is None:
                 years = int(rule.parameters["grade_validity_years"])
@@ -217,7 +233,6 @@ class Supervision(_Base):
                 start = period_start(day, legal_date(self.clock()))
                 grade_valid_until = _plus_months(start, 12 * years)
         reg.rate(meta, credit=credit, grade=grade, grade_valid_until=grade_valid_until, stars=stars)
-        return self.commit(reg)
 
     # ------------------------------------------------------------ the timer step
 

@@ -21,7 +21,7 @@ from shared.kernel.domain import Conflict, InvalidInput, Meta
 from shared.kernel.domain import SanjiAggregate as Agg
 from shared.kernel.jurisdiction import Tier
 
-ROLES = ("operator", "viewer", "auditor", "admin", "backdate", "import")
+ROLES = ("operator", "viewer", "auditor", "admin", "backdate", "import", "evaluator")
 ROLE_NAMES = {
     "operator": "经办人 / operator: records acts of its division",
     "viewer": "查阅 / viewer: reads its division's records and reports",
@@ -29,7 +29,10 @@ ROLE_NAMES = {
     "admin": "管理员 / admin: manages the accounts of its division and below",
     "backdate": "补录 / backdate: may record acts effective before the backdating window",
     "import": "台账导入 / import: records a county's ledgers (python -m services import, ADR 0020)",
+    "evaluator": "第三方评估 / evaluator: a county account of an outside evaluator; sees and acts on "
+    "its organisation's assignments only (ADR 0026)",
 }
+EVALUATOR = "evaluator"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
@@ -55,6 +58,13 @@ def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
             "invalid_roles",
             f"角色须取自 {', '.join(ROLES)} / roles must be some of {', '.join(ROLES)}"
             + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
+        )
+    if EVALUATOR in roles and len(set(roles)) > 1:
+        # An outside evaluator's account is scoped to its assignments (ADR 0026): any other
+        # role would open the bureau's records to it.
+        raise InvalidInput(
+            "evaluator_role_alone",
+            "“第三方评估”角色不能与其他角色同时授予 / the evaluator role is given alone",
         )
     return tuple(r for r in ROLES if r in roles)  # canonical order, no duplicates
 

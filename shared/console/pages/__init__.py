@@ -12,6 +12,7 @@ from shared.console.pages import (
     county_funding,
     county_ledger,
     county_work,
+    evaluation,
     home,
     organisation,
     points,
@@ -32,6 +33,7 @@ PAGES = [
     county_ledger.router,
     assessment.router,  # 考核 (ADR 0025)
     points.router,  # 居民积分 (ADR 0027)
+    evaluation.router,
     audit.router,
     admin.router,
     training.router,

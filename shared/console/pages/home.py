@@ -25,6 +25,8 @@ async def home(page: CurrentPage) -> RedirectResponse:
         target = "/audit"
     elif me.has("admin"):
         target = "/accounts"
+    elif me.has("evaluator"):
+        target = "/evaluator/assignments"  # an outside evaluator's only pages (ADR 0026)
     else:
         target = "/password"
     query = page.request.url.query

@@ -745,6 +745,87 @@ class AccountLockedV1(Payload):
     failures: int
 
 
+class EvaluatorRegisteredV1(Payload):
+    """The county engages an outside evaluator (第三方评估机构, ADR 0026): its name and
+    identifier (USCI or another registration number) and the contact's role, no person."""
+
+    evaluator_id: UUID
+    name: str
+    identifier: str
+    contact_role: str
+
+
+class EvaluatorStateV1(Payload):
+    """An evaluator suspended, resumed or ended, with the reason."""
+
+    evaluator_id: UUID
+    reason: str
+
+
+class EvaluatorMemberBoundV1(Payload):
+    """An account (role ``evaluator``) bound to an evaluator: it acts on its assignments only."""
+
+    member_id: UUID
+    evaluator_id: UUID
+    account_id: UUID
+
+
+class EvaluationTargetV1(Payload):
+    organisation_id: UUID
+    award_id: UUID | None = None
+    village_code: str
+
+
+class EvaluationAssignedV1(Payload):
+    """The bureau assigns an evaluator organisations (grade evaluation, 等级评估) or funded
+    projects (their awards) to evaluate by ``due_on``."""
+
+    assignment_id: UUID
+    evaluator_id: UUID
+    kind: Literal["grade", "project"]
+    title: str
+    targets: list[EvaluationTargetV1]
+    due_on: date
+
+
+class EvaluationFindingV1(Payload):
+    """An evaluator's finding on one organisation or project: proposed grade (1–5) and/or
+    score, the text, the day evaluated; ``corrects`` names the finding it replaces."""
+
+    assignment_id: UUID
+    finding_id: UUID
+    organisation_id: UUID
+    evaluator_id: UUID
+    award_id: UUID | None = None
+    stage: Literal["mid_term", "final"] | None = None
+    grade: int | None = None
+    score: NonNegativeDecimal | None = None
+    text: str
+    evaluated_on: date
+    corrects: UUID | None = None
+
+
+class EvaluationDecidedV1(Payload):
+    """The bureau's decision on a finding: accepted, amended (its own grade or score) or
+    rejected; the rating or project evaluation it records is caused by the same request."""
+
+    assignment_id: UUID
+    finding_id: UUID
+    organisation_id: UUID
+    award_id: UUID | None = None
+    outcome: Literal["accepted", "amended", "rejected"]
+    grade: int | None = None
+    score: NonNegativeDecimal | None = None
+    reason: str
+
+
+class EvaluationClosedV1(Payload):
+    """The assignment is closed: no more findings (decisions may still follow)."""
+
+    assignment_id: UUID
+    reason: str
+
+
 TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
@@ -825,6 +906,17 @@ TYPES: dict[str, type[Payload]] = {
             ("published", CommendationPublishedV1),
         )
     },
+    # Third-party evaluation (ADR 0026).
+    "sanji.county.evaluator.registered.v1": EvaluatorRegisteredV1,
+    **{
+        f"sanji.county.evaluator.{a}.v1": EvaluatorStateV1
+        for a in ("suspended", "resumed", "ended")
+    },
+    "sanji.county.evaluator.member_bound.v1": EvaluatorMemberBoundV1,
+    "sanji.county.evaluation.assigned.v1": EvaluationAssignedV1,
+    "sanji.county.evaluation.finding_recorded.v1": EvaluationFindingV1,
+    "sanji.county.evaluation.decided.v1": EvaluationDecidedV1,
+    "sanji.county.evaluation.closed.v1": EvaluationClosedV1,
     # Approval of periodic returns (ADR 0008): each tier publishes the steps it takes.
     "sanji.village.return.submitted.v1": ReturnSubmittedV1,
     **{f"sanji.township.return.{a}.v1": ReturnStepV1 for a in ("approved", "returned")},

@@ -37,6 +37,7 @@ BENCHMARKS = (
     "embedded_commands",
     "durable_commands",
     "ledger_import",
+    "http_commands",
     "console",
     "county_report",
     "rebuild",

@@ -62,7 +62,7 @@ def size_label(n: int | None) -> str:
         return "?"
     for div, suffix in ((1_000_000, "M"), (1_000, "k")):
         if n >= div:
-            return f"{n / div:.4g}{suffix}"
+            return f"{n / div:.3g}{suffix}"
     return str(n)
 
 

@@ -613,6 +613,11 @@ class Writer:
             volunteer_hours=Decimal(rng.randint(0, 4000)) / 100,
             beneficiaries=rng.randint(0, 300),
             money_spent=Decimal(rng.randint(0, 100_000)) / 100,
+            # version 2 and 3 fields (ADR 0019, 0021): no themes, mediation or named volunteers
+            themes=[],
+            cases_taken=None,
+            cases_resolved=None,
+            volunteer_ids=[],
         )
         self.stage(Tier.VILLAGE, activity)
         self.written["activity"] += 1

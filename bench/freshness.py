@@ -55,6 +55,7 @@ from shared.capabilities.identity.passwords import hash_password
 from shared.capabilities.identity.provision import ensure_account, token_for
 from shared.capabilities.identity.tokens import Keyring
 from shared.infrastructure.settings import Settings
+from shared.infrastructure.transport.kafka import KafkaTransport, ensure_topics
 from shared.kernel.domain import CHINA, Actor
 from shared.kernel.jurisdiction import Tier, load
 
@@ -232,6 +233,47 @@ class Bench:
         return orgs
 
 
+# ------------------------------------------------------------------ baseline
+
+
+def transport_latency(
+    bootstrap: str, fetch_wait_ms: int, count: int = 100, rate: float = 50.0
+) -> list[float]:
+    """Baseline, measured in the same run before each phase: publish → consume (seconds)
+    through the project's Kafka transport alone (the relay's producer, the projectors'
+    consumer and fetch wait) on a topic of its own, ``count`` records at random intervals
+    averaging ``rate``/s. Issue 15 quotes 5 / 9 ms (p50 / p95) for it."""
+    import random
+
+    topic = f"bench.transport.{os.getpid()}.{time.monotonic_ns()}"
+    ensure_topics(bootstrap, [topic])
+    transport = KafkaTransport(bootstrap, "bench", fetch_wait_ms)
+    producer, consumer = transport.producer(), transport.consumer([topic])
+    consumer.assign({})
+    sent: dict[int, float] = {}
+    latencies: list[float] = []
+    deadline = time.monotonic() + count / rate + 20
+
+    def consume() -> None:
+        while len(latencies) < count and time.monotonic() < deadline:
+            for record in consumer.poll(0.05):
+                latencies.append(time.monotonic() - sent[int(record.value)])
+
+    reader = threading.Thread(target=consume, daemon=True)
+    reader.start()
+    try:
+        for i in range(count):
+            time.sleep(random.expovariate(rate))
+            sent[i] = time.monotonic()
+            producer.publish(topic, "bench", str(i).encode())
+            producer.flush()
+        reader.join(timeout=max(0.0, deadline - time.monotonic()))
+    finally:
+        producer.close()
+        consumer.close()
+    return latencies
+
+
 # ------------------------------------------------------------------ one phase
 
 
@@ -261,6 +303,7 @@ class Phase:
     end_to_end: list[float]  # per command: scheduled send → applied by the county, seconds
     unseen: int  # commands the county had not applied at the end of the drain timeout
     cores: dict[str, float]  # CPU cores used per process group during the phase
+    transport: list[float] = field(default_factory=list)  # baseline before the phase, seconds
 
     @property
     def achieved(self) -> float:
@@ -428,16 +471,30 @@ def report(phases: list[Phase], clients: int, seconds: float) -> None:
 def measures(phases: list[Phase]) -> list[Measure]:
     """Freshness percentiles per rate, and the highest rate the topology sustained: achieved
     without errors or drops, every command at the county within 1 s (p95) of its scheduled
-    send. No baseline is measured here (issue 15 quotes Tansu publish → consume, 5/9 ms)."""
+    send. The freshness baseline is the transport alone, measured before each phase."""
     out: list[Measure] = []
     sustained = 0.0
     for ph in phases:
         ms = [1000 * x for x in ph.freshness]
         e2e = [1000 * x for x in ph.end_to_end]
         rate = f"{ph.target:g}/s"
+        base = [1000 * x for x in ph.transport]
+        what = "transport publish -> consume"
         out += [
-            Measure(f"freshness_p50@{rate}", pct(ms, 50) if ms else None, "ms"),
-            Measure(f"freshness_p95@{rate}", pct(ms, 95) if ms else None, "ms"),
+            Measure(
+                f"freshness_p50@{rate}",
+                pct(ms, 50) if ms else None,
+                "ms",
+                f"{what} p50",
+                pct(base, 50) if base else None,
+            ),
+            Measure(
+                f"freshness_p95@{rate}",
+                pct(ms, 95) if ms else None,
+                "ms",
+                f"{what} p95",
+                pct(base, 95) if base else None,
+            ),
             Measure(f"achieved_commands@{rate}", ph.achieved, "commands/s"),
         ]
         clean = not (ph.errors or ph.dropped or ph.unseen)
@@ -493,9 +550,17 @@ def run(args: argparse.Namespace) -> tuple[int, list[Phase]]:
         print(f"[bench] 9 role processes up in {time.monotonic() - began:.0f} s", flush=True)
         orgs = bench.warm_up(args.groups)
         print(f"[bench] warm-up: {len(orgs)} groups filed and projected", flush=True)
+        fetch_wait = bench.settings.kafka_fetch_wait_ms
         for rate in rates:
+            baseline = transport_latency(broker.bootstrap, fetch_wait)
+            print(
+                f"[bench] baseline, transport publish -> consume ({fetch_wait} ms fetch wait): "
+                f"p50 {pct(baseline, 50) * 1000:.1f} ms, p95 {pct(baseline, 95) * 1000:.1f} ms",
+                flush=True,
+            )
             print(f"[bench] {rate:g} commands/s for {args.seconds:g} s ...", flush=True)
             phases.append(run_phase(bench, orgs, rate, args.seconds, args.clients))
+            phases[-1].transport = baseline
     finally:
         if topology is not None:
             topology.stop_all()

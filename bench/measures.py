@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -184,12 +185,22 @@ class Output:
 
     @contextlib.contextmanager
     def human(self) -> Iterator[None]:
-        """The benchmark's own printing: to stderr under ``--json``."""
+        """The benchmark's own printing: to stderr under ``--json``, at the file-descriptor
+        level too, since subprocesses it starts (``services init``) inherit stdout."""
         if not self.as_json:
             yield
             return
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
+        sys.stdout.flush()
+        saved = _swap_stdout_fd()
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if saved is not None:
+                os.dup2(saved, 1)
+                os.close(saved)
 
     def add(self, *measures: Measure) -> None:
         self.measures.extend(measures)
@@ -203,6 +214,17 @@ class Output:
         else:
             stream.write("\nmeasures\n" + "\n".join(human_line(r) for r in records) + "\n")
         stream.flush()
+
+
+def _swap_stdout_fd() -> int | None:
+    """Point fd 1 at stderr; returns a copy of the old fd 1 (None where fds cannot be moved,
+    e.g. under a test's captured streams)."""
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:
+        return None
+    return saved
 
 
 def human_line(r: dict[str, Any]) -> str:

@@ -469,14 +469,13 @@ def report(phases: list[Phase], clients: int, seconds: float) -> None:
 
 
 def measures(phases: list[Phase]) -> list[Measure]:
-    """Freshness percentiles per rate, and the highest rate the topology sustained: achieved
-    without errors or drops, every command at the county within 1 s (p95) of its scheduled
-    send. The freshness baseline is the transport alone, measured before each phase."""
+    """Freshness percentiles per rate, and the highest rate the topology sustained: a phase
+    that kept to its target (no shortfall, drop, error or lost event) with freshness p95 under
+    1 s. The freshness baseline is the transport alone, measured before each phase."""
     out: list[Measure] = []
     sustained = 0.0
     for ph in phases:
         ms = [1000 * x for x in ph.freshness]
-        e2e = [1000 * x for x in ph.end_to_end]
         rate = f"{ph.target:g}/s"
         base = [1000 * x for x in ph.transport]
         what = "transport publish -> consume"
@@ -497,8 +496,7 @@ def measures(phases: list[Phase]) -> list[Measure]:
             ),
             Measure(f"achieved_commands@{rate}", ph.achieved, "commands/s"),
         ]
-        clean = not (ph.errors or ph.dropped or ph.unseen)
-        if e2e and clean and pct(e2e, 95) < 1000:
+        if ms and not ph.failed and pct(ms, 95) < 1000:
             sustained = max(sustained, ph.achieved)
     out.append(Measure("sustained_commands_topology", sustained, "commands/s"))
     return out
@@ -511,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=32, help="HTTP client threads")
     p.add_argument("--groups", type=int, default=40, help="groups filed in the warm-up")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
-    args = parse(p, {"seconds": 10.0, "groups": 20}, argv)
+    args = parse(p, {"rates": "50,100,200", "seconds": 8.0, "groups": 20}, argv)
     out = Output("freshness", args.json)
     with out.human():
         status, phases = run(args)

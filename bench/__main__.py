@@ -1,7 +1,7 @@
 """Every benchmark in one line, and the summary in docs/benchmarks.md from its output.
 
     .venv/bin/python -m bench all [--quick] [--json] [--only a,b] [--summary docs/benchmarks.md]
-    .venv/bin/python -m bench report FILE.jsonl [--doc docs/benchmarks.md]
+    .venv/bin/python -m bench report FILE.jsonl [--doc docs/benchmarks.md] [--note TEXT]
 
 ``all`` runs each benchmark in its own subprocess (``python -m bench.<name> --json``), one after
 the other so that they do not measure each other, and passes their measure records on: as JSON
@@ -161,6 +161,8 @@ def run_all(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace) -> int:
     records, run = summary.load(args.file)
+    if args.note:
+        run["note"] = args.note
     if not records:
         print(f"no measure records in {args.file}", file=sys.stderr)
         return 1
@@ -186,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report", help="regenerate the summary table from a JSON-lines file")
     r.add_argument("file", type=Path)
     r.add_argument("--doc", type=Path, default=DOC)
+    r.add_argument("--note", default="", help="how busy the machine was, said in the summary")
     args = parser.parse_args(argv)
     return run_all(args) if args.what == "all" else report(args)
 

@@ -1031,7 +1031,7 @@ def measures(results: dict[str, Any]) -> list[Measure]:
         Measure(
             sized("rebuild_compare_equal", events),
             1.0 if results["compare"]["equal"] else 0.0,
-            "1 = equal",
+            "(1 = equal)",
         )
     )
     known = results.get("known_at")

@@ -88,7 +88,8 @@ def render(records: list[dict[str, Any]], run: dict[str, Any]) -> str:
             value = f"{_number(r.get('value'))} {r.get('unit') or ''}".strip()
         baseline = ""
         if r.get("baseline"):
-            baseline = f"{r['baseline']}: {_number(r.get('baseline_value'))}"
+            unit = f" {r['unit']}" if r.get("unit") and r.get("baseline_value") is not None else ""
+            baseline = f"{r['baseline']}: {_number(r.get('baseline_value'))}{unit}"
         ratio = "" if r.get("ratio") is None else f"{float(r['ratio']):.3g}×"
         cells = [
             r.get("benchmark", ""),

@@ -123,8 +123,9 @@ def test_the_summary_is_inserted_then_replaced_and_the_rest_kept(tmp_path: Path)
     assert first.startswith("# Benchmarks\n")
     assert first.count(summary.START) == 1 and first.count(summary.END) == 1
     assert "python -m bench all --quick --json" in first and "4.50 / 5.00 / 5.50" in first
-    assert "| rebuild | `rebuild_rate@8k_events` | 900 events/s | library read: 3,000 | 0.3× |" in (
-        first
+    assert (
+        "| rebuild | `rebuild_rate@8k_events` | 900 events/s | library read: 3,000 events/s | 0.3× |"
+        in (first)
     )
     assert "**no**" in first and "error: exit status 1: boom" in first
     assert first.endswith("## 1. Details\n\nkept as they are\n")

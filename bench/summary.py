@@ -49,7 +49,8 @@ def _number(x: Any) -> str:
 def _met(r: dict[str, Any]) -> str:
     if not r.get("goal"):
         return ""
-    return {True: "yes", False: "**no**"}.get(r.get("met"), "not shown at this size")
+    met = r.get("met")
+    return "yes" if met is True else "**no**" if met is False else "not shown at this size"
 
 
 def _load(values: Any) -> str:

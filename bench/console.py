@@ -7,12 +7,11 @@ directly with a bearer token (the page's cost above it is the console's own: its
 the template, the cookie session). In-process (TestClient, ASGI), like the API benchmarks;
 first ``--warmup`` rounds discarded.
 
-    .venv/bin/python -m bench.console [--runs 40] [--warmup 5]
+    .venv/bin/python -m bench.console [--runs 40] [--warmup 5] [--quick] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import statistics
 import sys
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.measures import Measure, Output, parse, parser
 from services.platform import BOOTSTRAPS
 from shared.kernel.jurisdiction import Tier
 from tests.browser.demo import demo_platform
@@ -133,10 +133,22 @@ def p95(values: list[float]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5)
-    args = parser.parse_args(argv)
+    cli = parser(__doc__)
+    cli.add_argument("--runs", type=int, default=40)
+    cli.add_argument("--warmup", type=int, default=5)
+    args = parse(cli, {"runs": 10, "warmup": 2}, argv)
+    out = Output("console", args.json)
+    with out.human():
+        measured = run(args.runs, args.warmup)
+    for case, pm, bm in measured:
+        api = UUID_RE.sub("{id}", case.baseline.split("?")[0])
+        out.add(Measure(f"console_page_p95:{case.name}", p95(pm), "ms", f"API {api}", p95(bm)))
+    out.emit()
+    return 0
+
+
+def run(runs: int, warmup: int) -> list[tuple[Case, list[float], list[float]]]:
+    """Each page's and its baseline's times (ms), after printing the table."""
     p, accounts = demo_platform(Path(tempfile.mkdtemp(prefix="sanji-bench-console-")))
     try:
         apps = {tier: BOOTSTRAPS[tier].build_api(rt) for tier, rt in p.tiers.items()}
@@ -149,14 +161,14 @@ def main(argv: list[str] | None = None) -> int:
             plan.append((case, browser, api))
         pages: dict[str, list[float]] = {c.name: [] for c, _, _ in plan}
         bases: dict[str, list[float]] = {c.name: [] for c, _, _ in plan}
-        for round_ in range(args.warmup + args.runs):
+        for round_ in range(warmup + runs):
             for case, browser, api in plan:
                 page = timed(lambda b=browser, c=case: b.get(c.path))
                 base = timed(lambda a=api, c=case: a.get(c.baseline))
-                if round_ >= args.warmup:
+                if round_ >= warmup:
                     pages[case.name].append(page)
                     bases[case.name].append(base)
-        print(f"console pages on the demo county, {args.runs} runs each (ms)")
+        print(f"console pages on the demo county, {runs} runs each (ms)")
         print("| page | p50 | p95 | baseline API call | its p50 | its p95 | p95 ratio |")
         print("|---|---|---|---|---|---|---|")
         worst = 0.0
@@ -174,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         verdict = "meets" if worst < TARGET_MS else "MISSES"
         print(f"\nslowest page p95 {worst:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target")
-        return 0
+        return [(case, pages[case.name], bases[case.name]) for case, _, _ in plan]
     finally:
         p.stop()
 

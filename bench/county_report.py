@@ -27,6 +27,7 @@ target is county report p95 < 50 ms.
 
     .venv/bin/python -m bench.county_report          # 300,000 orgs, 10M events: ~80 min
     .venv/bin/python -m bench.county_report --orgs 3000 --events 100000   # smoke run, ~1 min
+    .venv/bin/python -m bench.county_report --quick --json   # 2,000 orgs, 50k events
 
 ``--keep`` leaves the cluster running with the data; run again with ``--url`` (same shape
 options) to measure without regenerating: the data are reused when the shape matches. With
@@ -64,6 +65,8 @@ import psycopg
 
 from bench.generate_county import Generated, Shape, create_schema, generate, write_jurisdiction
 from bench.machine import CLOCK_TICKS
+from bench.measures import Measure, Output, parse, sized
+from bench.measures import parser as measures_parser
 from services.topology import LocalPostgres
 from shared.infrastructure.store import open_database
 from shared.kernel import jurisdiction as jurisdiction_module
@@ -630,8 +633,52 @@ class Scenario:
         self.ms.append((time.perf_counter() - started) * 1000)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+QUICK = {
+    "orgs": 2000,
+    "events": 50_000,
+    "runs": 5,
+    "warmup": 1,
+    "cold_runs": 3,
+    "changed": "10",
+    "profile_runs": 1,
+    "townships": 10,
+    "villages": 20,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli()
+    args = parse(parser, QUICK, argv)
+    out = Output("county_report", args.json)
+    collected: dict[str, list[float]] = {}
+    with out.human():
+        status = run(args, collected)
+    out.add(*measures(collected, args.events))
+    out.emit()
+    return status
+
+
+def measures(ms: dict[str, list[float]], events: int) -> list[Measure]:
+    """p95 of each report scenario against the raw 2-aggregate baseline's p95."""
+    base = percentile(ms["baseline"], 95) if ms.get("baseline") else None
+    what = "raw 2-aggregate SQL p95"
+    names = {
+        "county-cold": "county_report_cold_p95",
+        "township-cold": "township_report_cold_p95",
+        "county-warm": "county_report_warm_p95",
+        "township-warm": "township_report_warm_p95",
+    }
+    out = []
+    for key, values in ms.items():
+        if key == "baseline" or not values:
+            continue
+        name = names.get(key) or key.replace("-", "_report_") + "_changed_p95"
+        out.append(Measure(sized(name, events), percentile(values, 95), "ms", what, base, events))
+    return out
+
+
+def cli() -> argparse.ArgumentParser:
+    parser = parser_with_flags()
     parser.add_argument("--orgs", type=int, default=300_000, help="organisations")
     parser.add_argument("--events", type=int, default=10_000_000, help="event rows in total")
     parser.add_argument("--runs", type=int, default=30, help="measured runs per scenario")
@@ -653,7 +700,15 @@ def main() -> int:
     parser.add_argument(
         "--keep", action="store_true", help="leave the cluster running with the data"
     )
-    args = parser.parse_args()
+    return parser
+
+
+def parser_with_flags() -> argparse.ArgumentParser:
+    return measures_parser(__doc__)
+
+
+def run(args: argparse.Namespace, collected: dict[str, list[float]]) -> int:
+    """The exit status, after printing; ``collected`` gets each scenario's times (ms)."""
     command = "python -m bench.county_report " + shlex.join(sys.argv[1:])
     levels = [int(k) for k in args.changed.split(",") if k.strip()]
     shape = Shape(
@@ -876,6 +931,7 @@ def main() -> int:
             pg.stop()
             shutil.rmtree(work, ignore_errors=True)
 
+    collected.update({sc.key: sc.ms for sc in scenarios})
     # ------------------------------------------------------------------ summary
     out = print
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -18,12 +18,11 @@ Each measurement is repeated (``--rounds``, interleaved) and the best is reporte
 worst beside it: other work on a shared machine only ever slows a measurement down. The cores
 used by other work during the measurements are printed too.
 
-    .venv/bin/python -m bench.durable_commands [--n 1000] [--clients 1,16] [--rounds 3]
+    .venv/bin/python -m bench.durable_commands [--n 1000] [--clients 1,16] [--rounds 3] [--quick] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import shutil
@@ -43,6 +42,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.machine import STEAL, CpuMeter, other_work, postmaster_pid
+from bench.measures import Measure, Output, parse, parser
 from services.county.application import CountyApplication
 from services.init import initialise
 from services.platform import Platform
@@ -225,15 +225,35 @@ ROWS = [
 ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1000, help="commands per measurement")
-    parser.add_argument("--clients", default="1,16", help="client thread counts")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; the best is reported")
-    args = parser.parse_args()
-    n: int = args.n
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--n", type=int, default=1000, help="commands per measurement")
+    p.add_argument("--clients", default="1,16", help="client thread counts")
+    p.add_argument("--rounds", type=int, default=3, help="rounds; the best is reported")
+    args = parse(p, {"n": 320, "rounds": 2}, argv)
     client_counts = [int(c) for c in args.clients.split(",")]
+    out = Output("durable_commands", args.json)
+    with out.human():
+        best = run(args.n, client_counts, args.rounds)
+    for c in client_counts:
+        raw = best[("raw", c)]
+        for key, _ in ROWS[1:]:
+            name = "durable_commands_plain" if key == "plain" else f"durable_commands_{key}"
+            out.add(
+                Measure(
+                    f"{name}@{c}clients",
+                    best[(key, c)],
+                    "commands/s",
+                    "raw psycopg INSERT+COMMIT",
+                    raw,
+                )
+            )
+    out.emit()
+    return 0
 
+
+def run(n: int, client_counts: list[int], rounds: int) -> dict[tuple[str, int], float]:
+    """Best commands/s per (row, clients), after printing the table."""
     began = time.monotonic()
     print(f"[bench] load average before the run: {os.getloadavg()[0]:.2f}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="sanji-bench-"))
@@ -268,11 +288,11 @@ def main() -> int:
             others.append(other_work(cores) + cores.get(STEAL, 0.0))
 
         try:
-            seeded = n * len(client_counts) * args.rounds
+            seeded = n * len(client_counts) * rounds
             projected = sanji.seed_applications(seeded)
             print(f"[bench] PostgreSQL up, {seeded} filing applications seeded", flush=True)
             done = 0
-            for r in range(args.rounds):
+            for r in range(rounds):
                 for c in client_counts:
                     with RawInserts(url, f"raw_{r}_{c}") as raw:
                         measure("raw", c, raw.insert)
@@ -281,7 +301,7 @@ def main() -> int:
                     measure("township", c, sanji.township_command(done))
                     measure("county", c, sanji.county_command(done))
                     done += n
-                print(f"[bench] round {r + 1} of {args.rounds} measured", flush=True)
+                print(f"[bench] round {r + 1} of {rounds} measured", flush=True)
         finally:
             sanji.stop()
             plain.close()
@@ -292,7 +312,7 @@ def main() -> int:
     print()
     print(
         f"durable commands/s on PostgreSQL 15, one transaction per command, {n} commands per "
-        f"measurement, best of {args.rounds} rounds (worst in brackets), {os.cpu_count()} cores"
+        f"measurement, best of {rounds} rounds (worst in brackets), {os.cpu_count()} cores"
     )
     print(f"{'':34}" + "".join(f"{f'{c} client(s)':>38}" for c in client_counts))
     best = {k: max(v) for k, v in results.items()}
@@ -315,7 +335,7 @@ def main() -> int:
         f", max {max(others):.2f} cores of {os.cpu_count()}"
     )
     print(f"total wall time {time.monotonic() - began:.0f} s")
-    return 0
+    return best
 
 
 if __name__ == "__main__":

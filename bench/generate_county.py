@@ -770,6 +770,18 @@ class _Tx:
         self.cur.execute(sql, params)
         return int(self.cur.rowcount)
 
+    def write(self, sql: str, params: Any = ()) -> None:
+        self.cur.execute(sql, params)
+
+    def all(self, sql: str, params: Any = ()) -> list[Any]:
+        self.cur.execute(sql, params)
+        names = [c.name for c in self.cur.description or ()]
+        return [dict(zip(names, r, strict=True)) for r in self.cur.fetchall()]
+
+    def one(self, sql: str, params: Any = ()) -> Any:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
 
 def create_schema(conn: Any, schema: str) -> None:
     """The project's own read-model DDL (tables and indexes), in ``schema``."""

@@ -5,7 +5,7 @@ library's insert under its table lock, plus the chain-head read and the link ins
 install's Ed25519 key on and off, alternating, on a throwaway PostgreSQL 15 cluster with
 durable commits. Also times signing and checking one link by itself.
 
-    .venv/bin/python bench/link_signing.py [--n 2000] [--rounds 3]
+    .venv/bin/python -m bench.link_signing [--n 2000] [--rounds 3] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
 
+from bench.measures import Measure, Output, parse, parser
 from services.init import initialise
 from services.platform import BOOTSTRAPS
 from services.topology import LocalPostgres
@@ -31,11 +32,22 @@ from shared.kernel.signing import load_signer
 STATE = b'{"name": "' + "文昌舞蹈队".encode() + b'", "padding": "' + b"x" * 250 + b'"}'
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000, help="events per measurement")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--n", type=int, default=2000, help="events per measurement")
+    p.add_argument("--rounds", type=int, default=3)
+    args = parse(p, {"n": 500, "rounds": 2}, argv)
+    out = Output("link_signing", args.json)
+    with out.human():
+        results = run(args)
+    off, on = max(results[False]), max(results[True])
+    out.add(Measure("link_signing_signed", on, "events/s", "unsigned chain links", off))
+    out.emit()
+    return 0
+
+
+def run(args: argparse.Namespace) -> dict[bool, list[float]]:
+    """Events/s per round, unsigned (False) and signed (True)."""
     print(f"[bench] load average before the run: {os.getloadavg()[0]:.2f}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="sanji-bench-"))
     work.chmod(0o755)
@@ -84,7 +96,7 @@ def main() -> int:
         f"{(statistics.median(results[False]) / statistics.median(results[True]) - 1) * 100:+.1f}%)"
     )
     print(f"[bench] Ed25519 alone: sign {sign_us:.1f} µs, check {check_us:.1f} µs per link")
-    return 0
+    return results
 
 
 if __name__ == "__main__":

@@ -36,6 +36,12 @@ is 1 if the rebuilt read model differs from the live one or ``verify`` finds any
 
     .venv/bin/python -m bench.rebuild                    # 1,000,000 events: ~80 min on 2 cores
     .venv/bin/python -m bench.rebuild --events 20000     # smoke run, ~2 min
+    .venv/bin/python -m bench.rebuild --quick --json     # 8,000 events, measures only
+
+6. **known-at report**: the county report as known at the middle of the generated history
+   (``shared.audit.issued.known_at_report``, as the reports API answers ``known_at``: a read
+   model rebuilt in memory from the events recorded up to then), interleaved with its baseline,
+   the same report (same as-of date and period) from the live read model.
 
 ``--keep`` leaves the cluster running with the data; ``--url`` runs on an existing database
 instead: stores that already hold events are reused (no generation), and the live projector
@@ -50,6 +56,7 @@ import os
 import random
 import shlex
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -70,6 +77,8 @@ import psycopg
 
 from bench.generate_county import FIELD_WEIGHTS, FIELD_ZH, Shape, write_jurisdiction
 from bench.machine import CLOCK_TICKS, IRQ, MACHINE, STEAL, other_work, postmaster_pid
+from bench.measures import Measure, Output, parse, sized
+from bench.measures import parser as measures_parser
 from services.county.application import CountyApplication
 from services.county.domain import FundingAward, Registration
 from services.init import initialise
@@ -77,6 +86,7 @@ from services.integrity import stores
 from services.topology import LocalPostgres
 from services.township.domain import Filing, Inspection
 from services.village.domain import Activity, GroupRecord
+from shared.audit.issued import known_at_report, report_on
 from shared.audit.rebuild import TableDigest, compare, digest_tables, rebuild
 from shared.audit.verify import verify_stores
 from shared.capabilities.divisions.history import Change
@@ -96,6 +106,8 @@ from shared.kernel.integration.events import (
     PlatformKind,
 )
 from shared.kernel.jurisdiction import Jurisdiction, Tier, load
+from shared.kernel.periods import resolve
+from shared.kernel.rules import load_rules
 from shared.kernel.usci import check_character, civil_affairs_legal_form
 from shared.reporting.report import watermarks
 from shared.tier.application import TierApplication
@@ -601,6 +613,11 @@ class Writer:
             volunteer_hours=Decimal(rng.randint(0, 4000)) / 100,
             beneficiaries=rng.randint(0, 300),
             money_spent=Decimal(rng.randint(0, 100_000)) / 100,
+            # version 2 and 3 fields (ADR 0019, 0021): no themes, mediation or named volunteers
+            themes=[],
+            cases_taken=None,
+            cases_resolved=None,
+            volunteer_ids=[],
         )
         self.stage(Tier.VILLAGE, activity)
         self.written["activity"] += 1
@@ -979,8 +996,64 @@ def drop(db: Database) -> None:
 # ------------------------------------------------------------------ run
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+QUICK = {"events": 8000, "townships": 4, "villages": 10, "years": 2, "known_at_runs": 1}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli()
+    args = parse(parser, QUICK, argv)
+    out = Output("rebuild", args.json)
+    results: dict[str, Any] = {}
+    with out.human():
+        status = run(args, results)
+    out.add(*measures(results))
+    out.emit()
+    return status
+
+
+def measures(results: dict[str, Any]) -> list[Measure]:
+    """Rates against the library's read rate in the same run; the known-at report against the
+    same report from the live read model."""
+    phases: dict[str, Phase] = results["phase_objects"]
+    events = sum(results["events_per_store"].values())
+    lib = phases["library read (select_notifications + to_domain_event)"].rate
+    what = "library read + decode"
+    out = [
+        Measure(sized(name, events), phases[phase].rate, "events/s", what, lib, events)
+        for name, phase in (
+            ("rebuild_rate", "rebuild"),
+            ("live_projector_rate", "live projector"),
+            ("envelope_read_rate", "envelope read (AppSourceReader.read)"),
+            ("verify_rate", "verify"),
+        )
+    ]
+    out.append(
+        Measure(
+            sized("rebuild_compare_equal", events),
+            1.0 if results["compare"]["equal"] else 0.0,
+            "(1 = equal)",
+        )
+    )
+    known = results.get("known_at")
+    if known:
+        out.append(
+            Measure(
+                sized("known_at_report", events),
+                statistics.median(known["ms"]),
+                "ms",
+                "same report from the live read model",
+                statistics.median(known["baseline_ms"]),
+                events,
+            )
+        )
+    return out
+
+
+def cli() -> argparse.ArgumentParser:
+    parser = measures_parser(__doc__)
+    parser.add_argument(
+        "--known-at-runs", type=int, default=3, help="known-at reports timed (median reported)"
+    )
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the 3 stores")
     parser.add_argument("--townships", type=int, default=10)
     parser.add_argument("--villages", type=int, default=30, help="villages per township")
@@ -992,7 +1065,41 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=None, help="JSON results (default var/bench/rebuild-*.json)"
     )
-    args = parser.parse_args()
+    return parser
+
+
+def known_at_timings(
+    apps: dict[str, TierApplication], live: Database, j: Jurisdiction, plan: Plan | None, runs: int
+) -> dict[str, Any]:
+    """The county report as known at the middle of the history, and (interleaved, before each)
+    the same report from the live read model; ms per run."""
+    if plan is None:  # reused stores: no known history span to cut in the middle
+        return {}
+    middle = plan.start + (plan.end - plan.start) / 2
+    known_at = datetime.combine(middle, clock_time(12, 0), CHINA)
+    as_of, period = resolve(middle, middle)
+    rules = load_rules().in_force(as_of)
+    county = j.county.code
+    ms: list[float] = []
+    baseline_ms: list[float] = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        report_on(live, j, county, as_of, period, rules, "as_of")
+        t1 = time.perf_counter()
+        known_at_report(AppSourceReader(apps), j, county, as_of, period, rules, "as_of", known_at)
+        t2 = time.perf_counter()
+        baseline_ms.append((t1 - t0) * 1000)
+        ms.append((t2 - t1) * 1000)
+    say(
+        f"known-at report (known at {known_at:%Y-%m-%d %H:%M}): "
+        f"{', '.join(f'{x:,.0f}' for x in ms)} ms; from the live read model "
+        f"{', '.join(f'{x:,.0f}' for x in baseline_ms)} ms"
+    )
+    return {"known_at": known_at.isoformat(), "ms": ms, "baseline_ms": baseline_ms}
+
+
+def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
+    """The exit status, after printing; ``results`` gets the figures (also written as JSON)."""
     command = "python -m bench.rebuild " + shlex.join(sys.argv[1:])
     began = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -1004,7 +1111,8 @@ def main() -> int:
     pg: LocalPostgres | None = None
     keep_cluster = args.keep
     ok = False
-    results: dict[str, Any] = {"command": command, "started": stamp}
+    results.update({"command": command, "started": stamp})
+    known: dict[str, Any] = {}
     try:
         if args.url:
             url = args.url
@@ -1132,6 +1240,11 @@ def main() -> int:
                     audit = verify_stores(apps, {"county": live}, verify_progress)
                     ph.events = sum(v.events for v in audit.verifications.values())
                     ph.extra = {"heads_checked": audit.heads_checked}
+
+                # ------------------------------------------------------ 6. known-at report
+                if args.known_at_runs > 0:
+                    with meter.phase("known-at report") as ph:
+                        known = known_at_timings(apps, live, j, plan, args.known_at_runs)
             finally:
                 live.close()
         at_heads = all(marks.get(s, 0) == store_heads[s] for s in SOURCES)
@@ -1257,11 +1370,13 @@ def main() -> int:
                 "differences": [d.__dict__ for d in comparison.differences[:100]],
             },
             "verify": audit.to_dict(),
+            "known_at": known,
             "wall_seconds": round(wall, 1),
         }
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")
+    results["phase_objects"] = phases  # for the measures, not the JSON file
     out(f"results: {out_path}")
     if keep_cluster and pg is not None:
         out(

@@ -4,12 +4,11 @@ The check a warm request makes: decode and verify the JWT (HS256), then compare 
 account as this process last read it (no I/O). The baseline, measured in the same run, is the
 earlier stateless token: HMAC-SHA256 over a base64 JSON body and a JSON decode.
 
-    .venv/bin/python bench/token_check.py [--n 20000]
+    .venv/bin/python -m bench.token_check [--n 20000] [--quick] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import hmac
@@ -17,6 +16,7 @@ import json
 import timeit
 from datetime import UTC, datetime
 
+from bench.measures import Measure, Output, parse, parser
 from shared.capabilities.identity.directory import AccountView, Directory
 from shared.capabilities.identity.tokens import Keyring
 from shared.kernel.jurisdiction import Tier
@@ -63,17 +63,21 @@ def hmac_check() -> object:
     return check
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=20000)
-    args = parser.parse_args()
-    rounds = {}
-    for name, make in (("hmac (baseline)", hmac_check), ("jwt + account", jwt_check)):
-        check = make()
-        rounds[name] = min(timeit.repeat(check, number=args.n, repeat=5)) / args.n * 1e6  # type: ignore[arg-type]
-    base = rounds["hmac (baseline)"]
-    for name, us in rounds.items():
-        print(f"[bench] {name:<16} {us:6.1f} µs per request ({us / base:.1f}x the baseline)")
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--n", type=int, default=20000)
+    args = parse(p, {"n": 5000}, argv)
+    out = Output("token_check", args.json)
+    with out.human():
+        rounds = {}
+        for name, make in (("hmac (baseline)", hmac_check), ("jwt + account", jwt_check)):
+            check = make()
+            rounds[name] = min(timeit.repeat(check, number=args.n, repeat=5)) / args.n * 1e6  # type: ignore[arg-type]
+        base = rounds["hmac (baseline)"]
+        for name, us in rounds.items():
+            print(f"[bench] {name:<16} {us:6.1f} µs per request ({us / base:.1f}x the baseline)")
+    out.add(Measure("token_check_jwt", rounds["jwt + account"], "µs", "hmac token check", base))
+    out.emit()
     return 0
 
 

@@ -107,6 +107,12 @@ class VolunteerRow(Row):
     village_code: str = Field(description="村/社区区划代码 / the register's village")
     volunteer_id: str = Field(description="志愿者编号 / the village's own volunteer number")
     registered_on: date = Field(description="登记日期 / entered in the register on")
+    left_on: date | None = Field(
+        None, description="离开日期 / off the register since (null: on the register)"
+    )
+    left_reason: str | None = Field(
+        None, description="离开原因 / moved_away, withdrew or other (null: on the register)"
+    )
 
 
 class VolunteersOut(BaseModel):

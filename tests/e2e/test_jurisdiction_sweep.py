@@ -188,6 +188,7 @@ def _seed(
         "inspection_id": inspection["inspection_id"],
         "award_id": award["award_id"],
         "village_code": VILLAGE,
+        "volunteer_id": "V001",  # a register number (leaving / re-joining routes)
         "host_organisation_id": str(history.filed),
         "fmt": "csv",
         # A ledger upload is named by its content; none is stored, so each route answers 404

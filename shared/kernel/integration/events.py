@@ -122,6 +122,26 @@ class VolunteerRegisteredV1(Payload):
 # ------------------------------------------------------------------ township
 
 
+class VolunteerLeftV1(Payload):
+    """A volunteer left a village's register (ADR 0021 addendum): the day and a coded reason
+    (moved_away, withdrew, other), nothing personal."""
+
+    volunteer_key: UUID
+    village_code: str
+    volunteer_id: str
+    left_on: date
+    reason: str
+
+
+class VolunteerRejoinedV1(Payload):
+    """A volunteer who had left came back to the register under the same number."""
+
+    volunteer_key: UUID
+    village_code: str
+    volunteer_id: str
+    rejoined_on: date
+
+
 class FilingFiledV1(Payload):
     """The township filed (备案) a group; the platform-issued filing number is its identity."""
 
@@ -636,6 +656,8 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.village.group.applied.v1": GroupAppliedV1,
     "sanji.village.activity.reported.v1": ActivityReportedV1,
     "sanji.village.volunteer.registered.v1": VolunteerRegisteredV1,
+    "sanji.village.volunteer.left.v1": VolunteerLeftV1,
+    "sanji.village.volunteer.rejoined.v1": VolunteerRejoinedV1,
     "sanji.township.filing.filed.v1": FilingFiledV1,
     "sanji.township.filing.rejected.v1": FilingRejectedV1,
     "sanji.township.filing.cancelled.v1": FilingCancelledV1,

@@ -645,7 +645,8 @@ CREATES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 def _details(row: Row) -> dict[str, Any]:
     """A project's funding details (ADR 0021), when the ledger gives them."""
-    return {k: row[k] for k in ("purchaser", "beneficiaries_planned") if row[k] not in (None, "")}
+    keys = ("purchaser", "purchaser_other", "beneficiaries_planned")
+    return {k: row[k] for k in keys if row[k] not in (None, "")}
 
 
 def _named(details: dict[str, Any]) -> tuple[str, ...]:
@@ -675,6 +676,11 @@ COLUMNS_BY_CODE = {
     "theme_not_in_force": "主题",
     "cases_resolved_exceed_taken": "调解成功数",
     "volunteer_had_left": "志愿者编号",
+    "unknown_purchaser": "购买主体",
+    "purchaser_not_in_force": "购买主体",
+    "purchaser_other_required": "购买主体名称",
+    "purchaser_other_not_allowed": "购买主体名称",
+    "purchaser_too_long": "购买主体名称",
     "volunteer_left_before_registered": "离开日期",
 }
 # Refusals about the act's date: they point at the column the effective date came from.

@@ -331,7 +331,16 @@ SHEETS: tuple[Sheet, ...] = (
             Column("评审结果", "approved", CHOICE, True, "", "立项", dict(DECISIONS)),
             Column("资助金额", "amount", MONEY, False, "立项时必填", "20000"),
             Column("理由", "reason", TEXT, False, "不予立项时必填", ""),
-            Column("购买主体", "purchaser", NAME, False, "政府购买服务填写购买服务的部门", ""),
+            Column(
+                "购买主体",
+                "purchaser",
+                NAME,
+                False,
+                "政府购买服务填写购买服务的部门：购买主体目录中的名称或代码（如 民政局、区民政局、"
+                "civil_affairs）；目录中没有的部门填“其他”并在“购买主体名称”中填写",
+                "",
+            ),
+            Column("购买主体名称", "purchaser_other", NAME, False, "购买主体为“其他”时必填", ""),
             Column("计划受益人数", "beneficiaries_planned", INT, False, "", "200"),
         ),
         ("key",),

@@ -361,6 +361,11 @@ class AwardOut(Row):
     award_id: str
     village_code: str
     purchaser: str | None = Field(None, description="购买主体 / purchasing department (ADR 0021)")
+    purchaser_code: str | None = Field(
+        None,
+        description="购买主体代码 / its code in the purchasers list (null: free text recorded"
+        " before the list, ADR 0021 addendum)",
+    )
     beneficiaries_planned: int | None = Field(None, description="计划受益人数 / planned")
     beneficiaries_reached: int | None = Field(None, description="实际受益人数 / reached")
     snapshot: dict[str, Any] | None

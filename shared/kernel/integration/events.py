@@ -262,6 +262,9 @@ class FundingAwardedV1(Payload):
     # department of a purchase of services, and the beneficiaries planned.
     purchaser: str | None = None
     beneficiaries_planned: NonNegative | None = None
+    # Added with the purchasers code list (ADR 0021 addendum; domain event version 4),
+    # optional: the code of ``purchaser`` in the list (None: free text recorded before it).
+    purchaser_code: str | None = None
 
 
 class FundingDisbursedV1(Payload):
@@ -334,6 +337,8 @@ class FundingApplicationSubmittedV1(Payload):
     # Added in issue 14 (ADR 0021; domain event version 2), optional.
     purchaser: str | None = None
     beneficiaries_planned: NonNegative | None = None
+    # The purchaser's code (ADR 0021 addendum; domain event version 3), optional.
+    purchaser_code: str | None = None
 
 
 class ProgrammeBudgetV1(Payload):

@@ -627,6 +627,10 @@ def seed_supervision(p: Platform, h: History) -> None:
             c.set_programme_budget, "purchase_of_services", year, Decimal(amount), meta(county_op())
         )
     step(v.register_volunteer, VILLAGE, "V001", meta(village_op()))
+    # A volunteer who leaves the register and comes back (ADR 0021 addendum).
+    step(v.register_volunteer, VILLAGE, "V002", on(village_op(), date(2025, 1, 2)))
+    step(v.leave_volunteer, VILLAGE, "V002", "moved_away", on(village_op(), date(2025, 2, 3)))
+    step(v.rejoin_volunteer, VILLAGE, "V002", on(village_op(), date(2025, 3, 3)))
     # Sampling: a county draw of registered organisations, a township draw of filed groups.
     step(draw, c, None, year, "county-seed", None, meta(county_op()))
     step(draw, t, None, year, "township-seed", None, meta(township_op()))

@@ -161,9 +161,9 @@ def test_the_demo_file_has_a_labelled_legacy_version_of_every_family_from_2016()
     for family, versions in rules.families.items():
         first = min(versions, key=lambda v: v.effective_from)
         assert first.effective_from == date(2016, 1, 1), family
-        # A local vocabulary, and the county's own assessment of its townships (ADR 0025):
-        # no rule the nation set later.
-        if family in ("activity_themes", "assessment"):
+        # Local vocabularies (themes, purchasers: ADR 0019, 0021) and the county's own
+        # assessment of its townships (ADR 0025): no rule the nation set later.
+        if family in ("activity_themes", "assessment", "purchasers"):
             assert first.kind == "local" and first.label_zh, family
             continue
         assert family == "coverage" or (first.legacy and "国家规则施行前" in first.label_zh)

@@ -64,7 +64,13 @@ REJECTIONS = ["材料不全，负责人信息缺失", "与已备案组织重复"
 PARTY_KINDS = ["own", "joint", "joint"]  # 单独建立 / 联合党支部
 PROGRAMMES = ["micro_venture", "micro_venture", "special_fund"]
 YEARLY_BUDGETS = {"micro_venture": 200000, "purchase_of_services": 500000, "special_fund": 100000}
-PURCHASERS = ("区民政局", "区卫生健康局", "区司法局", "区残联")
+# (department as the purchasers list takes it, the name when that is 其他); ADR 0021 addendum.
+PURCHASERS: tuple[tuple[str, str | None], ...] = (
+    ("区民政局", None),
+    ("卫生健康局", None),
+    ("其他", "区司法局"),
+    ("区残联", None),
+)
 # The demo evaluator's registration number (ADR 0026: a USCI or another identifier).
 DEMO_EVALUATOR_USCI = "330699-PG-001"
 PROJECTS = ["暖心", "邻里守望", "银龄关爱", "共富工坊", "一老一小"]
@@ -278,13 +284,21 @@ class DemoHistory:
                 meta = self.meta(Tier.COUNTY, day)
                 # The purchasing department, picked without the generator so the rest of the
                 # demo county stays as it was (ADR 0021).
-                purchaser = (
+                purchaser, other = (
                     PURCHASERS[len(project) % len(PURCHASERS)]
                     if programme == "purchase_of_services"
-                    else None
+                    else (None, None)
                 )
                 award = self.county.award_funding(
-                    org.id, programme, str(year), project, amount, host, meta, purchaser=purchaser
+                    org.id,
+                    programme,
+                    str(year),
+                    project,
+                    amount,
+                    host,
+                    meta,
+                    purchaser=purchaser,
+                    purchaser_other=other,
                 )
                 self.count("funding_awards")
                 # 60% a month after the award, the rest after the final evaluation (~6 months).

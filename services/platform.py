@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.county.bootstrap import BOOTSTRAP as COUNTY
+from services.ledger_import.api import clean_uploads
 from services.township.bootstrap import BOOTSTRAP as TOWNSHIP
 from services.village.bootstrap import BOOTSTRAP as VILLAGE
 from shared.capabilities.identity import secrets
@@ -44,7 +45,9 @@ class Platform:
         return platform
 
     def start(self) -> None:
-        """Catch every projector up from the stores (the truth), then run the loops."""
+        """Catch every projector up from the stores (the truth), then run the loops; old
+        ledger uploads go (only the embedded platform takes them, ADR 0020)."""
+        clean_uploads(self.tiers[Tier.COUNTY])
         for rt in self.tiers.values():
             rt.projector.heal()
             rt.start()

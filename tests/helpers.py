@@ -667,6 +667,10 @@ def seed_supervision(p: Platform, h: History) -> None:
     step(v.turn_points_on, VILLAGE, meta(village_op()))
     step(v.adjust_points, VILLAGE, "V001", "award", 5, "调解邻里纠纷", meta(village_op()))
     step(v.turn_points_off, VILLAGE, meta(village_op()))
+    # A volunteer who leaves the register and comes back (ADR 0021 addendum).
+    step(v.register_volunteer, VILLAGE, "V002", on(village_op(), date(2025, 1, 2)))
+    step(v.leave_volunteer, VILLAGE, "V002", "moved_away", on(village_op(), date(2025, 2, 3)))
+    step(v.rejoin_volunteer, VILLAGE, "V002", on(village_op(), date(2025, 3, 3)))
     # Sampling: a county draw of registered organisations, a township draw of filed groups.
     step(draw, c, None, year, "county-seed", None, meta(county_op()))
     step(draw, t, None, year, "township-seed", None, meta(township_op()))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import Field
 
 from services.county.application import CountyApplication
-from services.county.funding.api import Beneficiaries, Purchaser
+from services.county.funding.api import Beneficiaries, Purchaser, PurchaserOther
 from shared.api.commands import CREATED, Charter, CommandIn, CommandOut, OrgField, Reason
 from shared.api.deps import CommandMeta, RequestIn, Runtime
 from shared.api.text import LongText, Name, ShortText
@@ -81,6 +81,7 @@ class FundingIn(CommandIn):
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="金额（元）/ yuan")
     host_organisation_id: UUID | None = Field(None, description="托管组织（备案组织必填）/ host")
     purchaser: Purchaser | None = None
+    purchaser_other: PurchaserOther | None = None
     beneficiaries_planned: Beneficiaries | None = Field(
         None, description="计划受益人数 / beneficiaries the project plans to reach"
     )
@@ -152,6 +153,7 @@ def award_funding(
             meta,
             purchaser=body.purchaser,
             beneficiaries_planned=body.beneficiaries_planned,
+            purchaser_other=body.purchaser_other,
         )
     )
 

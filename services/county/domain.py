@@ -472,12 +472,15 @@ class FundingAward(Agg):
         # Direct awards, and all awards before version 2, have none.
         # Version 3 (issue 14, ADR 0021): the purchasing department (购买主体) of a purchase
         # of services, and the beneficiaries the project plans to reach; none before it.
-        class_version = 3
+        # Version 4 (ADR 0021 addendum): the purchaser's code in the ``purchasers`` list;
+        # ``purchaser`` was free text before it, and the code is None.
+        class_version = 4
         call_id: UUID | None
         application_id: UUID | None
         snapshot: dict[str, Any] | None
         purchaser: str | None
         beneficiaries_planned: int | None
+        purchaser_code: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -486,6 +489,10 @@ class FundingAward(Agg):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["purchaser"] = state["beneficiaries_planned"] = None
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["purchaser_code"] = None
 
         def apply(self, award: Any) -> None:
             award.organisation_id = self.organisation_id
@@ -542,7 +549,14 @@ class FundingAward(Agg):
 
     @classmethod
     def award(cls, id: UUID, meta: Meta, **fields: Any) -> FundingAward:
-        for name in ("call_id", "application_id", "snapshot", "purchaser", "beneficiaries_planned"):
+        for name in (
+            "call_id",
+            "application_id",
+            "snapshot",
+            "purchaser",
+            "beneficiaries_planned",
+            "purchaser_code",
+        ):
             fields.setdefault(name, None)
         return cls._create(cls.Awarded, id=id, meta=meta, **fields)
 

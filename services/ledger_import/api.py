@@ -10,17 +10,24 @@ An upload is kept under the data directory by its SHA-256 (``ledger-uploads/<sha
 with the dry run's and the import's results as JSON beside it): the confirmation names the
 digest of a file the service itself checked, never a path, and re-uploading the same file
 finds the same directory. Uploads have their own body limit (``SANJI_MAX_UPLOAD_BYTES``,
-shared/api/limits.py), refused before the body is read beyond it.
+shared/api/limits.py), refused before the body is read beyond it; they are deleted after
+``SANJI_LEDGER_UPLOAD_DAYS`` (cleanup.py), at the platform's start and after each import.
+
+The console starts a confirmed import in the background (``POST /ledger/imports/start``) and
+follows it (``GET /ledger/imports/{sha}/progress``, progress.py); ``POST /ledger/imports``
+still imports within the request for API callers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import tempfile
 import threading
 import zipfile
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -31,6 +38,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from services.ledger_import import progress
+from services.ledger_import.cleanup import remove_old_uploads
 from services.ledger_import.report import write_errors
 from services.ledger_import.run import ERROR, Import, Result, RowError, Tally
 from services.ledger_import.sheets import BY_NAME
@@ -38,7 +47,14 @@ from services.ledger_import.template import write_xlsx
 from shared.api.contract import ErrorOut
 from shared.api.deps import Operator, RequestIn, Runtime
 from shared.api.limits import UPLOAD
-from shared.kernel.domain import Actor, Conflict, InvalidInput, NotFound, OutOfJurisdiction
+from shared.kernel.domain import (
+    Actor,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    OutOfJurisdiction,
+)
 from shared.kernel.jurisdiction import Tier
 from shared.tier.runtime import TierRuntime
 
@@ -56,6 +72,9 @@ FILE = {"schema": {"type": "string", "format": "binary"}}  # a download, in the 
 # One import or dry run at a time per process: each drains the tiers and a dry run holds a
 # scratch platform in memory; a second one answers 409 import_busy instead of queueing.
 _running = threading.Lock()
+# The background imports of this process (progress.py): in memory, see there why that is enough.
+IMPORTS = progress.Imports()
+log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ models
@@ -105,6 +124,22 @@ class ImportIn(RequestIn):
         description="试导入有未通过的行时，仍导入通过的行 / import the valid rows even though "
         "the dry run refused some",
     )
+
+
+class ImportProgressOut(BaseModel):
+    file_sha256: str
+    state: Literal["running", "done", "failed", "interrupted"] = Field(
+        description="进行中 running / 完成 done / 失败 failed / 中断 interrupted (the process "
+        "stopped while it ran: import the file again, recorded rows are not recorded twice)"
+    )
+    phase: str = Field(description="当前环节（工作表）/ the sheet (or sheet·step) being imported")
+    done: int = Field(description="本环节已处理行数 / rows of the phase done")
+    total: int | None = Field(description="本环节行数 / rows of the phase, if known")
+    percent: int | None = Field(description="本环节进度 0–100 / the phase's progress")
+    phases_done: int = Field(description="已完成的环节数 / phases finished")
+    started_at: datetime | None
+    finished_at: datetime | None
+    message_zh: str | None = Field(description="失败或中断的说明 / why it failed or stopped")
 
 
 # ------------------------------------------------------------------ storage
@@ -273,22 +308,55 @@ def _display_name(name: str) -> str:
 # ------------------------------------------------------------------ runs
 
 
-def _run(platform: Any, path: Path, dry_run: bool) -> Result:
-    if not _running.acquire(blocking=False):
-        raise Conflict(
-            "import_busy",
-            "另一次台账导入或试导入正在进行，请稍后重试 / another import is running: retry later",
-        )
+def _run(runtime: TierRuntime, platform: Any, path: Path, dry_run: bool) -> Result:
+    _acquire(runtime)
     try:
-        return Import(platform, path, dry_run).run()
+        return _guarded(platform, path, dry_run)
+    finally:
+        _running.release()
+
+
+def _acquire(runtime: TierRuntime) -> None:
+    """The process's one import or dry run at a time; 409 if another runs — ``import_running``
+    when it is a background import of the county, else ``import_busy``."""
+    if _running.acquire(blocking=False):
+        return
+    if IMPORTS.running(_county(runtime)) is not None:
+        raise _import_running()
+    raise Conflict(
+        "import_busy",
+        "另一次台账导入或试导入正在进行，请稍后重试 / another import is running: retry later",
+    )
+
+
+def _import_running() -> Conflict:
+    return Conflict(
+        "import_running",
+        "本县已有一次台账导入正在进行，请等待其完成后再导入 / an import is already running",
+    )
+
+
+def _guarded(platform: Any, path: Path, dry_run: bool, report: Any = None) -> Result:
+    try:
+        return Import(platform, path, dry_run, progress=report).run()
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
         raise InvalidInput(
             "ledger_unreadable",
             f"无法读取台账文件：请用台账模板另存为 XLSX 或 CSV 后重新上传 / cannot read the "
             f"ledger: {type(e).__name__}",
         ) from e
-    finally:
-        _running.release()
+
+
+def _county(runtime: TierRuntime) -> str:
+    return runtime.jurisdiction.county.code
+
+
+def clean_uploads(runtime: TierRuntime) -> list[str]:
+    """Delete uploads older than ``SANJI_LEDGER_UPLOAD_DAYS`` (cleanup.py)."""
+    removed = remove_old_uploads(_root(runtime), runtime.settings.ledger_upload_days)
+    if removed:
+        log.info("removed %d old ledger uploads", len(removed))
+    return removed
 
 
 def _store(runtime: TierRuntime, upload: UploadFile) -> tuple[str, Path, int]:
@@ -367,7 +435,7 @@ async def dry_run(
     _importer(operator, runtime)
     platform = _platform(runtime)
     sha, path, size = await run_in_threadpool(_store, runtime, file)
-    result = await run_in_threadpool(_run, platform, path, True)
+    result = await run_in_threadpool(_run, runtime, platform, path, True)
     extra = {"file_name": _display_name(file.filename or ""), "size": size, "by": operator.id}
     data = _save(path.parent, "dry-run", result, extra)
     return _answer(runtime, data)
@@ -387,6 +455,19 @@ def import_ledger(operator: Operator, runtime: Runtime, body: ImportIn) -> dict[
     ``import_valid_rows``; rows already recorded are counted as present, never twice."""
     _importer(operator, runtime)
     platform = _platform(runtime)
+    folder, path, extra = _confirmable(runtime, body)
+    try:
+        result = _run(runtime, platform, path, False)
+    finally:
+        clean_uploads(runtime)
+    data = _save(folder, "import", result, {**extra, "by": operator.id})
+    return _answer(runtime, data)
+
+
+def _confirmable(runtime: TierRuntime, body: ImportIn) -> tuple[Path, Path, dict[str, Any]]:
+    """The folder and file of an upload whose dry run allows importing it, and what its
+    result keeps of the upload; 409 ``ledger_has_errors`` if refused rows were not
+    acknowledged, 404 if the upload is gone."""
     checked = _load(runtime, body.file_sha256, "dry-run")
     refused = sum(1 for e in checked["errors"] if e["severity"] == ERROR)
     if refused and not body.import_valid_rows:
@@ -399,10 +480,104 @@ def import_ledger(operator: Operator, runtime: Runtime, body: ImportIn) -> dict[
     path = _ledger_file(folder)
     if path is None:
         raise NotFound("ledger_upload_unknown", "未找到该台账文件，请重新上传 / upload it again")
-    result = _run(platform, path, False)
-    extra = {"file_name": checked.get("file_name", ""), "size": checked.get("size", 0)}
-    data = _save(folder, "import", result, {**extra, "by": operator.id})
-    return _answer(runtime, data)
+    return folder, path, {"file_name": checked.get("file_name", ""), "size": checked.get("size", 0)}
+
+
+START_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorOut,
+        "description": "import_running, import_busy, ledger_has_errors, import_needs_embedded",
+    },
+}
+
+
+@router.post(
+    "/imports/start", status_code=202, response_model=ImportProgressOut, responses=START_ERRORS
+)
+def start_import(operator: Operator, runtime: Runtime, body: ImportIn) -> dict[str, Any]:
+    """开始导入（后台）/ Start importing a file that had a dry run here, in the background:
+    the answer comes at once with the import's progress, followed by
+    ``GET /ledger/imports/{file_sha256}/progress`` and, once done, ``GET
+    /ledger/imports/{file_sha256}``. One import at a time per county: 409 ``import_running``
+    while one runs (409 ``import_busy`` during a dry run)."""
+    _importer(operator, runtime)
+    platform = _platform(runtime)
+    folder, path, extra = _confirmable(runtime, body)
+    county = _county(runtime)
+    _acquire(runtime)
+    try:
+        status = IMPORTS.start(county, body.file_sha256, folder)
+    except BaseException:
+        _running.release()
+        raise
+    args = (runtime, platform, path, folder, status, {**extra, "by": operator.id})
+    status.thread = threading.Thread(
+        target=_background, args=args, name=f"ledger-import-{body.file_sha256[:8]}", daemon=True
+    )
+    # Daemon: a process stopping mid-import leaves the marker, shown as interrupted; every
+    # chunk is one transaction, and importing again resumes by the rows' keys (ADR 0020).
+    status.thread.start()
+    return _progress_answer(status)
+
+
+def _background(
+    runtime: TierRuntime,
+    platform: Any,
+    path: Path,
+    folder: Path,
+    status: progress.Status,
+    extra: dict[str, Any],
+) -> None:
+    message = None
+    try:
+        _save(folder, "import", _guarded(platform, path, False, status.report), extra)
+    except DomainError as e:
+        message = e.message
+    except Exception as e:  # the thread's end: said on the progress page, never lost
+        log.exception("ledger import %s failed", status.file_sha256)
+        message = f"导入失败（{type(e).__name__}），可重新导入 / the import failed: import again"
+    finally:
+        IMPORTS.end(_county(runtime), folder, status, message)
+        _running.release()
+        clean_uploads(runtime)
+
+
+@router.get("/imports/{file_sha256}/progress", response_model=ImportProgressOut)
+def import_progress(operator: Operator, runtime: Runtime, file_sha256: str) -> dict[str, Any]:
+    """导入进度 / Where the background import of a file stands: phase, rows done of the
+    phase's rows, then done (the result at ``GET /ledger/imports/{file_sha256}``) or failed;
+    ``interrupted`` when the process stopped while it ran (import the file again)."""
+    _importer(operator, runtime)
+    sha = _sha(file_sha256)
+    folder = _folder(runtime, sha)
+    status = IMPORTS.of(folder)
+    if status is None:
+        if (folder / progress.MARKER).is_file():
+            status = progress.interrupted(folder, sha)
+        elif (folder / "import.json").is_file():
+            status = progress.Status(sha, None, state=progress.DONE)  # before a restart
+        else:
+            raise NotFound(
+                "ledger_upload_unknown",
+                "未找到该台账文件的导入，请重新上传 / no import of this file here: upload it",
+            )
+    return _progress_answer(status)
+
+
+def _progress_answer(status: progress.Status) -> dict[str, Any]:
+    total = status.total
+    return {
+        "file_sha256": status.file_sha256,
+        "state": status.state,
+        "phase": status.phase,
+        "done": status.done,
+        "total": total,
+        "percent": min(100, status.done * 100 // total) if total else None,
+        "phases_done": status.phases_done,
+        "started_at": status.started_at,
+        "finished_at": status.finished_at,
+        "message_zh": status.message_zh,
+    }
 
 
 @router.get("/imports/{file_sha256}", response_model=LedgerRunOut)

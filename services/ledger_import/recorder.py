@@ -448,6 +448,15 @@ class Recorder:
             Tier.VILLAGE, row, "day", key, (village, number), on=volunteer_key(village, number)
         )
         self.run(lambda: self.village.register_volunteer(village, number, meta))
+        if row["left"] is not None:
+            # One leaving per ledger row (ADR 0021 addendum): its date is in the request hash,
+            # so a corrected date is refused as a changed row, not recorded as a second leaving.
+            reason = row["left_reason"] or "other"
+            key = self.key("志愿者", village, number, "离开")
+            meta = self.meta(
+                Tier.VILLAGE, row, "left", key, (reason,), on=volunteer_key(village, number)
+            )
+            self.run(lambda: self.village.leave_volunteer(village, number, reason, meta))
 
     def budgets(self, row: Row) -> None:
         """A programme's budget for a year; a corrected amount is recorded as a revision."""
@@ -636,7 +645,8 @@ CREATES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 def _details(row: Row) -> dict[str, Any]:
     """A project's funding details (ADR 0021), when the ledger gives them."""
-    return {k: row[k] for k in ("purchaser", "beneficiaries_planned") if row[k] not in (None, "")}
+    keys = ("purchaser", "purchaser_other", "beneficiaries_planned")
+    return {k: row[k] for k in keys if row[k] not in (None, "")}
 
 
 def _named(details: dict[str, Any]) -> tuple[str, ...]:
@@ -665,6 +675,13 @@ COLUMNS_BY_CODE = {
     "too_many_themes": "主题",
     "theme_not_in_force": "主题",
     "cases_resolved_exceed_taken": "调解成功数",
+    "volunteer_had_left": "志愿者编号",
+    "unknown_purchaser": "购买主体",
+    "purchaser_not_in_force": "购买主体",
+    "purchaser_other_required": "购买主体名称",
+    "purchaser_other_not_allowed": "购买主体名称",
+    "purchaser_too_long": "购买主体名称",
+    "volunteer_left_before_registered": "离开日期",
 }
 # Refusals about the act's date: they point at the column the effective date came from.
 DATE_CODES = frozenset(

@@ -50,6 +50,7 @@ PROGRAMMES = {
 }
 DECISIONS = {"立项": True, "不予立项": False}
 STAGES = {"中期评估": "mid_term", "结项评估": "final"}
+LEAVE_REASONS = {"迁出": "moved_away", "本人退出": "withdrew", "其他": "other"}
 DIVISION_TIERS = {"县": "county", "乡镇街道": "township", "村社区": "village"}
 AREAS = {"城市社区": "urban", "农村": "rural"}
 GRADES = {f"{n}A": n for n in range(1, 6)} | {str(n): n for n in range(1, 6)}
@@ -171,6 +172,23 @@ SHEETS: tuple[Sheet, ...] = (
             Column("村社区代码", "village", CODE, True, "志愿者所属村（社区）", "330699001001"),
             Column("志愿者编号", "volunteer_id", KEY, True, "本村（社区）自编编号", "WC-0001"),
             Column("登记日期", "day", DATE, True, "", "2019-03-01"),
+            Column(
+                "离开日期",
+                "left",
+                DATE,
+                False,
+                "选填：志愿者离开名册（注销）的日期；此后的活动不能再列该志愿者",
+                "",
+            ),
+            Column(
+                "离开原因",
+                "left_reason",
+                CHOICE,
+                False,
+                "填了离开日期时选填，默认其他",
+                "",
+                dict(LEAVE_REASONS),
+            ),
         ),
         ("village", "volunteer_id"),
     ),
@@ -313,7 +331,16 @@ SHEETS: tuple[Sheet, ...] = (
             Column("评审结果", "approved", CHOICE, True, "", "立项", dict(DECISIONS)),
             Column("资助金额", "amount", MONEY, False, "立项时必填", "20000"),
             Column("理由", "reason", TEXT, False, "不予立项时必填", ""),
-            Column("购买主体", "purchaser", NAME, False, "政府购买服务填写购买服务的部门", ""),
+            Column(
+                "购买主体",
+                "purchaser",
+                NAME,
+                False,
+                "政府购买服务填写购买服务的部门：购买主体目录中的名称或代码（如 民政局、区民政局、"
+                "civil_affairs）；目录中没有的部门填“其他”并在“购买主体名称”中填写",
+                "",
+            ),
+            Column("购买主体名称", "purchaser_other", NAME, False, "购买主体为“其他”时必填", ""),
             Column("计划受益人数", "beneficiaries_planned", INT, False, "", "200"),
         ),
         ("key",),

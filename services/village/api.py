@@ -96,6 +96,25 @@ class VolunteerRegistration(CommandIn):
     )
 
 
+class VolunteerLeaving(CommandIn):
+    """The day of leaving is the command's ``effective_on`` (default today)."""
+
+    reason: Literal["moved_away", "withdrew", "other"] = Field(
+        description="离开原因 / moved_away 迁出本村（社区）, withdrew 本人退出, other 其他"
+        " (a code: the register holds no personal data)"
+    )
+
+
+class VolunteerRejoining(CommandIn):
+    """The day of re-joining is the command's ``effective_on`` (default today)."""
+
+
+VillagePath = Annotated[str, Path(pattern=r"^\d{12}$", description="村/社区区划代码")]
+NumberPath = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$", description="志愿者编号")
+]
+
+
 @router.post("/filing-applications", status_code=CREATED)
 def apply_for_filing(body: FilingApplication, meta: CommandMeta, app: App) -> CommandOut:
     """备案申请 / A resident group applies at its village station to be filed."""
@@ -184,3 +203,33 @@ def adjust_points(
             village_code, body.volunteer_id, body.kind, body.points, body.reason, meta
         )
     )
+
+
+@router.post("/volunteers/{village_code}/{volunteer_id}/leaving", status_code=CREATED)
+def leave_volunteer(
+    village_code: VillagePath,
+    volunteer_id: NumberPath,
+    body: VolunteerLeaving,
+    meta: CommandMeta,
+    app: App,
+) -> CommandOut:
+    """志愿者离开名册（注销）/ A volunteer leaves the village's register on ``effective_on``
+    for a coded reason; activities after that day can no longer list them, earlier ones still
+    count (ADR 0021 addendum). 409 ``volunteer_already_left`` if already away."""
+    check_pseudonym(volunteer_id)
+    return CommandOut.of(app.leave_volunteer(village_code, volunteer_id, body.reason, meta))
+
+
+@router.post("/volunteers/{village_code}/{volunteer_id}/rejoining", status_code=CREATED)
+def rejoin_volunteer(
+    village_code: VillagePath,
+    volunteer_id: NumberPath,
+    body: VolunteerRejoining,
+    meta: CommandMeta,
+    app: App,
+) -> CommandOut:
+    """志愿者重新加入名册 / A volunteer who left comes back under the same number on
+    ``effective_on`` (a later event; the leaving stays recorded). 409 ``volunteer_not_left``
+    if they never left."""
+    check_pseudonym(volunteer_id)
+    return CommandOut.of(app.rejoin_volunteer(village_code, volunteer_id, meta))

@@ -9,7 +9,13 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
-from services.village.domain import Activity, GroupRecord, Volunteer, volunteer_key
+from services.village.domain import (
+    LEAVE_REASONS,
+    Activity,
+    GroupRecord,
+    Volunteer,
+    volunteer_key,
+)
 from services.village.points import PointsAdjustment, PointsPilot
 from services.village.points_commands import PointsCommands
 from shared.capabilities.approvals.application import check_unlocked
@@ -22,6 +28,7 @@ from shared.kernel.domain import (
     Conflict,
     InvalidInput,
     Meta,
+    NotFound,
     check_not_future,
     legal_date,
 )
@@ -44,6 +51,8 @@ class VillageApplication(PointsCommands, TierApplication):
         PointsPilot.Resumed: "sanji.village.points_pilot.turned_on.v1",
         PointsPilot.Stopped: "sanji.village.points_pilot.turned_off.v1",
         PointsAdjustment.Recorded: "sanji.village.points.adjusted.v1",
+        Volunteer.Left: "sanji.village.volunteer.left.v1",
+        Volunteer.Rejoined: "sanji.village.volunteer.rejoined.v1",
         **platform_events("village"),
         **ledger_events("village"),
         **account_events("village"),
@@ -130,7 +139,7 @@ class VillageApplication(PointsCommands, TierApplication):
                 f"活动日期 {occurred_on} 早于成立日期 {group.founded_on} / the activity on "
                 f"{occurred_on} is before the group was founded ({group.founded_on})",
             )
-        self.check_registered(org.village_code, volunteer_ids)
+        self.check_registered(org.village_code, volunteer_ids, occurred_on)
         activity_id, replayed = self.create_id(meta, organisation_id)
         if replayed:
             return replayed
@@ -169,19 +178,101 @@ class VillageApplication(PointsCommands, TierApplication):
         self.save(volunteer)
         return CommandResult(volunteer.id, volunteer.version, None)
 
-    def check_registered(self, village_code: str, volunteer_ids: Sequence[str]) -> None:
+    def leave_volunteer(
+        self, village_code: str, volunteer_id: str, reason: str, meta: Meta
+    ) -> CommandResult:
+        """A volunteer leaves the register (离开/注销) on the command's effective date, for a
+        coded reason; activities after that day can no longer list them (ADR 0021 addendum)."""
+        if reason not in LEAVE_REASONS:
+            raise InvalidInput(
+                "invalid_leave_reason",
+                f"离开原因须为 {'、'.join(LEAVE_REASONS)} 之一 / reason must be one of"
+                f" {', '.join(LEAVE_REASONS)}",
+            )
+        volunteer = self._volunteer(village_code, volunteer_id, meta)
+        if (version := volunteer.replayed_version(meta)) is not None:
+            return CommandResult(volunteer.id, version, None, replayed=True)
+        day = legal_date(meta.effective_at)
+        if volunteer.away:
+            raise Conflict(
+                "volunteer_already_left",
+                f"志愿者 {volunteer_id} 已于 {volunteer.absences[-1][0]} 离开名册 / volunteer"
+                f" {volunteer_id} left the register on {volunteer.absences[-1][0]}",
+            )
+        if volunteer.absences and day < (back := volunteer.absences[-1][1] or day):
+            raise Conflict(
+                "volunteer_left_before_rejoined",
+                f"离开日期 {day} 早于重新加入日期 {back} / leaving on {day}, before re-joining"
+                f" on {back}",
+            )
+        volunteer.leave(meta, day, reason)
+        self.save(volunteer)
+        return CommandResult(volunteer.id, volunteer.version, None)
+
+    def rejoin_volunteer(self, village_code: str, volunteer_id: str, meta: Meta) -> CommandResult:
+        """A volunteer who left comes back under the same number (a later event, never an
+        erasure of the leaving): activities from that day on can list them again."""
+        volunteer = self._volunteer(village_code, volunteer_id, meta)
+        if (version := volunteer.replayed_version(meta)) is not None:
+            return CommandResult(volunteer.id, version, None, replayed=True)
+        day = legal_date(meta.effective_at)
+        if not volunteer.away:
+            raise Conflict(
+                "volunteer_not_left",
+                f"志愿者 {volunteer_id} 仍在名册中，无需重新加入 / volunteer {volunteer_id} has"
+                " not left the register",
+            )
+        left_on = volunteer.absences[-1][0]
+        if day <= left_on:
+            raise Conflict(
+                "volunteer_rejoined_before_left",
+                f"重新加入日期 {day} 不晚于离开日期 {left_on} / re-joining on {day}, not after"
+                f" leaving on {left_on}",
+            )
+        volunteer.rejoin(meta, day)
+        self.save(volunteer)
+        return CommandResult(volunteer.id, volunteer.version, None)
+
+    def _volunteer(self, village_code: str, volunteer_id: str, meta: Meta) -> Volunteer:
+        check_number(volunteer_id)
+        if self.division_in_force(village_code, meta).tier is not Tier.VILLAGE:
+            raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
+        self.check_jurisdiction(meta, village_code)
+        check_not_future("effective_on", meta.effective_at, self.clock())
+        volunteer = self.find(volunteer_key(village_code, volunteer_id))
+        if not isinstance(volunteer, Volunteer):
+            raise NotFound(
+                "unknown_volunteer",
+                f"志愿者编号 {volunteer_id} 未在本村（社区）志愿者名册登记 / volunteer number"
+                f" {volunteer_id} not in the register of {village_code}",
+            )
+        return volunteer
+
+    def check_registered(
+        self, village_code: str, volunteer_ids: Sequence[str], occurred_on: date
+    ) -> None:
         """Every volunteer an activity lists is in the register of the activity's village: a
-        volunteer belongs to one village, so distinct counts add up the tree (ADR 0021)."""
-        unknown = [
-            v
-            for v in volunteer_ids
-            if not isinstance(self.find(volunteer_key(village_code, v)), Volunteer)
-        ]
+        volunteer belongs to one village, so distinct counts add up the tree (ADR 0021); and
+        was on it that day: one who had left cannot serve after leaving (a later activity is
+        refused, an earlier one still counts)."""
+        found = {v: self.find(volunteer_key(village_code, v)) for v in volunteer_ids}
+        unknown = [v for v, entry in found.items() if not isinstance(entry, Volunteer)]
         if unknown:
             raise Conflict(
                 "unknown_volunteer",
                 f"志愿者编号 {'、'.join(unknown[:10])} 未在本村（社区）志愿者名册登记 / volunteer"
                 f" number(s) {', '.join(unknown[:10])} not in the register of {village_code}",
+            )
+        away = [
+            v
+            for v, entry in found.items()
+            if isinstance(entry, Volunteer) and entry.away_on(occurred_on) is not None
+        ]
+        if away:
+            raise Conflict(
+                "volunteer_had_left",
+                f"志愿者 {'、'.join(away[:10])} 在活动日期 {occurred_on} 前已离开名册 / volunteer(s)"
+                f" {', '.join(away[:10])} had left the register before {occurred_on}",
             )
 
 

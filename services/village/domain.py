@@ -97,6 +97,10 @@ class Activity(Agg):
         return cls._create(cls.Reported, id=id, meta=meta, **figures)
 
 
+# Why a volunteer left the register: coded, never free text (no personal data).
+LEAVE_REASONS = {"moved_away": "迁出本村（社区）", "withdrew": "本人退出", "other": "其他"}
+
+
 def volunteer_key(village_code: str, volunteer_id: str) -> UUID:
     """The register entry's aggregate id: a volunteer number means something only in its own
     village's register, so the same number in two villages is two people (ADR 0021)."""
@@ -114,6 +118,11 @@ class Volunteer(Agg):
     if TYPE_CHECKING:
         village_code: str
         volunteer_id: str
+        # Spans off the register: (left on, rejoined on or None while still away).
+        absences: list[tuple[date, date | None]]
+
+    # Leaving or re-joining cannot take effect before the volunteer was entered.
+    began_by = ("volunteer_left_before_registered", "登记", "registration")
 
     class Event(Agg.Event):
         ID_NAME = "volunteer_key"
@@ -126,6 +135,58 @@ class Volunteer(Agg):
         def apply(self, volunteer: Any) -> None:
             volunteer.village_code = self.village_code
             volunteer.volunteer_id = self.volunteer_id
+            volunteer.absences = []
+
+    class Left(Event):
+        # Issue 14 leftovers (ADR 0021 addendum): the volunteer leaves the register (离开/注销)
+        # on ``left_on`` for a coded reason (``LEAVE_REASONS``), nothing personal. The village
+        # and number are repeated so the integration event names its division and entry.
+        village_code: str
+        volunteer_id: str
+        left_on: date
+        reason: str
+
+        def apply(self, volunteer: Any) -> None:
+            volunteer.absences = [*volunteer.absences, (self.left_on, None)]
+
+    class Rejoined(Event):
+        village_code: str
+        volunteer_id: str
+        rejoined_on: date
+
+        def apply(self, volunteer: Any) -> None:
+            left_on, _ = volunteer.absences[-1]
+            volunteer.absences = [*volunteer.absences[:-1], (left_on, self.rejoined_on)]
+
+    def away_on(self, day: date) -> date | None:
+        """The day the volunteer left, if they were off the register on ``day``; else None."""
+        for left_on, rejoined_on in self.absences:
+            if left_on <= day and (rejoined_on is None or day < rejoined_on):
+                return left_on
+        return None
+
+    @property
+    def away(self) -> bool:
+        return bool(self.absences) and self.absences[-1][1] is None
+
+    def leave(self, meta: Meta, left_on: date, reason: str) -> None:
+        self.trigger_event(
+            self.Left,
+            meta=meta,
+            village_code=self.village_code,
+            volunteer_id=self.volunteer_id,
+            left_on=left_on,
+            reason=reason,
+        )
+
+    def rejoin(self, meta: Meta, rejoined_on: date) -> None:
+        self.trigger_event(
+            self.Rejoined,
+            meta=meta,
+            village_code=self.village_code,
+            volunteer_id=self.volunteer_id,
+            rejoined_on=rejoined_on,
+        )
 
     @classmethod
     def register(cls, meta: Meta, village_code: str, volunteer_id: str) -> Volunteer:

@@ -111,6 +111,12 @@ class VolunteerRow(Row):
     village_code: str = Field(description="村/社区区划代码 / the register's village")
     volunteer_id: str = Field(description="志愿者编号 / the village's own volunteer number")
     registered_on: date = Field(description="登记日期 / entered in the register on")
+    left_on: date | None = Field(
+        None, description="离开日期 / off the register since (null: on the register)"
+    )
+    left_reason: str | None = Field(
+        None, description="离开原因 / moved_away, withdrew or other (null: on the register)"
+    )
 
 
 class VolunteersOut(BaseModel):
@@ -359,6 +365,11 @@ class AwardOut(Row):
     award_id: str
     village_code: str
     purchaser: str | None = Field(None, description="购买主体 / purchasing department (ADR 0021)")
+    purchaser_code: str | None = Field(
+        None,
+        description="购买主体代码 / its code in the purchasers list (null: free text recorded"
+        " before the list, ADR 0021 addendum)",
+    )
     beneficiaries_planned: int | None = Field(None, description="计划受益人数 / planned")
     beneficiaries_reached: int | None = Field(None, description="实际受益人数 / reached")
     snapshot: dict[str, Any] | None

@@ -485,13 +485,16 @@ def list_volunteers(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """志愿者名册 / The volunteer registers of the villages within a division (ADR 0021): each
-    volunteer's number in its village's register and the day it was entered; nothing else is
-    held."""
+    volunteer's number in its village's register, the day it was entered and, for one who has
+    left and not come back, the day and coded reason of leaving; nothing else is held."""
     code, _, where, params = _villages_of(runtime, operator, division, "as_of")
     with runtime.db.snapshot() as tx:
         rows = tx.all(
-            f"SELECT * FROM volunteer WHERE {where}"
-            " ORDER BY village_code, volunteer_id LIMIT %s OFFSET %s",
+            "SELECT volunteer.*, a.left_on, a.reason AS left_reason FROM volunteer"
+            " LEFT JOIN volunteer_absence a ON a.village_code = volunteer.village_code"
+            " AND a.volunteer_id = volunteer.volunteer_id AND a.rejoined_on IS NULL"
+            f" WHERE {where.replace('village_code', 'volunteer.village_code')}"
+            " ORDER BY volunteer.village_code, volunteer.volunteer_id LIMIT %s OFFSET %s",
             (*params, limit, offset),
         )
     return {"division_code": code, "volunteers": rows}

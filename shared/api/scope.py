@@ -131,8 +131,8 @@ HARMLESS = frozenset(
         "reader",
         "after",  # a position in the anchors list (shared/api/audit.py)
         "theme",  # an activity theme's code (a vocabulary entry, no record)
-        # A volunteer's number means something only with its village (ADR 0021); the points
-        # route takes it beside ``village_code``, which the scope check resolves (ADR 0027).
+        # A volunteer's number names an entry only together with {village_code} beside it,
+        # which the village_code resolver scopes (ADR 0021 addendum).
         "volunteer_id",
         # An uploaded ledger's digest at the county service (services/ledger_import/api.py):
         # a file, not a record of a division; only county accounts with the import role reach it.

@@ -83,6 +83,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # A ledger upload's own limit (ADR 0020 addendum): only routes marked as uploads take it.
     max_upload_bytes: int = 20 * 1_048_576
+    # Uploaded ledgers and their results are deleted after this many days (issue 14 leftovers).
+    ledger_upload_days: int = 7
     rate_limit_per_second: float = 20.0
     expensive_concurrency: int = 2
     max_reproduction_ids: int = 100_000
@@ -106,6 +108,8 @@ class Settings:
             raise ValueError("SANJI_ACCOUNT_REFRESH_SECONDS must be between 0 and 60")
         if bool(self.oidc_issuer) != bool(self.oidc_jwks_url):
             raise ValueError("SANJI_OIDC_ISSUER and SANJI_OIDC_JWKS_URL go together")
+        if self.ledger_upload_days < 1:
+            raise ValueError("SANJI_LEDGER_UPLOAD_DAYS must be at least 1")
         if self.hash_algorithm not in ALGORITHMS:
             raise ValueError(f"SANJI_HASH must be one of {ALGORITHMS}, got {self.hash_algorithm!r}")
 

@@ -32,6 +32,9 @@ FAMILIES = (
 REQUIRED = ("density", "zombie", "ranking")
 # Families only decisions use (each decision records its version, ADR 0009); reports name none.
 DECISION_FAMILIES = ("zombie_exit", "sampling", "funding", "commendation")
+# Code lists commands check against the version in force on their date; reports name none
+# (the purchasing departments of purchase of services, ADR 0021 addendum).
+VOCABULARIES = ("purchasers",)
 # The assessment of the tiers below (考核, issue 16 item 4, ADR 0025): indicators, targets and
 # weights per year. A scorecard names the version it used beside its report's rule versions;
 # reports themselves name none, so no report's content or hash changes with this family.
@@ -270,7 +273,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
 def load_rules(path: Path = DEFAULT_RULES) -> Rules:
     raw = json.loads(path.read_text(encoding="utf-8"))
     families: dict[str, tuple[RuleVersion, ...]] = {}
-    for family in (*FAMILIES, *DECISION_FAMILIES, ASSESSMENT, POINTS):
+    for family in (*FAMILIES, *DECISION_FAMILIES, ASSESSMENT, POINTS, *VOCABULARIES):
         versions = []
         for v in raw.get(family, []):
             params = {k: val for k, val in v.items() if k not in _ENTRY_KEYS}

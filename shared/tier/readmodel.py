@@ -108,6 +108,13 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS activity_volunteer_village"
     " ON activity_volunteer (village_code, occurred_on)",
+    # Spans a volunteer was off the register (ADR 0021 addendum): its own table, so an older
+    # read model needs no migration; rejoined_on is null while the volunteer is away.
+    """CREATE TABLE IF NOT EXISTS volunteer_absence (
+        village_code TEXT NOT NULL, volunteer_id TEXT NOT NULL, left_on TEXT NOT NULL,
+        reason TEXT NOT NULL, rejoined_on TEXT,
+        PRIMARY KEY (village_code, volunteer_id, left_on)
+    )""",
     """CREATE TABLE IF NOT EXISTS inspection (
         inspection_id TEXT PRIMARY KEY,
         org_id TEXT NOT NULL, village_code TEXT NOT NULL,
@@ -223,6 +230,7 @@ READ_MODEL_TABLES = {
     "activity_cases": "activity_id",
     "volunteer": "village_code, volunteer_id",
     "activity_volunteer": "activity_id, volunteer_id",
+    "volunteer_absence": "village_code, volunteer_id, left_on",
     "inspection": "inspection_id",
     "annual_report": "org_id, year",
     "org_history": "org_id, fact, source, position",
@@ -406,6 +414,25 @@ def volunteer_registered(tx: Tx, env: Envelope, p: ev.VolunteerRegisteredV1) -> 
         "INSERT INTO volunteer (village_code, volunteer_id, registered_on) VALUES (%s, %s, %s)"
         " ON CONFLICT (village_code, volunteer_id) DO NOTHING",
         (p.village_code, p.volunteer_id, effective_date(env)),
+    )
+
+
+@handles("sanji.village.volunteer.left.v1")
+def volunteer_left(tx: Tx, env: Envelope, p: ev.VolunteerLeftV1) -> None:
+    tx.write(
+        "INSERT INTO volunteer_absence (village_code, volunteer_id, left_on, reason)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT (village_code, volunteer_id, left_on) DO NOTHING",
+        (p.village_code, p.volunteer_id, p.left_on.isoformat(), p.reason),
+    )
+
+
+@handles("sanji.village.volunteer.rejoined.v1")
+def volunteer_rejoined(tx: Tx, env: Envelope, p: ev.VolunteerRejoinedV1) -> None:
+    # The open span is the one to close: the register allows one at a time.
+    tx.write(
+        "UPDATE volunteer_absence SET rejoined_on = %s"
+        " WHERE village_code = %s AND volunteer_id = %s AND rejoined_on IS NULL",
+        (p.rejoined_on.isoformat(), p.village_code, p.volunteer_id),
     )
 
 

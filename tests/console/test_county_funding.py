@@ -150,6 +150,10 @@ def test_funding_details_through_the_console(api: Api) -> None:
     before = api.heads()
     missing = clerk.submit(path, body)
     assert missing.status_code == 400 and "须填写购买主体" in missing.text
+    # A department outside the purchasers list (ADR 0021 addendum): 其他 with its name.
+    unknown = clerk.submit(path, {**body, "purchaser": "区司法局"})
+    assert unknown.status_code == 400 and "未知的购买主体" in unknown.text
+    assert 'name="purchaser_other"' in unknown.text
     assert api.heads() == before
     awarded = clerk.submit(path, {**body, "purchaser": "区残联", "beneficiaries_planned": "60"})
     assert awarded.status_code == 303, awarded.text

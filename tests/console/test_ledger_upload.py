@@ -4,13 +4,17 @@ that are not ledgers, people who may not import, and forged confirmations."""
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from services.ledger_import import api as ledger_api
+from services.ledger_import import progress
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
 from tests.console.browser import Person, person
@@ -39,6 +43,14 @@ def send(clerk: Person, content: bytes, name: str = "台账.xlsx", media: str = 
         files={"file": (name, content, media)},
         follow_redirects=False,
     )
+
+
+def finished(clerk: Person, confirmed: Any) -> Any:
+    """The page a confirmed import leads to once its background thread has ended."""
+    assert confirmed.status_code == 303, confirmed.text
+    assert confirmed.headers["location"].split("?")[0].endswith("/progress")
+    ledger_api.IMPORTS.wait(COUNTY)
+    return clerk.get(confirmed.headers["location"])  # done: on to the result
 
 
 def rows_of(html: str, table: str) -> list[list[str]]:
@@ -75,9 +87,8 @@ def test_upload_dry_run_confirm_and_the_apis_figures(api: Api) -> None:
     assert heads(api.platform) == before  # the dry run recorded nothing
 
     confirmed = clerk.submit(f"/county/ledger/{sha.group(1)}/import")
-    assert confirmed.status_code == 303, confirmed.text
-    assert confirmed.headers["location"].startswith(f"/county/ledger/{sha.group(1)}/import")
-    result = clerk.get(confirmed.headers["location"])
+    assert confirmed.headers["location"].startswith(f"/county/ledger/{sha.group(1)}/progress")
+    result = finished(clerk, confirmed)
     assert result.status_code == 200 and "导入结果" in result.text and "台账已导入" in result.text
     recorded = {r[0]: r[2] for r in rows_of(result.text, "tallies")}
     assert recorded == {"组织": "2", "活动": "3"}
@@ -120,8 +131,7 @@ def test_mistakes_show_row_errors_in_chinese_and_record_nothing(api: Api) -> Non
 
     # Acknowledged: the valid rows are imported, the refused ones are not.
     valid = clerk.submit(f"/county/ledger/{sha.group(1)}/import", {"import_valid_rows": "y"})
-    assert valid.status_code == 303, valid.text
-    result = clerk.get(valid.headers["location"])
+    result = finished(clerk, valid)
     recorded = {r[0]: r[2] for r in rows_of(result.text, "tallies")}
     assert recorded["组织"] == "1"  # ZZ-2; ZZ-1 and its activities refused
 
@@ -212,3 +222,56 @@ def test_confirming_an_unknown_or_malformed_file_is_refused(api: Api) -> None:
         assert clerk.get(f"/county/ledger/{bad}").status_code == 404
     assert clerk.get(f"/county/ledger/{'0' * 64}").status_code == 404
     assert heads(api.platform) == before
+
+
+def test_the_import_runs_in_the_background_with_a_progress_page(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Confirmed, the import runs in a thread; its page refreshes itself (no script) with the
+    phase, rows and a bar; a second start is 409 import_running; then the result. An import
+    the process stopped during is shown as interrupted (issue 14 leftovers)."""
+    clerk = person(api, IMPORTER)
+    answer = send(clerk, workbook(api, ledger()))
+    sha = SHA.search(answer.headers["location"])
+    assert sha is not None
+    go, reported = threading.Event(), threading.Event()
+    real = ledger_api._guarded
+
+    def held(platform: Any, path: Path, dry_run: bool, report: Any = None) -> Any:
+        if report is not None:  # the background import: say where it is, then wait
+            report("组织", 1, 2, False)
+            reported.set()
+            assert go.wait(30)
+        return real(platform, path, dry_run, report)
+
+    monkeypatch.setattr(ledger_api, "_guarded", held)
+    # An upload older than SANJI_LEDGER_UPLOAD_DAYS: removed after the import.
+    stale = api.platform.settings.data_dir / ledger_api.UPLOADS / ("d" * 64)
+    stale.mkdir()
+    (stale / "ledger.xlsx").write_bytes(b"PK")
+    os.utime(stale / "ledger.xlsx", (0, 0))
+    confirmed = clerk.submit(f"/county/ledger/{sha.group(1)}/import")
+    assert confirmed.status_code == 303 and reported.wait(30)
+    page = clerk.get(confirmed.headers["location"])
+    assert page.status_code == 200 and '<meta http-equiv="refresh" content="2">' in page.text
+    assert "组织" in page.text and "1 / 2 行（50%）" in page.text
+    assert '<progress class="progress" id="import-progress" max="2" value="1">' in page.text
+    again = api.county.post(
+        "/api/v1/ledger/imports/start",
+        json={"file_sha256": sha.group(1)},
+        headers=api.auth(IMPORTER),
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "import_running"
+    assert "正在进行" in again.json()["error"]["message_zh"]
+    go.set()
+    result = finished(clerk, confirmed)
+    assert "导入结果" in result.text and '<meta http-equiv="refresh"' not in result.text
+    assert not stale.exists()
+
+    # A marker left by a process that stopped mid-import: interrupted, import it again.
+    folder = api.platform.settings.data_dir / ledger_api.UPLOADS / ("e" * 64)
+    folder.mkdir(parents=True)
+    (folder / progress.MARKER).write_text("2026-01-01T00:00:00+00:00")
+    stopped = clerk.get(f"/county/ledger/{'e' * 64}/progress")
+    assert stopped.status_code == 200 and "中断，可重新导入" in stopped.text
+    assert '<meta http-equiv="refresh"' not in stopped.text

@@ -499,5 +499,19 @@ def test_the_volunteer_register_and_the_activity_form_list_who_served(api: Api) 
     report = api.village.get(f"/api/v1/reports/{VILLAGE}", headers=api.auth(village_op())).json()
     activity = report["figures"]["activity"]
     assert (activity["distinct_volunteers"], activity["listed_volunteer_services"]) == (2, 3)
+
+    # V002 leaves the register (ADR 0021 addendum): a reason is required, then the list says
+    # so and offers re-joining; an activity from then on cannot list V002.
+    leave = "/village/volunteers/V002/leaving"
+    assert "离开原因" in clerk.get(leave).text
+    missing = clerk.submit(leave, {"reason": "", "effective_on": day})
+    assert missing.status_code == 400 and 'id="reason-error"' in missing.text
+    assert clerk.submit(leave, {"reason": "withdrew"}).status_code == 303
+    listed = clerk.get("/village/volunteers")
+    assert "本人退出" in listed.text and "/village/volunteers/V002/rejoining" in listed.text
+    gone = clerk.submit(
+        path, {"occurred_on": day, "field": "services", **FIGURES, "volunteer_ids": "V002"}
+    )
+    assert gone.status_code == 400 and "已离开名册" in gone.text
     # A township clerk has no village register page.
     assert person(api, township_op()).get("/village/volunteers").status_code == 403

@@ -79,11 +79,23 @@ def test_purchaser_beneficiaries_and_budgets(api: Api, clock: MovableClock) -> N
     refused(api, direct, base, 422, "purchaser_required")
     r = api.county.post(direct, json=base, headers=api.auth(county_op()))
     assert "购买主体" in r.json()["error"]["message_zh"]
+    # A code list (ADR 0021 addendum): a department it does not hold goes as 其他 with its name.
+    for body, code in (
+        ({"purchaser": "区司法局"}, "unknown_purchaser"),
+        ({"purchaser": "其他"}, "purchaser_other_required"),
+        ({"purchaser": "民政局", "purchaser_other": "区民政局"}, "purchaser_other_not_allowed"),
+    ):
+        refused(api, direct, {**base, **body}, 422, code)
 
     applied = post(
         api, apply, application(org, purchaser="区民政局", beneficiaries_planned=300), 201
     )
-    directly = post(api, direct, {**base, "purchaser": "区残联", "beneficiaries_planned": 100}, 201)
+    directly = post(
+        api,
+        direct,
+        {**base, "purchaser": "其他", "purchaser_other": "区司法局", "beneficiaries_planned": 100},
+        201,
+    )
     post(
         api,
         f"/api/v1/organisations/{third}/funding-awards",
@@ -111,11 +123,24 @@ def test_purchaser_beneficiaries_and_budgets(api: Api, clock: MovableClock) -> N
     )
     view = get(api, f"/api/v1/funding-awards/{award}")
     assert (view["purchaser"], view["beneficiaries_planned"], view["beneficiaries_reached"]) == (
-        "区民政局",
+        "民政局",  # an alias of the list, stored as its code and name
         300,
         250,
     )
-    assert get(api, f"/api/v1/funding-awards/{directly['id']}")["purchaser"] == "区残联"
+    assert view["purchaser_code"] == "civil_affairs"
+    third_view = get(api, f"/api/v1/funding-awards/{directly['id']}")
+    assert (third_view["purchaser_code"], third_view["purchaser"]) == ("other", "区司法局")
+    # Purchase of services by purchaser: a code per row, 其他 per department as recorded.
+    rows = get(api, "/api/v1/funding/purchasers?from=2026-01-01&to=2026-12-31")["rows"]
+    assert [(r["code"], r["name_zh"], r["purchaser"], r["projects"], r["awarded_yuan"])
+            for r in rows] == [
+        ("civil_affairs", "民政局", None, 1, 50000),
+        ("other", "其他", "区司法局", 1, 20000),
+    ]  # fmt: skip
+    refused_get = api.county.get(
+        "/api/v1/funding/purchasers?from=2026-02-01&to=2026-01-01", headers=api.auth(county_op())
+    )
+    assert refused_get.status_code == 422
 
     # Yearly budgets at the county: set, revised, refused.
     for programme, year, amount in (

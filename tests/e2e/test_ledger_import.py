@@ -698,6 +698,8 @@ def test_volunteers_budgets_and_funding_details_come_in_from_the_ledger(
     ledger["志愿者"] = [
         {"村社区代码": VILLAGE, "志愿者编号": n, "登记日期": "2019-02-01"} for n in ("WC-1", "WC-2")
     ]
+    # WC-2 left in 2020: the 2019 activity listing them still counts (ADR 0021 addendum).
+    ledger["志愿者"][1] |= {"离开日期": "2020-01-01", "离开原因": "迁出"}
     ledger["活动"][0]["志愿者编号"] = "WC-1、WC-2"
     ledger["活动"][3]["志愿者编号"] = "WC-1"
     ledger["资金预算"] = [
@@ -714,21 +716,33 @@ def test_volunteers_budgets_and_funding_details_come_in_from_the_ledger(
     village = platform.tiers[Tier.VILLAGE].db
     with village.transaction() as tx:
         served = tx.all("SELECT volunteer_id FROM activity_volunteer ORDER BY volunteer_id")
+        away = tx.all("SELECT volunteer_id, left_on, reason, rejoined_on FROM volunteer_absence")
     assert [r["volunteer_id"] for r in served] == ["WC-1", "WC-1", "WC-2"]
+    assert away == [
+        {
+            "volunteer_id": "WC-2",
+            "left_on": "2020-01-01",
+            "reason": "moved_away",
+            "rejoined_on": None,
+        }
+    ]
     assert count(platform, "SELECT count(*) FROM programme_budget") == 1
     with platform.tiers[Tier.COUNTY].db.transaction() as tx:
         award = tx.one(
             "SELECT purchaser, beneficiaries_planned FROM funding_detail WHERE purchaser IS NOT NULL"
         )
-    assert award == {"purchaser": "县民政局", "beneficiaries_planned": 300}
+    assert award == {"purchaser": "民政局", "beneficiaries_planned": 300}  # 县民政局: an alias
     again = Import(platform, fill(template, ledger, tmp_path / "again.xlsx")).run()
     assert errors(again) == [] and sum(t.recorded for t in again.tallies.values()) == 0
 
     # A volunteer the register does not hold: the row is refused with the command's code.
     ledger["活动"].append(activity("HD-9", "ZZ-1", "2021-04-01", 5) | {"志愿者编号": "WC-404"})
+    # … and one who had left before the activity's date.
+    ledger["活动"].append(activity("HD-10", "ZZ-1", "2021-04-01", 5) | {"志愿者编号": "WC-2"})
     refused = Import(platform, fill(template, ledger, tmp_path / "bad.xlsx")).run()
     assert [(e.sheet, e.code) for e in refused.errors if e.severity == ERROR] == [
-        ("活动", "unknown_volunteer")
+        ("活动", "unknown_volunteer"),
+        ("活动", "volunteer_had_left"),
     ]
     assert refused.tallies["活动"].recorded == 0
 

@@ -132,7 +132,13 @@ def test_volunteers_registered_refused_and_counted_as_people(api: Api) -> None:
     )
     assert r.status_code == 200, r.text
     listed = r.json()["volunteers"]
-    assert len(listed) == 4 and set(listed[0]) == {"village_code", "volunteer_id", "registered_on"}
+    assert len(listed) == 4 and set(listed[0]) == {
+        "village_code",
+        "volunteer_id",
+        "registered_on",
+        "left_on",
+        "left_reason",
+    }
     r = api.county.get(
         f"/api/v1/volunteers?division={COUNTY}&offset=4", headers=api.auth(county_op())
     )
@@ -149,3 +155,54 @@ def test_volunteers_registered_refused_and_counted_as_people(api: Api) -> None:
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     line = next(row for row in rows if any("参与志愿者（去重）" in cell for cell in row))
     assert "5" in line
+
+
+def _move(api: Api, number: str, act: str, day: str, **body: Any) -> Any:
+    return api.village.post(
+        f"/api/v1/volunteers/{VILLAGE}/{number}/{act}",
+        json={"effective_on": day, **body},
+        headers=api.auth(village_op()),
+    )
+
+
+def test_a_volunteer_leaves_and_rejoins_the_register(api: Api) -> None:
+    """Leaving (注销) refuses activities after it and keeps earlier ones counted; re-joining is
+    a later event (ADR 0021 addendum)."""
+    org = _group(api, VILLAGE, "文昌志愿服务队")
+    for number in ("V001", "V002"):
+        assert _register(api, VILLAGE, number).status_code == 201
+
+    def served(day: str) -> Any:
+        return _activity(api, org, VILLAGE, occurred_on=day, participants=1, volunteer_ids=["V001"])
+
+    assert served("2022-03-01").status_code == 201
+    assert _move(api, "V001", "leaving", "2022-04-01", reason="moved_away").status_code == 201
+    assert _move(api, "V002", "leaving", "2022-04-01", reason="withdrew").status_code == 201
+    heads = api.heads()
+    refusals = [
+        (served("2022-05-01"), 409, "volunteer_had_left"),
+        (_move(api, "V001", "leaving", "2022-05-01", reason="other"), 409,
+         "volunteer_already_left"),
+        (_move(api, "V003", "leaving", "2022-05-01", reason="other"), 404, "unknown_volunteer"),
+        (_move(api, "V001", "leaving", "2022-05-01", reason="姓名"), 422, None),
+        (_move(api, "V001", "rejoining", "2022-04-01"), 409, "volunteer_rejoined_before_left"),
+    ]  # fmt: skip
+    for r, status, code in refusals:
+        assert r.status_code == status, r.text
+        assert code is None or r.json()["error"]["code"] == code
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["error"]["message_zh"])
+    assert api.heads() == heads, "a refused request records nothing"
+
+    assert served("2022-03-15").status_code == 201  # dated before the leaving: still counts
+    assert _move(api, "V001", "rejoining", "2022-06-01").status_code == 201
+    assert _move(api, "V001", "rejoining", "2022-07-01").json()["error"]["code"] == (
+        "volunteer_not_left"
+    )
+    assert served("2022-06-01").status_code == 201
+    assert served("2022-05-01").status_code == 409  # the span away stays closed to activities
+    api.settle()
+    # V001 served before leaving and after re-joining: one person, three services.
+    assert _people(_report(api, api.village, village_op(), VILLAGE)) == (1, 3)
+    r = api.village.get(f"/api/v1/volunteers?division={VILLAGE}", headers=api.auth(village_op()))
+    listed = {v["volunteer_id"]: (v["left_on"], v["left_reason"]) for v in r.json()["volunteers"]}
+    assert listed == {"V001": (None, None), "V002": ("2022-04-01", "withdrew")}

@@ -458,7 +458,8 @@ def script(p: Platform) -> dict[str, UUID]:
         Decimal("30000"),
         None,
         day=at(2026, 2, 1),
-        purchaser="区公安分局",  # a purchase of services names its department (ADR 0021)
+        purchaser="其他",  # a purchase of services names its department (ADR 0021)
+        purchaser_other="区公安分局",
         beneficiaries_planned=80,
     )
     budget("purchase_of_services", 2026, "50000", at(2026, 2, 1))

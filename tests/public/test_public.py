@@ -111,7 +111,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         Decimal("87654.32"),
         None,
         meta(county_person),
-        purchaser="采购方PU55",
+        purchaser="其他",
+        purchaser_other="采购方PU55",
     )
     step(c.enter_credit_list, org, "abnormal", PUBLIC_REASON, meta(county_person))
     step(c.notify_listing, org, "abnormal", "内部告知书NB42", meta(county_person))

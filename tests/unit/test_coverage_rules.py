@@ -161,14 +161,15 @@ def test_the_demo_file_has_a_labelled_legacy_version_of_every_family_from_2016()
     for family, versions in rules.families.items():
         first = min(versions, key=lambda v: v.effective_from)
         assert first.effective_from == date(2016, 1, 1), family
-        # Local vocabularies and rules, not rules the nation set later (ADR 0019, 0024, 0025,
-        # 0027): themes, training, commendations, the assessment and resident points.
+        # Local vocabularies and rules, not rules the nation set later (ADR 0019, 0021,
+        # 0024, 0025, 0027): themes, training, commendations, the assessment, resident points and purchasers.
         if family in (
             "activity_themes",
             "training",
             "commendation",
             "assessment",
             "resident_points",
+            "purchasers",
         ):
             assert first.kind == "local" and first.label_zh, family
             continue

@@ -15,8 +15,10 @@ from eventsourcing.persistence import StoredEvent
 from services.county.domain import FundingAward
 from services.county.funding.application import check_purchaser
 from services.platform import Platform
-from shared.kernel.domain import InvalidInput
+from shared.kernel import purchasers
+from shared.kernel.domain import DomainError, InvalidInput
 from shared.kernel.periods import Period
+from shared.kernel.rules import Rules, load_rules
 from shared.reporting.figures import period_years
 from tests.helpers import county_op, meta
 from tests.unit.test_funding_lifecycle import at, direct_award
@@ -51,9 +53,11 @@ def test_awards_and_closures_stored_before_funding_details_still_load(platform: 
     county.close_award(award_id, "结项", meta(county_op(), at=at(date(2026, 5, 2))), 120)
 
     awarded = _stored(county, award_id, "Awarded")
-    assert json.loads(awarded.state)["class_version"] == 3
-    old = county.mapper.to_domain_event(_as(awarded, 2, "purchaser", "beneficiaries_planned"))
-    assert (old.purchaser, old.beneficiaries_planned) == (None, None)
+    assert json.loads(awarded.state)["class_version"] == 4
+    old = county.mapper.to_domain_event(
+        _as(awarded, 2, "purchaser", "beneficiaries_planned", "purchaser_code")
+    )
+    assert (old.purchaser, old.beneficiaries_planned, old.purchaser_code) == (None, None, None)
     assert old.amount == Decimal(1000) and old.call_id is None
 
     closed = _stored(county, award_id, "Closed")
@@ -81,10 +85,20 @@ def test_an_application_stored_before_funding_details_still_loads(platform: Plat
     ).id  # fmt: skip
     (stored,) = [s for s in county.recorder.select_events(applied) if s.topic.endswith("Submitted")]
     new = county.mapper.to_domain_event(stored)
-    assert (new.purchaser, new.beneficiaries_planned) == ("区民政局", 80)
-    old = county.mapper.to_domain_event(_as(stored, 1, "purchaser", "beneficiaries_planned"))
+    # An alias of the purchasers list: stored as its code and the list's name (ADR 0021).
+    assert (new.purchaser_code, new.purchaser, new.beneficiaries_planned) == (
+        "civil_affairs",
+        "民政局",
+        80,
+    )
+    old = county.mapper.to_domain_event(
+        _as(stored, 1, "purchaser", "beneficiaries_planned", "purchaser_code")
+    )
     assert isinstance(old, FundingApplication.Submitted)
     assert (old.purchaser, old.beneficiaries_planned) == (None, None)
+    # Free text stored before the list (version 2) loads as recorded, with no code.
+    text = county.mapper.to_domain_event(_as(stored, 2, "purchaser_code"))
+    assert (text.purchaser, text.purchaser_code) == ("民政局", None)
 
 
 @pytest.mark.parametrize(
@@ -155,3 +169,38 @@ def test_beneficiaries_are_never_negative_whoever_calls() -> None:
     with pytest.raises(InvalidInput) as refused:
         check_beneficiaries("beneficiaries_reached", -1)
     assert refused.value.code == "invalid_beneficiaries"
+
+
+@pytest.mark.parametrize(
+    ("given", "other", "answer"),
+    [
+        ("civil_affairs", None, ("civil_affairs", "民政局")),
+        ("团委", None, ("youth_league", "团委")),
+        ("县妇联", None, ("womens_federation", "妇联")),
+        ("其他", "区司法局", ("other", "区司法局")),
+        ("other", " 县总工会 ", ("other", "县总工会")),
+        (None, None, (None, None)),
+        ("区司法局", None, "unknown_purchaser"),
+        ("其他", None, "purchaser_other_required"),
+        ("民政局", "区民政局", "purchaser_other_not_allowed"),
+        (None, "区民政局", "purchaser_other_not_allowed"),
+        ("其他", "部" * 51, "purchaser_too_long"),
+    ],
+)
+def test_the_purchaser_is_a_code_of_the_list_or_other_with_a_name(
+    given: str | None, other: str | None, answer: Any
+) -> None:
+    """By code, name or alias; 其他 needs the department's name (ADR 0021 addendum)."""
+    rules = load_rules()
+    if isinstance(answer, tuple):
+        assert purchasers.resolve(rules, given, other, date(2016, 5, 1)) == answer
+        return
+    with pytest.raises(DomainError) as refused:
+        purchasers.resolve(rules, given, other, date(2016, 5, 1))
+    assert refused.value.code == answer and "购买主体" in refused.value.message
+
+
+def test_without_a_purchasers_list_the_purchaser_stays_free_text() -> None:
+    rules = load_rules()
+    older = Rules({f: v for f, v in rules.families.items() if f != purchasers.FAMILY})
+    assert purchasers.resolve(older, "区司法局", None, date(2026, 1, 1)) == (None, "区司法局")

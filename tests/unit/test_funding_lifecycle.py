@@ -83,8 +83,16 @@ def test_a_version_1_award_loads_without_call_or_snapshot(platform: Platform) ->
     county, award_id = direct_award(platform, date(2026, 3, 1))
     (stored,) = [s for s in county.recorder.select_events(award_id) if s.topic.endswith("Awarded")]
     state: dict[str, Any] = json.loads(stored.state)
-    assert state.pop("class_version") == 3  # 3: purchaser, beneficiaries planned (ADR 0021)
-    for name in ("call_id", "application_id", "snapshot", "purchaser", "beneficiaries_planned"):
+    # 3: purchaser, beneficiaries planned (ADR 0021); 4: the purchaser's code (its addendum)
+    assert state.pop("class_version") == 4
+    for name in (
+        "call_id",
+        "application_id",
+        "snapshot",
+        "purchaser",
+        "beneficiaries_planned",
+        "purchaser_code",
+    ):
         assert state.pop(name) is None
     old = StoredEvent(
         originator_id=stored.originator_id,

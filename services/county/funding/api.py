@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from services.county.application import CountyApplication
@@ -18,6 +18,7 @@ from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import AwardOut
 from shared.api.text import LongText, Name, OptionalLongText, ShortText
 from shared.capabilities.funding import projection as funding_lifecycle
+from shared.kernel import purchasers
 from shared.kernel.domain import InvalidInput, NotFound
 from shared.kernel.integration.events import FundingProgramme
 
@@ -37,7 +38,16 @@ Purchaser = Annotated[
     ShortText,
     Field(
         description="购买主体 / the purchasing department of a purchase of services (required "
-        "for purchase_of_services, refused for other programmes), e.g. 区民政局"
+        "for purchase_of_services, refused for other programmes): a code, Chinese name or alias "
+        "of the `purchasers` list in force (rules data), e.g. civil_affairs, 民政局, 区民政局; "
+        "other / 其他 with `purchaser_other`"
+    ),
+]
+PurchaserOther = Annotated[
+    ShortText,
+    Field(
+        description="购买主体名称（选“其他”时必填）/ the department's name when the purchaser is "
+        "other (其他); refused otherwise"
     ),
 ]
 Beneficiaries = Annotated[int, Field(ge=0, le=100_000_000, description="受益人数 / people")]
@@ -62,6 +72,7 @@ class ApplicationIn(CommandIn):
         description="项目是否已获其他财政资金 / the project already has government money"
     )
     purchaser: Purchaser | None = None
+    purchaser_other: PurchaserOther | None = None
     beneficiaries_planned: Beneficiaries | None = Field(
         None, description="计划受益人数 / beneficiaries the project plans to reach"
     )
@@ -138,8 +149,9 @@ def close_call(call_id: UUID, body: Reason, meta: CommandMeta, app: App) -> Comm
 def apply(call_id: UUID, body: ApplicationIn, meta: CommandMeta, app: App) -> CommandOut:
     """项目申报 / Apply: 409 ``double_funding``, ``already_applied_in_round``,
     ``already_funded_in_round``, ``host_not_registered``, ``call_closed``,
-    ``call_deadline_passed``; 422 ``host_required``, ``purchaser_required``,
-    ``purchaser_not_allowed``."""
+    ``call_deadline_passed``, ``purchaser_not_in_force``; 422 ``host_required``,
+    ``purchaser_required``, ``purchaser_not_allowed``, ``unknown_purchaser``,
+    ``purchaser_other_required``, ``purchaser_other_not_allowed``."""
     return CommandOut.of(
         app.apply_for_funding(
             call_id,
@@ -151,6 +163,7 @@ def apply(call_id: UUID, body: ApplicationIn, meta: CommandMeta, app: App) -> Co
             meta,
             purchaser=body.purchaser,
             beneficiaries_planned=body.beneficiaries_planned,
+            purchaser_other=body.purchaser_other,
         )
     )
 
@@ -249,6 +262,64 @@ def list_calls(operator: Operator, app: App) -> dict[str, Any]:
             amount = a.pop("amount_fen")
             a["amount_yuan"] = _yuan(int(amount)) if amount is not None else None
     return {"calls": rows}
+
+
+class PurchaserRow(BaseModel):
+    code: str = Field(
+        description="购买主体代码 / code in the purchasers list; unclassified: free text recorded"
+        " before the list, or none stated"
+    )
+    name_zh: str = Field(description="名称 / the list's name (其他/未分类 for unclassified)")
+    purchaser: str | None = Field(
+        description="部门名称（按原记录）/ the department as recorded, for other and unclassified"
+    )
+    projects: int
+    awarded_yuan: float
+
+
+class PurchasersOut(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    rows: list[PurchaserRow]
+
+
+@router.get("/funding/purchasers", response_model=PurchasersOut, response_model_by_alias=True)
+def purchases_by_purchaser(
+    operator: Operator,
+    app: App,
+    start: Annotated[date, Query(alias="from", description="起始日期 / first day")] = date(
+        2000, 1, 1
+    ),
+    end: Annotated[date, Query(alias="to", description="截止日期 / last day")] = date(2999, 12, 31),
+) -> dict[str, Any]:
+    """按购买主体统计政府购买服务 / Purchase of services awarded in a period by purchasing
+    department (ADR 0021 addendum): projects and yuan per code of the purchasers list; 其他
+    and the free text recorded before the list (其他/未分类) per department as recorded;
+    county-wide operators. 422 ``invalid_period`` if ``from`` is after ``to``."""
+    check_reads(operator, app.jurisdiction.county.code)
+    if start > end:
+        raise InvalidInput(
+            "invalid_period", f"起始日期晚于截止日期 / from {start} is after to {end}"
+        )
+    with app.lookup.db.transaction() as tx:
+        rows = funding_lifecycle.by_purchaser(tx, start.isoformat(), end.isoformat())
+    names = purchasers.names(app.rules)
+    return {
+        "from": start,
+        "to": end,
+        "rows": [
+            {
+                "code": r["code"] or purchasers.UNCLASSIFIED,
+                "name_zh": names.get(r["code"], r["code"])
+                if r["code"]
+                else purchasers.UNCLASSIFIED_ZH,
+                "purchaser": r["text"],
+                "projects": int(r["n"]),
+                "awarded_yuan": _yuan(int(r["fen"])),
+            }
+            for r in rows
+        ],
+    }
 
 
 @router.get("/funding/programmes/{programme}/rounds/{round}")

@@ -24,6 +24,7 @@ from services.county.funding.domain import (
     grade_for,
 )
 from shared.capabilities.commendations.application import act_of_programme, check_participation
+from shared.kernel import purchasers
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
 from shared.kernel.integration.events import FundingProgramme
 from shared.kernel.rules import RuleVersion
@@ -69,7 +70,9 @@ def check_beneficiaries(name: str, value: int | None) -> None:
         raise InvalidInput("invalid_beneficiaries", f"{name} ({value}) 不能为负数 / is negative")
 
 
-def check_purchaser(programme: str, purchaser: str | None, imported: bool = False) -> None:
+def check_purchaser(
+    programme: str, purchaser: str | None, imported: bool = False, other: str | None = None
+) -> None:
     """A purchase of services names the department that buys it (购买主体); no other
     programme does (ADR 0021). A project brought in from a county's ledger (``imported``,
     ADR 0020) may leave it unstated: ledgers kept before the field existed often do not say,
@@ -80,7 +83,7 @@ def check_purchaser(programme: str, purchaser: str | None, imported: bool = Fals
             "政府购买服务项目须填写购买主体 / a purchase of services names the purchasing"
             " department (purchaser)",
         )
-    if programme != PURCHASE_OF_SERVICES and purchaser:
+    if programme != PURCHASE_OF_SERVICES and (purchaser or other):
         raise InvalidInput(
             "purchaser_not_allowed",
             f"只有政府购买服务项目填写购买主体 / only purchase_of_services names a purchaser,"
@@ -148,12 +151,14 @@ class Funding(_Base):
         meta: Meta,
         purchaser: str | None = None,
         beneficiaries_planned: int | None = None,
+        purchaser_other: str | None = None,
     ) -> CommandResult:
         """Apply to a call: an active organisation, a filed group through an active registered
         host; no project with other government money; one application per round; a purchase
-        of services names its purchasing department."""
+        of services names its purchasing department (a code of the ``purchasers`` list in
+        force, or 其他 with the department's name: ``purchaser_other``)."""
         call = self.load(FundingCall, call_id, "call")
-        check_purchaser(call.programme, purchaser, meta.imported is not None)
+        check_purchaser(call.programme, purchaser, meta.imported is not None, purchaser_other)
         check_beneficiaries("beneficiaries_planned", beneficiaries_planned)
         facts = self.facts(organisation_id, meta)
         app_id = application_id_for(call_id, organisation_id)
@@ -161,6 +166,11 @@ class Funding(_Base):
             app_id, meta, "already_applied_in_round", organisation_id
         ):
             return replayed
+        # After the replay: a retry of a request recorded before the purchasers list (its
+        # free text) answers the original instead of being refused by the list.
+        code, purchaser = purchasers.resolve(
+            self.rules, purchaser, purchaser_other, legal_date(meta.effective_at)
+        )
         day = legal_date(meta.effective_at)
         if other_government_funding:
             raise Conflict("double_funding", "the project already has government money")
@@ -184,6 +194,7 @@ class Funding(_Base):
             other_government_funding=False,
             purchaser=purchaser,
             beneficiaries_planned=beneficiaries_planned,
+            purchaser_code=code,
         )
         return self.commit(application, organisation_id)
 
@@ -258,6 +269,7 @@ class Funding(_Base):
             snapshot=snapshot,
             purchaser=application.purchaser,
             beneficiaries_planned=application.beneficiaries_planned,
+            purchaser_code=application.purchaser_code,
         )
         self.save(application, call, award)
         result = CommandResult(application.id, application.version, application.organisation_id)
@@ -318,10 +330,11 @@ class Funding(_Base):
         meta: Meta,
         purchaser: str | None = None,
         beneficiaries_planned: int | None = None,
+        purchaser_other: str | None = None,
     ) -> CommandResult:
         """Award a project; one project per organisation per round; filed groups via a host;
-        a purchase of services names its purchasing department."""
-        check_purchaser(programme, purchaser, meta.imported is not None)
+        a purchase of services names its purchasing department (as ``submit_application``)."""
+        check_purchaser(programme, purchaser, meta.imported is not None, purchaser_other)
         check_beneficiaries("beneficiaries_planned", beneficiaries_planned)
         facts = self.facts(organisation_id, meta)
         today = legal_date(meta.effective_at)
@@ -337,6 +350,10 @@ class Funding(_Base):
         award_id, replayed = self.create_id(meta, organisation_id)
         if replayed:
             return replayed
+        # After the replay, as in ``apply_for_funding``.
+        code, purchaser = purchasers.resolve(
+            self.rules, purchaser, purchaser_other, legal_date(meta.effective_at)
+        )
         if self.lookup.funded_in_round(organisation_id, programme, round):
             raise Conflict("already_funded_in_round", f"{organisation_id} has a project in {round}")
         award = FundingAward.award(
@@ -351,6 +368,7 @@ class Funding(_Base):
             host_organisation_id=host_organisation_id,
             purchaser=purchaser,
             beneficiaries_planned=beneficiaries_planned,
+            purchaser_code=code,
         )
         return self.commit(award, organisation_id)
 

@@ -156,6 +156,7 @@ class FundingApplication(Agg):
         requested: Decimal
         host_organisation_id: UUID | None
         purchaser: str | None
+        purchaser_code: str | None
         beneficiaries_planned: int | None
         state: str
 
@@ -178,13 +179,21 @@ class FundingApplication(Agg):
         other_government_funding: bool
         # Version 2 (issue 14, ADR 0021): the purchasing department (购买主体) of a purchase
         # of services and the beneficiaries planned; applications before it state neither.
-        class_version = 2
+        # Version 3 (ADR 0021 addendum): the purchaser's code in the ``purchasers`` list
+        # (``purchaser`` then holds its name, or the department's own for 其他); before it,
+        # ``purchaser`` was free text and the code is None.
+        class_version = 3
         purchaser: str | None
         beneficiaries_planned: int | None
+        purchaser_code: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["purchaser"] = state["beneficiaries_planned"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["purchaser_code"] = None
 
         def apply(self, application: Any) -> None:
             application.call_id = self.call_id
@@ -194,6 +203,7 @@ class FundingApplication(Agg):
             application.requested = self.requested
             application.host_organisation_id = self.host_organisation_id
             application.purchaser = self.purchaser
+            application.purchaser_code = self.purchaser_code
             application.beneficiaries_planned = self.beneficiaries_planned
             application.state = SUBMITTED
 

@@ -53,6 +53,11 @@ SCHEMA = [
         beneficiaries_planned BIGINT, beneficiaries_reached BIGINT, closed_on TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS funding_detail_village ON funding_detail (village_code)",
+    # The purchaser's code in the ``purchasers`` list (ADR 0021 addendum), for awards that
+    # have one: its own table, so a read model built before the list needs no migration.
+    """CREATE TABLE IF NOT EXISTS funding_purchaser (
+        award_id TEXT PRIMARY KEY, purchaser_code TEXT NOT NULL
+    )""",
     # A programme's yearly budget at the county (ADR 0021): the latest set or revision counts.
     """CREATE TABLE IF NOT EXISTS programme_budget (
         programme TEXT NOT NULL, year INTEGER NOT NULL, county_code TEXT NOT NULL,
@@ -65,6 +70,7 @@ TABLES = {
     "funding_award_lifecycle": "award_id",
     "funding_evaluation": "award_id, stage",
     "funding_detail": "award_id",
+    "funding_purchaser": "award_id",
     "programme_budget": "programme, year",
 }
 
@@ -117,6 +123,12 @@ def award_recorded(tx: Tx, env: Envelope, p: ev.FundingAwardedV1) -> None:
             p.beneficiaries_planned,
         ),
     )
+    if p.purchaser_code is not None:
+        tx.write(
+            "INSERT INTO funding_purchaser (award_id, purchaser_code) VALUES (%s, %s)"
+            " ON CONFLICT (award_id) DO NOTHING",
+            (str(p.award_id), p.purchaser_code),
+        )
 
 
 @_handles("funding_call.opened")
@@ -237,9 +249,10 @@ def award_view(tx: Tx, award_id: str) -> dict[str, Any] | None:
         "SELECT f.award_id, f.org_id, f.village_code, f.programme, f.round, f.project, f.amount_fen,"
         " f.awarded_on, f.host_org_id, l.call_id, l.application_id, l.snapshot, l.rule_version,"
         " l.closed_on, l.final_grade, l.released_fen, d.purchaser, d.beneficiaries_planned,"
-        " d.beneficiaries_reached FROM funding f"
+        " d.beneficiaries_reached, pc.purchaser_code FROM funding f"
         " LEFT JOIN funding_award_lifecycle l ON l.award_id = f.award_id"
-        " LEFT JOIN funding_detail d ON d.award_id = f.award_id WHERE f.award_id = %s",
+        " LEFT JOIN funding_detail d ON d.award_id = f.award_id"
+        " LEFT JOIN funding_purchaser pc ON pc.award_id = f.award_id WHERE f.award_id = %s",
         (award_id,),
     )
     if row is None:
@@ -260,6 +273,22 @@ def award_view(tx: Tx, award_id: str) -> dict[str, Any] | None:
         "tranches": paid,
         "evaluations": evaluations,
     }
+
+
+def by_purchaser(tx: Tx, start: str, end: str) -> list[dict[str, Any]]:
+    """Purchase of services awarded from ``start`` to ``end`` by purchasing department (ADR
+    0021 addendum): one row per code of the purchasers list; for 其他 and for the free text
+    recorded before the list (no code: ``None``), one row per department's text as recorded."""
+    rows = tx.all(
+        "SELECT pc.purchaser_code AS code, CASE WHEN pc.purchaser_code IS NULL"
+        " OR pc.purchaser_code = 'other' THEN d.purchaser END AS text,"
+        " COUNT(*) AS n, SUM(d.amount_fen) AS fen FROM funding_detail d"
+        " LEFT JOIN funding_purchaser pc ON pc.award_id = d.award_id"
+        " WHERE d.programme = 'purchase_of_services' AND d.awarded_on BETWEEN %s AND %s"
+        " GROUP BY 1, 2",
+        (start, end),
+    )
+    return sorted(rows, key=lambda r: (r["code"] is None, r["code"] or "", r["text"] or ""))
 
 
 def programme_totals(tx: Tx, programme: str, round: str) -> dict[str, Any]:

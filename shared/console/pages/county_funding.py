@@ -66,7 +66,15 @@ CLOSE_AWARD = [
 ]
 # Funding details (ADR 0021): who buys a purchase of services, whom a project plans to reach.
 PURCHASER = Input(
-    "purchaser", "购买主体", hint="政府购买服务项目必填：购买服务的部门，如 区民政局", width="20"
+    "purchaser",
+    "购买主体",
+    hint="政府购买服务项目必填：购买主体目录中的部门，如 民政局、财政局、团委、妇联；"
+    "目录中没有的填“其他”",
+    width="20",
+)
+# The department's name when the purchaser is 其他 (ADR 0021 addendum).
+PURCHASER_OTHER = Input(
+    "purchaser_other", "购买主体名称", hint="购买主体填“其他”时必填，如 区司法局", width="20"
 )
 PLANNED = Input("beneficiaries_planned", "计划受益人数", hint="选填", width="5")
 BUDGET = [
@@ -235,7 +243,7 @@ async def _apply(page: Page, posted: Posted | None, call_id: UUID) -> Response:
             blank="",
         ),
         # Only a purchase of services names its purchaser; the API refuses it elsewhere.
-        *([PURCHASER] if call["programme"] == "purchase_of_services" else []),
+        *([PURCHASER, PURCHASER_OTHER] if call["programme"] == "purchase_of_services" else []),
         PLANNED,
         EFFECTIVE,
     ]

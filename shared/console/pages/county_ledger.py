@@ -128,14 +128,33 @@ async def confirm(page: CurrentPage, posted: Posted, file_sha256: Sha) -> Respon
         "import_valid_rows": posted.get("import_valid_rows") == "y",
     }
     try:
-        await page.api.post(f"{API}/imports", json=body)
+        # In the background (issue 14 leftovers): the progress page follows it.
+        await page.api.post(f"{API}/imports/start", json=body)
     except ApiError as e:
         if e.status in (401, 403, 404):
             raise
         form = Form()
-        form.add("import_valid_rows", e.message_zh)  # errors not acknowledged, busy, the CLI's
+        # Errors not acknowledged, another import running, the CLI's to run.
+        form.add("import_valid_rows", e.message_zh)
         return await _report(page, file_sha256, form, e.status)
-    return done(page.request, f"/county/ledger/{file_sha256}/import", "台账已导入")
+    return done(page.request, f"/county/ledger/{file_sha256}/progress", "台账导入已开始")
+
+
+@router.get("/county/ledger/{file_sha256}/progress")
+async def import_progress(page: CurrentPage, file_sha256: Sha) -> Response:
+    """The running import's phase and rows, refreshing itself every 2 seconds without
+    JavaScript (``<meta http-equiv="refresh">``); once done, on to the result."""
+    _allowed(page)
+    state = await page.api.get(f"{API}/imports/{segment(file_sha256)}/progress")
+    if state["state"] == "done":
+        return done(page.request, f"/county/ledger/{file_sha256}/import", "台账已导入")
+    return page.render(
+        "county/ledger_progress.html",
+        run=state,
+        title="导入进度",
+        refresh=state["state"] == "running",
+        trail=[TRAIL, (f"/county/ledger/{file_sha256}", "试导入报告"), ("", "导入进度")],
+    )
 
 
 @router.get("/county/ledger/{file_sha256}/import")

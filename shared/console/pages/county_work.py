@@ -389,7 +389,14 @@ ACTIONS: dict[str, Action] = {
             Input(
                 "purchaser",
                 "购买主体",
-                hint="政府购买服务必填：购买服务的部门，如 区民政局；其他类别留空",
+                hint="政府购买服务必填：购买主体目录中的部门，如 民政局、财政局、团委、妇联；"
+                "目录中没有的填“其他”；其他类别留空",
+                width="20",
+            ),
+            Input(
+                "purchaser_other",
+                "购买主体名称",
+                hint="购买主体填“其他”时必填，如 区司法局",
                 width="20",
             ),
             Input("beneficiaries_planned", "计划受益人数", hint="选填", width="5"),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from shared.console import labels
@@ -68,6 +69,7 @@ DATE_FIELDS = {
             "duplicate_volunteer",
             "volunteer_ids_exceed_volunteers",
             "volunteer_id_personal",
+            "volunteer_had_left",
         )
     },
 }
@@ -77,6 +79,23 @@ VOLUNTEER_LABELS = {"volunteer_id": "志愿者编号", "effective_on": "登记�
 VOLUNTEER_FIELDS = {
     **{code: "volunteer_id" for code in ("volunteer_exists", "volunteer_id_personal")},
     **{code: "effective_on" for code in ("date_in_future", "backdate_forbidden")},
+}
+# Leaving the register and coming back (ADR 0021 addendum): the number is in the path.
+LEAVE_LABELS = {"reason": "离开原因", "effective_on": "离开日期"}
+REJOIN_LABELS = {"effective_on": "重新加入日期"}
+LEAVE_REASONS = {"moved_away": "迁出本村（社区）", "withdrew": "本人退出", "other": "其他"}
+MOVE_FIELDS = {
+    "invalid_leave_reason": "reason",
+    **{
+        code: "effective_on"
+        for code in (
+            "date_in_future",
+            "backdate_forbidden",
+            "volunteer_left_before_registered",
+            "volunteer_left_before_rejoined",
+            "volunteer_rejoined_before_left",
+        )
+    },
 }
 # One checkbox per theme, named ``theme_<code>``: a posted form keeps one value per name, so a
 # shared name "themes" would keep only the last box ticked (as the roles of an account).
@@ -262,6 +281,7 @@ async def _volunteers_page(page: Page, form: Form, status: int = 200) -> Respons
         title="志愿者名册",
         division=names.get(code, {"code": code, "name": code}),
         rows=listed["volunteers"],
+        reasons=LEAVE_REASONS,
         form=form,
     )
 
@@ -288,6 +308,53 @@ async def register_volunteer(page: CurrentPage, posted: Posted) -> Response:
         number = form.values.get("volunteer_id", "").strip()
         return done(page.request, "/village/volunteers", f"已登记志愿者 {number}。")
     return await _volunteers_page(page, form, status=400)
+
+
+@router.get("/village/volunteers/{number}/{act}")
+async def move_volunteer_form(page: CurrentPage, number: str, act: str) -> Response:
+    page.require("village", roles=("operator",))
+    return _move_page(page, number, act, Form())
+
+
+@router.post("/village/volunteers/{number}/{act}")
+async def move_volunteer(page: CurrentPage, number: str, act: str, posted: Posted) -> Response:
+    """A volunteer leaves the register (离开/注销) for a coded reason, or comes back; the day is
+    the command's effective date (ADR 0021 addendum)."""
+    page.require("village", roles=("operator",))
+    leaving = _act(act)
+    answer, form = await send(
+        page.api,
+        f"/api/v1/volunteers/{page.me.division}/{quote(number, safe='')}/{act}",
+        posted,
+        LEAVE_LABELS if leaving else REJOIN_LABELS,
+        selects=frozenset({"reason"}),
+        fields=MOVE_FIELDS,
+    )
+    if answer is not None:
+        what = "离开名册" if leaving else "重新加入名册"
+        return done(page.request, "/village/volunteers", f"已登记志愿者 {number} {what}。")
+    return _move_page(page, number, act, form, status=400)
+
+
+def _act(act: str) -> bool:
+    """True for leaving, False for re-joining; any other path is not a page."""
+    if act not in ("leaving", "rejoining"):
+        raise HTTPException(status_code=404)
+    return act == "leaving"
+
+
+def _move_page(page: Page, number: str, act: str, form: Form, status: int = 200) -> Response:
+    leaving = _act(act)
+    return page.render(
+        "village/volunteer_move.html",
+        status=status,
+        title=f"志愿者{'离开名册' if leaving else '重新加入名册'}",
+        number=number,
+        act=act,
+        leaving=leaving,
+        reasons=LEAVE_REASONS,
+        form=form,
+    )
 
 
 # ------------------------------------------------------------------ returns

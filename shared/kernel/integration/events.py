@@ -151,6 +151,26 @@ class PointsAdjustedV1(Payload):
 # ------------------------------------------------------------------ township
 
 
+class VolunteerLeftV1(Payload):
+    """A volunteer left a village's register (ADR 0021 addendum): the day and a coded reason
+    (moved_away, withdrew, other), nothing personal."""
+
+    volunteer_key: UUID
+    village_code: str
+    volunteer_id: str
+    left_on: date
+    reason: str
+
+
+class VolunteerRejoinedV1(Payload):
+    """A volunteer who had left came back to the register under the same number."""
+
+    volunteer_key: UUID
+    village_code: str
+    volunteer_id: str
+    rejoined_on: date
+
+
 class FilingFiledV1(Payload):
     """The township filed (备案) a group; the platform-issued filing number is its identity."""
 
@@ -271,6 +291,9 @@ class FundingAwardedV1(Payload):
     # department of a purchase of services, and the beneficiaries planned.
     purchaser: str | None = None
     beneficiaries_planned: NonNegative | None = None
+    # Added with the purchasers code list (ADR 0021 addendum; domain event version 4),
+    # optional: the code of ``purchaser`` in the list (None: free text recorded before it).
+    purchaser_code: str | None = None
 
 
 class FundingDisbursedV1(Payload):
@@ -343,6 +366,8 @@ class FundingApplicationSubmittedV1(Payload):
     # Added in issue 14 (ADR 0021; domain event version 2), optional.
     purchaser: str | None = None
     beneficiaries_planned: NonNegative | None = None
+    # The purchaser's code (ADR 0021 addendum; domain event version 3), optional.
+    purchaser_code: str | None = None
 
 
 class ProgrammeBudgetV1(Payload):
@@ -833,6 +858,8 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.village.points_pilot.turned_on.v1": PointsPilotTurnedOnV1,
     "sanji.village.points_pilot.turned_off.v1": PointsPilotTurnedOffV1,
     "sanji.village.points.adjusted.v1": PointsAdjustedV1,
+    "sanji.village.volunteer.left.v1": VolunteerLeftV1,
+    "sanji.village.volunteer.rejoined.v1": VolunteerRejoinedV1,
     "sanji.township.filing.filed.v1": FilingFiledV1,
     "sanji.township.filing.rejected.v1": FilingRejectedV1,
     "sanji.township.filing.cancelled.v1": FilingCancelledV1,

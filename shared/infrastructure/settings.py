@@ -43,9 +43,9 @@ class Settings:
     transport: str = "memory"
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Freshness (issue 15): the longest a broker holds an empty fetch, and how often an idle
-    # relay looks for new events when no command in its own process woke it.
+    # production relay looks again when no NOTIFY of its store woke it (the safety net).
     kafka_fetch_wait_ms: int = 10
-    relay_idle_ms: int = 20
+    relay_idle_ms: int = 200
     jurisdiction_file: Path = DEMO_COUNTY
     rules_file: Path = DEFAULT_RULES
     calendar_file: Path = DEFAULT_CALENDAR

@@ -20,6 +20,7 @@ from shared.capabilities.identity.directory import Directory
 from shared.capabilities.identity.oidc import OidcIssuer
 from shared.capabilities.identity.tokens import Keyring
 from shared.capabilities.ledger.domain import checkpoint_id
+from shared.infrastructure.eventstore import listen_for_inserts, notifies
 from shared.infrastructure.projector import SourceReader
 from shared.infrastructure.relay import Relay
 from shared.infrastructure.settings import Settings
@@ -189,6 +190,7 @@ class TierRuntime:
     def start(self, roles: tuple[str, ...] = ("relay", "projector")) -> None:
         steps = {
             "relay": self._relay_step,
+            "listen": self._listen_step,
             "projector": self._projector_step,
             "warm": self._warm_step,
             "checkpoint": self._checkpoint_step,
@@ -196,6 +198,8 @@ class TierRuntime:
         }
         if "projector" in roles and self.settings.report_warm_seconds > 0:
             roles = (*roles, "warm")
+        if "relay" in roles and self.embedded is None and notifies(self.app.recorder):
+            roles = (*roles, "listen")  # the API is another process: its inserts wake the relay
         if "relay" in roles and self.settings.daily_checkpoint:
             roles = (*roles, "checkpoint")  # one relay per tier: one writer of checkpoints
         if (
@@ -214,11 +218,15 @@ class TierRuntime:
     def _relay_step(self) -> None:
         if self.relay.run_once() == 0:
             # A command in this process wakes the relay at once (the embedded platform); in the
-            # production topology the API is another process, so an idle relay looks again
-            # after SANJI_RELAY_IDLE_MS.
+            # production topology the API is another process, whose inserts wake it through
+            # PostgreSQL NOTIFY (the "listen" loop); an idle relay also looks again after
+            # SANJI_RELAY_IDLE_MS, in case a notification was missed while reconnecting.
             idle = IDLE_WAIT if self.embedded is not None else self.settings.relay_idle_ms / 1000
             self._wake.wait(idle)
             self._wake.clear()
+
+    def _listen_step(self) -> None:
+        listen_for_inserts(self.app.recorder, self._wake.set, self._stop)
 
     def _projector_step(self) -> None:
         self.projector.consume(self.consumer.poll(IDLE_WAIT))

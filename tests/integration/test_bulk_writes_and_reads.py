@@ -4,6 +4,9 @@ events in one transaction (services/ledger_import/bulk.py); pipelined read-model
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +99,37 @@ def test_the_import_reads_a_chunk_in_bulk_and_stores_it_in_one_transaction(
         assert again.tallies["活动"].present == ACTIVITIES and again.refused == 0
     finally:
         platform.stop()
+
+
+def test_another_process_s_insert_wakes_a_listening_relay(pg_settings: Settings) -> None:
+    """The production relay's "listen" loop (issue 15 item 4): an insert by another
+    application on the same store (the API process) wakes it through PostgreSQL NOTIFY, long
+    before its idle poll would look again."""
+    from services.village.application import VillageApplication
+    from shared.infrastructure.eventstore import listen_for_inserts, notifies
+    from tests.helpers import VILLAGE, meta, village_op
+
+    platform = Platform.build(pg_settings)
+    runtime = platform.tiers[Tier.VILLAGE]
+    api_process = VillageApplication(
+        platform.jurisdiction, env=pg_settings.event_store_env(Tier.VILLAGE)
+    )
+    woken, stopped = threading.Event(), threading.Event()
+    listener = threading.Thread(
+        target=listen_for_inserts, args=(runtime.app.recorder, woken.set, stopped), daemon=True
+    )
+    try:
+        assert notifies(runtime.app.recorder)
+        listener.start()
+        time.sleep(0.3)  # LISTEN is in place before the insert
+        assert not woken.is_set()
+        api_process.apply_for_filing(
+            VILLAGE, "甲队", "为民服务", date(2025, 1, 1), meta(village_op())
+        )
+        assert woken.wait(2.0)  # the insert's NOTIFY, not a poll: nothing else sets it
+    finally:
+        stopped.set()
+        listener.join(timeout=2)
+        api_process.close()
+        platform.stop()
+    assert not listener.is_alive()

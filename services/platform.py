@@ -72,5 +72,12 @@ class Platform:
                 rt.projector.wait_for(source.app.name, head, timeout)
 
     def stop(self) -> None:
+        # Every tier's loops are told first and the shared transport wakes its waiting polls,
+        # so the three tiers wind down together instead of one idle poll (0.2 s) after another.
+        for rt in self.tiers.values():
+            rt.request_stop()
+        transports = {id(rt.transport): rt.transport for rt in self.tiers.values()}
+        for transport in transports.values():
+            transport.close()
         for rt in self.tiers.values():
             rt.stop()

@@ -23,6 +23,7 @@ from uuid import uuid4
 import pytest
 
 from shared.infrastructure.settings import Settings
+from tests import helpers
 from tests.helpers import Api, MovableClock, build_platform
 
 PG_BIN = Path(os.environ.get("SANJI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -122,6 +123,20 @@ def api(tmp_path: Path, clock: MovableClock | None, backdate_days: int) -> Itera
     p.start()
     yield Api.of(p)
     p.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_client_event_loop() -> Iterator[None]:
+    """One event loop, in its own thread, for every TestClient of the session
+    (``helpers.client_of``): a TestClient alone starts one per request."""
+    from anyio.from_thread import start_blocking_portal
+
+    with start_blocking_portal() as portal:
+        helpers.PORTAL.append(portal)
+        try:
+            yield
+        finally:
+            helpers.PORTAL.clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -300,9 +300,13 @@ class TierRuntime:
         while self.relay.run_once() or self.projector.consume(self.consumer.poll(0)):
             pass
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Tell the loops to end, without waiting for them (see :meth:`stop`)."""
         self._stop.set()
         self._wake.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         for t in self._threads:
             t.join(timeout=5)
         if self._consumer is not None:

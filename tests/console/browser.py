@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.kernel.domain import Actor
-from tests.helpers import TEST_PASSWORD, Api, test_account
+from tests.helpers import TEST_PASSWORD, Api, client_of, test_account
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -43,11 +43,9 @@ class Person:
 
 def person(api: Api, actor: Actor, login: bool = True) -> Person:
     """A browser on ``actor``'s tier's service, signed in to the actor's (test) account."""
-    from fastapi.testclient import TestClient  # imported late: it warns about httpx
-
     runtime = api.platform.tiers[actor.tier]
     test_account(runtime.app, actor)
-    client = TestClient(api.clients[actor.tier].app)
+    client = client_of(api.clients[actor.tier].app)
     p = Person(client)
     if login:
         p.login(actor.id.lower())

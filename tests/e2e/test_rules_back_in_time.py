@@ -191,6 +191,7 @@ def test_history_from_2016_is_recorded_and_reported_under_the_legacy_rules(legac
             headers=headers,
         )
     )
+    api.settle()  # the record of the issued report is read from the read model
     check = ok(
         api.county.get(
             f"/api/v1/issued-reports/{issued['report_id']}/reproduction", headers=headers

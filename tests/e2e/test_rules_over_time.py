@@ -142,6 +142,7 @@ def test_an_old_report_is_issued_and_reproduced_exactly(seeded: tuple[Api, Histo
         201,
     ).json()
     assert issued["report"]["not_applicable"]
+    api.settle()  # the record of the issued report is read from the read model
     check = ok(
         api.county.get(
             f"/api/v1/issued-reports/{issued['report_id']}/reproduction", headers=headers

@@ -66,8 +66,7 @@ class PublicAnnualReport(_Public):
 
 
 class PublicCommendation(_Public):
-    """A commendation (表彰) published by a tier: the extension point of issue 16 item 2
-    (``queries.commendations``)."""
+    """A commendation (表彰) a county or township published (ADR 0024): year, title, who."""
 
     year: int
     title: str

@@ -133,7 +133,7 @@ def organisation(
             (org_id, today.isoformat()),
         )
         reports = tx.all("SELECT year, filed_on FROM annual_report WHERE org_id = %s", (org_id,))
-        honours = commendations(tx, org_id)
+        honours = commendations(tx, j, org_id)
     line = _line(row, j, today, {org_id} if credit else set())
     township = j.get(j.township_of(row["village_code"])) if line.village else None
     return PublicOrganisationPage(
@@ -160,14 +160,28 @@ def organisation(
     )
 
 
-def commendations(tx: Tx, org_id: str) -> list[PublicCommendation]:
-    """The organisation's published commendations (表彰), newest first.
-
-    Extension point: commendation rounds (issue 16 item 2) are built separately. When their
-    read-model table exists, read its *published* decisions here — year, title, commending
-    body, publication day — into :class:`PublicCommendation`, never candidates, rankings or
-    eligibility explanations. Until then an organisation has none, and the page says so."""
-    return []
+def commendations(tx: Tx, j: Jurisdiction, org_id: str) -> list[PublicCommendation]:
+    """The organisation's published commendations (表彰, ADR 0024), newest first: year, the
+    commending division and the publication day — never candidates, rankings, scores or
+    decisions not yet published (only published rounds have ``commendation`` rows)."""
+    rows = tx.all(
+        "SELECT division_code, year, published_on FROM commendation WHERE org_id = %s"
+        " ORDER BY year DESC, published_on DESC",
+        (org_id,),
+    )
+    out = []
+    for r in rows:
+        body = j.get(r["division_code"])
+        name = body.name if body is not None else str(r["division_code"])
+        out.append(
+            PublicCommendation(
+                year=int(r["year"]),
+                title=f"{r['year']}年度优秀社区社会组织",
+                awarded_by=name,
+                published_on=_day(r["published_on"]),
+            )
+        )
+    return out
 
 
 def division(

@@ -122,6 +122,10 @@ def test_a_round_is_opened_decided_published_and_counted(api: Api) -> None:
     assert sorted(x["division_code"] for x in r.json()["commendations"]) == [COUNTY, TOWNSHIP]
     listed = county.get("/api/v1/commendation-rounds?year=2022", headers=api.auth(county_op()))
     assert [x["commended"] for x in listed.json()["rounds"]] == [1, 1]
+    # The public page (ADR 0023) discloses both published commendations, no account needed.
+    page = county.get(f"/public/org/{a}")
+    assert page.status_code == 200, page.text
+    assert page.text.count("2022年度优秀社区社会组织") == 2
 
 
 def test_the_participation_rule_restricts_grading_and_funding_when_a_version_says_so(

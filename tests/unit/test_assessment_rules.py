@@ -41,6 +41,11 @@ def _version(**change: Any) -> dict[str, Any]:
         ({"direction": "up"}, "direction"),
         ({"method": "curve"}, "method"),
         ({"target": "10%"}, "numbers"),
+        ({"zero_at": 0.1}, "worse side"),  # lower, target == zero_at: a division by zero
+        ({"direction": "higher", "zero_at": 0.1}, "worse side"),
+        ({"target": float("nan")}, "finite"),
+        ({"zero_at": float("inf")}, "finite"),
+        ({"weight": True}, "numbers"),
     ],
 )
 def test_a_version_that_would_score_wrongly_stops_the_load(

@@ -491,3 +491,15 @@ def test_the_queries_run_on_postgresql(postgres_url: str) -> None:
     division = queries.division(db, j, today, VILLAGE, 1)
     assert division is not None and division.counts.organisations == 2
     assert division.counts.on_credit_list == 1 and division.counts.graded == 1
+
+
+@pytest.mark.parametrize(
+    ("ended", "last"),
+    [("2023-07-15", 2022), ("2023-12-31", 2022), ("2024-01-01", 2023), (None, 2025)],
+)
+def test_annual_report_years_follow_the_catalogue(ended: str | None, last: int) -> None:
+    """A year is owed when the organisation was registered on its 31 December (as
+    supervision.annual_reports_due counts): a mid-year exit owes nothing for its exit year."""
+    row = {"registered_on": "2021-03-01", "registration_ended_on": ended}
+    years = queries._annual_reports(row, [], date(2026, 3, 1))
+    assert [r.year for r in years] == list(range(last, 2020, -1))

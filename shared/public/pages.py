@@ -9,6 +9,7 @@ models of ``models.py``; answers may be cached briefly by browsers and proxies.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable
 from datetime import date
 from pathlib import Path
@@ -55,10 +56,22 @@ class Refused(Exception):
         self.headers = headers or {}
 
 
-def _client(request: Request) -> str:
-    # The address that connected. Behind a reverse proxy that is the proxy's: the limit then
-    # holds for all visitors together, which still protects the service (ADR 0023).
-    return request.client.host if request.client else "unknown"
+def client_key(request: Request) -> str:
+    """The rate-limit key: the address that connected (no forwarded header is trusted, and
+    the servers run uvicorn with ``proxy_headers=False``). Behind a reverse proxy that is the
+    proxy's: the limit then holds for all visitors together, which still protects the service
+    (ADR 0023). An IPv6 client is keyed by its /64, the block one subscriber gets: keying by
+    address would give it 2^64 buckets."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is that IPv4 client
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 async def limited(request: Request) -> None:
@@ -66,7 +79,7 @@ async def limited(request: Request) -> None:
     buckets: TokenBuckets | None = request.app.state.public_buckets
     if buckets is None:
         return
-    wait = buckets.take(_client(request))
+    wait = buckets.take(client_key(request))
     if wait > 0:
         seconds = max(1, int(wait + 0.999))
         raise Refused(

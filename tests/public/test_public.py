@@ -503,3 +503,22 @@ def test_annual_report_years_follow_the_catalogue(ended: str | None, last: int) 
     row = {"registered_on": "2021-03-01", "registration_ended_on": ended}
     years = queries._annual_reports(row, [], date(2026, 3, 1))
     assert [r.year for r in years] == list(range(last, 2020, -1))
+
+
+def test_rate_limit_keys_ipv6_by_its_64_and_keeps_its_buckets_bounded() -> None:
+    from types import SimpleNamespace
+
+    from shared.public.pages import client_key
+
+    def key(host: str) -> str:
+        return client_key(SimpleNamespace(client=SimpleNamespace(host=host)))  # type: ignore[arg-type]
+
+    assert key("2001:db8:1:2:aaaa::1") == key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert key("2001:db8:1:3::1") != key("2001:db8:1:2::1")
+    assert key("203.0.113.7") == key("::ffff:203.0.113.7") == "203.0.113.7"
+    # Many keys, none idle (a frozen clock): the buckets stay within their bound.
+    buckets = TokenBuckets(rate=1, burst=1, clock=lambda: 0.0, max_keys=10)
+    for i in range(1_000):
+        assert buckets.take(f"k{i}") == 0.0
+        assert len(buckets._buckets) <= 10
+    assert buckets.take("k999") > 0  # the recent ones are still remembered

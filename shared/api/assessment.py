@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from shared.api.audit import IssueIn
-from shared.api.deps import CommandMeta, Operator, Runtime
+from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.reports import (
     TABLES,
     Code,
@@ -71,6 +71,9 @@ def _card(runtime: TierRuntime, operator: Actor, year: int, code: str) -> tuple[
     """The scorecard of division ``code`` for ``year`` and the moment its report is taken at:
     the year's report (as of 31 December, or today while the year runs) on the tree in force
     on its as-of date. Scope first (403 / 404), then what the division and the year allow."""
+    # Scope first, on the operator's division alone (no tree, no year): another township's
+    # scorecard is 403 whatever the year asked for.
+    check_reads(operator, code)
     today = runtime.app.clock().astimezone(CHINA).date()
     check_year(year, today)
     when = _when(runtime, None, str(year), None, None)

@@ -240,6 +240,8 @@ def test_an_issued_scorecard_reproduces_byte_for_byte(api: Api) -> None:
         ("county", "/api/v1/assessments/2025/33069900", 422, "invalid_input"),
         ("township", f"/api/v1/assessments/2025/{RURAL_TOWNSHIP}", 403, "out_of_jurisdiction"),
         ("township", f"/api/v1/assessments/2025/{COUNTY}", 403, "out_of_jurisdiction"),
+        # Scope first: another township's scorecard is 403 whatever the year.
+        ("township", f"/api/v1/assessments/2999/{RURAL_TOWNSHIP}", 403, "out_of_jurisdiction"),
     ],
 )
 def test_hostile_reads_are_refused_with_a_code_and_chinese(

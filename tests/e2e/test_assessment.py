@@ -328,3 +328,17 @@ def test_console_pages(api: Api) -> None:
     own = officer.get(f"/township/assessment?year={year}")
     assert own.status_code == 200 and "城关街道" in own.text and "文昌社区" in own.text
     assert officer.get("/county/assessment").status_code == 403
+
+
+def test_the_console_dates_by_the_services_clock(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default year and the year list follow the tier application's clock (which a test
+    or a rehearsal moves), not the machine's."""
+    from datetime import datetime
+
+    from shared.kernel.domain import CHINA
+
+    county = api.platform.tiers[Tier.COUNTY].app
+    monkeypatch.setattr(county, "clock", lambda: datetime(2024, 6, 1, 9, tzinfo=CHINA))
+    page = person(api, county_op()).get("/county/assessment")
+    assert page.status_code == 200, page.text
+    assert 'value="2023" selected' in page.text and 'value="2025"' not in page.text

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
@@ -39,11 +40,25 @@ CACHE = "public, max-age=60"
 NO_STORE = "no-store"
 MAX_PAGE = 10_000
 
-templates = Jinja2Templates(directory=HERE / "templates")
-# The console's Chinese formats (dates, numbers, tier names): one vocabulary for both surfaces.
-templates.env.filters.update(
-    {"date_zh": labels.date_zh, "number": labels.number, "tier_zh": labels.FILTERS["tier_zh"]}
+# The public templates, and the console's under "console/" (its macros: one summary list and
+# one breadcrumb trail for both surfaces). Only the prefix reaches them, so a public name never
+# falls through to a console page.
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(HERE / "templates"),
+                jinja2.PrefixLoader(
+                    {"console": jinja2.FileSystemLoader(Path(labels.__file__).parent / "templates")}
+                ),
+            ]
+        ),
+        autoescape=True,
+    )
 )
+# The console's Chinese formats (dates, numbers, tier names): one vocabulary for both surfaces
+# (and the console's macros compile only with its filters).
+templates.env.filters.update(labels.FILTERS)
 
 
 class Refused(Exception):

@@ -236,6 +236,8 @@ def test_division_pages_list_their_organisations_with_counts(seeded: Seeded, web
     assert county.status_code == 200
     assert f'href="/public/division/{TOWNSHIP}"' in county.text  # its townships, linked
     village = web.get(f"/public/division/{VILLAGE}")
+    # The trail comes from the console's macro (one copy for both surfaces).
+    assert '<nav class="breadcrumbs" aria-label="位置">' in village.text
     text = text_of(village.text)
     assert "文昌社区" in text and "城关街道" in text  # the village and its township
     assert f'href="/public/org/{h.filed}"' in village.text

@@ -158,8 +158,15 @@ def _bind(settings: Settings, platform: Platform) -> list[tuple[_Server, socket.
     for tier, runtime in platform.tiers.items():
         app = BOOTSTRAPS[tier].build_api(runtime)
         # uvicorn's access log stays off: the app writes one JSON line per request itself.
+        # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as
+        # the client, and the public pages' rate limit trusts no forwarded header (ADR 0023).
         config = uvicorn.Config(
-            app, settings.host, settings.ports[tier], log_level="warning", access_log=False
+            app,
+            settings.host,
+            settings.ports[tier],
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
         )
         try:
             sock = config.bind_socket()

@@ -65,6 +65,9 @@ def run(settings: Settings, tier: Tier, role: str) -> int:
                 port=settings.ports[tier],
                 log_level="warning",
                 access_log=False,
+                # No forwarded header is trusted (ADR 0023): uvicorn's default would take
+                # X-Forwarded-For from 127.0.0.1 as the client of the public rate limit.
+                proxy_headers=False,
             )
         else:
             stop = threading.Event()

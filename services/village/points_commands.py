@@ -75,6 +75,11 @@ class PointsCommands(TierApplication):
         if not reason.strip():
             raise InvalidInput("reason_required", "请填写调整理由 / a reason is required")
         self._community(village_code, meta)
+        # A retry (same Idempotency-Key) gets its original answer whatever changed since,
+        # so the replay comes before the checks, as for the pilot's commands.
+        adjustment_id, replayed = self.create_id(meta)
+        if replayed:
+            return replace(replayed, organisation_id=None)
         day = legal_date(meta.effective_at)
         version = self.rules.version_on(POINTS, day)
         most = int(version.parameters["max_adjustment"])
@@ -98,9 +103,6 @@ class PointsCommands(TierApplication):
                 f"{volunteer_id} not in the register of {village_code}",
             )
         meta = replace(meta, rule_version=version.version)
-        adjustment_id, replayed = self.create_id(meta)
-        if replayed:
-            return replace(replayed, organisation_id=None)
         adjustment = PointsAdjustment.record(
             adjustment_id,
             meta,

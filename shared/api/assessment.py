@@ -12,17 +12,17 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from shared.api.audit import IssueIn
-from shared.api.deps import CommandMeta, Operator, Runtime
+from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.reports import (
     TABLES,
     Code,
     Format,
-    _division,
-    _download,
-    _report,
-    _table,
-    _tree,
-    _when,
+    division_report_for,
+    download,
+    moment_of,
+    report_tree,
+    scoped_division,
+    table_bytes,
 )
 from shared.kernel.domain import CHINA, Actor
 from shared.kernel.rules import ASSESSMENT
@@ -71,14 +71,17 @@ def _card(runtime: TierRuntime, operator: Actor, year: int, code: str) -> tuple[
     """The scorecard of division ``code`` for ``year`` and the moment its report is taken at:
     the year's report (as of 31 December, or today while the year runs) on the tree in force
     on its as-of date. Scope first (403 / 404), then what the division and the year allow."""
+    # Scope first, on the operator's division alone (no tree, no year): another township's
+    # scorecard is 403 whatever the year asked for.
+    check_reads(operator, code)
     today = runtime.app.clock().astimezone(CHINA).date()
     check_year(year, today)
-    when = _when(runtime, None, str(year), None, None)
-    j = _tree(runtime, when)
-    _division(j, operator, code)
+    when = moment_of(runtime, None, str(year), None, None)
+    j = report_tree(runtime, when)
+    scoped_division(j, operator, code)
     check_assessable(str(j.divisions[code].tier))
     rule = rule_for_year(runtime.rules, year, today)
-    report = _report(runtime, operator, code, when)
+    report = division_report_for(runtime, operator, code, when)
     return scorecard(report, rule, year), when
 
 
@@ -121,8 +124,8 @@ def assessment(
         return card
     columns, rows = export_table(card)
     title = f"{card.division.name}{year}年度考核记分卡"
-    return _download(
-        _table(format, title, columns, rows), format, f"assessment-{division_code}-{year}"
+    return download(
+        table_bytes(format, title, columns, rows), format, f"assessment-{division_code}-{year}"
     )
 
 

@@ -21,7 +21,7 @@ from shared.api.models import (
     PublicKeyOut,
     TimelineOut,
 )
-from shared.api.reports import FILE, MEDIA, Code, When, _report, _sources
+from shared.api.reports import FILE, MEDIA, Code, When, _sources, division_report_for
 from shared.api.text import Name
 from shared.audit import timeline
 from shared.audit.issued import content_hash, reproduce, tree_label
@@ -92,7 +92,7 @@ def issue_report(
     """发布报表 / Issue (publish) a division's report: records an event with its watermarks,
     rule versions, division tree and content hash, so the figures can be reproduced exactly
     later (``/issued-reports/{id}/reproduction``)."""
-    report = _report(runtime, meta.actor, division_code, when)
+    report = division_report_for(runtime, meta.actor, division_code, when)
     tree = tree_label(when.tree, when.today or when.as_of)
     digest = content_hash(report)
     result = runtime.app.issue_report(

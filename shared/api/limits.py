@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -145,13 +146,22 @@ class BodyLimit:
 
 
 class TokenBuckets:
-    """One bucket of ``rate`` tokens per second, holding at most ``burst``, per key."""
+    """One bucket of ``rate`` tokens per second, holding at most ``burst``, per key; at most
+    ``max_keys`` keys remembered."""
 
-    def __init__(self, rate: float, burst: float | None = None, clock=time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        clock=time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
         self.rate = rate
         self.burst = burst if burst is not None else max(1.0, rate)
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self.max_keys = max_keys
+        # key -> (tokens, at), least recently used first (a key taken is moved to the end).
+        self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()  # sync routes run on worker threads
 
     def take(self, key: str) -> float:
@@ -160,21 +170,29 @@ class TokenBuckets:
             return 0.0  # 0 turns the limit off
         now = self.clock()
         with self._lock:
-            tokens, at = self._buckets.get(key, (self.burst, now))
+            tokens, at = self._buckets.pop(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - at) * self.rate)
             if tokens >= 1:
                 self._buckets[key] = (tokens - 1, now)
-                if len(self._buckets) > 100_000:  # idle accounts' full buckets: forget them
+                if len(self._buckets) > self.max_keys:
                     self._forget(now)
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1 - tokens) / self.rate
 
     def _forget(self, now: float) -> None:
+        """Idle keys' full buckets first; then, while more than half the bound remain, the
+        least recently used (forgetting one only gives that key a full bucket back). The sweep
+        leaves at most half the bound, so it runs at most once per ``max_keys / 2`` new keys:
+        many keys (many clients, or one client with many addresses) never make every request
+        scan the whole dict."""
         full = [
             k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst
         ]
         for k in full:
+            del self._buckets[k]
+        excess = len(self._buckets) - self.max_keys // 2
+        for k in list(itertools.islice(self._buckets, max(0, excess))):
             del self._buckets[k]
 
 

@@ -19,11 +19,11 @@ from shared.api.reports import (
     From,
     PeriodName,
     To,
-    _division,
-    _download,
-    _table,
-    _tree,
-    _when,
+    download,
+    moment_of,
+    report_tree,
+    scoped_division,
+    table_bytes,
 )
 from shared.kernel.domain import InvalidInput, NotFound
 from shared.kernel.jurisdiction import Jurisdiction, Tier
@@ -68,9 +68,9 @@ def _scope(
 ) -> tuple[Jurisdiction, Any]:
     """The period asked for (default: the year to date) and the tree in force on its last day;
     403 outside the account's division, 404 for an unknown division."""
-    when = _when(runtime, None, period, start, end)
-    j = _tree(runtime, when)
-    _division(j, operator, code)
+    when = moment_of(runtime, None, period, start, end)
+    j = report_tree(runtime, when)
+    scoped_division(j, operator, code)
     return j, when
 
 
@@ -162,7 +162,7 @@ def community_points(
     ]
     rows = [{**v.model_dump(), "rule_version": ranking.rule_version} for v in ranking.volunteers]
     title = f"{ranking.name}积分排名"
-    return _download(_table(format, title, columns, rows), format, f"points-{village_code}")
+    return download(table_bytes(format, title, columns, rows), format, f"points-{village_code}")
 
 
 @router.get(

@@ -80,7 +80,7 @@ class Moment:
     known_at: datetime | None = None  # as known at a past recorded instant (issue 5)
 
 
-def _when(
+def moment_of(
     runtime: Runtime,
     as_of: date | None,
     period: str | None,
@@ -102,7 +102,7 @@ async def _moment(
     tree: TreeBasis = "as_of",
     known_at: KnownAt = None,
 ) -> Moment:
-    moment = _when(runtime, as_of, period, start, end, tree)
+    moment = moment_of(runtime, as_of, period, start, end, tree)
     if known_at is None:
         return moment
     check_aware("known_at", known_at)
@@ -113,7 +113,7 @@ async def _moment(
 When = Annotated[Moment, Depends(_moment)]
 
 
-def _tree(runtime: Runtime, when: Moment) -> Jurisdiction:
+def report_tree(runtime: Runtime, when: Moment) -> Jurisdiction:
     """The division tree a report uses (ADR 0005): in force on its as-of date, or today."""
     return tree_from(runtime.db, runtime.jurisdiction, _tree_day(when))
 
@@ -128,12 +128,12 @@ def _sources(runtime: Runtime) -> SourceReader:
     return runtime.projector.sources
 
 
-def _division(j: Jurisdiction, operator: Operator, code: str) -> None:
+def scoped_division(j: Jurisdiction, operator: Operator, code: str) -> None:
     check_division(j, code)
     check_reads(operator, code)
 
 
-def _download(body: bytes | str, fmt: str, filename: str) -> Response:
+def download(body: bytes | str, fmt: str, filename: str) -> Response:
     return Response(
         content=body,
         media_type=MEDIA[fmt],
@@ -141,7 +141,7 @@ def _download(body: bytes | str, fmt: str, filename: str) -> Response:
     )
 
 
-def _table(fmt: str, title: str, columns: list[tuple[str, str]], rows: list[dict]) -> bytes:
+def table_bytes(fmt: str, title: str, columns: list[tuple[str, str]], rows: list[dict]) -> bytes:
     from shared.reporting import export
 
     if fmt == "csv":
@@ -182,7 +182,7 @@ def organisation_report(
                 db, j, organisation_id, when.as_of, when.period, when.rules, when.tree
             )
         return body.model_copy(update={"known_at": when.known_at.isoformat()})
-    j = _tree(runtime, when)
+    j = report_tree(runtime, when)
     return report.organisation_report(
         runtime.db, j, organisation_id, when.as_of, when.period, when.rules, when.tree
     )
@@ -208,7 +208,7 @@ def division_report(
     county → townships → villages → organisations), with watermarks, rule versions, the
     division tree used (``tree``) and the activity figures by theme (``by_theme``)."""
     wanted = _themes(runtime, theme)
-    data = _report(runtime, operator, division_code, when)
+    data = division_report_for(runtime, operator, division_code, when)
     if wanted is None or data.by_theme is None:
         return data
     return data.model_copy(update={"by_theme": [r for r in data.by_theme if r.code in wanted]})
@@ -227,9 +227,11 @@ def _themes(runtime: Runtime, theme: list[str] | None) -> set[str] | None:
     return set(theme)
 
 
-def _report(runtime: Runtime, operator: Operator, code: str, when: Moment) -> DivisionReport:
-    j = _tree(runtime, when)
-    _division(j, operator, code)
+def division_report_for(
+    runtime: Runtime, operator: Operator, code: str, when: Moment
+) -> DivisionReport:
+    j = report_tree(runtime, when)
+    scoped_division(j, operator, code)
     if when.known_at is not None:
         # What the platform knew then: rebuilt from the stores (shared/audit/issued.py).
         from shared.audit.issued import known_at_report, tree_label
@@ -264,12 +266,12 @@ def export_report(
     with charts (for a people's-congress review)."""
     from shared.reporting import export, html
 
-    data = _report(runtime, operator, division_code, when)
+    data = division_report_for(runtime, operator, division_code, when)
     day = when.as_of
     if fmt == "html":
         return Response(content=html.report_html(data), media_type=MEDIA["html"])
     render = {"csv": export.report_csv, "xlsx": export.report_xlsx, "json": export.report_json}
-    return _download(render[fmt](data), fmt, f"report-{division_code}-{day.isoformat()}")
+    return download(render[fmt](data), fmt, f"report-{division_code}-{day.isoformat()}")
 
 
 ZOMBIE_COLUMNS = [
@@ -302,9 +304,9 @@ def zombies(
 ) -> Any:
     """僵尸组织名单 / Active organisations with no activity in the trailing window, each with
     the reasons that apply — the list the exit process starts from."""
-    moment = _when(runtime, as_of, None, None, None, tree)
-    j = _tree(runtime, moment)
-    _division(j, operator, division_code)
+    moment = moment_of(runtime, as_of, None, None, None, tree)
+    j = report_tree(runtime, moment)
+    scoped_division(j, operator, division_code)
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
@@ -313,8 +315,8 @@ def zombies(
         rows = [] if withheld else zombie_list(tx, division_code, day, rules, j)
     if format != "json":
         flat = [{**r, "reason_text": [x["zh"] for x in r["reasons"]]} for r in rows]
-        body = _table(format, "僵尸组织名单", ZOMBIE_COLUMNS, flat)
-        return _download(body, format, f"zombies-{division_code}-{day.isoformat()}")
+        body = table_bytes(format, "僵尸组织名单", ZOMBIE_COLUMNS, flat)
+        return download(body, format, f"zombies-{division_code}-{day.isoformat()}")
     return {
         "division_code": division_code,
         "as_of": day.isoformat(),
@@ -361,9 +363,9 @@ def ranking_list(
 ) -> Any:
     """四维排名 / Organisations ranked on activity, standardisation, coverage and influence,
     with ranks within township and county, the weights used and an explanation each."""
-    moment = _when(runtime, as_of, None, None, None, tree)
-    j = _tree(runtime, moment)
-    _division(j, operator, division_code)
+    moment = moment_of(runtime, as_of, None, None, None, tree)
+    j = report_tree(runtime, moment)
+    scoped_division(j, operator, division_code)
     day, rules = moment.as_of, moment.rules
     with runtime.db.snapshot() as tx:
         marks = report.watermarks(tx)
@@ -372,8 +374,8 @@ def ranking_list(
     page = entries[offset : offset + limit]
     if format != "json":
         flat = [{**e, **e["scores"]} for e in page]
-        body = _table(format, "四维排名", RANKING_COLUMNS, flat)
-        return _download(body, format, f"ranking-{division_code}-{day.isoformat()}")
+        body = table_bytes(format, "四维排名", RANKING_COLUMNS, flat)
+        return download(body, format, f"ranking-{division_code}-{day.isoformat()}")
     return {
         "division_code": division_code,
         "as_of": day.isoformat(),
@@ -402,8 +404,8 @@ def reconciliation(
     """对账 / Proof that parent = Σ children for every additive figure at one snapshot of this
     tier's read model; any mismatch names the divisions involved. Across tiers: the CLI
     ``python -m services reconcile``."""
-    j = _tree(runtime, when)
-    _division(j, operator, division_code)
+    j = report_tree(runtime, when)
+    scoped_division(j, operator, division_code)
     return reconcile_division(
         runtime.db, j, division_code, when.as_of, when.period, when.rules, when.tree
     )
@@ -434,9 +436,9 @@ def _villages_of(
     """The division asked for (default: the account's), the tree in force today, and an SQL
     condition on ``village_code`` with its parameters selecting that division's villages."""
     code = division or operator.division
-    moment = _when(runtime, None, None, None, None, tree)
-    j = _tree(runtime, replace(moment, as_of=moment.today or moment.as_of))
-    _division(j, operator, code)
+    moment = moment_of(runtime, None, None, None, None, tree)
+    j = report_tree(runtime, replace(moment, as_of=moment.today or moment.as_of))
+    scoped_division(j, operator, code)
     patterns, excluded = j.patterns(code), moved_out(j, code)
     where = " OR ".join(["village_code LIKE %s"] * len(patterns))
     if excluded:

@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -172,6 +172,11 @@ class Page:
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         return render(self.request, template, status=status, me=self.me, **context)
 
+    def today(self) -> date:
+        """Today in China by the tier application's clock (the one its API decides by, which
+        a test or a rehearsal may move), not the machine's."""
+        return self.request.app.state.runtime.app.clock().astimezone(CHINA).date()
+
     def require(self, *tiers: str, roles: tuple[str, ...] = ()) -> None:
         """A 403 page unless this service is one of ``tiers`` (any, if none named) and the
         person holds one of ``roles`` (any, if none named). The API checks again on every
@@ -199,7 +204,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "csrf_field": CSRF_FIELD,
             "csrf": csrf_token(request),
             "flash": flash(request),
-            "today": datetime.now(CHINA).date(),
+            "today": runtime.app.clock().astimezone(CHINA).date(),  # the tier's clock
             **context,
         },
         status_code=status,

@@ -8,6 +8,7 @@ the version of every family it used, so a figure can be explained and reproduced
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -361,13 +362,18 @@ def _check_assessment(path: Path, version: str, params: dict[str, Any]) -> None:
         if i.get("method", "linear") not in SCORING_METHODS:
             raise ValueError(f"{where}: method must be one of {SCORING_METHODS}")
         target, zero_at, weight = i.get("target"), i.get("zero_at"), i.get("weight")
-        if not all(isinstance(x, int | float) for x in (target, zero_at, weight)):
-            raise ValueError(f"{where}: target, zero_at and weight must be numbers")
+        # A bool is an int to Python and NaN or infinity a float: none scores anything.
+        if not all(
+            isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+            for x in (target, zero_at, weight)
+        ):
+            raise ValueError(f"{where}: target, zero_at and weight must be finite numbers")
         assert isinstance(target, int | float) and isinstance(zero_at, int | float)
         assert isinstance(weight, int | float)
         if weight <= 0:
             raise ValueError(f"{where}: weight must be positive")
-        if (i["direction"] == "higher") != (zero_at < target):
+        # zero_at == target would divide by zero in every score (either direction).
+        if zero_at == target or (i["direction"] == "higher") != (zero_at < target):
             raise ValueError(f"{where}: zero_at must lie on the worse side of the target")
         total += weight
     if abs(total - 100) > 1e-9:

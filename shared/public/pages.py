@@ -9,11 +9,13 @@ models of ``models.py``; answers may be cached briefly by browsers and proxies.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
@@ -38,11 +40,25 @@ CACHE = "public, max-age=60"
 NO_STORE = "no-store"
 MAX_PAGE = 10_000
 
-templates = Jinja2Templates(directory=HERE / "templates")
-# The console's Chinese formats (dates, numbers, tier names): one vocabulary for both surfaces.
-templates.env.filters.update(
-    {"date_zh": labels.date_zh, "number": labels.number, "tier_zh": labels.FILTERS["tier_zh"]}
+# The public templates, and the console's under "console/" (its macros: one summary list and
+# one breadcrumb trail for both surfaces). Only the prefix reaches them, so a public name never
+# falls through to a console page.
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(HERE / "templates"),
+                jinja2.PrefixLoader(
+                    {"console": jinja2.FileSystemLoader(Path(labels.__file__).parent / "templates")}
+                ),
+            ]
+        ),
+        autoescape=True,
+    )
 )
+# The console's Chinese formats (dates, numbers, tier names): one vocabulary for both surfaces
+# (and the console's macros compile only with its filters).
+templates.env.filters.update(labels.FILTERS)
 
 
 class Refused(Exception):
@@ -55,10 +71,22 @@ class Refused(Exception):
         self.headers = headers or {}
 
 
-def _client(request: Request) -> str:
-    # The address that connected. Behind a reverse proxy that is the proxy's: the limit then
-    # holds for all visitors together, which still protects the service (ADR 0023).
-    return request.client.host if request.client else "unknown"
+def client_key(request: Request) -> str:
+    """The rate-limit key: the address that connected (no forwarded header is trusted, and
+    the servers run uvicorn with ``proxy_headers=False``). Behind a reverse proxy that is the
+    proxy's: the limit then holds for all visitors together, which still protects the service
+    (ADR 0023). An IPv6 client is keyed by its /64, the block one subscriber gets: keying by
+    address would give it 2^64 buckets."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is that IPv4 client
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 async def limited(request: Request) -> None:
@@ -66,7 +94,7 @@ async def limited(request: Request) -> None:
     buckets: TokenBuckets | None = request.app.state.public_buckets
     if buckets is None:
         return
-    wait = buckets.take(_client(request))
+    wait = buckets.take(client_key(request))
     if wait > 0:
         seconds = max(1, int(wait + 0.999))
         raise Refused(

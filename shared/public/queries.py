@@ -270,14 +270,17 @@ def _charter(row: dict[str, Any]) -> PublicCharter | None:
 def _annual_reports(
     row: dict[str, Any], reports: list[dict[str, Any]], today: date
 ) -> list[PublicAnnualReport]:
-    """Each year a registered organisation owed a report (from its registration year to last
-    year, or to the year it ended), filed or not, newest first; and any other year filed."""
+    """Each year a registered organisation owed a report, filed or not, newest first; and any
+    other year filed. A report is owed for a year when the organisation was registered on its
+    31 December (the catalogue's ``supervision.annual_reports_due``): from its registration
+    year to last year, or to the year before the one it ended in (registration holds until
+    its end date exclusive, so an end on 31 December is already not registered that day)."""
     registered = _day(row["registered_on"])
     if registered is None:
         return []
     filed = {int(r["year"]): _day(r["filed_on"]) for r in reports}
     ended = _day(row["registration_ended_on"])
-    last = min(today.year - 1, ended.year if ended else today.year - 1)
+    last = min(today.year - 1, ended.year - 1 if ended else today.year - 1)
     years = set(range(registered.year, last + 1)) | set(filed)
     return [
         PublicAnnualReport(year=y, filed=y in filed, filed_on=filed.get(y))

@@ -31,6 +31,7 @@ from shared.kernel.jurisdiction import Tier
 from shared.kernel.rules import ASSESSMENT, RuleNotInForce, Rules, RuleVersion
 from shared.reporting.catalogue import lookup
 from shared.reporting.model import DivisionLine, DivisionOut, DivisionReport, PeriodOut, TreeOut
+from shared.reporting.ranks import competition_ranks
 
 FIRST_YEAR = 1949  # a year before this is no input, whatever the rules file holds
 
@@ -228,13 +229,8 @@ def _row(
 def _ranked(rows: list[ScoreRow]) -> list[ScoreRow]:
     """Rank by total, best first; equal totals share a rank; no total, no rank. The rows keep
     the report's order (division codes), so a scorecard reads like the report it comes from."""
-    out = []
-    for r in rows:
-        rank = None
-        if r.total is not None:
-            rank = 1 + sum(1 for x in rows if x.total is not None and x.total > r.total)
-        out.append(r.model_copy(update={"rank": rank}))
-    return out
+    ranks = competition_ranks([r.total for r in rows])
+    return [r.model_copy(update={"rank": rank}) for r, rank in zip(rows, ranks, strict=True)]
 
 
 def scorecard(report: DivisionReport, rule: RuleVersion, year: int) -> Scorecard:

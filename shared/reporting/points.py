@@ -23,6 +23,7 @@ from shared.infrastructure.store import Tx
 from shared.kernel.jurisdiction import Jurisdiction, Tier
 from shared.kernel.points import Entry, Served, earned, overlaps, pilot_on
 from shared.kernel.rules import POINTS, Rules
+from shared.reporting.ranks import competition_ranks
 
 Periods = list[tuple[date, date | None]]
 
@@ -271,14 +272,10 @@ def community(
         row[key] += abs(e.points)
     net = {v: r["earned"] + r["awarded"] - r["deducted"] for v, r in by.items()}
     ranked = sorted(by, key=lambda v: (-net[v], v))
+    ranks = competition_ranks([net[v] for v in ranked])
     volunteers = [
-        VolunteerPoints(
-            volunteer_id=v,
-            points=net[v],
-            rank=1 + sum(1 for o in net.values() if o > net[v]),
-            **by[v],
-        )
-        for v in ranked
+        VolunteerPoints(volunteer_id=v, points=net[v], rank=rank or 0, **by[v])
+        for v, rank in zip(ranked, ranks, strict=True)
     ]
     try:
         version = rules.version_on(POINTS, end)

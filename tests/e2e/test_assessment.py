@@ -240,6 +240,8 @@ def test_an_issued_scorecard_reproduces_byte_for_byte(api: Api) -> None:
         ("county", "/api/v1/assessments/2025/33069900", 422, "invalid_input"),
         ("township", f"/api/v1/assessments/2025/{RURAL_TOWNSHIP}", 403, "out_of_jurisdiction"),
         ("township", f"/api/v1/assessments/2025/{COUNTY}", 403, "out_of_jurisdiction"),
+        # Scope first: another township's scorecard is 403 whatever the year.
+        ("township", f"/api/v1/assessments/2999/{RURAL_TOWNSHIP}", 403, "out_of_jurisdiction"),
     ],
 )
 def test_hostile_reads_are_refused_with_a_code_and_chinese(
@@ -326,3 +328,17 @@ def test_console_pages(api: Api) -> None:
     own = officer.get(f"/township/assessment?year={year}")
     assert own.status_code == 200 and "城关街道" in own.text and "文昌社区" in own.text
     assert officer.get("/county/assessment").status_code == 403
+
+
+def test_the_console_dates_by_the_services_clock(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default year and the year list follow the tier application's clock (which a test
+    or a rehearsal moves), not the machine's."""
+    from datetime import datetime
+
+    from shared.kernel.domain import CHINA
+
+    county = api.platform.tiers[Tier.COUNTY].app
+    monkeypatch.setattr(county, "clock", lambda: datetime(2024, 6, 1, 9, tzinfo=CHINA))
+    page = person(api, county_op()).get("/county/assessment")
+    assert page.status_code == 200, page.text
+    assert 'value="2023" selected' in page.text and 'value="2025"' not in page.text

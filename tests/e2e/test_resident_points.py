@@ -253,3 +253,34 @@ def test_points_pilot_ledger_ranking_and_figures(api: Api) -> None:
         ):
             got = _figures(api, client, actor, code, query)["figures"]
             assert got == oracle_points(envelopes, parameters, code, start, end), (code, query)
+
+
+def test_pilot_on_off_on_one_day_and_adjustment_retry_after_a_backdated_off(api: Api) -> None:
+    """On → off → on the same day leaves the pilot on in the reads (activities earn); a retried
+    adjustment gets its original answer even after a turn-off dated before it."""
+    org = _group(api, VILLAGE, "文昌调解队")
+    r = api.village.post(
+        "/api/v1/volunteers",
+        json={"village_code": VILLAGE, "volunteer_id": "V002", "effective_on": "2021-02-01"},
+        headers=api.auth(village_op()),
+    )
+    assert r.status_code == 201, r.text
+    for state in ("on", "off", "on"):
+        assert _pilot(api, VILLAGE, state, "2022-01-10").status_code == 201
+    r = _activity(api, org, VILLAGE, occurred_on="2022-03-01", participants=3,
+                  volunteer_ids=["V002"])  # fmt: skip
+    assert r.status_code == 201, r.text
+    api.settle()
+    ranking = _get(
+        api, api.village, village_op(), f"/api/v1/points/communities/{VILLAGE}?period=2022-03"
+    )
+    assert ranking["on"] is True
+    assert ranking["pilots"] == [{"started_on": "2022-01-10", "ended_on": None}]
+    assert [(v["volunteer_id"], v["earned"]) for v in ranking["volunteers"]] == [("V002", 4)]
+
+    first = _adjust(api, VILLAGE, key="retry-after-off")  # 2022-05-01
+    assert first.status_code == 201, first.text
+    assert _pilot(api, VILLAGE, "off", "2022-04-01").status_code == 201
+    again = _adjust(api, VILLAGE, key="retry-after-off")
+    assert again.status_code == 201, again.text
+    assert again.json()["replayed"] and again.json()["id"] == first.json()["id"]

@@ -5,7 +5,6 @@ beyond what the national platform discloses ever reaches them."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -236,6 +235,8 @@ def test_division_pages_list_their_organisations_with_counts(seeded: Seeded, web
     assert county.status_code == 200
     assert f'href="/public/division/{TOWNSHIP}"' in county.text  # its townships, linked
     village = web.get(f"/public/division/{VILLAGE}")
+    # The trail comes from the console's macro (one copy for both surfaces).
+    assert '<nav class="breadcrumbs" aria-label="位置">' in village.text
     text = text_of(village.text)
     assert "文昌社区" in text and "城关街道" in text  # the village and its township
     assert f'href="/public/org/{h.filed}"' in village.text
@@ -281,6 +282,7 @@ def test_unknown_addresses_answer_the_public_404_page(web: Any, path: str) -> No
     assert answer.status_code == 404, path
     assert "没有找到这个页面或这家组织" in answer.text and "社会组织信息公示" in answer.text
     assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["x-frame-options"] == "DENY"
 
 
 def test_undisclosed_organisations_have_no_page(seeded: Seeded, web: Any) -> None:
@@ -332,6 +334,8 @@ def test_public_pages_need_no_session_set_no_cookie_and_refuse_posts(seeded: See
             assert refused.status_code == 405, (method, path)
             assert refused.headers["allow"] == "GET, HEAD"
             assert "只能查看" in refused.text
+            assert refused.headers["cache-control"] == "no-store"
+            assert refused.headers["x-frame-options"] == "DENY"
     assert not anonymous.cookies
     before = seeded.api.heads()
     anonymous.post("/public/", data={"csrf_token": "x"})
@@ -358,6 +362,7 @@ def test_too_many_pages_from_one_address_answer_429(seeded: Seeded) -> None:
         assert refused.status_code == 429
         assert refused.headers["retry-after"] == "1"
         assert "访问过于频繁" in refused.text and refused.headers["cache-control"] == "no-store"
+        assert refused.headers["x-frame-options"] == "DENY"
         other = TestClient(app, client=("198.51.100.9", 5000))
         assert other.get("/public/").status_code == 200  # one address's limit only
     finally:
@@ -400,7 +405,7 @@ def test_hostile_query_strings_are_refused_or_find_nothing(
 
 def test_search_stays_fast_over_thousands_of_organisations() -> None:
     """5,000 organisations: a name search scans one table's few columns, a code search uses
-    its index; each answers well within a page's budget."""
+    its index (checked by the query plan, not by timing on a shared machine)."""
     db = SQLiteDatabase(":memory:")
     with db.transaction() as tx:
         create_schema(tx)
@@ -421,17 +426,14 @@ def test_search_stays_fast_over_thousands_of_organisations() -> None:
         plan = tx.all("EXPLAIN QUERY PLAN SELECT org_id FROM org WHERE usci = %s", ("x",))
     assert any("org_usci" in str(row) for row in plan)
     j, today = load(), date(2026, 1, 1)
-    started = time.perf_counter()
     by_name = queries.search(db, j, today, "4999号")
     by_usci = queries.search(db, j, today, usci(4999 + 100, "1"))
     by_number = queries.search(db, j, today, f"BA{VILLAGE}004998")
     many = queries.search(db, j, today, "志愿")
-    elapsed = time.perf_counter() - started
     assert [o.name for o in by_name.organisations] == ["第4999号志愿服务队"]
     assert [o.name for o in by_usci.organisations] == ["第4999号志愿服务队"]
     assert [o.name for o in by_number.organisations] == ["第4998号志愿服务队"]
     assert len(many.organisations) == queries.SEARCH_LIMIT and many.more
-    assert elapsed < 1.0, elapsed
 
 
 def test_the_queries_run_on_postgresql(postgres_url: str) -> None:
@@ -491,3 +493,34 @@ def test_the_queries_run_on_postgresql(postgres_url: str) -> None:
     division = queries.division(db, j, today, VILLAGE, 1)
     assert division is not None and division.counts.organisations == 2
     assert division.counts.on_credit_list == 1 and division.counts.graded == 1
+
+
+@pytest.mark.parametrize(
+    ("ended", "last"),
+    [("2023-07-15", 2022), ("2023-12-31", 2022), ("2024-01-01", 2023), (None, 2025)],
+)
+def test_annual_report_years_follow_the_catalogue(ended: str | None, last: int) -> None:
+    """A year is owed when the organisation was registered on its 31 December (as
+    supervision.annual_reports_due counts): a mid-year exit owes nothing for its exit year."""
+    row = {"registered_on": "2021-03-01", "registration_ended_on": ended}
+    years = queries._annual_reports(row, [], date(2026, 3, 1))
+    assert [r.year for r in years] == list(range(last, 2020, -1))
+
+
+def test_rate_limit_keys_ipv6_by_its_64_and_keeps_its_buckets_bounded() -> None:
+    from types import SimpleNamespace
+
+    from shared.public.pages import client_key
+
+    def key(host: str) -> str:
+        return client_key(SimpleNamespace(client=SimpleNamespace(host=host)))  # type: ignore[arg-type]
+
+    assert key("2001:db8:1:2:aaaa::1") == key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert key("2001:db8:1:3::1") != key("2001:db8:1:2::1")
+    assert key("203.0.113.7") == key("::ffff:203.0.113.7") == "203.0.113.7"
+    # Many keys, none idle (a frozen clock): the buckets stay within their bound.
+    buckets = TokenBuckets(rate=1, burst=1, clock=lambda: 0.0, max_keys=10)
+    for i in range(1_000):
+        assert buckets.take(f"k{i}") == 0.0
+        assert len(buckets._buckets) <= 10
+    assert buckets.take("k999") > 0  # the recent ones are still remembered

@@ -41,6 +41,11 @@ def _version(**change: Any) -> dict[str, Any]:
         ({"direction": "up"}, "direction"),
         ({"method": "curve"}, "method"),
         ({"target": "10%"}, "numbers"),
+        ({"zero_at": 0.1}, "worse side"),  # lower, target == zero_at: a division by zero
+        ({"direction": "higher", "zero_at": 0.1}, "worse side"),
+        ({"target": float("nan")}, "finite"),
+        ({"zero_at": float("inf")}, "finite"),
+        ({"weight": True}, "numbers"),
     ],
 )
 def test_a_version_that_would_score_wrongly_stops_the_load(
@@ -73,3 +78,9 @@ def test_linear_scoring_edges_in_both_directions() -> None:
     down = up.model_copy(update={"direction": "lower", "target": 0.1, "zero_at": 0.3})
     assert [score(up, v) for v in (0.9, 0.8, 0.6, 0.4, 0.0, None)] == [30, 30, 15, 0, 0, None]
     assert [score(down, v) for v in (0.0, 0.1, 0.2, 0.3, 0.9)] == [30, 30, 15, 0, 0]
+
+
+def test_competition_ranks_share_ties_and_skip_missing_values() -> None:
+    from shared.reporting.ranks import competition_ranks
+
+    assert competition_ranks([3, None, 5, 3, 1]) == [2, None, 1, 2, 4]

@@ -39,9 +39,12 @@ Handler = Callable[[Tx, Envelope, Any], None]
 
 
 def turned_on(tx: Tx, env: Envelope, p: ev.PointsPilotTurnedOnV1) -> None:
+    # Turned on again on the day it was turned off on (on → off → on, all one day): the empty
+    # period that day is reopened, which is what the aggregate says (its empty period counts
+    # for nothing). Keeping the old row closed would leave reads "off" while it is on.
     tx.execute(
         "INSERT INTO points_pilot (village_code, started_on) VALUES (%s, %s)"
-        " ON CONFLICT (village_code, started_on) DO NOTHING",
+        " ON CONFLICT (village_code, started_on) DO UPDATE SET ended_on = NULL",
         (p.village_code, p.started_on.isoformat()),
     )
 

@@ -7,7 +7,6 @@ Every figure comes from ``GET /api/v1/assessments/{year}/{division}`` of the pag
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -16,7 +15,6 @@ from fastapi.responses import Response
 from shared.console.client import ApiError
 from shared.console.forms import Form, send
 from shared.console.web import CurrentPage, Page, Posted, done
-from shared.kernel.domain import CHINA
 
 router = APIRouter()
 
@@ -27,8 +25,8 @@ YEAR_CODES = ("invalid_year", "assessment_not_in_force", "invalid_input")
 ISSUE_LABELS = {"title": "发布标题"}
 
 
-def _years() -> dict[str, str]:
-    this = datetime.now(CHINA).year
+def _years(page: Page) -> dict[str, str]:
+    this = page.today().year
     return {str(y): f"{y}年" for y in range(this, this - 6, -1)}
 
 
@@ -56,20 +54,20 @@ def _render(
         title="考核记分卡",
         card=card,
         form=form,
-        years=_years(),
+        years=_years(page),
         **context,
     )
 
 
-def _default_year() -> str:
+def _default_year(page: Page) -> str:
     # Last year's scorecard is the one assessed; this year's runs to date.
-    return str(datetime.now(CHINA).year - 1)
+    return str(page.today().year - 1)
 
 
 @router.get("/county/assessment")
 async def county_scorecard(page: CurrentPage, year: str = "") -> Response:
     page.require("county", roles=READ)
-    card, form = await _card(page, year or _default_year(), page.me.division)
+    card, form = await _card(page, year or _default_year(page), page.me.division)
     return _render(
         page,
         "assessment/table.html",
@@ -83,7 +81,7 @@ async def county_scorecard(page: CurrentPage, year: str = "") -> Response:
 @router.post("/county/assessment")
 async def issue_scorecard(page: CurrentPage, posted: Posted, year: str = "") -> Response:
     page.require("county", roles=ISSUE)
-    year = year or posted.get("year", "") or _default_year()
+    year = year or posted.get("year", "") or _default_year(page)
     card, form = await _card(page, year, page.me.division)
     if card is None:
         return _render(page, "assessment/table.html", card, form, can_issue=True, issue=Form())
@@ -108,7 +106,7 @@ async def export(fmt: Literal["csv", "xlsx"], page: CurrentPage, year: str = "")
     """The browser has no bearer token: the API's file is fetched with the session's and
     passed through as it answered (declared before the detail page, whose path it would match)."""
     page.require("county", roles=READ)
-    chosen = year if year.isdigit() else _default_year()
+    chosen = year if year.isdigit() else _default_year(page)
     answer = await page.api.raw(f"/api/v1/assessments/{chosen}/{page.me.division}", format=fmt)
     headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-disposition"}
     return Response(
@@ -121,12 +119,12 @@ async def township_detail(division_code: str, page: CurrentPage, year: str = "")
     page.require("county", roles=READ)
     if not (division_code.isdigit() and len(division_code) == 12):
         raise ApiError(404, "unknown_division", "区划代码应为 12 位数字。")
-    card, form = await _card(page, year or _default_year(), division_code)
+    card, form = await _card(page, year or _default_year(page), division_code)
     return _render(page, "assessment/detail.html", card, form, back="/county/assessment")
 
 
 @router.get("/township/assessment")
 async def own_scorecard(page: CurrentPage, year: str = "") -> Response:
     page.require("township", roles=READ)
-    card, form = await _card(page, year or _default_year(), page.me.division)
+    card, form = await _card(page, year or _default_year(page), page.me.division)
     return _render(page, "assessment/detail.html", card, form, back=None)

@@ -27,6 +27,7 @@ from threading import Event
 from typing import Any, cast
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -232,7 +233,16 @@ def listen_for_inserts(recorder: object, wake: Callable[[], None], stopped: Even
     in another process than the API starts relaying at the commit instead of at its next poll
     (issue 15 item 4). One pooled connection is held for as long as it listens."""
     assert isinstance(recorder, PostgresApplicationRecorder), "only PostgreSQL notifies"
-    with recorder.datastore.get_connection() as conn:  # autocommit: LISTEN takes effect now
+    # A connection of its own, not one of the store's pool: held for as long as the relay
+    # runs, a pooled one left the relay's own reads waiting for the pool (a ~1 s tail).
+    pooled = recorder.datastore.pool.kwargs
+    given: dict[str, Any] = pooled if isinstance(pooled, dict) else {}
+    params = {
+        k: v
+        for k, v in given.items()
+        if k in ("dbname", "host", "port", "user", "password") and v is not None
+    }
+    with psycopg.connect(autocommit=True, **params) as conn:  # LISTEN takes effect at once
         conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
         while not stopped.is_set():
             for _ in conn.notifies(timeout=0.5, stop_after=1):

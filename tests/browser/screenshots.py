@@ -58,6 +58,12 @@ def shots(live: Live, accounts: dict[str, dict[str, Any]]) -> list[tuple[str, Ti
             f"/audit/organisations/{org}/timeline",
         ),
         ("10-accounts", Tier.COUNTY, "county-admin", "/accounts"),
+        # Issue 16: the public page (no account), the scorecard, training, evaluation, points.
+        ("11-public-organisation", Tier.COUNTY, "", f"/public/org/{org}"),
+        ("12-county-assessment", Tier.COUNTY, "county-operator", "/county/assessment"),
+        ("13-training", Tier.COUNTY, "county-operator", "/training"),
+        ("14-county-evaluation", Tier.COUNTY, "county-operator", "/county/evaluation"),
+        ("15-village-points", Tier.VILLAGE, v_op, "/village/points"),
     ]
 
 

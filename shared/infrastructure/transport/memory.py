@@ -15,7 +15,6 @@ import threading
 
 from shared.infrastructure.transport.base import Record
 
-
 RETENTION = 20_000  # records kept per topic; the oldest tenth goes when it is exceeded
 
 

@@ -97,6 +97,8 @@ class Result:
         return sum(t.read for t in self.tallies.values())
 
 
+# Rows recorded between two drains within a phase: well inside the transport's retention.
+DRAIN_EVERY = 5_000
 # (label of the phase, rows done in it, rows in the sheet if known, whether the phase ended)
 Progress = Callable[[str, int, int | None, bool], None]
 STEPS = {  # the label of a sheet's step, where a sheet has several
@@ -200,6 +202,11 @@ class Import:
             for chunk in chunks.values():
                 chunk.flush()
             done += len(raws)
+            if done % DRAIN_EVERY < CHUNK:
+                # Relay and project as the phase goes: a broker keeps a bounded log (the embedded
+                # one the last 20,000 records a topic), and events it no longer holds are caught
+                # up from the stores one by one, far slower than projected in batches.
+                recorder.platform.drain()
             if self.progress is not None:
                 self.progress(label, done, total, False)
         if self.progress is not None:

@@ -231,7 +231,7 @@ def listen_for_inserts(recorder: object, wake: Callable[[], None], stopped: Even
     """Calls ``wake`` each time another process stores events in ``recorder``'s table, until
     ``stopped``: the library sends ``NOTIFY <table>`` in every insert's transaction, so a relay
     in another process than the API starts relaying at the commit instead of at its next poll
-    (issue 15 item 4). One pooled connection is held for as long as it listens."""
+    (issue 15 item 4). One connection of its own is held for as long as it listens."""
     assert isinstance(recorder, PostgresApplicationRecorder), "only PostgreSQL notifies"
     # A connection of its own, not one of the store's pool: held for as long as the relay
     # runs, a pooled one left the relay's own reads waiting for the pool (a ~1 s tail).
@@ -244,6 +244,9 @@ def listen_for_inserts(recorder: object, wake: Callable[[], None], stopped: Even
     }
     with psycopg.connect(autocommit=True, **params) as conn:  # LISTEN takes effect at once
         conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
+        # Once now: what was stored while nobody listened (at start, or while reconnecting
+        # after an error) is relayed without waiting for the next insert or the idle poll.
+        wake()
         while not stopped.is_set():
             for _ in conn.notifies(timeout=0.5, stop_after=1):
                 wake()

@@ -5,7 +5,6 @@ events in one transaction (services/ledger_import/bulk.py); pipelined read-model
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -121,8 +120,8 @@ def test_another_process_s_insert_wakes_a_listening_relay(pg_settings: Settings)
     try:
         assert notifies(runtime.app.recorder)
         listener.start()
-        time.sleep(0.3)  # LISTEN is in place before the insert
-        assert not woken.is_set()
+        assert woken.wait(5.0)  # LISTEN is in place: it wakes once for what came before
+        woken.clear()
         api_process.apply_for_filing(
             VILLAGE, "甲队", "为民服务", date(2025, 1, 1), meta(village_op())
         )

@@ -110,7 +110,10 @@ def test_a_leader_stopped_by_a_non_store_error_tells_the_waiters() -> None:
     others = [threading.Thread(target=waiter) for _ in range(3)]
     for t in others:
         t.start()
-    time.sleep(0.05)
+    deadline = time.monotonic() + 5
+    while len(group._queue) < 3 and time.monotonic() < deadline:  # all three wait behind it
+        time.sleep(0.001)
+    assert len(group._queue) == 3
     release.set()
     for t in [first, *others]:
         t.join(timeout=5)

@@ -14,14 +14,25 @@ kept), is a trusted head: the only witness of a truncated tail (ADR 0006).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
+
+from eventsourcing.persistence import Notification
 
 from shared.capabilities.ledger.domain import ChainCheckpoint, anchor_statement
 from shared.infrastructure.eventstore import ChainedRecorder
 from shared.infrastructure.store import Database
-from shared.kernel.chain import Finding, Link, StoredRow, Verification, check_heads, verify_log
+from shared.kernel.chain import (
+    Finding,
+    Link,
+    StoredRow,
+    Verification,
+    check_heads,
+    describe_event,
+    verify_log,
+)
+from shared.kernel.integration.envelope import Envelope, placed
 from shared.kernel.signing import Verifier
 from shared.tier.application import TierApplication
 
@@ -91,6 +102,8 @@ def read_log(
             rows.append(StoredRow(n.id, n.originator_id, n.originator_version, n.topic, n.state))
             if n.topic.endswith("ChainCheckpoint.Recorded"):
                 heads.extend(_checkpoint_heads(app, n, verifier, findings))
+        if findings is not None:
+            findings.extend(check_envelopes(app, page))
         after = page[-1].id
         if progress is not None:
             progress(len(page))
@@ -98,6 +111,41 @@ def read_log(
     if isinstance(app.recorder, ChainedRecorder):
         links = app.recorder.select_links(1, after) if after else []
     return rows, links, heads
+
+
+def check_envelopes(app: TierApplication, page: Sequence[Notification]) -> list[Finding]:
+    """The envelopes stored beside these events (ADR 0032) that no longer say what their
+    event says. The chain covers the events only; what the relay publishes and a rebuild
+    projects is read from the envelopes, so each is held against its event here."""
+    if not page or not isinstance(app.recorder, ChainedRecorder):
+        return []
+    bodies = app.recorder.select_envelopes(page[0].id, page[-1].id)
+    return [
+        Finding(
+            app.name,
+            "envelope_altered",
+            n.id,
+            describe_event(n.topic, n.originator_id, n.originator_version),
+            "the integration envelope stored beside it no longer says what the event says: "
+            "what was relayed or rebuilt from it may differ",
+        )
+        for n in page
+        if n.id in bodies and not _agrees(app, n, bodies[n.id])
+    ]
+
+
+def _agrees(app: TierApplication, notification: Notification, body: bytes) -> bool:
+    try:
+        stored = Envelope.model_validate_json(placed(body, notification.id, 0, None))
+        derived = app.to_envelope(notification, 0, None)
+        # The payloads compared typed: a field added since (optional, ADR 0002) is its
+        # default in both.
+        return bool(
+            stored.model_dump(exclude={"data"}) == derived.model_dump(exclude={"data"})
+            and stored.payload() == derived.payload()
+        )
+    except Exception:  # unreadable, or no event this tier publishes: altered either way
+        return False
 
 
 def _checkpoint_heads(
@@ -205,7 +253,8 @@ def verify_stores(
         )
         audit.verifications[source] = verification
         audit.findings.extend(verification.findings)
-        # A checkpoint whose own link is forged is named once, by its link.
+        # A checkpoint whose own link is forged, or an edited event (whose envelope no longer
+        # agrees with it either), is named once, by its link.
         named = {(f.source, f.position) for f in verification.findings}
         audit.findings.extend(f for f in anchor_findings if (f.source, f.position) not in named)
     exported = list(anchors)

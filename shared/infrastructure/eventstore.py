@@ -15,6 +15,12 @@ Links written before signing was on are signed only by an explicit, operator-run
 (``sign_legacy_links``), never by the write path: a write path that signed whatever it found
 unsigned would sign a forger's unsigned links too.
 
+The same transaction also stores each event's integration envelope, as the tier's mapper made
+it from the domain event (ADR 0032), in an envelopes table beside the events: the relay and the
+rebuild read it instead of decoding every event and rebuilding its envelope. Events stored
+before that have none and are read the old way; ``verify`` checks each stored envelope against
+its event, as the chain cannot (it covers the events).
+
 eventsourcing's stored-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``) bypasses the
 transaction these hooks run in and would store events with no link at all: the PostgreSQL
 recorder refuses to start with it.
@@ -23,12 +29,21 @@ recorder refuses to start with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from threading import Event
 from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Cipher,
+    Compressor,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
@@ -49,6 +64,52 @@ class UnsafeStoreSetting(SystemExit):
 
 def chain_table_for(events_table_name: str) -> str:
     return events_table_name.removesuffix("_events") + "_chain"
+
+
+def envelope_table_for(events_table_name: str) -> str:
+    return events_table_name.removesuffix("_events") + "_envelopes"
+
+
+@dataclass(frozen=True)
+class EnvelopedStoredEvent(StoredEvent):
+    """A stored event with the body of its integration envelope (none: not published)."""
+
+    envelope: bytes | None = None
+
+
+# Makes the envelope body of a domain event (None: the event is not published).
+EnvelopeOf = Callable[[Any], bytes | None]
+
+
+class EnvelopingMapper(Mapper[UUID]):
+    """The library's mapper, also writing each event's integration envelope while the domain
+    event is still in hand: made once here, it is never rebuilt from the stored state."""
+
+    def __init__(
+        self,
+        envelope_of: EnvelopeOf,
+        transcoder: Transcoder,
+        compressor: Compressor | None = None,
+        cipher: Cipher | None = None,
+    ) -> None:
+        super().__init__(transcoder, compressor, cipher)
+        self.envelope_of = envelope_of
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        s = super().to_stored_event(domain_event)
+        body = self.envelope_of(domain_event)
+        if body is None:
+            return s
+        return EnvelopedStoredEvent(s.originator_id, s.originator_version, s.topic, s.state, body)
+
+
+def _envelopes(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[tuple[int, bytes]]:
+    """(position, body) of the stored events that carry an envelope."""
+    return [
+        (i, body)
+        for i, s in zip(ids, stored_events, strict=True)
+        if (body := getattr(s, "envelope", None)) is not None
+    ]
 
 
 def _link_from(row: Any) -> Link:
@@ -91,6 +152,11 @@ class ChainedRecorder:
     def chain_head(self) -> Link | None:
         raise NotImplementedError
 
+    def select_envelopes(self, start: int, stop: int) -> dict[int, bytes]:
+        """The stored envelope bodies of positions ``start`` … ``stop`` (inclusive), by
+        position; a position stored before envelopes were (ADR 0032) has none."""
+        raise NotImplementedError
+
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every stored event of these aggregates, in one query where the engine allows:
         ordered by aggregate, then version. A bulk reader (the ledger import) reads the
@@ -130,6 +196,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         self.sql_create_statements.append(
             SQL("ALTER TABLE {0}.{1} ADD COLUMN IF NOT EXISTS signature text").format(schema, chain)
         )
+        envelopes = Identifier(envelope_table_for(events_table_name))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} (position bigint PRIMARY KEY, body bytea NOT NULL)"
+            ).format(schema, envelopes)
+        )
+        self._sql_insert_envelopes = SQL(
+            "INSERT INTO {0}.{1} (position, body) VALUES (%s, %s)"
+        ).format(schema, envelopes)
+        self._sql_envelopes = SQL(
+            "SELECT position, body FROM {0}.{1} WHERE position BETWEEN %s AND %s"
+        ).format(schema, envelopes)
         columns = SQL(LINK_COLUMNS)
         self._sql_head = SQL("SELECT {2} FROM {0}.{1} ORDER BY position DESC LIMIT 1").format(
             schema, chain, columns
@@ -181,6 +259,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             ] + rows
         links = list(chain_rows(self.algorithm, previous, rows, self._sign()))
         curs.executemany(self._sql_insert_links, [_params(lk) for lk in links])
+        if bodies := _envelopes(ids, stored_events):
+            curs.executemany(self._sql_insert_envelopes, bodies)
         return ids
 
     def sign_legacy_links(self, before: int | None = None) -> int:
@@ -204,6 +284,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             curs.execute(self._sql_head)
             row = curs.fetchone()
         return _link_from(list(row.values())) if row else None
+
+    def select_envelopes(self, start: int, stop: int) -> dict[int, bytes]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._sql_envelopes, (start, stop))
+            return {int(r["position"]): bytes(r["body"]) for r in curs.fetchall()}
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         if not originator_ids:
@@ -259,6 +344,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         # Set first: the base constructor asks for the create statements.
         self.chain_table_name = chain_table_for(events_table_name)
+        self.envelope_table_name = envelope_table_for(events_table_name)
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -268,6 +354,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL, topic TEXT NOT NULL, "
             "digest TEXT NOT NULL, link TEXT NOT NULL, signature TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {self.envelope_table_name} ("
+            "position INTEGER PRIMARY KEY, body BLOB NOT NULL)",
         ]
 
     def _create_table(self, c: SQLiteCursor) -> None:
@@ -314,6 +402,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 for lk in links
             ],
         )
+        if bodies := _envelopes(ids, stored_events):
+            c.executemany(
+                f"INSERT INTO {self.envelope_table_name} (position, body) VALUES (?, ?)", bodies
+            )
         return ids
 
     def sign_legacy_links(self, before: int | None = None) -> int:
@@ -351,6 +443,15 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             row = c.fetchone()
         return _link_from(tuple(row)) if row else None
 
+    def select_envelopes(self, start: int, stop: int) -> dict[int, bytes]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, body FROM {self.envelope_table_name} "
+                "WHERE position BETWEEN ? AND ?",
+                (start, stop),
+            )
+            return {int(r[0]): bytes(r[1]) for r in c.fetchall()}
+
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         found: list[StoredEvent] = []
         for start in range(0, len(originator_ids), 500):  # SQLite's bound-variable limit
@@ -382,6 +483,7 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder, ChainedRecorder):
     def __init__(self) -> None:
         super().__init__()
         self._links: list[Link] = []
+        self._bodies: dict[int, bytes] = {}
 
     def _insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -394,6 +496,7 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder, ChainedRecorder):
             ]
             previous = self._links[-1].link if self._links else GENESIS
             self._links.extend(chain_rows(self.algorithm, previous, rows, self._sign()))
+            self._bodies.update(_envelopes(ids, stored_events))
             return ids
 
     def select_links(self, start: int, stop: int) -> list[Link]:
@@ -403,6 +506,11 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder, ChainedRecorder):
     def chain_head(self) -> Link | None:
         with self._database_lock:
             return self._links[-1] if self._links else None
+
+    def select_envelopes(self, start: int, stop: int) -> dict[int, bytes]:
+        with self._database_lock:
+            stop = min(stop, max(self._bodies, default=0))
+            return {p: self._bodies[p] for p in range(start, stop + 1) if p in self._bodies}
 
 
 class ChainedPOPOFactory(POPOFactory):

@@ -73,20 +73,19 @@ class Relay:
         notifications = self.app.recorder.select_notifications(
             start=start, limit=self.batch_size, inclusive_of_start=False
         )
-        previous = start
         if not notifications:
             return 0
-        links = self.app.links(notifications)
+        # Stored with their events (ADR 0032): published as stored, never decoded here.
+        wire = self.app.envelopes(notifications, start)
         try:
-            for notification in notifications:
-                envelope = self.app.to_envelope(notification, previous, links.get(notification.id))
+            for raw in wire:
                 # Key by source: one partition per source keeps its order (gap detection needs it).
-                self.producer.publish(self.topic, self.app.name, envelope.to_bytes())
-                previous = notification.id
+                self.producer.publish(self.topic, self.app.name, raw)
             self.producer.flush()
         except Exception:
             self._discard_producer()
             raise
+        previous = notifications[-1].id
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO relay_position (source, position) VALUES (%s, %s) "

@@ -141,6 +141,7 @@ class Finding:
 
     source: str
     # edited | deleted | inserted | reordered | chain_altered | forged | truncated | head_mismatch
+    # | envelope_altered (ADR 0032)
     kind: str
     position: int
     event: str  # "<topic> of <aggregate id> v<version>"

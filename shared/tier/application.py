@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     Notification,
     Recording,
     Transcoder,
@@ -35,7 +36,7 @@ from shared.capabilities.ledger.domain import (
     checkpoint_id,
 )
 from shared.capabilities.platforms.domain import PLACEMENT, ServicePlatform
-from shared.infrastructure.eventstore import ChainedRecorder
+from shared.infrastructure.eventstore import ChainedRecorder, EnvelopingMapper
 from shared.infrastructure.group_commit import GroupCommit
 from shared.infrastructure.store import Row, Tx
 from shared.kernel.calendar import WorkingCalendar, load_calendar
@@ -53,7 +54,7 @@ from shared.kernel.domain import (
     system_actor,
 )
 from shared.kernel.domain import SanjiAggregate as Agg
-from shared.kernel.integration.envelope import ActorV1, Envelope
+from shared.kernel.integration.envelope import ActorV1, Envelope, body_of, placed
 from shared.kernel.integration.events import TYPES, PlatformKind
 from shared.kernel.jurisdiction import Division, Jurisdiction, Tier, contains
 from shared.kernel.rules import Rules, RuleSet, load_rules
@@ -129,6 +130,13 @@ class TierApplication(AccountCommands, Application[UUID]):
         recordings = self._group.save(collected.events)
         self._notify(recordings)
         return recordings
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, writing each published event's envelope as it is stored."""
+        mapper = super().construct_mapper()
+        return EnvelopingMapper(
+            self._envelope_body, mapper.transcoder, mapper.compressor, mapper.cipher
+        )
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = super().construct_transcoder()
@@ -415,10 +423,55 @@ class TierApplication(AccountCommands, Application[UUID]):
     def to_envelope(
         self, notification: Notification, previous_position: int, chain: str | None = None
     ) -> Envelope:
-        """Map one stored notification to its integration event (used by relay and catch-up);
+        """Map one stored notification to its integration event, decoding the stored domain
+        event: for events stored before their envelopes were (ADR 0032), and for ``verify``;
         ``chain`` is the notification's hash-chain link (shared/kernel/chain.py)."""
         # Every event a tier stores is a SanjiAggregate event (it carries meta and timestamp).
         event = cast(Agg.Event, self.mapper.to_domain_event(notification))
+        return self._envelope_of(event, notification.id, previous_position, chain)
+
+    def envelopes(
+        self, notifications: Sequence[Notification], previous_position: int | None
+    ) -> list[bytes]:
+        """The integration events of these notifications, in their wire form: each stored
+        envelope placed in the log, or, where none was stored, rebuilt from the event.
+        ``previous_position``: the position read just before the first (a relay's batch), or
+        None for each notification's own predecessor (a read at given positions)."""
+        if not notifications:
+            return []
+        links = self.links(notifications)
+        bodies: dict[int, bytes] = {}
+        if isinstance(self.recorder, ChainedRecorder):
+            bodies = self.recorder.select_envelopes(notifications[0].id, notifications[-1].id)
+        wire: list[bytes] = []
+        previous = previous_position
+        for n in notifications:
+            before = n.id - 1 if previous is None else previous
+            body = bodies.get(n.id)
+            if body is not None:
+                wire.append(placed(body, n.id, before, links.get(n.id)))
+            else:
+                wire.append(self.to_envelope(n, before, links.get(n.id)).to_bytes())
+            if previous_position is not None:
+                previous = n.id
+        return wire
+
+    def _envelope_body(self, event: Any) -> bytes | None:
+        """The envelope of a domain event about to be stored, without its place in the log;
+        None for an event this tier does not publish (the relay would refuse it as before)."""
+        if type(event) not in self.published:
+            return None
+        try:
+            return body_of(self._envelope_of(event, 0, 0, None))
+        except ValueError:
+            # Outside the integration contract (only an event made around the commands can
+            # be): stored as before, without its envelope; the relay names it when it reads it.
+            log.warning("%s: no envelope for %s", self.name, type(event).__qualname__)
+            return None
+
+    def _envelope_of(
+        self, event: Agg.Event, position: int, previous_position: int, chain: str | None
+    ) -> Envelope:
         type_name = self.published[type(event)]
         fields = {k: v for k, v in event.__dict__.items() if k not in _ENVELOPE_FIELDS}
         id_name = getattr(type(event), "ID_NAME", None)
@@ -436,7 +489,7 @@ class TierApplication(AccountCommands, Application[UUID]):
             type=type_name,
             source_tier=self.tier,
             source=self.name,
-            position=notification.id,
+            position=position,
             previous_position=previous_position,
             division_code=(
                 fields.get("village_code") or fields.get("division_code") or meta.actor.division

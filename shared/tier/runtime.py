@@ -55,30 +55,19 @@ class AppSourceReader:
 
     def read(self, source: str, after: int, limit: int) -> list[Envelope]:
         app = self.apps[source]
-        envelopes: list[Envelope] = []
-        previous = after
         notifications = app.recorder.select_notifications(after, limit, inclusive_of_start=False)
-        links = app.links(notifications)
-        for n in notifications:
-            envelopes.append(app.to_envelope(n, previous, links.get(n.id)))
-            previous = n.id
-        return envelopes
+        return [Envelope.model_validate_json(raw) for raw in app.envelopes(notifications, after)]
 
     def read_at(self, source: str, positions: Iterable[int]) -> list[Envelope]:
         """The events at these positions, in order; one read per contiguous run. Each carries
         its hash-chain link when the recorder keeps a chain (shared/kernel/chain.py)."""
         app = self.apps[source]
-        select_links = getattr(app.recorder, "select_links", None)
         envelopes: list[Envelope] = []
         for start, stop in _runs(positions):
-            links: dict[int, str] = {}
-            if select_links is not None:
-                links = {lk.position: lk.link for lk in select_links(start, stop)}
             notifications = app.recorder.select_notifications(start, stop - start + 1, stop)
             envelopes += [
-                app.to_envelope(n, n.id - 1, links.get(n.id))
-                for n in notifications
-                if start <= n.id <= stop
+                Envelope.model_validate_json(raw)
+                for raw in app.envelopes([n for n in notifications if start <= n.id <= stop], None)
             ]
         return envelopes
 

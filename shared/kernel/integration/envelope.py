@@ -72,6 +72,28 @@ class Envelope(BaseModel):
         return cls.model_validate(json.loads(raw))
 
 
+# An envelope's place in its source's log: known only once the event is stored and read back
+# in order, so an envelope written when its event is stored (ADR 0032) is written without it.
+PLACE_FIELDS = frozenset({"position", "previous_position", "chain"})
+
+
+def body_of(envelope: Envelope) -> bytes:
+    """The envelope without its place in the log, as stored beside its event (ADR 0032)."""
+    return envelope.model_dump_json(exclude=set(PLACE_FIELDS)).encode()
+
+
+def placed(body: bytes, position: int, previous_position: int, chain: str | None) -> bytes:
+    """A stored body (``body_of``) with its place in the log: the envelope's wire form, read
+    as ``Envelope.from_bytes`` reads a whole one. Spliced rather than parsed and dumped
+    again, so the relay publishes a stored event without decoding it at all."""
+    head = b'{"position":%d,"previous_position":%d,"chain":%s' % (
+        position,
+        previous_position,
+        json.dumps(chain).encode(),
+    )
+    return head + (b"," + body[1:] if body != b"{}" else b"}")
+
+
 def topic_for(tier: Tier) -> str:
     """Kafka topic a tier's integration events are published to."""
     return f"sanji.{tier}.events.v1"

@@ -30,6 +30,7 @@ from shared.kernel.usci import CHARSET, check_character
 
 SPAN_DAYS = 540  # about a year and a half of history
 ZOMBIE_SHARE = 0.15
+ESTABLISHED_PER_TOWNSHIP = 3  # registered before the history: annual reports fall due
 GROUPS = {  # field → group name endings (名称后缀)
     "services": [
         "为老服务队",
@@ -227,11 +228,37 @@ class DemoHistory:
         new, upgraded = self.counts["registered_new"], self.counts["registered_upgraded"]
         print(f"[demo] county registrations: {new} new, {upgraded} upgraded", flush=True)
 
-    def usci(self, kind: str) -> str:
+    def usci(self, kind: str, rng: Random | None = None) -> str:
         """A valid civil-affairs code registered in this county: 5, category, 330699, MJ…"""
         body = "5" + kind + self.j.county.code[:6] + "MJ"
-        body += "".join(self.rng.choice(CHARSET) for _ in range(7))
+        body += "".join((rng or self.rng).choice(CHARSET) for _ in range(7))
         return body + check_character(body)
+
+    def established(self) -> None:
+        """Organisations every township registered before the demo's history begins (a real
+        county's older ones): without them nothing would be due for an annual report in the
+        assessment year before this one (the report year is the year before that), and every
+        township's annual-report rate on last year's scorecard would be not assessable
+        (ADR 0025). Registered in the two years before the year before last; their own
+        generator, so the rest of the demo county draws as before."""
+        rng = Random(f"{self.seed}/established")
+        first, last = date(self.today.year - 3, 1, 1), date(self.today.year - 2, 12, 31)
+        last = min(last, self.start - timedelta(days=1))
+        for township in self.j.townships():
+            villages = [v for v in self.j.villages() if v.parent == township.code]
+            for _ in range(ESTABLISHED_PER_TOWNSHIP):
+                v = rng.choice(villages)
+                kind = rng.choices("123", [5, 9, 1])[0]
+                ending, field = rng.choice(list(REGISTERED[kind].items()))
+                name = f"示范县{v.name}{ending}"
+                if any(o.name == name for o in self.orgs):
+                    continue
+                day = first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
+                meta = self.meta(Tier.COUNTY, day)
+                result = self.county.register(self.usci(kind, rng), name, field, v.code, None, meta)
+                self.orgs.append(Org(result.id, v, name, field, entered=day, registered=day))
+                self.count("registered_established")
+        print(f"[demo] established: {self.counts['registered_established']}", flush=True)
 
     def choose_zombies(self) -> None:
         """~15% of all groups: established before the window, then silent; a few of them exit."""
@@ -403,15 +430,16 @@ class DemoHistory:
 
     def activity_days(self, org: Org) -> list[date]:
         assert org.entered is not None
-        last = self.last_day(org)
+        # An organisation older than the history reports activities within the history only.
+        entered, last = max(org.entered, self.start), self.last_day(org)
         if org.zombie:  # set up for the assessment, then (almost) never active
             last = min(last, self.cutoff)
             n = self.rng.choice([0, 0, 1, 2, 3])
-            return sorted(self.day_between(org.entered, last) for _ in range(n))
+            return sorted(self.day_between(entered, last) for _ in range(n))
         per_month = min(5.0, self.rng.lognormvariate(0.0, 0.6))
-        n = max(1, round(per_month * ((last - org.entered).days + 1) / 30.4))
-        days = [self.day_between(org.entered, last) for _ in range(n)]
-        if org.entered <= self.cutoff and max(days) <= self.cutoff:  # active: recently too
+        n = max(1, round(per_month * ((last - entered).days + 1) / 30.4))
+        days = [self.day_between(entered, last) for _ in range(n)]
+        if entered <= self.cutoff and max(days) <= self.cutoff:  # active: recently too
             days.append(self.day_between(self.cutoff + timedelta(days=1), last))
         return sorted(days)
 
@@ -579,6 +607,7 @@ class DemoHistory:
             (self.applications, True),
             (self.decisions, True),
             (self.registrations, True),
+            (self.established, True),
             (self.choose_zombies, False),
             (self.county_follow_up, False),
             (self.funding, False),

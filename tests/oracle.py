@@ -190,6 +190,17 @@ class Course:
 
 
 @dataclass
+class Finding:
+    """A third-party evaluation finding (ADR 0026): its organisation, the village the assignment
+    named for it, the day evaluated, and whether a later finding corrected it."""
+
+    org: str
+    village: str
+    evaluated_on: date
+    superseded: bool = False
+
+
+@dataclass
 class World:
     orgs: dict[str, Org] = field(default_factory=dict)
     activities: list[Activity] = field(default_factory=list)
@@ -204,6 +215,12 @@ class World:
     courses: dict[str, Course] = field(default_factory=dict)
     # Published commendations (ADR 0024): (organisation, its village, publication day).
     commended: list[tuple[str, str, date]] = field(default_factory=list)
+    # Third-party evaluation (ADR 0026): assignments (county, day); each assignment's targets
+    # (organisation → village); findings; decisions (village, day, outcome).
+    assignments: list[tuple[str, date]] = field(default_factory=list)
+    targets: dict[tuple[str, str], str] = field(default_factory=dict)
+    findings: dict[str, Finding] = field(default_factory=dict)
+    decisions: list[tuple[str, date, str]] = field(default_factory=list)
 
 
 def replay(envelopes: Iterable[Envelope]) -> World:
@@ -326,8 +343,21 @@ def replay(envelopes: Iterable[Envelope]) -> World:
         elif kind == "commendation.published":
             for x in d["commended"]:
                 w.commended.append((x["organisation_id"], x["village_code"], day))
-        elif kind.startswith(("evaluator.", "evaluation.")):
-            pass  # third-party evaluation (ADR 0026): counted per year at the county only
+        elif kind == "evaluation.assigned":
+            w.assignments.append((e.division_code, day))
+            for t in d["targets"]:
+                w.targets[(d["assignment_id"], t["organisation_id"])] = t["village_code"]
+        elif kind == "evaluation.finding_recorded":
+            if d.get("corrects"):
+                w.findings[d["corrects"]].superseded = True
+            village = w.targets[(d["assignment_id"], d["organisation_id"])]
+            w.findings[d["finding_id"]] = Finding(
+                d["organisation_id"], village, date.fromisoformat(d["evaluated_on"])
+            )
+        elif kind == "evaluation.decided":
+            w.decisions.append((w.findings[d["finding_id"]].village, day, d["outcome"]))
+        elif kind.startswith(("evaluator.", "account.")) or kind == "evaluation.closed":
+            pass  # evaluators, accounts and closing an assignment are no figure
         elif kind == "platform.opened":
             w.platforms[d["platform_id"]] = Platform(e.division_code, d["kind"], day)
         elif kind == "platform.closed":
@@ -640,6 +670,26 @@ def figures_of(
         f["training.trainees_per_organisation"] = _ratio(
             int(f["training.trainees"] or 0), int(f["training.organisations_reached"] or 0)
         )
+    # ------------------------------------------------ 12 third-party evaluation (ADR 0026)
+    if rules.third_party_evaluation is not None:
+
+        def counted(d: date) -> bool:
+            return in_period(d) and d <= as_of
+
+        f["evaluation.assignments"] = sum(
+            contains(code, county) and counted(on) for county, on in w.assignments
+        )
+        current = [
+            x
+            for x in w.findings.values()
+            if not x.superseded and inside(x.village) and counted(x.evaluated_on)
+        ]
+        f["evaluation.findings"] = len(current)
+        f["evaluation.organisations_evaluated"] = len({x.org for x in current})
+        taken = [o for village, on, o in w.decisions if inside(village) and counted(on)]
+        f["evaluation.decisions"] = len(taken)
+        f["evaluation.accepted"] = taken.count("accepted")
+        f["evaluation.acceptance_rate"] = _ratio(taken.count("accepted"), len(taken))
     if rules.coverage is None:
         return f  # a report from before the coverage family: the former figures only
     # Coverage over each set of villages (ADR 0018), and the headline rate over the set the

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from services.ledger_import.sheets import (
     CHOICE,
     CODE,
+    COURSE_KIND,
     DATE,
     HOURS,
     IDS,
@@ -98,6 +99,10 @@ def parse(column: Column, value: Any) -> Any:
         # Names or codes as typed: which vocabulary they belong to depends on the activity's
         # date, so the recorder resolves them and the command checks them (ADR 0019).
         return [_checked(_SHORT, n) for n in _THEMES_SPLIT.split(text) if n]
+    if kind == COURSE_KIND:
+        # A name or code as typed: the recorder resolves it against the training rules of the
+        # course's first day, and the command refuses what is not in force (ADR 0024).
+        return _checked(_SHORT, text)
     assert kind == TEXT
     return _checked(_LONG, text)
 

@@ -39,6 +39,8 @@ from shared.capabilities.approvals.domain import step_id
 from shared.capabilities.identity.accounts import account_id
 from shared.capabilities.identity.passwords import hash_password
 from shared.capabilities.identity.provision import provisioner
+from shared.capabilities.training import application as training
+from shared.capabilities.training.domain import TrainingCourse
 from shared.kernel import backdating, themes
 from shared.kernel.domain import (
     CHINA,
@@ -148,6 +150,8 @@ class Recorder:
     last_on: UUID | None = None
     # Dry run: this row refers to a record only the real stores hold (reset for every row).
     outside_ref: bool = False
+    # Training courses (ledger key → id, the tier running it, its last day) met in this run.
+    courses_met: dict[str, tuple[UUID, Tier, date]] = field(default_factory=dict)
 
     @property
     def county_code(self) -> str:
@@ -632,6 +636,74 @@ class Recorder:
             )
         )
 
+    # ------------------------------------------------------------ training (ADR 0024)
+
+    def course_tier(self, code: str) -> Tier:
+        """The tier that runs a course for ``code``: the county's or a township's own level."""
+        division = self.platform.jurisdiction.get(code)
+        if division is None or division.tier not in training.RUNS_COURSES:
+            raise RowRefused(
+                "course_division",
+                f"“{code}”不是本县或本县乡镇（街道）的区划代码：培训班由县或乡镇（街道）举办",
+                "举办单位代码",
+            )
+        return Tier(division.tier)
+
+    def course_kind(self, typed: str, on: date) -> str:
+        """The code of the kind as typed: a Chinese name of the training rules in force on the
+        course's first day, else of any version, or a code; what matches nothing is passed on
+        and refused by the command as ``unknown_course_kind``."""
+        rules = self.county.rules
+        names = {
+            str(k["zh"]): str(k["code"])
+            for v in rules.families.get(training.FAMILY, ())
+            for k in v.parameters.get("kinds", ())
+        }
+        with suppress(RuleNotInForce):
+            version = rules.version_on(training.FAMILY, on)
+            names |= {str(k["zh"]): str(k["code"]) for k in version.parameters.get("kinds", ())}
+        return names.get(typed, typed)
+
+    def courses(self, row: Row) -> None:
+        code, tier = row["division"], self.course_tier(row["division"])
+        kind = self.course_kind(row["kind"], row["starts_on"])
+        details = (row["topic"], kind, row["starts_on"], row["ends_on"], row["trainer"])
+        inputs = (code, *(str(d) for d in details))
+        meta = self.meta(tier, row, "starts_on", self.key("培训班", row["key"]), inputs)
+        app = self.platform.tiers[tier].app
+        result = self.run(lambda: training.schedule(app, code, *details, None, meta))
+        self.courses_met[row["key"]] = (result.id, tier, row["ends_on"])
+
+    def course_of(self, key: str) -> tuple[UUID, Tier, date]:
+        """The course with this ledger key: met in this run, else recorded by an earlier
+        import (its id follows from the key), at the county or a township."""
+        if key in self.courses_met:
+            return self.courses_met[key]
+        course_id = self.created_id(self.key("培训班", key))
+        for platform, outside in ((self.platform, False), (self.outside, True)):
+            for tier in training.RUNS_COURSES:
+                found = platform.tiers[tier].app.find(course_id) if platform else None
+                if isinstance(found, TrainingCourse):
+                    self.outside_ref = self.outside_ref or outside
+                    return course_id, tier, found.ends_on
+        raise RowRefused(
+            "unknown_reference",
+            f"培训班编号“{key}”在本台账和已有记录中都不存在（或其培训班行未通过检查）",
+            "培训班编号",
+        )
+
+    def attendance(self, row: Row) -> None:
+        course, tier, ends_on = self.course_of(row["course"])
+        org = self.org(row["org"])
+        if row["day"] is None:
+            row.values["day"] = ends_on  # recorded as of the course's last day
+        roles = row["roles"] or []
+        inputs = (str(course), str(org), row["trainees"], *roles)
+        key = self.key("参训", row["course"], row["org"])
+        meta = self.meta(tier, row, "day", key, inputs, on=course)
+        app = self.platform.tiers[tier].app
+        self.run(lambda: training.attend(app, course, org, row["trainees"], roles, meta))
+
 
 # Columns of a row that name an organisation by its ledger key.
 ORG_KEYS = ("org", "host")
@@ -682,6 +754,18 @@ COLUMNS_BY_CODE = {
     "purchaser_other_not_allowed": "购买主体名称",
     "purchaser_too_long": "购买主体名称",
     "volunteer_left_before_registered": "离开日期",
+    # Training (ADR 0024).
+    "topic_required": "培训主题",
+    "trainer_required": "授课人",
+    "course_dates_reversed": "结束日期",
+    "course_too_far_ahead": "结束日期",
+    "unknown_course_kind": "培训班类别",
+    "division_tier_mismatch": "举办单位代码",
+    "invalid_trainees": "参训人数",
+    "invalid_roles": "参训人员身份",
+    "attendee_out_of_jurisdiction": "组织编号",
+    "attendance_exists": "组织编号",
+    "course_not_started": "登记日期",
 }
 # Refusals about the act's date: they point at the column the effective date came from.
 DATE_CODES = frozenset(

@@ -57,6 +57,8 @@ PHASES: tuple[tuple[str, str], ...] = (
     ("tranches", "tranches"),
     ("evaluations", "evaluations"),
     ("closures", "closures"),
+    ("courses", "courses"),
+    ("attendance", "attendance"),
 )
 
 

@@ -72,6 +72,9 @@ TEXT, NAME, KEY, CODE, DATE, INT, MONEY, HOURS, CHOICE, USCI, NAMES, THEMES, IDS
     "ids",
     "score",
 )
+# A kind of training course (ADR 0024): a name or code of the ``training`` rules, which version
+# applies depends on the course's first day, so the recorder resolves it and the command checks.
+COURSE_KIND = "course_kind"
 FORMATS = {
     TEXT: "文本",
     NAME: "文本（1–200 字，不含控制字符）",
@@ -88,6 +91,7 @@ FORMATS = {
     THEMES: "主题名称或代码，多个用顿号或分号分隔；须在活动日期生效的主题目录中",
     IDS: "编号，多个用顿号、逗号或分号分隔",
     SCORE: "分数，最多两位小数",
+    COURSE_KIND: "培训班类别名称或代码；须在培训班开始日期生效的培训班类别目录中",
 }
 
 
@@ -381,6 +385,59 @@ SHEETS: tuple[Sheet, ...] = (
             Column("实际受益人数", "beneficiaries_reached", INT, False, "", "260"),
         ),
         ("project",),
+    ),
+    Sheet(
+        "培训班",
+        "courses",
+        "县民政局或乡镇（街道）举办的培训班（ADR 0024），每期一行；举办单位填县或乡镇（街道）"
+        "本级的区划代码，该培训班由其记录",
+        (
+            Column(
+                "培训班编号", "key", KEY, True, "本县台账中的培训班编号，参训表以此引用", "PX-001"
+            ),
+            Column(
+                "举办单位代码",
+                "division",
+                CODE,
+                True,
+                "县或乡镇（街道）本级的 12 位区划代码",
+                "330699000000",
+            ),
+            Column("培训主题", "topic", NAME, True, "", "社区社会组织负责人能力提升"),
+            Column("培训班类别", "kind", COURSE_KIND, True, "", "负责人培训班"),
+            Column("开始日期", "starts_on", DATE, True, "", "2021-05-10"),
+            Column(
+                "结束日期",
+                "ends_on",
+                DATE,
+                True,
+                "不早于开始日期；一天的培训班两个日期相同",
+                "2021-05-11",
+            ),
+            Column("授课人", "trainer", NAME, True, "授课人或授课单位", "县社会组织服务中心"),
+        ),
+        ("key",),
+    ),
+    Sheet(
+        "参训",
+        "attendance",
+        "每个培训班每个参训组织一行：参训人数（人次）与参训人员身份；组织须在举办单位辖区内、"
+        "培训期间处于备案或登记状态",
+        (
+            Column("培训班编号", "course", KEY, True, "须已在培训班表中登记", "PX-001"),
+            ORG,
+            Column("参训人数", "trainees", INT, True, "1–10000", "3"),
+            Column(
+                "参训人员身份",
+                "roles",
+                NAMES,
+                False,
+                "选填，如 负责人、业务骨干（最多 10 项，每项不超过 20 字）",
+                "负责人、业务骨干",
+            ),
+            Column("登记日期", "day", DATE, False, "默认为培训班结束日期；不早于开始日期", ""),
+        ),
+        ("course", "org"),
     ),
 )
 BY_NAME = {s.name: s for s in SHEETS}

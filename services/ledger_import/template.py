@@ -11,7 +11,16 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from services.ledger_import.sheets import FORMATS, NOTES_SHEET, SHEETS, THEMES, Column, Sheet
+from services.ledger_import.sheets import (
+    COURSE_KIND,
+    FORMATS,
+    NOTES_SHEET,
+    SHEETS,
+    THEMES,
+    Column,
+    Sheet,
+)
+from shared.capabilities.training.application import FAMILY as TRAINING
 from shared.kernel import themes
 from shared.kernel.rules import Rules, load_rules
 
@@ -29,7 +38,13 @@ def notes_rows(rules: Rules | None = None) -> list[list[str]]:
 
 
 def notes_row(sheet: Sheet, c: Column, rules: Rules) -> list[str]:
-    allowed = vocabulary(rules) if c.kind == THEMES else c.allowed()
+    allowed = (
+        vocabulary(rules)
+        if c.kind == THEMES
+        else course_kinds(rules)
+        if c.kind == COURSE_KIND
+        else c.allowed()
+    )
     return [
         sheet.name,
         c.header,
@@ -48,6 +63,15 @@ def vocabulary(rules: Rules) -> str:
         f"{v.label_zh or v.version}（{v.effective_from.isoformat()} 起）："
         + "、".join(t.zh for t in themes.themes_of(v))
         for v in rules.families.get(themes.FAMILY, ())
+    )
+
+
+def course_kinds(rules: Rules) -> str:
+    """Every version of the kinds of training course with the day it took effect (ADR 0024)."""
+    return "\n".join(
+        f"{v.label_zh or v.version}（{v.effective_from.isoformat()} 起）："
+        + "、".join(str(k["zh"]) for k in v.parameters.get("kinds", ()))
+        for v in rules.families.get(TRAINING, ())
     )
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from shared.api.audit import IssueIn
+from shared.api.audit import IssueIn, record_issue
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.reports import (
     TABLES,
@@ -166,26 +166,6 @@ def issue_assessment(
     watermarks and rule versions, the assessment version and the scorecard's content hash,
     so ``/issued-reports/{id}/reproduction`` recomputes it and checks the hash."""
     card, when = _card(runtime, meta.actor, year, division_code)
-    digest = scorecard_hash(card)
-    result = runtime.app.issue_report(
-        meta,
-        title=body.title,
-        division_code=division_code,
-        as_of=when.as_of,
-        period_from=when.period.start,
-        period_to=when.period.end,
-        period_label=when.period.label,
-        tree="as_of",
-        known_at=None,
-        watermarks=card.watermarks,
-        rule_versions=card.rule_versions,
-        content_hash=digest,
-    )
-    return {
-        "report_id": str(result.id),
-        "replayed": result.replayed,
-        "content_hash": digest,
-        "watermarks": card.watermarks,
-        "rule_versions": card.rule_versions,
-        "scorecard": card,
-    }
+    where = (division_code, when, "as_of")  # a scorecard is of the tree in force then
+    issued = record_issue(runtime, meta, body.title, where, card, scorecard_hash(card))
+    return {**issued, "scorecard": card}

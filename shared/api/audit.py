@@ -5,7 +5,7 @@ reports (record, list, reproduce), the integrity of the event logs, and the sign
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
@@ -21,12 +21,12 @@ from shared.api.models import (
     PublicKeyOut,
     TimelineOut,
 )
-from shared.api.reports import FILE, MEDIA, Code, When, _sources, division_report_for
+from shared.api.reports import FILE, MEDIA, Code, Moment, When, _sources, division_report_for
 from shared.api.text import Name
 from shared.audit import timeline
 from shared.audit.issued import content_hash, reproduce, tree_label
 from shared.audit.verify import verify_stores
-from shared.kernel.domain import Actor, NotFound, OutOfJurisdiction
+from shared.kernel.domain import Actor, Meta, NotFound, OutOfJurisdiction
 from shared.kernel.jurisdiction import contains
 from shared.kernel.signing import read_anchors
 
@@ -94,29 +94,53 @@ def issue_report(
     later (``/issued-reports/{id}/reproduction``)."""
     report = division_report_for(runtime, meta.actor, division_code, when)
     tree = tree_label(when.tree, when.today or when.as_of)
-    digest = content_hash(report)
+    known_at = when.known_at.isoformat() if when.known_at else None
+    where = (division_code, when, tree)
+    issued = record_issue(runtime, meta, body.title, where, report, content_hash(report), known_at)
+    return {**issued, "tree": tree, "report": report}
+
+
+class Issuable(Protocol):
+    """What is issued: a division's report, or a scorecard computed from one."""
+
+    watermarks: dict[str, int]
+    rule_versions: dict[str, str]
+
+
+def record_issue(
+    runtime: Runtime,
+    meta: Meta,
+    title: str,
+    where: tuple[str, Moment, str],
+    issued: Issuable,
+    digest: str,
+    known_at: str | None = None,
+) -> dict[str, Any]:
+    """Record an issued report (``/reports/…/issue``) or scorecard (``/assessments/…/issue``,
+    shared/api/assessment.py) with what reproduces it — ``where``: the division, the moment
+    and the division tree; the watermarks and rule versions of ``issued``; its content hash
+    ``digest`` — and answer the fields both responses share."""
+    division_code, when, tree = where
     result = runtime.app.issue_report(
         meta,
-        title=body.title,
+        title=title,
         division_code=division_code,
         as_of=when.as_of,
         period_from=when.period.start,
         period_to=when.period.end,
         period_label=when.period.label,
         tree=tree,
-        known_at=when.known_at.isoformat() if when.known_at else None,
-        watermarks=report.watermarks,
-        rule_versions=report.rule_versions,
+        known_at=known_at,
+        watermarks=issued.watermarks,
+        rule_versions=issued.rule_versions,
         content_hash=digest,
     )
     return {
         "report_id": str(result.id),
         "replayed": result.replayed,
         "content_hash": digest,
-        "tree": tree,
-        "watermarks": report.watermarks,
-        "rule_versions": report.rule_versions,
-        "report": report,
+        "watermarks": issued.watermarks,
+        "rule_versions": issued.rule_versions,
     }
 
 

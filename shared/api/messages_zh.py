@@ -113,6 +113,7 @@ BY_CODE: dict[str, str] = {
     "unknown_attendance": "该组织没有参训记录",
     "attendee_out_of_jurisdiction": "该组织不在培训班举办单位辖区内",
     "invalid_trainees": "参训人数不合规",
+    "division_tier_mismatch": "培训班由县或乡镇（街道）为本级举办，举办单位须为本级区划",
     "invalid_roles": "参训人员身份填写不合规",
     "round_exists": "本年度评先评优已启动",
     "unknown_round": "未找到该评先评优",

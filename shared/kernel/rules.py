@@ -26,6 +26,7 @@ FAMILIES = (
     "activity_themes",
     "coverage",
     "training",
+    "third_party_evaluation",
 )
 # Families every rules file has had since the start; the others were added later (issue 6) and
 # are optional in a ``Rules``, so a report issued before them names, and reproduces with, only
@@ -144,6 +145,10 @@ class RuleSet:
     # The kinds of training course (issue 16, ADR 0024): named by a report, which then carries
     # the training and commendation figures; one issued before the family reproduces without.
     training: RuleVersion | None = None
+    # The kinds of third-party evaluation and the bureau's outcomes (issue 16, ADR 0026
+    # addendum): named by a report, which then carries the evaluation figures; one issued
+    # before the family reproduces without them, with its former content hash.
+    third_party_evaluation: RuleVersion | None = None
 
     def present(self) -> list[RuleVersion]:
         return [
@@ -268,6 +273,7 @@ def _rule_set(chosen: dict[str, RuleVersion], withheld: tuple[str, ...] = ()) ->
         withheld,
         chosen.get("activity_themes"),
         chosen.get("training"),
+        chosen.get("third_party_evaluation"),
     )
 
 

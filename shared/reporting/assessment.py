@@ -32,6 +32,7 @@ from shared.kernel.rules import ASSESSMENT, RuleNotInForce, Rules, RuleVersion
 from shared.reporting.catalogue import lookup
 from shared.reporting.model import DivisionLine, DivisionOut, DivisionReport, PeriodOut, TreeOut
 from shared.reporting.ranks import competition_ranks
+from shared.reporting.zh import definition_zh
 
 FIRST_YEAR = 1949  # a year before this is no input, whatever the rules file holds
 
@@ -49,6 +50,10 @@ class IndicatorDef(BaseModel):
     )
     per_name: str | None = None
     per_definition: str | None = None
+    # The same definitions in Chinese (shared/reporting/zh.py), for pages people read; the
+    # English ones above stay the API's contract.
+    figure_definition_zh: str = Field("", description="目录定义（中文）/ in Chinese")
+    per_definition_zh: str | None = None
     unit: str = Field(description="单位 / ratio (0–1), average, …")
     direction: Literal["higher", "lower"] = Field(description="越高越好 / 越低越好")
     target: float = Field(description="目标值 / full score at this value or better")
@@ -156,6 +161,8 @@ def indicators(rule: RuleVersion) -> list[IndicatorDef]:
                 per=per.key if per else None,
                 per_name=per.zh if per else None,
                 per_definition=per.definition if per else None,
+                figure_definition_zh=definition_zh(figure.key),
+                per_definition_zh=definition_zh(per.key) if per else None,
                 unit="average" if per else figure.unit,
                 direction=i["direction"],
                 target=i["target"],
@@ -276,6 +283,15 @@ def scorecard_hash(card: Scorecard) -> str:
 
 
 _QUOTED: Any = {
-    "indicators": {"__all__": {"figure_name", "figure_definition", "per_name", "per_definition"}},
+    "indicators": {
+        "__all__": {
+            "figure_name",
+            "figure_definition",
+            "per_name",
+            "per_definition",
+            "figure_definition_zh",
+            "per_definition_zh",
+        }
+    },
     "assessment": {"source"},
 }

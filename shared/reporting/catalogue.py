@@ -68,6 +68,7 @@ GROUPS = [
     Group("ranking", 9, "四维排名", "Ranking"),
     Group("platforms", 10, "服务平台", "Platforms"),
     Group("training", 11, "培训与表彰", "Training and commendations"),
+    Group("evaluation", 12, "第三方评估", "Third-party evaluation"),
 ]
 
 _ACTIVE = "active on the as-of date: registered and not deregistered/revoked, or filed, not cancelled and not yet registered"
@@ -1049,6 +1050,71 @@ METRICS: list[Metric] = [
         denominator="organisations trained",
         period=True,
         since="training",
+    ),
+    # 12 ------------------------------------------------- third-party evaluation
+    # Issue 16, ADR 0026 (addendum): the bureau's assignments to outside evaluators, their
+    # findings and the bureau's decisions. They came with the ``third_party_evaluation``
+    # report family: a report issued before it names none and is reproduced without them.
+    _m(
+        "evaluation.assignments",
+        "评估委托",
+        "Evaluation assignments made",
+        "项",
+        "third-party evaluation assignments (grade or funded project) the county made in the"
+        " period; an assignment belongs to the county and spans villages, so it counts at the"
+        " county's own level (a township's and a village's figure is 0), like courses held",
+        period=True,
+        since="third_party_evaluation",
+    ),
+    _m(
+        "evaluation.findings",
+        "评估意见",
+        "Evaluation findings",
+        "份",
+        "current findings (a corrected finding counts once, as its latest version) whose"
+        " evaluation day falls in the period, counted at the evaluated organisation's village,"
+        " so county = Σ townships = Σ villages",
+        period=True,
+        since="third_party_evaluation",
+    ),
+    _m(
+        "evaluation.organisations_evaluated",
+        "受评组织",
+        "Organisations evaluated",
+        "个",
+        "distinct organisations with at least one current finding whose evaluation day falls"
+        " in the period; an organisation belongs to one village, so the count adds up",
+        period=True,
+        since="third_party_evaluation",
+    ),
+    _m(
+        "evaluation.decisions",
+        "局方决定",
+        "Decisions on findings",
+        "项",
+        "decisions the bureau took on findings in the period (accepted, amended or rejected),"
+        " counted at the evaluated organisation's village",
+        period=True,
+        since="third_party_evaluation",
+    ),
+    _m(
+        "evaluation.accepted",
+        "采纳评估意见",
+        "Findings accepted",
+        "项",
+        "decisions in the period that accepted the finding's grade or score as proposed",
+        period=True,
+        since="third_party_evaluation",
+    ),
+    _m(
+        "evaluation.acceptance_rate",
+        "评估意见采纳率",
+        "Acceptance rate",
+        "ratio",
+        "evaluation.accepted ÷ evaluation.decisions",
+        denominator="decisions on findings",
+        period=True,
+        since="third_party_evaluation",
     ),
 ]
 

@@ -31,6 +31,7 @@ from shared.kernel.jurisdiction import Division, Jurisdiction, Tier, prefix_of
 from shared.kernel.periods import Period
 from shared.kernel.rules import RuleSet
 from shared.reporting import figures as f
+from shared.reporting.evaluation import count_assignments, count_evaluation
 from shared.reporting.figures import Counters, Scope
 from shared.reporting.ranking import count_ranking
 from shared.reporting.sampling import count_sampling
@@ -38,8 +39,9 @@ from shared.reporting.training import count_courses, count_training
 
 # Bump when what a counter means changes, so no entry computed by older code is ever used.
 # 2: sampling (ADR 0010); 3: themes, mediation (ADR 0019); 4: coverage (ADR 0018);
-# 5: distinct volunteers, funding details (ADR 0021); 6: training (ADR 0024).
-COUNTERS_VERSION = "6"
+# 5: distinct volunteers, funding details (ADR 0021); 6: training (ADR 0024); 7: third-party
+# evaluation (ADR 0026).
+COUNTERS_VERSION = "7"
 # A township with at least this many stale villages is recomputed in one pass over it.
 BATCH_FROM = 4
 
@@ -61,6 +63,7 @@ def _count_all(
     f.count_supervision(tx, out, s, as_of, period)
     count_sampling(tx, out, s, as_of, period)
     count_training(tx, out, s, as_of, period)
+    count_evaluation(tx, out, s, as_of, period)
     f.count_funding(tx, out, s, period)
     f.count_ratings(tx, out, s, as_of)
     count_ranking(tx, out, j, s.like, s.by, as_of, rules)
@@ -85,6 +88,7 @@ def collect(
         _count_all(tx, out, j, scope, as_of, period, rules)
         f.count_platforms(tx, out, scope, as_of)
         count_courses(tx, out, scope, as_of, period)
+        count_assignments(tx, out, scope, as_of, period)
     remap(out, j)
     # Rows whose division is not in the tree stay in: they count in the parent's fold but in
     # no child's, which is exactly the mismatch reconciliation reports.
@@ -105,12 +109,13 @@ def collect_organisations(
 
 
 def _own_level(tx: Tx, j: Jurisdiction, code: str, as_of: date, period: Period) -> Counters:
-    """What sits at a township's or the county's own code (platforms, the courses it ran),
-    not in a village, including at retired codes it succeeded."""
+    """What sits at a township's or the county's own code (platforms, the courses it ran, the
+    evaluations it assigned), not in a village, including at retired codes it succeeded."""
     out: dict[str, Counters] = defaultdict(Counter)
     for level in (code, *(old for old, new in j.aliases.items() if new == code)):
         f.count_platforms(tx, out, Scope(level), as_of)
         count_courses(tx, out, Scope(level), as_of, period)
+        count_assignments(tx, out, Scope(level), as_of, period)
     remap(out, j)
     return out.get(code, Counter())
 

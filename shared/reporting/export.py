@@ -72,7 +72,11 @@ FIXED_HEADERS = ["分组 Group", "指标 Metric", "单位 Unit", "可加 Additiv
 # Display forms of the catalogue's non-Chinese units (the catalogue keeps the canonical unit).
 _UNIT_DISPLAY = {"ratio": "%", "score": "分（0–100）", "average": "平均数", "per 10,000": "每万人"}
 # Families no figure of the catalogue depends on by name (``rules``), named here.
-_FAMILY_ZH = {"activity_themes": "活动主题"}
+_FAMILY_ZH = {
+    "activity_themes": "活动主题",
+    "training": "培训班类别",
+    "third_party_evaluation": "第三方评估类别",
+}
 BY_THEME_TITLE = "按活动主题 By theme"
 THEME_HEADERS = ["主题代码 Code", "活动主题 Theme", "停用日期 Retired on"]
 _TIER_ZH = {"county": "县级", "township": "乡镇（街道）级", "village": "村（社区）级"}

@@ -628,6 +628,15 @@ def derive(c: Counters, organisation: bool = False, rules: RuleSet | None = None
         ),
         "commended": c["training.commended"],
     }
+    # Third-party evaluation (ADR 0026; shared/reporting/evaluation.py).
+    figures["evaluation"] = {
+        "assignments": c["evaluation.assignments"],
+        "findings": c["evaluation.findings"],
+        "organisations_evaluated": c["evaluation.organisations_evaluated"],
+        "decisions": c["evaluation.decisions"],
+        "accepted": c["evaluation.accepted"],
+        "acceptance_rate": _ratio(c["evaluation.accepted"], c["evaluation.decisions"]),
+    }
     if organisation:
         del figures["density"], figures["platforms"]
     return figures

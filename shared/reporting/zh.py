@@ -54,6 +54,16 @@ DEFINITIONS: dict[str, str] = {
     "一个村（社区），故可逐级相加",
     "training.commended": "统计期间内公布的县、乡镇评先评优中受表彰的组织数（去重，同一组织县乡两级均表彰的"
     "计一次），计入组织所在村（社区）",
+    # Third-party evaluation (ADR 0026).
+    "evaluation.assignments": "统计期间内县民政部门作出的第三方评估委托（等级评估或资助项目评估）数；委托属于县、"
+    "跨村（社区），故按县本级计（乡镇、村（社区）为 0），与培训班一样",
+    "evaluation.findings": "评估日期在统计期间内的有效评估意见份数（更正过的意见按最新一份计一次），计入受评组织"
+    "所在村（社区），故县 = Σ乡镇 = Σ村（社区）",
+    "evaluation.organisations_evaluated": "评估日期在统计期间内、至少有一份有效评估意见的组织数（去重）；组织只属于"
+    "一个村（社区），故可逐级相加",
+    "evaluation.decisions": "统计期间内局方对评估意见作出的决定数（采纳、改定或不予采纳），计入受评组织所在村（社区）",
+    "evaluation.accepted": "统计期间内的决定中，按评估意见所提等级或评分予以采纳的决定数",
+    "evaluation.acceptance_rate": "采纳评估意见数 ÷ 局方决定数",
     "zombies.count": "截至日期在册、在统计窗口开始前已成立、且截至当日的整个窗口内没有活动记录的组织数",
     "supervision.inspections": "统计期间内开展的抽查次数",
     "supervision.compliant": "统计期间内结果为合规的抽查次数",

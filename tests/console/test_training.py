@@ -48,6 +48,27 @@ def test_a_township_runs_a_course_through_the_console(api: Api) -> None:
         "trainees_per_organisation": 4.0,
         "commended": 0,
     }
+    # Correcting the course: the form starts from what was recorded; a refusal comes back
+    # with the typed values and each reason beside its field, nothing recorded.
+    assert f'href="{page}/correction"' in after.text
+    form = officer.get(f"{page}/correction")
+    assert form.status_code == 200 and 'value="骨干培训"' in form.text and "更正理由" in form.text
+    heads = api.heads()
+    fixed = {**course, "topic": "骨干能力提升", "ends_on": day}
+    bad = officer.submit(f"{page}/correction", {**fixed, "reason": ""})
+    assert bad.status_code == 400 and '<a href="#reason">请填写更正理由</a>' in bad.text
+    assert 'value="骨干能力提升"' in bad.text
+    reversed_ = officer.submit(
+        f"{page}/correction", {**fixed, "ends_on": "2000-01-01", "reason": "改期"}
+    )
+    assert reversed_.status_code == 400 and '<a href="#ends_on">' in reversed_.text
+    assert "早于开始日期" in reversed_.text
+    assert api.heads() == heads
+    corrected = officer.submit(f"{page}/correction", {**fixed, "reason": "主题录错"})
+    assert corrected.status_code == 303, corrected.text
+    api.settle()
+    shown = officer.get(page)
+    assert "骨干能力提升" in shown.text and "已更正 1 次" in shown.text
     # A village clerk has no training pages.
     assert person(api, village_op()).get("/training").status_code == 403
 

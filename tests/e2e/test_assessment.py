@@ -12,6 +12,7 @@ console, on one small known history (``seed_history``) shared by the whole modul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -296,6 +297,10 @@ def test_console_pages(api: Api) -> None:
     assert "乡镇（街道）考核记分卡" in table.text and "城关街道" in table.text
     assert "assessment/county/2024-v2" in table.text and "2024年修订" in table.text
     assert "发布考核结果" not in table.text  # a leader reads; an operator issues
+    # The indicators' definitions in Chinese, none left in the catalogue's English.
+    terms = table.text[table.text.index("指标口径") :]
+    assert "已报年报数 ÷ 应报年报数" in terms and "统计期间内开展的活动次数" in terms
+    assert not re.search(r"[a-z]+ [a-z]+ [a-z]+", re.sub(r"<[^>]*>", "", terms)), terms
     old = browser.get("/county/assessment?year=2023")
     assert "assessment/county/2016-v1" in old.text and "抽查完成率" not in old.text
     sheet = browser.get(f"/county/assessment/export.xlsx?year={year}")

@@ -241,6 +241,23 @@ def test_rejection_records_no_rating_and_closure_stops_findings(world: dict[str,
              _finding(world, world["orgs"][0], grade=2))  # fmt: skip
     years = _get(api, "/api/v1/evaluation-figures")["years"]
     assert years == [{"year": int(TODAY[:4]), "assignments": 2, "findings": 2, "decisions": 2}]
+    # The same work as catalogue figures of the county's report and its export (group 12):
+    # findings and decisions at the organisations' villages, assignments at the county's level.
+    report = _get(api, f"/api/v1/reports/{COUNTY}?period={TODAY[:4]}")
+    assert report["figures"]["evaluation"] == {
+        "assignments": 2,
+        "findings": 2,
+        "organisations_evaluated": 2,
+        "decisions": 2,
+        "accepted": 1,
+        "acceptance_rate": 0.5,
+    }
+    village = _get(api, f"/api/v1/reports/{VILLAGE}?period={TODAY[:4]}")["figures"]
+    assert (village["evaluation"]["assignments"], village["evaluation"]["findings"]) == (0, 2)
+    csv = api.county.get(
+        f"/api/v1/reports/{COUNTY}/export.csv?period={TODAY[:4]}", headers=api.auth(county_op())
+    ).text
+    assert "第三方评估,评估意见,份" in csv and "评估意见采纳率" in csv
 
 
 def test_a_project_evaluation_decided_records_the_awards_evaluation(

@@ -22,7 +22,9 @@ from services.platform import Platform
 from shared.capabilities.identity.accounts import account_id
 from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
+    COUNTY,
     RURAL_VILLAGE,
+    TOWNSHIP,
     VILLAGE,
     build_platform,
     heads,
@@ -776,6 +778,75 @@ def test_evaluations_and_closures_close_a_project_with_its_beneficiaries_reached
     assert closed == {"beneficiaries_reached": 260}
     again = Import(platform, fill(template, ledger, tmp_path / "again.xlsx")).run()
     assert again.tallies["评估"].present == 2 and again.tallies["结项"].present == 1
+
+
+def course(key: str, division: str, kind: str, starts: str, ends: str) -> dict[str, Any]:
+    return {
+        "培训班编号": key,
+        "举办单位代码": division,
+        "培训主题": "能力提升",
+        "培训班类别": kind,
+        "开始日期": starts,
+        "结束日期": ends,
+        "授课人": "县社会组织服务中心",
+    }
+
+
+def test_training_courses_and_attendance_come_in_from_the_ledger(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    """Courses run by the county and a township (ADR 0024) and who attended: refused rows
+    listed in Chinese with their column in the dry run, the rest imported, then present."""
+    notes = list(load_workbook(template, read_only=True)["说明"].iter_rows(values_only=True))
+    kinds = next(r for r in notes if r[:2] == ("培训班", "培训班类别"))
+    assert "负责人培训班" in str(kinds[4]) and "业务骨干培训班" in str(kinds[4])
+    ledger = good_ledger()
+    ledger["培训班"] = [
+        course("PX-1", COUNTY, "负责人培训班", "2021-05-10", "2021-05-11"),
+        course("PX-2", TOWNSHIP, "core_staff", "2021-06-01", "2021-06-01"),  # a code will do
+        course("PX-3", COUNTY, "烹饪班", "2021-07-01", "2021-07-01"),
+        course("PX-4", VILLAGE, "负责人培训班", "2021-07-01", "2021-07-01"),
+        course("PX-5", COUNTY, "负责人培训班", "2021-07-02", "2021-07-01"),
+    ]
+    ledger["参训"] = [
+        {"培训班编号": "PX-1", "组织编号": "ZZ-1", "参训人数": 3, "参训人员身份": "负责人"},
+        {"培训班编号": "PX-1", "组织编号": "ZZ-3", "参训人数": 2},
+        {"培训班编号": "PX-2", "组织编号": "ZZ-2", "参训人数": 4, "登记日期": "2021-06-02"},
+        {"培训班编号": "PX-2", "组织编号": "ZZ-3", "参训人数": 1},  # not in that township
+        {"培训班编号": "PX-1", "组织编号": "ZZ-2", "参训人数": 0},
+        {"培训班编号": "PX-9", "组织编号": "ZZ-1", "参训人数": 1},
+    ]
+    path = fill(template, ledger, tmp_path / "台账.xlsx")
+    expected = [
+        ("培训班", 4, "培训班类别", "unknown_course_kind"),
+        ("培训班", 5, "举办单位代码", "course_division"),
+        ("培训班", 6, "结束日期", "course_dates_reversed"),
+        ("参训", 5, "组织编号", "attendee_out_of_jurisdiction"),
+        ("参训", 6, "参训人数", "invalid_trainees"),
+        ("参训", 7, "培训班编号", "unknown_reference"),
+    ]
+    with stores_nothing(platform):
+        dry = Import(platform, path, dry_run=True).run()
+    assert [e for e in errors(dry) if e[0] in ("培训班", "参训")] == expected
+    messages = {e.code: e.message for e in dry.errors}
+    assert messages["unknown_course_kind"].startswith("培训班类别")
+    assert "辖区" in messages["attendee_out_of_jurisdiction"]
+    assert "“PX-9”" in messages["unknown_reference"]
+
+    done = Import(platform, path).run()
+    assert [e for e in errors(done) if e[0] in ("培训班", "参训")] == expected
+    assert done.tallies["培训班"].recorded == 2 and done.tallies["参训"].recorded == 3
+    with platform.tiers[Tier.COUNTY].db.transaction() as tx:
+        held = tx.all("SELECT division_code, kind FROM training_course ORDER BY starts_on")
+        trained = tx.one("SELECT sum(trainees) AS n FROM training_attendance")
+    assert held == [
+        {"division_code": COUNTY, "kind": "leaders"},
+        {"division_code": TOWNSHIP, "kind": "core_staff"},
+    ]
+    assert trained == {"n": 3 + 2 + 4}
+    again = Import(platform, fill(template, ledger, tmp_path / "again.xlsx")).run()
+    assert again.tallies["培训班"].present == 2 and again.tallies["参训"].present == 3
+    assert again.tallies["参训"].recorded == 0
 
 
 def test_a_chunk_holds_its_saves_and_answers_each_read_with_a_fresh_aggregate(

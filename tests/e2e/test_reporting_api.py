@@ -51,6 +51,7 @@ def test_drill_down_links_lead_from_county_to_organisation(seeded: tuple[Api, Hi
         "activity_themes",
         "coverage",
         "training",
+        "third_party_evaluation",
     }
     assert county["watermarks"] == {str(t): h for t, h in api.heads().items()}
     township_link = next(c for c in county["children"] if c["code"] == TOWNSHIP)["links"]["report"]
@@ -148,7 +149,7 @@ def test_catalogue_endpoint(seeded: tuple[Api, History]) -> None:
     api, _ = seeded
     body = get(api, api.village, "/api/v1/metrics", village_op()).json()
     assert len(body["metrics"]) == len(catalogue.METRICS)
-    assert len(body["groups"]) == 11
+    assert len(body["groups"]) == 12
 
 
 @pytest.mark.parametrize(

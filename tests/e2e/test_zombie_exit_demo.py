@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from services.demo import load_demo
+from shared.api.assessment import _card
 from shared.kernel.domain import legal_date
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import COUNTY, apps, build_platform, county_op, meta
 
 
@@ -20,6 +22,11 @@ def test_demo_county_dry_run_then_notices_then_exits(tmp_path: Path) -> None:
         p.drain()
         c = apps(p)[2]
         today = legal_date(now[0])
+        # Last year's scorecard scores every township on its annual-report rate: the demo has
+        # organisations older than its history, so reports fall due (ADR 0025 addendum).
+        card, _ = _card(p.tiers[Tier.COUNTY], county_op(), today.year - 1, COUNTY)
+        rate = [d.code for d in card.indicators].index("annual_report_rate")
+        assert card.rows and all(r.indicators[rate].value is not None for r in card.rows)
         review = c.exit_review(COUNTY, today)
         assert review and all(r["reasons"] and r["criteria"] for r in review)
         proposed = {r["org_id"] for r in review if r["proposal"] == "notice"}

@@ -56,7 +56,7 @@ from services.platform import Platform
 from shared.capabilities.commendations import application as commendations
 from shared.capabilities.sampling.application import draw
 from shared.capabilities.training import application as training
-from shared.kernel.domain import legal_date
+from shared.kernel.domain import Actor, legal_date
 from shared.kernel.integration.envelope import Envelope
 from shared.kernel.jurisdiction import Jurisdiction, Tier, load
 from shared.kernel.periods import Period, parse_period
@@ -68,6 +68,7 @@ from tests.helpers import (
     COUNTY,
     CST,
     apps,
+    as_recorded,
     build_platform,
     county_op,
     envelopes_by_source,
@@ -76,6 +77,7 @@ from tests.helpers import (
     usci,
     village_op,
 )
+from tests.helpers import test_account as open_account
 from tests.oracle import World, figures_of, mismatches, replay, same
 
 JURISDICTION: Jurisdiction = load()
@@ -557,7 +559,58 @@ def script(p: Platform) -> dict[str, UUID]:
         commendations.decide, c, rid, [ids["枫林调解室"]], "", meta(county_op(), at=at(2026, 1, 16))
     )
     run(commendations.publish, c, rid, meta(county_op(), at=at(2026, 1, 20)))
+    evaluation(run, c, ids)
     return ids
+
+
+def evaluation(run: Any, c: Any, ids: dict[str, UUID]) -> None:
+    """Third-party evaluation (ADR 0026): two assignments in two years, a finding corrected,
+    decisions accepted (which rates 高山议事会) and rejected, one finding awaiting a decision."""
+    bureau = county_op()
+    person = Actor("oracle-evaluator", Tier.COUNTY, COUNTY, "evaluator", "评估员", ("evaluator",))
+    account = open_account(c, person)
+    evaluator = run(
+        c.register_evaluator,
+        "明鉴评估中心",
+        "ORACLE-EVAL-1",
+        "主任",
+        meta(bureau, at=at(2025, 5, 1)),
+    )
+    run(c.bind_evaluator_account, evaluator.id, account.id, meta(bureau, at=at(2025, 5, 1)))
+    acting = as_recorded(person)
+
+    def assign(names: tuple[str, ...], day: datetime) -> UUID:
+        orgs = [ids[n] for n in names]
+        due = date(day.year, 12, 31)
+        r = run(
+            c.assign_evaluation,
+            evaluator.id,
+            "grade",
+            "等级评估",
+            orgs,
+            [],
+            due,
+            meta(bureau, at=day),
+        )
+        return r.id  # type: ignore[no-any-return]
+
+    def find(a: UUID, name: str, grade: int, on: date, corrects: UUID | None = None) -> UUID:
+        args = (a, ids[name], None, None, grade, None, "评估意见", on, corrects)
+        day = meta(acting, at=at(on.year, on.month, on.day))
+        return run(c.record_finding, *args, day).id  # type: ignore[no-any-return]
+
+    def decide(a: UUID, finding: UUID, outcome: str, day: datetime) -> None:
+        run(c.decide_finding, a, finding, outcome, None, None, "局方决定", meta(bureau, at=day))
+
+    a1 = assign(("示范社工服务中心", "白石平安队"), at(2025, 5, 20))
+    first = find(a1, "示范社工服务中心", 4, date(2025, 6, 1))
+    hub = find(a1, "示范社工服务中心", 3, date(2025, 7, 20), corrects=first)
+    a2 = assign(("高山议事会",), at(2025, 8, 15))
+    decide(a2, find(a2, "高山议事会", 1, date(2025, 9, 10)), "accepted", at(2025, 9, 20))
+    decide(a1, find(a1, "白石平安队", 2, date(2025, 12, 1)), "rejected", at(2026, 1, 10))
+    decide(a1, hub, "rejected", at(2026, 3, 5))
+    a3 = assign(("北苑乡贤会",), at(2026, 2, 1))
+    find(a3, "北苑乡贤会", 3, date(2026, 3, 1))  # awaiting the bureau's decision
 
 
 @pytest.fixture(scope="module")
@@ -637,10 +690,12 @@ def test_county_is_the_sum_of_its_townships(history: History, case: str) -> None
     county = flatten(r["figures"])
     townships = [flatten(c["figures"]) for c in r["children"]]
     assert [c["code"] for c in r["children"]] == TOWNSHIPS
-    own_level = {"platforms.county_centres", "training.courses_held"}
+    own_level = {"platforms.county_centres", "training.courses_held", "evaluation.assignments"}
     keys = {k for k in county if additive(k)} - own_level
     assert_sums(county, townships, keys)
     assert all(t["platforms.county_centres"] == 0 for t in townships)
+    # Evaluation assignments are the county's alone (ADR 0026).
+    assert all(t["evaluation.assignments"] == 0 for t in townships)
     # Courses count where they were run (ADR 0024): the county's own, plus its townships'.
     as_of, period = CASES[case]
     own = sum(
@@ -664,6 +719,7 @@ def test_township_is_the_sum_of_its_villages_and_own_level(
     own_level = {"platforms.township_platforms", "platforms.incubators", "training.courses_held"}
     assert_sums(township, villages, {k for k in township if additive(k)} - own_level)
     assert all(v["training.courses_held"] == 0 for v in villages)
+    assert township["evaluation.assignments"] == 0
     as_of, _ = CASES[case]
     at_township = [
         p for p in history.world.platforms.values() if p.division == code and p.open_on(as_of)

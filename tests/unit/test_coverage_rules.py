@@ -170,6 +170,7 @@ def test_the_demo_file_has_a_labelled_legacy_version_of_every_family_from_2016()
             "assessment",
             "resident_points",
             "purchasers",
+            "third_party_evaluation",
         ):
             assert first.kind == "local" and first.label_zh, family
             continue

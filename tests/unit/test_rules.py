@@ -91,6 +91,7 @@ def test_default_rules_file() -> None:
         "activity_themes": "activity-themes/local/v4",
         "coverage": "coverage/sanji-default/v1",
         "training": "training/local/v1",
+        "third_party_evaluation": "third-party-evaluation/local/v1",
     }
     assert (current.urban_min_per_community, current.rural_min_per_village) == (10, 5)
     assert current.zombie_window_months == 12
@@ -142,7 +143,7 @@ def test_families_added_later_are_named_once_in_force_and_optional_when_reproduc
 def test_a_rules_file_from_before_the_later_families_still_loads(tmp_path: Path) -> None:
     raw = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
     del raw["credit"], raw["evaluation"], raw["activity_themes"], raw["coverage"]
-    del raw["training"], raw["commendation"]
+    del raw["training"], raw["commendation"], raw["third_party_evaluation"]
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     assert set(load_rules(path).in_force(date(2026, 1, 1)).versions) == set(REQUIRED)
@@ -173,6 +174,7 @@ def test_a_report_before_every_family_withholds_them_all() -> None:
         "activity_themes",
         "coverage",
         "training",
+        "third_party_evaluation",
     )
     assert rules.describe() == {}
     assert set(rules.versions.values()) == {"rule_not_in_force"}

@@ -12,6 +12,7 @@ from shared.console.pages import (
     county_funding,
     county_ledger,
     county_work,
+    division_points,
     evaluation,
     home,
     organisation,
@@ -38,4 +39,5 @@ PAGES = [
     admin.router,
     training.router,
     commendations.router,
+    division_points.router,  # 居民积分 seen from a township or the county (ADR 0027)
 ]

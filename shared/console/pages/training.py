@@ -231,6 +231,69 @@ async def correct_attendance(page: CurrentPage, course_id: str, posted: Posted) 
     return await _correction_page(page, course_id, form, status=400)
 
 
+# Correcting a course (all its details, with why): the API's own refusals beside their field.
+COURSE_CORRECTION_REFUSALS = {
+    **COURSE_REFUSALS,
+    "reason_required": "reason",
+    "course_not_started": "starts_on",
+}
+DETAILS = ("topic", "kind", "starts_on", "ends_on", "trainer")
+
+
+def _correction_inputs(kinds: dict[str, str]) -> list[Input]:
+    *details, effective = _course_inputs(kinds)
+    reason = Input("reason", "更正理由", "textarea", "必填，例如：改期、授课人变更、类别录错")
+    return [*details, reason, effective]
+
+
+async def _course_correction_page(
+    page: Page, course: dict[str, Any], form: Form, status: int = 200
+) -> Response:
+    course_id = course["course_id"]
+    return form_page(
+        page,
+        form,
+        _correction_inputs(await _kinds(page)),
+        title="更正培训班",
+        action=f"/training/{course_id}/correction",
+        submit="保存更正",
+        back=f"/training/{course_id}",
+        status=status,
+        trail=[("/training", "培训班"), (f"/training/{course_id}", course["topic"]), ("", "更正")],
+        caption=course["topic"],
+        intro="更正以新记录保存，原记录保留；开始日期改动后，培训班按新的日期计入统计。",
+    )
+
+
+@router.get("/training/{course_id}/correction")
+async def course_correction_form(page: CurrentPage, course_id: str) -> Response:
+    page.require(*TIERS, roles=WORKERS)
+    course: dict[str, Any] = await page.api.get(f"/api/v1/training-courses/{course_id}")
+    # The form starts from the course as recorded: a correction restates every detail.
+    values = {k: str(course[k]) for k in DETAILS}
+    return await _course_correction_page(page, course, Form(values=values))
+
+
+@router.post("/training/{course_id}/correction")
+async def correct_course(page: CurrentPage, course_id: str, posted: Posted) -> Response:
+    page.require(*TIERS, roles=WORKERS)
+    course: dict[str, Any] = await page.api.get(f"/api/v1/training-courses/{course_id}")
+    inputs = _correction_inputs(await _kinds(page))
+    answer, form = await send(
+        page.api,
+        f"/api/v1/training-courses/{course_id}/correction",
+        posted,
+        field_labels(inputs),
+        selects=frozenset({"kind"}),
+        fields=COURSE_CORRECTION_REFUSALS,
+        # The form does not show the platform: a correction keeps the one recorded.
+        fixed={"platform_id": course["platform_id"]} if course["platform_id"] else None,
+    )
+    if answer is not None:
+        return done(page.request, f"/training/{course_id}", "培训班已更正。")
+    return await _course_correction_page(page, course, form, status=400)
+
+
 def _cancel_page(page: Page, course_id: str, form: Form, status: int = 200) -> Response:
     return form_page(
         page,

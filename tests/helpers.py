@@ -233,6 +233,7 @@ def governance_work(
         meta(village_op(code), at=min(at, v.clock())), themes=[theme],
     )  # fmt: skip
     p.drain()
+    p.wait_until_projected(timeout=10)  # the platform's own threads may be relaying it
     return cast(UUID, result.id)
 
 
@@ -342,6 +343,29 @@ class Api:
     def settle(self) -> None:
         """Wait until every tier has projected everything every store has recorded."""
         self.platform.wait_until_projected(timeout=10)
+
+    def governance_work(
+        self, org: UUID | str, on: date | None = None, theme: str = "mediation"
+    ) -> str:
+        """:func:`governance_work` through the village's API: its station reports a
+        governance-themed activity of ``org`` on ``on`` (the village's today), then settles."""
+        self.settle()
+        village = self.platform.tiers[Tier.VILLAGE].app
+        code = facts(self.platform, UUID(str(org)), Tier.VILLAGE).village_code
+        day = on or village.clock().astimezone(CHINA).date()
+        body = {
+            "occurred_on": day.isoformat(), "field": "services", "participants": 6,
+            "volunteers": 2, "volunteer_services": 2, "volunteer_hours": "3",
+            "beneficiaries": 20, "money_spent": "0", "themes": [theme],
+        }  # fmt: skip
+        r = self.village.post(
+            f"/api/v1/organisations/{org}/activities",
+            json=body,
+            headers=self.auth(village_op(code)),
+        )
+        assert r.status_code == 201, r.text
+        self.settle()
+        return str(r.json()["id"])
 
 
 # ------------------------------------------------------------------ a seeded history

@@ -434,6 +434,9 @@ def seed_history(p: Platform) -> History:
     # The dance team performs at a 平安建设 (safety) campaign: governance work, without which
     # the shipped commendation rule would refuse it the funding below (ADR 0024 addendum).
     step(v.report_activity, filed, meta=meta(village_op()), **figures, themes=["safety"])
+    # The county checks it in its read model: wait for it even when the platform's own
+    # threads are relaying (drain() may not see an event they hold).
+    p.wait_until_projected(timeout=10)
     step(v.report_activity, upgraded, meta=meta(village_op(RURAL_VILLAGE)), **figures)
     step(t.cancel_filing, cancelled, "停止活动", meta(township_op()))
     inspection = step(
@@ -473,6 +476,7 @@ def seed_history(p: Platform) -> History:
     mediation = {**figures, "field": "services", "cases_taken": 3, "cases_resolved": 2}
     step(v.report_activity, registered, meta=meta(village_op(VILLAGE_2)), **mediation,
          themes=["mediation"])  # fmt: skip
+    p.wait_until_projected(timeout=10)  # as above
     step(c.rate, registered, "A", 4, None, 3, meta(county_op()))
     award = step(
         c.award_funding,

@@ -5,7 +5,8 @@ demo operator of the acting division and a past effective date (China time), so 
 exercises the platform instead of writing rows behind its back. About 18 months ending today:
 village applications, township filing decisions and charters, county registrations (new and
 upgraded filed groups), annual reports, ratings, funding with disbursements, service platforms,
-abnormal-list entries, inspections, exits, and activities,
+abnormal-list entries, inspections, exits, and activities (governance-themed ones before an
+organisation is graded or funded, as the commendation rule asks),
 with about 15% of the groups silent for the last 12 months (the zombie list).
 """
 
@@ -22,6 +23,8 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.demo_accounts import EVALUATOR_USERNAME, demo_operators
+from shared.capabilities.commendations.application import FAMILY as COMMENDATION
+from shared.capabilities.commendations.application import act_of_programme
 from shared.kernel.domain import CHINA, Actor, Meta
 from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier
 from shared.kernel.rules import RuleNotInForce, months_before
@@ -100,6 +103,8 @@ class DemoHistory:
         self.theme_rng = Random(f"{seed}/themes")
         # Volunteers listed on activities (ADR 0021) likewise: their own generator.
         self.volunteer_rng = Random(f"{seed}/volunteers")
+        # The governance work graded and funded organisations show (ADR 0024 addendum) too.
+        self.governance_rng = Random(f"{seed}/governance")
         self.registered: set[tuple[str, str]] = set()  # (village, volunteer number)
         self.j: Jurisdiction = platform.jurisdiction
         self.village = platform.tiers[Tier.VILLAGE].app
@@ -288,7 +293,10 @@ class DemoHistory:
                     self.count("annual_reports")
             if r.random() < 0.5:
                 grade = r.choices([None, 2, 3, 4, 5], [4, 1, 3, 2, 1])[0]
-                meta = self.meta(Tier.COUNTY, self.day_between(reg, last))
+                day = self.day_between(reg, last)
+                meta = self.meta(Tier.COUNTY, day)
+                if grade is not None and not self.governance_work(org, day, "grading"):
+                    grade = None  # restricted in grading: a credit rating and stars only
                 self.county.rate(org.id, r.choice("AAABBC"), grade, None, r.randint(1, 5), meta)
                 self.count("ratings")
 
@@ -316,6 +324,8 @@ class DemoHistory:
                     if programme == "purchase_of_services"
                     else (None, None)
                 )
+                if not self.governance_work(org, day, act_of_programme(programme)):
+                    continue
                 award = self.county.award_funding(
                     org.id,
                     programme,
@@ -425,6 +435,47 @@ class DemoHistory:
                 meta = self.meta(Tier.TOWNSHIP, org.ended, org)
                 self.township.cancel_filing(org.id, "僵尸组织清理，注销备案", meta)
                 self.count("filings_cancelled")
+
+    def governance_work(self, org: Org, act_day: date, act: str) -> bool:
+        """Whether ``org`` may be graded or funded on ``act_day`` under the commendation rule
+        in force (ADR 0024 addendum), which restricts those acts to organisations with a
+        governance-themed activity in the months before. A silent group (a zombie) has done
+        none: no. Any other reports one such activity (矛盾调解, 平安建设 …) on a day of the
+        window, drained so that the county sees it: yes. Its own generator and ids, so the
+        rest of the demo county stays as it was."""
+        try:
+            rule = self.county.rules.version_on(COMMENDATION, act_day)
+        except RuleNotInForce:
+            return True
+        if act not in rule.parameters.get("restricts", ()):
+            return True
+        if org.zombie or org.entered is None or org.entered > act_day:
+            return False
+        r = self.governance_rng
+        window = months_before(act_day, int(rule.parameters.get("window_months", 12)))
+        day = max(org.entered, window + timedelta(days=1))
+        day += timedelta(days=r.randint(0, (act_day - day).days))
+        try:
+            _, offered = themes_in_force(self.village.rules, day)
+        except RuleNotInForce:
+            offered = ()
+        themes = [t.code for t in offered if t.code in rule.parameters["governance_themes"]]
+        if not themes:
+            return False
+        participants = r.randint(8, 60)
+        volunteers = r.randint(1, max(1, participants // 4))
+        meta = Meta(
+            actor=self.operators[org.village.code],
+            effective_at=datetime.combine(day, time(9), CHINA),
+            correlation_id=str(uuid5(NAMESPACE_URL, f"sanji:demo-{self.seed}-gov-{org.id}-{act}")),
+        )
+        self.village.report_activity(
+            org.id, day, org.field, participants, volunteers, volunteers, Decimal(volunteers * 2),
+            r.randint(10, 200), Decimal(0), meta, themes=[r.choice(themes)],
+        )  # fmt: skip
+        self.platform.drain()
+        self.count("governance_activities")
+        return True
 
     # ------------------------------------------------------------ activities
 
@@ -640,6 +691,8 @@ class DemoHistory:
         )[:5]
         if not orgs:
             return
+        # The bureau may grade the one with a finding (ADR 0024 addendum).
+        self.governance_work(orgs[0], self.today, "grading")
         evaluator = self.county.register_evaluator(
             "示范社会组织评估中心",
             DEMO_EVALUATOR_USCI,

@@ -216,6 +216,27 @@ def facts(p: Platform, org: UUID, tier: Tier = Tier.COUNTY) -> OrgFacts:
     return known
 
 
+def governance_work(
+    p: Platform, org: UUID, on: date | None = None, theme: str = "mediation"
+) -> UUID:
+    """A governance-themed activity of ``org`` (矛盾调解 by default) on ``on`` (the village's
+    today), reported by its village and relayed: the shipped commendation rule
+    (``commendation/local/v2``, ADR 0024 addendum) restricts grading, funding and purchase of
+    services to organisations with such work in the twelve months before the act."""
+    v = apps(p)[0]
+    p.drain()
+    code = facts(p, org, Tier.VILLAGE).village_code
+    day = on or v.clock().astimezone(CHINA).date()
+    at = datetime.combine(day, time(10), CHINA)
+    result = v.report_activity(
+        org, day, "services", 6, 2, 2, Decimal(3), 20, Decimal(0),
+        meta(village_op(code), at=min(at, v.clock())), themes=[theme],
+    )  # fmt: skip
+    p.drain()
+    p.wait_until_projected(timeout=10)  # the platform's own threads may be relaying it
+    return cast(UUID, result.id)
+
+
 def heads(p: Platform) -> dict[Tier, int]:
     """Last notification id of every tier's event store (0 if empty)."""
     return {t: rt.app.recorder.max_notification_id() or 0 for t, rt in p.tiers.items()}
@@ -323,6 +344,29 @@ class Api:
         """Wait until every tier has projected everything every store has recorded."""
         self.platform.wait_until_projected(timeout=10)
 
+    def governance_work(
+        self, org: UUID | str, on: date | None = None, theme: str = "mediation"
+    ) -> str:
+        """:func:`governance_work` through the village's API: its station reports a
+        governance-themed activity of ``org`` on ``on`` (the village's today), then settles."""
+        self.settle()
+        village = self.platform.tiers[Tier.VILLAGE].app
+        code = facts(self.platform, UUID(str(org)), Tier.VILLAGE).village_code
+        day = on or village.clock().astimezone(CHINA).date()
+        body = {
+            "occurred_on": day.isoformat(), "field": "services", "participants": 6,
+            "volunteers": 2, "volunteer_services": 2, "volunteer_hours": "3",
+            "beneficiaries": 20, "money_spent": "0", "themes": [theme],
+        }  # fmt: skip
+        r = self.village.post(
+            f"/api/v1/organisations/{org}/activities",
+            json=body,
+            headers=self.auth(village_op(code)),
+        )
+        assert r.status_code == 201, r.text
+        self.settle()
+        return str(r.json()["id"])
+
 
 # ------------------------------------------------------------------ a seeded history
 
@@ -387,7 +431,12 @@ def seed_history(p: Platform) -> History:
     decide(cancelled, VILLAGE_2, True)
     decide(upgraded, RURAL_VILLAGE, True)
     step(t.approve_charter, filed, True, False, meta(township_op()))
-    step(v.report_activity, filed, meta=meta(village_op()), **figures)
+    # The dance team performs at a 平安建设 (safety) campaign: governance work, without which
+    # the shipped commendation rule would refuse it the funding below (ADR 0024 addendum).
+    step(v.report_activity, filed, meta=meta(village_op()), **figures, themes=["safety"])
+    # The county checks it in its read model: wait for it even when the platform's own
+    # threads are relaying (drain() may not see an event they hold).
+    p.wait_until_projected(timeout=10)
     step(v.report_activity, upgraded, meta=meta(village_op(RURAL_VILLAGE)), **figures)
     step(t.cancel_filing, cancelled, "停止活动", meta(township_op()))
     inspection = step(
@@ -422,6 +471,12 @@ def seed_history(p: Platform) -> History:
     step(c.approve_charter, registered, True, True, meta(county_op()))
     step(c.set_up_party_organisation, registered, "joint", meta(county_op()))
     step(c.file_annual_report, registered, day.year - 1, meta(county_op()))
+    # The service centre mediates neighbours' disputes: governance work in the year before
+    # its grade and funding (the shipped commendation rule, ADR 0024 addendum).
+    mediation = {**figures, "field": "services", "cases_taken": 3, "cases_resolved": 2}
+    step(v.report_activity, registered, meta=meta(village_op(VILLAGE_2)), **mediation,
+         themes=["mediation"])  # fmt: skip
+    p.wait_until_projected(timeout=10)  # as above
     step(c.rate, registered, "A", 4, None, 3, meta(county_op()))
     award = step(
         c.award_funding,
@@ -633,6 +688,9 @@ def seed_supervision(p: Platform, h: History) -> None:
     newcomer = step(
         c.register, usci(21, "1"), "新桥志愿者协会", "services", VILLAGE, None, meta(county_op())
     ).id
+    # Its volunteers patrol for 平安建设: without governance work in the year the shipped
+    # commendation rule would refuse its application (ADR 0024 addendum).
+    governance_work(p, newcomer, theme="safety")
     call = step(
         c.open_call,
         "purchase_of_services",

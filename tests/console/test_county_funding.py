@@ -51,16 +51,22 @@ def test_a_call_from_opening_to_a_closed_award(api: Api) -> None:
     assert f'href="{apply}"' in listing.text
     form = clerk.get(apply)
     assert "文昌志愿队" in form.text
-    applied = clerk.submit(
-        apply,
-        {
-            "organisation_id": org,
-            "project": "邻里守望",
-            "requested": "50000",
-            "host_organisation_id": "",
-            "other_government_funding": "false",
-        },
-    )
+    fields = {
+        "organisation_id": org,
+        "project": "邻里守望",
+        "requested": "50000",
+        "host_organisation_id": "",
+        "other_government_funding": "false",
+    }
+    # No governance work in the last twelve months: the shipped rule's refusal, in Chinese and
+    # naming the rule, on the form with the typed values; nothing recorded (ADR 0024 addendum).
+    heads = api.heads()
+    restricted = clerk.submit(apply, fields)
+    assert restricted.status_code == 400 and 'class="error-summary"' in restricted.text
+    assert "未参与基层治理工作" in restricted.text and "commendation/local/v2" in restricted.text
+    assert "邻里守望" in restricted.text and api.heads() == heads
+    api.governance_work(org)  # the volunteer team mediates a dispute: now it may apply
+    applied = clerk.submit(apply, fields)
     assert applied.status_code == 303, applied.text
     api.settle()
     (application,) = get(api, "/api/v1/funding-calls")["calls"][0]["applications"]
@@ -113,7 +119,7 @@ def test_a_direct_award_from_the_organisation_page(api: Api) -> None:
         json={"usci": usci(6), "name": "南门社工站", "field": "services", "village_code": VILLAGE},
         headers=api.auth(county_op()),
     ).json()["organisation_id"]
-    api.settle()
+    api.governance_work(org, theme="safety")  # governance work before an award (ADR 0024)
     clerk = person(api, county_op())
     assert (
         f'href="/county/organisations/{org}/funding-award"'
@@ -154,8 +160,13 @@ def test_funding_details_through_the_console(api: Api) -> None:
     unknown = clerk.submit(path, {**body, "purchaser": "区司法局"})
     assert unknown.status_code == 400 and "未知的购买主体" in unknown.text
     assert 'name="purchaser_other"' in unknown.text
+    complete = {**body, "purchaser": "区残联", "beneficiaries_planned": "60"}
+    # No governance work in the year: the shipped rule restricts purchase of services.
+    restricted = clerk.submit(path, complete)
+    assert restricted.status_code == 400 and "限制政府购买服务" in restricted.text
     assert api.heads() == before
-    awarded = clerk.submit(path, {**body, "purchaser": "区残联", "beneficiaries_planned": "60"})
+    api.governance_work(org, theme="safety")
+    awarded = clerk.submit(path, complete)
     assert awarded.status_code == 303, awarded.text
     api.settle()
     awards = api.county.get(

@@ -119,10 +119,18 @@ def test_rating_annual_report_and_credit_list(api: Api) -> None:
     assert (
         nothing.status_code == 400 and "请至少填写信用评价、评估等级、星级中的一项" in nothing.text
     )
-    rated = clerk.submit(
-        f"/county/organisations/{org_id}/rating",
-        {"credit": "A", "grade": "4", "grade_valid_until": "", "stars": "3", "effective_on": ""},
-    )
+    rating = {
+        "credit": "A",
+        "grade": "4",
+        "grade_valid_until": "",
+        "stars": "3",
+        "effective_on": "",
+    }
+    # A grade without governance work in the year: the shipped rule's refusal on the form.
+    restricted = clerk.submit(f"/county/organisations/{org_id}/rating", rating)
+    assert restricted.status_code == 400 and "限制等级评估" in restricted.text
+    api.governance_work(org_id)
+    rated = clerk.submit(f"/county/organisations/{org_id}/rating", rating)
     assert rated.status_code == 303 and rated.headers["location"].startswith(
         f"/county/organisations/{org_id}?done="
     )

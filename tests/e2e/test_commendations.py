@@ -5,13 +5,10 @@ and funding once a version says so."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
-from shared.kernel.jurisdiction import Tier
-from shared.kernel.rules import Rules, RuleVersion
 from tests.e2e.test_activity_themes import _activity, _group, _report
 from tests.helpers import (
     COUNTY,
@@ -128,47 +125,60 @@ def test_a_round_is_opened_decided_published_and_counted(api: Api) -> None:
     assert page.text.count("2022年度优秀社区社会组织") == 2
 
 
-def test_the_participation_rule_restricts_grading_and_funding_when_a_version_says_so(
-    api: Api,
+SHIPPED = "commendation/local/v2"
+# The act each case asks for, and the call it applies to (none: a grade).
+ACTS = {
+    "grading": None,
+    "funding_application": {"programme": "micro_venture"},
+    "purchase_of_services": {"programme": "purchase_of_services"},
+}
+
+
+@pytest.mark.parametrize("act", list(ACTS))
+def test_the_shipped_rule_restricts_grading_funding_and_purchase_of_services(
+    api: Api, act: str
 ) -> None:
+    """With the rules a county gets (no test-only version): an organisation with no
+    governance-themed activity in the twelve months before is refused, 409 naming
+    ``commendation/local/v2``, nothing recorded; once it mediates, the same request is
+    accepted. An act dated before the version took effect is not restricted."""
     org = _group(api, VILLAGE, "文昌调解队")
     r = _post(api, api.county, county_op(), "/api/v1/registrations", usci=usci(77),
               name="文昌调解队", field="mediation", organisation_id=org,
               effective_on="2022-01-10")  # fmt: skip
     assert r.status_code == 201, r.text
+    # Governance work long ago, outside the window: it does not count.
+    old = _activity(api, org, VILLAGE, occurred_on="2023-05-01", participants=5,
+                    themes=["mediation"])  # fmt: skip
+    assert old.status_code == 201, old.text
     api.settle()
-    rate = f"/api/v1/organisations/{org}/ratings"
-    # The shipped version restricts nothing: a grade is recorded.
-    assert _post(api, api.county, county_op(), rate, grade=2).status_code == 200
-    app = api.platform.tiers[Tier.COUNTY].app
-    shipped = app.rules.families["commendation"][0]
-    strict = RuleVersion(
-        "commendation",
-        "commendation/test/v2",
-        date(2023, 1, 1),
-        {**shipped.parameters, "restricts": ["grading", "funding_application",
-                                             "purchase_of_services"], "window_months": 12},
-    )  # fmt: skip
-    app.rules = Rules({**app.rules.families, "commendation": (shipped, strict)})
+    today = today_cst()
+    if ACTS[act] is None:
+        path, body = f"/api/v1/organisations/{org}/ratings", {"grade": 3}
+        # Before 2024-01-01 the shipped rule restricted nothing: a grade dated then stands.
+        r = _post(api, api.county, county_op(), path, grade=2, effective_on="2023-06-01",
+                  backdate_reason="补录2023年评估结果")  # fmt: skip
+        assert r.status_code == 200, r.text
+    else:
+        call = _post(api, api.county, county_op(), "/api/v1/funding-calls", **ACTS[act],
+                     round=str(today.year), title="年度项目", budget="100000",
+                     deadline=today.isoformat())  # fmt: skip
+        assert call.status_code == 201, call.text
+        path = f"/api/v1/funding-calls/{call.json()['id']}/applications"
+        body = {"organisation_id": org, "project": "邻里调解", "requested": "1000",
+                "other_government_funding": False}  # fmt: skip
+        if act == "purchase_of_services":
+            body["purchaser"] = "民政局"
+    api.settle()
     heads = api.heads()
-    refused = [
-        _post(api, api.county, county_op(), rate, grade=3),
-        _post(api, api.county, county_op(), f"/api/v1/organisations/{org}/funding-awards",
-              programme="purchase_of_services", round="2026", project="调解",
-              amount="1000", purchaser="区司法局"),
-    ]  # fmt: skip
-    for r in refused:
-        assert r.status_code == 409, r.text
-        error = r.json()["error"]
-        assert error["code"] == "governance_participation_required"
-        assert (
-            "commendation/test/v2" in error["message"]
-            and "未参与基层治理工作" in error["message_zh"]
-        )
-    assert api.heads() == heads
+    r = _post(api, api.county, county_op(), path, **body)
+    assert r.status_code == 409, r.text
+    error = r.json()["error"]
+    assert error["code"] == "governance_participation_required"
+    assert SHIPPED in error["message"] and SHIPPED in error["message_zh"]
+    assert "未参与基层治理工作" in error["message_zh"]
+    assert api.heads() == heads, "a refused request records nothing"
     # Governance work in the last twelve months lifts the restriction.
-    r = _activity(api, org, VILLAGE, occurred_on=today_cst().isoformat(), participants=5,
-                  themes=["mediation"])  # fmt: skip
-    assert r.status_code == 201, r.text
-    api.settle()
-    assert _post(api, api.county, county_op(), rate, grade=3).status_code == 200
+    api.governance_work(org)
+    r = _post(api, api.county, county_op(), path, **body)
+    assert r.status_code in (200, 201), r.text

@@ -39,6 +39,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     api = Api.of(p)
     orgs = [_register(api, n, name) for n, name in ((701, "甲社工服务社"), (702, "乙志愿协会"))]
     outside = _register(api, 703, "丙协会")
+    for org in orgs:  # graded or funded below: the shipped rule asks governance work first
+        api.governance_work(org)
     award = _post(
         api,
         f"/api/v1/organisations/{orgs[1]}/funding-awards",

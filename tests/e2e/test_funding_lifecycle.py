@@ -50,9 +50,14 @@ def get(api: Api, path: str) -> Any:
     return response.json()
 
 
-def register(api: Api, serial: int, name: str) -> str:
+def register(api: Api, serial: int, name: str, governance_work: bool = True) -> str:
+    """A registered organisation; with ``governance_work``, its mediation activity today, which
+    the shipped commendation rule asks of any applicant or grade (ADR 0024 addendum)."""
     body = {"usci": usci(serial), "name": name, "field": "services", "village_code": VILLAGE}
-    return str(post(api, "/api/v1/registrations", body, 201)["id"])
+    org = str(post(api, "/api/v1/registrations", body, 201)["id"])
+    if governance_work:
+        api.governance_work(org)
+    return org
 
 
 def filed_group(api: Api, name: str) -> str:
@@ -75,7 +80,7 @@ def filed_group(api: Api, name: str) -> str:
         headers=api.auth(township_op()),
     )
     assert decided.status_code == 201, decided.text
-    api.settle()
+    api.governance_work(org, theme="safety")  # a neighbourhood watch: governance work
     return str(org)
 
 
@@ -304,6 +309,10 @@ def test_every_refusal_has_its_code(api: Api, clock: MovableClock) -> None:
     refused(
         api, f"/api/v1/funding-awards/{award}/closure", {"reason": "again"}, 409, "award_closed"
     )
+
+    # No governance work in the last twelve months: the shipped rule refuses the application.
+    idle = register(api, 26, "新成立协会", governance_work=False)
+    refused(api, apply, application(idle), 409, "governance_participation_required")
 
     post(api, f"/api/v1/funding-calls/{call}/closure", {"reason": "征集结束"})
     refused(api, apply, application(register(api, 25, "新协会")), 409, "call_closed")

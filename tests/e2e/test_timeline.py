@@ -66,7 +66,7 @@ def ok(response: Any, status: int = 201) -> dict[str, Any]:
     return body
 
 
-def activity(api: Api, org: str, day: str) -> None:
+def activity(api: Api, org: str, day: str, themes: tuple[str, ...] = ()) -> None:
     figures = {
         "participants": 12,
         "volunteers": 2,
@@ -78,7 +78,7 @@ def activity(api: Api, org: str, day: str) -> None:
     ok(
         api.village.post(
             f"/api/v1/organisations/{org}/activities",
-            json={"occurred_on": day, "field": "culture_sports", **figures},
+            json={"occurred_on": day, "field": "culture_sports", "themes": list(themes), **figures},
             headers=api.auth(village_op()),
         )
     )
@@ -117,7 +117,9 @@ def life(api: Api) -> str:
     }
     ok(api.county.post("/api/v1/registrations", json=registration, headers=c))
     api.settle()
-    activity(api, org, "2025-07-01")
+    # A 平安建设 (safety) performance: governance work in the year before its grade, which the
+    # shipped commendation rule asks (ADR 0024 addendum).
+    activity(api, org, "2025-07-01", ("safety",))
     api.settle()
     rating = {"grade": 4, "stars": 3, "effective_on": "2025-08-01"}
     ok(api.county.post(f"/api/v1/organisations/{org}/ratings", json=rating, headers=c), 200)

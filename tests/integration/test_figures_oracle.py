@@ -302,6 +302,9 @@ def script(p: Platform) -> dict[str, UUID]:
     apply("枫林调解室", FENGLIN, "mediation", at(2024, 5, 25))
     township_charter("青溪乡贤参事会", False, False, at(2024, 6, 1))
     county("approve_charter", "示范社工服务中心", True, True, day=at(2024, 6, 1))
+    # Governance work before each grade and award (the shipped commendation rule, ADR 0024
+    # addendum): a flood-relief drive of the foundation three weeks before its grade.
+    activity("慈善基金会", date(2024, 5, 10), 20, 4, "8", "5000.00", themes=("flood_relief",))
     county("rate", "慈善基金会", "C", 2, date(2025, 6, 1), None, day=at(2024, 6, 1))
     centre_2 = platform(c, county_op(), "county_centre", COUNTY, at(2024, 6, 1))
     platform(v, village_op(QINGXI), "village_station", QINGXI, at(2024, 6, 1))
@@ -312,6 +315,8 @@ def script(p: Platform) -> dict[str, UUID]:
     station_nanmen = platform(v, village_op(NANMEN), "village_station", NANMEN, at(2024, 7, 1))
     register("老年协会", "9", "mutual_aid", at(2024, 8, 1), WENCHANG)
     apply("北苑乡贤会", BEIYUAN, "culture_sports", at(2024, 8, 20), "village_sage_council")
+    activity("示范社工服务中心", date(2024, 8, 15), 10, 3, "6", "0", themes=("mediation",))
+    activity("老年协会", date(2024, 8, 20), 6, 2, "4", "0", cases=(1, 1), themes=("mediation",))
     county("rate", "示范社工服务中心", "A", 4, None, 3, day=at(2024, 9, 1))
     county("rate", "老年协会", None, 2, None, 2, day=at(2024, 9, 1))
     decide("北苑乡贤会", True, at(2024, 9, 1))
@@ -323,6 +328,8 @@ def script(p: Platform) -> dict[str, UUID]:
     county("enter_credit_list", "慈善基金会", "abnormal", "未报年报", day=at(2024, 11, 1))
     activity("竹园1队", date(2024, 11, 20), 40, 6, "9.75", "120.00")
     register("白石平安队", "1", "safety", at(2024, 12, 31), BAISHI)
+    # A patrol on its first day, the zombie cutoff of the 2025 report (outside that window).
+    activity("白石平安队", date(2024, 12, 31), 8, 8, "16", "0", themes=("safety",))
     activity(
         "枫林调解室", date(2024, 12, 31), 6, 1, "2", "0", cases=(5, 4)
     )  # on the 2025-12-31 cutoff
@@ -352,8 +359,9 @@ def script(p: Platform) -> dict[str, UUID]:
     inspect("慈善基金会", "rectification_ordered", at(2025, 2, 1))  # never rectified
     decide("竹园4队", True, at(2025, 2, 1))
     activity(
-        "文昌舞蹈队", date(2025, 2, 14), 50, 10, "30.5", "880.80", cases=(2, 2), served=("W1", "W3")
-    )
+        "文昌舞蹈队", date(2025, 2, 14), 50, 10, "30.5", "880.80", cases=(2, 2), served=("W1", "W3"),
+        themes=("mediation",),
+    )  # fmt: skip
     budget("micro_venture", 2025, "100000", at(2025, 2, 14))
     # Upgrade day: the township approves the filed group's charter, the county registers it
     # (new field, same category) and approves a new charter, all taking effect on 1 March.
@@ -385,7 +393,15 @@ def script(p: Platform) -> dict[str, UUID]:
     county("set_up_party_organisation", "青溪乡贤参事会", "own", day=at(2025, 4, 1))
     run(c.disburse, award_1.id, "首期", Decimal("12000"), meta(county_op(), at=at(2025, 4, 1)))
     county("file_annual_report", "青溪乡贤参事会", 2024, day=at(2025, 4, 1))  # not due for 2024
-    activity("青溪乡贤参事会", date(2025, 4, 5), 100, 20, "60", "1500.00")
+    activity(
+        "青溪乡贤参事会",
+        date(2025, 4, 5),
+        100,
+        20,
+        "60",
+        "1500.00",
+        themes=("rural_revitalisation",),
+    )
     run(t.cancel_filing, ids["南门巡逻队"], "停止活动", meta(township_op(), at=at(2025, 4, 15)))
     county("file_annual_report", "示范社工服务中心", 2024, day=at(2025, 4, 20))
     county("file_annual_report", "老年协会", 2024, day=at(2025, 5, 1))
@@ -421,6 +437,7 @@ def script(p: Platform) -> dict[str, UUID]:
     )
     county("approve_charter", "示范社工服务中心", True, False, day=at(2025, 9, 1))
     county("enter_credit_list", "青溪乡贤参事会", "abnormal", "无法取得联系", day=at(2025, 9, 1))
+    activity("高山议事会", date(2025, 8, 20), 12, 2, "3", "0", themes=("mediation",))
     county("rate", "高山议事会", None, 1, None, 1, day=at(2025, 9, 1))
     county("rate", "示范社工服务中心", "AA", None, None, 4, day=at(2025, 10, 1))
     close(v, village_op(NANMEN), station_nanmen, at(2025, 10, 1))
@@ -450,6 +467,8 @@ def script(p: Platform) -> dict[str, UUID]:
     close(t, township_op("330699102000"), zhuyuan_incubator, at(2026, 1, 31))
     county("revoke", "慈善基金会", "僵尸组织", day=at(2026, 2, 1))
     county("rate", "白石平安队", "B", None, None, None, day=at(2026, 2, 1))
+    # Its Spring Festival patrols, governance work before the purchase of its services.
+    activity("白石平安队", date(2026, 1, 20), 10, 10, "20", "0", themes=("safety",))
     inspect("文昌舞蹈队", "compliant", at(2026, 2, 1))
     award_3 = county(
         "award_funding",

@@ -68,12 +68,13 @@ def test_platform_on_postgres(settings: Settings, tmp_path: Path) -> None:
             assert (f"sanji_{tier}_read", "org") in tables
         history = seed_history(first)
         stored = heads(first)
-        assert stored == {Tier.VILLAGE: 16, Tier.TOWNSHIP: 18, Tier.COUNTY: 36}
+        assert stored == {Tier.VILLAGE: 17, Tier.TOWNSHIP: 18, Tier.COUNTY: 36}
         live = dump(first.tiers[Tier.COUNTY].db)
         assert all(dump(rt.db) == live for rt in first.tiers.values())
         totals = county_totals(first)
         assert totals["organisations.active"] == 3  # filed, upgraded, registered
-        assert totals["activity.activities"] == 3
+        # filed, upgraded, and registered twice (its mediation before its grade, ADR 0024)
+        assert totals["activity.activities"] == 4
 
         # Rebuilt from the PostgreSQL event stores into a fresh SQLite read model: the same rows.
         projector = Projector(rebuilt, COUNTY, source_reader(first))

@@ -18,6 +18,7 @@ from tests.helpers import (
     apps,
     county_op,
     facts,
+    governance_work,
     meta,
     stores_nothing,
     today_cst,
@@ -156,6 +157,7 @@ def test_exit_is_final(platform: Platform, exit_method: str) -> None:
 
 def test_grade_is_valid_five_years_by_default(platform: Platform) -> None:
     org = registered(platform)
+    governance_work(platform, org)  # a grade needs it (ADR 0024 addendum)
     apps(platform)[2].rate(org, None, 4, None, None, meta(county_op()))
     platform.drain()
     with platform.tiers[apps(platform)[2].tier].db.transaction() as tx:
@@ -168,6 +170,8 @@ def test_funding_rules(platform: Platform) -> None:
     host = registered(platform)
     group = filed_group(platform)
     c = apps(platform)[2]
+    for org in (host, group):
+        governance_work(platform, org)  # funding needs it (ADR 0024 addendum)
 
     def award(org: UUID, host_id: UUID | None = None) -> CommandResult:
         m = meta(county_op())

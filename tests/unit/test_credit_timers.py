@@ -26,6 +26,7 @@ from tests.helpers import (
     build_platform,
     county_op,
     envelopes_by_source,
+    governance_work,
     meta,
     stores_nothing,
     township_op,
@@ -340,12 +341,15 @@ def test_a_new_grade_before_expiry_replaces_the_old_one(p: Platform, clock: Mova
     clock.set(date(2021, 3, 1))
     county(p).rate(org, None, 3, None, None, op(date(2021, 3, 1)))
     clock.set(date(2026, 2, 1))
+    governance_work(p, org, on=date(2026, 1, 10))  # a grade from 2024 needs it (ADR 0024)
     county(p).rate(org, None, 5, None, None, op(date(2026, 2, 1)))
     p.drain()
     assert run(p, clock, date(2026, 3, 2)) == []
 
 
-def test_no_grade_while_listed_with_a_violation_or_under_investigation(p: Platform) -> None:
+def test_no_grade_while_listed_with_a_violation_or_under_investigation(
+    p: Platform, clock: MovableClock
+) -> None:
     _, t, c = apps(p)
     listed, violated, investigated = (registered(p, n) for n in (1, 2, 3))
     trigger(p, listed, "unreachable", date(2025, 1, 10))
@@ -371,7 +375,10 @@ def test_no_grade_while_listed_with_a_violation_or_under_investigation(p: Platfo
         assert (refused.value.code, refused.value.status) == (code, 409)
     # A credit rating or stars alone is no grade: allowed.
     c.rate(listed, "B", None, None, 2, op(date(2025, 3, 1)))
-    # The violation looks back 24 months: a grade is possible again after them.
+    # The violation looks back 24 months: a grade is possible again after them (given
+    # governance work in the year before, ADR 0024 addendum).
+    clock.set(date(2027, 2, 2))
+    governance_work(p, violated, on=date(2027, 1, 15))
     c.rate(violated, None, 3, None, None, op(date(2027, 2, 2)))
 
 
@@ -432,6 +439,7 @@ def test_a_backdated_rating_keeps_its_full_validity_from_the_recording(
 ) -> None:
     org = registered(p)
     clock.set(date(2026, 3, 1))
+    governance_work(p, org, on=date(2025, 12, 1))  # in the year before the grade (ADR 0024)
     county(p).rate(org, None, 4, None, None, op(date(2026, 1, 5)))  # dated two months back
     p.drain()
     assert county_events(p)[-1].data["grade_valid_until"] == "2031-03-01"

@@ -16,6 +16,7 @@ from tests.helpers import (
     VILLAGE,
     apps,
     county_op,
+    governance_work,
     meta,
     stores_nothing,
     today_cst,
@@ -129,6 +130,7 @@ def test_acts_on_a_registered_organisation_before_its_registration(
 
 def test_tranche_before_the_award_is_refused(platform: Platform) -> None:
     org = registered(platform, EARLY)
+    governance_work(platform, org, on=EARLY)  # funding needs it (ADR 0024 addendum)
     _, _, c = apps(platform)
     award = c.award_funding(
         org,
@@ -165,6 +167,7 @@ def test_rectification_before_the_inspection_is_refused(platform: Platform) -> N
 
 def test_an_application_before_the_call_opened_is_refused(platform: Platform) -> None:
     org = registered(platform, EARLY)
+    governance_work(platform, org, on=EARLY)  # funding needs it (ADR 0024 addendum)
     _, _, c = apps(platform)
     call = c.open_call(
         "micro_venture",

@@ -70,12 +70,12 @@ def test_awards_and_closures_stored_before_funding_details_still_load(platform: 
 
 def test_an_application_stored_before_funding_details_still_loads(platform: Platform) -> None:
     from services.county.funding.domain import FundingApplication
-    from tests.helpers import VILLAGE, apps, usci
+    from tests.helpers import VILLAGE, apps, governance_work, usci
 
     county = apps(platform)[2]
     opened = meta(county_op(), at=at(date(2026, 1, 5)))
     org = county.register(usci(7), "社工站", "services", VILLAGE, None, opened).id
-    platform.drain()
+    governance_work(platform, org, on=date(2026, 1, 5))  # else refused (ADR 0024 addendum)
     call = county.open_call(
         "purchase_of_services", "2026", "购买服务", Decimal(5000), date(2026, 12, 31), opened
     ).id

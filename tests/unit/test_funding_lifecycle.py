@@ -17,7 +17,7 @@ from services.county.funding.domain import grade_for
 from services.platform import Platform
 from shared.kernel.domain import CHINA
 from shared.kernel.rules import Rules, RuleVersion, load_rules
-from tests.helpers import VILLAGE, apps, county_op, meta, usci
+from tests.helpers import VILLAGE, apps, county_op, governance_work, meta, usci
 
 RULE = load_rules().version_on("funding", date(2026, 1, 1))
 
@@ -48,7 +48,7 @@ def direct_award(platform: Platform, day: date) -> Any:
     county = apps(platform)[2]
     registered = meta(county_op(), at=at(date(2026, 1, 5)))
     org = county.register(usci(5), "社工站", "services", VILLAGE, None, registered).id
-    platform.drain()
+    governance_work(platform, org, on=date(2026, 1, 20))  # else refused (ADR 0024 addendum)
     award = county.award_funding(
         org, "micro_venture", "2026", "项目", Decimal(1000), None, meta(county_op(), at=at(day))
     )

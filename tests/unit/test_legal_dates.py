@@ -19,6 +19,7 @@ from tests.helpers import (
     build_platform,
     county_op,
     facts,
+    governance_work,
     meta,
     township_op,
     usci,
@@ -58,12 +59,15 @@ def test_same_china_day_lifecycle(early: Platform) -> None:
         20,
         Decimal("0"),
         meta(village_op(), at=at),
+        # A 平安建设 performance: governance work, which its funding needs (ADR 0024 addendum)
+        # and which counts on the same China day.
+        themes=["safety"],
     )
     t.record_inspection(org, "compliant", "", ["张", "李"], meta(township_op(), at=at))
     host = c.register(
         usci(1), "社工站", "services", RURAL_VILLAGE, None, meta(county_op(), at=at)
     ).id
-    early.drain()
+    governance_work(early, host)  # today in China, before its grade
     c.award_funding(
         org, "micro_venture", "2026", "舞蹈", Decimal("100"), host, meta(county_op(), at=at)
     )
@@ -98,6 +102,7 @@ def test_grade_granted_on_29_february(tmp_path: Path) -> None:
         org = c.register(
             usci(1), "社工站", "services", VILLAGE, None, meta(county_op(), at=leap_day)
         ).id
+        governance_work(p, org)  # on the leap day: a grade needs it (ADR 0024 addendum)
         c.rate(org, None, 3, None, None, meta(county_op(), at=leap_day))
         p.drain()
         with p.tiers[c.tier].db.transaction() as tx:

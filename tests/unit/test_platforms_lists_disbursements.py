@@ -19,6 +19,7 @@ from tests.helpers import (
     apps,
     county_op,
     envelopes_by_source,
+    governance_work,
     meta,
     stores_nothing,
     township_op,
@@ -138,6 +139,7 @@ def test_credit_lists_enter_and_leave_once(platform: Platform) -> None:
 def test_disbursements_never_exceed_the_award(platform: Platform) -> None:
     c = apps(platform)[2]
     org = registered(platform)
+    governance_work(platform, org)  # funding needs it (ADR 0024 addendum)
     award = c.award_funding(
         org, "micro_venture", "2026", "助老", Decimal("10000"), None, meta(county_op())
     ).id

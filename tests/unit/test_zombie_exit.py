@@ -28,6 +28,7 @@ from tests.helpers import (
     build_platform,
     county_op,
     envelopes_by_source,
+    governance_work,
     meta,
     township_op,
     usci,
@@ -101,6 +102,9 @@ def test_dry_run_lists_candidates_with_criteria_guards_and_proposal(p: Platform)
     _, t, c = apps(p)
     plain = register(p, 1)
     funded = register(p, 2, RURAL_VILLAGE)
+    # Its one activity, a flood-relief effort months before the award (without governance
+    # work in the year before, the shipped commendation rule refuses funding, ADR 0024).
+    governance_work(p, funded, on=date(2023, 9, 1), theme="flood_relief")
     award = step(
         p,
         c.award_funding,

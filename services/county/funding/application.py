@@ -340,7 +340,6 @@ class Funding(_Base):
         today = legal_date(meta.effective_at)
         if not facts.active_on(today):
             raise Conflict("organisation_not_active", f"{organisation_id} is not active")
-        check_participation(self, organisation_id, act_of_programme(programme), meta)
         if not facts.registered_on_day(today):
             host = self.lookup.get(host_organisation_id) if host_organisation_id else None
             if host is None or not host.registered_on_day(today):
@@ -354,6 +353,8 @@ class Funding(_Base):
         code, purchaser = purchasers.resolve(
             self.rules, purchaser, purchaser_other, legal_date(meta.effective_at)
         )
+        # After the replay and the input's checks, as in ``apply_for_funding`` (ADR 0024).
+        check_participation(self, organisation_id, act_of_programme(programme), meta)
         if self.lookup.funded_in_round(organisation_id, programme, round):
             raise Conflict("already_funded_in_round", f"{organisation_id} has a project in {round}")
         award = FundingAward.award(

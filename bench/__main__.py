@@ -41,6 +41,7 @@ BENCHMARKS = (
     "console",
     "county_report",
     "rebuild",
+    "projector_memory",
     "freshness",
 )
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -69,6 +69,7 @@ class NotifiedTable:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()  # set while LISTEN is in place (tests wait on it)
+        self.application_name = f"sanji-watch {self.schema}.{table}"  # in pg_stat_activity
 
     def token(self) -> object | None:
         with self._lock:
@@ -100,7 +101,9 @@ class NotifiedTable:
         while not self._stopped.is_set():
             try:
                 # autocommit: LISTEN takes effect at once, not at a commit.
-                with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                with psycopg.connect(
+                    self.conninfo, autocommit=True, application_name=self.application_name
+                ) as conn:
                     self._install(conn)
                     conn.execute(f'LISTEN "{self.schema}"')
                     # From here every insert notifies; what came before is read afresh.

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from services.platform import Platform
@@ -128,6 +129,21 @@ def test_a_change_projected_by_one_process_reaches_another_on_its_next_command(
         for day in DAYS:
             assert same(trees.on(other.jurisdiction, day), tree_from(db, other.jurisdiction, day))
         assert trees.reads == 2
+
+        # A listener that lost its connection keeps nothing until it listens again.
+        with psycopg.connect(pg_settings.postgres_url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s",
+                (trees.watch.application_name,),
+            )
+        wait_for(lambda: trees.watch.token() is None, "the listener to notice")
+        apply_in(other, NEW_VILLAGE, TODAY)  # read through (or afresh, if already back)
+        assert trees.reads == 3
+        assert trees.watch.listening.wait(5.0)  # back after RECONNECT_WAIT
+        apply_in(other, NEW_VILLAGE, TODAY)
+        apply_in(other, NEW_VILLAGE, TODAY)
+        assert trees.reads <= 4
     finally:
         other.lookup.close()
         other.lookup.db.close()

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.infrastructure.store import Database, PostgresDatabase
+
+if TYPE_CHECKING:  # imported where used: an SQLite-only process never loads psycopg
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +126,10 @@ class NotifiedTable:
                 self._moved(listening=False)
             self._stopped.wait(RECONNECT_WAIT)
 
-    def _install(self, conn: object) -> None:
+    def _install(self, conn: psycopg.Connection[Any]) -> None:
         """The trigger, unless it is there: made by the first process that listens (schema
         and tables are made by every process at start already, shared/infrastructure/projector.py).
         Channel: the schema (every tier has its own); payload: the table."""
-        import psycopg
-
-        assert isinstance(conn, psycopg.Connection)
         name = f"sanji_notify_{self.table}"
         found = conn.execute(
             "SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = to_regclass(%s)",

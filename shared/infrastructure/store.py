@@ -142,6 +142,7 @@ class PostgresDatabase:
         from psycopg_pool import ConnectionPool
 
         self.schema = schema
+        self.conninfo = conninfo  # for a connection of its own (a LISTEN, table_watch.py)
         self._pool = ConnectionPool(
             conninfo,
             min_size=1,

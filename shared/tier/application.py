@@ -27,7 +27,6 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from shared.capabilities.approvals import projection as approvals_rm
-from shared.capabilities.divisions.history import tree_from
 from shared.capabilities.identity.commands import AccountCommands
 from shared.capabilities.ledger.domain import (
     ChainCheckpoint,
@@ -167,9 +166,11 @@ class TierApplication(AccountCommands, Application[UUID]):
             return approvals_rm.positions(tx, [str(r) for r in return_ids])
 
     def tree_on(self, day: date) -> Jurisdiction:
-        """The division tree in force on ``day``, as far as this tier has seen the changes."""
+        """The division tree in force on ``day``, as far as this tier has seen the changes:
+        kept by the lookup until a division change is projected (ADR 0029). Shared: never
+        modify it."""
         lookup = getattr(self, "lookup", None)
-        return tree_from(lookup.db, self.jurisdiction, day) if lookup else self.jurisdiction
+        return lookup.trees.on(self.jurisdiction, day) if lookup else self.jurisdiction
 
     def zombie_list(
         self, tx: Tx, within: str, day: date, rules: RuleSet, tree: Jurisdiction

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from shared.capabilities.divisions.trees import DivisionTrees
 from shared.infrastructure.store import Database
 
 
@@ -55,6 +56,11 @@ FACTS = (
 class OrganisationLookup:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # The division trees commands use, kept until a division change is projected (ADR 0029).
+        self.trees = DivisionTrees(db)
+
+    def close(self) -> None:
+        self.trees.close()
 
     def get(self, org_id: UUID | str) -> OrgFacts | None:
         with self.db.transaction() as tx:

@@ -301,5 +301,6 @@ class TierRuntime:
         if self._consumer is not None:
             self._consumer.close()
         self.relay.close()
+        self.app.lookup.close()
         self.app.close()
         self.db.close()

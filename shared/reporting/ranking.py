@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from shared.infrastructure.store import Tx
@@ -18,6 +18,8 @@ from shared.kernel.integration.events import InspectionResult
 from shared.kernel.jurisdiction import Jurisdiction, prefix_of
 from shared.kernel.rules import RuleSet, months_before
 from shared.reporting.figures import KIND, history_as_of, kind_params, latest_ratings
+from shared.reporting.monthly import activity_rows
+from shared.reporting.ranges import span
 
 DIMENSIONS = ("activity", "standardisation", "coverage", "influence")
 
@@ -58,8 +60,8 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
     for r in tx.all(
         f"SELECT o.org_id, o.name, o.village_code, {KIND} AS kind, o.charter_at,"
         " o.party_clause, o.integrity_clause, o.party_org_on, o.registered_on,"
-        " o.registration_ended_on FROM org o WHERE o.village_code LIKE %s",
-        (*kind_params(as_of), like),
+        " o.registration_ended_on FROM org o WHERE o.village_code >= %s AND o.village_code < %s",
+        (*kind_params(as_of), *span(like)),
     ):
         if r["kind"] is None:
             continue
@@ -85,40 +87,42 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
             ),
             resident_population=village.resident_population if village else 0,
         )
+    # The window's activities: whole months from the projector's rollup, ragged ends from the
+    # rows (shared/reporting/monthly.py, ADR 0030).
+    rows, window = activity_rows(like, date.fromisoformat(since) + timedelta(days=1), as_of)
     for r in tx.all(
-        "SELECT org_id, COUNT(*) AS n, SUM(beneficiaries) AS b, SUM(volunteer_hours_centi) AS h"
-        " FROM activity WHERE village_code LIKE %s AND occurred_on > %s AND occurred_on <= %s"
-        " GROUP BY org_id",
-        (like, since, day),
+        "SELECT org_id, SUM(activities) AS n, SUM(beneficiaries) AS b,"
+        f" SUM(volunteer_hours_centi) AS h FROM ({rows}) AS r GROUP BY org_id",
+        window,
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.activities, o.beneficiaries = int(r["n"]), int(r["b"] or 0)
             o.volunteer_hours = int(r["h"] or 0) / 100
     for r in tx.all(
-        "SELECT DISTINCT org_id FROM annual_report WHERE village_code LIKE %s AND year = %s"
+        "SELECT DISTINCT org_id FROM annual_report WHERE village_code >= %s AND village_code < %s AND year = %s"
         " AND filed_on <= %s",
-        (like, as_of.year - 1, day),
+        (*span(like), as_of.year - 1, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.annual_report_filed = True
     for r in tx.all(
-        "SELECT org_id, COUNT(*) AS n FROM inspection WHERE village_code LIKE %s AND result = %s"
+        "SELECT org_id, COUNT(*) AS n FROM inspection WHERE village_code >= %s AND village_code < %s AND result = %s"
         " AND inspected_on <= %s AND (rectified_on IS NULL OR rectified_on > %s) GROUP BY org_id",
-        (like, InspectionResult.RECTIFICATION_ORDERED.value, day, day),
+        (*span(like), InspectionResult.RECTIFICATION_ORDERED.value, day, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.open_rectifications = int(r["n"])
     for r in tx.all(
-        "SELECT DISTINCT org_id FROM credit_listing WHERE village_code LIKE %s"
+        "SELECT DISTINCT org_id FROM credit_listing WHERE village_code >= %s AND village_code < %s"
         " AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)",
-        (like, day, day),
+        (*span(like), day, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.on_credit_list = True
     for r in tx.all(
-        "SELECT org_id, COUNT(*) AS n FROM funding WHERE village_code LIKE %s"
+        "SELECT org_id, COUNT(*) AS n FROM funding WHERE village_code >= %s AND village_code < %s"
         " AND awarded_on > %s AND awarded_on <= %s GROUP BY org_id",
-        (like, since, day),
+        (*span(like), since, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.funded_projects = int(r["n"])

@@ -132,9 +132,11 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
     return list(orgs.values())
 
 
-def score(o: Inputs, rules: RuleSet) -> dict[str, Any]:
-    """The four scores, the total and the explanation for one organisation."""
-    p = rules.ranking.parameters
+def _scored(
+    o: Inputs, p: dict[str, Any]
+) -> tuple[dict[str, float], float, dict[str, Any], dict[str, bool]]:
+    """The four scores and the total, with the standardisation points earned and the items
+    they were earned on (what the explanation shows)."""
     activity = min(100.0, 100.0 * o.activities / p["activity_target"])
 
     points = p["standardisation_points"]
@@ -172,6 +174,14 @@ def score(o: Inputs, rules: RuleSet) -> dict[str, Any]:
     }
     weights = p["weights"]
     total = round(sum(weights[d] * scores[d] for d in DIMENSIONS), 2)
+    return scores, total, earned, items
+
+
+def score(o: Inputs, rules: RuleSet) -> dict[str, Any]:
+    """The four scores, the total and the explanation for one organisation."""
+    p = rules.ranking.parameters
+    scores, total, earned, items = _scored(o, p)
+    points, parts, weights = p["standardisation_points"], p["influence_parts"], p["weights"]
     return {
         "scores": scores,
         "total": total,
@@ -258,10 +268,11 @@ def count_ranking(
 ) -> None:
     """Additive ranking counters: organisations ranked and their score sums in hundredths
     (exact integers), so a division's mean score is derived after summing its children."""
+    p = rules.ranking.parameters
     for o in gather(tx, j, like, as_of, rules):
-        scored = score(o, rules)
+        scores, total, _, _ = _scored(o, p)  # the numbers only: no explanation to build
         c = out[o.org_id if by == "org_id" else o.village_code]
         c["ranking.ranked"] += 1
         for d in DIMENSIONS:
-            c[f"ranking.sum_{d}_centi"] += round(scored["scores"][d] * 100)
-        c["ranking.sum_total_centi"] += round(scored["total"] * 100)
+            c[f"ranking.sum_{d}_centi"] += round(scores[d] * 100)
+        c["ranking.sum_total_centi"] += round(total * 100)

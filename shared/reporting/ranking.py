@@ -269,10 +269,11 @@ def count_ranking(
     """Additive ranking counters: organisations ranked and their score sums in hundredths
     (exact integers), so a division's mean score is derived after summing its children."""
     p = rules.ranking.parameters
+    keys = [(d, f"ranking.sum_{d}_centi") for d in DIMENSIONS]
     for o in gather(tx, j, like, as_of, rules):
         scores, total, _, _ = _scored(o, p)  # the numbers only: no explanation to build
         c = out[o.org_id if by == "org_id" else o.village_code]
         c["ranking.ranked"] += 1
-        for d in DIMENSIONS:
-            c[f"ranking.sum_{d}_centi"] += round(scores[d] * 100)
+        for d, key in keys:
+            c[key] += round(scores[d] * 100)
         c["ranking.sum_total_centi"] += round(total * 100)

@@ -894,7 +894,7 @@ def generate(conn: Any, schema: str, shape: Shape, villages: list[Village]) -> G
 
         started = time.monotonic()
         with conn.transaction():
-            conn.execute(rollups.BACKFILL)
+            conn.execute(rollups.FILL)
         seconds["activity_month (rollup)"] = time.monotonic() - started
         unfilled.remove("activity_month")
     started = time.monotonic()

@@ -221,10 +221,8 @@ SCHEMA = [
         failed_at TEXT NOT NULL, resolved_at TEXT,
         PRIMARY KEY (source, position, failed_at)
     )""",
-    # Monthly activity rollups kept with the rows (ADR 0030), filled once from the rows for a
-    # read model that predates them (last, after every table exists).
+    # Monthly activity rollups kept with the rows (ADR 0030).
     *rollups.SCHEMA,
-    rollups.BACKFILL,
 ]
 
 # Tables compared by a canonical dump (rebuild-and-compare); bookkeeping tables excluded.
@@ -265,6 +263,7 @@ READ_MODEL_TABLES = {
 def create_schema(tx: Tx) -> None:
     for statement in SCHEMA:
         tx.write(statement)
+    rollups.backfill(tx)  # a read model from before the rollup gets it from its rows, once
 
 
 def effective_date(env: Envelope) -> str:

@@ -48,7 +48,7 @@ SCHEMA = [
 TABLES = {"activity_month": "village_code, month, org_id"}
 
 # From-scratch aggregation of the rows: what the rollup must equal at every commit. Used to
-# fill the rollup of a read model that predates it (``BACKFILL``) and by the tests.
+# fill the rollup of a read model that predates it (``FILL``) and by the tests.
 FROM_ROWS = (
     "SELECT a.village_code, a.org_id, substr(a.occurred_on, 1, 7) AS month,"
     " COUNT(*) AS activities, SUM(a.participants) AS participants,"
@@ -63,13 +63,22 @@ FROM_ROWS = (
 
 _COLUMNS = "village_code, org_id, month, activities, " + ", ".join(SUMS)
 
-# Run after the schema on every start: fills the rollup once for a read model whose activity
-# rows were written before it existed (or by COPY, as the report benchmark does); a no-op as
-# soon as the rollup holds anything, which it does whenever ``activity`` does.
-BACKFILL = (
-    f"INSERT INTO activity_month ({_COLUMNS}) SELECT * FROM ({FROM_ROWS}) AS r"
-    " WHERE NOT EXISTS (SELECT 1 FROM activity_month)"
+# Fills the rollup from the rows, for a read model whose activity rows were written before it
+# existed (or by COPY, as the report benchmark does). ON CONFLICT: two processes starting at
+# once on such a read model both fill it, with the same rows.
+FILL = (
+    f"INSERT INTO activity_month ({_COLUMNS}) SELECT * FROM ({FROM_ROWS}) AS r WHERE 1 = 1"
+    " ON CONFLICT (village_code, month, org_id) DO NOTHING"
 )
+
+
+def backfill(tx: Tx) -> None:
+    """Run after the schema on every start: fills the rollup once, from the rows; nothing to
+    do as soon as it holds anything, which it does whenever ``activity`` does. Checked first,
+    because SQLite would aggregate every row before a ``WHERE NOT EXISTS`` could stop it."""
+    if not tx.all("SELECT 1 FROM activity_month LIMIT 1"):
+        tx.write(FILL)
+
 
 _ADD = ", ".join(f"{c} = activity_month.{c} + excluded.{c}" for c in ("activities", *SUMS))
 

@@ -57,6 +57,7 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
     since = months_before(as_of, int(params["window_months"])).isoformat()
     orgs: dict[str, Inputs] = {}
     history = history_as_of(tx, like, as_of)
+    year_end = date(as_of.year - 1, 12, 31).isoformat()
     for r in tx.all(
         f"SELECT o.org_id, o.name, o.village_code, {KIND} AS kind, o.charter_at,"
         " o.party_clause, o.integrity_clause, o.party_org_on, o.registered_on,"
@@ -70,7 +71,6 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
             r.update(charter_at=charter, party_clause=charter and charter[0] == "1")
             r.update(integrity_clause=charter and charter[1] == "1")
         village = j.located(r["village_code"])
-        year_end = date(as_of.year - 1, 12, 31).isoformat()
         orgs[r["org_id"]] = Inputs(
             org_id=r["org_id"],
             name=r["name"] or "",

@@ -74,9 +74,15 @@ FILL = (
 
 def backfill(tx: Tx) -> None:
     """Run after the schema on every start: fills the rollup once, from the rows; nothing to
-    do as soon as it holds anything, which it does whenever ``activity`` does. Checked first,
-    because SQLite would aggregate every row before a ``WHERE NOT EXISTS`` could stop it."""
-    if not tx.all("SELECT 1 FROM activity_month LIMIT 1"):
+    do as soon as it holds anything, which it does whenever ``activity`` does. Checked first:
+    SQLite would aggregate every row before an SQL ``NOT EXISTS`` could stop it, and a write
+    here, in the schema's transaction, would deadlock on PostgreSQL with another process
+    creating the schema at the same time (each holding the SHARE lock of the
+    ``CREATE INDEX IF NOT EXISTS`` on this table that the other's INSERT waits for): a fresh
+    read model, like one already filled, writes nothing."""
+    if tx.all("SELECT 1 FROM activity_month LIMIT 1"):
+        return
+    if tx.all("SELECT 1 FROM activity LIMIT 1"):
         tx.write(FILL)
 
 

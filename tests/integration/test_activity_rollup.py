@@ -9,16 +9,18 @@ mediation cases, and backdated ones recorded after later-dated ones.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from services.platform import Platform
 from shared.capabilities.divisions.history import tree_from
-from shared.infrastructure.store import Database
+from shared.infrastructure.store import Database, open_database
 from shared.kernel.domain import CHINA, Actor, Meta
 from shared.kernel.jurisdiction import Jurisdiction, Tier
 from shared.kernel.periods import Period
@@ -27,7 +29,7 @@ from shared.reporting import monthly
 from shared.reporting.model import canonical
 from shared.reporting.report import division_report, organisation_report
 from shared.reporting.zombies import zombie_list
-from shared.tier import rollups
+from shared.tier import readmodel, rollups
 from shared.tier.projector import Projector
 from tests.helpers import (
     COUNTY,
@@ -216,3 +218,36 @@ def test_a_period_splits_into_whole_months_and_ragged_days(
         y1, m1 = map(int, months[1].split("-"))
         covered += (date(y1 + m1 // 12, m1 % 12 + 1, 1) - date(y0, m0, 1)).days
     assert covered == (end - start).days + 1
+
+
+@pytest.mark.postgres
+def test_processes_starting_together_on_a_fresh_read_model_do_not_deadlock(
+    postgres_url: str,
+) -> None:
+    # Every role of a tier creates the schema at start; a write of the backfill in that
+    # transaction deadlocked against the others' CREATE INDEX IF NOT EXISTS locks.
+    schema = f"rm_{uuid4().hex[:12]}"
+    dbs = [open_database(f"{postgres_url}?schema={schema}") for _ in range(4)]
+    try:
+        with dbs[0].transaction() as tx:
+            readmodel.create_schema(tx)
+        errors: list[Exception] = []
+        together = threading.Barrier(len(dbs))
+
+        def start(db: Database) -> None:
+            together.wait()
+            try:
+                with db.transaction() as tx:
+                    readmodel.create_schema(tx)
+            except Exception as e:  # noqa: BLE001 — collected and asserted below
+                errors.append(e)
+
+        threads = [threading.Thread(target=start, args=(db,)) for db in dbs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+    finally:
+        for db in dbs:
+            db.close()

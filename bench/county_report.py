@@ -748,6 +748,9 @@ def run(args: argparse.Namespace, collected: dict[str, list[float]]) -> int:
             if existing_data(conn, shape):
                 say(f"schema {SCHEMA} already holds this shape: reusing it, no generation")
                 create_schema(conn, SCHEMA)  # adds tables/indexes that appeared since
+                # (and fills the activity rollup from the rows: rollups.backfill, ADR 0030);
+                # statistics for what was just added, as a generated schema has them
+                conn.execute("ANALYZE")
             else:
                 generated = generate(conn, SCHEMA, shape, villages)
                 conn.execute(f'CREATE TABLE "{SCHEMA}".bench_shape (shape TEXT NOT NULL)')

@@ -26,6 +26,8 @@ from shared.kernel.periods import Period
 from shared.kernel.rules import RuleSet
 from shared.kernel.usci import LegalForm
 from shared.reporting.coverage import coverage_figures, village_coverage
+from shared.reporting.monthly import activity_rows
+from shared.reporting.ranges import span, within
 
 Counters = Counter[str]
 
@@ -61,7 +63,7 @@ class Scope:
 
 # Organisations with a statement (field, category, charter) that took effect after the as-of
 # day: for them the org row's latest values are not yet true, and the history says what was.
-CHANGED_AFTER = "SELECT org_id FROM org_history WHERE village_code LIKE %s AND effective_on > %s"
+CHANGED_AFTER = "SELECT org_id FROM org_history WHERE village_code >= %s AND village_code < %s AND effective_on > %s"
 HISTORY_FACTS = ("field", "category", "charter")
 
 
@@ -73,7 +75,7 @@ def history_as_of(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, str | N
     for r in tx.all(
         "SELECT org_id, fact, effective_on, value FROM org_history WHERE org_id IN"
         f" ({CHANGED_AFTER}) ORDER BY org_id, fact, stamp",
-        (like, day),
+        (*span(like), day),
     ):
         facts = out.setdefault(r["org_id"], dict.fromkeys(HISTORY_FACTS))
         if r["effective_on"] <= day:
@@ -90,14 +92,14 @@ def count_organisations(
         " COALESCE(o.party_clause, 0) AS pc, COALESCE(o.integrity_clause, 0) AS ic,"
         " CASE WHEN o.party_org_on <= %s THEN 1 ELSE 0 END AS po"
     )
-    params = (*kind_params(as_of), day, s.like, s.like, day)
+    params = (*kind_params(as_of), day, *span(s.like), *span(s.like), day)
     rows = tx.all(
-        f"SELECT {columns}, COUNT(*) AS n FROM org o WHERE o.village_code LIKE %s"
+        f"SELECT {columns}, COUNT(*) AS n FROM org o WHERE o.village_code >= %s AND o.village_code < %s"
         f" AND o.org_id NOT IN ({CHANGED_AFTER}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
         params,
     )
     changed = tx.all(
-        f"SELECT o.org_id, {columns}, 1 AS n FROM org o WHERE o.village_code LIKE %s"
+        f"SELECT o.org_id, {columns}, 1 AS n FROM org o WHERE o.village_code >= %s AND o.village_code < %s"
         f" AND o.org_id IN ({CHANGED_AFTER})",
         params,
     )
@@ -135,8 +137,8 @@ def count_flows(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -> N
         f"SELECT o.{s.by} AS k, SUM(CASE WHEN {ENTERED} BETWEEN %s AND %s THEN 1 ELSE 0 END)"
         " AS new, SUM(CASE WHEN o.registration_ended_on BETWEEN %s AND %s"
         "  OR (o.registered_on IS NULL AND o.filing_ended_on BETWEEN %s AND %s) THEN 1 ELSE 0 END)"
-        " AS exited FROM org o WHERE o.village_code LIKE %s GROUP BY 1",
-        (start, end, start, end, start, end, s.like),
+        " AS exited FROM org o WHERE o.village_code >= %s AND o.village_code < %s GROUP BY 1",
+        (start, end, start, end, start, end, *span(s.like)),
     ):
         if r["new"]:
             out[r["k"]]["organisations.new_in_period"] += int(r["new"])
@@ -156,28 +158,25 @@ ACTIVITY_SUMS = (
 
 
 def count_activity(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -> None:
+    # Whole months from the rollup kept by the projector, the ragged ends from the rows
+    # (shared/reporting/monthly.py, ADR 0030): never a pass over the period's activities.
+    rows, params = activity_rows(s.like, period.start, period.end)
     sums = ", ".join(f"SUM({col}) AS {col}" for col in ACTIVITY_SUMS)
     for r in tx.all(
-        f"SELECT {s.by} AS k, COUNT(*) AS activities, COUNT(DISTINCT org_id) AS orgs, {sums}"
-        " FROM activity WHERE village_code LIKE %s AND occurred_on BETWEEN %s AND %s"
-        " GROUP BY 1",
-        (s.like, period.start.isoformat(), period.end.isoformat()),
+        f"SELECT {s.by} AS k, SUM(activities) AS activities, COUNT(DISTINCT org_id) AS orgs,"
+        f" {sums}, SUM(cases_taken) AS taken, SUM(cases_resolved) AS resolved"
+        f" FROM ({rows}) AS r GROUP BY 1",
+        params,
     ):
         c = out[r["k"]]
         c["activity.activities"] += int(r["activities"])
         c["activity.active_organisations"] += int(r["orgs"])
         for col in ACTIVITY_SUMS:
             c[f"activity.{col}"] += int(r[col] or 0)
-    # Disputes mediated (issue 14): only activities that stated cases have a row.
-    for r in tx.all(
-        f"SELECT a.{s.by} AS k, SUM(m.cases_taken) AS taken, SUM(m.cases_resolved) AS resolved"
-        " FROM activity_cases m JOIN activity a ON a.activity_id = m.activity_id"
-        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1",
-        (s.like, period.start.isoformat(), period.end.isoformat()),
-    ):
-        c = out[r["k"]]
-        c["activity.cases_taken"] += int(r["taken"] or 0)
-        c["activity.cases_resolved"] += int(r["resolved"] or 0)
+        # Disputes mediated (issue 14): counted only where some activity stated cases.
+        if r["taken"] or r["resolved"]:
+            c["activity.cases_taken"] += int(r["taken"] or 0)
+            c["activity.cases_resolved"] += int(r["resolved"] or 0)
     # Volunteers as distinct people (ADR 0021): a volunteer is (village, register number), and
     # an activity lists only volunteers of its own village's register, so a village's distinct
     # count is its own and villages' counts add up exactly to the township's and county's.
@@ -185,8 +184,8 @@ def count_activity(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) -
         f"SELECT a.{s.by} AS k,"
         " COUNT(DISTINCT v.village_code || ':' || v.volunteer_id) AS people, COUNT(*) AS services"
         " FROM activity_volunteer v JOIN activity a ON a.activity_id = v.activity_id"
-        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1",
-        (s.like, period.start.isoformat(), period.end.isoformat()),
+        " WHERE a.village_code >= %s AND a.village_code < %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1",
+        (*span(s.like), period.start.isoformat(), period.end.isoformat()),
     ):
         out[r["k"]]["activity.distinct_volunteers"] += int(r["people"])
         out[r["k"]]["activity.listed_volunteer_services"] += int(r["services"])
@@ -212,8 +211,8 @@ def count_activity_themes(tx: Tx, out: dict[str, Counters], s: Scope, period: Pe
         " SUM(m.cases_taken) AS cases_taken, SUM(m.cases_resolved) AS cases_resolved"
         " FROM activity_theme t JOIN activity a ON a.activity_id = t.activity_id"
         " LEFT JOIN activity_cases m ON m.activity_id = a.activity_id"
-        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1, 2",
-        (s.like, period.start.isoformat(), period.end.isoformat()),
+        " WHERE a.village_code >= %s AND a.village_code < %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (*span(s.like), period.start.isoformat(), period.end.isoformat()),
     ):
         c = out[r["k"]]
         for col in THEME_COUNTERS:
@@ -226,8 +225,8 @@ def count_activity_themes(tx: Tx, out: dict[str, Counters], s: Scope, period: Pe
         " COUNT(DISTINCT v.village_code || ':' || v.volunteer_id) AS people"
         " FROM activity_theme t JOIN activity a ON a.activity_id = t.activity_id"
         " JOIN activity_volunteer v ON v.activity_id = a.activity_id"
-        " WHERE a.village_code LIKE %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1, 2",
-        (s.like, period.start.isoformat(), period.end.isoformat()),
+        " WHERE a.village_code >= %s AND a.village_code < %s AND a.occurred_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (*span(s.like), period.start.isoformat(), period.end.isoformat()),
     ):
         out[r["k"]][f"theme.{r['theme']}.distinct_volunteers"] += int(r["people"])
 
@@ -251,25 +250,38 @@ def theme_figures(c: Counters, code: str) -> dict[str, int | float | None]:
     }
 
 
+def _zombie_filter(like: str, as_of: date, rules: RuleSet) -> tuple[str, tuple[str, ...]]:
+    """Active organisations under ``like``, entered before the window, with no activity
+    inside it: the WHERE clause over ``org o`` and its parameters."""
+    day, cutoff = as_of.isoformat(), rules.zombie_cutoff(as_of).isoformat()
+    return (
+        f"{within('o.village_code')} AND {KIND} IS NOT NULL AND {ENTERED} <= %s"
+        " AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.org_id = o.org_id"
+        " AND a.occurred_on > %s AND a.occurred_on <= %s)",
+        (*span(like), *kind_params(as_of), cutoff, cutoff, day),
+    )
+
+
 def zombie_candidates(tx: Tx, like: str, as_of: date, rules: RuleSet) -> list[dict[str, Any]]:
     """Active organisations, entered before the window, with no activity inside it."""
-    day, cutoff = as_of.isoformat(), rules.zombie_cutoff(as_of).isoformat()
+    where, params = _zombie_filter(like, as_of, rules)
     return tx.all(
         f"SELECT o.org_id, o.village_code, o.name, o.field, {KIND} AS kind,"
         f" {ENTERED} AS entered_on, o.registered_on,"
         " (SELECT MAX(a.occurred_on) FROM activity a WHERE a.org_id = o.org_id"
         "  AND a.occurred_on <= %s) AS last_activity_on"
-        f" FROM org o WHERE o.village_code LIKE %s AND {KIND} IS NOT NULL"
-        f" AND {ENTERED} <= %s AND NOT EXISTS (SELECT 1 FROM activity a WHERE"
-        " a.org_id = o.org_id AND a.occurred_on > %s AND a.occurred_on <= %s)"
-        " ORDER BY o.village_code, o.name, o.org_id",
-        (*kind_params(as_of), day, like, *kind_params(as_of), cutoff, cutoff, day),
+        f" FROM org o WHERE {where} ORDER BY o.village_code, o.name, o.org_id",
+        (*kind_params(as_of), as_of.isoformat(), *params),
     )
 
 
 def count_zombies(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, r: RuleSet) -> None:
-    for row in zombie_candidates(tx, s.like, as_of, r):
-        out[row[s.by]]["zombies.count"] += 1
+    # Counted in SQL: the list's last activity date and ordering are not needed for a count.
+    where, params = _zombie_filter(s.like, as_of, r)
+    for row in tx.all(
+        f"SELECT o.{s.by} AS k, COUNT(*) AS n FROM org o WHERE {where} GROUP BY 1", params
+    ):
+        out[row["k"]]["zombies.count"] += int(row["n"])
 
 
 def count_supervision(
@@ -277,9 +289,9 @@ def count_supervision(
 ) -> None:
     day = as_of.isoformat()
     for r in tx.all(
-        f"SELECT {s.by} AS k, result, COUNT(*) AS n FROM inspection WHERE village_code LIKE %s"
+        f"SELECT {s.by} AS k, result, COUNT(*) AS n FROM inspection WHERE village_code >= %s AND village_code < %s"
         " AND inspected_on BETWEEN %s AND %s GROUP BY 1, 2",
-        (s.like, period.start.isoformat(), period.end.isoformat()),
+        (*span(s.like), period.start.isoformat(), period.end.isoformat()),
     ):
         c, n = out[r["k"]], int(r["n"])
         c["supervision.inspections"] += n
@@ -290,10 +302,10 @@ def count_supervision(
         }[InspectionResult(r["result"])]
         c[f"supervision.{name}"] += n
     for r in tx.all(
-        f"SELECT {s.by} AS k, COUNT(*) AS n FROM inspection WHERE village_code LIKE %s"
+        f"SELECT {s.by} AS k, COUNT(*) AS n FROM inspection WHERE village_code >= %s AND village_code < %s"
         " AND result = %s AND inspected_on <= %s AND (rectified_on IS NULL OR rectified_on > %s)"
         " GROUP BY 1",
-        (s.like, InspectionResult.RECTIFICATION_ORDERED.value, day, day),
+        (*span(s.like), InspectionResult.RECTIFICATION_ORDERED.value, day, day),
     ):
         out[r["k"]]["supervision.open_rectifications"] += int(r["n"])
     # Annual reports for the year before the as-of date, due from everyone registered on its
@@ -303,18 +315,18 @@ def count_supervision(
     for r in tx.all(
         f"SELECT o.{s.by} AS k, COUNT(*) AS due, SUM(CASE WHEN EXISTS (SELECT 1 FROM"
         " annual_report a WHERE a.org_id = o.org_id AND a.year = %s AND a.filed_on <= %s)"
-        " THEN 1 ELSE 0 END) AS filed FROM org o WHERE o.village_code LIKE %s"
+        " THEN 1 ELSE 0 END) AS filed FROM org o WHERE o.village_code >= %s AND o.village_code < %s"
         " AND o.registered_on <= %s AND (o.registration_ended_on IS NULL"
         " OR o.registration_ended_on > %s) GROUP BY 1",
-        (year, day, s.like, year_end, year_end),
+        (year, day, *span(s.like), year_end, year_end),
     ):
         out[r["k"]]["supervision.annual_reports_due"] += int(r["due"])
         out[r["k"]]["supervision.annual_reports_filed"] += int(r["filed"] or 0)
     for r in tx.all(
         f"SELECT {s.by} AS k, credit_list, COUNT(DISTINCT org_id) AS n FROM credit_listing"
-        " WHERE village_code LIKE %s AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)"
+        " WHERE village_code >= %s AND village_code < %s AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)"
         " GROUP BY 1, 2",
-        (s.like, day, day),
+        (*span(s.like), day, day),
     ):
         name = {CreditList.ABNORMAL: "abnormal_list", CreditList.SERIOUS: "serious_list"}[
             CreditList(r["credit_list"])
@@ -326,32 +338,32 @@ def count_funding(tx: Tx, out: dict[str, Counters], s: Scope, period: Period) ->
     start, end = period.start.isoformat(), period.end.isoformat()
     for r in tx.all(
         f"SELECT {s.by} AS k, programme, COUNT(*) AS n, SUM(amount_fen) AS fen FROM funding"
-        " WHERE village_code LIKE %s AND awarded_on BETWEEN %s AND %s GROUP BY 1, 2",
-        (s.like, start, end),
+        " WHERE village_code >= %s AND village_code < %s AND awarded_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (*span(s.like), start, end),
     ):
         c = out[r["k"]]
         c[f"funding.by_programme.{r['programme']}.projects"] += int(r["n"])
         c[f"funding.by_programme.{r['programme']}.awarded_fen"] += int(r["fen"])
     for r in tx.all(
         f"SELECT {s.by} AS k, programme, SUM(amount_fen) AS fen FROM disbursement"
-        " WHERE village_code LIKE %s AND disbursed_on BETWEEN %s AND %s GROUP BY 1, 2",
-        (s.like, start, end),
+        " WHERE village_code >= %s AND village_code < %s AND disbursed_on BETWEEN %s AND %s GROUP BY 1, 2",
+        (*span(s.like), start, end),
     ):
         out[r["k"]][f"funding.by_programme.{r['programme']}.disbursed_fen"] += int(r["fen"])
     # Beneficiaries (ADR 0021): planned by the awards made in the period, reached by the
     # projects closed in it that stated them (with what those projects were awarded).
     for r in tx.all(
         f"SELECT {s.by} AS k, SUM(beneficiaries_planned) AS n FROM funding_detail"
-        " WHERE village_code LIKE %s AND awarded_on BETWEEN %s AND %s"
+        " WHERE village_code >= %s AND village_code < %s AND awarded_on BETWEEN %s AND %s"
         " AND beneficiaries_planned IS NOT NULL GROUP BY 1",
-        (s.like, start, end),
+        (*span(s.like), start, end),
     ):
         out[r["k"]]["funding.beneficiaries_planned"] += int(r["n"])
     for r in tx.all(
         f"SELECT {s.by} AS k, SUM(beneficiaries_reached) AS n, SUM(amount_fen) AS fen"
-        " FROM funding_detail WHERE village_code LIKE %s AND closed_on BETWEEN %s AND %s"
+        " FROM funding_detail WHERE village_code >= %s AND village_code < %s AND closed_on BETWEEN %s AND %s"
         " AND beneficiaries_reached IS NOT NULL GROUP BY 1",
-        (s.like, start, end),
+        (*span(s.like), start, end),
     ):
         out[r["k"]]["funding.beneficiaries_reached"] += int(r["n"])
         out[r["k"]]["funding.reached_awarded_fen"] += int(r["fen"])
@@ -399,9 +411,9 @@ def latest_ratings(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, Any]]:
     for r in tx.all(
         "SELECT r.org_id, r.village_code, r.rated_on, r.position, r.credit, r.grade,"
         f" r.grade_valid_until, r.stars FROM rating r JOIN org o ON o.org_id = r.org_id"
-        f" WHERE r.village_code LIKE %s AND r.rated_on <= %s AND {KIND} IS NOT NULL"
+        f" WHERE r.village_code >= %s AND r.village_code < %s AND r.rated_on <= %s AND {KIND} IS NOT NULL"
         " ORDER BY r.org_id, r.rated_on, r.position",
-        (like, day, *kind_params(as_of)),
+        (*span(like), day, *kind_params(as_of)),
     ):
         state = latest.setdefault(r["org_id"], {"village_code": r["village_code"]})
         for column in ("credit", "grade", "stars"):
@@ -439,9 +451,9 @@ _PLATFORM_KEYS = {
 def count_platforms(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date) -> None:
     day = as_of.isoformat()
     for r in tx.all(
-        "SELECT division_code, kind, COUNT(*) AS n FROM platform WHERE division_code LIKE %s"
+        "SELECT division_code, kind, COUNT(*) AS n FROM platform WHERE division_code >= %s AND division_code < %s"
         " AND opened_on <= %s AND (closed_on IS NULL OR closed_on > %s) GROUP BY 1, 2",
-        (s.like, day, day),
+        (*span(s.like), day, day),
     ):
         out[r["division_code"]][_PLATFORM_KEYS[r["kind"]]] += int(r["n"])
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from shared.infrastructure.store import Tx
@@ -18,6 +18,8 @@ from shared.kernel.integration.events import InspectionResult
 from shared.kernel.jurisdiction import Jurisdiction, prefix_of
 from shared.kernel.rules import RuleSet, months_before
 from shared.reporting.figures import KIND, history_as_of, kind_params, latest_ratings
+from shared.reporting.monthly import activity_rows
+from shared.reporting.ranges import span
 
 DIMENSIONS = ("activity", "standardisation", "coverage", "influence")
 
@@ -55,11 +57,12 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
     since = months_before(as_of, int(params["window_months"])).isoformat()
     orgs: dict[str, Inputs] = {}
     history = history_as_of(tx, like, as_of)
+    year_end = date(as_of.year - 1, 12, 31).isoformat()
     for r in tx.all(
         f"SELECT o.org_id, o.name, o.village_code, {KIND} AS kind, o.charter_at,"
         " o.party_clause, o.integrity_clause, o.party_org_on, o.registered_on,"
-        " o.registration_ended_on FROM org o WHERE o.village_code LIKE %s",
-        (*kind_params(as_of), like),
+        " o.registration_ended_on FROM org o WHERE o.village_code >= %s AND o.village_code < %s",
+        (*kind_params(as_of), *span(like)),
     ):
         if r["kind"] is None:
             continue
@@ -68,7 +71,6 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
             r.update(charter_at=charter, party_clause=charter and charter[0] == "1")
             r.update(integrity_clause=charter and charter[1] == "1")
         village = j.located(r["village_code"])
-        year_end = date(as_of.year - 1, 12, 31).isoformat()
         orgs[r["org_id"]] = Inputs(
             org_id=r["org_id"],
             name=r["name"] or "",
@@ -85,40 +87,42 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
             ),
             resident_population=village.resident_population if village else 0,
         )
+    # The window's activities: whole months from the projector's rollup, ragged ends from the
+    # rows (shared/reporting/monthly.py, ADR 0030).
+    rows, window = activity_rows(like, date.fromisoformat(since) + timedelta(days=1), as_of)
     for r in tx.all(
-        "SELECT org_id, COUNT(*) AS n, SUM(beneficiaries) AS b, SUM(volunteer_hours_centi) AS h"
-        " FROM activity WHERE village_code LIKE %s AND occurred_on > %s AND occurred_on <= %s"
-        " GROUP BY org_id",
-        (like, since, day),
+        "SELECT org_id, SUM(activities) AS n, SUM(beneficiaries) AS b,"
+        f" SUM(volunteer_hours_centi) AS h FROM ({rows}) AS r GROUP BY org_id",
+        window,
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.activities, o.beneficiaries = int(r["n"]), int(r["b"] or 0)
             o.volunteer_hours = int(r["h"] or 0) / 100
     for r in tx.all(
-        "SELECT DISTINCT org_id FROM annual_report WHERE village_code LIKE %s AND year = %s"
+        "SELECT DISTINCT org_id FROM annual_report WHERE village_code >= %s AND village_code < %s AND year = %s"
         " AND filed_on <= %s",
-        (like, as_of.year - 1, day),
+        (*span(like), as_of.year - 1, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.annual_report_filed = True
     for r in tx.all(
-        "SELECT org_id, COUNT(*) AS n FROM inspection WHERE village_code LIKE %s AND result = %s"
+        "SELECT org_id, COUNT(*) AS n FROM inspection WHERE village_code >= %s AND village_code < %s AND result = %s"
         " AND inspected_on <= %s AND (rectified_on IS NULL OR rectified_on > %s) GROUP BY org_id",
-        (like, InspectionResult.RECTIFICATION_ORDERED.value, day, day),
+        (*span(like), InspectionResult.RECTIFICATION_ORDERED.value, day, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.open_rectifications = int(r["n"])
     for r in tx.all(
-        "SELECT DISTINCT org_id FROM credit_listing WHERE village_code LIKE %s"
+        "SELECT DISTINCT org_id FROM credit_listing WHERE village_code >= %s AND village_code < %s"
         " AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)",
-        (like, day, day),
+        (*span(like), day, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.on_credit_list = True
     for r in tx.all(
-        "SELECT org_id, COUNT(*) AS n FROM funding WHERE village_code LIKE %s"
+        "SELECT org_id, COUNT(*) AS n FROM funding WHERE village_code >= %s AND village_code < %s"
         " AND awarded_on > %s AND awarded_on <= %s GROUP BY org_id",
-        (like, since, day),
+        (*span(like), since, day),
     ):
         if (o := orgs.get(r["org_id"])) is not None:
             o.funded_projects = int(r["n"])
@@ -128,9 +132,11 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
     return list(orgs.values())
 
 
-def score(o: Inputs, rules: RuleSet) -> dict[str, Any]:
-    """The four scores, the total and the explanation for one organisation."""
-    p = rules.ranking.parameters
+def _scored(
+    o: Inputs, p: dict[str, Any]
+) -> tuple[dict[str, float], float, dict[str, Any], dict[str, bool]]:
+    """The four scores and the total, with the standardisation points earned and the items
+    they were earned on (what the explanation shows)."""
     activity = min(100.0, 100.0 * o.activities / p["activity_target"])
 
     points = p["standardisation_points"]
@@ -168,6 +174,14 @@ def score(o: Inputs, rules: RuleSet) -> dict[str, Any]:
     }
     weights = p["weights"]
     total = round(sum(weights[d] * scores[d] for d in DIMENSIONS), 2)
+    return scores, total, earned, items
+
+
+def score(o: Inputs, rules: RuleSet) -> dict[str, Any]:
+    """The four scores, the total and the explanation for one organisation."""
+    p = rules.ranking.parameters
+    scores, total, earned, items = _scored(o, p)
+    points, parts, weights = p["standardisation_points"], p["influence_parts"], p["weights"]
     return {
         "scores": scores,
         "total": total,
@@ -254,10 +268,12 @@ def count_ranking(
 ) -> None:
     """Additive ranking counters: organisations ranked and their score sums in hundredths
     (exact integers), so a division's mean score is derived after summing its children."""
+    p = rules.ranking.parameters
+    keys = [(d, f"ranking.sum_{d}_centi") for d in DIMENSIONS]
     for o in gather(tx, j, like, as_of, rules):
-        scored = score(o, rules)
+        scores, total, _, _ = _scored(o, p)  # the numbers only: no explanation to build
         c = out[o.org_id if by == "org_id" else o.village_code]
         c["ranking.ranked"] += 1
-        for d in DIMENSIONS:
-            c[f"ranking.sum_{d}_centi"] += round(scored["scores"][d] * 100)
-        c["ranking.sum_total_centi"] += round(scored["total"] * 100)
+        for d, key in keys:
+            c[key] += round(scores[d] * 100)
+        c["ranking.sum_total_centi"] += round(total * 100)

@@ -14,6 +14,7 @@ from shared.infrastructure.store import Tx
 from shared.kernel.integration.events import InspectionResult
 from shared.kernel.periods import Period
 from shared.reporting.figures import Counters, Scope
+from shared.reporting.ranges import span
 
 RESULT_NAMES = {
     InspectionResult.COMPLIANT: "sampled_compliant",
@@ -27,22 +28,22 @@ def count_sampling(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, peri
     end = min(period.end, as_of).isoformat()
     drawn = (
         f"SELECT s.{s.by} AS k, s.draw_id, s.org_id FROM sample_selection s"
-        " WHERE s.village_code LIKE %s AND s.drawn_on BETWEEN %s AND %s"
+        " WHERE s.village_code >= %s AND s.village_code < %s AND s.drawn_on BETWEEN %s AND %s"
     )
     for r in tx.all(
         f"SELECT d.k, COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM sample_inspection i"
         " WHERE i.draw_id = d.draw_id AND i.org_id = d.org_id AND i.inspected_on <= %s)"
         f" THEN 1 ELSE 0 END) AS done FROM ({drawn}) d GROUP BY d.k",
-        (day, s.like, start, end),
+        (day, *span(s.like), start, end),
     ):
         out[r["k"]]["supervision.sampled"] += int(r["n"])
         out[r["k"]]["supervision.sampled_inspected"] += int(r["done"] or 0)
     for r in tx.all(
         f"SELECT s.{s.by} AS k, i.result, COUNT(*) AS n FROM sample_inspection i"
         " JOIN sample_selection s ON s.draw_id = i.draw_id AND s.org_id = i.org_id"
-        " WHERE s.village_code LIKE %s AND s.drawn_on BETWEEN %s AND %s"
+        " WHERE s.village_code >= %s AND s.village_code < %s AND s.drawn_on BETWEEN %s AND %s"
         " AND i.inspected_on <= %s GROUP BY 1, 2",
-        (s.like, start, end, day),
+        (*span(s.like), start, end, day),
     ):
         name = RESULT_NAMES[InspectionResult(r["result"])]
         out[r["k"]][f"supervision.{name}"] += int(r["n"])

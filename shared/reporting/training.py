@@ -16,6 +16,7 @@ from datetime import date
 from shared.infrastructure.store import Tx
 from shared.kernel.periods import Period
 from shared.reporting.figures import Counters, Scope
+from shared.reporting.ranges import span
 
 
 def _window(as_of: date, period: Period) -> tuple[str, str]:
@@ -26,9 +27,9 @@ def count_training(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, peri
     start, end = _window(as_of, period)
     for r in tx.all(
         f"SELECT {s.by} AS k, SUM(trainees) AS trainees, COUNT(DISTINCT org_id) AS orgs"
-        " FROM training_attendance WHERE village_code LIKE %s AND starts_on BETWEEN %s AND %s"
+        " FROM training_attendance WHERE village_code >= %s AND village_code < %s AND starts_on BETWEEN %s AND %s"
         " AND cancelled = 0 AND trainees > 0 GROUP BY 1",
-        (s.like, start, end),
+        (*span(s.like), start, end),
     ):
         out[r["k"]]["training.trainees"] += int(r["trainees"] or 0)
         out[r["k"]]["training.organisations_reached"] += int(r["orgs"])
@@ -36,8 +37,8 @@ def count_training(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, peri
     # their village; one commended by both the county and its township counts once.
     for r in tx.all(
         f"SELECT {s.by} AS k, COUNT(DISTINCT org_id) AS n FROM commendation"
-        " WHERE village_code LIKE %s AND published_on BETWEEN %s AND %s GROUP BY 1",
-        (s.like, start, end),
+        " WHERE village_code >= %s AND village_code < %s AND published_on BETWEEN %s AND %s GROUP BY 1",
+        (*span(s.like), start, end),
     ):
         out[r["k"]]["training.commended"] += int(r["n"])
 
@@ -46,8 +47,8 @@ def count_courses(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date, perio
     """Courses held, at the code of the division running them (its own level)."""
     start, end = _window(as_of, period)
     for r in tx.all(
-        "SELECT division_code, COUNT(*) AS n FROM training_course WHERE division_code LIKE %s"
+        "SELECT division_code, COUNT(*) AS n FROM training_course WHERE division_code >= %s AND division_code < %s"
         " AND starts_on BETWEEN %s AND %s AND cancelled_on IS NULL GROUP BY 1",
-        (s.like, start, end),
+        (*span(s.like), start, end),
     ):
         out[r["division_code"]]["training.courses_held"] += int(r["n"])

@@ -14,6 +14,7 @@ from shared.infrastructure.store import Tx
 from shared.kernel.jurisdiction import Jurisdiction, contains, prefix_of
 from shared.kernel.rules import RuleSet, months_before
 from shared.reporting.figures import zombie_candidates
+from shared.reporting.ranges import span
 
 REASONS = {
     "no_activity_in_window": "近{months}个月无活动",
@@ -55,30 +56,30 @@ def _zombies(
     day = as_of.isoformat()
     first_activity = _by_org(
         tx,
-        "SELECT org_id, MIN(occurred_on) AS v FROM activity WHERE village_code LIKE %s"
+        "SELECT org_id, MIN(occurred_on) AS v FROM activity WHERE village_code >= %s AND village_code < %s"
         " AND occurred_on <= %s GROUP BY org_id",
-        (like, day),
+        (*span(like), day),
     )
     years = (as_of.year - 1, as_of.year - 2)
     reports: dict[str, set[int]] = {}
     for r in tx.all(
-        "SELECT org_id, year FROM annual_report WHERE village_code LIKE %s AND year IN (%s, %s)"
+        "SELECT org_id, year FROM annual_report WHERE village_code >= %s AND village_code < %s AND year IN (%s, %s)"
         " AND filed_on <= %s",
-        (like, *years, day),
+        (*span(like), *years, day),
     ):
         reports.setdefault(r["org_id"], set()).add(int(r["year"]))
     inspected = _by_org(
         tx,
-        "SELECT org_id, MAX(inspected_on) AS v FROM inspection WHERE village_code LIKE %s"
+        "SELECT org_id, MAX(inspected_on) AS v FROM inspection WHERE village_code >= %s AND village_code < %s"
         " AND inspected_on <= %s GROUP BY org_id",
-        (like, day),
+        (*span(like), day),
     )
     listed = _by_org(
         tx,
-        "SELECT org_id, MAX(reason) AS v FROM credit_listing WHERE village_code LIKE %s"
+        "SELECT org_id, MAX(reason) AS v FROM credit_listing WHERE village_code >= %s AND village_code < %s"
         " AND credit_list = 'abnormal' AND entered_on <= %s AND (left_on IS NULL OR left_on > %s)"
         " GROUP BY org_id",
-        (like, day, day),
+        (*span(like), day, day),
     )
     two_years_ago = date(years[1], 1, 1).isoformat()
     out = []

@@ -34,6 +34,7 @@ from shared.kernel.domain import Category, legal_date
 from shared.kernel.integration import events as ev
 from shared.kernel.integration.envelope import Envelope
 from shared.kernel.jurisdiction import contains
+from shared.tier import rollups
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS org (
@@ -220,6 +221,8 @@ SCHEMA = [
         failed_at TEXT NOT NULL, resolved_at TEXT,
         PRIMARY KEY (source, position, failed_at)
     )""",
+    # Monthly activity rollups kept with the rows (ADR 0030).
+    *rollups.SCHEMA,
 ]
 
 # Tables compared by a canonical dump (rebuild-and-compare); bookkeeping tables excluded.
@@ -253,12 +256,14 @@ READ_MODEL_TABLES = {
     **points.TABLES,
     **training.TABLES,
     **commendations.TABLES,
+    **rollups.TABLES,
 }
 
 
 def create_schema(tx: Tx) -> None:
     for statement in SCHEMA:
         tx.write(statement)
+    rollups.backfill(tx)  # a read model from before the rollup gets it from its rows, once
 
 
 def effective_date(env: Envelope) -> str:
@@ -368,6 +373,23 @@ def group_applied(tx: Tx, env: Envelope, p: ev.GroupAppliedV1) -> None:
 
 @handles("sanji.village.activity.reported.v1")
 def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
+    rollups.add_activity(
+        tx,
+        str(p.activity_id),
+        env.division_code,
+        str(env.organisation_id),
+        p.occurred_on.isoformat(),
+        (
+            p.participants,
+            p.volunteers,
+            p.volunteer_services,
+            centi(p.volunteer_hours),
+            p.beneficiaries,
+            centi(p.money_spent),
+            p.cases_taken or 0,  # as activity_cases stores them (no row: none)
+            p.cases_resolved or 0,
+        ),
+    )
     tx.write(
         "INSERT INTO activity (activity_id, org_id, village_code, occurred_on, field, participants,"
         " volunteers, volunteer_services, volunteer_hours_centi, beneficiaries, money_fen)"

@@ -128,7 +128,7 @@ def replayed(
         yield db
 
 
-def _replayed_report(
+def replayed_report(
     sources: SourceReader,
     base: Jurisdiction,
     code: str,
@@ -141,6 +141,8 @@ def _replayed_report(
     known_at: datetime | None = None,
     history: AuditHistory | None = None,
 ) -> DivisionReport:
+    """The report on the read model of the events up to ``until`` and/or recorded up to
+    ``known_at`` (``as_known``): what a known-at request and a reproduction compute."""
     scope = base.county.code
     with as_known(sources, scope, until=until, known_at=known_at, history=history) as db:
         report = report_on(db, base, code, as_of, period, rules, tree)
@@ -162,7 +164,7 @@ def known_at_report(
     history: AuditHistory | None = None,
 ) -> DivisionReport:
     """The report as the platform could have given it at ``known_at``."""
-    return _replayed_report(
+    return replayed_report(
         sources, base, code, as_of, period, rules, tree, known_at=known_at, history=history
     )
 
@@ -183,7 +185,7 @@ def reproduce(
         date.fromisoformat(issued["period_to"]),
         issued["period_label"],  # part of the report's content, so part of its hash
     )
-    report = _replayed_report(
+    report = replayed_report(
         sources,
         base,
         issued["division_code"],

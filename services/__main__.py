@@ -22,6 +22,7 @@ import json
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 
 import uvicorn
@@ -33,6 +34,7 @@ from services.init import initialise
 from services.ledger_import import cli as ledger_import
 from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
+from shared.api.history import keep_up
 from shared.capabilities.identity.secrets import InsecureSecret
 from shared.infrastructure.settings import Settings
 from shared.kernel.jurisdiction import Area, Jurisdiction, Tier
@@ -133,6 +135,7 @@ def embedded(settings: Settings) -> int:
     if settings.persistence == "postgres" or settings.transport == "kafka":
         initialise(settings)
     platform = Platform.build(settings)
+    history_stop = threading.Event()
     try:
         servers = _bind(settings, platform)  # first, so that a port in use fails fast
         accounts: list[dict[str, str]] = []
@@ -144,9 +147,12 @@ def embedded(settings: Settings) -> int:
             if fresh:
                 load_demo(platform, settings.demo_seed)
         platform.start()
+        for rt in platform.tiers.values():
+            keep_up(rt, history_stop)  # audit histories (ADR 0031)
         _banner(settings, platform.jurisdiction, accounts)
         asyncio.run(_serve(servers))
     finally:
+        history_stop.set()
         platform.stop()
     print("[sanji] stopped", flush=True)
     return 0

@@ -178,7 +178,7 @@ class AuditHistory:
         sources: SourceReader,
         scope: str,
         *,
-        max_tail: int = 20_000,
+        max_tail: int = 2_000,
     ) -> None:
         self.path = path
         self.sources = sources

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from services import accounts_cli, audit, integrity, reporting, roles
+from services import accounts_cli, audit, audit_history, integrity, reporting, roles
 from services.demo import load_demo
 from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     audit.add_arguments(tl)
     integrity.add_arguments(sub)
+    audit_history.add_arguments(sub)
     accounts_cli.add_arguments(sub)
     ledger_import.add_arguments(sub)
     args = parser.parse_args(argv)
@@ -109,6 +110,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return reporting.export(settings, args)
     if args.command == "timeline":
         return audit.timeline(settings, args)
+    if args.command == "audit-history":
+        return audit_history.run(settings, args)
     if args.command in ("verify", "rebuild", "checkpoint", "reproduce"):
         return integrity.run(settings, args)
     return embedded(settings)

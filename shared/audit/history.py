@@ -190,6 +190,8 @@ class AuditHistory:
         # health page): a history that keeps sending requests to the replay is visible.
         self.served = 0
         self.replayed = 0
+        self._applied: dict[str, int] | None = None  # tracking as the last catch-up left it
+        self._temp: list[str] | None = None  # the statements of a view, "{at}" for the instant
 
     # ------------------------------------------------------------------ building
 
@@ -216,14 +218,16 @@ class AuditHistory:
 
     def behind(self) -> int:
         """Events in the stores the history has not applied (all of them if it has none)."""
-        applied: dict[str, int] = {}
-        if self.path.exists():
-            conn = sqlite3.connect(self.path, timeout=30)
-            try:
-                if _meta(conn).get("fingerprint") == fingerprint(self.scope):
-                    applied = dict(conn.execute("SELECT source, position FROM tracking"))
-            finally:
-                conn.close()
+        applied = self._applied
+        if applied is None:
+            applied = {}
+            if self.path.exists():
+                conn = sqlite3.connect(self.path, timeout=30)
+                try:
+                    if _meta(conn).get("fingerprint") == fingerprint(self.scope):
+                        applied = dict(conn.execute("SELECT source, position FROM tracking"))
+                finally:
+                    conn.close()
         return sum(max(0, self.sources.head(s) - applied.get(s, 0)) for s in self.sources.names())
 
     def catch_up(
@@ -288,6 +292,9 @@ class AuditHistory:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            self._applied = None
+        self._applied = dict(conn.execute("SELECT source, position FROM tracking"))
         if progress is not None and applied % APPLY_BATCH:
             progress(applied % APPLY_BATCH)
         return applied
@@ -295,7 +302,10 @@ class AuditHistory:
     def ready(self) -> bool:
         """Caught up to the stores' heads now, if that takes at most ``max_tail`` events;
         otherwise a background thread catches up and this request is answered otherwise."""
-        if self.behind() <= self.max_tail:
+        behind = self.behind()
+        if behind == 0:
+            return True  # the keeper's catch-ups check it against the chain (``stale``)
+        if behind <= self.max_tail:
             self.catch_up()
             return True
         with self._write:
@@ -323,7 +333,7 @@ class AuditHistory:
             if late is not None:
                 yield None
                 return
-            yield HistoryView(conn, x)
+            yield HistoryView(conn, x, self._statements(conn))
 
     @contextmanager
     def at_positions(self, until: dict[str, int]) -> Iterator[HistoryView | None]:
@@ -334,7 +344,14 @@ class AuditHistory:
             if conn is None or x is None:
                 yield None
                 return
-            yield HistoryView(conn, x)
+            yield HistoryView(conn, x, self._statements(conn))
+
+    def _statements(self, conn: sqlite3.Connection) -> list[str]:
+        """What makes a connection show an instant (the same for every request of one
+        schema, so read from the file once)."""
+        if self._temp is None:
+            self._temp = _view_statements(conn)
+        return self._temp
 
     @contextmanager
     def _view(self) -> Iterator[sqlite3.Connection | None]:
@@ -379,33 +396,43 @@ def _instant_of(conn: sqlite3.Connection, until: dict[str, int]) -> int | None:
     return lo if hi is None or lo < hi else None
 
 
+def _view_statements(conn: sqlite3.Connection) -> list[str]:
+    """Temporary views of the versions valid at ``{at}`` named like the read-model tables, and
+    empty temporary tables for the bookkeeping (counter cache, division versions), as in a
+    replay."""
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE"
+            " 'h\\_%' ESCAPE '\\' AND name NOT LIKE '\\_%' ESCAPE '\\'"
+            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+    ]
+    ddl = dict(conn.execute("SELECT name, sql FROM main.sqlite_master WHERE type = 'table'"))
+    out = []
+    for name in names:
+        if name in TABLES:
+            cols = ", ".join(_columns(conn, name))
+            out.append(
+                f"CREATE TEMP VIEW {name} AS SELECT {cols} FROM main.h_{name}"
+                " WHERE _rf <= {at} AND (_rt IS NULL OR _rt > {at})"
+            )
+        else:
+            out.append(re.sub(r"^CREATE TABLE", "CREATE TEMP TABLE", ddl[name]))
+    return out
+
+
 class HistoryView:
     """A ``Database`` for report code: the read-model tables as they were at clock ``at``
     (temporary views over the versions), the bookkeeping tables empty and writable, all in
     the one read transaction its connection holds."""
 
-    def __init__(self, conn: sqlite3.Connection, at: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, at: int, statements: list[str]) -> None:
         self._conn = conn
         self._lock = threading.RLock()
         self.at = at
-        names = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE"
-                " 'h\\_%' ESCAPE '\\' AND name NOT LIKE '\\_%' ESCAPE '\\'"
-                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-            )
-        ]
-        ddl = dict(conn.execute("SELECT name, sql FROM main.sqlite_master WHERE type = 'table'"))
-        for name in names:
-            if name in TABLES:
-                cols = ", ".join(_columns(conn, name))
-                conn.execute(
-                    f"CREATE TEMP VIEW {name} AS SELECT {cols} FROM main.h_{name}"
-                    f" WHERE _rf <= {int(at)} AND (_rt IS NULL OR _rt > {int(at)})"
-                )
-            else:  # bookkeeping (counter cache, division versions): empty, as in a replay
-                conn.execute(re.sub(r"^CREATE TABLE", "CREATE TEMP TABLE", ddl[name]))
+        for statement in statements:
+            conn.execute(statement.replace("{at}", str(int(at))))
 
     @contextmanager
     def transaction(self, pipelined: bool = False) -> Iterator[_SQLiteTx]:

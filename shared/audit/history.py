@@ -246,6 +246,10 @@ class AuditHistory:
     def _apply(
         self, conn: sqlite3.Connection, limit: int | None, progress: Callable[[int], None] | None
     ) -> int:
+        # Under the write lock from the start: another process catching up the same file
+        # (two API processes of a host) must not apply the same events; it waits, then finds
+        # them applied.
+        conn.execute("BEGIN IMMEDIATE")
         after = dict(conn.execute("SELECT source, position FROM tracking"))
         clock = int(conn.execute("SELECT at FROM _clock").fetchone()[0])
         stops = {s: self.sources.head(s) for s in self.sources.names()}
@@ -259,7 +263,7 @@ class AuditHistory:
         )
         tx = _SQLiteTx(conn)
         applied = 0
-        conn.execute("BEGIN IMMEDIATE")
+        expected = dict(after)
         try:
             for env in merged:
                 recorded = micros(env.recorded_at)
@@ -280,12 +284,15 @@ class AuditHistory:
                     " (source) DO UPDATE SET position = excluded.position",
                     (env.source, env.position),
                 )
+                expected[env.source] = env.position
                 applied += 1
                 if applied % APPLY_BATCH == 0:
                     conn.execute("COMMIT")
                     if progress is not None:
                         progress(APPLY_BATCH)
                     conn.execute("BEGIN IMMEDIATE")
+                    if dict(conn.execute("SELECT source, position FROM tracking")) != expected:
+                        break  # another process wrote in between: it carries on, not us
                 if limit is not None and applied >= limit:
                     break
             conn.execute("COMMIT")

@@ -227,7 +227,9 @@ def test_the_view_refuses_nothing_a_report_writes(
     reader = source_reader(platform)
     at = recorded(reader)[-1]
     j = platform.tiers[Tier.COUNTY].jurisdiction
+    served = history.served
     first = known_at_report(reader, j, COUNTY, AS_OF, PERIOD, RULES, "as_of", at, history)
+    assert history.served == served + 1  # from the history, not replayed
     again = known_at_report(reader, j, COUNTY, AS_OF, PERIOD, RULES, "as_of", at, None)
     assert content_hash(first) == content_hash(again)
     rows: Any = first.figures

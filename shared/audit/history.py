@@ -6,8 +6,8 @@ exactly as a rebuild is (sources merged by recorded time, the same ``readmodel.p
 caught up incrementally. It holds:
 
 * the *working* tables: an ordinary read model at the history's head;
-* for each content table ``t`` (``rebuild.TABLES``: the read-model tables and ``tracking``) a
-  table ``h_t`` with the same columns plus ``_rf`` / ``_rt``: the recorded time (µs since the
+* for each table ``t`` of the read model but the bookkeeping (``BOOKKEEPING``: access log,
+  delivery positions, counter cache) a table ``h_t`` with the same columns plus ``_rf`` / ``_rt``: the recorded time (µs since the
   epoch) from which, and until which, that row was the row. Triggers on the working tables
   write them, so no projection code knows about versions;
 * ``_clock``: the merge clock, the largest ``recorded_at`` applied so far. Every version is
@@ -71,7 +71,9 @@ def micros(moment: datetime) -> int:
 def fingerprint(scope: str) -> str:
     """What a history was built for: its format, the read-model schema and the versioned
     tables. Another read model (a new table, a new column) needs another history."""
-    text = json.dumps([FORMAT, scope, readmodel.SCHEMA, sorted(TABLES.items())])
+    text = json.dumps(
+        [FORMAT, scope, readmodel.SCHEMA, sorted(TABLES.items()), sorted(BOOKKEEPING)]
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -79,8 +81,39 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f"PRAGMA main.table_info({table})")]
 
 
-def _keys(table: str) -> list[str]:
-    return [c.strip() for c in TABLES[table].split(",")]
+# Not versioned: what is not derived from the events (the access log), delivery bookkeeping,
+# and the counter cache with its division versions (ADR 0004), which a report only caches
+# into. Every other table of the read model is versioned, listed in ``TABLES`` or not, so a
+# table a report reads is never an empty one in a known-at report.
+BOOKKEEPING = frozenset(
+    {
+        "access_log",
+        "consumer_offset",
+        "relay_position",
+        "division_version",
+        "counter_cache",
+        "dead_letter",
+    }
+)
+
+
+def _keys(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The columns that name a row: the compare's key, else the primary key, else all."""
+    if table in TABLES:
+        return [c.strip() for c in TABLES[table].split(",")]
+    info = list(conn.execute(f"PRAGMA main.table_info({table})"))
+    pk = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5] > 0]
+    return pk or [r[1] for r in info]
+
+
+def _versioned(conn: sqlite3.Connection) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' ORDER BY name"
+        )
+        if r[0] not in BOOKKEEPING and not r[0].startswith(("h_", "_", "sqlite_"))
+    ]
 
 
 def _create(conn: sqlite3.Connection, scope: str) -> None:
@@ -105,13 +138,14 @@ def _create(conn: sqlite3.Connection, scope: str) -> None:
         for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql NOTNULL")
     ]
     clock = "(SELECT at FROM _clock)"
-    for table in TABLES:
+    for table in _versioned(conn):
         cols = _columns(conn, table)
+        keys = _keys(conn, table)
         listed = ", ".join(cols)
         new = ", ".join(f"NEW.{c}" for c in cols)
-        same = " AND ".join(f"{k} IS OLD.{k}" for k in _keys(table))
+        same = " AND ".join(f"{k} IS OLD.{k}" for k in keys)
         conn.execute(f"CREATE TABLE h_{table} ({listed}, _rf INTEGER NOT NULL, _rt INTEGER)")
-        conn.execute(f"CREATE INDEX h_{table}_key ON h_{table} ({TABLES[table]}, _rt)")
+        conn.execute(f"CREATE INDEX h_{table}_key ON h_{table} ({', '.join(keys)}, _rt)")
         for sql in indexes:
             m = _INDEX.match(sql)
             if m and m.group(2) == table:  # the report's access paths, on the versions too
@@ -418,14 +452,14 @@ def _view_statements(conn: sqlite3.Connection) -> list[str]:
     ddl = dict(conn.execute("SELECT name, sql FROM main.sqlite_master WHERE type = 'table'"))
     out = []
     for name in names:
-        if name in TABLES:
+        if f"h_{name}" in ddl:
             cols = ", ".join(_columns(conn, name))
             out.append(
                 f"CREATE TEMP VIEW {name} AS SELECT {cols} FROM main.h_{name}"
                 " WHERE _rf <= {at} AND (_rt IS NULL OR _rt > {at})"
             )
         else:
-            out.append(re.sub(r"^CREATE TABLE", "CREATE TEMP TABLE", ddl[name]))
+            out.append(re.sub(r"^CREATE TABLE", "CREATE TEMP TABLE", ddl[name]))  # bookkeeping
     return out
 
 

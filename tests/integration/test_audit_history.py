@@ -234,3 +234,15 @@ def test_the_view_refuses_nothing_a_report_writes(
     assert content_hash(first) == content_hash(again)
     rows: Any = first.figures
     assert rows
+
+
+def test_every_table_but_the_bookkeeping_is_versioned(history: AuditHistory) -> None:
+    """A table a report reads (item 1's rollups, say) needs no listing to be versioned."""
+    from shared.audit.history import BOOKKEEPING
+
+    with sqlite3.connect(history.path) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    working = {n for n in names if not n.startswith(("h_", "_", "sqlite_"))}
+    assert BOOKKEEPING <= working
+    assert {n for n in working - BOOKKEEPING if f"h_{n}" not in names} == set()
+    assert {f"h_{n}" for n in BOOKKEEPING} & names == set()

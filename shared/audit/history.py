@@ -55,7 +55,7 @@ from shared.infrastructure.store import _SQLiteTx
 from shared.kernel.integration.envelope import Envelope
 from shared.tier import readmodel
 
-FORMAT = 1  # of the history file; part of the fingerprint
+FORMAT = 2  # of the history file; part of the fingerprint
 READ_BATCH = 5000
 APPLY_BATCH = 5000  # events per committed transaction while catching up
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -146,6 +146,8 @@ def _create(conn: sqlite3.Connection, scope: str) -> None:
         same = " AND ".join(f"{k} IS OLD.{k}" for k in keys)
         conn.execute(f"CREATE TABLE h_{table} ({listed}, _rf INTEGER NOT NULL, _rt INTEGER)")
         conn.execute(f"CREATE INDEX h_{table}_key ON h_{table} ({', '.join(keys)}, _rt)")
+        if table == "tracking":  # an issued report's watermarks are looked up by position
+            conn.execute("CREATE INDEX h_tracking_position ON h_tracking (source, position)")
         for sql in indexes:
             m = _INDEX.match(sql)
             if m and m.group(2) == table:  # the report's access paths, on the versions too

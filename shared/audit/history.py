@@ -55,7 +55,10 @@ from shared.infrastructure.store import _SQLiteTx
 from shared.kernel.integration.envelope import Envelope
 from shared.tier import readmodel
 
-FORMAT = 2  # of the history file; part of the fingerprint
+FORMAT = 3  # of the history file; part of the fingerprint
+# A table with this many versions per row is read at an instant key by key (an index seek per
+# row: the latest version recorded by then) instead of by a scan of all its versions.
+SEEK_FROM = 4
 READ_BATCH = 5000
 APPLY_BATCH = 5000  # events per committed transaction while catching up
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -146,6 +149,14 @@ def _create(conn: sqlite3.Connection, scope: str) -> None:
         same = " AND ".join(f"{k} IS OLD.{k}" for k in keys)
         conn.execute(f"CREATE TABLE h_{table} ({listed}, _rf INTEGER NOT NULL, _rt INTEGER)")
         conn.execute(f"CREATE INDEX h_{table}_key ON h_{table} ({', '.join(keys)}, _rt)")
+        conn.execute(f"CREATE INDEX h_{table}_at ON h_{table} ({', '.join(keys)}, _rf)")
+        # Keys of rows deleted some time: with the working table's, every key an instant had.
+        conn.execute(
+            f"CREATE TABLE _deleted_{table} AS SELECT {', '.join(keys)} FROM {table} LIMIT 0"
+        )
+        conn.execute(
+            f"CREATE UNIQUE INDEX _deleted_{table}_key ON _deleted_{table} ({', '.join(keys)})"
+        )
         if table == "tracking":  # an issued report's watermarks are looked up by position
             conn.execute("CREATE INDEX h_tracking_position ON h_tracking (source, position)")
         for sql in indexes:
@@ -162,7 +173,11 @@ def _create(conn: sqlite3.Connection, scope: str) -> None:
         conn.execute(
             f"CREATE TRIGGER h_{table}_u AFTER UPDATE ON {table} BEGIN {close} {opened} END"
         )
-        conn.execute(f"CREATE TRIGGER h_{table}_d AFTER DELETE ON {table} BEGIN {close} END")
+        gone = (
+            f"INSERT OR IGNORE INTO _deleted_{table} ({', '.join(keys)})"
+            f" VALUES ({', '.join(f'OLD.{k}' for k in keys)});"
+        )
+        conn.execute(f"CREATE TRIGGER h_{table}_d AFTER DELETE ON {table} BEGIN {close} {gone} END")
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -456,9 +471,26 @@ def _view_statements(conn: sqlite3.Connection) -> list[str]:
     for name in names:
         if f"h_{name}" in ddl:
             cols = ", ".join(_columns(conn, name))
+            valid = "(_rt IS NULL OR _rt > {at})"
+            versions = conn.execute(f"SELECT max(rowid) FROM main.h_{name}").fetchone()[0] or 0
+            rows = conn.execute(f"SELECT max(rowid) FROM main.{name}").fetchone()[0] or 0
+            if versions < SEEK_FROM * max(rows, 1):
+                out.append(
+                    f"CREATE TEMP VIEW {name} AS SELECT {cols} FROM main.h_{name}"
+                    f" WHERE _rf <= {{at}} AND {valid}"
+                )
+                continue
+            # Few rows, many versions (tracking, chain heads, counters updated in place): per
+            # key, the latest version recorded by then, if it was still valid then.
+            keys = _keys(conn, name)
+            listed = ", ".join(keys)
+            same = " AND ".join(f"w.{k} IS ks.{k}" for k in keys)
             out.append(
-                f"CREATE TEMP VIEW {name} AS SELECT {cols} FROM main.h_{name}"
-                " WHERE _rf <= {at} AND (_rt IS NULL OR _rt > {at})"
+                f"CREATE TEMP VIEW {name} AS SELECT {cols} FROM main.h_{name} WHERE rowid IN"
+                f" (SELECT (SELECT w.rowid FROM main.h_{name} w WHERE {same}"
+                " AND w._rf <= {at} ORDER BY w._rf DESC LIMIT 1)"
+                f" FROM (SELECT {listed} FROM main.{name}"
+                f" UNION SELECT {listed} FROM main._deleted_{name}) ks) AND {valid}"
             )
         else:
             out.append(re.sub(r"^CREATE TABLE", "CREATE TEMP TABLE", ddl[name]))  # bookkeeping

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -62,6 +63,7 @@ SEEK_FROM = 4
 READ_BATCH = 5000
 APPLY_BATCH = 5000  # events per committed transaction while catching up
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+log = logging.getLogger("sanji.audit")
 # An index as SQLite keeps its text (plain indexes only: a unique one cannot hold versions).
 _INDEX = re.compile(r"CREATE INDEX (?:IF NOT EXISTS )?(\w+) ON (\w+) ?\(([^)]*)\)\s*$", re.S)
 
@@ -248,19 +250,29 @@ class AuditHistory:
 
     def _open_for_writing(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _connect(self.path)
-        meta = _meta(conn)
         reason = None
-        if meta and meta.get("fingerprint") != fingerprint(self.scope):
-            reason = "built for another read-model schema"
-        elif meta:
+        try:
+            conn: sqlite3.Connection | None = _connect(self.path)
+            assert conn is not None
+            empty = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            meta = _meta(conn)
+        except sqlite3.DatabaseError:  # not a database at all (a damaged or foreign file)
+            conn, empty, meta = None, False, {}
+            reason = "not a history file"
+        if reason is None and not empty and meta.get("fingerprint") != fingerprint(self.scope):
+            reason = "built for another read-model schema, or not a history file"
+        elif reason is None and meta:
+            assert conn is not None
             reason = stale(conn, self.sources)
         if reason is not None:  # derived data: start again from the stores
-            conn.close()
+            log.warning("%s: %s; building it again from the stores", self.path, reason)
+            if conn is not None:
+                conn.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            conn = _connect(self.path)
-            meta = {}
+            self._applied, self._temp = None, None
+            conn, meta = _connect(self.path), {}
+        assert conn is not None
         if not meta:
             conn.execute("BEGIN IMMEDIATE")
             _create(conn, self.scope)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ from shared.kernel.rules import ASSESSMENT, Rules, RuleSet
 from shared.reporting.assessment import scorecard, scorecard_hash
 from shared.reporting.model import DivisionReport, canonical
 from shared.reporting.report import division_report
+
+log = logging.getLogger("sanji.audit")
 
 
 def content_hash(report: DivisionReport) -> str:
@@ -97,16 +100,23 @@ def as_known(
     """The read model of what was recorded up to ``known_at`` (or of exactly the events up to
     the positions ``until``), for one request: the audit history's rows of that instant when
     it has them, else a replay into memory. Either is the same set of rows."""
-    if history is not None and (until is None) != (known_at is None) and history.ready():
-        if known_at is not None:
-            view = history.known_at(known_at)
-        else:
-            view = history.at_positions(until or {})
-        with view as found:
-            if found is not None:
-                history.served += 1
-                yield found
-                return
+    with ExitStack() as stack:
+        found = None
+        if history is not None and (until is None) != (known_at is None):
+            try:
+                if history.ready():
+                    view = (
+                        history.known_at(known_at)
+                        if known_at is not None
+                        else history.at_positions(until or {})
+                    )
+                    found = stack.enter_context(view)
+            except Exception:  # the history only makes it faster: never fail a request on it
+                log.exception("audit history unusable, replaying")
+        if history is not None and found is not None:
+            history.served += 1
+            yield found
+            return
     if history is not None:
         history.replayed += 1
     db = replay(sources, scope, until=until, known_at=known_at)

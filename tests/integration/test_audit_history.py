@@ -298,3 +298,21 @@ def test_a_deleted_row_is_there_before_and_gone_after_by_scan_and_by_seek(
     monkeypatch.setattr(module, "SEEK_FROM", 0)
     seek = AuditHistory(copy, history.sources, COUNTY)
     assert (orgs(seek, clock - 1), orgs(seek, clock)) == (before, after)
+
+
+def test_a_damaged_history_file_is_built_again_and_the_request_answered(
+    platform: Platform, tmp_path: Path
+) -> None:
+    reader = source_reader(platform)
+    path = tmp_path / "county.db"
+    path.write_bytes(b"not a database" * 100)
+    h = AuditHistory(path, reader, COUNTY)
+    at = recorded(reader)[-1]
+    with as_known(reader, COUNTY, known_at=at, history=h) as db:
+        got = digests(db)
+    assert (h.served, h.replayed) == (1, 0)
+    expected = replay(reader, COUNTY, known_at=at)
+    try:
+        assert got == digests(expected)
+    finally:
+        expected.close()

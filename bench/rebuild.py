@@ -86,7 +86,9 @@ from services.integrity import stores
 from services.topology import LocalPostgres
 from services.township.domain import Filing, Inspection
 from services.village.domain import Activity, GroupRecord
-from shared.audit.issued import known_at_report, report_on
+from shared.audit.history import AuditHistory
+from shared.audit.issued import content_hash, known_at_report, report_on
+from shared.audit.issued import replayed_report as reproduced_at
 from shared.audit.rebuild import TableDigest, compare, digest_tables, rebuild
 from shared.audit.verify import verify_stores
 from shared.capabilities.divisions.history import Change
@@ -996,7 +998,23 @@ def drop(db: Database) -> None:
 # ------------------------------------------------------------------ run
 
 
-QUICK = {"events": 8000, "townships": 4, "villages": 10, "years": 2, "known_at_runs": 1}
+QUICK = {"events": 8000, "townships": 4, "villages": 10, "years": 2, "known_at_runs": 3}
+
+
+def reproduced_report(
+    reader: AppSourceReader,
+    j: Jurisdiction,
+    county: str,
+    as_of: date,
+    period: Any,
+    rules: Any,
+    marks: dict[str, int],
+    history: AuditHistory,
+) -> Any:
+    """What ``shared.audit.issued.reproduce`` computes for a report issued at ``marks``."""
+    return reproduced_at(
+        reader, j, county, as_of, period, rules, "as_of", until=marks, history=history
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1036,14 +1054,56 @@ def measures(results: dict[str, Any]) -> list[Measure]:
     )
     known = results.get("known_at")
     if known:
+        live_ms = statistics.median(known["baseline_ms"])
+        live_what = "same report from the live read model"
+        history = phases.get("audit history build")
+        if history is not None:
+            out.append(
+                Measure(
+                    sized("audit_history_build_rate", events), history.rate, "events/s", what, lib
+                )
+            )
         out.append(
             Measure(
                 sized("known_at_report", events),
                 statistics.median(known["ms"]),
                 "ms",
-                "same report from the live read model",
-                statistics.median(known["baseline_ms"]),
+                live_what,
+                live_ms,
                 events,
+            )
+        )
+        if known.get("replay_ms"):
+            out.append(
+                Measure(
+                    sized("known_at_report_replay", events),
+                    statistics.median(known["replay_ms"]),
+                    "ms",
+                    live_what,
+                    live_ms,
+                )
+            )
+        out.append(
+            Measure(
+                sized("known_at_equal_replay", events),
+                1.0 if known["equal_to_replay"] else 0.0,
+                "(1 = same hash)",
+            )
+        )
+        out.append(
+            Measure(
+                sized("reproduce_at_watermarks", events),
+                statistics.median(known["reproduce_ms"]),
+                "ms",
+                live_what,
+                live_ms,
+            )
+        )
+        out.append(
+            Measure(
+                sized("reproduce_equal_live", events),
+                1.0 if known["reproduced_equal_live"] else 0.0,
+                "(1 = same hash)",
             )
         )
     return out
@@ -1053,6 +1113,12 @@ def cli() -> argparse.ArgumentParser:
     parser = measures_parser(__doc__)
     parser.add_argument(
         "--known-at-runs", type=int, default=3, help="known-at reports timed (median reported)"
+    )
+    parser.add_argument(
+        "--known-at-replays",
+        type=int,
+        default=1,
+        help="known-at reports by the full replay, for comparison (about 80 s each at 1M events)",
     )
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the 3 stores")
     parser.add_argument("--townships", type=int, default=10)
@@ -1069,33 +1135,74 @@ def cli() -> argparse.ArgumentParser:
 
 
 def known_at_timings(
-    apps: dict[str, TierApplication], live: Database, j: Jurisdiction, plan: Plan | None, runs: int
+    apps: dict[str, TierApplication],
+    live: Database,
+    j: Jurisdiction,
+    history: AuditHistory,
+    marks: dict[str, int],
+    runs: int,
+    replays: int,
 ) -> dict[str, Any]:
-    """The county report as known at the middle of the history, and (interleaved, before each)
-    the same report from the live read model; ms per run."""
-    if plan is None:  # reused stores: no known history span to cut in the middle
-        return {}
-    middle = plan.start + (plan.end - plan.start) / 2
-    known_at = datetime.combine(middle, clock_time(12, 0), CHINA)
-    as_of, period = resolve(middle, middle)
+    """The county report as known at the recorded-time middle of the stores (the recorded time
+    of the village store's middle event: the generator records every event now, whatever its
+    simulated day), from the audit history (ADR 0031); interleaved, before each, the same
+    report from the live read model; then the same report by the full replay it replaced
+    (``replays`` times), which must hash the same. And an issued report's reproduction: the
+    report at the live read model's watermarks from the history, which must hash as the live
+    report does. ms per run."""
+    reader = AppSourceReader(apps)
+    middle = max(1, reader.head("village") // 2)
+    known_at = reader.read("village", middle - 1, 1)[0].recorded_at
+    as_of, period = resolve(datetime.now(CHINA).date())
     rules = load_rules().in_force(as_of)
     county = j.county.code
     ms: list[float] = []
     baseline_ms: list[float] = []
+    reproduce_ms: list[float] = []
+    replay_ms: list[float] = []
+    report = None
     for _ in range(runs):
         t0 = time.perf_counter()
-        report_on(live, j, county, as_of, period, rules, "as_of")
+        live_report = report_on(live, j, county, as_of, period, rules, "as_of")
         t1 = time.perf_counter()
-        known_at_report(AppSourceReader(apps), j, county, as_of, period, rules, "as_of", known_at)
+        report = known_at_report(
+            reader, j, county, as_of, period, rules, "as_of", known_at, history
+        )
         t2 = time.perf_counter()
+        at_marks = reproduced_report(reader, j, county, as_of, period, rules, marks, history)
+        t3 = time.perf_counter()
         baseline_ms.append((t1 - t0) * 1000)
         ms.append((t2 - t1) * 1000)
+        reproduce_ms.append((t3 - t2) * 1000)
+    assert report is not None
+    replayed = None
+    for _ in range(replays):
+        t0 = time.perf_counter()
+        replayed = known_at_report(reader, j, county, as_of, period, rules, "as_of", known_at)
+        replay_ms.append((time.perf_counter() - t0) * 1000)
+    equal = replayed is None or content_hash(replayed) == content_hash(report)
+    reproduced = content_hash(at_marks) == content_hash(live_report)
     say(
-        f"known-at report (known at {known_at:%Y-%m-%d %H:%M}): "
-        f"{', '.join(f'{x:,.0f}' for x in ms)} ms; from the live read model "
-        f"{', '.join(f'{x:,.0f}' for x in baseline_ms)} ms"
+        f"known-at report (known at {known_at:%Y-%m-%d %H:%M:%S.%f} recorded time) from the audit "
+        f"history: {', '.join(f'{x:,.0f}' for x in ms)} ms; from the live read model "
+        f"{', '.join(f'{x:,.0f}' for x in baseline_ms)} ms; by the full replay "
+        f"{', '.join(f'{x:,.0f}' for x in replay_ms)} ms ("
+        + ("same hash" if equal else "HASH DIFFERS")
+        + f"); at the live watermarks from the history {', '.join(f'{x:,.0f}' for x in reproduce_ms)}"
+        f" ms (" + ("same hash as live" if reproduced else "HASH DIFFERS from live") + ")"
+        f"; answered from the history {history.served}, by the replay {history.replayed}"
     )
-    return {"known_at": known_at.isoformat(), "ms": ms, "baseline_ms": baseline_ms}
+    return {
+        "known_at": known_at.isoformat(),
+        "ms": ms,
+        "baseline_ms": baseline_ms,
+        "replay_ms": replay_ms,
+        "reproduce_ms": reproduce_ms,
+        "equal_to_replay": equal,
+        "reproduced_equal_live": reproduced,
+        "served_by_history": history.served,
+        "served_by_replay": history.replayed,
+    }
 
 
 def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
@@ -1243,8 +1350,19 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
 
                 # ------------------------------------------------------ 6. known-at report
                 if args.known_at_runs > 0:
+                    # The audit history (ADR 0031): built from the stores, as the tier
+                    # builds it in the background, then read per request.
+                    history = AuditHistory(
+                        work / "data" / "county-audit-history.db", AppSourceReader(apps), county
+                    )
+                    tick = Ticker("audit history", total, every=30.0)
+                    with meter.phase("audit history build") as ph:
+                        ph.events = history.catch_up(progress=tick)
+                        ph.extra = {"bytes": history.path.stat().st_size}
                     with meter.phase("known-at report") as ph:
-                        known = known_at_timings(apps, live, j, plan, args.known_at_runs)
+                        known = known_at_timings(
+                            apps, live, j, history, marks, args.known_at_runs, args.known_at_replays
+                        )
             finally:
                 live.close()
         at_heads = all(marks.get(s, 0) == store_heads[s] for s in SOURCES)

@@ -22,17 +22,19 @@ import json
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 
 import uvicorn
 
-from services import accounts_cli, audit, integrity, reporting, roles
+from services import accounts_cli, audit, audit_history, integrity, reporting, roles
 from services.demo import load_demo
 from services.demo_accounts import demo_tokens, provision
 from services.init import initialise
 from services.ledger_import import cli as ledger_import
 from services.platform import BOOTSTRAPS, Platform
 from shared.api import observability
+from shared.api.history import keep_up
 from shared.capabilities.identity.secrets import InsecureSecret
 from shared.infrastructure.settings import Settings
 from shared.kernel.jurisdiction import Area, Jurisdiction, Tier
@@ -70,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     audit.add_arguments(tl)
     integrity.add_arguments(sub)
+    audit_history.add_arguments(sub)
     accounts_cli.add_arguments(sub)
     ledger_import.add_arguments(sub)
     args = parser.parse_args(argv)
@@ -107,6 +110,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return reporting.export(settings, args)
     if args.command == "timeline":
         return audit.timeline(settings, args)
+    if args.command == "audit-history":
+        return audit_history.run(settings, args)
     if args.command in ("verify", "rebuild", "checkpoint", "reproduce"):
         return integrity.run(settings, args)
     return embedded(settings)
@@ -133,6 +138,7 @@ def embedded(settings: Settings) -> int:
     if settings.persistence == "postgres" or settings.transport == "kafka":
         initialise(settings)
     platform = Platform.build(settings)
+    history_stop = threading.Event()
     try:
         servers = _bind(settings, platform)  # first, so that a port in use fails fast
         accounts: list[dict[str, str]] = []
@@ -144,9 +150,12 @@ def embedded(settings: Settings) -> int:
             if fresh:
                 load_demo(platform, settings.demo_seed)
         platform.start()
+        for rt in platform.tiers.values():
+            keep_up(rt, history_stop)  # audit histories (ADR 0031)
         _banner(settings, platform.jurisdiction, accounts)
         asyncio.run(_serve(servers))
     finally:
+        history_stop.set()
         platform.stop()
     print("[sanji] stopped", flush=True)
     return 0

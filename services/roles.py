@@ -15,6 +15,7 @@ import uvicorn
 
 from services.platform import BOOTSTRAPS
 from shared.api import observability
+from shared.api.history import keep_up
 from shared.capabilities.identity import secrets
 from shared.infrastructure.settings import Settings
 from shared.infrastructure.transport import open_transport
@@ -58,6 +59,7 @@ def run(settings: Settings, tier: Tier, role: str) -> int:
     try:
         if role == "api":
             app = BOOTSTRAPS[tier].build_api(runtime)
+            keep_up(runtime, threading.Event())  # a daemon: ends with the process
             # uvicorn's access log stays off: the app writes one JSON line per request itself.
             uvicorn.run(
                 app,

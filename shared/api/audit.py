@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
 from shared.api.deps import CommandMeta, Operator, RequestIn, Runtime, check_reads
+from shared.api.history import history_of
 from shared.api.models import (
     AnchorsOut,
     IntegrityOut,
@@ -180,7 +181,10 @@ def reproduce_issued(report_id: ReportId, runtime: Runtime, operator: Operator) 
     """复核 / Recompute an issued report from the event stores at its watermarks with its rule
     versions, and compare the content hash with the recorded one (``reproduced``)."""
     row = _issued(runtime, operator, report_id)
-    return reproduce(_sources(runtime), runtime.jurisdiction, runtime.rules, row)
+    sources = _sources(runtime)
+    return reproduce(
+        sources, runtime.jurisdiction, runtime.rules, row, history_of(runtime, sources)
+    )
 
 
 # ------------------------------------------------------------------ integrity

@@ -174,9 +174,13 @@ def organisation_report(
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
     check_reads(operator, facts.village_code, runtime)
     if when.known_at is not None:
+        from shared.api.history import history_of
         from shared.audit.issued import replayed
 
-        with replayed(_sources(runtime), runtime.jurisdiction.county.code, when.known_at) as db:
+        sources = _sources(runtime)
+        scope = runtime.jurisdiction.county.code
+        history = history_of(runtime, sources)
+        with replayed(sources, scope, when.known_at, history) as db:
             j = tree_from(db, runtime.jurisdiction, _tree_day(when))
             body = report.organisation_report(
                 db, j, organisation_id, when.as_of, when.period, when.rules, when.tree
@@ -234,10 +238,12 @@ def division_report_for(
     scoped_division(j, operator, code)
     if when.known_at is not None:
         # What the platform knew then: rebuilt from the stores (shared/audit/issued.py).
+        from shared.api.history import history_of
         from shared.audit.issued import known_at_report, tree_label
 
+        sources = _sources(runtime)
         return known_at_report(
-            _sources(runtime),
+            sources,
             runtime.jurisdiction,
             code,
             when.as_of,
@@ -245,6 +251,7 @@ def division_report_for(
             when.rules,
             tree_label(when.tree, when.today or when.as_of),
             when.known_at,
+            history_of(runtime, sources),
         )
     return report.division_report(
         runtime.db, j, code, when.as_of, when.period, when.rules, when.tree

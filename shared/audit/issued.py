@@ -9,17 +9,23 @@ model (which only knows the present):
 * "Is this published figure what the data said?" An issued report recorded its watermarks, rule
   versions, tree and content hash (shared/capabilities/ledger/domain.py). Rebuilding to exactly those watermarks and
   running the named rule versions gives the same report, whose hash must match.
+
+Both read the tier's audit history when it can answer exactly (shared/audit/history.py, ADR
+0031: rows versioned by recorded time, read at the instant or at the watermarks), and rebuild
+otherwise; the two give the same rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from typing import Any
 
+from shared.audit.history import AuditHistory
 from shared.audit.rebuild import rebuild
 from shared.capabilities.divisions.history import tree_from
 from shared.infrastructure.projector import SourceReader
@@ -30,6 +36,8 @@ from shared.kernel.rules import ASSESSMENT, Rules, RuleSet
 from shared.reporting.assessment import scorecard, scorecard_hash
 from shared.reporting.model import DivisionReport, canonical
 from shared.reporting.report import division_report
+
+log = logging.getLogger("sanji.audit")
 
 
 def content_hash(report: DivisionReport) -> str:
@@ -81,16 +89,56 @@ def replay(
 
 
 @contextmanager
-def replayed(sources: SourceReader, scope: str, known_at: datetime) -> Iterator[Database]:
-    """A read model of what was recorded up to ``known_at``, for one request."""
-    db = replay(sources, scope, known_at=known_at)
+def as_known(
+    sources: SourceReader,
+    scope: str,
+    *,
+    until: dict[str, int] | None = None,
+    known_at: datetime | None = None,
+    history: AuditHistory | None = None,
+) -> Iterator[Database]:
+    """The read model of what was recorded up to ``known_at`` (or of exactly the events up to
+    the positions ``until``), for one request: the audit history's rows of that instant when
+    it has them, else a replay into memory. Either is the same set of rows."""
+    with ExitStack() as stack:
+        found = None
+        if history is not None and (until is None) != (known_at is None):
+            try:
+                if history.ready():
+                    view = (
+                        history.known_at(known_at)
+                        if known_at is not None
+                        else history.at_positions(until or {})
+                    )
+                    found = stack.enter_context(view)
+            except Exception:  # the history only makes it faster: never fail a request on it
+                log.exception("audit history unusable, replaying")
+        if history is not None and found is not None:
+            history.served += 1
+            yield found
+            return
+    if history is not None:
+        history.replayed += 1
+    db = replay(sources, scope, until=until, known_at=known_at)
     try:
         yield db
     finally:
         db.close()
 
 
-def _replayed_report(
+@contextmanager
+def replayed(
+    sources: SourceReader,
+    scope: str,
+    known_at: datetime,
+    history: AuditHistory | None = None,
+) -> Iterator[Database]:
+    """A read model of what was recorded up to ``known_at``, for one request."""
+    with as_known(sources, scope, known_at=known_at, history=history) as db:
+        yield db
+
+
+def replayed_report(
     sources: SourceReader,
     base: Jurisdiction,
     code: str,
@@ -101,12 +149,13 @@ def _replayed_report(
     *,
     until: dict[str, int] | None = None,
     known_at: datetime | None = None,
+    history: AuditHistory | None = None,
 ) -> DivisionReport:
-    db = replay(sources, base.county.code, until=until, known_at=known_at)
-    try:
+    """The report on the read model of the events up to ``until`` and/or recorded up to
+    ``known_at`` (``as_known``): what a known-at request and a reproduction compute."""
+    scope = base.county.code
+    with as_known(sources, scope, until=until, known_at=known_at, history=history) as db:
         report = report_on(db, base, code, as_of, period, rules, tree)
-    finally:
-        db.close()
     if known_at is None:
         return report
     # ``update`` marks the field set, so it is in the JSON and the hash, as it was.
@@ -122,13 +171,20 @@ def known_at_report(
     rules: RuleSet,
     tree: str,
     known_at: datetime,
+    history: AuditHistory | None = None,
 ) -> DivisionReport:
     """The report as the platform could have given it at ``known_at``."""
-    return _replayed_report(sources, base, code, as_of, period, rules, tree, known_at=known_at)
+    return replayed_report(
+        sources, base, code, as_of, period, rules, tree, known_at=known_at, history=history
+    )
 
 
 def reproduce(
-    sources: SourceReader, base: Jurisdiction, rules: Rules, issued: dict[str, Any]
+    sources: SourceReader,
+    base: Jurisdiction,
+    rules: Rules,
+    issued: dict[str, Any],
+    history: AuditHistory | None = None,
 ) -> dict[str, Any]:
     """Recompute an issued report from the stores at its watermarks, with its rule versions,
     and compare hashes. ``issued`` is an ``issued_report`` read-model row."""
@@ -139,7 +195,7 @@ def reproduce(
         date.fromisoformat(issued["period_to"]),
         issued["period_label"],  # part of the report's content, so part of its hash
     )
-    report = _replayed_report(
+    report = replayed_report(
         sources,
         base,
         issued["division_code"],
@@ -149,6 +205,7 @@ def reproduce(
         issued["tree"],
         until=watermarks,
         known_at=datetime.fromisoformat(issued["known_at"]) if issued.get("known_at") else None,
+        history=history,
     )
     recomputed = content_hash(report)
     versions = rule_set.versions

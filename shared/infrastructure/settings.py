@@ -58,6 +58,8 @@ class Settings:
     demo: bool = True
     demo_seed: int = 20261122
     report_warm_seconds: float = 30.0
+    # Every N seconds an API process catches its tier's audit history up (ADR 0031); 0: off.
+    audit_history_seconds: float = 30.0
     hash_algorithm: str = "sha256"
     daily_checkpoint: bool = True
     supervision_seconds: float = 3600.0

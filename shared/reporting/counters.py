@@ -69,8 +69,9 @@ def _count_all(
     count_training(tx, out, s, as_of, period)
     count_evaluation(tx, out, s, as_of, period)
     f.count_funding(tx, out, s, period)
-    f.count_ratings(tx, out, s, as_of)
-    count_ranking(tx, out, j, s.like, s.by, as_of, rules)
+    ratings = f.latest_ratings(tx, s.like, as_of)  # read once for both
+    f.count_ratings(tx, out, s, as_of, ratings)
+    count_ranking(tx, out, j, s.like, s.by, as_of, rules, ratings)
 
 
 def remap(out: dict[str, Counters], j: Jurisdiction) -> None:

@@ -427,8 +427,17 @@ def latest_ratings(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, Any]]:
     return latest
 
 
-def count_ratings(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date) -> None:
-    for org_id, state in latest_ratings(tx, s.like, as_of).items():
+def count_ratings(
+    tx: Tx,
+    out: dict[str, Counters],
+    s: Scope,
+    as_of: date,
+    latest: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """``latest``: :func:`latest_ratings` of the scope, when the caller already read it."""
+    if latest is None:
+        latest = latest_ratings(tx, s.like, as_of)
+    for org_id, state in latest.items():
         c = out[org_id if s.by == "org_id" else state["village_code"]]
         if state.get("grade"):
             c[f"ratings.grade.{state['grade']}"] += 1

@@ -347,6 +347,7 @@ def count_ranking(
     by: str,
     as_of: date,
     rules: RuleSet,
+    ratings: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Additive ranking counters: organisations ranked and their score sums in hundredths
     (exact integers), so a division's mean score is derived after summing its children.
@@ -360,7 +361,8 @@ def count_ranking(
     since = months_before(as_of, int(p["window_months"]))
     year_end = date(as_of.year - 1, 12, 31).isoformat()
     history = history_as_of(tx, like, as_of)
-    ratings = latest_ratings(tx, like, as_of)
+    if ratings is None:  # else read by the caller for the ratings figures too
+        ratings = latest_ratings(tx, like, as_of)
     rows, window = activity_rows(like, since + timedelta(days=1), as_of)
     scope = span(like)
     sql = _COUNTER_INPUTS.format(

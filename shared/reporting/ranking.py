@@ -9,6 +9,7 @@ an organisation (or a reviewer) can see why it ranks where it does.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -164,43 +165,60 @@ def _standardisation(
     return earned, 100.0 * sum(earned.values()) / sum(points[k] for k in items)
 
 
-def _dimensions(
-    p: dict[str, Any],
-    activities: int,
-    standardisation: float,
-    beneficiaries: int,
-    resident_population: int,
-    volunteer_hours: float,
-    funded_projects: int,
-    grade: int | None,
-    stars: int | None,
-) -> tuple[dict[str, float], float]:
-    """The four rounded scores and the total: the one place the ranking's arithmetic is done,
-    for the explained ranking and the report counters alike, so both give the same numbers."""
-    activity = min(100.0, 100.0 * activities / p["activity_target"])
+Dimensions = Callable[
+    [int, float, int, int, float, int, "int | None", "int | None"],
+    tuple[float, float, float, float, float],
+]
 
-    reach = beneficiaries / resident_population if resident_population else 0.0
-    coverage = min(100.0, 100.0 * reach / p["coverage_target_share_of_residents"])
 
+def _dimensions(p: dict[str, Any]) -> Dimensions:
+    """The ranking's arithmetic under parameters ``p``: a function of one organisation's inputs
+    (activities, standardisation before rounding, beneficiaries, residents, volunteer hours,
+    funded projects, grade, stars) giving the four rounded scores (in ``DIMENSIONS`` order) and
+    the total. The one place it is done, for the explained ranking and the report counters
+    alike, so both give the same numbers; the parameters are looked up once, not per
+    organisation (a cold county report scores every active organisation)."""
+    target = p["activity_target"]
+    share = p["coverage_target_share_of_residents"]
     parts = p["influence_parts"]
-    hours_part = min(1.0, volunteer_hours / p["influence_volunteer_hours_target"])
-    funding_part = 1.0 if funded_projects else 0.0
-    rating_part = max(grade or 0, stars or 0) / 5
-    influence = 100.0 * (
-        parts["volunteer_hours"] * hours_part
-        + parts["funding"] * funding_part
-        + parts["rating"] * rating_part
+    hours_share, funding_share, rating_share = (
+        parts["volunteer_hours"],
+        parts["funding"],
+        parts["rating"],
     )
+    hours_target = p["influence_volunteer_hours_target"]
+    weights = tuple(p["weights"][d] for d in DIMENSIONS)
 
-    scores = {
-        "activity": round(activity, 2),
-        "standardisation": round(standardisation, 2),
-        "coverage": round(coverage, 2),
-        "influence": round(influence, 2),
-    }
-    weights = p["weights"]
-    total = round(sum(weights[d] * scores[d] for d in DIMENSIONS), 2)
-    return scores, total
+    def dimensions(
+        activities: int,
+        standardisation: float,
+        beneficiaries: int,
+        resident_population: int,
+        volunteer_hours: float,
+        funded_projects: int,
+        grade: int | None,
+        stars: int | None,
+    ) -> tuple[float, float, float, float, float]:
+        activity = min(100.0, 100.0 * activities / target)
+        reach = beneficiaries / resident_population if resident_population else 0.0
+        coverage = min(100.0, 100.0 * reach / share)
+        hours_part = min(1.0, volunteer_hours / hours_target)
+        funding_part = 1.0 if funded_projects else 0.0
+        rating_part = max(grade or 0, stars or 0) / 5
+        influence = 100.0 * (
+            hours_share * hours_part + funding_share * funding_part + rating_share * rating_part
+        )
+        scores = (
+            round(activity, 2),
+            round(standardisation, 2),
+            round(coverage, 2),
+            round(influence, 2),
+        )
+        # sum(), as ever: its float summation is the language's (compensated from 3.12).
+        total = round(sum(w * x for w, x in zip(weights, scores, strict=True)), 2)
+        return (*scores, total)
+
+    return dimensions
 
 
 def _scored(
@@ -219,8 +237,7 @@ def _scored(
         o.annual_report_filed,
     )
     earned, standardisation = _standardisation(items, p["standardisation_points"])
-    scores, total = _dimensions(
-        p,
+    *numbers, total = _dimensions(p)(
         o.activities,
         standardisation,
         o.beneficiaries,
@@ -230,6 +247,7 @@ def _scored(
         o.grade,
         o.stars,
     )
+    scores = dict(zip(DIMENSIONS, numbers, strict=True))
     return scores, total, earned, items
 
 
@@ -380,7 +398,7 @@ def count_ranking(
     # Memoised: at most 2^8 item combinations, and a county's few thousand village codes.
     standardisation: dict[tuple[bool, ...], float] = {}
     population: dict[str, int] = {}
-    keys = [(d, f"ranking.sum_{d}_centi") for d in DIMENSIONS]
+    dimensions = _dimensions(p)
     for r in tx.all(sql, params):
         if r["org_id"] in history:  # changed after the as-of day: its charter then
             charter = history[r["org_id"]]["charter"]
@@ -411,8 +429,7 @@ def count_ranking(
             village = j.located(code)
             residents = population[code] = village.resident_population if village else 0
         rating = ratings.get(r["org_id"], {})
-        scores, total = _dimensions(
-            p,
+        a, st, cov, inf, total = dimensions(
             int(r["n"] or 0),
             std,
             int(r["b"] or 0),
@@ -424,6 +441,8 @@ def count_ranking(
         )
         c = out[r["org_id"] if by == "org_id" else code]
         c["ranking.ranked"] += 1
-        for d, key in keys:
-            c[key] += round(scores[d] * 100)
+        c["ranking.sum_activity_centi"] += round(a * 100)
+        c["ranking.sum_standardisation_centi"] += round(st * 100)
+        c["ranking.sum_coverage_centi"] += round(cov * 100)
+        c["ranking.sum_influence_centi"] += round(inf * 100)
         c["ranking.sum_total_centi"] += round(total * 100)

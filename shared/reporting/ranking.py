@@ -335,14 +335,19 @@ def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> l
 # and its standardisation and influence flags joined in, each selected exactly as ``gather``
 # selects them (rows recorded under the scope, matched by organisation).
 _COUNTER_INPUTS = (
-    "SELECT o.org_id, o.village_code, o.charter_at, o.party_clause, o.integrity_clause,"
+    "SELECT o.org_id, o.village_code, CASE WHEN o.charter_at IS NULL THEN 0 ELSE 1 END AS charter,"
+    " o.party_clause, o.integrity_clause,"
     " CASE WHEN o.party_org_on <= %s THEN 1 ELSE 0 END AS po,"
     " CASE WHEN o.registered_on <= %s AND (o.registration_ended_on IS NULL"
     " OR o.registration_ended_on > %s) THEN 1 ELSE 0 END AS due,"
-    " w.n, w.b, w.h, ar.org_id AS filed, ins.org_id AS rect, cl.org_id AS listed,"
-    " fu.org_id AS funded FROM org o"
-    " LEFT JOIN (SELECT org_id, SUM(activities) AS n, SUM(beneficiaries) AS b,"
-    " SUM(volunteer_hours_centi) AS h FROM ({rows}) AS r GROUP BY org_id) w"
+    " w.n, w.b, w.h, CASE WHEN ar.org_id IS NULL THEN 0 ELSE 1 END AS filed,"
+    " CASE WHEN ins.org_id IS NULL THEN 0 ELSE 1 END AS rect,"
+    " CASE WHEN cl.org_id IS NULL THEN 0 ELSE 1 END AS listed,"
+    " CASE WHEN fu.org_id IS NULL THEN 0 ELSE 1 END AS funded FROM org o"
+    # Sums as BIGINT: PostgreSQL's SUM of BIGINT is NUMERIC, decoded as a Decimal per value.
+    " LEFT JOIN (SELECT org_id, CAST(SUM(activities) AS BIGINT) AS n,"
+    " CAST(SUM(beneficiaries) AS BIGINT) AS b, CAST(SUM(volunteer_hours_centi) AS BIGINT) AS h"
+    " FROM ({rows}) AS r GROUP BY org_id) w"
     " ON w.org_id = o.org_id"
     " LEFT JOIN (SELECT DISTINCT org_id FROM annual_report WHERE {scope} AND year = %s"
     " AND filed_on <= %s) ar ON ar.org_id = o.org_id"
@@ -409,17 +414,17 @@ def count_ranking(
             )
         else:
             clauses = (
-                r["charter_at"] is not None,
+                bool(r["charter"]),
                 bool(r["party_clause"]),
                 bool(r["integrity_clause"]),
             )
         judged = (
             *clauses,
             bool(r["po"]),
-            r["rect"] is not None,
-            r["listed"] is not None,
+            bool(r["rect"]),
+            bool(r["listed"]),
             bool(r["due"]),
-            r["filed"] is not None,
+            bool(r["filed"]),
         )
         if (std := standardisation.get(judged)) is None:
             items = _items(*judged)  # type: ignore[arg-type]  # eight booleans, as it takes
@@ -435,7 +440,7 @@ def count_ranking(
             int(r["b"] or 0),
             residents,
             int(r["h"] or 0) / 100,
-            1 if r["funded"] is not None else 0,
+            r["funded"],
             rating.get("grade"),
             rating.get("stars"),
         )

@@ -44,6 +44,8 @@ from shared.reporting.training import count_courses, count_training
 COUNTERS_VERSION = "7"
 # A township with at least this many stale villages is recomputed in one pass over it.
 BATCH_FROM = 4
+# Codes looked up by a list of parameters; more are read as whole tables (``fetch``).
+LIST_UP_TO = 200
 # Cache entries written per statement (4 parameters each: well inside SQLite's limit).
 STORE_BATCH = 500
 
@@ -67,8 +69,9 @@ def _count_all(
     count_training(tx, out, s, as_of, period)
     count_evaluation(tx, out, s, as_of, period)
     f.count_funding(tx, out, s, period)
-    f.count_ratings(tx, out, s, as_of)
-    count_ranking(tx, out, j, s.like, s.by, as_of, rules)
+    ratings = f.latest_ratings(tx, s.like, as_of)  # read once for both
+    f.count_ratings(tx, out, s, as_of, ratings)
+    count_ranking(tx, out, j, s.like, s.by, as_of, rules, ratings)
 
 
 def remap(out: dict[str, Counters], j: Jurisdiction) -> None:
@@ -165,18 +168,32 @@ class CounterCache:
         if not wanted:
             return
         self.looked_up.update(wanted)
-        marks = ", ".join(["%s"] * len(wanted))
-        for r in tx.all(
-            f"SELECT code, version FROM division_version WHERE code IN ({marks})", wanted
-        ):
-            self.versions[r["code"]] = int(r["version"])
-        for r in tx.all(
-            "SELECT code, version, counters FROM counter_cache WHERE key = %s"
-            f" AND code IN ({marks})",
-            (self.key, *wanted),
-        ):
+        if len(wanted) > LIST_UP_TO:
+            # A cold county report asks for every village at once: one statement with
+            # thousands of parameters cost ~100 ms to plan at 3,000 villages; the tables hold
+            # at most one row per division (and key), so read them whole and keep the wanted.
+            versions = tx.all("SELECT code, version FROM division_version")
+            entries = tx.all(
+                "SELECT code, version, counters FROM counter_cache WHERE key = %s", (self.key,)
+            )
+        else:
+            marks = ", ".join(["%s"] * len(wanted))
+            versions = tx.all(
+                f"SELECT code, version FROM division_version WHERE code IN ({marks})", wanted
+            )
+            entries = tx.all(
+                "SELECT code, version, counters FROM counter_cache WHERE key = %s"
+                f" AND code IN ({marks})",
+                (self.key, *wanted),
+            )
+        chosen = set(wanted)
+        for r in versions:
+            if r["code"] in chosen:
+                self.versions[r["code"]] = int(r["version"])
+        for r in entries:
             if (
-                int(r["version"]) == self.versions.get(r["code"], 0)
+                r["code"] in chosen
+                and int(r["version"]) == self.versions.get(r["code"], 0)
                 and r["code"] not in self.volatile
             ):
                 self.entries[r["code"]] = Counter(json.loads(r["counters"]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from shared.infrastructure.store import Tx
@@ -25,6 +25,7 @@ from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier, prefi
 from shared.kernel.periods import Period
 from shared.kernel.rules import RuleSet
 from shared.kernel.usci import LegalForm
+from shared.reporting import monthly
 from shared.reporting.coverage import coverage_figures, village_coverage
 from shared.reporting.monthly import activity_rows
 from shared.reporting.ranges import span, within
@@ -253,12 +254,25 @@ def theme_figures(c: Counters, code: str) -> dict[str, int | float | None]:
 def _zombie_filter(like: str, as_of: date, rules: RuleSet) -> tuple[str, tuple[str, ...]]:
     """Active organisations under ``like``, entered before the window, with no activity
     inside it: the WHERE clause over ``org o`` and its parameters."""
-    day, cutoff = as_of.isoformat(), rules.zombie_cutoff(as_of).isoformat()
+    cutoff = rules.zombie_cutoff(as_of)
+    # Any activity of the organisation (under whatever village) inside the window: the
+    # window's whole months from the rollup by organisation (``activity_month_org``: a row
+    # there is at least one activity), its ragged days from the rows (ADR 0030 addendum).
+    window = monthly.split(cutoff + timedelta(days=1), as_of)
+    active = (
+        " AND NOT EXISTS (SELECT 1 FROM activity_month m WHERE m.org_id = o.org_id"
+        " AND m.month >= %s AND m.month <= %s)"
+    )
+    params: tuple[str, ...] = (window.first_month, window.last_month)
+    for d0, d1 in window.days:
+        active += (
+            " AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.org_id = o.org_id"
+            " AND a.occurred_on >= %s AND a.occurred_on <= %s)"
+        )
+        params += (d0.isoformat(), d1.isoformat())
     return (
-        f"{within('o.village_code')} AND {KIND} IS NOT NULL AND {ENTERED} <= %s"
-        " AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.org_id = o.org_id"
-        " AND a.occurred_on > %s AND a.occurred_on <= %s)",
-        (*span(like), *kind_params(as_of), cutoff, cutoff, day),
+        f"{within('o.village_code')} AND {KIND} IS NOT NULL AND {ENTERED} <= %s{active}",
+        (*span(like), *kind_params(as_of), cutoff.isoformat(), *params),
     )
 
 
@@ -427,8 +441,17 @@ def latest_ratings(tx: Tx, like: str, as_of: date) -> dict[str, dict[str, Any]]:
     return latest
 
 
-def count_ratings(tx: Tx, out: dict[str, Counters], s: Scope, as_of: date) -> None:
-    for org_id, state in latest_ratings(tx, s.like, as_of).items():
+def count_ratings(
+    tx: Tx,
+    out: dict[str, Counters],
+    s: Scope,
+    as_of: date,
+    latest: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """``latest``: :func:`latest_ratings` of the scope, when the caller already read it."""
+    if latest is None:
+        latest = latest_ratings(tx, s.like, as_of)
+    for org_id, state in latest.items():
         c = out[org_id if s.by == "org_id" else state["village_code"]]
         if state.get("grade"):
             c[f"ratings.grade.{state['grade']}"] += 1

@@ -9,6 +9,7 @@ an organisation (or a reviewer) can see why it ranks where it does.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from shared.kernel.jurisdiction import Jurisdiction, prefix_of
 from shared.kernel.rules import RuleSet, months_before
 from shared.reporting.figures import KIND, history_as_of, kind_params, latest_ratings
 from shared.reporting.monthly import activity_rows
-from shared.reporting.ranges import span
+from shared.reporting.ranges import span, within
 
 DIMENSIONS = ("activity", "standardisation", "coverage", "influence")
 
@@ -132,48 +133,121 @@ def gather(tx: Tx, j: Jurisdiction, like: str, as_of: date, rules: RuleSet) -> l
     return list(orgs.values())
 
 
+def _items(
+    charter: bool,
+    party_clause: bool,
+    integrity_clause: bool,
+    party_organisation: bool,
+    open_rectification: bool,
+    on_credit_list: bool,
+    annual_report_due: bool,
+    annual_report_filed: bool,
+) -> dict[str, bool]:
+    """The standardisation items an organisation is judged on, and whether it meets each."""
+    items = {
+        "charter": charter,
+        "party_clause": party_clause,
+        "integrity_clause": integrity_clause,
+        "party_organisation": party_organisation,
+        "no_open_rectification": not open_rectification,
+        "not_on_credit_list": not on_credit_list,
+    }
+    if annual_report_due:  # only registered organisations owe an annual report
+        items["annual_report"] = annual_report_filed
+    return items
+
+
+def _standardisation(
+    items: dict[str, bool], points: dict[str, Any]
+) -> tuple[dict[str, Any], float]:
+    """The points earned per item and the standardisation score before rounding."""
+    earned = {k: points[k] if met else 0 for k, met in items.items()}
+    return earned, 100.0 * sum(earned.values()) / sum(points[k] for k in items)
+
+
+Dimensions = Callable[
+    [int, float, int, int, float, int, "int | None", "int | None"],
+    tuple[float, float, float, float, float],
+]
+
+
+def _dimensions(p: dict[str, Any]) -> Dimensions:
+    """The ranking's arithmetic under parameters ``p``: a function of one organisation's inputs
+    (activities, standardisation before rounding, beneficiaries, residents, volunteer hours,
+    funded projects, grade, stars) giving the four rounded scores (in ``DIMENSIONS`` order) and
+    the total. The one place it is done, for the explained ranking and the report counters
+    alike, so both give the same numbers; the parameters are looked up once, not per
+    organisation (a cold county report scores every active organisation)."""
+    target = p["activity_target"]
+    share = p["coverage_target_share_of_residents"]
+    parts = p["influence_parts"]
+    hours_share, funding_share, rating_share = (
+        parts["volunteer_hours"],
+        parts["funding"],
+        parts["rating"],
+    )
+    hours_target = p["influence_volunteer_hours_target"]
+    weights = tuple(p["weights"][d] for d in DIMENSIONS)
+
+    def dimensions(
+        activities: int,
+        standardisation: float,
+        beneficiaries: int,
+        resident_population: int,
+        volunteer_hours: float,
+        funded_projects: int,
+        grade: int | None,
+        stars: int | None,
+    ) -> tuple[float, float, float, float, float]:
+        activity = min(100.0, 100.0 * activities / target)
+        reach = beneficiaries / resident_population if resident_population else 0.0
+        coverage = min(100.0, 100.0 * reach / share)
+        hours_part = min(1.0, volunteer_hours / hours_target)
+        funding_part = 1.0 if funded_projects else 0.0
+        rating_part = max(grade or 0, stars or 0) / 5
+        influence = 100.0 * (
+            hours_share * hours_part + funding_share * funding_part + rating_share * rating_part
+        )
+        scores = (
+            round(activity, 2),
+            round(standardisation, 2),
+            round(coverage, 2),
+            round(influence, 2),
+        )
+        # sum(), as ever: its float summation is the language's (compensated from 3.12).
+        total = round(sum(w * x for w, x in zip(weights, scores, strict=True)), 2)
+        return (*scores, total)
+
+    return dimensions
+
+
 def _scored(
     o: Inputs, p: dict[str, Any]
 ) -> tuple[dict[str, float], float, dict[str, Any], dict[str, bool]]:
     """The four scores and the total, with the standardisation points earned and the items
     they were earned on (what the explanation shows)."""
-    activity = min(100.0, 100.0 * o.activities / p["activity_target"])
-
-    points = p["standardisation_points"]
-    items = {
-        "charter": o.charter,
-        "party_clause": o.party_clause,
-        "integrity_clause": o.integrity_clause,
-        "party_organisation": o.party_organisation,
-        "no_open_rectification": o.open_rectifications == 0,
-        "not_on_credit_list": not o.on_credit_list,
-    }
-    if o.annual_report_due:  # only registered organisations owe an annual report
-        items["annual_report"] = o.annual_report_filed
-    earned = {k: points[k] if met else 0 for k, met in items.items()}
-    standardisation = 100.0 * sum(earned.values()) / sum(points[k] for k in items)
-
-    reach = o.beneficiaries / o.resident_population if o.resident_population else 0.0
-    coverage = min(100.0, 100.0 * reach / p["coverage_target_share_of_residents"])
-
-    parts = p["influence_parts"]
-    hours_part = min(1.0, o.volunteer_hours / p["influence_volunteer_hours_target"])
-    funding_part = 1.0 if o.funded_projects else 0.0
-    rating_part = max(o.grade or 0, o.stars or 0) / 5
-    influence = 100.0 * (
-        parts["volunteer_hours"] * hours_part
-        + parts["funding"] * funding_part
-        + parts["rating"] * rating_part
+    items = _items(
+        o.charter,
+        o.party_clause,
+        o.integrity_clause,
+        o.party_organisation,
+        o.open_rectifications > 0,
+        o.on_credit_list,
+        o.annual_report_due,
+        o.annual_report_filed,
     )
-
-    scores = {
-        "activity": round(activity, 2),
-        "standardisation": round(standardisation, 2),
-        "coverage": round(coverage, 2),
-        "influence": round(influence, 2),
-    }
-    weights = p["weights"]
-    total = round(sum(weights[d] * scores[d] for d in DIMENSIONS), 2)
+    earned, standardisation = _standardisation(items, p["standardisation_points"])
+    *numbers, total = _dimensions(p)(
+        o.activities,
+        standardisation,
+        o.beneficiaries,
+        o.resident_population,
+        o.volunteer_hours,
+        o.funded_projects,
+        o.grade,
+        o.stars,
+    )
+    scores = dict(zip(DIMENSIONS, numbers, strict=True))
     return scores, total, earned, items
 
 
@@ -257,6 +331,37 @@ def rank(tx: Tx, j: Jurisdiction, within: str, as_of: date, rules: RuleSet) -> l
     return sorted(chosen, key=lambda e: (e["rank_in_county"], e["org_id"]))
 
 
+# The counters' inputs in one statement: each active organisation's row with its window sums
+# and its standardisation and influence flags joined in, each selected exactly as ``gather``
+# selects them (rows recorded under the scope, matched by organisation).
+_COUNTER_INPUTS = (
+    "SELECT o.org_id, o.village_code, CASE WHEN o.charter_at IS NULL THEN 0 ELSE 1 END AS charter,"
+    " o.party_clause, o.integrity_clause,"
+    " CASE WHEN o.party_org_on <= %s THEN 1 ELSE 0 END AS po,"
+    " CASE WHEN o.registered_on <= %s AND (o.registration_ended_on IS NULL"
+    " OR o.registration_ended_on > %s) THEN 1 ELSE 0 END AS due,"
+    " w.n, w.b, w.h, CASE WHEN ar.org_id IS NULL THEN 0 ELSE 1 END AS filed,"
+    " CASE WHEN ins.org_id IS NULL THEN 0 ELSE 1 END AS rect,"
+    " CASE WHEN cl.org_id IS NULL THEN 0 ELSE 1 END AS listed,"
+    " CASE WHEN fu.org_id IS NULL THEN 0 ELSE 1 END AS funded FROM org o"
+    # Sums as BIGINT: PostgreSQL's SUM of BIGINT is NUMERIC, decoded as a Decimal per value.
+    " LEFT JOIN (SELECT org_id, CAST(SUM(activities) AS BIGINT) AS n,"
+    " CAST(SUM(beneficiaries) AS BIGINT) AS b, CAST(SUM(volunteer_hours_centi) AS BIGINT) AS h"
+    " FROM ({rows}) AS r GROUP BY org_id) w"
+    " ON w.org_id = o.org_id"
+    " LEFT JOIN (SELECT DISTINCT org_id FROM annual_report WHERE {scope} AND year = %s"
+    " AND filed_on <= %s) ar ON ar.org_id = o.org_id"
+    " LEFT JOIN (SELECT DISTINCT org_id FROM inspection WHERE {scope} AND result = %s"
+    " AND inspected_on <= %s AND (rectified_on IS NULL OR rectified_on > %s)) ins"
+    " ON ins.org_id = o.org_id"
+    " LEFT JOIN (SELECT DISTINCT org_id FROM credit_listing WHERE {scope} AND entered_on <= %s"
+    " AND (left_on IS NULL OR left_on > %s)) cl ON cl.org_id = o.org_id"
+    " LEFT JOIN (SELECT DISTINCT org_id FROM funding WHERE {scope} AND awarded_on > %s"
+    " AND awarded_on <= %s) fu ON fu.org_id = o.org_id"
+    f" WHERE {{org_scope}} AND {KIND} IS NOT NULL"
+)
+
+
 def count_ranking(
     tx: Tx,
     out: dict[str, Counter[str]],
@@ -265,15 +370,84 @@ def count_ranking(
     by: str,
     as_of: date,
     rules: RuleSet,
+    ratings: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Additive ranking counters: organisations ranked and their score sums in hundredths
-    (exact integers), so a division's mean score is derived after summing its children."""
+    (exact integers), so a division's mean score is derived after summing its children.
+
+    The same inputs as :func:`gather` and the same arithmetic as :func:`score`
+    (``_dimensions``), read in one statement and without building each organisation's
+    inputs or explanation: a cold county report runs this once per active organisation."""
     p = rules.ranking.parameters
-    keys = [(d, f"ranking.sum_{d}_centi") for d in DIMENSIONS]
-    for o in gather(tx, j, like, as_of, rules):
-        scores, total, _, _ = _scored(o, p)  # the numbers only: no explanation to build
-        c = out[o.org_id if by == "org_id" else o.village_code]
+    points = p["standardisation_points"]
+    day = as_of.isoformat()
+    since = months_before(as_of, int(p["window_months"]))
+    year_end = date(as_of.year - 1, 12, 31).isoformat()
+    history = history_as_of(tx, like, as_of)
+    if ratings is None:  # else read by the caller for the ratings figures too
+        ratings = latest_ratings(tx, like, as_of)
+    rows, window = activity_rows(like, since + timedelta(days=1), as_of)
+    scope = span(like)
+    sql = _COUNTER_INPUTS.format(
+        rows=rows, scope=within("village_code"), org_scope=within("o.village_code")
+    )
+    params = (
+        *(day, year_end, year_end),
+        *window,
+        *(*scope, as_of.year - 1, day),
+        *(*scope, InspectionResult.RECTIFICATION_ORDERED.value, day, day),
+        *(*scope, day, day),
+        *(*scope, since.isoformat(), day),
+        *(*scope, *kind_params(as_of)),
+    )
+    # Memoised: at most 2^8 item combinations, and a county's few thousand village codes.
+    standardisation: dict[tuple[bool, ...], float] = {}
+    population: dict[str, int] = {}
+    dimensions = _dimensions(p)
+    for r in tx.all(sql, params):
+        if r["org_id"] in history:  # changed after the as-of day: its charter then
+            charter = history[r["org_id"]]["charter"]
+            clauses = (
+                charter is not None,
+                bool(charter and charter[0] == "1"),
+                bool(charter and charter[1] == "1"),
+            )
+        else:
+            clauses = (
+                bool(r["charter"]),
+                bool(r["party_clause"]),
+                bool(r["integrity_clause"]),
+            )
+        judged = (
+            *clauses,
+            bool(r["po"]),
+            bool(r["rect"]),
+            bool(r["listed"]),
+            bool(r["due"]),
+            bool(r["filed"]),
+        )
+        if (std := standardisation.get(judged)) is None:
+            items = _items(*judged)  # type: ignore[arg-type]  # eight booleans, as it takes
+            std = standardisation[judged] = _standardisation(items, points)[1]
+        code = r["village_code"]
+        if (residents := population.get(code)) is None:
+            village = j.located(code)
+            residents = population[code] = village.resident_population if village else 0
+        rating = ratings.get(r["org_id"], {})
+        a, st, cov, inf, total = dimensions(
+            int(r["n"] or 0),
+            std,
+            int(r["b"] or 0),
+            residents,
+            int(r["h"] or 0) / 100,
+            r["funded"],
+            rating.get("grade"),
+            rating.get("stars"),
+        )
+        c = out[r["org_id"] if by == "org_id" else code]
         c["ranking.ranked"] += 1
-        for d, key in keys:
-            c[key] += round(scores[d] * 100)
+        c["ranking.sum_activity_centi"] += round(a * 100)
+        c["ranking.sum_standardisation_centi"] += round(st * 100)
+        c["ranking.sum_coverage_centi"] += round(cov * 100)
+        c["ranking.sum_influence_centi"] += round(inf * 100)
         c["ranking.sum_total_centi"] += round(total * 100)

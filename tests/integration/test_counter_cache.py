@@ -9,10 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shared.infrastructure.store import Database
 from shared.kernel.jurisdiction import load
 from shared.kernel.periods import resolve
 from shared.kernel.rules import load_rules
+from shared.reporting import counters
 from shared.reporting.counters import CounterCache, collect, division_counters
 from shared.reporting.figures import add_yearly_funding, derive, fold
 from shared.reporting.model import DivisionLine
@@ -74,7 +77,12 @@ def recomputed(db: Database) -> set[str]:
     return set(cache.computed)
 
 
-def test_cached_reports_equal_reports_from_the_rows(tmp_path: Path, new_store: NewStore) -> None:
+@pytest.mark.parametrize("whole_tables", [False, True], ids=["code lists", "whole tables"])
+def test_cached_reports_equal_reports_from_the_rows(
+    tmp_path: Path, new_store: NewStore, monkeypatch: pytest.MonkeyPatch, whole_tables: bool
+) -> None:
+    if whole_tables:  # as for a county of thousands of villages: no code list in the lookup
+        monkeypatch.setattr(counters, "LIST_UP_TO", 0)
     p = build_platform(tmp_path)
     seed_history(p)
     db = new_store()

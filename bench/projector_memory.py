@@ -22,7 +22,6 @@ named as one. A consumer that streams grows by nothing per event.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess

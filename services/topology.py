@@ -174,12 +174,17 @@ class Topology:
     env: dict[str, str]
     log_dir: Path
     procs: dict[tuple[Tier, str], subprocess.Popen[bytes]] = field(default_factory=dict)
+    # The source tree the processes run from (default: this one); a benchmark points it at a
+    # checkout of older code to measure before and after in the same run.
+    cwd: Path | None = None
 
     def port(self, tier: Tier) -> int:
         return int(self.env[f"SANJI_{tier.upper()}_PORT"])
 
     def init(self) -> None:
-        subprocess.run([sys.executable, "-m", "services", "init"], env=self.env, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "services", "init"], env=self.env, check=True, cwd=self.cwd
+        )
 
     def start(self, tier: Tier, role: str) -> None:
         log = open(self.log_dir / f"{tier}-{role}.log", "ab")  # noqa: SIM115
@@ -188,6 +193,7 @@ class Topology:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            cwd=self.cwd,
         )
         if role == "api":
             url = f"http://127.0.0.1:{self.port(tier)}/health"

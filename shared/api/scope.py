@@ -203,6 +203,10 @@ async def in_scope(request: Request) -> None:
         # organisation's assignments (ADR 0026): a check of its own, not the division's.
         await run_in_threadpool(_check_evaluator, runtime, actor, named)
         return
+    if all(RESOLVERS[name] is _division and contains(actor.division, v) for name, v in named):
+        # Division codes inside the account's own division: _check would allow them without
+        # any read, so the hop to a worker thread (~10% of a command's CPU) is skipped.
+        return
     # The lookups read the read model and the store: off the event loop, like a sync route.
     await run_in_threadpool(_check_all, runtime, actor, named)
 

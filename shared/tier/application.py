@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -124,9 +125,17 @@ class TierApplication(AccountCommands, Application[UUID]):
         with tracking (``kwargs``) is the library's own."""
         if kwargs:
             return super().save(*objs, **kwargs)
-        collected: ProcessingEvent[UUID] = ProcessingEvent()
-        collected.collect_events(*objs)
-        recordings = self._group.save(collected.events)
+        events: list[Any] = []
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                # The library's collect_events asks isinstance() of runtime Protocols, which
+                # walks the protocol's attributes on every call (~2% of a command's CPU).
+                events.extend(obj.collect_events())
+            elif obj is not None:
+                collected: ProcessingEvent[UUID] = ProcessingEvent()
+                collected.collect_events(obj)
+                events.extend(collected.events)
+        recordings = self._group.save(events)
         self._notify(recordings)
         return recordings
 

@@ -63,6 +63,28 @@ def test_a_token_past_its_expiry_is_refused_as_expired() -> None:
     refused_with("token_expired", ring.read, token, NOW + timedelta(hours=8, minutes=1))
 
 
+def test_a_verified_token_is_remembered_but_its_expiry_is_checked_on_every_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.capabilities.identity import tokens
+
+    ring = Keyring(KEY, lifetime=timedelta(hours=8))
+    token, other = mint(ring), mint(ring, version=2)
+    decoded: list[str] = []
+    real = jwt.decode
+    monkeypatch.setattr(
+        tokens.jwt, "decode", lambda t, *a, **k: decoded.append(t) or real(t, *a, **k)
+    )
+    first = ring.read(token, NOW)
+    assert ring.read(token, NOW + timedelta(hours=1)) == first  # the HMAC is checked once
+    assert decoded == [token]
+    refused_with("token_expired", ring.read, token, NOW + timedelta(hours=9))
+    monkeypatch.setattr(tokens, "MAX_VERIFIED", 1)  # bounded: a full memory starts over
+    ring.read(other, NOW)
+    ring.read(token, NOW)
+    assert decoded == [token, other, token]
+
+
 def test_rotation_keeps_old_tokens_valid_until_the_old_key_is_dropped() -> None:
     old = mint(Keyring(OLD_KEY))
     rotated = Keyring(KEY, previous=(OLD_KEY,))

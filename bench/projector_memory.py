@@ -22,7 +22,6 @@ named as one. A consumer that streams grows by nothing per event.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -185,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             initialise(settings, say=False)
             total = generate(settings, args.events, args.seed)
             print(f"{total:,} events in the three stores", file=sys.stderr)
-            given = json.dumps(
-                {"url": pg.url(), "data_dir": str(work / "data"), "csv": str(csv)}
-            )
+            given = json.dumps({"url": pg.url(), "data_dir": str(work / "data"), "csv": str(csv)})
             for kind, name in (("projector", "projector"), ("rebuild", "rebuild")):
                 result = run_child(kind, given)
                 samples = [(int(a), float(b)) for a, b in result["samples"]]

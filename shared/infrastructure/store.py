@@ -20,6 +20,8 @@ Row = dict[str, Any]
 class Tx(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def write(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    # One statement for many parameter rows (a batch's rows of one kind): no answer awaited.
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
@@ -51,6 +53,12 @@ class _SQLiteTx:
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.execute(sql, params)
+
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(self._sql(sql), rows)
+        except sqlite3.IntegrityError as e:
+            raise IntegrityConflict(str(e)) from e
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cur = self._conn.execute(self._sql(sql), tuple(params))
@@ -123,6 +131,13 @@ class _PostgresTx:
     def write(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._errors():
             self._cur.execute(sql, tuple(params))
+
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # psycopg sends the rows of an executemany as one prepared statement's binds, without
+        # a Python-level execute (and, out of a pipeline, without a round trip) per row.
+        if rows:
+            with self._errors():
+                self._cur.executemany(sql, rows)
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._errors():

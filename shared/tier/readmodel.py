@@ -460,8 +460,10 @@ def activity_reported(tx: Tx, env: Envelope, p: ev.ActivityReportedV1) -> None:
 # only these handlers write these tables, and no handler reads them, so when in the batch
 # they are written changes nothing but the number of statements (93% of a county's events
 # are activity reports, each four to six statements one at a time).
-BULK: dict[str, Callable[[Envelope, Any], list[tuple[str, tuple[Any, ...]]]]] = {
-    "sanji.village.activity.reported.v1": activity_rows,
+# Keyed by the handler a row list stands for, so a handler put in its place (a test's broken
+# one, a hotfix) is called as it is, in bulk batches too.
+BULK: dict[Handler, Callable[[Envelope, Any], list[tuple[str, tuple[Any, ...]]]]] = {
+    activity_reported: activity_rows,
 }
 
 
@@ -859,13 +861,14 @@ def finish(tx: Tx, deferred: Deferred) -> None:
 
 def apply(tx: Tx, env: Envelope, deferred: Deferred | None = None) -> None:
     """Apply one integration event to the read model (tracking is the projector's job)."""
-    bulk = BULK.get(env.type) if deferred is not None and deferred.bulk else None
+    handler = HANDLERS[env.type]
+    bulk = BULK.get(handler) if deferred is not None and deferred.bulk else None
     if bulk is not None:
         assert deferred is not None
         for sql, params in bulk(env, env.payload()):
             deferred.rows.setdefault(sql, []).append(params)
     else:
-        HANDLERS[env.type](tx, env, env.payload())
+        handler(tx, env, env.payload())
     if env.organisation_id is not None:
         if deferred is not None and deferred.bulk:
             deferred.rows.setdefault(ORG_EVENT_ROW, []).append(_org_event(env))

@@ -48,7 +48,7 @@ from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from shared.kernel.chain import GENESIS, Link, StoredRow, chain_rows
@@ -149,6 +149,11 @@ class ChainedRecorder:
         """Links of positions ``start`` … ``stop`` (inclusive), in order."""
         raise NotImplementedError
 
+    def select_link_texts(self, start: int, stop: int) -> dict[int, str]:
+        """Only the link of each position ``start`` … ``stop``: what a reader of the log
+        places in its envelopes (``TierApplication.links``), without the rest of the row."""
+        return {lk.position: lk.link for lk in self.select_links(start, stop)}
+
     def chain_head(self) -> Link | None:
         raise NotImplementedError
 
@@ -215,6 +220,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         self._sql_links = SQL(
             "SELECT {2} FROM {0}.{1} WHERE position BETWEEN %s AND %s ORDER BY position"
         ).format(schema, chain, columns)
+        self._sql_link_texts = SQL(
+            "SELECT position, link FROM {0}.{1} WHERE position BETWEEN %s AND %s"
+        ).format(schema, chain)
         self._sql_insert_links = SQL(
             "INSERT INTO {0}.{1} ({2}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         ).format(schema, chain, columns)
@@ -279,6 +287,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             curs.execute(self._sql_links, (start, stop))
             return [_link_from(list(r.values())) for r in curs.fetchall()]
 
+    def select_link_texts(self, start: int, stop: int) -> dict[int, str]:
+        # A plain tuple cursor: the rows of a 5,000-event page, without a dict per row.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+            c.execute(self._sql_link_texts, (start, stop))
+            return dict(c.fetchall())
+
     def chain_head(self) -> Link | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._sql_head)
@@ -286,9 +300,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         return _link_from(list(row.values())) if row else None
 
     def select_envelopes(self, start: int, stop: int) -> dict[int, bytes]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._sql_envelopes, (start, stop))
-            return {int(r["position"]): bytes(r["body"]) for r in curs.fetchall()}
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+            c.execute(self._sql_envelopes, (start, stop))
+            return {int(p): bytes(b) for p, b in c.fetchall()}
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         if not originator_ids:
@@ -424,6 +438,15 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 f"UPDATE {self.chain_table_name} SET signature = ? WHERE position = ?", unsigned
             )
         return len(unsigned)
+
+    def select_link_texts(self, start: int, stop: int) -> dict[int, str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, link FROM {self.chain_table_name}"
+                " WHERE position BETWEEN ? AND ?",
+                (start, stop),
+            )
+            return {int(r[0]): r[1] for r in c.fetchall()}
 
     def select_links(self, start: int, stop: int) -> list[Link]:
         with self.datastore.transaction(commit=False) as c:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from shared.infrastructure.store import Database, Tx
 from shared.infrastructure.transport.base import Consumer, Record
@@ -74,6 +74,12 @@ class Deferred:
 
     divisions: set[str] = field(default_factory=set)
     heads: dict[str, Envelope] = field(default_factory=dict)
+    # Bulk (a rebuild's or the live projector's batch, not the audit history, which must see
+    # every event's rows whole): the read model may also hold back rows that nothing else in
+    # the batch reads or writes, and write each kind at the end with one ``Tx.write_many``
+    # (statement → parameter rows, in event order).
+    bulk: bool = False
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
 
 class ReadModel(Protocol):
@@ -162,7 +168,7 @@ class EventProjector:
                 if env.source not in tracked:
                     tracked[env.source] = _tracked(tx, env.source)
             start = dict(tracked)
-            deferred = Deferred()
+            deferred = Deferred(bulk=True)
             offsets: dict[tuple[str, int], Record] = {}
             for env, record in items:
                 if env.position <= tracked[env.source]:

@@ -7,6 +7,8 @@ configuration (``Settings.readmodel_url``); nothing above this module knows.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import sqlite3
 import threading
@@ -20,6 +22,8 @@ Row = dict[str, Any]
 class Tx(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def write(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    # One statement for many parameter rows (a batch's rows of one kind): no answer awaited.
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
@@ -51,6 +55,12 @@ class _SQLiteTx:
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.execute(sql, params)
+
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(self._sql(sql), rows)
+        except sqlite3.IntegrityError as e:
+            raise IntegrityConflict(str(e)) from e
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cur = self._conn.execute(self._sql(sql), tuple(params))
@@ -124,6 +134,21 @@ class _PostgresTx:
         with self._errors():
             self._cur.execute(sql, tuple(params))
 
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with self._errors():
+            bulk = _as_recordset(sql)
+            if bulk is None or len(rows) < 2:
+                self._cur.executemany(sql, rows)
+                return
+            statement, columns = bulk
+            # One statement for all the rows: the server runs one INSERT … SELECT over a JSON
+            # array instead of an execution per row (an executemany still binds and executes
+            # each row on its own), rows in the array's order, so ON CONFLICT keeps the first.
+            body = json.dumps([dict(zip(columns, r, strict=True)) for r in rows])
+            self._cur.execute(statement, (body,))
+
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._errors():
             self._cur.execute(sql, tuple(params))
@@ -132,6 +157,30 @@ class _PostgresTx:
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None
+
+
+_INSERT_VALUES = re.compile(
+    r"^INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, )*%s\)( ON CONFLICT .*)?$", re.S
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _as_recordset(sql: str) -> tuple[str, tuple[str, ...]] | None:
+    """``INSERT INTO t (a, b) VALUES (%s, %s) [ON CONFLICT …]`` as the same insert of the rows
+    of one JSON array (``jsonb_populate_recordset`` types each value as t's column), with the
+    columns in order; None for any other statement."""
+    m = _INSERT_VALUES.match(sql)
+    if m is None:
+        return None
+    table, listed, conflict = m.group(1), m.group(2), m.group(3) or ""
+    columns = tuple(c.strip() for c in listed.split(","))
+    if sql.count("%s") != len(columns):
+        return None
+    statement = (
+        f"INSERT INTO {table} ({listed}) SELECT {listed}"
+        f" FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb){conflict}"
+    )
+    return statement, columns
 
 
 class PostgresDatabase:

@@ -427,8 +427,7 @@ class TierApplication(AccountCommands, Application[UUID]):
         """The hash-chain links of these notifications (empty for an unchained store)."""
         if not notifications or not isinstance(self.recorder, ChainedRecorder):
             return {}
-        chain = self.recorder.select_links(notifications[0].id, notifications[-1].id)
-        return {lk.position: lk.link for lk in chain}
+        return self.recorder.select_link_texts(notifications[0].id, notifications[-1].id)
 
     def to_envelope(
         self, notification: Notification, previous_position: int, chain: str | None = None

@@ -20,6 +20,7 @@ import pytest
 
 from services.platform import Platform
 from shared.capabilities.divisions.history import tree_from
+from shared.infrastructure.projector import Deferred
 from shared.infrastructure.store import Database, open_database
 from shared.kernel.domain import CHINA, Actor, Meta
 from shared.kernel.jurisdiction import Jurisdiction, Tier
@@ -41,6 +42,7 @@ from tests.helpers import (
     History,
     apps,
     build_platform,
+    dump,
     envelopes_by_source,
     meta,
     seed_history,
@@ -145,6 +147,53 @@ def test_the_rollup_is_the_sum_of_the_rows_on_both_engines(
         rollups.backfill(tx)
         rollups.backfill(tx)  # a no-op once filled
     assert rollup(db) == live
+
+
+def test_a_bulk_batch_writes_what_one_event_at_a_time_writes(
+    seeded: tuple[Platform, History], new_store: NewStore
+) -> None:
+    """A rebuild's and the live projector's batches hold activity rows back and write them a
+    kind at a time (``Deferred.bulk``, ADR 0032 addendum): same rows, same rollup as one event
+    at a time, also when an activity id comes again (in the same batch and a later one: the
+    first statement of an id is the one kept, and counted once)."""
+    p, _ = seeded
+    merged = sorted(
+        (e for envelopes in envelopes_by_source(p).values() for e in envelopes),
+        key=lambda e: (e.recorded_at, e.source, e.position),
+    )
+    reported = [e for e in merged if e.type == "sanji.village.activity.reported.v1"]
+    assert len(reported) >= 8
+    again = [
+        e.model_copy(
+            update={
+                "position": e.position + 10_000 + n,
+                "chain": None,
+                "data": {**e.data, "participants": 999, "themes": ["x"]},
+            }
+        )
+        for n, e in enumerate((reported[0], reported[-1]))
+    ]
+    events = [*merged, *again]
+    half = len(merged) // 2 + 1
+    batches = [events[:half], events[half:]]  # reported[-1] comes again in the same batch
+    assert reported[0] in batches[0] and again[0] in batches[1]
+    one_by_one, bulk = new_store(), new_store()
+    for db in (one_by_one, bulk):
+        with db.transaction() as tx:
+            readmodel.create_schema(tx)
+    for env in events:
+        with one_by_one.transaction() as tx:
+            readmodel.project(tx, COUNTY, env)
+    for batch in batches:
+        with bulk.transaction(pipelined=True) as tx:
+            deferred = Deferred(bulk=True)
+            for env in batch:
+                readmodel.project(tx, COUNTY, env, deferred)
+            readmodel.finish(tx, deferred)
+    expected = dump(one_by_one)
+    assert dump(bulk) == expected
+    assert rollup(bulk) == from_rows(bulk)
+    assert 999 not in {r["participants"] for r in rollup(bulk)}, "a repeated id adds nothing"
 
 
 def reports(p: Platform, j: Jurisdiction, history: History) -> list[Any]:

@@ -521,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=32, help="HTTP client threads")
     p.add_argument("--groups", type=int, default=40, help="groups filed in the warm-up")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
-    args = parse(p, {"rates": "50,100,200", "seconds": 8.0, "groups": 20}, argv)
+    args = parse(p, {"rates": "50,100,200,400", "seconds": 8.0, "groups": 20}, argv)
     out = Output("freshness", args.json)
     with out.human():
         status, phases = run(args)

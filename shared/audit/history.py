@@ -50,10 +50,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.audit.rebuild import TABLES, digest_tables
+from shared.audit.rebuild import TABLES, digest_tables, stream
 from shared.infrastructure.projector import Deferred, SourceReader
 from shared.infrastructure.store import _SQLiteTx
-from shared.kernel.integration.envelope import Envelope
 from shared.tier import readmodel
 
 FORMAT = 3  # of the history file; part of the fingerprint
@@ -197,18 +196,6 @@ def _meta(conn: sqlite3.Connection) -> dict[str, str]:
         return {}
 
 
-def _stream(sources: SourceReader, source: str, after: int, stop: int) -> Iterator[Envelope]:
-    while after < stop:
-        envelopes = sources.read(source, after, READ_BATCH)
-        if not envelopes:
-            return
-        for env in envelopes:
-            if env.position > stop:
-                return
-            yield env
-        after = envelopes[-1].position
-
-
 def stale(conn: sqlite3.Connection, sources: SourceReader) -> str | None:
     """Why this history no longer describes the stores (None if it does): a covered chain link
     that the store has no more at that position (rewritten, truncated, another store)."""
@@ -318,7 +305,7 @@ class AuditHistory:
         stops = {s: self.sources.head(s) for s in self.sources.names()}
         merged = heapq.merge(
             *(
-                _stream(self.sources, s, after.get(s, 0), stop)
+                stream(self.sources, s, stop, after.get(s, 0))
                 for s, stop in stops.items()
                 if stop > after.get(s, 0)
             ),

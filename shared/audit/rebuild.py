@@ -34,8 +34,9 @@ APPLY_BATCH = 5000  # events applied per read-model transaction
 AHEAD = 2  # batches read ahead of the one being applied
 
 
-def _stream(sources: SourceReader, source: str, stop: int) -> Iterator[Envelope]:
-    after = 0
+def stream(sources: SourceReader, source: str, stop: int, after: int = 0) -> Iterator[Envelope]:
+    """``source``'s envelopes after position ``after`` up to ``stop``, a batch read at a time
+    (the rebuild's, and the audit history's catch-up)."""
     while after < stop:
         envelopes = sources.read(source, after, READ_BATCH)
         if not envelopes:
@@ -141,7 +142,7 @@ def rebuild(
     ``known_at``. Returns the positions applied (the new read model's watermarks)."""
     stops = until if until is not None else {s: sources.head(s) for s in sources.names()}
     merged = heapq.merge(
-        *(_stream(sources, s, stop) for s, stop in stops.items() if stop > 0),
+        *(stream(sources, s, stop) for s, stop in stops.items() if stop > 0),
         key=lambda e: (e.recorded_at, e.source, e.position),
     )
     applied: dict[str, int] = {}

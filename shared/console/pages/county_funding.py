@@ -23,6 +23,7 @@ from shared.console.pages.county_work import (
     WORKERS,
     Input,
     command,
+    command_form,
     form_page,
 )
 from shared.console.web import CurrentPage, Page, Posted, done
@@ -140,24 +141,19 @@ async def _form(
     warning: bool = False,
 ) -> Response:
     """A funding form: shown (GET), or posted and then back to ``back`` with ``message``."""
-    page.require("county", roles=WORKERS)
-    form = Form(values=values or {})
-    if posted is not None:
-        answer, form = await command(page, posted, inputs, api_path)
-        if answer is not None:
-            return done(page.request, back, message)
-    return form_page(
+    return await command_form(
         page,
-        form,
+        posted,
         inputs,
-        status=200 if posted is None else 400,
+        api_path,
         title=title,
-        caption=caption,
-        action=page.request.url.path,
         submit=submit,
+        message=message,
         back=back,
-        warning=warning,
         trail=[LIST, ("", title)],
+        caption=caption,
+        values=values,
+        warning=warning,
     )
 
 

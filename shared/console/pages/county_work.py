@@ -115,6 +115,47 @@ async def command(
     )
 
 
+async def command_form(
+    page: Page,
+    posted: Posted | None,
+    inputs: list[Input],
+    api_path: str,
+    *,
+    title: str,
+    submit: str,
+    message: str,
+    back: str,
+    trail: list[tuple[str, str]],
+    roles: tuple[str, ...] = WORKERS,
+    caption: str = "",
+    values: dict[str, str] | None = None,
+    fixed: dict[str, Any] | None = None,
+    warning: bool = False,
+) -> Response:
+    """A county form for one API command: shown (GET), or posted and then back to ``back``
+    with ``message`` (POST/redirect/GET); a refusal shows it again (400) with the typed values
+    and what is wrong beside each field."""
+    page.require("county", roles=roles)
+    form = Form(values=values or {})
+    if posted is not None:
+        answer, form = await command(page, posted, inputs, api_path, fixed=fixed)
+        if answer is not None:
+            return done(page.request, back, message)
+    return form_page(
+        page,
+        form,
+        inputs,
+        status=200 if posted is None else 400,
+        title=title,
+        caption=caption,
+        action=page.request.url.path,
+        submit=submit,
+        back=back,
+        warning=warning,
+        trail=trail,
+    )
+
+
 async def _villages(page: Page) -> dict[str, str]:
     tree = await page.api.get("/api/v1/divisions")
     names = {d["code"]: d["name"] for d in tree["divisions"]}

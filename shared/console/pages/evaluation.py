@@ -16,7 +16,13 @@ from fastapi.responses import Response
 from shared.capabilities.identity.accounts import account_id
 from shared.console import labels
 from shared.console.forms import Form
-from shared.console.pages.county_work import EFFECTIVE, WORKERS, Input, command, form_page
+from shared.console.pages.county_work import (
+    EFFECTIVE,
+    WORKERS,
+    Input,
+    command,
+    command_form,
+)
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.jurisdiction import Tier
 
@@ -97,23 +103,20 @@ async def _form(
     roles: tuple[str, ...] = WORKERS,
     values: dict[str, str] | None = None,
 ) -> Response:
-    page.require("county", roles=roles)
-    form = Form(values=values or {})
-    if posted is not None:
-        answer, form = await command(page, posted, inputs, api_path, fixed=fixed)
-        if answer is not None:
-            return done(page.request, back, message)
-    return form_page(
+    return await command_form(
         page,
-        form,
+        posted,
         inputs,
-        status=200 if posted is None else 400,
+        api_path,
         title=title,
-        caption=caption,
-        action=page.request.url.path,
         submit=submit,
+        message=message,
         back=back,
         trail=[HOME if roles == WORKERS else MINE, ("", title)],
+        roles=roles,
+        caption=caption,
+        values=values,
+        fixed=fixed,
     )
 
 

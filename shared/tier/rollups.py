@@ -19,18 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from shared.infrastructure.store import Tx
+from shared.reporting.monthly import COLUMNS
 
-# Summed per month, in the order of ``activity``'s columns, then the cases (0 when none stated).
-SUMS = (
-    "participants",
-    "volunteers",
-    "volunteer_services",
-    "volunteer_hours_centi",
-    "beneficiaries",
-    "money_fen",
-    "cases_taken",
-    "cases_resolved",
-)
+# Summed per month, in the order of ``activity``'s columns, then the cases (0 when none
+# stated): the columns reports read (``monthly.COLUMNS``) after the count of activities.
+SUMS = COLUMNS[1:]
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS activity_month (

@@ -96,6 +96,11 @@ class Chunk:
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
 
+    def find_many(self, aggregate_ids: Any) -> dict[UUID, Any]:
+        self.prefetch(aggregate_ids)
+        found = {i: project_aggregate(None, self.events[i]) for i in aggregate_ids}
+        return {i: aggregate for i, aggregate in found.items() if aggregate is not None}
+
     def lookup_get(self, org_id: UUID | str) -> OrgFacts | None:
         return self.org_facts(UUID(str(org_id)))
 
@@ -147,11 +152,12 @@ def chunked(app: Any) -> Iterator[Chunk]:
     # Instance attributes shadow the methods for this block only (deleted at the end).
     app.repository.get, app.lookup.get = chunk.get, chunk.lookup_get
     app.save, app.return_positions = chunk.save, chunk.return_positions
+    app.find_many = chunk.find_many
     try:
         yield chunk
         chunk.flush()
     finally:
-        del app.repository.get, app.lookup.get, app.save, app.return_positions
+        del app.repository.get, app.lookup.get, app.save, app.return_positions, app.find_many
 
 
 @contextmanager

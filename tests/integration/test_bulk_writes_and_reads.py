@@ -132,3 +132,59 @@ def test_another_process_s_insert_wakes_a_listening_relay(pg_settings: Settings)
         api_process.close()
         platform.stop()
     assert not listener.is_alive()
+
+
+def test_an_activity_s_lock_check_reads_the_five_returns_in_one_query(
+    pg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check_unlocked`` looks for a step this tier took beyond its read model on each of the
+    five returns that could lock the day (month, quarter, half, year, annual statistics): one
+    ``select_events_of``, where it was five single-aggregate reads per activity (issue 15)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from tests.helpers import VILLAGE, apps, meta, township_op, village_op
+
+    platform = Platform.build(pg_settings)
+    try:
+        v, t, _ = apps(platform)
+        group = v.apply_for_filing(
+            VILLAGE, "文昌合唱团", "services", date(2020, 1, 1),
+            meta(village_op(), at=datetime(2020, 6, 1, tzinfo=UTC)),
+        )  # fmt: skip
+        platform.drain()
+        t.decide_filing(
+            group.id, True, "", meta(township_op(), at=datetime(2021, 1, 1, tzinfo=UTC))
+        )
+        platform.drain()
+        calls: dict[str, list[int]] = {"one": [], "bulk": []}
+        one = ChainedPostgresApplicationRecorder.select_events
+        bulk = ChainedPostgresApplicationRecorder.select_events_of
+
+        def count_one(self: Any, originator_id: Any, *args: Any, **kwargs: Any) -> Any:
+            calls["one"].append(1)
+            return one(self, originator_id, *args, **kwargs)
+
+        def count_bulk(self: Any, ids: Any) -> Any:
+            calls["bulk"].append(len(ids))
+            return bulk(self, ids)
+
+        monkeypatch.setattr(ChainedPostgresApplicationRecorder, "select_events", count_one)
+        monkeypatch.setattr(ChainedPostgresApplicationRecorder, "select_events_of", count_bulk)
+        result = v.report_activity(
+            group.id,
+            occurred_on=date(2024, 5, 1),
+            field="services",
+            participants=3,
+            volunteers=0,
+            volunteer_services=0,
+            volunteer_hours=Decimal(0),
+            beneficiaries=0,
+            money_spent=Decimal(0),
+            meta=meta(village_op()),
+        )
+        assert result.version == 1
+        assert calls["bulk"] == [5], calls  # the five candidates' next steps, at once
+        assert len(calls["one"]) <= 2, calls  # the group, and the idempotency look-up at most
+    finally:
+        platform.stop()

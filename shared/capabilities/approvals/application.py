@@ -170,8 +170,13 @@ def check_unlocked(app: TierApplication, village_code: str, day: date) -> None:
         return_id(k, village_code, label): (k, label) for k, label in periods_covering(day)
     }
     rows = app.return_positions(list(candidates))
+    seen = {rid: _seen(rows.get(str(rid))) for rid in candidates}
+    # Whether this tier took a step beyond its read model, for all five at once: usually none.
+    taken = app.find_many([step_id(rid, p.step + 1) for rid, p in seen.items()])
     for rid, (kind, label) in candidates.items():
-        position = _ahead(app, rid, _seen(rows.get(str(rid))))
+        position = seen[rid]
+        if step_id(rid, position.step + 1) in taken:
+            position = _ahead(app, rid, position)
         if position.state in LOCKING:
             raise Conflict(
                 "period_locked",

@@ -25,6 +25,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from services.demo_accounts import EVALUATOR_USERNAME, demo_operators
 from shared.capabilities.commendations.application import FAMILY as COMMENDATION
 from shared.capabilities.commendations.application import act_of_programme
+from shared.capabilities.sampling.application import draw
 from shared.kernel.domain import CHINA, Actor, Meta
 from shared.kernel.jurisdiction import Area, Division, Jurisdiction, Tier
 from shared.kernel.rules import RuleNotInForce, months_before
@@ -105,6 +106,9 @@ class DemoHistory:
         self.volunteer_rng = Random(f"{seed}/volunteers")
         # The governance work graded and funded organisations show (ADR 0024 addendum) too.
         self.governance_rng = Random(f"{seed}/governance")
+        # And the townships' random inspection draws (ADR 0010), so the scorecard's sampling
+        # completion is a number rather than 不适用.
+        self.sampling_rng = Random(f"{seed}/sampling")
         self.registered: set[tuple[str, str]] = set()  # (village, volunteer number)
         self.j: Jurisdiction = platform.jurisdiction
         self.village = platform.tiers[Tier.VILLAGE].app
@@ -436,6 +440,38 @@ class DemoHistory:
                 self.township.cancel_filing(org.id, "僵尸组织清理，注销备案", meta)
                 self.count("filings_cancelled")
 
+    def sampling(self) -> None:
+        """Each township draws its random inspections (抽查) for last year on 1 November and
+        for this year on 1 June (the demo's history is short: groups filed by then), and
+        inspects most of those drawn: last year's draws about three in four, this year's about
+        two in five, the rest left for a person trying the console."""
+        r, by_id = self.sampling_rng, {str(o.id): o for o in self.orgs}
+        draws: list[tuple[UUID, list[str], date, float]] = []
+        last_year, this_year = self.today.year - 1, self.today.year
+        for day, share in ((date(last_year, 11, 1), 0.75), (date(this_year, 6, 1), 0.4)):
+            if not self.start < day < self.today - timedelta(days=30):
+                continue
+            for township in self.j.townships():
+                meta = self.meta(Tier.TOWNSHIP, day, township)
+                seed = f"demo-{self.seed}-{township.code}-{day.year}"
+                drawn = draw(self.township, township.code, day.year, seed, None, meta)
+                draws.append((drawn.id, drawn.extra["selected"], day, share))
+                self.count("sample_draws")
+        self.platform.drain()  # an inspection for a draw is checked against the read model
+        for draw_id, selected, day, share in draws:
+            for org in (by_id[i] for i in selected if i in by_id):
+                last = min(self.last_day(org), date(day.year, 12, 31))
+                if r.random() >= share or last <= day:
+                    continue
+                on = day + timedelta(days=r.randint(1, (last - day).days))
+                result = r.choices(INSPECTION_RESULTS, [12, 6, 2])[0]
+                findings = "" if result == "compliant" else "台账不全，活动记录缺失"
+                self.township.record_inspection(
+                    org.id, result, findings, r.sample(INSPECTORS, 2),
+                    self.meta(Tier.TOWNSHIP, on, org), draw_id=draw_id,
+                )  # fmt: skip
+                self.count("sampled_inspections")
+
     def governance_work(self, org: Org, act_day: date, act: str) -> bool:
         """Whether ``org`` may be graded or funded on ``act_day`` under the commendation rule
         in force (ADR 0024 addendum), which restricts those acts to organisations with a
@@ -665,6 +701,7 @@ class DemoHistory:
             (self.platforms, False),
             (self.credit_lists, False),
             (self.inspections_and_exits, True),
+            (self.sampling, True),
             (self.activities, True),
             (self.points_pilots, True),
             (self.training, True),

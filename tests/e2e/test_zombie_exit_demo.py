@@ -25,8 +25,11 @@ def test_demo_county_dry_run_then_notices_then_exits(tmp_path: Path) -> None:
         # Last year's scorecard scores every township on its annual-report rate: the demo has
         # organisations older than its history, so reports fall due (ADR 0025 addendum).
         card, _ = _card(p.tiers[Tier.COUNTY], county_op(), today.year - 1, COUNTY)
-        rate = [d.code for d in card.indicators].index("annual_report_rate")
-        assert card.rows and all(r.indicators[rate].value is not None for r in card.rows)
+        # So is its sampling completion: each township drew and inspected (ADR 0010).
+        codes = [d.code for d in card.indicators]
+        for code in ("annual_report_rate", "sampling_completion"):
+            i = codes.index(code)
+            assert card.rows and all(r.indicators[i].value is not None for r in card.rows), code
         review = c.exit_review(COUNTY, today)
         assert review and all(r["reasons"] and r["criteria"] for r in review)
         proposed = {r["org_id"] for r in review if r["proposal"] == "notice"}

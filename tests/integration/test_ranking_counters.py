@@ -165,6 +165,18 @@ def fill(tx: Tx, rng: random.Random) -> None:
                     maybe(rng, rng.randint(1, 5)),
                 ),
             )
+    # And one case fixed rather than drawn: a registered organisation whose annual report was
+    # filed on an as-of day itself, counted on that day (``filed_on <= day``, not ``<``).
+    tx.write(
+        "INSERT INTO org (org_id, village_code, name, registered_on, charter_at)"
+        " VALUES ('org-boundary', %s, '边界组织', '2024-03-01', '2024-03-05')",
+        (VILLAGES[0],),
+    )
+    tx.write(
+        "INSERT INTO annual_report (org_id, year, village_code, filed_on)"
+        " VALUES ('org-boundary', 2025, %s, %s)",
+        (VILLAGES[0], AS_OF[1].isoformat()),
+    )
     tx.write(rollups.FILL)  # the rollup as the projector keeps it: Σ of the rows
 
 

@@ -1129,6 +1129,13 @@ def cli() -> argparse.ArgumentParser:
     parser.add_argument("--url", help="use this PostgreSQL database instead of starting one")
     parser.add_argument("--keep", action="store_true", help="leave the cluster and data running")
     parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="the install's data directory (its signing key) with --url: the one a --keep run"
+        " printed, so verify checks the stored links with the key that signed them",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="JSON results (default var/bench/rebuild-*.json)"
     )
     return parser
@@ -1217,6 +1224,8 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
     work.chmod(0o755)  # as root the cluster runs as `postgres`, which must reach work/pg
     pg: LocalPostgres | None = None
     keep_cluster = args.keep
+    # A rerun on a kept cluster signs and verifies with the key of the run that kept it.
+    data: Path = args.data or work / "data"
     ok = False
     results.update({"command": command, "started": stamp})
     known: dict[str, Any] = {}
@@ -1233,7 +1242,7 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
         settings = Settings(
             persistence="postgres",
             postgres_url=url,
-            data_dir=work / "data",
+            data_dir=data,
             jurisdiction_file=csv,
             demo=False,
         )
@@ -1353,7 +1362,7 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
                     # The audit history (ADR 0031): built from the stores, as the tier
                     # builds it in the background, then read per request.
                     history = AuditHistory(
-                        work / "data" / "county-audit-history.db", AppSourceReader(apps), county
+                        work / "county-audit-history.db", AppSourceReader(apps), county
                     )
                     tick = Ticker("audit history", total, every=30.0)
                     with meter.phase("audit history build") as ph:
@@ -1373,7 +1382,7 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
             shutil.rmtree(work, ignore_errors=True)
         elif pg is not None:
             # also after a failure: rerun with --url to reuse the stores and the live read model
-            say(f"cluster left running: --url {pg.url()} (data dir {pg.dir})")
+            say(f"cluster left running: --url {pg.url()} --data {data} (cluster in {pg.dir})")
 
     # ------------------------------------------------------------------ summary
     out = print
@@ -1498,7 +1507,7 @@ def run(args: argparse.Namespace, results: dict[str, Any]) -> int:
     out(f"results: {out_path}")
     if keep_cluster and pg is not None:
         out(
-            f"cluster left running: --url {url}  (data dir {pg.dir}; stop it with "
+            f"cluster left running: --url {url} --data {data}  (cluster in {pg.dir}; stop it with "
             f"runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D {pg.dir} stop)"
         )
     if not ok:

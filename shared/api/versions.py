@@ -8,12 +8,16 @@ as a strong tag: ``"v7"``. ``If-Match`` takes one such tag (or ``*``: any versio
 from __future__ import annotations
 
 import re
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from fastapi import Response
 
 from shared.kernel.domain import DomainError
+
+if TYPE_CHECKING:
+    from shared.tier.runtime import TierRuntime
 
 _TAG = re.compile(r'"v([1-9][0-9]{0,8})"')
 
@@ -65,8 +69,28 @@ def current_version(app: Any, aggregate_id: UUID | str) -> int | None:
     return int(last[0].originator_version) if last else None
 
 
-def send_version(response: Response, app: Any, aggregate_id: UUID | str) -> None:
-    """Sets the ``ETag`` of the record whose aggregate is ``aggregate_id``, if there is one."""
-    version = current_version(app, aggregate_id)
-    if version is not None:
-        response.headers["ETag"] = etag(version)
+def version_before_read(
+    runtime: TierRuntime, aggregate_id: UUID | str, wait: float = 0.5
+) -> str | None:
+    """The ``ETag`` of a record about to be read from this tier's read model: the version its
+    aggregate is stored at now, once the read model has applied this tier's store at least up
+    to there (ADR 0001: it follows the store). Read before the row, so the body answered is
+    never older than the version it is sent with: a command sent back with that If-Match
+    cannot overwrite a change its sender was not shown. None if this tier stores no such
+    aggregate, or if the read model is more than ``wait`` seconds behind (no ETag, rather
+    than one that vouches for an older body)."""
+    version = current_version(runtime.app, aggregate_id)
+    if version is None:
+        return None
+    head = runtime.app.recorder.max_notification_id() or 0
+    source, deadline = runtime.app.name, time.monotonic() + wait
+    while runtime.projector.position(source) < head:
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
+    return etag(version)
+
+
+def send_version(response: Response, tag: str | None) -> None:
+    if tag is not None:
+        response.headers["ETag"] = tag

@@ -18,7 +18,7 @@ from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime
 from shared.api.text import LongText, Name, ShortText
-from shared.api.versions import VERSIONED, send_version
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.evaluation import projection as rm
 from shared.capabilities.evaluation.domain import ACTIVE, ENDED, MAX_TARGETS, SUSPENDED
 from shared.capabilities.identity.accounts import EVALUATOR
@@ -299,6 +299,7 @@ def get_assignment(
     ``If-Match`` (ADR 0035)."""
     if _mine(operator, app) is None:
         _reader(operator, runtime)
+    tag = version_before_read(runtime, assignment_id)
     with runtime.db.transaction() as tx:
         found = rm.assignment(tx, str(assignment_id))
     if found is None:
@@ -309,7 +310,7 @@ def get_assignment(
     ]
     for row in (*found["findings"], *found["decisions"]):
         row["organisation_id"] = row["org_id"]
-    send_version(response, app, assignment_id)
+    send_version(response, tag)
     return found
 
 

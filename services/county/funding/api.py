@@ -17,7 +17,7 @@ from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import AwardOut
 from shared.api.text import LongText, Name, OptionalLongText, ShortText
-from shared.api.versions import VERSIONED, send_version
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.kernel import purchasers
 from shared.kernel.domain import InvalidInput, NotFound
@@ -208,12 +208,13 @@ def award(
     """资助项目 / One award as recorded: amount, tranches, the organisation's status, credit
     and grade at the decision with the rule version, evaluations and closure; ``ETag``: the
     award's version, for ``If-Match`` (ADR 0035)."""
+    tag = version_before_read(runtime, award_id)
     with app.lookup.db.transaction() as tx:
         view = funding_lifecycle.award_view(tx, str(award_id))
     if view is None:
         raise NotFound("unknown_award", f"no award {award_id}")
     check_reads(operator, view["village_code"], runtime)
-    send_version(response, app, award_id)
+    send_version(response, tag)
     return view
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from shared.api.commands import CREATED, CommandIn, CommandOut
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.text import OptionalLongText
-from shared.api.versions import VERSIONED, send_version
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.commendations import application as rounds
 from shared.capabilities.commendations import projection as rm
 from shared.kernel.domain import NotFound
@@ -150,11 +150,12 @@ def get_round(
     """评先评优 / One round: candidates with ranks, scores, explanation and eligibility, those
     passed over with why, the decision and its publication; ``ETag``: the round's version,
     for ``If-Match`` (ADR 0035)."""
+    tag = version_before_read(runtime, round_id)
     with runtime.db.snapshot() as tx:
         row = rm.round_of(tx, str(round_id))
     if row is None or not contains(operator.division, row["division_code"]):
         raise NotFound("unknown_round", f"no round {round_id} here")
-    send_version(response, runtime.app, round_id)
+    send_version(response, tag)
     return row
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from shared.api.commands import CREATED, CommandIn, CommandOut
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.text import LongText, Name, ShortText
-from shared.api.versions import VERSIONED, send_version
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.training import application as training
 from shared.capabilities.training import projection as rm
 from shared.capabilities.training.domain import MAX_ROLES
@@ -254,6 +254,7 @@ def get_course(
     """培训班 / One course with its attendance by organisation (an operator below the
     division running it sees the organisations of their own division only); ``ETag``: the
     course's version at the tier running it, for ``If-Match`` (ADR 0035)."""
+    tag = version_before_read(runtime, course_id)
     with runtime.db.snapshot() as tx:
         row = rm.course(tx, str(course_id))
     if row is None:
@@ -265,7 +266,7 @@ def get_course(
         row["attendance"] = [
             a for a in row["attendance"] if contains(operator.division, a["village_code"])
         ]
-    send_version(response, runtime.app, course_id)
+    send_version(response, tag)
     return row
 
 

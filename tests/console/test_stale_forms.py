@@ -53,6 +53,9 @@ def test_a_stale_organisation_form_is_shown_again_with_the_explanation(api: Api)
     assert again.status_code == 303, again.text
     edited = clerk.submit(f"/county/organisations/{org}/charter", fields | {"record_version": "v3"})
     assert edited.status_code == 400 and "If-Match 格式不正确" in edited.text
+    # A funding award is a record of its own: its form names no version of the registration.
+    award = clerk.get(f"/county/organisations/{org}/funding-award")
+    assert award.status_code == 200 and VERSION.search(award.text) is None
 
 
 def test_a_stale_course_correction_is_refused_on_the_form(api: Api) -> None:

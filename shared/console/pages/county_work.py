@@ -326,6 +326,9 @@ class Action:
     warning: bool = False
     # API refusal codes shown beside the field they concern.
     refusals: dict[str, str] | None = None
+    # Acts on the registration itself, so the form carries its version (If-Match, ADR 0035);
+    # False for an action that creates a record of its own (a funding award).
+    on_the_record: bool = True
 
 
 ACTIONS: dict[str, Action] = {
@@ -451,6 +454,7 @@ ACTIONS: dict[str, Action] = {
         ],
         "/api/v1/organisations/{org}/funding-awards",
         "资助已记录。",
+        on_the_record=False,
     ),
 }
 
@@ -496,7 +500,7 @@ async def _action(
     back = f"/county/organisations/{org_id}"
     # The form carries the version it was drawn from: acting on a registration someone
     # changed meanwhile is refused (409), not silently applied over their change.
-    form = Form(values={VERSION: version} if version else {})
+    form = Form(values={VERSION: version} if version and act.on_the_record else {})
     if posted is not None:
         path = act.path.format(org=org_id, list=caption)
         answer, form = await command(page, posted, act.inputs, path, act.refusals)

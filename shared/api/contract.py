@@ -28,6 +28,10 @@ class ErrorBody(BaseModel):
         None,
         description="明细 / per-field problems (422), or the line and column of malformed JSON",
     )
+    current_version: int | None = Field(
+        None,
+        description="当前版本 / with version_mismatch (409): the version the record is at now",
+    )
 
 
 class ErrorOut(BaseModel):
@@ -41,6 +45,11 @@ def _documented(description: str) -> dict[str, Any]:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _documented(
+        "请求头有误 / a malformed precondition: invalid_if_match (If-Match is not one strong "
+        'ETag such as "v7"), if_match_not_applicable (If-Match on a command that creates a '
+        "record); ADR 0035"
+    ),
     401: _documented(
         "未登录 / not authenticated: missing_token, invalid_token, token_expired, "
         "token_revoked, account_disabled, account_unknown"
@@ -55,8 +64,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     ),
     409: _documented(
         "冲突 / conflict: an illegal transition for the record's state (e.g. "
-        "illegal_transition, already_decided), concurrent_change, idempotency_key_reused, "
-        "rule or calendar not in force"
+        "illegal_transition, already_decided), concurrent_change (two commands raced), "
+        "version_mismatch (If-Match names another version than the record's: the body's "
+        "current_version and the ETag header give the record's; ADR 0035), "
+        "idempotency_key_reused, rule or calendar not in force"
     ),
     413: _documented("请求体过大 / body_too_large: the body exceeds SANJI_MAX_BODY_BYTES"),
     422: _documented(

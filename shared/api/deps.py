@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from shared.api import limits
 from shared.api.observability import request_id
 from shared.api.text import LongText
+from shared.api.versions import IF_MATCH_DESCRIPTION, expected_version
 from shared.capabilities.identity.accounts import EVALUATOR, account_id
 from shared.capabilities.identity.directory import AccountView
 from shared.capabilities.identity.tokens import Claims, Unauthenticated
@@ -203,6 +204,7 @@ async def command_meta(
     ] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
     x_causation_id: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(description=IF_MATCH_DESCRIPTION)] = None,
 ) -> Meta:
     # An evaluator records findings (the only command its routes allow: EVALUATOR_ROUTES).
     if not (operator.has("operator") or operator.has(EVALUATOR)):
@@ -211,6 +213,8 @@ async def command_meta(
             "该账号没有经办权限，不能变更记录 / this account has no operator role: it may not "
             "change records",
         )
+    # Malformed is refused before anything else is read (400; ADR 0035).
+    expected = expected_version(if_match)
     body = await request.body()
     fields = _command_fields(body)
     effective_on = fields.effective_on
@@ -235,6 +239,7 @@ async def command_meta(
         idempotency_key=idempotency_key,
         request_hash=digest if idempotency_key else None,
         backdate_reason=reason,
+        expected_version=expected,
     )
 
 

@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException
 from shared.api.contract import json_position
 from shared.api.messages_zh import message_zh
 from shared.api.text import INVALID_TEXT, TEXT_ERRORS
-from shared.kernel.domain import DomainError
+from shared.api.versions import etag
+from shared.kernel.domain import DomainError, VersionMismatch
 
 
 def error_body(code: str, message: str, status: int = 400, **extra: Any) -> dict[str, Any]:
@@ -38,6 +39,11 @@ def install(app: FastAPI) -> None:
     async def domain_error(_: Request, e: DomainError) -> JSONResponse:
         # RFC 6750: a 401 names the scheme the client must use.
         headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        if isinstance(e, VersionMismatch):
+            # The version the record is at, in the body and as its ETag, so a client can show
+            # what changed and retry deliberately (ADR 0035).
+            body = error_body(e.code, e.message, e.status, current_version=e.current)
+            return JSONResponse(body, status_code=e.status, headers={"ETag": etag(e.current)})
         return JSONResponse(
             error_body(e.code, e.message, e.status), status_code=e.status, headers=headers
         )

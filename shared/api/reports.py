@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from shared.api import models
 from shared.api.deps import Operator, Runtime, check_reads
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.divisions.history import check_division, moved_out, tree_from
 from shared.capabilities.divisions.history import describe as describe_tree
 from shared.infrastructure.projector import SourceReader
@@ -541,12 +542,20 @@ def list_inspections(
     return {"division_code": code, "inspections": rows}
 
 
-@router.get("/organisations/{organisation_id}", response_model=models.OrganisationRow)
-def get_organisation(organisation_id: str, runtime: Runtime, operator: Operator) -> dict[str, Any]:
-    """组织详情 / One organisation as this tier's read model knows it."""
+@router.get(
+    "/organisations/{organisation_id}", response_model=models.OrganisationRow, responses=VERSIONED
+)
+def get_organisation(
+    organisation_id: str, runtime: Runtime, operator: Operator, response: Response
+) -> dict[str, Any]:
+    """组织详情 / One organisation as this tier's read model knows it; ``ETag``: the version
+    of this tier's own record of it (the village's group, the township's filing, the county's
+    registration; none if this tier records nothing of it), for ``If-Match`` (ADR 0035)."""
+    tag = version_before_read(runtime, organisation_id)
     with runtime.db.snapshot() as tx:
         row = tx.one("SELECT * FROM org WHERE org_id = %s", (organisation_id,))
     if row is None:
         raise NotFound("unknown_organisation", f"no organisation {organisation_id}")
     check_reads(operator, row["village_code"], runtime)
+    send_version(response, tag)
     return row

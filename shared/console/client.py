@@ -24,6 +24,8 @@ class ApiError(Exception):
     message_zh: str
     message: str = ""
     details: list[dict[str, Any]] = field(default_factory=list)
+    # The record's version now, with a 409 version_mismatch (ADR 0035).
+    etag: str | None = None
 
     @classmethod
     def of(cls, response: httpx.Response) -> ApiError:
@@ -37,6 +39,7 @@ class ApiError(Exception):
             message_zh=str(error.get("message_zh") or error.get("message") or "请求失败"),
             message=str(error.get("message", "")),
             details=list(error.get("details") or []),
+            etag=response.headers.get("etag"),
         )
 
 
@@ -67,8 +70,16 @@ class Api:
         query = {k: v for k, v in params.items() if v is not None and v != ""}
         return self._answer(await self._client.get(path, params=query))
 
-    async def post(self, path: str, json: Any = None, data: Any = None) -> Any:
-        return self._answer(await self._client.post(path, json=json, data=data))
+    async def versioned(self, path: str) -> tuple[Any, str | None]:
+        """One record and its ``ETag`` (its version, ADR 0035; None if the API sent none)."""
+        response = await self._client.get(path)
+        return self._answer(response), response.headers.get("etag")
+
+    async def post(
+        self, path: str, json: Any = None, data: Any = None, if_match: str | None = None
+    ) -> Any:
+        headers = {"If-Match": if_match} if if_match else None
+        return self._answer(await self._client.post(path, json=json, data=data, headers=headers))
 
     async def post_file(
         self, path: str, field: str, filename: str, content: bytes, media_type: str

@@ -117,6 +117,14 @@ def from_api(
 # Refusals a person can put right on the form; anything else (403, 404, 401) is a page of its own.
 ON_THE_FORM = frozenset({400, 409, 413, 422, 429})
 
+# The hidden field of a form on an existing record: the record's ETag when the form was drawn,
+# sent back as If-Match so that a change by someone else meanwhile is refused (ADR 0035).
+VERSION = "record_version"
+STALE = (
+    "提交前，此记录已被他人修改（版本不符），本次未保存。请先核对记录的最新情况；"
+    "如仍需按本表办理，再次提交即可。"
+)
+
 
 async def send(
     api: Api,
@@ -135,11 +143,20 @@ async def send(
     form = Form(values={k: str(v) for k, v in posted.items() if k in labels}, selects=selects)
     body: dict[str, Any] = {k: v.strip() for k, v in form.values.items() if v.strip() != ""}
     body.update(fixed or {})
+    version = str(posted.get(VERSION) or "").strip() or None
     try:
-        answer = await api.post(path, json=body)
+        answer = await api.post(path, json=body, if_match=version)
     except ApiError as e:
         if e.status not in ON_THE_FORM:
             raise
+        if version:
+            form.values[VERSION] = version  # drawn again with the version it was drawn with
+        if e.code == "version_mismatch":
+            # Drawn again with the typed values and the record's version now: submitting again
+            # is a deliberate decision taken after the warning, not a silent overwrite.
+            form.values[VERSION] = e.etag or ""
+            form.add("", STALE)
+            return None, form
         return None, from_api(form, e, labels, fields)
     await api.settled()  # the next page (a read model) shows what was just recorded
     return answer, form

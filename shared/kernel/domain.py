@@ -7,7 +7,7 @@ idempotency key. When it was *recorded* is the event's own ``timestamp``, set by
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -136,6 +136,14 @@ class Meta:
     triggered_by: Actor | None = None
     # Recorded by the ledger import (ADR 0020): the file, sheet and row the act came from.
     imported: Imported | None = None
+    # The version of the record the client acted on (HTTP If-Match, ADR 0035): checked where
+    # the command loads that record, never stored (a precondition, not a fact of the act).
+    expected_version: int | None = None
+
+    def without_precondition(self) -> Meta:
+        """This metadata for a look-up that is not the record acted on (whether a record to
+        be created exists already): the client's version names no such record."""
+        return replace(self, expected_version=None) if self.expected_version is not None else self
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -201,6 +209,30 @@ class OutOfJurisdiction(DomainError):
     status = 403
 
 
+class VersionMismatch(Conflict):
+    """The client acted on another version of the record than the one stored (ADR 0035)."""
+
+    def __init__(self, current: int, expected: int) -> None:
+        super().__init__(
+            "version_mismatch",
+            f"记录已被他人修改（版本不符），请刷新后重试 / the record is at version {current},"
+            f" not {expected}: it changed since it was read; reload it and retry",
+        )
+        self.current = current
+        self.expected = expected
+
+
+class PreconditionNotApplicable(DomainError):
+    """An If-Match on a command that acts on no existing record's version (it creates one)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "if_match_not_applicable",
+            "此操作新建记录，不能带 If-Match / this command creates a record: If-Match applies"
+            " only to commands on an existing record",
+        )
+
+
 # ---------------------------------------------------------------- aggregate base
 
 
@@ -250,9 +282,15 @@ class SanjiAggregate(Aggregate):
         super().trigger_event(event_class, **kwargs)
 
     def replayed_version(self, meta: Meta) -> int | None:
-        """The version at which this idempotency key was applied, or None if never."""
+        """The version at which this idempotency key was applied, or None if never.
+
+        Every command on an existing record asks this before it acts, so it is also where the
+        client's version (If-Match, ADR 0035) is checked: after the replay, so that a retry
+        answers its original result whatever version it names; 409 ``version_mismatch`` if
+        the record is at another version now."""
         keys: dict[str, tuple[int, str | None]] = self.__dict__.get("idempotency_keys", {})
         if meta.idempotency_key is None or meta.idempotency_key not in keys:
+            self._check_version(meta)
             return None
         version, request_hash = keys[meta.idempotency_key]
         if request_hash != meta.request_hash:
@@ -261,6 +299,19 @@ class SanjiAggregate(Aggregate):
                 "this Idempotency-Key was already used for a different request",
             )
         return version
+
+    def _check_version(self, meta: Meta) -> None:
+        if meta.expected_version is None:
+            return
+        if meta.expected_version != self.version:
+            raise VersionMismatch(self.version, meta.expected_version)
+        # Seen by TierApplication.save: a conditional command's events are stored only if the
+        # condition was checked on a record it saves (else If-Match would be silently ignored).
+        self.__dict__[VERSION_CHECKED] = True
+
+
+# The mark a checked If-Match leaves on the aggregate instance until it is saved.
+VERSION_CHECKED = "_sanji_version_checked"
 
 
 def new_id(meta: Meta) -> UUID:

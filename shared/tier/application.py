@@ -46,6 +46,7 @@ from shared.infrastructure.group_commit import GroupCommit
 from shared.infrastructure.store import Row, Tx
 from shared.kernel.calendar import WorkingCalendar, load_calendar
 from shared.kernel.domain import (
+    VERSION_CHECKED,
     Actor,
     CommandResult,
     Conflict,
@@ -53,6 +54,7 @@ from shared.kernel.domain import (
     Meta,
     NotFound,
     OutOfJurisdiction,
+    PreconditionNotApplicable,
     legal_date,
     new_id,
     register_transcodings,
@@ -77,6 +79,11 @@ log = logging.getLogger(__name__)
 
 # Fields of every domain event that the envelope carries itself (or that are internal).
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
+
+
+def _conditional(event: Any) -> bool:
+    meta = getattr(event, "meta", None)
+    return isinstance(meta, Meta) and meta.expected_version is not None
 
 
 def utcnow() -> datetime:
@@ -131,8 +138,10 @@ class TierApplication(AccountCommands, Application[UUID]):
         if kwargs:
             return super().save(*objs, **kwargs)
         events: list[Any] = []
+        checked = False
         for obj in objs:
             if isinstance(obj, BaseAggregate):
+                checked = bool(obj.__dict__.pop(VERSION_CHECKED, False)) or checked
                 # The library's collect_events asks isinstance() of runtime Protocols, which
                 # walks the protocol's attributes on every call (~2% of a command's CPU).
                 events.extend(obj.collect_events())
@@ -140,6 +149,10 @@ class TierApplication(AccountCommands, Application[UUID]):
                 collected: ProcessingEvent[UUID] = ProcessingEvent()
                 collected.collect_events(obj)
                 events.extend(collected.events)
+        if not checked and any(_conditional(e) for e in events):
+            # If-Match named a version, but no record this command saves was checked against
+            # it (the command creates a record): refused rather than silently ignored.
+            raise PreconditionNotApplicable()
         recordings = self._group.save(events)
         self._notify(recordings)
         return recordings
@@ -278,7 +291,7 @@ class TierApplication(AccountCommands, Application[UUID]):
         existing = self.find(aggregate_id)
         if existing is None:
             return None
-        result = self.replay(existing, meta, organisation_id)
+        result = self.replay(existing, meta.without_precondition(), organisation_id)
         if result is None:
             raise Conflict(conflict, f"{conflict.replace('_', ' ')}: {aggregate_id}")
         return result

@@ -11,13 +11,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from services.county.application import CountyApplication
 from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime
 from shared.api.text import LongText, Name, ShortText
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.evaluation import projection as rm
 from shared.capabilities.evaluation.domain import ACTIVE, ENDED, MAX_TARGETS, SUSPENDED
 from shared.capabilities.identity.accounts import EVALUATOR
@@ -287,14 +288,18 @@ def list_assignments(operator: Operator, runtime: Runtime, app: App) -> dict[str
         return {"assignments": rm.assignments(tx, mine)}
 
 
-@router.get("/evaluation-assignments/{assignment_id}", response_model=AssignmentOut)
+@router.get(
+    "/evaluation-assignments/{assignment_id}", response_model=AssignmentOut, responses=VERSIONED
+)
 def get_assignment(
-    assignment_id: UUID, operator: Operator, runtime: Runtime, app: App
+    assignment_id: UUID, operator: Operator, runtime: Runtime, app: App, response: Response
 ) -> dict[str, Any]:
     """一项评估委托 / One assignment with its targets, findings and decisions (404
-    ``unknown_assignment`` until projected)."""
+    ``unknown_assignment`` until projected); ``ETag``: the assignment's version, for
+    ``If-Match`` (ADR 0035)."""
     if _mine(operator, app) is None:
         _reader(operator, runtime)
+    tag = version_before_read(runtime, assignment_id)
     with runtime.db.transaction() as tx:
         found = rm.assignment(tx, str(assignment_id))
     if found is None:
@@ -305,6 +310,7 @@ def get_assignment(
     ]
     for row in (*found["findings"], *found["decisions"]):
         row["organisation_id"] = row["org_id"]
+    send_version(response, tag)
     return found
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from services.county.application import CountyApplication
@@ -17,6 +17,7 @@ from shared.api.commands import CREATED, CommandIn, CommandOut, Reason
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.models import AwardOut
 from shared.api.text import LongText, Name, OptionalLongText, ShortText
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.funding import projection as funding_lifecycle
 from shared.kernel import purchasers
 from shared.kernel.domain import InvalidInput, NotFound
@@ -200,15 +201,20 @@ def set_budget(programme: str, body: BudgetIn, meta: CommandMeta, app: App) -> C
     return CommandOut.of(app.set_programme_budget(programme, body.year, body.amount, meta))
 
 
-@router.get("/funding-awards/{award_id}", response_model=AwardOut)
-def award(award_id: UUID, operator: Operator, runtime: Runtime, app: App) -> dict[str, Any]:
+@router.get("/funding-awards/{award_id}", response_model=AwardOut, responses=VERSIONED)
+def award(
+    award_id: UUID, operator: Operator, runtime: Runtime, app: App, response: Response
+) -> dict[str, Any]:
     """资助项目 / One award as recorded: amount, tranches, the organisation's status, credit
-    and grade at the decision with the rule version, evaluations and closure."""
+    and grade at the decision with the rule version, evaluations and closure; ``ETag``: the
+    award's version, for ``If-Match`` (ADR 0035)."""
+    tag = version_before_read(runtime, award_id)
     with app.lookup.db.transaction() as tx:
         view = funding_lifecycle.award_view(tx, str(award_id))
     if view is None:
         raise NotFound("unknown_award", f"no award {award_id}")
     check_reads(operator, view["village_code"], runtime)
+    send_version(response, tag)
     return view
 
 

@@ -63,7 +63,9 @@ def _replayed(
 ) -> CommandResult | None:
     """The original result if this request (by idempotency key) took the latest step."""
     head = app.find(step_id(rid, position.step)) if position.step else None
-    if not isinstance(head, ReturnStep) or (version := head.replayed_version(meta)) is None:
+    # Each step is a record of its own: the client's version names none of them (ADR 0035).
+    replay = meta.without_precondition()
+    if not isinstance(head, ReturnStep) or (version := head.replayed_version(replay)) is None:
         return None
     return _result(head, version, replayed=True)
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from shared.api.commands import CREATED, CommandIn, CommandOut
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.text import OptionalLongText
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.commendations import application as rounds
 from shared.capabilities.commendations import projection as rm
 from shared.kernel.domain import NotFound
@@ -142,14 +143,19 @@ def list_rounds(
     return {"division_code": code, "rounds": rows}
 
 
-@router.get("/commendation-rounds/{round_id}", response_model=RoundOut)
-def get_round(round_id: RoundId, runtime: Runtime, operator: Operator) -> dict[str, Any]:
+@router.get("/commendation-rounds/{round_id}", response_model=RoundOut, responses=VERSIONED)
+def get_round(
+    round_id: RoundId, runtime: Runtime, operator: Operator, response: Response
+) -> dict[str, Any]:
     """评先评优 / One round: candidates with ranks, scores, explanation and eligibility, those
-    passed over with why, the decision and its publication."""
+    passed over with why, the decision and its publication; ``ETag``: the round's version,
+    for ``If-Match`` (ADR 0035)."""
+    tag = version_before_read(runtime, round_id)
     with runtime.db.snapshot() as tx:
         row = rm.round_of(tx, str(round_id))
     if row is None or not contains(operator.division, row["division_code"]):
         raise NotFound("unknown_round", f"no round {round_id} here")
+    send_version(response, tag)
     return row
 
 

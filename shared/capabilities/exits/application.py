@@ -120,7 +120,8 @@ class ZombieExit(_Base):
         self.exit_target(organisation_id, day)
         number, last = self.latest_proceeding(organisation_id)
         if last is not None:
-            if replayed := self.replay(last, meta):
+            # A notice opens a new proceeding: the client's version is not the last one's.
+            if replayed := self.replay(last, meta.without_precondition()):
                 return replayed
             if last.state == "noticed":
                 raise Conflict("exit_pending", f"{organisation_id} is already on notice")

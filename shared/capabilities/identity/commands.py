@@ -98,7 +98,7 @@ class AccountCommands(_Base):
         id = account_id(self.tier, username)
         existing = self.account(id)
         if existing is not None:
-            if (replayed := existing.replayed_version(meta)) is not None:
+            if (replayed := existing.replayed_version(meta.without_precondition())) is not None:
                 return CommandResult(id, replayed, None, replayed=True)
             raise Conflict("username_taken", f"登录名 {username} 已被使用 / username taken")
         account = Account.create(

@@ -8,12 +8,13 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from shared.api.commands import CREATED, CommandIn, CommandOut
 from shared.api.deps import CommandMeta, Operator, Runtime, check_reads
 from shared.api.text import LongText, Name, ShortText
+from shared.api.versions import VERSIONED, send_version, version_before_read
 from shared.capabilities.training import application as training
 from shared.capabilities.training import projection as rm
 from shared.capabilities.training.domain import MAX_ROLES
@@ -246,10 +247,14 @@ def list_courses(
     return {"division_code": code, "period": p.label, "courses": rows}
 
 
-@router.get("/training-courses/{course_id}", response_model=CourseOut)
-def get_course(course_id: CourseId, runtime: Runtime, operator: Operator) -> dict[str, Any]:
+@router.get("/training-courses/{course_id}", response_model=CourseOut, responses=VERSIONED)
+def get_course(
+    course_id: CourseId, runtime: Runtime, operator: Operator, response: Response
+) -> dict[str, Any]:
     """培训班 / One course with its attendance by organisation (an operator below the
-    division running it sees the organisations of their own division only)."""
+    division running it sees the organisations of their own division only); ``ETag``: the
+    course's version at the tier running it, for ``If-Match`` (ADR 0035)."""
+    tag = version_before_read(runtime, course_id)
     with runtime.db.snapshot() as tx:
         row = rm.course(tx, str(course_id))
     if row is None:
@@ -261,6 +266,7 @@ def get_course(course_id: CourseId, runtime: Runtime, operator: Operator) -> dic
         row["attendance"] = [
             a for a in row["attendance"] if contains(operator.division, a["village_code"])
         ]
+    send_version(response, tag)
     return row
 
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from shared.console import labels
-from shared.console.forms import Form, send
+from shared.console.forms import VERSION, Form, send
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
 from shared.kernel.integration.events import CreditList
@@ -168,6 +168,12 @@ async def _villages(page: Page) -> dict[str, str]:
 
 async def _organisation(page: Page, org_id: str) -> dict[str, Any]:
     return dict(await page.api.get(f"/api/v1/organisations/{org_id}"))
+
+
+async def _versioned_organisation(page: Page, org_id: str) -> tuple[dict[str, Any], str | None]:
+    """The organisation and the version of the county's record of it (its ETag, ADR 0035)."""
+    org, version = await page.api.versioned(f"/api/v1/organisations/{org_id}")
+    return dict(org), version
 
 
 def _offset(text: str) -> int:
@@ -320,6 +326,9 @@ class Action:
     warning: bool = False
     # API refusal codes shown beside the field they concern.
     refusals: dict[str, str] | None = None
+    # Acts on the registration itself, so the form carries its version (If-Match, ADR 0035);
+    # False for an action that creates a record of its own (a funding award).
+    on_the_record: bool = True
 
 
 ACTIONS: dict[str, Action] = {
@@ -445,6 +454,7 @@ ACTIONS: dict[str, Action] = {
         ],
         "/api/v1/organisations/{org}/funding-awards",
         "资助已记录。",
+        on_the_record=False,
     ),
 }
 
@@ -486,9 +496,11 @@ async def _action(
     page: Page, org_id: UUID, act: Action, caption: str, action: str, posted: Posted | None
 ) -> Response:
     page.require("county", roles=WORKERS)
-    org = await _organisation(page, str(org_id))
+    org, version = await _versioned_organisation(page, str(org_id))
     back = f"/county/organisations/{org_id}"
-    form = Form()
+    # The form carries the version it was drawn from: acting on a registration someone
+    # changed meanwhile is refused (409), not silently applied over their change.
+    form = Form(values={VERSION: version} if version and act.on_the_record else {})
     if posted is not None:
         path = act.path.format(org=org_id, list=caption)
         answer, form = await command(page, posted, act.inputs, path, act.refusals)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shared.console.forms import Form, send
+from shared.console.forms import VERSION, Form, send
 from shared.console.pages.county_work import EFFECTIVE, Input, field_labels, form_page
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
@@ -268,9 +268,12 @@ async def _course_correction_page(
 @router.get("/training/{course_id}/correction")
 async def course_correction_form(page: CurrentPage, course_id: str) -> Response:
     page.require(*TIERS, roles=WORKERS)
-    course: dict[str, Any] = await page.api.get(f"/api/v1/training-courses/{course_id}")
-    # The form starts from the course as recorded: a correction restates every detail.
+    course, version = await page.api.versioned(f"/api/v1/training-courses/{course_id}")
+    # The form starts from the course as recorded: a correction restates every detail, so it
+    # carries the version it restates (a correction made meanwhile is not overwritten: 409).
     values = {k: str(course[k]) for k in DETAILS}
+    if version:
+        values[VERSION] = version
     return await _course_correction_page(page, course, Form(values=values))
 
 

@@ -110,9 +110,15 @@ class _PostgresTx:
     ``all`` and ``one`` wait for everything sent before them. An error of a written statement
     is raised by a later call or at commit, and rolls the whole transaction back."""
 
-    def __init__(self, cursor: Any, pipeline: Any = None) -> None:
+    def __init__(self, cursor: Any, pipeline: Any = None, reader: Any = None) -> None:
         self._cur = cursor
         self._pipeline = pipeline
+        # Pipelined, reads go through a cursor of their own: the answers to earlier writes
+        # that arrive while a read is sent are attached to the cursor that sent them, and on
+        # a shared cursor they would take the read's place (psycopg fetches a read's rows
+        # only if its cursor holds no result yet): "the last operation didn't produce
+        # records (INSERT 0 1)" in a million-event rebuild.
+        self._reader = reader or cursor
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -151,8 +157,8 @@ class _PostgresTx:
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._errors():
-            self._cur.execute(sql, tuple(params))
-            return list(self._cur.fetchall())
+            self._reader.execute(sql, tuple(params))
+            return list(self._reader.fetchall())
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.all(sql, params)
@@ -213,8 +219,8 @@ class PostgresDatabase:
             import psycopg
 
             try:
-                with conn.pipeline() as pipeline:
-                    yield _PostgresTx(cur, pipeline)
+                with conn.pipeline() as pipeline, conn.cursor() as reader:
+                    yield _PostgresTx(cur, pipeline, reader)
             except psycopg.errors.UniqueViolation as e:  # a write answered at the end
                 raise IntegrityConflict(str(e)) from e
 

@@ -48,6 +48,32 @@ def test_a_pipelined_transaction_reads_its_writes_and_rolls_back_on_a_conflict(
         db.close()
 
 
+def test_a_pipelined_read_gets_its_own_rows_when_earlier_answers_arrive_during_it(
+    fresh_database: str,
+) -> None:
+    """The answers to queued writes can reach the client while a read is being sent (the
+    server flushes them as its buffer fills, here while the client sleeps): they must not be
+    taken for the read's answer ("the last operation didn't produce records (INSERT 0 1)",
+    a million-event rebuild's ``add_activities``)."""
+    import time
+
+    db = open_database(f"{fresh_database}?schema=pipelined_reads")
+    try:
+        with db.transaction() as tx:
+            tx.execute("CREATE TABLE t (id integer PRIMARY KEY)")
+        with db.transaction(pipelined=True) as tx:
+            for i in range(500):  # slow on the server, so that it lags behind the client
+                tx.write("INSERT INTO t SELECT %s FROM pg_sleep(0.0002)", (i,))
+            time.sleep(0.4)  # the server finishes and flushes its answers meanwhile
+            assert tx.all("SELECT id FROM t WHERE id IN (%s, %s) ORDER BY id", (3, 4)) == [
+                {"id": 3},
+                {"id": 4},
+            ]
+            assert tx.one("SELECT count(*) AS n FROM t") == {"n": 500}
+    finally:
+        db.close()
+
+
 def test_the_import_reads_a_chunk_in_bulk_and_stores_it_in_one_transaction(
     pg_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

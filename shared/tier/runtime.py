@@ -54,9 +54,8 @@ class AppSourceReader:
         self.apps = apps
 
     def read(self, source: str, after: int, limit: int) -> list[Envelope]:
-        app = self.apps[source]
-        notifications = app.recorder.select_notifications(after, limit, inclusive_of_start=False)
-        return [Envelope.model_validate_json(raw) for raw in app.envelopes(notifications, after)]
+        placed = self.apps[source].placed_envelopes(after, limit, previous_position=after)
+        return [Envelope.model_validate_json(raw) for _, raw in placed]
 
     def read_at(self, source: str, positions: Iterable[int]) -> list[Envelope]:
         """The events at these positions, in order; one read per contiguous run. Each carries
@@ -64,10 +63,11 @@ class AppSourceReader:
         app = self.apps[source]
         envelopes: list[Envelope] = []
         for start, stop in _runs(positions):
-            notifications = app.recorder.select_notifications(start, stop - start + 1, stop)
+            placed = app.placed_envelopes(
+                start, stop - start + 1, stop, inclusive_of_start=True, previous_position=None
+            )
             envelopes += [
-                Envelope.model_validate_json(raw)
-                for raw in app.envelopes([n for n in notifications if start <= n.id <= stop], None)
+                Envelope.model_validate_json(raw) for p, raw in placed if start <= p <= stop
             ]
         return envelopes
 

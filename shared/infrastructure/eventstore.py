@@ -111,18 +111,24 @@ def _log_statement(inclusive_of_start: bool) -> str:
     stored before envelopes, or written around the chain, still comes). The event's own columns
     only where it has no body, so a page of stored envelopes does not carry every event's state
     as well: with the bound start and stop, the library's select_notifications, reordered.
+    The joined tables are bounded too: the planner does not carry the range over the join's
+    equality, and a merge join would otherwise scan them from position 1 for every page.
     Placeholders: {events}, {envelopes}, {chain}, {id} (the events' notification id column),
-    {p} (the driver's parameter mark)."""
+    {lo}, {hi}, {limit} (the driver's named parameters)."""
+    after = ">=" if inclusive_of_start else ">"
     legacy = " ".join(
         f"CASE WHEN v.body IS NULL THEN n.{column} END,"
         for column in ("originator_id", "originator_version", "topic")
     )
     return (
         f"SELECT n.{{id}}, v.body, c.link, {legacy} CASE WHEN v.body IS NULL THEN n.state END "
-        "FROM {events} n LEFT JOIN {envelopes} v ON v.position = n.{id} "
-        "LEFT JOIN {chain} c ON c.position = n.{id} "
-        f"WHERE n.{{id}} {'>=' if inclusive_of_start else '>'} {{p}} AND n.{{id}} <= {{p}} "
-        "ORDER BY n.{id} LIMIT {p}"
+        "FROM {events} n "
+        f"LEFT JOIN {{envelopes}} v ON v.position = n.{{id}} "
+        f"AND v.position {after} {{lo}} AND v.position <= {{hi}} "
+        f"LEFT JOIN {{chain}} c ON c.position = n.{{id}} "
+        f"AND c.position {after} {{lo}} AND c.position <= {{hi}} "
+        f"WHERE n.{{id}} {after} {{lo}} AND n.{{id}} <= {{hi}} "
+        "ORDER BY n.{id} LIMIT {limit}"
     )
 
 
@@ -315,7 +321,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 envelopes=SQL("{0}.{1}").format(schema, envelopes),
                 chain=SQL("{0}.{1}").format(schema, chain),
                 id=Identifier("notification_id"),
-                p=SQL("%s"),
+                lo=SQL("%(lo)s"),
+                hi=SQL("%(hi)s"),
+                limit=SQL("%(limit)s"),
             )
             for inclusive in (False, True)
         }
@@ -394,7 +402,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         if start is None:
             start, inclusive_of_start = 0, True
         statement = self._sql_log[inclusive_of_start]
-        bounds = (start, NO_STOP if stop is None else stop, limit)
+        bounds = {"lo": start, "hi": NO_STOP if stop is None else stop, "limit": limit}
         # Tuple rows: a 5,000-row page without a dict per row.
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
             c.execute(statement, bounds, prepare=True)
@@ -586,10 +594,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             envelopes=self.envelope_table_name,
             chain=self.chain_table_name,
             id="rowid",
-            p="?",
+            lo=":lo",
+            hi=":hi",
+            limit=":limit",
         )
+        bounds = {"lo": start, "hi": NO_STOP if stop is None else stop, "limit": limit}
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, (start, NO_STOP if stop is None else stop, limit))
+            c.execute(statement, bounds)
             return [
                 LogRow(r[0], bytes(r[1]), r[2], None)
                 if r[1] is not None

@@ -14,16 +14,16 @@ SAME = {"previous_position", "chain"}  # what read_at may fill in differently fr
 
 
 def spy_reads(reader: AppSourceReader, source: str) -> list[tuple[Any, ...]]:
-    """Record every select_notifications call on ``source``'s recorder."""
-    recorder = reader.apps[source].recorder
+    """Record every read of ``source``'s log (``select_log``: a page with its envelopes)."""
+    recorder: Any = reader.apps[source].recorder
     calls: list[tuple[Any, ...]] = []
-    original = recorder.select_notifications
+    original = recorder.select_log
 
     def select(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return original(*args, **kwargs)
 
-    recorder.select_notifications = select  # type: ignore[method-assign]
+    recorder.select_log = select
     return calls
 
 

@@ -21,8 +21,8 @@ Starts a throwaway PostgreSQL 15 cluster (or uses ``--url``) and runs, timed, in
 3. **raw read baselines**, the same stores in the same run: the library's own read path
    (``recorder.select_notifications`` pages plus ``mapper.to_domain_event`` for each
    notification), a plain ``SELECT *`` of each events table through a psycopg server-side
-   cursor, and what the rebuild itself reads (``AppSourceReader.read``: notifications, chain
-   links, integration envelopes).
+   cursor, and what the rebuild itself reads (``AppSourceReader.read``: each page of the log
+   with its stored integration envelopes and chain links, in one query, parsed).
 4. **rebuild and compare**: ``shared.audit.rebuild.rebuild`` into a fresh schema up to the live
    read model's watermarks, then ``digest_tables`` of both and ``compare``; any difference
    fails the run and the first ones are printed.

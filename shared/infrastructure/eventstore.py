@@ -19,7 +19,9 @@ The same transaction also stores each event's integration envelope, as the tier'
 it from the domain event (ADR 0032), in an envelopes table beside the events: the relay and the
 rebuild read it instead of decoding every event and rebuilding its envelope. Events stored
 before that have none and are read the old way; ``verify`` checks each stored envelope against
-its event, as the chain cannot (it covers the events).
+its event, as the chain cannot (it covers the events). ``select_log`` reads a page of the log
+as those readers need it, envelope and link beside each position, in one query (ADR 0032,
+addendum).
 
 eventsourcing's stored-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``) bypasses the
 transaction these hooks run in and would store events with no link at all: the PostgreSQL
@@ -31,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from threading import Event
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 import psycopg
@@ -41,12 +43,14 @@ from eventsourcing.persistence import (
     Cipher,
     Compressor,
     Mapper,
+    Notification,
     StoredEvent,
     Transcoder,
 )
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
@@ -75,6 +79,60 @@ class EnvelopedStoredEvent(StoredEvent):
     """A stored event with the body of its integration envelope (none: not published)."""
 
     envelope: bytes | None = None
+
+
+class LogRow(NamedTuple):
+    """One position of a tier's log as a reader of its integration events needs it."""
+
+    position: int
+    body: bytes | None  # the stored envelope body (ADR 0032); None: stored before, or unpublished
+    link: str | None  # the hash-chain link; None in an unchained store
+    event: Notification | None  # the stored event itself: read only where there is no body
+
+
+def select_log(
+    recorder: ApplicationRecorder,
+    start: int | None,
+    limit: int,
+    stop: int | None = None,
+    *,
+    inclusive_of_start: bool = True,
+) -> list[LogRow]:
+    """The positions ``select_notifications`` would return for these arguments, as log rows:
+    a chained store's in one read; any other store's events, each with no body or link."""
+    if isinstance(recorder, ChainedRecorder):
+        return recorder.select_log(start, limit, stop, inclusive_of_start=inclusive_of_start)
+    page = recorder.select_notifications(start, limit, stop, inclusive_of_start=inclusive_of_start)
+    return [LogRow(n.id, None, None, n) for n in page]
+
+
+def _log_statement(inclusive_of_start: bool) -> str:
+    """One page of the log with each position's envelope body and link (LEFT JOINs: a position
+    stored before envelopes, or written around the chain, still comes). The event's own columns
+    only where it has no body, so a page of stored envelopes does not carry every event's state
+    as well: with the bound start and stop, the library's select_notifications, reordered.
+    The joined tables are bounded too: the planner does not carry the range over the join's
+    equality, and a merge join would otherwise scan them from position 1 for every page.
+    Placeholders: {events}, {envelopes}, {chain}, {id} (the events' notification id column),
+    {lo}, {hi}, {limit} (the driver's named parameters)."""
+    after = ">=" if inclusive_of_start else ">"
+    legacy = " ".join(
+        f"CASE WHEN v.body IS NULL THEN n.{column} END,"
+        for column in ("originator_id", "originator_version", "topic")
+    )
+    return (
+        f"SELECT n.{{id}}, v.body, c.link, {legacy} CASE WHEN v.body IS NULL THEN n.state END "
+        "FROM {events} n "
+        f"LEFT JOIN {{envelopes}} v ON v.position = n.{{id}} "
+        f"AND v.position {after} {{lo}} AND v.position <= {{hi}} "
+        f"LEFT JOIN {{chain}} c ON c.position = n.{{id}} "
+        f"AND c.position {after} {{lo}} AND c.position <= {{hi}} "
+        f"WHERE n.{{id}} {after} {{lo}} AND n.{{id}} <= {{hi}} "
+        "ORDER BY n.{id} LIMIT {limit}"
+    )
+
+
+NO_STOP = 2**62  # beyond any notification id: "no stop" without a second statement shape
 
 
 # Makes the envelope body of a domain event (None: the event is not published).
@@ -162,6 +220,26 @@ class ChainedRecorder:
         position; a position stored before envelopes were (ADR 0032) has none."""
         raise NotImplementedError
 
+    def select_log(
+        self, start: int | None, limit: int, stop: int | None = None, *, inclusive_of_start: bool
+    ) -> list[LogRow]:
+        """``select_notifications(start, limit, stop, inclusive_of_start=…)`` as log rows, each
+        with its stored envelope body and its link; the event itself only where there is no
+        body. This default composes the three reads; the engines' recorders make it one."""
+        recorder = cast(ApplicationRecorder, self)  # mixed into each engine's recorder
+        page = recorder.select_notifications(
+            start, limit, stop, inclusive_of_start=inclusive_of_start
+        )
+        if not page:
+            return []
+        links = self.select_link_texts(page[0].id, page[-1].id)
+        bodies = self.select_envelopes(page[0].id, page[-1].id)
+        return [
+            LogRow(n.id, body, links.get(n.id), n if body is None else None)
+            for n in page
+            for body in (bodies.get(n.id),)
+        ]
+
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every stored event of these aggregates, in one query where the engine allows:
         ordered by aggregate, then version. A bulk reader (the ledger import) reads the
@@ -237,6 +315,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id < %s ORDER BY notification_id"
         ).format(schema, Identifier(events_table_name))
+        self._sql_log = {
+            inclusive: SQL(_log_statement(inclusive)).format(
+                events=SQL("{0}.{1}").format(schema, Identifier(events_table_name)),
+                envelopes=SQL("{0}.{1}").format(schema, envelopes),
+                chain=SQL("{0}.{1}").format(schema, chain),
+                id=Identifier("notification_id"),
+                lo=SQL("%(lo)s"),
+                hi=SQL("%(hi)s"),
+                limit=SQL("%(limit)s"),
+            )
+            for inclusive in (False, True)
+        }
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -303,6 +393,25 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
             c.execute(self._sql_envelopes, (start, stop))
             return {int(p): bytes(b) for p, b in c.fetchall()}
+
+    # Retried as the library retries select_notifications, which this read replaces.
+    @retry((psycopg.InterfaceError, psycopg.OperationalError), max_attempts=10, wait=0.2)
+    def select_log(
+        self, start: int | None, limit: int, stop: int | None = None, *, inclusive_of_start: bool
+    ) -> list[LogRow]:
+        if start is None:
+            start, inclusive_of_start = 0, True
+        statement = self._sql_log[inclusive_of_start]
+        bounds = {"lo": start, "hi": NO_STOP if stop is None else stop, "limit": limit}
+        # Tuple rows: a 5,000-row page without a dict per row.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+            c.execute(statement, bounds, prepare=True)
+            return [
+                LogRow(r[0], bytes(r[1]), r[2], None)
+                if r[1] is not None
+                else LogRow(r[0], None, r[2], Notification(r[3], r[4], r[5], bytes(r[6]), r[0]))
+                for r in c.fetchall()
+            ]
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         if not originator_ids:
@@ -474,6 +583,35 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 (start, stop),
             )
             return {int(r[0]): bytes(r[1]) for r in c.fetchall()}
+
+    def select_log(
+        self, start: int | None, limit: int, stop: int | None = None, *, inclusive_of_start: bool
+    ) -> list[LogRow]:
+        if start is None:
+            start, inclusive_of_start = 0, True
+        statement = _log_statement(inclusive_of_start).format(
+            events=self.events_table_name,
+            envelopes=self.envelope_table_name,
+            chain=self.chain_table_name,
+            id="rowid",
+            lo=":lo",
+            hi=":hi",
+            limit=":limit",
+        )
+        bounds = {"lo": start, "hi": NO_STOP if stop is None else stop, "limit": limit}
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, bounds)
+            return [
+                LogRow(r[0], bytes(r[1]), r[2], None)
+                if r[1] is not None
+                else LogRow(
+                    r[0],
+                    None,
+                    r[2],
+                    Notification(self.convert_originator_id(r[3]), r[4], r[5], bytes(r[6]), r[0]),
+                )
+                for r in c.fetchall()
+            ]
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         found: list[StoredEvent] = []

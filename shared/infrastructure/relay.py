@@ -70,27 +70,25 @@ class Relay:
     def run_once(self) -> int:
         """Publish the next batch; returns how many events were published."""
         start = self.position()
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False
-        )
-        if not notifications:
+        # Stored with their events (ADR 0032): published as stored, never decoded here, and
+        # read with their links in one query (select_log).
+        wire = self.app.placed_envelopes(start, self.batch_size, previous_position=start)
+        if not wire:
             return 0
-        # Stored with their events (ADR 0032): published as stored, never decoded here.
-        wire = self.app.envelopes(notifications, start)
         try:
-            for raw in wire:
+            for _, raw in wire:
                 # Key by source: one partition per source keeps its order (gap detection needs it).
                 self.producer.publish(self.topic, self.app.name, raw)
             self.producer.flush()
         except Exception:
             self._discard_producer()
             raise
-        previous = notifications[-1].id
+        previous = wire[-1][0]
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO relay_position (source, position) VALUES (%s, %s) "
                 "ON CONFLICT (source) DO UPDATE SET position = excluded.position",
                 (self.app.name, previous),
             )
-        log.debug("relay %s published %d up to %d", self.app.name, len(notifications), previous)
-        return len(notifications)
+        log.debug("relay %s published %d up to %d", self.app.name, len(wire), previous)
+        return len(wire)

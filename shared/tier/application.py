@@ -41,7 +41,7 @@ from shared.capabilities.ledger.domain import (
     checkpoint_id,
 )
 from shared.capabilities.platforms.domain import PLACEMENT, ServicePlatform
-from shared.infrastructure.eventstore import ChainedRecorder, EnvelopingMapper
+from shared.infrastructure.eventstore import ChainedRecorder, EnvelopingMapper, LogRow, select_log
 from shared.infrastructure.group_commit import GroupCommit
 from shared.infrastructure.store import Row, Tx
 from shared.kernel.calendar import WorkingCalendar, load_calendar
@@ -470,30 +470,53 @@ class TierApplication(AccountCommands, Application[UUID]):
         event = cast(Agg.Event, self.mapper.to_domain_event(notification))
         return self._envelope_of(event, notification.id, previous_position, chain)
 
+    def placed_envelopes(
+        self,
+        start: int,
+        limit: int,
+        stop: int | None = None,
+        *,
+        inclusive_of_start: bool = False,
+        previous_position: int | None,
+    ) -> list[tuple[int, bytes]]:
+        """(position, wire form) of the integration events ``select_notifications`` would give
+        for these arguments, from one read of the log (``select_log``): each stored envelope
+        placed in the log, or, where none was stored, rebuilt from the event. What the relay
+        publishes and the catch-up and rebuild read (ADR 0032 and its addendum)."""
+        rows = select_log(self.recorder, start, limit, stop, inclusive_of_start=inclusive_of_start)
+        return self._place(rows, previous_position)
+
     def envelopes(
         self, notifications: Sequence[Notification], previous_position: int | None
     ) -> list[bytes]:
-        """The integration events of these notifications, in their wire form: each stored
-        envelope placed in the log, or, where none was stored, rebuilt from the event.
-        ``previous_position``: the position read just before the first (a relay's batch), or
-        None for each notification's own predecessor (a read at given positions)."""
+        """The integration events of notifications already read, in their wire form, as
+        ``placed_envelopes`` gives them (which reads the log itself, in one query)."""
         if not notifications:
             return []
         links = self.links(notifications)
         bodies: dict[int, bytes] = {}
         if isinstance(self.recorder, ChainedRecorder):
             bodies = self.recorder.select_envelopes(notifications[0].id, notifications[-1].id)
-        wire: list[bytes] = []
+        rows = [LogRow(n.id, bodies.get(n.id), links.get(n.id), n) for n in notifications]
+        return [wire for _, wire in self._place(rows, previous_position)]
+
+    def _place(
+        self, rows: Sequence[LogRow], previous_position: int | None
+    ) -> list[tuple[int, bytes]]:
+        """``previous_position``: the position read just before the first row (a relay's
+        batch), or None for each row's own predecessor (a read at given positions)."""
+        wire: list[tuple[int, bytes]] = []
         previous = previous_position
-        for n in notifications:
-            before = n.id - 1 if previous is None else previous
-            body = bodies.get(n.id)
+        for position, body, link, event in rows:
+            before = position - 1 if previous is None else previous
             if body is not None:
-                wire.append(placed(body, n.id, before, links.get(n.id)))
+                wire.append((position, placed(body, position, before, link)))
             else:
-                wire.append(self.to_envelope(n, before, links.get(n.id)).to_bytes())
+                # Stored before envelopes were (ADR 0032), or not published: decoded, as ever.
+                assert event is not None, "a log row without a body carries its event"
+                wire.append((position, self.to_envelope(event, before, link).to_bytes()))
             if previous_position is not None:
-                previous = n.id
+                previous = position
         return wire
 
     def _envelope_body(self, event: Any) -> bytes | None:

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
+
+import pytest
+from pydantic import ValidationError
 
 from services.platform import Platform
 from shared.audit.timeline import LABELS, label
+from shared.kernel.integration.envelope import Envelope
 from shared.kernel.integration.events import TYPES
-from shared.tier.runtime import AppSourceReader
+from shared.tier.runtime import AppSourceReader, parse_envelopes
 from tests.helpers import envelopes_by_source, seed_history, source_reader
 
 SAME = {"previous_position", "chain"}  # what read_at may fill in differently from read
 
 
 def spy_reads(reader: AppSourceReader, source: str) -> list[tuple[Any, ...]]:
-    """Record every select_notifications call on ``source``'s recorder."""
-    recorder = reader.apps[source].recorder
+    """Record every read of ``source``'s log (``select_log``: a page with its envelopes)."""
+    recorder: Any = reader.apps[source].recorder
     calls: list[tuple[Any, ...]] = []
-    original = recorder.select_notifications
+    original = recorder.select_log
 
     def select(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return original(*args, **kwargs)
 
-    recorder.select_notifications = select  # type: ignore[method-assign]
+    recorder.select_log = select
     return calls
 
 
@@ -80,3 +85,30 @@ def test_labels_name_real_event_types_and_fall_back_to_the_type() -> None:
     assert label("sanji.township.filing.filed.v1") == "准予备案"
     assert label("sanji.county.filing.filed.v2") == "准予备案"
     assert label("sanji.county.something.new.v1") == "sanji.county.something.new.v1"
+
+
+def test_a_page_is_parsed_validated_with_the_collector_paused_and_restored(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_history(platform)
+    app = source_reader(platform).apps["county"]
+    wire = [raw for _, raw in app.placed_envelopes(0, 3, previous_position=0)]
+    seen: list[bool] = []
+    validate = Envelope.model_validate_json
+
+    def spy(raw: bytes) -> Envelope:
+        seen.append(gc.isenabled())
+        return validate(raw)
+
+    monkeypatch.setattr(Envelope, "model_validate_json", spy)
+    assert [e.position for e in parse_envelopes(wire)] == [1, 2, 3]
+    assert seen == [False] * 3 and gc.isenabled()
+    with pytest.raises(ValidationError):  # still validated: a bad page is refused whole
+        parse_envelopes([wire[0], wire[1].replace(b'"position":2', b'"position":"two"')])
+    assert gc.isenabled()
+    gc.disable()  # whoever paused it before keeps it paused
+    try:
+        parse_envelopes(wire)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

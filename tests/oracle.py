@@ -358,6 +358,8 @@ def replay(envelopes: Iterable[Envelope]) -> World:
             w.decisions.append((w.findings[d["finding_id"]].village, day, d["outcome"]))
         elif kind.startswith(("evaluator.", "account.")) or kind == "evaluation.closed":
             pass  # evaluators, accounts and closing an assignment are no figure
+        elif kind == "usci.claimed":
+            pass  # the register's guard (ADR 0034); the registration carries the code
         elif kind == "platform.opened":
             w.platforms[d["platform_id"]] = Platform(e.division_code, d["kind"], day)
         elif kind == "platform.closed":

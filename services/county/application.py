@@ -15,6 +15,7 @@ from services.county.domain import DivisionHistory, FundingAward, Registration
 from services.county.evaluation.application import Evaluations
 from services.county.funding.application import Funding, funding_events
 from services.county.registration.application import Registrations
+from services.county.registration.claims import claim_events
 from services.county.registration.exits import CountyExit
 from services.county.supervision.application import Supervision
 from shared.capabilities.approvals.domain import approval_events
@@ -70,6 +71,7 @@ class CountyApplication(
         **training_events("county"),
         **commendation_events("county"),
         **evaluation_events(),
+        **claim_events(),
     }
     platform_kinds = frozenset({PlatformKind.COUNTY_CENTRE})
 

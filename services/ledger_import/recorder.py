@@ -30,6 +30,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from services.county.application import CountyApplication
 from services.county.funding.budgets import budget_id_for
 from services.county.funding.domain import application_id_for, award_id_for, call_id_for
+from services.county.registration.claims import usci_claim_id
 from services.ledger_import.bulk import Chunk
 from services.ledger_import.sheets import Sheet
 from services.township.application import TownshipApplication
@@ -281,6 +282,8 @@ class Recorder:
         if step in CREATES:
             sheet, column, suffix = CREATES[step]
             created = {self.created_id(self.key(sheet, r[column], *suffix)) for r in rows}
+        if step == "organisation_register":  # each registration reads its code's claim
+            created |= {usci_claim_id(r["usci"]) for r in rows if r["usci"]}
         for chunk in chunks.values():
             chunk.prefetch(organisations=orgs)
         if step != "activities":

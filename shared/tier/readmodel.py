@@ -568,6 +568,12 @@ def organisation_registered(tx: Tx, env: Envelope, p: ev.OrganisationRegisteredV
     _category(tx, env, str(env.organisation_id), p.category)
 
 
+@handles("sanji.county.usci.claimed.v1")
+def usci_claimed(tx: Tx, env: Envelope, p: ev.UsciClaimedV1) -> None:
+    """The county's guard on a USCI (ADR 0034), stored with the registration that holds it:
+    the org row has the code from ``organisation.registered``; no figure counts claims."""
+
+
 @handles("sanji.county.party_organisation.set_up.v1")
 def party_organisation_set_up(tx: Tx, env: Envelope, p: ev.PartyOrganisationSetUpV1) -> None:
     org_id = _org(tx, env)

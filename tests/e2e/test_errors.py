@@ -468,6 +468,40 @@ def test_concurrent_decisions_race_freely(api: Api) -> None:
         assert_one_winner(api, responses, before, {"concurrent_change", "already_decided"})
 
 
+def test_concurrent_registrations_of_one_usci(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both pass every check (the read model knows neither) before either saves: the claim
+    stored with the registration (ADR 0034) keeps one, and the other is refused as the code's,
+    not as a bare concurrent change; the winner's retry still answers its result."""
+    app = api.platform.tiers[Tier.COUNTY].app
+    both_checked = threading.Barrier(2, timeout=10)
+    holder = app.lookup.usci_holder
+
+    def holder_then_wait(code: str) -> str | None:
+        found = holder(code)
+        both_checked.wait()
+        return found
+
+    body = {"usci": usci(8), "name": "社工站", "field": "services", "village_code": VILLAGE}
+    auths = [api.auth(county_op(), key=k) for k in ("reg-a", "reg-b")]
+
+    def post(i: int) -> Callable[[], Any]:
+        return lambda: api.county.post("/api/v1/registrations", json=body, headers=auths[i])
+
+    monkeypatch.setattr(app.lookup, "usci_holder", holder_then_wait)
+    before = api.heads()
+    responses = race([post(0), post(1)])
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+    (winner,) = [i for i, r in enumerate(responses) if r.status_code == 201]
+    assert responses[1 - winner].json()["error"]["code"] == "usci_already_registered"
+    assert responses[1 - winner].json()["error"]["message_zh"] == "该统一社会信用代码已登记"
+    assert api.heads()[Tier.COUNTY] == before[Tier.COUNTY] + 2  # a registration and its claim
+    monkeypatch.undo()
+    again = api.county.post("/api/v1/registrations", json=body, headers=auths[winner])
+    assert again.status_code == 201
+    assert again.json() == responses[winner].json() | {"replayed": True}
+    refused(api, post(1 - winner), 409, "usci_already_registered")
+
+
 # ------------------------------------------------------------------ idempotency
 
 

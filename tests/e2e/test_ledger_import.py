@@ -268,6 +268,23 @@ def test_round_trip_dry_run_then_import(platform: Platform, template: Path, tmp_
     assert sum(t.recorded for t in again.tallies.values()) == 0
 
 
+def test_a_usci_twice_in_one_ledger_is_refused_at_its_second_row(
+    platform: Platform, template: Path, tmp_path: Path
+) -> None:
+    """Both rows fall in one chunk, saved together and projected only after it: the claim
+    the first row's registration made in the chunk refuses the second (ADR 0034)."""
+    ledger = good_ledger()
+    ledger["组织"].append({**ledger["组织"][1], "组织编号": "ZZ-9", "组织名称": "另一个中心"})
+    path = fill(template, ledger, tmp_path / "台账.xlsx")
+    with stores_nothing(platform):
+        dry = Import(platform, path, dry_run=True).run()
+    expected = [("组织", 5, "统一社会信用代码", "usci_already_registered")]
+    assert errors(dry) == expected
+    done = Import(platform, path).run()
+    assert errors(done) == expected
+    assert count(platform, f"SELECT count(*) FROM org WHERE usci = '{usci(1, '2')}'") == 1
+
+
 def test_csv_ledger_imports_like_the_workbook(platform: Platform, tmp_path: Path) -> None:
     directory = write_csv(tmp_path / "csv")
     for name, rows in good_ledger().items():
@@ -387,7 +404,8 @@ def test_a_corrected_file_records_only_the_corrections(
     assert sum(t.recorded for t in second.tallies.values()) == 3
     after = heads(platform)
     assert after[Tier.VILLAGE] - before[Tier.VILLAGE] == 1  # the activity
-    assert after[Tier.COUNTY] - before[Tier.COUNTY] == 2  # the registration, the new rating
+    # The registration and its USCI claim (ADR 0034), the new rating.
+    assert after[Tier.COUNTY] - before[Tier.COUNTY] == 3
     assert after[Tier.TOWNSHIP] == before[Tier.TOWNSHIP]
     with platform.tiers[Tier.COUNTY].db.transaction() as tx:
         row = tx.one("SELECT credit FROM org WHERE credit IS NOT NULL")

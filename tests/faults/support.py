@@ -67,6 +67,7 @@ APPLIED = "sanji.village.group.applied.v1"
 REPORTED = "sanji.village.activity.reported.v1"
 FILED = "sanji.township.filing.filed.v1"
 REGISTERED = "sanji.county.organisation.registered.v1"
+CLAIMED = "sanji.county.usci.claimed.v1"  # stored with each registration (ADR 0034)
 
 
 def wait_for(check: Callable[[], T], timeout: float, what: str | Callable[[], str]) -> T:
@@ -119,6 +120,7 @@ class Ledger:
                 REPORTED: len(self.activities),
                 FILED: len(self.filed),
                 REGISTERED: len(self.registered),
+                CLAIMED: len(self.registered),
             }
         )
 

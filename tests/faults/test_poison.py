@@ -21,7 +21,15 @@ from shared.kernel.integration import events as ev
 from shared.kernel.integration.envelope import Envelope
 from shared.kernel.jurisdiction import Tier
 from shared.tier import readmodel
-from tests.faults.support import APPLIED, FILED, REGISTERED, REPORTED, reconcile, wait_for
+from tests.faults.support import (
+    APPLIED,
+    CLAIMED,
+    FILED,
+    REGISTERED,
+    REPORTED,
+    reconcile,
+    wait_for,
+)
 from tests.helpers import (
     VILLAGE,
     VILLAGE_2,
@@ -144,7 +152,7 @@ def test_poison_event_stops_its_source_until_replayed(
     p.stop()
     reconcile(
         p.settings,
-        types=Counter({APPLIED: 1, FILED: 1, REPORTED: 3, REGISTERED: 1, INSPECTED: 1}),
+        types=Counter({APPLIED: 1, FILED: 1, REPORTED: 3, REGISTERED: 1, CLAIMED: 1, INSPECTED: 1}),
         totals={
             "organisations.active": 2,
             "activity.activities": 3,

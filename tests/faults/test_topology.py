@@ -41,7 +41,8 @@ def test_village_to_township_to_county_across_processes(deployment: Deployment) 
     opened = Counter(
         str(a.tier) for a in usual_operators(load(deployment.settings.jurisdiction_file))
     )
-    commanded = {"village": 3, "township": 1, "county": 1}
+    # The registration stores its USCI claim with it (ADR 0034): two events at the county.
+    commanded = {"village": 3, "township": 1, "county": 2}
     assert body["watermarks"] == {t: opened[t] + n for t, n in commanded.items()}
     assert body["figures"]["activity"]["money_spent_yuan"] == expected["activity.money_fen"] / 100
     township = next(c for c in body["children"] if c["code"] == TOWNSHIP)["figures"]

@@ -275,6 +275,11 @@ def script(p: Platform) -> dict[str, UUID]:
         run(app.close_platform, platform_id, "合并", meta(op, at=day))
 
     # ------------------------------------------------------------------ 2024
+    # The township opens its officers' accounts first (no figure counts them): its store
+    # stays ahead of the county's, which keeps a USCI claim with each registration (ADR 0034),
+    # so the upgrade day's two charters still sit in the positions the probe needs.
+    for n in range(4):
+        open_account(t, township_op(id=f"officer-{n}"))
     platform(c, county_op(), "county_centre", COUNTY, at(2024, 1, 5))
     apply("青溪乡贤参事会", QINGXI, "services", at(2024, 1, 20), "village_sage_council")
     platform(v, village_op(WENCHANG), "village_station", WENCHANG, at(2024, 2, 1))

@@ -155,7 +155,8 @@ def test_relay_and_projector_round_trip_over_kafka(
         monkeypatch.setattr(p, "drain", lambda: settle(p))
         history = seed_history(p)  # every step waits for all three tiers to project it
         heads = {rt.app.name: rt.app.recorder.max_notification_id() for rt in p.tiers.values()}
-        assert heads == {"village": 17, "township": 18, "county": 36}
+        # The county's four registrations each store their USCI claim too (ADR 0034).
+        assert heads == {"village": 17, "township": 18, "county": 40}
         for tier, rt in p.tiers.items():
             with rt.db.transaction() as tx:
                 offsets = {

@@ -68,7 +68,8 @@ def test_platform_on_postgres(settings: Settings, tmp_path: Path) -> None:
             assert (f"sanji_{tier}_read", "org") in tables
         history = seed_history(first)
         stored = heads(first)
-        assert stored == {Tier.VILLAGE: 17, Tier.TOWNSHIP: 18, Tier.COUNTY: 36}
+        # The county's four registrations each store their USCI claim too (ADR 0034).
+        assert stored == {Tier.VILLAGE: 17, Tier.TOWNSHIP: 18, Tier.COUNTY: 40}
         live = dump(first.tiers[Tier.COUNTY].db)
         assert all(dump(rt.db) == live for rt in first.tiers.values())
         totals = county_totals(first)

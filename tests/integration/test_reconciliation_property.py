@@ -141,6 +141,7 @@ class Run:
     disbursed_fen: int = 0
     serial: int = 0
     accepted: int = 0  # commands that passed every guard
+    registered: int = 0  # of them registrations: each also claims its USCI (ADR 0034)
 
     def meta(self, actor: Any) -> Meta:
         return meta(actor, at=datetime.combine(self.day, time(12), CST))
@@ -239,6 +240,7 @@ class Run:
             self.meta(county_op()),
             category=category,
         )
+        self.registered += 1
         self.orgs.append((r.id, village))
         self.status[r.id] = "registered"
         self.categorise(r.id, category)
@@ -256,6 +258,7 @@ class Run:
             self.meta(county_op()),
             category=category,
         )
+        self.registered += 1
         self.status[o[0]] = "registered"
         self.categorise(o[0], category)
         return None
@@ -438,8 +441,11 @@ def test_three_read_models_reconcile(
         for command in founding + history:
             run.execute(command)
         by_source = envelopes_by_source(platform)
-        # One event per accepted command, none for a refused one.
-        assert sum(len(es) for es in by_source.values()) == run.accepted
+        # One event per accepted command, none for a refused one; a registration also
+        # stores its USCI claim (ADR 0034).
+        types = Counter(e.type for es in by_source.values() for e in es)
+        assert types["sanji.county.usci.claimed.v1"] == run.registered
+        assert types.total() == run.accepted + run.registered
         stores = [new_store() for _ in range(3)]
         for db in stores:
             projector = Projector(db, COUNTY)

@@ -259,6 +259,7 @@ def test_raw_events_agree(seeded: Seeded) -> None:
     }
     assert types["county"] == {
         "sanji.county.organisation.registered.v1": PUBLISHED.registered,
+        "sanji.county.usci.claimed.v1": PUBLISHED.registered,  # each code once (ADR 0034)
         "sanji.county.charter.approved.v1": PUBLISHED.registered,
         "sanji.county.platform.opened.v1": PUBLISHED.county_centres,
     }

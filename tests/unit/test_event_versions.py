@@ -92,7 +92,7 @@ def test_credit_list_events_before_clock_from_load_with_clocks_from_their_dates(
     for reason, at in zip(("missed_annual_report", "unreachable"), on, strict=True):
         c.record_credit_trigger(org, reason, "x", meta(county_op(), at=at))
     app = platform.tiers[Tier.COUNTY].app
-    registered, entered, triggered = app.recorder.select_notifications(0, 3)
+    registered, entered, triggered = app.recorder.select_events(org)  # not its USCI claim
     assert json.loads(entered.state)["class_version"] == 3
     assert json.loads(triggered.state)["class_version"] == 2
     assert json.loads(entered.state)["clock_from"] is not None  # dated back: recorded today
@@ -155,7 +155,7 @@ def test_a_version_1_rectification_verified_loads_as_final(platform: Platform) -
     verified_at = datetime(2025, 4, 1, 10, tzinfo=CHINA)
     c.verify_rectification(org, meta(county_op(), at=verified_at))
     app = platform.tiers[Tier.COUNTY].app
-    stored = app.recorder.select_notifications(0, 3)
+    stored = app.recorder.select_events(org)  # the registration's, not its USCI claim
     assert json.loads(stored[2].state)["class_version"] == 2
     old = without(stored[2], 1, "provisional", "counted_from")
     events = [app.mapper.to_domain_event(s) for s in (*stored[:2], old)]

@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from services.county.domain import Registration
+from services.county.registration.claims import UsciClaim, usci_claim_id
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, legal_date
 from shared.kernel.jurisdiction import Tier
 from shared.kernel.usci import USCIError, civil_affairs_legal_form
@@ -52,6 +55,7 @@ class Registrations(_Base):
         ):
             raise InvalidInput("unknown_division", f"{village_code} is not a village/community")
         self.check_jurisdiction(meta, village_code)
+        upgrade = organisation_id is not None
         if organisation_id is not None:
             reg_id = organisation_id
             replayed = self.replay_create(reg_id, meta, "already_registered")
@@ -59,8 +63,11 @@ class Registrations(_Base):
             reg_id, replayed = self.create_id(meta)
         if replayed:
             return replayed
-        if self.lookup.usci_holder(usci) is not None:
-            raise Conflict("usci_already_registered", f"{usci} is already registered")
+        # The claim in this county's store is authoritative and current; the read model is
+        # kept for organisations registered before claims were (ADR 0034).
+        claimed = self.find(usci_claim_id(usci)) is not None
+        if claimed or self.lookup.usci_holder(usci) is not None:
+            raise _usci_taken(usci)
         reg = Registration.register(
             reg_id,
             meta,
@@ -69,10 +76,26 @@ class Registrations(_Base):
             name=name,
             legal_form=str(legal_form),
             field=field,
-            upgraded_from_filing=organisation_id is not None,
+            upgraded_from_filing=upgrade,
             category=category,
         )
-        return self.commit(reg)
+        claim = UsciClaim.claim(usci, reg_id, village_code, meta)
+        try:
+            self.save(reg, claim)  # one transaction: both stored, or neither
+        except IntegrityError:
+            # A concurrent command stored one of the two first (in this process's group commit
+            # or another process): nothing of this one was stored. Answer what the store now
+            # says, not a bare "concurrent change": this very request's result if it was its
+            # retry, else the refusal the checks above would give now.
+            replayed = self.replay_create(
+                reg_id, meta, "already_registered" if upgrade else "idempotency_key_reused"
+            )
+            if replayed:
+                return replayed
+            if self.find(claim.id) is not None:
+                raise _usci_taken(usci) from None
+            raise
+        return CommandResult(reg.id, reg.version, reg.id)
 
     def _act(self, organisation_id: UUID, meta: Meta, method: str, **kwargs: Any) -> CommandResult:
         """Load → jurisdiction → idempotent replay → command → save, for registered organisations."""
@@ -109,3 +132,7 @@ class Registrations(_Base):
 
     def revoke(self, organisation_id: UUID, reason: str, meta: Meta) -> CommandResult:
         return self._act(organisation_id, meta, "revoke", reason=reason)
+
+
+def _usci_taken(usci: str) -> Conflict:
+    return Conflict("usci_already_registered", f"{usci} is already registered")

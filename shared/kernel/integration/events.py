@@ -248,6 +248,15 @@ class OrganisationRegisteredV1(Payload):
     category: Category | None = None  # added in domain event version 2; None from version 1
 
 
+class UsciClaimedV1(Payload):
+    """The county's register took a unified social credit code for an organisation (ADR 0034):
+    the guard that refuses a second registration of the code atomically. No figure counts it;
+    ``organisation.registered`` carries the same code for the organisation."""
+
+    usci: str
+    organisation_id: UUID
+
+
 class PartyOrganisationSetUpV1(Payload):
     kind: PartyOrganisationKind
 
@@ -898,6 +907,7 @@ TYPES: dict[str, type[Payload]] = {
     "sanji.county.credit_list.removal_due_recomputed.v1": RemovalDueRecomputedV1,
     "sanji.county.grade.expired.v1": GradeExpiredV1,
     "sanji.county.division.changed.v1": DivisionChangedV1,
+    "sanji.county.usci.claimed.v1": UsciClaimedV1,
     **{
         f"sanji.{tier}.platform.{action}.v1": payload
         for tier in ("village", "township", "county")

@@ -126,6 +126,53 @@ STALE = (
 )
 
 
+def drawn_at(form: Form, version: str | None) -> Form:
+    """The form carrying the version of the record it is drawn from (its ETag, ADR 0035). A form
+    drawn again after a refusal keeps the version it already carries (the one it was drawn with,
+    or after a version mismatch the record's version now, :func:`submit`)."""
+    if version and not form.values.get(VERSION):
+        form.values[VERSION] = version
+    return form
+
+
+def posted_version(form: Form, posted: Mapping[str, Any]) -> str | None:
+    """The version a submitted form was drawn with, kept on the form for drawing it again."""
+    version = str(posted.get(VERSION) or "").strip() or None
+    if version:
+        form.values[VERSION] = version
+    return version
+
+
+async def submit(
+    api: Api,
+    path: str,
+    body: Any,
+    form: Form,
+    labels: Mapping[str, str],
+    *,
+    version: str | None,
+    fields: Mapping[str, str] | None = None,
+) -> Any:
+    """Post ``body`` with ``version`` as If-Match. Answers the API's answer, or None with the
+    refusal on ``form``: a version mismatch as the stale-form explanation, with the record's
+    version now, anything else by :func:`from_api`."""
+    try:
+        answer = await api.post(path, json=body, if_match=version)
+    except ApiError as e:
+        if e.status not in ON_THE_FORM:
+            raise
+        if e.code == "version_mismatch":
+            # Drawn again with the typed values and the record's version now: submitting again
+            # is a deliberate decision taken after the warning, not a silent overwrite.
+            form.values[VERSION] = e.etag or ""
+            form.add("", STALE)
+        else:
+            from_api(form, e, labels, fields)
+        return None
+    await api.settled()  # the next page (a read model) shows what was just recorded
+    return answer
+
+
 async def send(
     api: Api,
     path: str,
@@ -139,24 +186,10 @@ async def send(
     """Post the form's fields (those in ``labels``, empty ones left out so that defaults apply
     and required ones are reported missing, plus ``fixed``) to the API, which validates them
     with its own request model: the console keeps no copy of a rule. Answers the API's answer
-    and the form, or None and the form with the refusal on it (:func:`from_api`)."""
+    and the form, or None and the form with the refusal on it (:func:`submit`)."""
     form = Form(values={k: str(v) for k, v in posted.items() if k in labels}, selects=selects)
     body: dict[str, Any] = {k: v.strip() for k, v in form.values.items() if v.strip() != ""}
     body.update(fixed or {})
-    version = str(posted.get(VERSION) or "").strip() or None
-    try:
-        answer = await api.post(path, json=body, if_match=version)
-    except ApiError as e:
-        if e.status not in ON_THE_FORM:
-            raise
-        if version:
-            form.values[VERSION] = version  # drawn again with the version it was drawn with
-        if e.code == "version_mismatch":
-            # Drawn again with the typed values and the record's version now: submitting again
-            # is a deliberate decision taken after the warning, not a silent overwrite.
-            form.values[VERSION] = e.etag or ""
-            form.add("", STALE)
-            return None, form
-        return None, from_api(form, e, labels, fields)
-    await api.settled()  # the next page (a read model) shows what was just recorded
+    version = posted_version(form, posted)
+    answer = await submit(api, path, body, form, labels, version=version, fields=fields)
     return answer, form

@@ -5,12 +5,11 @@ eligibility, the decision and its publication. Every form posts to the tier's ow
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shared.console.forms import Form, send
+from shared.console.forms import Form, drawn_at, send
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
 
@@ -67,7 +66,9 @@ async def open_round(page: CurrentPage, posted: Posted) -> Response:
 
 
 async def _round_page(page: Page, round_id: str, form: Form, status: int = 200) -> Response:
-    r: dict[str, Any] = await page.api.get(f"/api/v1/commendation-rounds/{round_id}")
+    # The decision and publication forms carry the round's version (ADR 0035): deciding on, or
+    # publishing, a round someone changed meanwhile is refused rather than applied unseen.
+    r, version = await page.api.versioned(f"/api/v1/commendation-rounds/{round_id}")
     decided = {d["organisation_id"] for d in r["decision"] or []}
     return page.render(
         "commendations/round.html",
@@ -75,7 +76,7 @@ async def _round_page(page: Page, round_id: str, form: Form, status: int = 200) 
         title=f"{r['year']} 年度评先评优",
         round=r,
         decided=decided,
-        form=form,
+        form=drawn_at(form, version),
         reason_zh=REASON_ZH,
         dimension_zh=DIMENSION_ZH,
         own=r["division_code"] == page.me.division,

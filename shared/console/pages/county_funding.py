@@ -139,6 +139,7 @@ async def _form(
     caption: str = "",
     values: dict[str, str] | None = None,
     warning: bool = False,
+    version: str | None = None,
 ) -> Response:
     """A funding form: shown (GET), or posted and then back to ``back`` with ``message``."""
     return await command_form(
@@ -154,6 +155,7 @@ async def _form(
         caption=caption,
         values=values,
         warning=warning,
+        version=version,
     )
 
 
@@ -291,16 +293,13 @@ async def award(page: CurrentPage, award_id: UUID) -> Response:
     )
 
 
-AWARD_FORMS: dict[str, tuple[str, str, list[Input], str, str]] = {
-    "disbursement": (
-        "拨付资金",
-        "记录拨付",
-        DISBURSE,
-        "disbursements",
-        "拨付已记录。",
-    ),
-    "evaluation": ("项目评估", "记录评估", EVALUATE, "evaluations", "评估已记录。"),
-    "closure": ("项目结项", "结项", CLOSE_AWARD, "closure", "项目已结项。"),
+# title, submit, inputs, API path, message, and whether the form carries the award's version
+# (ADR 0035): a disbursement or the closure decided on the award as shown is refused if it
+# changed meanwhile. A stage evaluation records what the evaluator found, whatever else is new.
+AWARD_FORMS: dict[str, tuple[str, str, list[Input], str, str, bool]] = {
+    "disbursement": ("拨付资金", "记录拨付", DISBURSE, "disbursements", "拨付已记录。", True),
+    "evaluation": ("项目评估", "记录评估", EVALUATE, "evaluations", "评估已记录。", False),
+    "closure": ("项目结项", "结项", CLOSE_AWARD, "closure", "项目已结项。", True),
 }
 
 
@@ -320,8 +319,8 @@ async def award_action(
 
 
 async def _award_action(page: Page, posted: Posted | None, award_id: UUID, kind: str) -> Response:
-    title, submit, inputs, path, message = AWARD_FORMS[kind]
-    body = await page.api.get(f"/api/v1/funding-awards/{award_id}")
+    title, submit, inputs, path, message, versioned = AWARD_FORMS[kind]
+    body, version = await page.api.versioned(f"/api/v1/funding-awards/{award_id}")
     return await _form(
         page,
         posted,
@@ -332,6 +331,7 @@ async def _award_action(page: Page, posted: Posted | None, award_id: UUID, kind:
         submit=submit,
         message=message,
         back=f"/county/funding/awards/{award_id}",
+        version=version if versioned else None,
     )
 
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from shared.console import labels
-from shared.console.forms import VERSION, Form, send
+from shared.console.forms import Form, drawn_at, send
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
 from shared.kernel.integration.events import CreditList
@@ -131,12 +131,14 @@ async def command_form(
     values: dict[str, str] | None = None,
     fixed: dict[str, Any] | None = None,
     warning: bool = False,
+    version: str | None = None,
 ) -> Response:
     """A county form for one API command: shown (GET), or posted and then back to ``back``
     with ``message`` (POST/redirect/GET); a refusal shows it again (400) with the typed values
-    and what is wrong beside each field."""
+    and what is wrong beside each field. ``version`` is the ETag of the record the command acts
+    on, carried by the form and sent back as If-Match (ADR 0035)."""
     page.require("county", roles=roles)
-    form = Form(values=values or {})
+    form = drawn_at(Form(values=dict(values or {})), version)
     if posted is not None:
         answer, form = await command(page, posted, inputs, api_path, fixed=fixed)
         if answer is not None:
@@ -500,7 +502,7 @@ async def _action(
     back = f"/county/organisations/{org_id}"
     # The form carries the version it was drawn from: acting on a registration someone
     # changed meanwhile is refused (409), not silently applied over their change.
-    form = Form(values={VERSION: version} if version and act.on_the_record else {})
+    form = drawn_at(Form(), version if act.on_the_record else None)
     if posted is not None:
         path = act.path.format(org=org_id, list=caption)
         answer, form = await command(page, posted, act.inputs, path, act.refusals)

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from shared.capabilities.identity.accounts import account_id
 from shared.console import labels
-from shared.console.forms import Form
+from shared.console.forms import Form, drawn_at
 from shared.console.pages.county_work import (
     EFFECTIVE,
     WORKERS,
@@ -102,6 +102,7 @@ async def _form(
     fixed: dict[str, Any] | None = None,
     roles: tuple[str, ...] = WORKERS,
     values: dict[str, str] | None = None,
+    version: str | None = None,
 ) -> Response:
     return await command_form(
         page,
@@ -117,6 +118,7 @@ async def _form(
         caption=caption,
         values=values,
         fixed=fixed,
+        version=version,
     )
 
 
@@ -268,7 +270,9 @@ async def assignment(page: CurrentPage, assignment_id: UUID) -> Response:
 
 
 async def _detail(page: Page, assignment_id: UUID, *, bureau: bool) -> Response:
-    found = await page.api.get(f"/api/v1/evaluation-assignments/{assignment_id}")
+    # Each decision form carries the assignment's version (ADR 0035): a decision on findings
+    # as shown is refused if a finding was corrected or decided meanwhile.
+    found, version = await page.api.versioned(f"/api/v1/evaluation-assignments/{assignment_id}")
     names = {t["organisation_id"]: t["name"] or t["organisation_id"] for t in found["targets"]}
     decided = {d["finding_id"]: d for d in found["decisions"]}
     return page.render(
@@ -278,6 +282,7 @@ async def _detail(page: Page, assignment_id: UUID, *, bureau: bool) -> Response:
         names=names,
         decided=decided,
         bureau=bureau,
+        form=drawn_at(Form(), version),
         grades=GRADE_ZH,
         trail=[HOME if bureau else MINE, ("", found["title"])],
         **_context(),
@@ -319,6 +324,8 @@ async def close(page: CurrentPage, posted: Posted, assignment_id: UUID) -> Respo
 
 
 async def _close(page: Page, posted: Posted | None, assignment_id: UUID) -> Response:
+    # Closing acts on the assignment as shown (its version, ADR 0035).
+    _, version = await page.api.versioned(f"/api/v1/evaluation-assignments/{assignment_id}")
     return await _form(
         page,
         posted,
@@ -328,6 +335,7 @@ async def _close(page: Page, posted: Posted | None, assignment_id: UUID) -> Resp
         submit="结束委托",
         message="评估委托已结束。",
         back=f"/county/evaluation/assignments/{assignment_id}",
+        version=version,
     )
 
 
@@ -366,7 +374,9 @@ async def finding(page: CurrentPage, posted: Posted, assignment_id: UUID) -> Res
 
 async def _finding(page: Page, posted: Posted | None, assignment_id: UUID) -> Response:
     page.require("county", roles=EVALUATOR_ROLE)
-    found = await page.api.get(f"/api/v1/evaluation-assignments/{assignment_id}")
+    # The form carries the assignment's version (ADR 0035): a finding (or its correction)
+    # written on the assignment as shown is refused if it changed meanwhile.
+    found, version = await page.api.versioned(f"/api/v1/evaluation-assignments/{assignment_id}")
     project = found["kind"] == "project"
     targets = {t["organisation_id"]: t["name"] or t["organisation_id"] for t in found["targets"]}
     current = {
@@ -421,4 +431,5 @@ async def _finding(page: Page, posted: Posted | None, assignment_id: UUID) -> Re
         back=f"/evaluator/assignments/{assignment_id}",
         fixed=fixed,
         roles=EVALUATOR_ROLE,
+        version=version,
     )

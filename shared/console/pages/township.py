@@ -16,7 +16,16 @@ from fastapi.responses import Response
 
 from shared.api.commands import Charter, Reason
 from shared.console.client import ApiError
-from shared.console.forms import FieldError, Form, from_api, parse, send
+from shared.console.forms import (
+    FieldError,
+    Form,
+    drawn_at,
+    from_api,
+    parse,
+    posted_version,
+    send,
+    submit,
+)
 from shared.console.labels import RETURN_FIGURE_ZH, number, status_of
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
@@ -46,9 +55,19 @@ async def _villages(page: Page) -> dict[str, str]:
 
 async def _organisation(page: Page, organisation_id: UUID) -> dict[str, Any]:
     """One organisation (the API answers 403 for another township's, 404 for none)."""
-    org: dict[str, Any] = await page.api.get(f"/api/v1/organisations/{organisation_id}")
+    return (await _versioned_organisation(page, organisation_id))[0]
+
+
+async def _versioned_organisation(
+    page: Page, organisation_id: UUID
+) -> tuple[dict[str, Any], str | None]:
+    """One organisation and the version of the township's filing of it (its ETag, ADR 0035;
+    None while the filing is pending, as the township records nothing of it yet), which the
+    charter form carries: approving a filing someone changed meanwhile is refused (409)."""
+    org, version = await page.api.versioned(f"/api/v1/organisations/{organisation_id}")
+    org = dict(org)
     org["status"] = status_of(org)
-    return org
+    return org, version
 
 
 # ------------------------------------------------------------------ worklist
@@ -111,6 +130,8 @@ def _filing_page(
 @router.get("/organisations/{organisation_id}/filing")
 async def filing_form(organisation_id: UUID, page: CurrentPage) -> Response:
     page.require("township", roles=WORK)
+    # No version: the township records a filing only when it decides (the decision creates
+    # it), and a second decision is refused as already_decided (ADR 0035).
     org = await _organisation(page, organisation_id)
     return _filing_page(page, org, await _villages(page), Form())
 
@@ -288,7 +309,8 @@ def _charter_page(page: Page, org: dict[str, Any], form: Form, status: int = 200
 @router.get("/organisations/{organisation_id}/charter")
 async def charter_form(organisation_id: UUID, page: CurrentPage) -> Response:
     page.require("township", roles=WORK)
-    return _charter_page(page, await _organisation(page, organisation_id), Form())
+    org, version = await _versioned_organisation(page, organisation_id)
+    return _charter_page(page, org, drawn_at(Form(), version))
 
 
 @router.post("/organisations/{organisation_id}/charter")
@@ -298,17 +320,17 @@ async def approve_charter(organisation_id: UUID, page: CurrentPage, posted: Post
     # Radios answer "yes"/"no"; pydantic reads those as booleans, and a missing one as missing.
     charter, form = parse(Charter, posted, CHARTER_LABELS)
     _choose(form, CHARTER_LABELS, *CHARTER_LABELS)
+    version = posted_version(form, posted)
     if charter is not None:
-        try:
-            await page.api.post(
-                f"/api/v1/organisations/{organisation_id}/charter",
-                json=charter.model_dump(mode="json", exclude_none=True),
-            )
-        except ApiError as e:
-            if e.status in (401, 403, 404):
-                raise
-            from_api(form, e, CHARTER_LABELS)
-        else:
+        answer = await submit(
+            page.api,
+            f"/api/v1/organisations/{organisation_id}/charter",
+            charter.model_dump(mode="json", exclude_none=True),
+            form,
+            CHARTER_LABELS,
+            version=version,
+        )
+        if answer is not None:
             return done(page.request, "/township/organisations", f"已核准{org['name']}的章程。")
     return _charter_page(page, org, form, status=400)
 

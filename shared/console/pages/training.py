@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shared.console.forms import VERSION, Form, send
+from shared.console.forms import Form, drawn_at, send
 from shared.console.pages.county_work import EFFECTIVE, Input, field_labels, form_page
 from shared.console.web import CurrentPage, Page, Posted, done
 from shared.kernel.domain import CHINA
@@ -272,9 +272,7 @@ async def course_correction_form(page: CurrentPage, course_id: str) -> Response:
     # The form starts from the course as recorded: a correction restates every detail, so it
     # carries the version it restates (a correction made meanwhile is not overwritten: 409).
     values = {k: str(course[k]) for k in DETAILS}
-    if version:
-        values[VERSION] = version
-    return await _course_correction_page(page, course, Form(values=values))
+    return await _course_correction_page(page, course, drawn_at(Form(values=values), version))
 
 
 @router.post("/training/{course_id}/correction")
@@ -315,7 +313,10 @@ def _cancel_page(page: Page, course_id: str, form: Form, status: int = 200) -> R
 @router.get("/training/{course_id}/cancellation")
 async def cancel_form(page: CurrentPage, course_id: str) -> Response:
     page.require(*TIERS, roles=WORKERS)
-    return _cancel_page(page, course_id, Form())
+    # Cancelling acts on the course as shown: a correction made meanwhile is not cancelled
+    # unseen (409, ADR 0035).
+    _, version = await page.api.versioned(f"/api/v1/training-courses/{course_id}")
+    return _cancel_page(page, course_id, drawn_at(Form(), version))
 
 
 @router.post("/training/{course_id}/cancellation")

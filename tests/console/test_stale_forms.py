@@ -197,8 +197,9 @@ def _cancellation(api: Api) -> Stale:
 EVALUATOR = Actor("stale-eval", Tier.COUNTY, COUNTY, "evaluator", "评估员丁", ("evaluator",))
 
 
-def _decision(api: Api) -> Stale:
-    """The bureau's decision on a finding, drawn before the evaluator recorded another one."""
+def _assignment(api: Api) -> tuple[str, list[str], Callable[[str], str]]:
+    """A grade assignment of two organisations, and a way for its evaluator to record a
+    finding on one of them."""
     orgs = [_registered(api, 53, "甲社工服务社"), _registered(api, 54, "乙志愿协会")]
     county = api.auth(county_op())
     body = {"name": "明鉴评估中心", "identifier": usci(55, "5"), "contact_role": "项目主管"}
@@ -209,18 +210,20 @@ def _decision(api: Api) -> Stale:
     assignment = {"evaluator_id": evaluator, "kind": "grade", "title": "等级评估"}
     assignment |= {"organisation_ids": orgs, "due_on": today_cst().isoformat()}
     path = "/api/v1/evaluation-assignments"
-    assignment_id = _posted(api.county.post(path, json=assignment, headers=county))["id"]
-    findings = f"{path}/{assignment_id}/findings"
+    assignment_id = str(_posted(api.county.post(path, json=assignment, headers=county))["id"])
 
-    def finding(org: str) -> Any:
-        body = {
-            "organisation_id": org,
-            "grade": 4,
-            "text": "治理规范",
-            "evaluated_on": today_cst().isoformat(),
-        }
-        return _posted(api.county.post(findings, json=body, headers=evaluating))["id"]
+    def finding(org: str) -> str:
+        body = {"organisation_id": org, "grade": 4, "text": "治理规范"}
+        body |= {"evaluated_on": today_cst().isoformat()}
+        answer = api.county.post(f"{path}/{assignment_id}/findings", json=body, headers=evaluating)
+        return str(_posted(answer)["id"])
 
+    return assignment_id, orgs, finding
+
+
+def _decision(api: Api) -> Stale:
+    """The bureau's decision on a finding, drawn before the evaluator recorded another one."""
+    assignment_id, orgs, finding = _assignment(api)
     first = finding(orgs[0])
     api.settle()
     detail = f"/county/evaluation/assignments/{assignment_id}"
@@ -230,6 +233,27 @@ def _decision(api: Api) -> Stale:
         f"{detail}/decisions/{first}",
         {"outcome": "accepted", "grade": "", "reason": "采纳"},
         lambda: finding(orgs[1]),
+    )
+
+
+def _finding(api: Api) -> Stale:
+    """The evaluator's finding, drawn before the bureau decided on an earlier one."""
+    assignment_id, orgs, finding = _assignment(api)
+    first = finding(orgs[0])
+    api.settle()
+    decision = {"finding_id": first, "outcome": "accepted", "reason": "采纳"}
+    path = f"/evaluator/assignments/{assignment_id}/findings/new"
+    return Stale(
+        EVALUATOR,
+        path,
+        path,
+        {"organisation_id": orgs[1], "grade": "3", "text": "活动偏少"}
+        | {"evaluated_on": today_cst().isoformat()},
+        lambda: api.county.post(
+            f"/api/v1/evaluation-assignments/{assignment_id}/decisions",
+            json=decision,
+            headers=api.auth(county_op()),
+        ),
     )
 
 
@@ -248,7 +272,9 @@ def _charter(api: Api) -> Stale:
     )
 
 
-@pytest.mark.parametrize("case", [_publication, _disbursement, _cancellation, _decision, _charter])
+@pytest.mark.parametrize(
+    "case", [_publication, _disbursement, _cancellation, _decision, _finding, _charter]
+)
 def test_a_form_drawn_before_another_change_is_refused_then_accepted_knowingly(
     api: Api, case: Callable[[Api], Stale]
 ) -> None:

@@ -55,6 +55,7 @@ BY_CODE: dict[str, str] = {
     "usci_already_registered": "该统一社会信用代码已登记",
     "not_filed": "所选组织不是在册的备案组织",
     "already_registered": "所选组织已登记",
+    "already_decided": "该事项已作出决定，不能重复决定；请刷新查看现有决定",
     "founded_after_application": "成立日期不能晚于申请日期",
     "decision_before_application": "备案决定日期不能早于申请日期",
     "activity_before_founding": "活动日期不能早于组织成立日期",

@@ -309,4 +309,4 @@ def test_the_filing_decision_names_no_version_and_a_second_decision_is_refused(a
     assert colleague.status_code == 201, colleague.text
     with stores_nothing(api.platform):
         late = officer.submit(f"/township/organisations/{org}/filing", {"decision": "filed"})
-    assert late.status_code == 400 and "与现有记录冲突" in late.text, late.text
+    assert late.status_code == 400 and "已作出决定" in late.text, late.text

@@ -4,6 +4,9 @@ Starts a throwaway PostgreSQL 15 cluster and measures:
 
 - raw PostgreSQL: ~350-byte rows inserted 100 to a transaction (psycopg ``executemany``, one
   connection): the floor issue 14 item 7 compares with (target: the import at >= 0.6x);
+- the plain eventsourcing application (no Sanji code) saving 100 one-event aggregates per
+  ``save`` in the same database: what the event store alone reaches, before any command,
+  hash chain, envelope or read model;
 - the ledger import (``services/ledger_import``, as ``python -m services import`` runs it): a
   generated ledger of filed organisations (application, filing and charter each) and their
   activities, read from an XLSX file, every row recorded through the tier commands, the tiers
@@ -36,6 +39,7 @@ from typing import Any
 import psycopg
 from openpyxl import load_workbook
 
+from bench.durable_commands import Plain, PlainApp, plain_env
 from bench.measures import Measure, Output, parse, parser
 from services.init import initialise
 from services.ledger_import.run import Import
@@ -45,6 +49,7 @@ from services.topology import LocalPostgres
 from shared.infrastructure.settings import Settings
 
 BATCH = 100
+Result = tuple[int, float, float, float, float, "PeakRss", int]
 
 
 def raw_rate(url: str, n: int, table: str = "bench_raw") -> float:
@@ -61,13 +66,31 @@ def raw_rate(url: str, n: int, table: str = "bench_raw") -> float:
         return (n // BATCH * BATCH) / (time.perf_counter() - start)
 
 
+def library_rate(settings: Settings, n: int) -> float:
+    """Events/s the plain eventsourcing application stores in the same database, ``BATCH``
+    new aggregates (one ~350-byte event each) per ``save``: what the event store alone costs,
+    with none of Sanji's commands, chain, envelopes or read models."""
+    with psycopg.connect(str(settings.postgres_url), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bench_plain")
+    app = PlainApp(env=plain_env(settings))
+    try:
+        name = "x" * 300
+        start = time.perf_counter()
+        for _ in range(0, n, BATCH):
+            app.save(*(Plain(name) for _ in range(BATCH)))
+        return (n // BATCH * BATCH) / (time.perf_counter() - start)
+    finally:
+        app.close()
+
+
 def table_writes(url: str) -> dict[str, int]:
     """Rows inserted, updated and deleted so far in each table but the baselines', by
     PostgreSQL's statistics. A backend reports its counts when it ends (or when idle), so this
     is read after the platform's connections closed, twice until it is steady."""
     query = (
         "SELECT schemaname || '.' || relname, n_tup_ins + n_tup_upd + n_tup_del"
-        " FROM pg_stat_user_tables WHERE relname NOT LIKE 'bench_raw%'"
+        " FROM pg_stat_user_tables"
+        " WHERE relname NOT LIKE 'bench_raw%' AND schemaname <> 'bench_plain'"
     )
     last: dict[str, int] | None = None
     for _ in range(20):
@@ -146,10 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(p, {"orgs": 40, "activities": 300, "raw": 10_000}, argv)
     out = Output("ledger_import", args.json)
     with out.human():
-        rows, raw, imported, replayed, memory, writes = run(args.orgs, args.activities, args.raw)
+        rows, raw, library, imported, replayed, memory, writes = run(
+            args.orgs, args.activities, args.raw
+        )
     what = "raw 100-row batch INSERT"
+    plain = "plain eventsourcing app, 100 events per save"
     out.add(
         Measure(f"ledger_import_rows@{rows}rows", imported, "rows/s", what, raw),
+        Measure("ledger_import_library_events", library, "events/s", what, raw),
+        Measure(f"ledger_import_rows_vs_library@{rows}rows", imported, "rows/s", plain, library),
         Measure(f"ledger_reimport_rows@{rows}rows", replayed, "rows/s", what, raw),
         Measure("ledger_import_peak_rss_growth", memory.peak - memory.start, "MB"),
         Measure("ledger_import_table_writes_per_row", writes / rows, "writes/row"),
@@ -158,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(orgs: int, activities: int, raw_rows: int) -> tuple[int, float, float, float, PeakRss, int]:
-    """(ledger rows, raw rows/s, import rows/s, re-import rows/s, memory, table writes), after
-    printing."""
+def run(orgs: int, activities: int, raw_rows: int) -> Result:
+    """(ledger rows, raw rows/s, plain application events/s, import rows/s, re-import rows/s,
+    memory, table writes), after printing."""
     work = Path(tempfile.mkdtemp(prefix="sanji-bench-import-"))
     work.chmod(0o755)  # as root the cluster runs as `postgres`, which must reach work/pg
     pg = LocalPostgres(work / "pg")
@@ -178,6 +206,7 @@ def run(orgs: int, activities: int, raw_rows: int) -> tuple[int, float, float, f
         )
         initialise(settings, say=False)
         raw = raw_rate(url, raw_rows)
+        library = library_rate(settings, raw_rows)
         before = table_writes(url)
         platform: Any = Platform.build(settings)
         try:
@@ -190,6 +219,7 @@ def run(orgs: int, activities: int, raw_rows: int) -> tuple[int, float, float, f
             again = Import(platform, path).run()
             # the baseline again after the imports (interleaved): the better of the two counts
             raw = max(raw, raw_rate(url, raw_rows, "bench_raw_after"))
+            library = max(library, library_rate(settings, raw_rows))
         finally:
             platform.stop()
         after = table_writes(url)
@@ -201,7 +231,14 @@ def run(orgs: int, activities: int, raw_rows: int) -> tuple[int, float, float, f
     replayed = rows / again.seconds
     print(f"ledger rows: {rows} ({orgs} organisations + charters, {activities} activities)")
     print(f"raw PostgreSQL, {BATCH}-row batches: {raw:,.0f} rows/s")
-    print(f"import:   {imported:,.1f} rows/s ({first.seconds:.1f} s), ratio {imported / raw:.4f}")
+    print(
+        f"plain eventsourcing application, {BATCH} events per save: {library:,.0f} events/s"
+        f" = {library / raw:.3f}x of raw: the event store alone, before any command or read model"
+    )
+    print(
+        f"import:   {imported:,.1f} rows/s ({first.seconds:.1f} s), ratio {imported / raw:.4f}"
+        f" ({imported / library:.4f} of the plain application's rate)"
+    )
     print(f"re-import (all present): {replayed:,.1f} rows/s, ratio {replayed / raw:.4f}")
     print(
         f"memory during the import: {memory.start:,.0f} MB at the start, peak"
@@ -216,7 +253,7 @@ def run(orgs: int, activities: int, raw_rows: int) -> tuple[int, float, float, f
     )
     for table, n in sorted(wrote.items(), key=lambda kv: -kv[1])[:12]:
         print(f"  {table:<40} {n:>10,}  {n / rows:5.2f} per row")
-    return rows, raw, imported, replayed, memory, writes
+    return rows, raw, library, imported, replayed, memory, writes
 
 
 if __name__ == "__main__":

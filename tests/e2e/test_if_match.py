@@ -6,8 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.api import reports
 from shared.kernel.jurisdiction import Tier
-from tests.helpers import VILLAGE, Api, county_op, stores_nothing, usci
+from tests.helpers import (
+    RURAL_VILLAGE,
+    VILLAGE,
+    Api,
+    county_op,
+    stores_nothing,
+    today_cst,
+    usci,
+    village_op,
+)
 
 CHARTER = {"party_clause": True, "integrity_clause": False}
 
@@ -104,3 +114,30 @@ def test_no_etag_while_the_read_model_is_behind_the_store(api: Api, monkeypatch:
     monkeypatch.setattr(runtime.projector, "position", lambda source: 0)
     read = api.county.get(f"/api/v1/organisations/{org}", headers=api.auth(county_op()))
     assert read.status_code == 200 and "etag" not in read.headers
+
+
+def test_outside_the_jurisdiction_no_version_is_read(api: Api, monkeypatch: Any) -> None:
+    body = {"village_code": VILLAGE, "name": "门球队", "field": "culture_sports",
+            "founded_on": today_cst().isoformat()}  # fmt: skip
+    applied = api.village.post(
+        "/api/v1/filing-applications", json=body, headers=api.auth(village_op())
+    )
+    assert applied.status_code == 201, applied.text
+    org = str(applied.json()["organisation_id"])
+    api.settle()
+    tags: list[str] = []
+    real = reports.version_before_read
+    monkeypatch.setattr(
+        reports, "version_before_read", lambda rt, i, *a: tags.append(str(i)) or real(rt, i, *a)
+    )
+    # The village's own station reads it with its ETag (the group's version) ...
+    own = api.village.get(f"/api/v1/organisations/{org}", headers=api.auth(village_op()))
+    assert own.status_code == 200 and own.headers["etag"] == '"v1"' and tags == [org]
+    # ... another village's gets 403 from the scope check (shared/api/scope.py) before the
+    # handler runs: no version read, no wait for the read model that only an ETag needs, so
+    # the answer's timing says nothing of whether this tier stores the record.
+    other = village_op(RURAL_VILLAGE)
+    refused = api.village.get(f"/api/v1/organisations/{org}", headers=api.auth(other))
+    assert refused.status_code == 403 and "etag" not in refused.headers
+    assert refused.json()["error"]["code"] == "out_of_jurisdiction"
+    assert tags == [org], (tags, refused.text)

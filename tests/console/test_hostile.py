@@ -187,6 +187,7 @@ def setup(api: Api) -> dict[str, str]:
 
 
 def accounts(api: Api, tier: Tier, who: Actor) -> Any:
+    api.settle()  # the list is the read model: compare it once it holds all that was recorded
     answer = api.clients[tier].get("/api/v1/accounts", headers=api.auth(who))
     assert answer.status_code == 200, answer.text
     return sorted(answer.json(), key=lambda r: str(r["account_id"]))

@@ -31,12 +31,17 @@ class Goal:
     ``at_events`` is the data size the goal is stated for (1M events for the cold and the
     known-at report). A run at a smaller size cannot show the goal met, since these costs grow
     with the data; it can show it missed (a latency already over the target at 50k events
-    will not come under it at 1M), so ``met`` is False or null there, never True."""
+    will not come under it at 1M), so ``met`` is False or null there, never True.
+
+    ``from_events`` is the size an extrapolation needs to be a verdict at all: a run of fewer
+    events measures its warm-up (buffers filling), not its growth, so ``met`` is null there
+    either way."""
 
     op: str  # ">=" or "<="
     target: float
     on: str = "value"  # "value" or "ratio"
     at_events: int | None = None
+    from_events: int | None = None
 
     def text(self, unit: str) -> str:
         sign = "≥" if self.op == ">=" else "≤"
@@ -52,6 +57,8 @@ class Goal:
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return None
         ok = x >= self.target if self.op == ">=" else x <= self.target
+        if self.from_events and (events is None or events < self.from_events):
+            return None
         if self.at_events and (events is None or events < self.at_events):
             return False if not ok else None
         return ok
@@ -82,8 +89,10 @@ GOALS: dict[str, Goal] = {
     "county_report_cold_p95": Goal("<=", 100.0, at_events=1_000_000),
     "known_at_report": Goal("<=", 1000.0, at_events=1_000_000),
     "ledger_import_rows": Goal(">=", 0.6, "ratio"),
-    # Item 6: measured at a smaller size and extrapolated (bench/projector_memory.py).
-    "projector_rss_at_10M_extrapolated": Goal("<=", 300.0),
+    # Item 6: measured at a smaller size and extrapolated (bench/projector_memory.py); the
+    # 20k events of --quick measure the read-ahead buffers filling (+46 MB per 1M), the
+    # 300k of a full run the growth (+1.2 MB per 1M: docs/benchmarks.md §11).
+    "projector_rss_at_10M_extrapolated": Goal("<=", 300.0, from_events=200_000),
 }
 
 

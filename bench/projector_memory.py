@@ -202,7 +202,14 @@ def main(argv: list[str] | None = None) -> int:
                 out.add(
                     Measure(sized(f"{name}_rss_peak", total), peak, "MB", before, start, total),
                     Measure(f"{name}_rss_growth@{_label(total)}", slope, "MB per 1M events"),
-                    Measure(f"{name}_rss_at_10M_extrapolated", at_target, "MB", before, start),
+                    Measure(
+                        f"{name}_rss_at_10M_extrapolated@from_{_label(total)}",
+                        at_target,
+                        "MB",
+                        before,
+                        start,
+                        total,
+                    ),
                 )
     finally:
         pg.stop()

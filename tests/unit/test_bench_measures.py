@@ -46,6 +46,16 @@ def test_a_goal_at_a_size_is_never_shown_met_at_a_smaller_one() -> None:
     assert full.record()["met"] is True
 
 
+def test_an_extrapolation_from_too_few_events_is_no_verdict_either_way() -> None:
+    name = "projector_rss_at_10M_extrapolated@from_20k_events"
+    assert goal_for(name) is goal_for("projector_rss_at_10M_extrapolated")
+    for mb in (130.0, 580.0):  # a warm-up's slope says nothing of the growth at 10M
+        assert Measure(name, mb, "MB", events=20_000).record()["met"] is None
+    big = "projector_rss_at_10M_extrapolated@from_300k_events"
+    assert Measure(big, 130.0, "MB", events=300_000).record()["met"] is True
+    assert Measure(big, 580.0, "MB", events=300_000).record()["met"] is False
+
+
 def test_a_goal_at_a_rate_is_only_that_rate() -> None:
     assert goal_for("freshness_p95@50/s") is not None
     assert goal_for("freshness_p95@200/s") is None

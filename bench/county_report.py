@@ -52,7 +52,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,7 +63,7 @@ from typing import Any
 import psycopg
 
 from bench.generate_county import Generated, Shape, create_schema, generate, write_jurisdiction
-from bench.machine import CLOCK_TICKS
+from bench.machine import MACHINE, STEAL, CpuSampler
 from bench.measures import Measure, Output, parse, sized
 from bench.measures import parser as measures_parser
 from services.topology import LocalPostgres
@@ -460,76 +459,15 @@ def settings_line(conn: psycopg.Connection[Any]) -> str:
 # ------------------------------------------------------------------ run
 
 
-class CpuSampler:
-    """Cores used by this benchmark and its PostgreSQL cluster (postmaster, backends and the
-    short-lived parallel workers), by other work, and taken by the hypervisor.
-
-    ``bench.machine.CpuMeter`` reads /proc twice and loses processes that exit in between; the
-    reports here run parallel queries whose workers live for one statement, so this samples
-    every process twice a second instead and adds up per-process deltas."""
-
-    def __init__(self, postmaster: int | None, every: float = 0.5) -> None:
-        self.postmaster, self.every = postmaster, every
-        self.ours = self.others = 0.0
-        self._last: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    @staticmethod
-    def _machine() -> tuple[float, float]:
-        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        busy = sum(ticks) - ticks[3] - ticks[4] - ticks[7]
-        return busy / CLOCK_TICKS, ticks[7] / CLOCK_TICKS
-
-    def _sample(self) -> None:
-        me = os.getpid()
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            pid, parent = int(entry), int(fields[1])
-            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-            before = self._last.get(pid)
-            self._last[pid] = cpu
-            if before is None and self._started:
-                before = 0.0  # born since the last sample: all its CPU is new
-            if before is None:
-                continue
-            ours = pid == me or (self.postmaster is not None and self.postmaster in (pid, parent))
-            if ours:
-                self.ours += cpu - before
-            else:
-                self.others += cpu - before
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            self._sample()
-
-    def start(self) -> CpuSampler:
-        self._started = False
-        self._sample()
-        self._started = True
-        self._machine_before, self._steal_before = self._machine()
-        self._wall = time.monotonic()
-        self._thread.start()
-        return self
-
-    def stop(self) -> dict[str, float]:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-        wall = time.monotonic() - self._wall
-        machine, steal = self._machine()
-        return {
-            "machine": (machine - self._machine_before) / wall,
-            "this benchmark and its PostgreSQL": self.ours / wall,
-            "other work": self.others / wall,
-            "steal": (steal - self._steal_before) / wall,
-        }
+def cores_used(meter: CpuSampler) -> dict[str, float]:
+    """The sampler's cores as this benchmark prints them."""
+    cores = meter.stop()
+    return {
+        "machine": cores[MACHINE],
+        "this benchmark and its PostgreSQL": cores["benchmark"] + cores["postgres"],
+        "other work": meter.other_cores,
+        "steal": cores[STEAL],
+    }
 
 
 def postmaster_of(conn: psycopg.Connection[Any]) -> int | None:
@@ -851,7 +789,7 @@ def run(args: argparse.Namespace, collected: dict[str, list[float]]) -> int:
                 sc.once()
             for sc in scenarios:
                 sc.ms.clear()
-        meter = CpuSampler(postmaster).start()
+        meter = CpuSampler(postmaster, every=0.5).start()  # parallel workers live briefly
         measured_at = time.monotonic()
         for r in range(args.runs):
             for sc in scenarios:
@@ -870,7 +808,7 @@ def run(args: argparse.Namespace, collected: dict[str, list[float]]) -> int:
                     f" township {cold[1].ms[-1] / 1000:.1f} s"
                 )
             scenarios += cold
-        cores = meter.stop()
+        cores = cores_used(meter)
         measured_for = time.monotonic() - measured_at
         base_conn.close()
 

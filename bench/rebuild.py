@@ -59,7 +59,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -76,7 +75,7 @@ from uuid import UUID
 import psycopg
 
 from bench.generate_county import FIELD_WEIGHTS, FIELD_ZH, Shape, write_jurisdiction
-from bench.machine import CLOCK_TICKS, IRQ, MACHINE, STEAL, other_work, postmaster_pid
+from bench.machine import IRQ, MACHINE, STEAL, CpuSampler, other_work, postmaster_pid
 from bench.measures import Measure, Output, parse, sized
 from bench.measures import parser as measures_parser
 from services.county.application import CountyApplication
@@ -795,80 +794,6 @@ class Phase:
             "other_work_cores": round(other_work(self.cores), 3),
             **self.extra,
         }
-
-
-class CpuSampler:
-    """Cores used by this process and by the PostgreSQL cluster (postmaster and backends),
-    plus the machine's busy, interrupt and steal time, between ``start()`` and ``stop()``.
-
-    ``bench.machine.CpuMeter`` reads /proc twice: a backend that exits in between (a pool
-    closed at the end of a phase) takes its whole CPU time with it and the cluster's share comes
-    out negative. This samples every process every ``every`` seconds and adds up per-process
-    deltas instead, counting processes born meanwhile from zero."""
-
-    def __init__(self, postmaster: int | None, every: float = 1.0) -> None:
-        self.postmaster, self.every = postmaster, every
-        self.me = os.getpid()
-        self._last: dict[int, float] = {}
-        self._totals: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def _system() -> dict[str, float]:
-        # user nice system idle iowait irq softirq steal
-        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        return {
-            MACHINE: (sum(ticks) - ticks[3] - ticks[4] - ticks[7]) / CLOCK_TICKS,
-            IRQ: (ticks[5] + ticks[6]) / CLOCK_TICKS,
-            STEAL: ticks[7] / CLOCK_TICKS,
-        }
-
-    def _sample(self, count: bool) -> None:
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            pid, parent = int(entry), int(fields[1])
-            if pid == self.me:
-                label = "benchmark"
-            elif self.postmaster is not None and self.postmaster in (pid, parent):
-                label = "postgres"
-            else:
-                continue
-            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-            before = self._last.get(pid, 0.0)
-            self._last[pid] = cpu
-            if count:
-                self._totals[label] = self._totals.get(label, 0.0) + cpu - before
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            self._sample(True)
-
-    def start(self) -> None:
-        self._last, self._totals = {}, {"benchmark": 0.0, "postgres": 0.0}
-        self._sample(False)
-        self._system_before = self._system()
-        self._wall = time.monotonic()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> dict[str, float]:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        self._sample(True)
-        wall = max(time.monotonic() - self._wall, 1e-9)
-        system = self._system()
-        cores = {k: v / wall for k, v in self._totals.items()}
-        cores.update({k: (system[k] - self._system_before[k]) / wall for k in system})
-        return cores
 
 
 class Meter:

@@ -233,7 +233,10 @@ class Import:
             return
         except RowRefused as e:
             self._refuse(recorder, raw, refused, tally)
-            self._error(raw.sheet.name, raw.number, e.column, e.code, e.message)
+            # The cell the refusal names, as the clerk typed it (the code, the key), so the
+            # report shows what to correct beside why.
+            value = raw.cells.get(e.column, "") if e.column else ""
+            self._error(raw.sheet.name, raw.number, e.column, e.code, e.message, value)
             return
         self._count(
             tally, self.seen.setdefault(raw.sheet.name, {}), raw.number, before, recorder.outcome

@@ -12,6 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+
+from services.ledger_import.template import write_xlsx
 from shared.kernel.jurisdiction import Tier
 from tests.browser.conftest import ARGS
 from tests.browser.demo import demo_platform
@@ -24,6 +27,62 @@ def sign_in(page: Any, live: Live, tier: Tier, account: dict[str, Any]) -> None:
     page.get_by_label("密码").fill(account["password"])
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
+
+
+def ledger_with_mistakes(live: Live, folder: Path) -> Path:
+    """The county's template filled as a clerk might: two good organisations and their
+    activities, and the mistakes a dry run reports row by row (a month 13, a village code
+    that is not the county's, an activity of an organisation the ledger does not have)."""
+    path = write_xlsx(folder / "台账（试导入）.xlsx", live.platform.tiers[Tier.COUNTY].app.rules)
+    village = live.platform.jurisdiction.villages()[0].code
+    rows = {
+        "组织": [
+            (
+                "ZZ-001",
+                "文昌社区为老服务队",
+                village,
+                "为民服务",
+                "2021-03-01",
+                "2021-04-01",
+                "2021-04-20",
+            ),
+            ("ZZ-002", "文昌社区书画社", village, "文体", "2021-13-01", "2021-04-02", "2021-04-20"),
+            (
+                "ZZ-003",
+                "河东村志愿队",
+                "330699999999",
+                "为民服务",
+                "2021-02-01",
+                "2021-04-03",
+                "2021-04-20",
+            ),
+        ],
+        "活动": [
+            ("HD-001", "ZZ-001", "2021-05-10", "为民服务", 30),
+            ("HD-002", "ZZ-009", "2021-05-12", "为民服务", 12),
+        ],
+    }
+    columns = {
+        "组织": (
+            "组织编号",
+            "组织名称",
+            "村社区代码",
+            "服务领域",
+            "成立日期",
+            "申请日期",
+            "备案日期",
+        ),
+        "活动": ("活动编号", "组织编号", "活动日期", "活动领域", "参与人数"),
+    }
+    book = load_workbook(path)
+    for sheet, records in rows.items():
+        ws = book[sheet]
+        headers = [c.value for c in ws[1]]
+        for record in records:
+            values = dict(zip(columns[sheet], record, strict=True))
+            ws.append([values.get(h) for h in headers])
+    book.save(path)
+    return path
 
 
 def shots(live: Live, accounts: dict[str, dict[str, Any]]) -> list[tuple[str, Tier, str, str]]:
@@ -64,6 +123,9 @@ def shots(live: Live, accounts: dict[str, dict[str, Any]]) -> list[tuple[str, Ti
         ("13-training", Tier.COUNTY, "county-operator", "/training"),
         ("14-county-evaluation", Tier.COUNTY, "county-operator", "/county/evaluation"),
         ("15-village-points", Tier.VILLAGE, v_op, "/village/points"),
+        # Issue 14: the ledger import's upload page, and a dry run's row-level errors.
+        ("16-county-ledger", Tier.COUNTY, "county-admin", "/county/ledger"),
+        ("17-county-ledger-dry-run", Tier.COUNTY, "county-admin", "/county/ledger"),
     ]
 
 
@@ -74,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
-    p, accounts = demo_platform(Path(tempfile.mkdtemp(prefix="sanji-screenshots-")))
+    work = Path(tempfile.mkdtemp(prefix="sanji-screenshots-"))
+    p, accounts = demo_platform(work)
     try:
         with serve(p) as live, sync_playwright() as pw:
             browser = pw.chromium.launch(
@@ -90,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
                 page.goto(live.url(tier, path))
                 if name.endswith("errors"):
                     page.get_by_role("button").last.click()  # submitted empty: the summary
+                    page.wait_for_load_state()
+                if name.endswith("dry-run"):  # upload a ledger: on to its dry-run report
+                    page.set_input_files(
+                        'input[type="file"]', str(ledger_with_mistakes(live, work))
+                    )
+                    page.get_by_role("button").last.click()
                     page.wait_for_load_state()
                 target = args.out / f"{name}.png"
                 page.screenshot(path=str(target), full_page=True)

@@ -336,6 +336,11 @@ def test_mistakes_are_listed_row_by_row_and_nothing_recorded(
     assert ("活动", 7, "组织编号", "reference_refused") in found
     assert ("评级", 3, "评定日期", "rule_not_in_force") in found
     assert len(found) == 7, found
+    # A refusal from the commands shows the cell it names, as typed, beside why.
+    values = {(e.sheet, e.row, e.code): e.value for e in dry.errors}
+    assert values["组织", 8, "unknown_division"] == "330699999999"
+    assert values["活动", 7, "reference_refused"] == "ZZ-4"
+    assert values["活动", 6, "activity_before_founding"] == "2018-12-01"
     # A formula-like name is data: imported as typed, flagged only as a notice.
     notice = next(e for e in dry.errors if e.code == "formula_like_text")
     assert (notice.sheet, notice.row, notice.column, notice.severity) == (

@@ -224,7 +224,7 @@ def governance_work(
     (``commendation/local/v2``, ADR 0024 addendum) restricts grading, funding and purchase of
     services to organisations with such work in the twelve months before the act."""
     v = apps(p)[0]
-    p.drain()
+    settle(p)
     code = facts(p, org, Tier.VILLAGE).village_code
     day = on or v.clock().astimezone(CHINA).date()
     at = datetime.combine(day, time(10), CHINA)
@@ -232,14 +232,21 @@ def governance_work(
         org, day, "services", 6, 2, 2, Decimal(3), 20, Decimal(0),
         meta(village_op(code), at=min(at, v.clock())), themes=[theme],
     )  # fmt: skip
-    p.drain()
-    p.wait_until_projected(timeout=10)  # the platform's own threads may be relaying it
+    settle(p)
     return cast(UUID, result.id)
 
 
 def heads(p: Platform) -> dict[Tier, int]:
     """Last notification id of every tier's event store (0 if empty)."""
     return {t: rt.app.recorder.max_notification_id() or 0 for t, rt in p.tiers.items()}
+
+
+def settle(p: Platform) -> None:
+    """Relay and project everything recorded so far, whether or not the platform's own threads
+    run (the ``api`` fixture starts them): drain() in this thread does not see a batch one of
+    those threads has polled and not yet applied, so wait until every tier has applied it."""
+    p.drain()
+    p.wait_until_projected(timeout=10)
 
 
 @contextmanager
@@ -401,8 +408,10 @@ def seed_history(p: Platform) -> History:
     }
 
     def step(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        # Each step acts on what the tiers have projected (a township decides on a group its
+        # read model knows; a return's figures need the village's store projected).
         result = fn(*args, **kwargs)
-        p.drain()
+        settle(p)
         return result
 
     def apply(village: str, name: str, category: str = "general") -> UUID:
@@ -434,9 +443,6 @@ def seed_history(p: Platform) -> History:
     # The dance team performs at a 平安建设 (safety) campaign: governance work, without which
     # the shipped commendation rule would refuse it the funding below (ADR 0024 addendum).
     step(v.report_activity, filed, meta=meta(village_op()), **figures, themes=["safety"])
-    # The county checks it in its read model: wait for it even when the platform's own
-    # threads are relaying (drain() may not see an event they hold).
-    p.wait_until_projected(timeout=10)
     step(v.report_activity, upgraded, meta=meta(village_op(RURAL_VILLAGE)), **figures)
     step(t.cancel_filing, cancelled, "停止活动", meta(township_op()))
     inspection = step(
@@ -476,7 +482,6 @@ def seed_history(p: Platform) -> History:
     mediation = {**figures, "field": "services", "cases_taken": 3, "cases_resolved": 2}
     step(v.report_activity, registered, meta=meta(village_op(VILLAGE_2)), **mediation,
          themes=["mediation"])  # fmt: skip
-    p.wait_until_projected(timeout=10)  # as above
     step(c.rate, registered, "A", 4, None, 3, meta(county_op()))
     award = step(
         c.award_funding,
@@ -584,20 +589,16 @@ def seed_approvals(p: Platform, year: int) -> tuple[UUID, UUID]:
 
     v, t, c = apps(p)
 
-    def settle() -> None:
-        # Each step acts on what the next tier has seen: wait for it even when the platform's
-        # own threads are running (they may hold an event drain() does not see).
-        p.drain()
-        p.wait_until_projected(timeout=10)
-
+    # Each step acts on what the next tier has seen (settle: even while the platform's own
+    # threads run).
     def submit(code: str, kind: ReturnKind) -> UUID:
         result = returns.submit(v, kind, code, str(year), meta(village_op(code)))
-        settle()
+        settle(p)
         return cast(UUID, result.extra["return_id"])
 
     def decide(app: Any, op: Actor, rid: UUID, action: Action, reason: str = "") -> None:
         returns.decide(app, rid, action, reason, meta(op))
-        settle()
+        settle(p)
 
     annual = submit(VILLAGE, ReturnKind.ANNUAL_STATISTICS)
     decide(t, township_op(), annual, Action.RETURN, "数据不全")

@@ -58,7 +58,8 @@ def _stored(runtime: TierRuntime, id: UUID) -> str | None:
     aggregate = runtime.app.find(id)
     if aggregate is None:
         return None
-    for attribute in ("division_code", "village_code", "county_code"):
+    # An account keeps its division as ``division`` (shared/capabilities/identity/accounts.py).
+    for attribute in ("division_code", "village_code", "county_code", "division"):
         code = getattr(aggregate, attribute, None)
         if isinstance(code, str):
             return code

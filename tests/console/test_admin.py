@@ -45,6 +45,7 @@ def admin(api: Api) -> Person:
 
 def test_the_list_shows_the_divisions_accounts_in_chinese(api: Api, admin: Person) -> None:
     person(api, village_op(), login=False)  # the clerk's account exists
+    api.settle()  # the list is the read model; the accounts were just opened in the store
     page = admin.get("/accounts")
     assert page.status_code == 200
     assert f"v-{VILLAGE}" in page.text and "经办人" in page.text and "正常" in page.text
@@ -177,6 +178,7 @@ def test_a_township_admin_filters_the_list_by_division(api: Api) -> None:
     person(api, village_op(), login=False)
     person(api, township_op(), login=False)
     admin = person(api, TOWNSHIP_ADMIN)
+    api.settle()  # the list is the read model; the accounts were just opened in the store
     everything = admin.get("/accounts")
     assert f"t-{TOWNSHIP}" in everything.text and f"v-{VILLAGE}" in everything.text
     assert f'<option value="{VILLAGE}"' in everything.text

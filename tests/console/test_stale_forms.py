@@ -41,8 +41,10 @@ def test_a_stale_organisation_form_is_shown_again_with_the_explanation(api: Api)
     body = {"usci": usci(43), "name": "文昌调解会", "field": "services", "village_code": VILLAGE}
     answer = api.county.post("/api/v1/registrations", json=body, headers=api.auth(county_op()))
     org = answer.json()["id"]
-    api.settle()
     clerk: Person = person(api, county_op())
+    # The form carries a version once this tier's read model has projected its store up to
+    # now (shared/api/versions.py, a bounded wait), and the sign-in was just recorded there.
+    api.settle()
     form = clerk.get(f"/county/organisations/{org}/charter")
     assert form.status_code == 200 and drawn_version(form) == '"v1"'
     # Meanwhile another officer records the organisation's party organisation.
@@ -84,8 +86,10 @@ def test_a_stale_course_correction_is_refused_on_the_form(api: Api) -> None:
     )
     assert created.status_code == 201, created.text
     page = f"/training/{created.json()['id']}"
-    api.settle()
     officer = person(api, township_op())
+    # The form carries a version once this tier's read model has projected its store up to
+    # now (shared/api/versions.py, a bounded wait), and the sign-in was just recorded there.
+    api.settle()
     form = officer.get(f"{page}/correction")
     assert form.status_code == 200 and drawn_version(form) == '"v1"'
     # A colleague corrects the trainer meanwhile; the form restates the old trainer.
@@ -280,6 +284,9 @@ def test_a_form_drawn_before_another_change_is_refused_then_accepted_knowingly(
 ) -> None:
     stale = case(api)
     clerk = person(api, stale.actor)
+    # The form carries a version once this tier's read model has projected its store up to
+    # now (shared/api/versions.py, a bounded wait), and the sign-in was just recorded there.
+    api.settle()
     drawn = clerk.get(stale.draw)
     assert drawn.status_code == 200, drawn.text
     before = drawn_version(drawn)

@@ -205,7 +205,9 @@ def test_an_issued_scorecard_reproduces_byte_for_byte(api: Api) -> None:
     # More is recorded after the issue: the live scorecard moves on, the issued one does not.
     _, _, county = apps(api.platform)
     county.open_platform("county_centre", COUNTY, "县社会组织服务中心（新址）", meta(county_op()))
-    api.platform.drain()
+    # Projected before the reproduction (drain() alone may miss what the platform's own
+    # threads hold, and the reproduction would then not be after anything new).
+    api.settle()
     again = api.county.get(
         f"/api/v1/issued-reports/{body['report_id']}/reproduction", headers=headers
     ).json()

@@ -79,6 +79,9 @@ def file_group(api: Api, village: str, name: str) -> str:
     }
     path = f"/api/v1/organisations/{org}/activities"
     assert post(api, api.village, path, activity, village_op(village)).status_code == 201
+    # Reports and a return's figures are read models: callers read them next (a report taken
+    # "before" a change, a return refused while the village's own store is ahead of them).
+    api.settle()
     return org
 
 

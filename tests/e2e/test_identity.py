@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.platform import Platform
 from shared.capabilities.identity.accounts import account_id
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
@@ -235,6 +236,34 @@ def test_admins_manage_accounts_of_their_division_and_below_only(api: Api) -> No
     r = api.village.get("/api/v1/accounts", headers=headers["r-admin"])
     assert all(a["division_code"].startswith(RURAL_TOWNSHIP[:9]) for a in r.json())
     assert "lisi" not in {a["username"] for a in r.json()}
+
+
+def test_an_account_just_opened_is_in_its_admins_jurisdiction_before_it_is_projected(
+    platform: Platform,
+) -> None:
+    """The jurisdiction check finds a record this tier has just stored, not yet projected, in
+    its store (shared/api/scope.py): an admin acts on an account the moment it is opened, as
+    on an organisation. Once a 403 "not known here yet": the account's division was looked
+    for under the organisations' names. Nothing is projected here (no platform threads)."""
+    api = Api.of(platform)
+    admin = api.auth(Actor("t-admin", Tier.TOWNSHIP, TOWNSHIP, "admin", "街道管理员", ("admin",)))
+    body = {"username": "lisi", "name": "李四", "division": VILLAGE_2, "roles": ["operator"]}
+    created = api.village.post("/api/v1/accounts", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    target = created.json()["id"]
+    for path, change in (
+        ("change", {"name": "李四", "roles": ["operator", "viewer"]}),
+        ("disable", {"reason": "调离"}),
+    ):
+        r = api.village.post(f"/api/v1/accounts/{target}/{path}", json=change, headers=admin)
+        assert r.status_code == 200, r.text
+    shown = api.village.get(f"/api/v1/accounts/{target}", headers=admin)
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["roles"], shown.json()["enabled"]) == (["operator", "viewer"], False)
+    # Another township's admin is still refused it.
+    other = Actor("r-admin", Tier.TOWNSHIP, RURAL_TOWNSHIP, "admin", "镇管理员", ("admin",))
+    refused = api.village.get(f"/api/v1/accounts/{target}", headers=api.auth(other))
+    assert (refused.status_code, error(refused)) == (403, "out_of_jurisdiction")
 
 
 def test_the_openapi_declares_how_to_log_in(api: Api) -> None:

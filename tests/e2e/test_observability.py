@@ -80,6 +80,7 @@ def test_one_json_access_line_per_request(api: Api, caplog: pytest.LogCaptureFix
         headers=api.auth(actor) | {"X-Request-Id": "req-log-1"},
     )
     org = r.json()["organisation_id"]
+    api.settle()  # the organisation is read from the read model (a 404 until projected)
     api.village.get(f"/api/v1/organisations/{org}", headers=api.auth(actor))
     records = [r for r in caplog.records if r.name == "sanji.request"]
     assert len(records) == 2

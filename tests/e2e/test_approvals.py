@@ -4,11 +4,14 @@ county with a reason, and the states in the township's and county's reports."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from shared.capabilities.approvals import application as returns_app
+from shared.kernel.jurisdiction import Tier
 from tests.helpers import (
     COUNTY,
     HISTORY_BACKDATE_DAYS,
@@ -18,6 +21,7 @@ from tests.helpers import (
     VILLAGE_2,
     Api,
     county_op,
+    stores_nothing,
     today_cst,
     township_op,
     village_op,
@@ -246,3 +250,49 @@ def test_jurisdiction_state_and_input_errors(api: Api, group: str) -> None:
         == "out_of_jurisdiction"
     )
     assert error(step(api, api.county, county_op(), unknown, "acceptance"), 404) == "unknown_return"
+
+
+def slow_projection(api: Api, monkeypatch: Any, seconds: float) -> None:
+    """The village's read model takes ``seconds`` before applying anything (a loaded machine,
+    made deterministic): every path of its projector ends in ``process`` or ``process_batch``."""
+    projector = api.platform.tiers[Tier.VILLAGE].projector
+    for name in ("process", "process_batch"):
+        real = getattr(projector, name)
+
+        def slow(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            time.sleep(seconds)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(projector, name, slow)
+
+
+def test_a_submission_waits_for_a_record_stored_just_before_it(
+    api: Api, group: str, monkeypatch: Any
+) -> None:
+    slow_projection(api, monkeypatch, 0.3)
+    before = api.heads()[Tier.VILLAGE]
+    api.auth(village_op(VILLAGE_2, "late-clerk"))  # a new account: a record in the store
+    assert api.heads()[Tier.VILLAGE] > before
+    # The read model is behind the store for 0.3 s: the submission waits it out (it was
+    # refused at once with 409 projection_behind), and its figures include everything stored.
+    submitted = submit(api, months_ago(1).strftime("%Y-%m"))
+    assert submitted["state"] == "submitted"
+    api.settle()
+    row = api.village.get(
+        f"/api/v1/returns/{submitted['return_id']}", headers=api.auth(village_op())
+    )
+    assert ok(row, 200)["figures"]["activities"] == 1
+
+
+def test_a_submission_is_refused_when_the_read_model_stays_behind(
+    api: Api, group: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(returns_app, "PROJECTION_WAIT_SECONDS", 0.2)
+    slow_projection(api, monkeypatch, 1.0)
+    before = api.heads()[Tier.VILLAGE]
+    api.auth(village_op(VILLAGE_2, "late-clerk"))
+    assert api.heads()[Tier.VILLAGE] > before
+    with stores_nothing(api.platform):
+        assert submit(api, months_ago(1).strftime("%Y-%m"), 409) == "projection_behind"
+    api.settle()
+    assert submit(api, months_ago(1).strftime("%Y-%m"))["state"] == "submitted"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -32,6 +33,12 @@ from shared.capabilities.approvals.domain import (
 from shared.infrastructure.store import Row
 from shared.kernel.domain import CommandResult, Conflict, InvalidInput, Meta, NotFound, legal_date
 from shared.kernel.jurisdiction import Tier
+
+# How long a submission waits for this tier's read model to apply what its store holds before
+# it answers 409 ``projection_behind``. Any record of the tier (another village's activity, a
+# sign-in) moves the store's head; the projector follows within milliseconds, so a clerk's
+# submission should wait that out rather than be told to retry.
+PROJECTION_WAIT_SECONDS = 2.0
 
 if TYPE_CHECKING:  # type only: the tier application is composed above this layer
     from shared.tier.application import TierApplication
@@ -70,6 +77,25 @@ def _replayed(
     return _result(head, version, replayed=True)
 
 
+def _projected_figures(
+    app: TierApplication, division_code: str, start: date, end: date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The village's figures for the period and the read model's positions they were read at
+    (the return's watermarks), once the read model holds every record the tier has stored
+    (ADR 0008): both read in one snapshot, the position compared with the store's head, and
+    read again until ``PROJECTION_WAIT_SECONDS`` have passed."""
+    deadline = time.monotonic() + PROJECTION_WAIT_SECONDS
+    while True:
+        with app.lookup.db.snapshot() as tx:
+            marks = {r["source"]: int(r["position"]) for r in tx.all("SELECT * FROM tracking")}
+            figures = rm.figures(tx, division_code, start, end)
+        if marks.get(app.name, 0) >= (app.recorder.max_notification_id() or 0):
+            return figures, marks
+        if time.monotonic() >= deadline:
+            raise Conflict("projection_behind", "recent records are still being projected; retry")
+        time.sleep(0.01)
+
+
 def content_hash(fields: dict[str, Any]) -> str:
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -92,12 +118,7 @@ def submit(
     if replayed := _replayed(app, rid, position, meta):
         return replayed
     state = transition(position.state, Action.SUBMIT, app.tier)
-    with app.lookup.db.snapshot() as tx:
-        marks = {r["source"]: int(r["position"]) for r in tx.all("SELECT * FROM tracking")}
-        figures = rm.figures(tx, division_code, period.start, period.end)
-    if marks.get(app.name, 0) < (app.recorder.max_notification_id() or 0):
-        # The figures must include every record this village has stored (ADR 0008).
-        raise Conflict("projection_behind", "recent records are still being projected; retry")
+    figures, marks = _projected_figures(app, division_code, period.start, period.end)
     stated = {"kind": str(kind), "division_code": division_code, "period": period.label}
     step = ReturnStep.take(
         Action.SUBMIT,

@@ -351,6 +351,17 @@ class Api:
         """Wait until every tier has projected everything every store has recorded."""
         self.platform.wait_until_projected(timeout=10)
 
+    def registered(self, serial: int, name: str = "文昌志愿队", village: str = VILLAGE) -> str:
+        """An organisation the county registers through its API (USCI ``usci(serial)``),
+        projected everywhere: its id."""
+        body = {"usci": usci(serial), "name": name, "field": "services", "village_code": village}
+        answer = self.county.post(
+            "/api/v1/registrations", json=body, headers=self.auth(county_op())
+        )
+        assert answer.status_code == 201, answer.text
+        self.settle()
+        return str(answer.json()["id"])
+
     def governance_work(
         self, org: UUID | str, on: date | None = None, theme: str = "mediation"
     ) -> str:

@@ -12,13 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from services.ledger_import.template import write_xlsx
 from shared.kernel.jurisdiction import Tier
 from tests.browser.conftest import ARGS
 from tests.browser.demo import demo_platform
 from tests.browser.live import Live, chromium_path, serve
+from tests.e2e.test_ledger_import import activity, fill
 
 
 def sign_in(page: Any, live: Live, tier: Tier, account: dict[str, Any]) -> None:
@@ -30,59 +29,28 @@ def sign_in(page: Any, live: Live, tier: Tier, account: dict[str, Any]) -> None:
 
 
 def ledger_with_mistakes(live: Live, folder: Path) -> Path:
-    """The county's template filled as a clerk might: two good organisations and their
-    activities, and the mistakes a dry run reports row by row (a month 13, a village code
-    that is not the county's, an activity of an organisation the ledger does not have)."""
-    path = write_xlsx(folder / "台账（试导入）.xlsx", live.platform.tiers[Tier.COUNTY].app.rules)
+    """The county's template filled as a clerk might: a good organisation and its activity,
+    and the mistakes a dry run reports row by row (a month 13, a village code that is not the
+    county's, an activity of an organisation the ledger does not have)."""
+    template = write_xlsx(folder / "模板.xlsx", live.platform.tiers[Tier.COUNTY].app.rules)
     village = live.platform.jurisdiction.villages()[0].code
-    rows = {
+
+    def org(key: str, name: str, code: str, founded: str) -> dict[str, Any]:
+        return {"组织编号": key, "组织名称": name, "村社区代码": code, "服务领域": "为民服务",
+                "成立日期": founded, "申请日期": "2021-04-01", "备案日期": "2021-04-20"}  # fmt: skip
+
+    ledger = {
         "组织": [
-            (
-                "ZZ-001",
-                "文昌社区为老服务队",
-                village,
-                "为民服务",
-                "2021-03-01",
-                "2021-04-01",
-                "2021-04-20",
-            ),
-            ("ZZ-002", "文昌社区书画社", village, "文体", "2021-13-01", "2021-04-02", "2021-04-20"),
-            (
-                "ZZ-003",
-                "河东村志愿队",
-                "330699999999",
-                "为民服务",
-                "2021-02-01",
-                "2021-04-03",
-                "2021-04-20",
-            ),
+            org("ZZ-001", "文昌社区为老服务队", village, "2021-03-01"),
+            org("ZZ-002", "文昌社区书画社", village, "2021-13-01"),
+            org("ZZ-003", "河东村志愿队", "330699999999", "2021-02-01"),
         ],
         "活动": [
-            ("HD-001", "ZZ-001", "2021-05-10", "为民服务", 30),
-            ("HD-002", "ZZ-009", "2021-05-12", "为民服务", 12),
+            activity("HD-001", "ZZ-001", "2021-05-10", 30),
+            activity("HD-002", "ZZ-009", "2021-05-12", 12),
         ],
     }
-    columns = {
-        "组织": (
-            "组织编号",
-            "组织名称",
-            "村社区代码",
-            "服务领域",
-            "成立日期",
-            "申请日期",
-            "备案日期",
-        ),
-        "活动": ("活动编号", "组织编号", "活动日期", "活动领域", "参与人数"),
-    }
-    book = load_workbook(path)
-    for sheet, records in rows.items():
-        ws = book[sheet]
-        headers = [c.value for c in ws[1]]
-        for record in records:
-            values = dict(zip(columns[sheet], record, strict=True))
-            ws.append([values.get(h) for h in headers])
-    book.save(path)
-    return path
+    return fill(template, ledger, folder / "台账（试导入）.xlsx")
 
 
 def shots(live: Live, accounts: dict[str, dict[str, Any]]) -> list[tuple[str, Tier, str, str]]:

@@ -10,25 +10,14 @@ import re
 from shared.kernel.domain import Actor
 from shared.kernel.jurisdiction import Tier
 from tests.console.browser import person
-from tests.helpers import COUNTY, VILLAGE, Api, county_op, today_cst, usci
+from tests.helpers import COUNTY, Api, county_op, today_cst, usci
 
 EVALUATOR = Actor("ui-eval", Tier.COUNTY, COUNTY, "evaluator", "评估员丙", ("evaluator",))
 CLERK = Actor("ui-clerk", Tier.COUNTY, COUNTY, "operator", "局经办人", ("operator",))
 
 
-def _registered(api: Api, name: str) -> str:
-    answer = api.county.post(
-        "/api/v1/registrations",
-        json={"usci": usci(901), "name": name, "field": "services", "village_code": VILLAGE},
-        headers=api.auth(county_op()),
-    )
-    assert answer.status_code == 201, answer.text
-    api.settle()
-    return str(answer.json()["id"])
-
-
 def test_evaluation_from_assignment_to_decision(api: Api) -> None:
-    org = _registered(api, "丁社工服务社")
+    org = api.registered(901, "丁社工服务社")
     api.governance_work(org)  # graded below: the shipped rule asks governance work first
     bureau = person(api, CLERK)
     assert "第三方评估" in bureau.get("/county/evaluation").text

@@ -127,12 +127,9 @@ def _posted(response: Any, status: int = 201) -> Any:
 
 
 def _registered(api: Api, serial: int, name: str) -> str:
-    body = {"usci": usci(serial), "name": name, "field": "services", "village_code": VILLAGE}
-    org = _posted(
-        api.county.post("/api/v1/registrations", json=body, headers=api.auth(county_op()))
-    )
-    api.governance_work(org["id"])  # awarded, commended or graded below: governance work first
-    return str(org["id"])
+    org = api.registered(serial, name)
+    api.governance_work(org)  # awarded, commended or graded below: governance work first
+    return org
 
 
 def _publication(api: Api) -> Stale:

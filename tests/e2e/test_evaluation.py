@@ -37,8 +37,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     p = build_platform(Path(tmp_path_factory.mktemp("evaluation")))
     p.start()
     api = Api.of(p)
-    orgs = [_register(api, n, name) for n, name in ((701, "甲社工服务社"), (702, "乙志愿协会"))]
-    outside = _register(api, 703, "丙协会")
+    orgs = [api.registered(n, name) for n, name in ((701, "甲社工服务社"), (702, "乙志愿协会"))]
+    outside = api.registered(703, "丙协会")
     for org in orgs:  # graded or funded below: the shipped rule asks governance work first
         api.governance_work(org)
     award = _post(
@@ -122,11 +122,6 @@ def _refused(
     assert error["code"] == code
     assert error["message_zh"]
     assert api.heads() == before  # nothing recorded
-
-
-def _register(api: Api, serial: int, name: str) -> str:
-    body = {"usci": usci(serial), "name": name, "field": "services", "village_code": VILLAGE}
-    return str(_post(api, "/api/v1/registrations", body, 201)["id"])
 
 
 def _finding(world: dict[str, Any], org: str, **extra: Any) -> dict[str, Any]:

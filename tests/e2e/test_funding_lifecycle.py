@@ -17,7 +17,6 @@ from tests.helpers import (
     MovableClock,
     county_op,
     township_op,
-    usci,
     village_op,
 )
 
@@ -53,8 +52,7 @@ def get(api: Api, path: str) -> Any:
 def register(api: Api, serial: int, name: str, governance_work: bool = True) -> str:
     """A registered organisation; with ``governance_work``, its mediation activity today, which
     the shipped commendation rule asks of any applicant or grade (ADR 0024 addendum)."""
-    body = {"usci": usci(serial), "name": name, "field": "services", "village_code": VILLAGE}
-    org = str(post(api, "/api/v1/registrations", body, 201)["id"])
+    org = api.registered(serial, name)
     if governance_work:
         api.governance_work(org)
     return org

@@ -22,16 +22,8 @@ from tests.helpers import (
 CHARTER = {"party_clause": True, "integrity_clause": False}
 
 
-def registered(api: Api) -> str:
-    body = {"usci": usci(41), "name": "文昌志愿队", "field": "services", "village_code": VILLAGE}
-    answer = api.county.post("/api/v1/registrations", json=body, headers=api.auth(county_op()))
-    assert answer.status_code == 201, answer.text
-    api.settle()
-    return str(answer.json()["id"])
-
-
 def test_a_command_on_the_version_read_succeeds_and_a_stale_one_is_refused(api: Api) -> None:
-    org = registered(api)
+    org = api.registered(41)
     read = api.county.get(f"/api/v1/organisations/{org}", headers=api.auth(county_op()))
     assert read.status_code == 200 and read.headers["etag"] == '"v1"'
     # Officer A acts on the version read: accepted, and the record moves on to v2.
@@ -76,7 +68,7 @@ def test_a_command_on_the_version_read_succeeds_and_a_stale_one_is_refused(api: 
 
 
 def test_a_malformed_or_inapplicable_if_match_is_refused(api: Api) -> None:
-    org = registered(api)
+    org = api.registered(41)
     for malformed in ("v1", '"1"', 'W/"v1"', '"v1", "v2"', '"v0"', "garbage"):
         with stores_nothing(api.platform):
             answer = api.county.post(
@@ -107,7 +99,7 @@ def test_a_malformed_or_inapplicable_if_match_is_refused(api: Api) -> None:
 
 
 def test_no_etag_while_the_read_model_is_behind_the_store(api: Api, monkeypatch: Any) -> None:
-    org = registered(api)
+    org = api.registered(41)
     runtime = api.platform.tiers[Tier.COUNTY]
     # The body comes from the read model: an ETag must never vouch for an older body than its
     # version, else If-Match would let its sender overwrite a change they were not shown.

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import COUNTY, VILLAGE, Api, MovableClock, county_op, usci
+from tests.helpers import COUNTY, Api, MovableClock, county_op
 
 DAY = "2015-06-30"
 
@@ -31,16 +31,8 @@ def refused(api: Api, method: str, path: str, body: dict[str, Any], family: str)
     assert api.heads() == before  # nothing recorded
 
 
-def register(api: Api) -> str:
-    body = {"usci": usci(21), "name": "文昌志愿队", "field": "services", "village_code": VILLAGE}
-    made = api.county.post("/api/v1/registrations", json=body, headers=api.auth(county_op()))
-    assert made.status_code == 201, made.text
-    api.settle()
-    return str(made.json()["id"])
-
-
 def test_commands_needing_a_rule_not_yet_in_force_answer_409(api: Api) -> None:
-    org = register(api)  # registration needs no rule
+    org = api.registered(21)  # registration needs no rule
     refused(
         api,
         "post",

@@ -21,7 +21,7 @@ BY_CODE: dict[str, str] = {
     "backdate_forbidden": "该账号无权补录早于补录期限的记录",
     "not_found": "未找到",
     "unknown_organisation": "未找到该组织（若刚在其他层级创建，请稍后重试）",
-    "unknown_division": "区划代码不存在或当日不在用",
+    "unknown_division": "区划代码不存在，或在该日期未启用",
     "unknown_award": "未找到该资助项目",
     "unknown_filing": "未找到该备案",
     "unknown_inspection": "未找到该检查记录",
